@@ -1,0 +1,1 @@
+"""SQLAlchemy models, engine/session setup and the unit of work."""

@@ -1,0 +1,8 @@
+"""Import every model module so ``Base.metadata`` is complete (Alembic and tests use this).
+
+Each feature area keeps its models in its own module and adds one import line here."""
+
+from pos_app.db import models  # noqa: F401
+from pos_app.db.base import Base
+
+metadata = Base.metadata

@@ -1,0 +1,299 @@
+"""Campaigns, recharge tiers and rebate rules (DOMAIN.md: Stored value, Campaigns).
+
+Every number is configuration: a campaign is parsed from a plain dict (loaded from TOML or pulled
+from the central server) by :func:`campaign_from_dict`, which validates it and converts yuan to fen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pos_app.domain.errors import InvalidInput
+from pos_app.domain.money import parse_percent_bp, parse_yuan, percent_of
+
+GRANT_COUPON = "coupon"
+GRANT_GIFT = "gift"
+GRANT_VOUCHER = "voucher"
+GRANT_MEMBER_PRICE = "member_price"
+
+
+@dataclass(frozen=True)
+class CouponGrant:
+    template: str  # coupon template code
+    count: int = 1
+    name: str = ""
+    value_fen: int = 0
+
+
+@dataclass(frozen=True)
+class GiftGrant:
+    sku: str
+    qty: int = 1
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class VoucherGrant:
+    name: str
+    value_fen: int = 0
+    count: int = 1
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Tier:
+    code: str
+    name: str
+    pay_fen: int
+    bonus_fen: int = 0
+    coupons: tuple[CouponGrant, ...] = ()
+    gifts: tuple[GiftGrant, ...] = ()
+    vouchers: tuple[VoucherGrant, ...] = ()
+    member_price_months: int = 0
+    #: refuse the tier when one of its gifts is out of stock (otherwise the gift is owed)
+    block_when_gift_out_of_stock: bool = False
+
+
+@dataclass(frozen=True)
+class RebateRule:
+    """Every full ``points_step_fen`` recharged earns ``points_per_step`` points; a recharge of
+    ``voucher_threshold_fen`` or more earns an extra ``voucher_bp`` of the amount as a service voucher."""
+
+    points_step_fen: int = 0
+    points_per_step: int = 0
+    voucher_threshold_fen: int = 0
+    voucher_bp: int = 0
+    voucher_name: str = ""
+    voucher_category: str = ""
+
+
+@dataclass(frozen=True)
+class Campaign:
+    code: str
+    name: str
+    starts_on: date
+    ends_on: date  # inclusive
+    tiers: tuple[Tier, ...] = ()
+    rebate: RebateRule = field(default_factory=RebateRule)
+    points_expiry_months: int = 12
+    gift_due_working_days: int = 3
+    stores: tuple[str, ...] = ("*",)
+    #: the whole parsed dict, for parts other issues read (coupon templates, referral, wheel...)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def is_active_on(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+    def tier(self, code: str) -> Tier:
+        for t in self.tiers:
+            if t.code == code:
+                return t
+        raise InvalidInput("campaign.tier_unknown", tier=code, campaign=self.code)
+
+    def best_tier_for(self, amount_fen: int) -> Tier | None:
+        """The highest tier whose price the amount reaches, or None."""
+        reached = [t for t in self.tiers if t.pay_fen <= amount_fen]
+        return max(reached, key=lambda t: t.pay_fen) if reached else None
+
+
+@dataclass(frozen=True)
+class GrantedItem:
+    kind: str  # coupon / gift / voucher / member_price
+    ref: str  # template code, SKU, voucher name, "member_price"
+    name: str
+    quantity: int
+    value_fen: int
+    source: str  # "tier" or "rebate"
+
+
+@dataclass(frozen=True)
+class RechargeOutcome:
+    amount_fen: int  # principal paid
+    tier_code: str | None
+    bonus_fen: int
+    points: int
+    items: tuple[GrantedItem, ...]
+    member_price_months: int
+
+
+def evaluate_recharge(campaign: Campaign | None, amount_fen: int, tier_code: str | None = None) -> RechargeOutcome:
+    """What a recharge of ``amount_fen`` earns under ``campaign``.
+
+    With ``tier_code`` the member chose that tier: the amount must reach its price. Without it, a custom
+    amount takes the best tier it reaches, or none. Rebate rules then apply to the whole amount.
+    """
+    if amount_fen <= 0:
+        raise InvalidInput("money.zero", value=str(amount_fen), field="amount")
+    if campaign is None:
+        if tier_code:
+            raise InvalidInput("campaign.none_active")
+        return RechargeOutcome(amount_fen, None, 0, 0, (), 0)
+    if tier_code:
+        tier: Tier | None = campaign.tier(tier_code)
+        assert tier is not None
+        if amount_fen < tier.pay_fen:
+            raise InvalidInput("campaign.tier_amount_short", tier=tier.code, pay=tier.pay_fen)
+    else:
+        tier = campaign.best_tier_for(amount_fen)
+    items: list[GrantedItem] = []
+    bonus = 0
+    months = 0
+    if tier is not None:
+        bonus = tier.bonus_fen
+        months = tier.member_price_months
+        for c in tier.coupons:
+            items.append(GrantedItem(GRANT_COUPON, c.template, c.name or c.template, c.count, c.value_fen, "tier"))
+        for g in tier.gifts:
+            items.append(GrantedItem(GRANT_GIFT, g.sku, g.name or g.sku, g.qty, 0, "tier"))
+        for v in tier.vouchers:
+            items.append(GrantedItem(GRANT_VOUCHER, v.category or v.name, v.name, v.count, v.value_fen, "tier"))
+        if months:
+            items.append(GrantedItem(GRANT_MEMBER_PRICE, GRANT_MEMBER_PRICE, "member_price", months, 0, "tier"))
+    r = campaign.rebate
+    points = 0
+    if r.points_step_fen > 0 and r.points_per_step > 0:
+        points = (amount_fen // r.points_step_fen) * r.points_per_step
+    if r.voucher_bp > 0 and r.voucher_threshold_fen > 0 and amount_fen >= r.voucher_threshold_fen:
+        value = percent_of(amount_fen, r.voucher_bp)
+        if value > 0:
+            items.append(
+                GrantedItem(GRANT_VOUCHER, r.voucher_category or r.voucher_name, r.voucher_name, 1, value, "rebate")
+            )
+    return RechargeOutcome(amount_fen, tier.code if tier else None, bonus, points, tuple(items), months)
+
+
+def active_campaign(campaigns: Sequence[Campaign], now: datetime | date, store_code: str = "*") -> Campaign | None:
+    """The campaign running on ``now``'s date in this store; the latest-starting one wins."""
+    day = now.date() if isinstance(now, datetime) else now
+    running = [
+        c for c in campaigns if c.is_active_on(day) and ("*" in c.stores or store_code in c.stores)
+    ]
+    if not running:
+        return None
+    return max(running, key=lambda c: (c.starts_on, c.code))
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _date(value: Any, field_name: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)) from None
+
+
+def _int(value: Any, field_name: str, minimum: int = 0, maximum: int = 1_000_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidInput("campaign.bad_field", field=field_name, value=str(value))
+    return value
+
+
+def _money(value: Any, field_name: str, allow_zero: bool = True) -> int:
+    if isinstance(value, float):
+        value = f"{value:.2f}"
+    try:
+        return parse_yuan(value, allow_zero=allow_zero, field=field_name)
+    except InvalidInput:
+        raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)) from None
+
+
+def _str(value: Any, field_name: str, required: bool = True) -> str:
+    if value is None or str(value).strip() == "":
+        if required:
+            raise InvalidInput("campaign.missing_field", field=field_name)
+        return ""
+    return str(value).strip()
+
+
+def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
+    """Validate and convert a campaign definition. Money values are yuan strings ("500", "99.90")."""
+    head = data.get("campaign", data)
+    if not isinstance(head, Mapping):
+        raise InvalidInput("campaign.missing_field", field="campaign")
+    code = _str(head.get("code"), "campaign.code")
+    starts = _date(head.get("starts_on", head.get("starts_at")), "campaign.starts_on")
+    ends = _date(head.get("ends_on", head.get("ends_at")), "campaign.ends_on")
+    if ends < starts:
+        raise InvalidInput("campaign.window_invalid", starts=str(starts), ends=str(ends))
+    tiers: list[Tier] = []
+    seen: set[str] = set()
+    for i, t in enumerate(data.get("tiers", []) or []):
+        p = f"tiers[{i}]"
+        tcode = _str(t.get("code"), f"{p}.code")
+        if tcode in seen:
+            raise InvalidInput("campaign.duplicate_tier", tier=tcode)
+        seen.add(tcode)
+        coupons = tuple(
+            CouponGrant(
+                template=_str(c.get("template"), f"{p}.coupons.template"),
+                count=_int(c.get("count", 1), f"{p}.coupons.count", 1, 100),
+                name=_str(c.get("name"), "name", required=False),
+                value_fen=_money(c.get("value", "0"), f"{p}.coupons.value"),
+            )
+            for c in t.get("coupons", []) or []
+        )
+        gifts = tuple(
+            GiftGrant(
+                sku=_str(g.get("sku"), f"{p}.gifts.sku"),
+                qty=_int(g.get("qty", 1), f"{p}.gifts.qty", 1, 100),
+                name=_str(g.get("name"), "name", required=False),
+            )
+            for g in t.get("gifts", []) or []
+        )
+        vouchers = tuple(
+            VoucherGrant(
+                name=_str(v.get("name"), f"{p}.vouchers.name"),
+                value_fen=_money(v.get("value", "0"), f"{p}.vouchers.value"),
+                count=_int(v.get("count", 1), f"{p}.vouchers.count", 1, 100),
+                category=_str(v.get("category"), "category", required=False),
+            )
+            for v in t.get("vouchers", []) or []
+        )
+        tiers.append(
+            Tier(
+                code=tcode,
+                name=_str(t.get("name", tcode), f"{p}.name"),
+                pay_fen=_money(t.get("pay"), f"{p}.pay", allow_zero=False),
+                bonus_fen=_money(t.get("bonus", "0"), f"{p}.bonus"),
+                coupons=coupons,
+                gifts=gifts,
+                vouchers=vouchers,
+                member_price_months=_int(t.get("member_price_months", 0), f"{p}.member_price_months", 0, 120),
+                block_when_gift_out_of_stock=bool(t.get("block_when_gift_out_of_stock", False)),
+            )
+        )
+    pays = [t.pay_fen for t in tiers]
+    if len(set(pays)) != len(pays):
+        raise InvalidInput("campaign.duplicate_tier_price")
+    r = data.get("rebate", {}) or {}
+    rebate = RebateRule(
+        points_step_fen=_money(r.get("points_every", "0"), "rebate.points_every"),
+        points_per_step=_int(r.get("points", 0), "rebate.points"),
+        voucher_threshold_fen=_money(r.get("voucher_threshold", "0"), "rebate.voucher_threshold"),
+        voucher_bp=parse_percent_bp(r.get("voucher_percent", "0")),
+        voucher_name=_str(r.get("voucher_name", ""), "rebate.voucher_name", required=False),
+        voucher_category=_str(r.get("voucher_category", ""), "rebate.voucher_category", required=False),
+    )
+    if rebate.voucher_bp and not rebate.voucher_name:
+        raise InvalidInput("campaign.missing_field", field="rebate.voucher_name")
+    stores = head.get("stores", ["*"]) or ["*"]
+    return Campaign(
+        code=code,
+        name=_str(head.get("name", code), "campaign.name"),
+        starts_on=starts,
+        ends_on=ends,
+        tiers=tuple(sorted(tiers, key=lambda t: t.pay_fen)),
+        rebate=rebate,
+        points_expiry_months=_int(head.get("points_expiry_months", 12), "campaign.points_expiry_months", 1, 120),
+        gift_due_working_days=_int(head.get("gift_due_working_days", 3), "campaign.gift_due_working_days", 0, 60),
+        stores=tuple(str(s) for s in stores),
+        extra=dict(data),
+    )

@@ -1,0 +1,41 @@
+"""Staff roles and what each may do. Services check these; the UI only hides buttons."""
+
+from __future__ import annotations
+
+from pos_app.domain.errors import PermissionDenied
+
+CASHIER = "cashier"
+STAFF = "staff"
+MANAGER = "manager"
+ROLES = (CASHIER, STAFF, MANAGER)
+
+#: action -> roles allowed
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "member.read": frozenset({CASHIER, STAFF, MANAGER}),
+    "member.register": frozenset({CASHIER, MANAGER}),
+    "wallet.recharge": frozenset({CASHIER, MANAGER}),
+    "wallet.spend": frozenset({CASHIER, MANAGER}),
+    "wallet.refund": frozenset({MANAGER}),
+    "campaign.read": frozenset({CASHIER, STAFF, MANAGER}),
+    "campaign.manage": frozenset({MANAGER}),
+    "staff.manage": frozenset({MANAGER}),
+    "report.read": frozenset({MANAGER}),
+    "coupon.redeem": frozenset({CASHIER, MANAGER}),
+    "coupon.issue": frozenset({MANAGER}),
+    "coupon.void": frozenset({MANAGER}),
+    "coupon.manage": frozenset({MANAGER}),
+    "gift.read": frozenset({CASHIER, STAFF, MANAGER}),
+    "gift.handout": frozenset({CASHIER, STAFF, MANAGER}),
+    "gift.receive": frozenset({STAFF, MANAGER}),
+    "gift.adjust": frozenset({MANAGER}),
+    "gift.manage": frozenset({MANAGER}),
+    "system.admin": frozenset({MANAGER}),
+}
+
+
+def check(role: str, action: str) -> None:
+    allowed = PERMISSIONS.get(action)
+    if allowed is None:
+        raise KeyError(f"unknown action {action!r}")
+    if role not in allowed:
+        raise PermissionDenied("error.permission_denied", action=action, role=role)

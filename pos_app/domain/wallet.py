@@ -1,0 +1,139 @@
+"""The stored-value wallet: principal (本金, owed back on refund) and bonus (赠送金, marketing cost).
+
+Each recharge is a *lot* holding what is left of its principal and bonus. Spending splits the amount
+between principal and bonus by the configured order, then takes each part from the lots oldest-first,
+so a refund can return exactly the principal of that recharge that is not yet spent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pos_app.domain.errors import InsufficientFunds, InvalidInput, LimitExceeded
+
+PROPORTIONAL = "proportional"
+PRINCIPAL_FIRST = "principal_first"
+BONUS_FIRST = "bonus_first"
+SPEND_ORDERS = (PROPORTIONAL, PRINCIPAL_FIRST, BONUS_FIRST)
+
+#: Named (记名) prepaid card cap under 单用途商业预付卡管理办法: 5,000 yuan. Configuration, this is the default.
+DEFAULT_BALANCE_CAP_FEN = 500_000
+
+
+@dataclass(frozen=True)
+class Balance:
+    principal_fen: int = 0
+    bonus_fen: int = 0
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
+
+    def plus(self, principal: int, bonus: int) -> Balance:
+        return Balance(self.principal_fen + principal, self.bonus_fen + bonus)
+
+
+@dataclass(frozen=True)
+class Split:
+    principal_fen: int
+    bonus_fen: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
+
+
+def check_recharge(balance: Balance, principal_fen: int, bonus_fen: int, cap_fen: int) -> Balance:
+    """The balance after a recharge, or LimitExceeded when it would pass the cap."""
+    if principal_fen <= 0 or bonus_fen < 0:
+        raise InvalidInput("money.zero", value=str(principal_fen), field="amount")
+    after = balance.plus(principal_fen, bonus_fen)
+    if cap_fen > 0 and after.total_fen > cap_fen:
+        raise LimitExceeded(
+            "wallet.cap_exceeded",
+            cap=cap_fen,
+            balance=balance.total_fen,
+            room=max(0, cap_fen - balance.total_fen),
+            after=after.total_fen,
+        )
+    return after
+
+
+def split_spend(balance: Balance, amount_fen: int, order: str = PROPORTIONAL) -> Split:
+    """How ``amount_fen`` is taken from principal and bonus. Never more than the balance.
+
+    Proportional: the bonus part is ``amount * bonus // total`` (rounded down, so the member's bonus
+    never pays more than its share); the principal part is the rest, which never exceeds the principal.
+    """
+    if amount_fen <= 0:
+        raise InvalidInput("money.zero", value=str(amount_fen), field="amount")
+    if amount_fen > balance.total_fen:
+        raise InsufficientFunds("wallet.insufficient", amount=amount_fen, balance=balance.total_fen)
+    if order == PROPORTIONAL:
+        bonus = amount_fen * balance.bonus_fen // balance.total_fen
+        principal = amount_fen - bonus
+    elif order == PRINCIPAL_FIRST:
+        principal = min(amount_fen, balance.principal_fen)
+        bonus = amount_fen - principal
+    elif order == BONUS_FIRST:
+        bonus = min(amount_fen, balance.bonus_fen)
+        principal = amount_fen - bonus
+    else:
+        raise InvalidInput("wallet.spend_order_invalid", order=order)
+    assert 0 <= principal <= balance.principal_fen and 0 <= bonus <= balance.bonus_fen
+    return Split(principal, bonus)
+
+
+@dataclass(frozen=True)
+class Lot:
+    """What is left of one recharge."""
+
+    lot_id: str
+    principal_fen: int
+    bonus_fen: int
+
+
+@dataclass(frozen=True)
+class LotTake:
+    lot_id: str
+    principal_fen: int
+    bonus_fen: int
+
+
+def allocate(lots: Sequence[Lot], split: Split) -> tuple[LotTake, ...]:
+    """Take ``split`` from the lots, oldest first, principal and bonus each on its own."""
+    need_p, need_b = split.principal_fen, split.bonus_fen
+    takes: list[LotTake] = []
+    for lot in lots:
+        if need_p == 0 and need_b == 0:
+            break
+        tp = min(need_p, lot.principal_fen)
+        tb = min(need_b, lot.bonus_fen)
+        if tp or tb:
+            takes.append(LotTake(lot.lot_id, tp, tb))
+            need_p -= tp
+            need_b -= tb
+    if need_p or need_b:
+        raise InsufficientFunds("wallet.insufficient", amount=split.total_fen, balance=0)
+    return tuple(takes)
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    principal_refund_fen: int  # paid back to the member
+    bonus_revoke_fen: int  # taken back from the wallet
+    principal_spent_fen: int  # already used: not refundable
+    bonus_spent_fen: int  # already used: recorded as kept
+
+
+def plan_refund(lot: Lot, principal_paid_fen: int, bonus_granted_fen: int) -> RefundPlan:
+    """A refund returns the principal of this recharge not yet spent and takes back its unspent bonus."""
+    if lot.principal_fen == 0 and lot.bonus_fen == 0:
+        raise InvalidInput("refund.nothing_left")
+    return RefundPlan(
+        principal_refund_fen=lot.principal_fen,
+        bonus_revoke_fen=lot.bonus_fen,
+        principal_spent_fen=principal_paid_fen - lot.principal_fen,
+        bonus_spent_fen=bonus_granted_fen - lot.bonus_fen,
+    )

@@ -1,0 +1,175 @@
+"""Translated user-facing messages for DomainError keys (zh_CN default, en).
+
+The Qt UI uses these too (through ``tr_error``) so a refusal reads the same in the GUI and the CLI.
+Feature modules add their keys with :func:`register`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pos_app.domain.errors import DomainError
+from pos_app.domain.money import format_fen
+
+DEFAULT_LANG = "zh_CN"
+LANGS = ("zh_CN", "en")
+
+#: parameters that are money in fen and are shown as ¥1,234.50
+MONEY_PARAMS = {"amount", "balance", "cap", "room", "after", "pay", "max", "min_spend", "value"}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "zh_CN": {
+        "error.generic": "操作失败",
+        "error.invalid_input": "输入无效",
+        "error.not_found": "未找到",
+        "error.permission_denied": "当前账号（{role}）无权执行此操作",
+        "error.conflict": "操作冲突，请重试",
+        "error.state": "当前状态不允许此操作",
+        "auth.failed": "工号或密码错误",
+        "auth.required": "请先登录（工号和密码）",
+        "money.invalid": "金额格式不正确：{value}",
+        "money.negative": "金额不能为负数：{value}",
+        "money.zero": "金额必须大于零",
+        "money.absurd": "金额过大：{value}（上限 {max}）",
+        "money.missing": "请输入金额",
+        "percent.invalid": "百分比格式不正确：{value}",
+        "member.phone_invalid": "手机号格式不正确：{phone}（应为 11 位大陆手机号）",
+        "member.phone_taken": "手机号 {phone} 已注册为会员",
+        "member.name_too_long": "姓名过长（最多 {max} 个字）",
+        "member.code_invalid": "会员码无效：{code}",
+        "member.invite_code_invalid": "邀请码格式不正确：{code}",
+        "member.invite_code_unknown": "邀请码不存在：{code}",
+        "member.self_invite": "不能邀请自己",
+        "member.unknown": "未找到会员：{query}",
+        "member.query_missing": "请输入手机号或会员码",
+        "member.code_exhausted": "无法生成会员码，请重试",
+        "request.id_invalid": "请求编号无效：{request_id}",
+        "request.reused": "请求编号 {request_id} 已用于其他操作",
+        "store.not_initialised": "数据库尚未初始化，请先运行 pos-app init",
+        "staff.pin_invalid": "密码须为 4–8 位数字",
+        "staff.code_invalid": "工号无效：{code}",
+        "staff.code_taken": "工号 {code} 已存在",
+        "staff.role_invalid": "角色无效：{role}（可选：{allowed}）",
+        "staff.unknown": "未找到员工：{code}",
+        "staff.cannot_disable_self": "不能停用自己的账号",
+        "wallet.insufficient": "余额不足：需支付 {amount}，可用余额 {balance}",
+        "wallet.cap_exceeded": "充值后余额 {after} 将超过储值上限 {cap}（当前余额 {balance}，最多还可充值 {room}）",
+        "wallet.negative": "余额不能为负数",
+        "wallet.spend_order_invalid": "扣款顺序配置无效：{order}",
+        "wallet.pay_method_invalid": "支付方式无效：{pay}（可选：{allowed}）",
+        "campaign.none_active": "当前没有进行中的活动，不能按档位充值",
+        "campaign.tier_unknown": "活动 {campaign} 中没有档位 {tier}",
+        "campaign.tier_amount_short": "金额不足档位 {tier} 的充值金额 {pay}",
+        "campaign.bad_field": "活动配置字段 {field} 的值无效：{value}",
+        "campaign.missing_field": "活动配置缺少字段：{field}",
+        "campaign.window_invalid": "活动结束日期 {ends} 早于开始日期 {starts}",
+        "campaign.duplicate_tier": "档位代码重复：{tier}",
+        "campaign.duplicate_tier_price": "两个档位的充值金额相同",
+        "campaign.file_invalid": "活动文件 {path} 格式错误：{detail}",
+        "campaign.unknown": "未找到活动：{campaign}",
+        "file.not_found": "文件不存在：{path}",
+        "recharge.unknown": "未找到充值记录：{recharge_id}",
+        "refund.already": "该笔充值已退款",
+        "refund.nothing_left": "该笔充值已无可退金额",
+        "points.invalid": "积分数量无效：{points}",
+        "points.insufficient": "积分不足：需要 {points}，可用 {available}",
+    },
+    "en": {
+        "error.generic": "The operation failed",
+        "error.invalid_input": "Invalid input",
+        "error.not_found": "Not found",
+        "error.permission_denied": "Your role ({role}) may not do this",
+        "error.conflict": "Conflicting operation, please retry",
+        "error.state": "Not allowed in the current state",
+        "auth.failed": "Wrong staff code or PIN",
+        "auth.required": "Please log in (staff code and PIN)",
+        "money.invalid": "Not a valid amount: {value}",
+        "money.negative": "The amount cannot be negative: {value}",
+        "money.zero": "The amount must be more than zero",
+        "money.absurd": "Amount too large: {value} (at most {max})",
+        "money.missing": "Please enter an amount",
+        "percent.invalid": "Not a valid percentage: {value}",
+        "member.phone_invalid": "Not a valid mobile number: {phone} (11 digits, mainland China)",
+        "member.phone_taken": "{phone} is already a member",
+        "member.name_too_long": "Name too long (at most {max} characters)",
+        "member.code_invalid": "Not a valid member code: {code}",
+        "member.invite_code_invalid": "Not a valid invite code: {code}",
+        "member.invite_code_unknown": "No member has the invite code {code}",
+        "member.self_invite": "A member cannot invite themselves",
+        "member.unknown": "No member found: {query}",
+        "member.query_missing": "Enter a phone number or member code",
+        "member.code_exhausted": "Could not generate a member code, please retry",
+        "request.id_invalid": "Invalid request id: {request_id}",
+        "request.reused": "Request id {request_id} was already used for another operation",
+        "store.not_initialised": "The database is not initialised: run pos-app init first",
+        "staff.pin_invalid": "The PIN must be 4 to 8 digits",
+        "staff.code_invalid": "Invalid staff code: {code}",
+        "staff.code_taken": "Staff code {code} already exists",
+        "staff.role_invalid": "Invalid role: {role} (one of: {allowed})",
+        "staff.unknown": "No staff member {code}",
+        "staff.cannot_disable_self": "You cannot disable your own account",
+        "wallet.insufficient": "Insufficient balance: {amount} needed, {balance} available",
+        "wallet.cap_exceeded": "The balance after this recharge, {after}, would pass the cap of {cap} (balance {balance}, room {room})",
+        "wallet.negative": "A balance cannot go negative",
+        "wallet.spend_order_invalid": "Invalid spend order setting: {order}",
+        "wallet.pay_method_invalid": "Invalid payment method: {pay} (one of: {allowed})",
+        "campaign.none_active": "No campaign is running: a tier cannot be chosen",
+        "campaign.tier_unknown": "Campaign {campaign} has no tier {tier}",
+        "campaign.tier_amount_short": "The amount is less than tier {tier}'s price {pay}",
+        "campaign.bad_field": "Invalid value for campaign field {field}: {value}",
+        "campaign.missing_field": "The campaign is missing the field {field}",
+        "campaign.window_invalid": "The campaign ends ({ends}) before it starts ({starts})",
+        "campaign.duplicate_tier": "Duplicate tier code: {tier}",
+        "campaign.duplicate_tier_price": "Two tiers have the same price",
+        "campaign.file_invalid": "Campaign file {path} is not valid: {detail}",
+        "campaign.unknown": "No campaign {campaign}",
+        "file.not_found": "No such file: {path}",
+        "recharge.unknown": "No recharge {recharge_id}",
+        "refund.already": "This recharge has already been refunded",
+        "refund.nothing_left": "Nothing is left to refund on this recharge",
+        "points.invalid": "Invalid number of points: {points}",
+        "points.insufficient": "Not enough points: {points} needed, {available} available",
+    },
+}
+
+ROLE_NAMES = {
+    "zh_CN": {"cashier": "收银员", "staff": "店员", "manager": "店长"},
+    "en": {"cashier": "cashier", "staff": "staff", "manager": "manager"},
+}
+
+_current_lang = os.environ.get("POS_LANG", DEFAULT_LANG)
+
+
+def register(lang: str, messages: dict[str, str]) -> None:
+    MESSAGES.setdefault(lang, {}).update(messages)
+
+
+def set_language(lang: str) -> None:
+    global _current_lang
+    _current_lang = lang if lang in LANGS else DEFAULT_LANG
+
+
+def language() -> str:
+    return _current_lang
+
+
+def translate(key: str, params: dict[str, Any] | None = None, lang: str | None = None) -> str:
+    lang = lang or _current_lang
+    table = MESSAGES.get(lang) or MESSAGES[DEFAULT_LANG]
+    template = table.get(key) or MESSAGES["en"].get(key) or key
+    shown: dict[str, Any] = {}
+    for k, v in (params or {}).items():
+        if k in MONEY_PARAMS and isinstance(v, int) and not isinstance(v, bool):
+            shown[k] = format_fen(v)
+        elif k == "role" and isinstance(v, str):
+            shown[k] = ROLE_NAMES.get(lang, {}).get(v, v)
+        else:
+            shown[k] = v
+    try:
+        return template.format(**shown)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def tr_error(err: DomainError, lang: str | None = None) -> str:
+    return translate(err.key, err.params, lang)

@@ -1,0 +1,206 @@
+"""Campaigns: load from a TOML file (or from the central server), list, show, find the active one."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from pos_app.db import models as m
+from pos_app.db.uow import UnitOfWork
+from pos_app.domain.campaign import Campaign, active_campaign, campaign_from_dict, evaluate_recharge
+from pos_app.domain.errors import InvalidInput, NotFound
+from pos_app.services.common import audit, emit, local_date, require, settings
+from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import CampaignDTO, RechargePreview, TierDTO
+
+
+def read_campaign_file(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InvalidInput("file.not_found", path=str(p)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("campaign.file_invalid", path=str(p), detail=str(exc)) from None
+
+
+def _to_domain(row: m.Campaign) -> Campaign:
+    return campaign_from_dict(json.loads(row.rules_json))
+
+
+def _items(tier: Any) -> tuple[dict[str, Any], ...]:
+    out: list[dict[str, Any]] = []
+    for c in tier.coupons:
+        out.append({"kind": "coupon", "ref": c.template, "name": c.name or c.template, "quantity": c.count, "value_fen": c.value_fen})
+    for g in tier.gifts:
+        out.append({"kind": "gift", "ref": g.sku, "name": g.name or g.sku, "quantity": g.qty, "value_fen": 0})
+    for v in tier.vouchers:
+        out.append({"kind": "voucher", "ref": v.category or v.name, "name": v.name, "quantity": v.count, "value_fen": v.value_fen})
+    return tuple(out)
+
+
+def _dto(row: m.Campaign, c: Campaign, active: bool) -> CampaignDTO:
+    r = c.rebate
+    return CampaignDTO(
+        campaign_id=row.id,
+        code=c.code,
+        name=c.name,
+        starts_on=c.starts_on,
+        ends_on=c.ends_on,
+        source=row.source,
+        version=row.version,
+        active=active,
+        tiers=tuple(
+            TierDTO(t.code, t.name, t.pay_fen, t.bonus_fen, t.member_price_months, _items(t)) for t in c.tiers
+        ),
+        rebate={
+            "points_every_fen": r.points_step_fen,
+            "points": r.points_per_step,
+            "voucher_threshold_fen": r.voucher_threshold_fen,
+            "voucher_bp": r.voucher_bp,
+            "voucher_name": r.voucher_name,
+        },
+        points_expiry_months=c.points_expiry_months,
+        gift_due_working_days=c.gift_due_working_days,
+    )
+
+
+def all_campaigns(uow: UnitOfWork) -> list[tuple[m.Campaign, Campaign]]:
+    return [(row, _to_domain(row)) for row in uow.session.scalars(select(m.Campaign).order_by(m.Campaign.starts_on))]
+
+
+def current_campaign(uow: UnitOfWork, ctx: ServiceContext) -> Campaign | None:
+    st = settings(uow)
+    return active_campaign([c for _, c in all_campaigns(uow)], local_date(ctx, st), st.store_code)
+
+
+def load_campaign(
+    ctx: ServiceContext, actor: Actor, data: dict[str, Any], *, source: str = "local"
+) -> CampaignDTO:
+    """Create or replace (by code) a campaign. Validated fully before anything is written."""
+    require(actor, "campaign.manage")
+    c = campaign_from_dict(data)
+    _validate_extensions(data)
+    rules_json = json.dumps(data, default=str, ensure_ascii=False, sort_keys=True)
+    with ctx.uow() as uow:
+        s = uow.session
+        row = s.scalar(select(m.Campaign).where(m.Campaign.code == c.code))
+        if row is None:
+            row = m.Campaign(id=ctx.new_id(), code=c.code, version=1, source=source, loaded_at=ctx.now())
+            s.add(row)
+        elif row.rules_json == rules_json:
+            st = settings(uow)
+            return _dto(row, c, c.is_active_on(local_date(ctx, st)))
+        else:
+            row.version += 1
+        row.name = c.name
+        row.starts_on = c.starts_on
+        row.ends_on = c.ends_on
+        row.rules_json = rules_json
+        row.source = source
+        row.loaded_at = ctx.now()
+        s.flush()
+        _after_load(uow, ctx, actor, data)
+        audit(uow, ctx, actor, "campaign.load", "campaign", row.id, code=c.code, version=row.version)
+        if source == "local":
+            emit(uow, ctx, "campaign.loaded", {"campaign_id": row.id, "code": c.code, "version": row.version, "rules": data})
+        st = settings(uow)
+        dto = _dto(row, c, c.is_active_on(local_date(ctx, st)))
+        uow.commit()
+        return dto
+
+
+def _validate_extensions(data: dict[str, Any]) -> None:
+    """Parts of a campaign file that other modules own (coupon templates, referral rules...)."""
+    for modname in ("coupons", "referrals", "gifts"):
+        try:
+            mod = __import__(f"pos_app.services.{modname}", fromlist=["validate_campaign"])
+        except ImportError:
+            continue
+        fn = getattr(mod, "validate_campaign", None)
+        if fn is not None:
+            fn(data)
+
+
+def _after_load(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, data: dict[str, Any]) -> None:
+    for modname in ("coupons", "referrals", "gifts"):
+        try:
+            mod = __import__(f"pos_app.services.{modname}", fromlist=["on_campaign_loaded"])
+        except ImportError:
+            continue
+        fn = getattr(mod, "on_campaign_loaded", None)
+        if fn is not None:
+            fn(uow, ctx, actor, data)
+
+
+def load_campaign_file(ctx: ServiceContext, actor: Actor, path: str | Path) -> CampaignDTO:
+    return load_campaign(ctx, actor, read_campaign_file(path))
+
+
+def list_campaigns(ctx: ServiceContext, actor: Actor) -> list[CampaignDTO]:
+    require(actor, "campaign.read")
+    with ctx.uow(read_only=True) as uow:
+        st = settings(uow)
+        today = local_date(ctx, st)
+        return [_dto(row, c, c.is_active_on(today)) for row, c in all_campaigns(uow)]
+
+
+def get_campaign(ctx: ServiceContext, actor: Actor, ref: str) -> CampaignDTO:
+    require(actor, "campaign.read")
+    with ctx.uow(read_only=True) as uow:
+        row = uow.session.scalar(select(m.Campaign).where((m.Campaign.id == ref) | (m.Campaign.code == ref)))
+        if row is None:
+            raise NotFound("campaign.unknown", campaign=ref)
+        st = settings(uow)
+        c = _to_domain(row)
+        return _dto(row, c, c.is_active_on(local_date(ctx, st)))
+
+
+def get_active_campaign(ctx: ServiceContext, actor: Actor) -> CampaignDTO | None:
+    require(actor, "campaign.read")
+    with ctx.uow(read_only=True) as uow:
+        c = current_campaign(uow, ctx)
+        if c is None:
+            return None
+        row = uow.session.scalar(select(m.Campaign).where(m.Campaign.code == c.code))
+        assert row is not None
+        return _dto(row, c, True)
+
+
+def preview_recharge(
+    ctx: ServiceContext, actor: Actor, amount_fen: int, tier_code: str | None = None, member_id: str | None = None
+) -> RechargePreview:
+    """What a recharge would give, before the cashier confirms. Writes nothing."""
+    require(actor, "wallet.recharge")
+    with ctx.uow(read_only=True) as uow:
+        c = current_campaign(uow, ctx)
+        outcome = evaluate_recharge(c, amount_fen, tier_code)
+        st = settings(uow)
+        after = None
+        if member_id:
+            mm = uow.session.get(m.Member, member_id)
+            if mm is None:
+                raise NotFound("member.unknown", query=member_id)
+            after = mm.principal_fen + mm.bonus_fen + outcome.amount_fen + outcome.bonus_fen
+        tier = c.tier(outcome.tier_code) if (c and outcome.tier_code) else None
+        return RechargePreview(
+            amount_fen=amount_fen,
+            campaign_code=c.code if c else None,
+            tier_code=outcome.tier_code,
+            tier_name=tier.name if tier else None,
+            bonus_fen=outcome.bonus_fen,
+            points=outcome.points,
+            member_price_months=outcome.member_price_months,
+            items=tuple(
+                {"kind": i.kind, "ref": i.ref, "name": i.name, "quantity": i.quantity, "value_fen": i.value_fen, "source": i.source}
+                for i in outcome.items
+            ),
+            balance_after_fen=after,
+            cap_fen=st.balance_cap_fen,
+            within_cap=after is None or st.balance_cap_fen <= 0 or after <= st.balance_cap_fen,
+        )

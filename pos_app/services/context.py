@@ -1,0 +1,45 @@
+"""What every use case needs: the database, a clock and a random source (tests control both)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pos_app.db.engine import Database
+from pos_app.db.uow import UnitOfWork
+from pos_app.domain.ids import RandBits, uuid7
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServiceContext:
+    db: Database
+    clock: Callable[[], datetime] = utc_now
+    randbits: RandBits = field(default=secrets.randbits)
+
+    def uow(self, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.db, read_only=read_only)
+
+    def now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the service clock must return aware datetimes")
+        return now.astimezone(UTC)
+
+    def new_id(self) -> str:
+        return uuid7(self.now(), self.randbits)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The logged-in staff member a use case runs for."""
+
+    staff_id: str
+    code: str
+    name: str
+    role: str

@@ -1,0 +1,90 @@
+"""The demo store: loaded the first time `make run` starts on an empty database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from pos_app.db import models as m
+from pos_app.services import campaigns, members, staff, wallet
+from pos_app.services.campaigns import read_campaign_file
+from pos_app.services.common import local_date, settings
+from pos_app.services.context import Actor, ServiceContext
+
+DEMO_STAFF = (
+    # code, role, PIN, name
+    ("admin", "manager", "8888", "王店长"),
+    ("c01", "cashier", "1111", "李收银"),
+    ("s01", "staff", "2222", "张店员"),
+)
+
+DEMO_MEMBERS = (
+    # phone, name, inviter phone, recharge tier or amount
+    ("13800138000", "陈一", None, "advanced"),
+    ("13900139000", "林二", "13800138000", "basic"),
+    ("15000150000", "周三", "13800138000", "luxury"),
+    ("18600186000", "吴四", None, "300"),
+    ("17700177000", "郑五", "15000150000", None),
+    ("13600136000", None, None, None),
+)
+
+
+def demo_campaign_file() -> Path:
+    return Path(__file__).resolve().parents[2] / "resources" / "campaigns" / "demo.toml"
+
+
+def has_data(ctx: ServiceContext) -> bool:
+    with ctx.uow(read_only=True) as uow:
+        return uow.session.scalar(select(m.Staff.id).limit(1)) is not None
+
+
+def load_demo(ctx: ServiceContext) -> dict[str, Any]:
+    """Create the demo store, staff, campaign (running today), members and a few recharges."""
+    staff.init_store(
+        ctx,
+        store_name="示范宠物店",
+        store_code="DEMO01",
+        manager_code=DEMO_STAFF[0][0],
+        manager_pin=DEMO_STAFF[0][2],
+        manager_name=DEMO_STAFF[0][3],
+    )
+    boss = staff.login(ctx, DEMO_STAFF[0][0], DEMO_STAFF[0][2])
+    existing = {s.code for s in staff.list_staff(ctx, boss)}
+    for code, role, pin, name in DEMO_STAFF[1:]:
+        if code not in existing:
+            staff.add_staff(ctx, boss, code=code, role=role, pin=pin, name=name)
+    with ctx.uow(read_only=True) as uow:
+        today = local_date(ctx, settings(uow))
+    data = read_campaign_file(demo_campaign_file())
+    data["campaign"]["starts_on"] = (today - timedelta(days=30)).isoformat()
+    data["campaign"]["ends_on"] = (today + timedelta(days=60)).isoformat()
+    campaigns.load_campaign(ctx, boss, data)
+    _extras(ctx, boss)
+    cashier = staff.login(ctx, DEMO_STAFF[1][0], DEMO_STAFF[1][2])
+    for phone, name, inviter, recharge in DEMO_MEMBERS:
+        invite = None
+        if inviter:
+            invite = members.get_member(ctx, cashier, phone=inviter).invite_code
+        members.register_member(ctx, cashier, phone=phone, name=name, invite_code=invite, request_id=f"demo-reg-{phone}")
+        if recharge and recharge.isdigit():
+            wallet.recharge(ctx, cashier, phone=phone, amount_fen=int(recharge) * 100, pay_method="wechat",
+                            request_id=f"demo-rc-{phone}")
+        elif recharge:
+            wallet.recharge(ctx, cashier, phone=phone, tier_code=recharge, pay_method="cash", request_id=f"demo-rc-{phone}")
+    wallet.spend(ctx, cashier, phone="13800138000", amount_fen=128_00, request_id="demo-spend-1", note="狗粮")
+    return {"staff": [(c, r, p) for c, r, p, _ in DEMO_STAFF], "members": len(DEMO_MEMBERS)}
+
+
+def _extras(ctx: ServiceContext, actor: Actor) -> None:
+    """Feature modules add their demo data (gift catalogue, coupon templates) with ``load_demo_data``."""
+    for modname in ("gifts", "coupons", "referrals"):
+        try:
+            mod = __import__(f"pos_app.services.{modname}", fromlist=["load_demo_data"])
+        except ImportError:
+            continue
+        fn = getattr(mod, "load_demo_data", None)
+        if fn is not None:
+            fn(ctx, actor)

@@ -1,0 +1,215 @@
+"""Frozen DTOs the services return. The UI and CLI only ever see these."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+def to_jsonable(obj: Any) -> Any:
+    """DTO -> plain JSON-able structure (dates as ISO strings)."""
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: to_jsonable(v) for k, v in asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    return obj
+
+
+@dataclass(frozen=True)
+class StaffDTO:
+    staff_id: str
+    code: str
+    name: str
+    role: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    member_id: str
+    phone: str
+    name: str | None
+    member_code: str
+    principal_fen: int
+    bonus_fen: int
+    balance_fen: int
+    points: int
+
+
+@dataclass(frozen=True)
+class MemberDTO:
+    member_id: str
+    member_code: str
+    invite_code: str
+    phone: str
+    name: str | None
+    level: str | None
+    principal_fen: int
+    bonus_fen: int
+    balance_fen: int
+    points: int
+    points_expiring_soon: int
+    member_price_until: date | None
+    member_price_active: bool
+    inviter_id: str | None
+    inviter_phone: str | None
+    invites_made: int
+    owed_gifts: int
+    unused_coupons: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class GrantedItemDTO:
+    entitlement_id: str
+    kind: str
+    ref: str
+    name: str
+    value_fen: int
+    state: str
+    due_on: date | None
+    source: str
+    issued_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class RechargeResult:
+    recharge_id: str
+    request_id: str
+    member_id: str
+    phone: str
+    campaign_code: str | None
+    tier_code: str | None
+    pay_method: str
+    principal_fen: int
+    bonus_fen: int
+    points: int
+    principal_balance_fen: int
+    bonus_balance_fen: int
+    balance_fen: int
+    points_balance: int
+    state: str
+    created_at: datetime
+    staff_code: str
+    items: tuple[GrantedItemDTO, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RechargePreview:
+    amount_fen: int
+    campaign_code: str | None
+    tier_code: str | None
+    tier_name: str | None
+    bonus_fen: int
+    points: int
+    member_price_months: int
+    items: tuple[dict[str, Any], ...]
+    balance_after_fen: int | None
+    cap_fen: int
+    within_cap: bool
+
+
+@dataclass(frozen=True)
+class SpendResult:
+    spend_id: str
+    request_id: str
+    member_id: str
+    phone: str
+    amount_fen: int
+    principal_fen: int
+    bonus_fen: int
+    principal_balance_fen: int
+    bonus_balance_fen: int
+    balance_fen: int
+    created_at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    recharge_id: str
+    member_id: str
+    principal_refund_fen: int
+    bonus_revoke_fen: int
+    points_revoked: int
+    points_kept: int
+    principal_balance_fen: int
+    bonus_balance_fen: int
+    balance_fen: int
+    revoked_items: tuple[GrantedItemDTO, ...]
+    kept_items: tuple[GrantedItemDTO, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WalletLine:
+    entry_id: str
+    seq: int
+    kind: str
+    principal_delta_fen: int
+    bonus_delta_fen: int
+    principal_after_fen: int
+    bonus_after_fen: int
+    balance_after_fen: int
+    created_at: datetime
+    ref_id: str | None
+    staff_code: str | None
+
+
+@dataclass(frozen=True)
+class PointsLotDTO:
+    lot_id: str
+    source: str
+    points: int
+    remaining: int
+    earned_at: datetime
+    expires_on: date
+    expired: bool
+
+
+@dataclass(frozen=True)
+class TierDTO:
+    code: str
+    name: str
+    pay_fen: int
+    bonus_fen: int
+    member_price_months: int
+    items: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class CampaignDTO:
+    campaign_id: str
+    code: str
+    name: str
+    starts_on: date
+    ends_on: date
+    source: str
+    version: int
+    active: bool
+    tiers: tuple[TierDTO, ...]
+    rebate: dict[str, Any]
+    points_expiry_months: int
+    gift_due_working_days: int
+
+
+@dataclass(frozen=True)
+class RechargeSummary:
+    recharge_id: str
+    member_id: str
+    phone: str
+    tier_code: str | None
+    principal_fen: int
+    bonus_fen: int
+    points: int
+    pay_method: str
+    state: str
+    principal_left_fen: int
+    bonus_left_fen: int
+    created_at: datetime

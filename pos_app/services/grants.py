@@ -1,0 +1,110 @@
+"""Turn what a recharge earns into entitlements (one row per unit) in the recharge's transaction.
+
+Other modules extend this: the coupon module issues coupons for coupon entitlements, the gift module
+decides whether a gift can be handed out now or stays owed. They plug in through ``on_granted`` hooks
+so the recharge stays one transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pos_app.db import models as m
+from pos_app.db.uow import UnitOfWork
+from pos_app.domain.calendar import add_months, add_working_days
+from pos_app.domain.campaign import GRANT_GIFT, GRANT_MEMBER_PRICE, Campaign, GrantedItem
+from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import GrantedItemDTO
+
+OWED = "owed"
+ISSUED = "issued"
+HANDED_OUT = "handed_out"
+DECLINED = "declined"
+REVOKED = "revoked"
+KEPT = "kept"
+CANCELLED = "cancelled"
+
+
+def entitlement_dto(e: m.Entitlement) -> GrantedItemDTO:
+    return GrantedItemDTO(
+        entitlement_id=e.id,
+        kind=e.kind,
+        ref=e.ref,
+        name=e.name,
+        value_fen=e.value_fen,
+        state=e.state,
+        due_on=e.due_on,
+        source=e.source,
+        issued_ref=e.issued_ref,
+    )
+
+
+def grant_items(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    actor: Actor,
+    member: m.Member,
+    items: tuple[GrantedItem, ...] | list[GrantedItem],
+    *,
+    today: date,
+    campaign: Campaign | None,
+    recharge_id: str | None = None,
+    source_override: str | None = None,
+) -> list[m.Entitlement]:
+    """Write one entitlement row per unit. Member-price months apply at once; the rest are owed until
+    the coupon/gift modules issue or hand them out (their hooks run right after)."""
+    rows: list[m.Entitlement] = []
+    due_days = campaign.gift_due_working_days if campaign else 3
+    now = ctx.now()
+    for item in items:
+        if item.kind == GRANT_MEMBER_PRICE:
+            start = member.member_price_until if member.member_price_until and member.member_price_until >= today else today
+            member.member_price_until = add_months(start, item.quantity)
+            rows.append(
+                m.Entitlement(
+                    id=ctx.new_id(), member_id=member.id, recharge_id=recharge_id,
+                    source=source_override or item.source, kind=item.kind, ref=item.ref, name=item.name,
+                    value_fen=0, quantity=item.quantity, state=ISSUED, due_on=None,
+                    issued_ref=member.member_price_until.isoformat(), created_at=now, updated_at=now,
+                )
+            )
+            continue
+        for _ in range(item.quantity):
+            rows.append(
+                m.Entitlement(
+                    id=ctx.new_id(), member_id=member.id, recharge_id=recharge_id,
+                    source=source_override or item.source, kind=item.kind, ref=item.ref, name=item.name,
+                    value_fen=item.value_fen, quantity=1, state=OWED,
+                    due_on=add_working_days(today, due_days) if item.kind == GRANT_GIFT else None,
+                    issued_ref=None, created_at=now, updated_at=now,
+                )
+            )
+    uow.session.add_all(rows)
+    uow.session.flush()
+    for hook in _hooks():
+        hook(uow, ctx, actor, member, rows, today)
+    return rows
+
+
+def _hooks() -> list:  # type: ignore[type-arg]
+    hooks = []
+    for modname in ("coupons", "gifts"):
+        try:
+            mod = __import__(f"pos_app.services.{modname}", fromlist=["on_granted"])
+        except ImportError:
+            continue
+        fn = getattr(mod, "on_granted", None)
+        if fn is not None:
+            hooks.append(fn)
+    return hooks
+
+
+def recompute_member_price(member: m.Member, grants: list[m.Entitlement]) -> None:
+    """After a refund: rebuild member-price validity from the grants still standing."""
+    until: date | None = None
+    for e in sorted(grants, key=lambda g: g.created_at):
+        if e.kind != GRANT_MEMBER_PRICE or e.state != ISSUED:
+            continue
+        start_day = e.created_at.date()
+        start = until if until and until >= start_day else start_day
+        until = add_months(start, e.quantity)
+    member.member_price_until = until

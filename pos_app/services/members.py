@@ -1,0 +1,296 @@
+"""Members: register (with an invite code), look up by phone or code, search as you type."""
+
+from __future__ import annotations
+
+
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from pos_app.db import models as m
+from pos_app.db.uow import UnitOfWork
+from pos_app.domain import members as rules
+from pos_app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from pos_app.domain.points import PointsLot, available_points, expiring_soon
+from pos_app.services.common import (
+    audit,
+    check_request_id,
+    emit,
+    local_date,
+    remember,
+    replayed,
+    require,
+    settings,
+)
+from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import MemberDTO, MemberSummary
+
+SEARCH_LIMIT = 50
+
+
+def _summary(mm: m.Member) -> MemberSummary:
+    return MemberSummary(
+        member_id=mm.id,
+        phone=mm.phone,
+        name=mm.name,
+        member_code=mm.member_code,
+        principal_fen=mm.principal_fen,
+        bonus_fen=mm.bonus_fen,
+        balance_fen=mm.principal_fen + mm.bonus_fen,
+        points=mm.points_balance,
+    )
+
+
+def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
+    s = uow.session
+    st = settings(uow)
+    today = local_date(ctx, st)
+    lots = [
+        PointsLot(lot.id, lot.earned_at.date(), lot.expires_on, lot.remaining)
+        for lot in s.scalars(
+            select(m.PointsLot).where(m.PointsLot.member_id == mm.id, m.PointsLot.remaining > 0)
+        )
+    ]
+    inviter_phone = None
+    if mm.inviter_id:
+        inviter_phone = s.scalar(select(m.Member.phone).where(m.Member.id == mm.inviter_id))
+    invites = s.scalar(select(func.count()).select_from(m.Member).where(m.Member.inviter_id == mm.id)) or 0
+    owed = dict(
+        s.execute(
+            select(m.Entitlement.kind, func.count())
+            .where(m.Entitlement.member_id == mm.id, m.Entitlement.state == "owed")
+            .group_by(m.Entitlement.kind)
+        ).all()
+    )
+    unused_coupons = _count_unused_coupons(uow, mm.id) + owed.get("coupon", 0)
+    return MemberDTO(
+        member_id=mm.id,
+        member_code=mm.member_code,
+        invite_code=mm.invite_code,
+        phone=mm.phone,
+        name=mm.name,
+        level=mm.level,
+        principal_fen=mm.principal_fen,
+        bonus_fen=mm.bonus_fen,
+        balance_fen=mm.principal_fen + mm.bonus_fen,
+        points=available_points(lots, today),
+        points_expiring_soon=expiring_soon(lots, today, 30),
+        member_price_until=mm.member_price_until,
+        member_price_active=bool(mm.member_price_until and mm.member_price_until >= today),
+        inviter_id=mm.inviter_id,
+        inviter_phone=inviter_phone,
+        invites_made=invites,
+        owed_gifts=owed.get("gift", 0),
+        unused_coupons=unused_coupons,
+        created_at=mm.created_at,
+    )
+
+
+def _count_unused_coupons(uow: UnitOfWork, member_id: str) -> int:
+    """Issued coupons not yet used. The coupon module answers when it is installed."""
+    try:
+        from pos_app.services import coupons  # noqa: PLC0415
+    except ImportError:
+        return 0
+    counter = getattr(coupons, "count_unused_for_member", None)
+    return int(counter(uow, member_id)) if counter else 0
+
+
+def _unique_code(uow: UnitOfWork, ctx: ServiceContext, column: object, make: object) -> str:
+    for _ in range(20):
+        code: str = make(ctx.randbits)  # type: ignore[operator]
+        if uow.session.scalar(select(m.Member.id).where(column == code)) is None:  # type: ignore[operator]
+            return code
+    raise Conflict("member.code_exhausted")
+
+
+def register_member(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    phone: str,
+    name: str | None = None,
+    invite_code: str | None = None,
+    level: str | None = None,
+    request_id: str | None = None,
+) -> MemberDTO:
+    require(actor, "member.register")
+    phone_n = rules.normalize_phone(phone)
+    name_n = rules.normalize_name(name)
+    code_n = rules.normalize_invite_code(invite_code) if invite_code and invite_code.strip() else None
+    request_id = check_request_id(request_id, ctx)
+    params = {"phone": phone_n, "name": name_n, "invite_code": code_n, "level": level}
+    with ctx.uow() as uow:
+        s = uow.session
+        done = replayed(uow, request_id, "member.register", params)
+        if done:
+            mm = s.get(m.Member, done)
+            assert mm is not None
+            return member_dto(uow, ctx, mm)
+        if s.scalar(select(m.Member.id).where(m.Member.phone == phone_n)) is not None:
+            raise Conflict("member.phone_taken", phone=phone_n)
+        inviter = None
+        if code_n:
+            inviter = s.scalar(select(m.Member).where(m.Member.invite_code == code_n))
+            if inviter is None:
+                raise InvalidInput("member.invite_code_unknown", code=code_n)
+            rules.check_inviter(inviter.phone, phone_n)
+        st = settings(uow)
+        from pos_app.services.campaigns import current_campaign  # noqa: PLC0415
+
+        campaign = current_campaign(uow, ctx)
+        mm = m.Member(
+            id=ctx.new_id(),
+            phone=phone_n,
+            member_code=_unique_code(uow, ctx, m.Member.member_code, rules.new_member_code),
+            invite_code=_unique_code(uow, ctx, m.Member.invite_code, rules.new_invite_code),
+            name=name_n,
+            level=level,
+            inviter_id=inviter.id if inviter else None,
+            store_code=st.store_code,
+            campaign_code=campaign.code if campaign else None,
+            principal_fen=0,
+            bonus_fen=0,
+            points_balance=0,
+            wallet_seq=0,
+            created_at=ctx.now(),
+        )
+        s.add(mm)
+        try:
+            s.flush()
+        except IntegrityError:
+            raise Conflict("member.phone_taken", phone=phone_n) from None
+        _after_register(uow, ctx, actor, mm, inviter)
+        remember(uow, ctx, request_id, "member.register", mm.id, params)
+        audit(uow, ctx, actor, "member.register", "member", mm.id, phone=phone_n, inviter=inviter.id if inviter else None)
+        emit(
+            uow,
+            ctx,
+            "member.registered",
+            {
+                "member_id": mm.id,
+                "phone": phone_n,
+                "name": name_n,
+                "member_code": mm.member_code,
+                "invite_code": mm.invite_code,
+                "inviter_id": mm.inviter_id,
+                "store_code": st.store_code,
+                "request_id": request_id,
+            },
+        )
+        dto = member_dto(uow, ctx, mm)
+        uow.commit()
+        return dto
+
+
+def _after_register(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, inviter: m.Member | None) -> None:
+    """Hook for the referral module (new-member gift etc.), inside the same transaction."""
+    try:
+        from pos_app.services import referrals  # noqa: PLC0415
+    except ImportError:
+        return
+    hook = getattr(referrals, "on_member_registered", None)
+    if hook is not None:
+        hook(uow, ctx, actor, member, inviter)
+
+
+def _find_one(uow: UnitOfWork, *, phone: str | None = None, code: str | None = None, member_id: str | None = None) -> m.Member:
+    s = uow.session
+    if member_id:
+        mm = s.get(m.Member, member_id)
+        if mm is None:
+            raise NotFound("member.unknown", query=member_id)
+        return mm
+    if phone:
+        p = rules.normalize_phone(phone)
+        mm = s.scalar(select(m.Member).where(m.Member.phone == p))
+        if mm is None:
+            raise NotFound("member.unknown", query=p)
+        return mm
+    if code:
+        mc = rules.normalize_member_code(code)
+        mm = s.scalar(select(m.Member).where(m.Member.member_code == mc))
+        if mm is None:
+            raise NotFound("member.unknown", query=mc)
+        return mm
+    raise InvalidInput("member.query_missing")
+
+
+def load_member(uow: UnitOfWork, *, phone: str | None = None, code: str | None = None, member_id: str | None = None) -> m.Member:
+    """For other services: the member ORM row inside their own unit of work."""
+    return _find_one(uow, phone=phone, code=code, member_id=member_id)
+
+
+def get_member(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    phone: str | None = None,
+    code: str | None = None,
+    member_id: str | None = None,
+) -> MemberDTO:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        return member_dto(uow, ctx, _find_one(uow, phone=phone, code=code, member_id=member_id))
+
+
+def resolve_scan(ctx: ServiceContext, actor: Actor, text: str) -> MemberDTO:
+    """A scanned or typed string: a phone number or a member code."""
+    require(actor, "member.read")
+    raw = (text or "").strip()
+    with ctx.uow(read_only=True) as uow:
+        try:
+            mm = _find_one(uow, phone=rules.normalize_phone(raw))
+        except DomainError:
+            try:
+                mc = rules.normalize_member_code(raw)
+            except InvalidInput:
+                raise NotFound("member.unknown", query=raw) from None
+            mm = _find_one(uow, code=mc)
+        return member_dto(uow, ctx, mm)
+
+
+def find_members(ctx: ServiceContext, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[MemberSummary]:
+    """Search as you type: a phone prefix (index range scan), a member code prefix, or a name."""
+    require(actor, "member.read")
+    q = (query or "").strip().replace(" ", "").replace("-", "")
+    limit = max(1, min(limit, 500))
+    with ctx.uow(read_only=True) as uow:
+        s = uow.session
+        if not q:
+            stmt = select(m.Member).order_by(m.Member.created_at.desc()).limit(limit)
+        elif q.isdigit():
+            upper = q[:-1] + chr(ord(q[-1]) + 1)
+            stmt = (
+                select(m.Member)
+                .where(m.Member.phone >= q, m.Member.phone < upper)
+                .order_by(m.Member.phone)
+                .limit(limit)
+            )
+        elif q.upper().startswith(rules.MEMBER_CODE_PREFIX) and len(q) >= 3 and q[1:].isalnum():
+            code = q.upper()
+            upper = code[:-1] + chr(ord(code[-1]) + 1)
+            stmt = (
+                select(m.Member)
+                .where(m.Member.member_code >= code, m.Member.member_code < upper)
+                .order_by(m.Member.member_code)
+                .limit(limit)
+            )
+        else:
+            stmt = select(m.Member).where(m.Member.name.contains(query.strip())).order_by(m.Member.phone).limit(limit)
+        return [_summary(mm) for mm in s.scalars(stmt)]
+
+
+def list_members(ctx: ServiceContext, actor: Actor, limit: int = 200, offset: int = 0) -> list[MemberSummary]:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        stmt = select(m.Member).order_by(m.Member.created_at.desc()).limit(limit).offset(offset)
+        return [_summary(mm) for mm in uow.session.scalars(stmt)]
+
+
+def count_members(ctx: ServiceContext, actor: Actor) -> int:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        return uow.session.scalar(select(func.count()).select_from(m.Member)) or 0
+
+

@@ -1,0 +1,176 @@
+"""Store set-up, staff accounts and login. PINs are hashed with argon2."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from pos_app.db import models as m
+from pos_app.domain import roles
+from pos_app.domain.errors import AuthenticationFailed, Conflict, InvalidInput
+from pos_app.services.common import audit, emit, require
+from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import StaffDTO
+
+# Interactive-login cost: ~20 ms on the counter PC, still memory-hard.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+_PIN_RE = re.compile(r"^\d{4,8}$")
+_CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{2,32}$")
+#: a hash to verify against when the staff code is unknown, so timing does not reveal which codes exist
+_DUMMY_HASH = _HASHER.hash("00000000")
+
+SYSTEM = Actor(staff_id="", code="system", name="system", role=roles.MANAGER)
+
+
+def hash_pin(pin: str) -> str:
+    check_pin_format(pin)
+    return str(_HASHER.hash(pin))
+
+
+def check_pin_format(pin: str) -> None:
+    if not _PIN_RE.match(str(pin or "")):
+        raise InvalidInput("staff.pin_invalid")
+
+
+def _dto(s: m.Staff) -> StaffDTO:
+    return StaffDTO(s.id, s.code, s.name, s.role, s.active)
+
+
+def is_initialised(ctx: ServiceContext) -> bool:
+    with ctx.uow(read_only=True) as uow:
+        return uow.session.get(m.StoreInfo, 1) is not None
+
+
+def init_store(
+    ctx: ServiceContext,
+    *,
+    store_name: str = "门店",
+    store_code: str = "S001",
+    timezone: str = "Asia/Shanghai",
+    manager_code: str | None = None,
+    manager_pin: str | None = None,
+    manager_name: str = "店长",
+    settings: dict[str, Any] | None = None,
+) -> bool:
+    """Create the store row (once) and, on an empty database, the first manager. True if created."""
+    if manager_code is not None:
+        if not _CODE_RE.match(manager_code):
+            raise InvalidInput("staff.code_invalid", code=manager_code)
+        check_pin_format(manager_pin or "")
+    with ctx.uow() as uow:
+        s = uow.session
+        created = False
+        if s.get(m.StoreInfo, 1) is None:
+            s.add(
+                m.StoreInfo(
+                    id=1,
+                    store_code=store_code,
+                    name=store_name,
+                    device_id=ctx.new_id(),
+                    timezone=timezone,
+                    settings_json=json.dumps(settings or {}, ensure_ascii=False),
+                    created_at=ctx.now(),
+                )
+            )
+            s.flush()
+            created = True
+        if manager_code is not None and s.scalar(select(m.Staff.id).limit(1)) is None:
+            staff = m.Staff(
+                id=ctx.new_id(),
+                code=manager_code,
+                name=manager_name,
+                role=roles.MANAGER,
+                pin_hash=hash_pin(manager_pin or ""),
+                active=True,
+                created_at=ctx.now(),
+            )
+            s.add(staff)
+            s.flush()
+            audit(uow, ctx, None, "staff.add", "staff", staff.id, code=manager_code, role=roles.MANAGER)
+            created = True
+        uow.commit()
+        return created
+
+
+def update_settings(ctx: ServiceContext, actor: Actor, **changes: Any) -> dict[str, Any]:
+    require(actor, "system.admin")
+    with ctx.uow() as uow:
+        info = uow.session.get(m.StoreInfo, 1)
+        assert info is not None
+        raw = json.loads(info.settings_json or "{}")
+        if "store_name" in changes:
+            info.name = str(changes.pop("store_name"))
+        raw.update(changes)
+        info.settings_json = json.dumps(raw, ensure_ascii=False)
+        audit(uow, ctx, actor, "settings.update", "store", str(info.store_code), **changes)
+        uow.commit()
+        return raw
+
+
+def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
+    """Check a staff code and PIN. The same message for an unknown code and a wrong PIN."""
+    with ctx.uow(read_only=True) as uow:
+        staff = uow.session.scalar(select(m.Staff).where(m.Staff.code == (code or "").strip()))
+        hashed = staff.pin_hash if staff is not None and staff.active else _DUMMY_HASH
+        try:
+            _HASHER.verify(hashed, str(pin or ""))
+        except (VerificationError, InvalidHashError):
+            raise AuthenticationFailed("auth.failed") from None
+        if staff is None or not staff.active:
+            raise AuthenticationFailed("auth.failed")
+        return Actor(staff.id, staff.code, staff.name, staff.role)
+
+
+def add_staff(
+    ctx: ServiceContext, actor: Actor, *, code: str, role: str, pin: str, name: str | None = None
+) -> StaffDTO:
+    require(actor, "staff.manage")
+    if not _CODE_RE.match(code or ""):
+        raise InvalidInput("staff.code_invalid", code=code)
+    if role not in roles.ROLES:
+        raise InvalidInput("staff.role_invalid", role=role, allowed=", ".join(roles.ROLES))
+    pin_hash = hash_pin(pin)
+    with ctx.uow() as uow:
+        s = uow.session
+        if s.scalar(select(m.Staff.id).where(m.Staff.code == code)) is not None:
+            raise Conflict("staff.code_taken", code=code)
+        staff = m.Staff(
+            id=ctx.new_id(),
+            code=code,
+            name=(name or code).strip(),
+            role=role,
+            pin_hash=pin_hash,
+            active=True,
+            created_at=ctx.now(),
+        )
+        s.add(staff)
+        s.flush()
+        audit(uow, ctx, actor, "staff.add", "staff", staff.id, code=code, role=role)
+        emit(uow, ctx, "staff.added", {"staff_id": staff.id, "code": code, "role": role, "name": staff.name})
+        uow.commit()
+        return _dto(staff)
+
+
+def set_staff_active(ctx: ServiceContext, actor: Actor, code: str, active: bool) -> StaffDTO:
+    require(actor, "staff.manage")
+    with ctx.uow() as uow:
+        staff = uow.session.scalar(select(m.Staff).where(m.Staff.code == code))
+        if staff is None:
+            raise InvalidInput("staff.unknown", code=code)
+        if staff.id == actor.staff_id and not active:
+            raise InvalidInput("staff.cannot_disable_self")
+        staff.active = active
+        audit(uow, ctx, actor, "staff.active" if active else "staff.disable", "staff", staff.id, code=code)
+        uow.commit()
+        return _dto(staff)
+
+
+def list_staff(ctx: ServiceContext, actor: Actor) -> list[StaffDTO]:
+    require(actor, "staff.manage")
+    with ctx.uow(read_only=True) as uow:
+        return [_dto(s) for s in uow.session.scalars(select(m.Staff).order_by(m.Staff.code))]

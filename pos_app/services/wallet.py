@@ -1,0 +1,592 @@
+"""Stored value: recharge on a campaign tier, spend from the balance, refund a recharge (manager)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+
+from pos_app.db import models as m
+from pos_app.db.uow import UnitOfWork
+from pos_app.domain import wallet as w
+from pos_app.domain.calendar import add_months
+from pos_app.domain.campaign import evaluate_recharge
+from pos_app.domain.errors import InvalidInput, NotFound, StateError
+from pos_app.domain.money import MAX_AMOUNT_FEN
+from pos_app.services import grants
+from pos_app.services.campaigns import current_campaign
+from pos_app.services.common import (
+    audit,
+    check_pay_method,
+    check_request_id,
+    emit,
+    local_date,
+    remember,
+    replayed,
+    require,
+    settings,
+)
+from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import (
+    PointsLotDTO,
+    RechargeResult,
+    RechargeSummary,
+    RefundResult,
+    SpendResult,
+    WalletLine,
+)
+from pos_app.services.members import load_member
+
+
+def _check_amount(amount_fen: int) -> int:
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
+        raise InvalidInput("money.invalid", value=str(amount_fen), field="amount")
+    if amount_fen <= 0:
+        raise InvalidInput("money.negative" if amount_fen < 0 else "money.zero", value=str(amount_fen), field="amount")
+    if amount_fen > MAX_AMOUNT_FEN:
+        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=MAX_AMOUNT_FEN)
+    return amount_fen
+
+
+def append_wallet_entry(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    actor: Actor,
+    member: m.Member,
+    kind: str,
+    principal_delta: int,
+    bonus_delta: int,
+    *,
+    recharge_id: str | None = None,
+    spend_id: str | None = None,
+    refund_id: str | None = None,
+) -> m.WalletEntry:
+    """Append a ledger row and move the cached balance with it, in the same transaction."""
+    member.principal_fen += principal_delta
+    member.bonus_fen += bonus_delta
+    if member.principal_fen < 0 or member.bonus_fen < 0:
+        raise StateError("wallet.negative")  # the domain never lets this happen; a last guard
+    member.wallet_seq += 1
+    entry = m.WalletEntry(
+        id=ctx.new_id(),
+        member_id=member.id,
+        seq=member.wallet_seq,
+        kind=kind,
+        principal_delta_fen=principal_delta,
+        bonus_delta_fen=bonus_delta,
+        principal_after_fen=member.principal_fen,
+        bonus_after_fen=member.bonus_fen,
+        recharge_id=recharge_id,
+        spend_id=spend_id,
+        refund_id=refund_id,
+        staff_id=actor.staff_id,
+        created_at=ctx.now(),
+    )
+    uow.session.add(entry)
+    return entry
+
+
+def add_points_lot(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    member: m.Member,
+    points: int,
+    *,
+    source: str,
+    expires_on: date,
+    recharge_id: str | None = None,
+    ref: str | None = None,
+) -> m.PointsLot:
+    lot = m.PointsLot(
+        id=ctx.new_id(),
+        member_id=member.id,
+        source=source,
+        points=points,
+        remaining=points,
+        earned_at=ctx.now(),
+        expires_on=expires_on,
+        recharge_id=recharge_id,
+    )
+    uow.session.add(lot)
+    uow.session.flush()
+    uow.session.add(
+        m.PointsEntry(
+            id=ctx.new_id(), member_id=member.id, lot_id=lot.id, kind="earn", delta=points,
+            ref=ref or recharge_id, created_at=ctx.now(),
+        )
+    )
+    member.points_balance += points
+    return lot
+
+
+def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
+    s = uow.session
+    member = s.get(m.Member, r.member_id)
+    staff = s.get(m.Staff, r.staff_id)
+    assert member is not None and staff is not None
+    entry = s.scalar(
+        select(m.WalletEntry).where(m.WalletEntry.recharge_id == r.id, m.WalletEntry.kind == "recharge")
+    )
+    assert entry is not None
+    items = s.scalars(
+        select(m.Entitlement).where(m.Entitlement.recharge_id == r.id).order_by(m.Entitlement.id)
+    ).all()
+    return RechargeResult(
+        recharge_id=r.id,
+        request_id=r.request_id,
+        member_id=r.member_id,
+        phone=member.phone,
+        campaign_code=r.campaign_code,
+        tier_code=r.tier_code,
+        pay_method=r.pay_method,
+        principal_fen=r.amount_fen,
+        bonus_fen=r.bonus_fen,
+        points=r.points,
+        principal_balance_fen=entry.principal_after_fen,
+        bonus_balance_fen=entry.bonus_after_fen,
+        balance_fen=entry.principal_after_fen + entry.bonus_after_fen,
+        points_balance=member.points_balance,
+        state=r.state,
+        created_at=r.created_at,
+        staff_code=staff.code,
+        items=tuple(grants.entitlement_dto(e) for e in items),
+    )
+
+
+def recharge(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    amount_fen: int | None = None,
+    member_id: str | None = None,
+    phone: str | None = None,
+    tier_code: str | None = None,
+    pay_method: str = "cash",
+    request_id: str | None = None,
+) -> RechargeResult:
+    """One recharge, all or nothing: wallet row, points lot, entitlements, audit, outbox event."""
+    require(actor, "wallet.recharge")
+    check_pay_method(pay_method)
+    request_id = check_request_id(request_id, ctx)
+    if amount_fen is not None:
+        _check_amount(amount_fen)
+    with ctx.uow() as uow:
+        s = uow.session
+        member = load_member(uow, phone=phone, member_id=member_id)
+        campaign = current_campaign(uow, ctx)
+        if amount_fen is None:
+            if not tier_code or campaign is None:
+                raise InvalidInput("money.missing", field="amount")
+            amount_fen = campaign.tier(tier_code).pay_fen
+        params = {"member_id": member.id, "amount_fen": amount_fen, "tier": tier_code, "pay": pay_method}
+        done = replayed(uow, request_id, "wallet.recharge", params)
+        if done:
+            first = s.get(m.Recharge, done)
+            assert first is not None
+            return _recharge_result(uow, first)
+        outcome = evaluate_recharge(campaign, amount_fen, tier_code)
+        st = settings(uow)
+        today = local_date(ctx, st)
+        w.check_recharge(
+            w.Balance(member.principal_fen, member.bonus_fen), outcome.amount_fen, outcome.bonus_fen, st.balance_cap_fen
+        )
+        _before_recharge(uow, ctx, outcome, campaign)
+        r = m.Recharge(
+            id=ctx.new_id(),
+            request_id=request_id,
+            member_id=member.id,
+            campaign_code=campaign.code if campaign else None,
+            tier_code=outcome.tier_code,
+            amount_fen=outcome.amount_fen,
+            bonus_fen=outcome.bonus_fen,
+            points=outcome.points,
+            pay_method=pay_method,
+            staff_id=actor.staff_id,
+            created_at=ctx.now(),
+            principal_left_fen=outcome.amount_fen,
+            bonus_left_fen=outcome.bonus_fen,
+            state="active",
+            items_count=0,
+        )
+        s.add(r)
+        s.flush()
+        append_wallet_entry(uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id)
+        if outcome.points > 0:
+            expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
+            add_points_lot(uow, ctx, member, outcome.points, source="recharge", expires_on=expiry, recharge_id=r.id)
+        rows = grants.grant_items(uow, ctx, actor, member, outcome.items, today=today, campaign=campaign, recharge_id=r.id)
+        r.items_count = len(rows)
+        _after_recharge(uow, ctx, actor, member, r)
+        remember(uow, ctx, request_id, "wallet.recharge", r.id, params)
+        audit(
+            uow, ctx, actor, "wallet.recharge", "recharge", r.id,
+            member_id=member.id, amount_fen=r.amount_fen, bonus_fen=r.bonus_fen, tier=r.tier_code, pay=pay_method,
+        )
+        s.flush()
+        result = _recharge_result(uow, r)
+        emit(
+            uow, ctx, "wallet.recharged",
+            {
+                "recharge_id": r.id, "request_id": request_id, "member_id": member.id, "phone": member.phone,
+                "campaign_code": r.campaign_code, "tier_code": r.tier_code, "amount_fen": r.amount_fen,
+                "bonus_fen": r.bonus_fen, "points": r.points, "pay_method": pay_method,
+                "principal_after_fen": result.principal_balance_fen, "bonus_after_fen": result.bonus_balance_fen,
+                "items": [{"id": i.entitlement_id, "kind": i.kind, "ref": i.ref, "value_fen": i.value_fen} for i in result.items],
+                "staff": actor.code,
+            },
+        )
+        uow.commit()
+        return result
+
+
+def _before_recharge(uow: UnitOfWork, ctx: ServiceContext, outcome: object, campaign: object) -> None:
+    """Hook: the gift module refuses a tier whose gift is out of stock when the campaign says so."""
+    try:
+        from pos_app.services import gifts  # noqa: PLC0415
+    except ImportError:
+        return
+    fn = getattr(gifts, "before_recharge", None)
+    if fn is not None:
+        fn(uow, ctx, outcome, campaign)
+
+
+def _after_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, r: m.Recharge) -> None:
+    """Hook: referral rewards when this is the member's first recharge (same transaction)."""
+    try:
+        from pos_app.services import referrals  # noqa: PLC0415
+    except ImportError:
+        return
+    fn = getattr(referrals, "on_recharge", None)
+    if fn is not None:
+        fn(uow, ctx, actor, member, r)
+
+
+def _spend_result(uow: UnitOfWork, sp: m.Spend) -> SpendResult:
+    s = uow.session
+    member = s.get(m.Member, sp.member_id)
+    entry = s.scalar(select(m.WalletEntry).where(m.WalletEntry.spend_id == sp.id))
+    assert member is not None and entry is not None
+    return SpendResult(
+        spend_id=sp.id,
+        request_id=sp.request_id,
+        member_id=sp.member_id,
+        phone=member.phone,
+        amount_fen=sp.amount_fen,
+        principal_fen=sp.principal_fen,
+        bonus_fen=sp.bonus_fen,
+        principal_balance_fen=entry.principal_after_fen,
+        bonus_balance_fen=entry.bonus_after_fen,
+        balance_fen=entry.principal_after_fen + entry.bonus_after_fen,
+        created_at=sp.created_at,
+        note=sp.note,
+    )
+
+
+def spend_in_uow(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, amount_fen: int, request_id: str,
+    note: str | None = None,
+) -> m.Spend:
+    """The spend itself, for use cases that pay from the balance inside their own transaction."""
+    s = uow.session
+    st = settings(uow)
+    split = w.split_spend(w.Balance(member.principal_fen, member.bonus_fen), amount_fen, st.spend_order)
+    lots_rows = s.scalars(
+        select(m.Recharge)
+        .where(m.Recharge.member_id == member.id, m.Recharge.state == "active")
+        .where((m.Recharge.principal_left_fen > 0) | (m.Recharge.bonus_left_fen > 0))
+        .order_by(m.Recharge.created_at, m.Recharge.id)
+    ).all()
+    by_id = {r.id: r for r in lots_rows}
+    takes = w.allocate([w.Lot(r.id, r.principal_left_fen, r.bonus_left_fen) for r in lots_rows], split)
+    sp = m.Spend(
+        id=ctx.new_id(), request_id=request_id, member_id=member.id, amount_fen=amount_fen,
+        principal_fen=split.principal_fen, bonus_fen=split.bonus_fen, staff_id=actor.staff_id,
+        note=note, created_at=ctx.now(),
+    )
+    s.add(sp)
+    s.flush()
+    for t in takes:
+        lot = by_id[t.lot_id]
+        lot.principal_left_fen -= t.principal_fen
+        lot.bonus_left_fen -= t.bonus_fen
+        s.add(m.SpendAllocation(spend_id=sp.id, recharge_id=t.lot_id, principal_fen=t.principal_fen, bonus_fen=t.bonus_fen))
+    append_wallet_entry(uow, ctx, actor, member, "spend", -split.principal_fen, -split.bonus_fen, spend_id=sp.id)
+    return sp
+
+
+def spend(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    amount_fen: int,
+    member_id: str | None = None,
+    phone: str | None = None,
+    request_id: str | None = None,
+    note: str | None = None,
+) -> SpendResult:
+    """Pay from the stored balance. Never more than the balance."""
+    require(actor, "wallet.spend")
+    _check_amount(amount_fen)
+    request_id = check_request_id(request_id, ctx)
+    with ctx.uow() as uow:
+        s = uow.session
+        member = load_member(uow, phone=phone, member_id=member_id)
+        params = {"member_id": member.id, "amount_fen": amount_fen}
+        done = replayed(uow, request_id, "wallet.spend", params)
+        if done:
+            first = s.get(m.Spend, done)
+            assert first is not None
+            return _spend_result(uow, first)
+        sp = spend_in_uow(uow, ctx, actor, member, amount_fen, request_id, note)
+        remember(uow, ctx, request_id, "wallet.spend", sp.id, params)
+        audit(uow, ctx, actor, "wallet.spend", "spend", sp.id, member_id=member.id, amount_fen=amount_fen,
+              principal_fen=sp.principal_fen, bonus_fen=sp.bonus_fen)
+        s.flush()
+        result = _spend_result(uow, sp)
+        emit(uow, ctx, "wallet.spent", {
+            "spend_id": sp.id, "request_id": request_id, "member_id": member.id, "amount_fen": amount_fen,
+            "principal_fen": sp.principal_fen, "bonus_fen": sp.bonus_fen,
+            "principal_after_fen": result.principal_balance_fen, "bonus_after_fen": result.bonus_balance_fen,
+            "staff": actor.code,
+        })
+        uow.commit()
+        return result
+
+
+def _refund_result(uow: UnitOfWork, rf: m.Refund) -> RefundResult:
+    s = uow.session
+    entry = s.scalar(select(m.WalletEntry).where(m.WalletEntry.refund_id == rf.id))
+    assert entry is not None
+    items = s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == rf.recharge_id).order_by(m.Entitlement.id)).all()
+    return RefundResult(
+        refund_id=rf.id,
+        recharge_id=rf.recharge_id,
+        member_id=rf.member_id,
+        principal_refund_fen=rf.principal_refund_fen,
+        bonus_revoke_fen=rf.bonus_revoke_fen,
+        points_revoked=rf.points_revoked,
+        points_kept=rf.points_kept,
+        principal_balance_fen=entry.principal_after_fen,
+        bonus_balance_fen=entry.bonus_after_fen,
+        balance_fen=entry.principal_after_fen + entry.bonus_after_fen,
+        revoked_items=tuple(grants.entitlement_dto(e) for e in items if e.state in (grants.REVOKED, grants.CANCELLED)),
+        kept_items=tuple(grants.entitlement_dto(e) for e in items if e.state == grants.KEPT),
+        created_at=rf.created_at,
+    )
+
+
+def refund(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    recharge_id: str,
+    request_id: str | None = None,
+    operator: Actor | None = None,
+    reason: str | None = None,
+    pay_method: str | None = None,
+) -> RefundResult:
+    """Manager only. Returns the principal of this recharge not yet spent; takes back its unspent bonus,
+    its unspent points and the coupons/vouchers/gifts not yet used or handed out (those are kept)."""
+    require(actor, "wallet.refund")
+    request_id = check_request_id(request_id, ctx)
+    with ctx.uow() as uow:
+        s = uow.session
+        r = s.get(m.Recharge, recharge_id)
+        if r is None:
+            raise NotFound("recharge.unknown", recharge_id=recharge_id)
+        params = {"recharge_id": recharge_id}
+        done = replayed(uow, request_id, "wallet.refund", params)
+        if done:
+            first = s.get(m.Refund, done)
+            assert first is not None
+            return _refund_result(uow, first)
+        if r.state == "refunded":
+            raise StateError("refund.already", recharge_id=recharge_id)
+        member = s.get(m.Member, r.member_id)
+        assert member is not None
+        plan = w.plan_refund(w.Lot(r.id, r.principal_left_fen, r.bonus_left_fen), r.amount_fen, r.bonus_fen)
+        pay = check_pay_method(pay_method or r.pay_method)
+        rf = m.Refund(
+            id=ctx.new_id(), request_id=request_id, recharge_id=r.id, member_id=member.id,
+            principal_refund_fen=plan.principal_refund_fen, bonus_revoke_fen=plan.bonus_revoke_fen,
+            points_revoked=0, points_kept=0, pay_method=pay, staff_id=actor.staff_id,
+            operator_id=operator.staff_id if operator else None, reason=(reason or None), created_at=ctx.now(),
+        )
+        s.add(rf)
+        s.flush()
+        r.principal_left_fen = 0
+        r.bonus_left_fen = 0
+        r.state = "refunded"
+        append_wallet_entry(uow, ctx, actor, member, "refund", -plan.principal_refund_fen, -plan.bonus_revoke_fen, refund_id=rf.id)
+        # points: take back what is left of this recharge's lot; what was spent or expired is kept
+        for lot in s.scalars(select(m.PointsLot).where(m.PointsLot.recharge_id == r.id)):
+            if lot.remaining > 0:
+                s.add(m.PointsEntry(id=ctx.new_id(), member_id=member.id, lot_id=lot.id, kind="revoke",
+                                    delta=-lot.remaining, ref=rf.id, created_at=ctx.now()))
+                member.points_balance -= lot.remaining
+                rf.points_revoked += lot.remaining
+            rf.points_kept += lot.points - lot.remaining
+            lot.remaining = 0
+        rows = s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)).all()
+        _revoke_items(uow, ctx, actor, rows)
+        grants.recompute_member_price(
+            member, list(s.scalars(select(m.Entitlement).where(m.Entitlement.member_id == member.id, m.Entitlement.kind == "member_price")))
+        )
+        _after_refund(uow, ctx, actor, member, r)
+        remember(uow, ctx, request_id, "wallet.refund", rf.id, params)
+        audit(uow, ctx, actor, "wallet.refund", "refund", rf.id, recharge_id=r.id, operator=operator.code if operator else None,
+              principal_refund_fen=rf.principal_refund_fen, bonus_revoke_fen=rf.bonus_revoke_fen, reason=reason)
+        s.flush()
+        result = _refund_result(uow, rf)
+        emit(uow, ctx, "wallet.refunded", {
+            "refund_id": rf.id, "request_id": request_id, "recharge_id": r.id, "member_id": member.id,
+            "principal_refund_fen": rf.principal_refund_fen, "bonus_revoke_fen": rf.bonus_revoke_fen,
+            "points_revoked": rf.points_revoked, "principal_after_fen": result.principal_balance_fen,
+            "bonus_after_fen": result.bonus_balance_fen, "staff": actor.code,
+            "revoked": [i.entitlement_id for i in result.revoked_items], "kept": [i.entitlement_id for i in result.kept_items],
+        })
+        uow.commit()
+        return result
+
+
+def _revoke_items(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, rows: list[m.Entitlement] | object) -> None:
+    """Owed items are revoked. Issued coupons/vouchers: the coupon module voids the unused ones (revoked)
+    and keeps the used ones; a gift handed out is recorded as kept."""
+    try:
+        from pos_app.services import coupons  # noqa: PLC0415
+
+        coupon_hook = getattr(coupons, "on_refund_entitlement", None)
+    except ImportError:
+        coupon_hook = None
+    now = ctx.now()
+    for e in rows:  # type: ignore[attr-defined]
+        if e.state == grants.OWED:
+            e.state = grants.REVOKED
+        elif e.state == grants.HANDED_OUT:
+            e.state = grants.KEPT
+        elif e.state == grants.ISSUED and e.kind == "member_price":
+            e.state = grants.REVOKED
+        elif e.state == grants.ISSUED and coupon_hook is not None:
+            e.state = coupon_hook(uow, ctx, actor, e)
+        elif e.state == grants.ISSUED:
+            e.state = grants.KEPT
+        e.updated_at = now
+
+
+def _after_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, r: m.Recharge) -> None:
+    try:
+        from pos_app.services import referrals  # noqa: PLC0415
+    except ImportError:
+        return
+    fn = getattr(referrals, "on_refund", None)
+    if fn is not None:
+        fn(uow, ctx, actor, member, r)
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+def statement(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    member_id: str,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 1000,
+) -> list[WalletLine]:
+    """The member's wallet statement, newest first, each line with the balances after it."""
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        st = settings(uow)
+        stmt = select(m.WalletEntry, m.Staff.code).join(m.Staff, m.Staff.id == m.WalletEntry.staff_id).where(
+            m.WalletEntry.member_id == member_id
+        )
+        if since:
+            stmt = stmt.where(m.WalletEntry.created_at >= datetime.combine(since, time.min, st.tz))
+        if until:
+            stmt = stmt.where(m.WalletEntry.created_at < datetime.combine(until, time.max, st.tz))
+        stmt = stmt.order_by(m.WalletEntry.seq.desc()).limit(limit)
+        out = []
+        for e, code in uow.session.execute(stmt):
+            out.append(
+                WalletLine(
+                    entry_id=e.id, seq=e.seq, kind=e.kind,
+                    principal_delta_fen=e.principal_delta_fen, bonus_delta_fen=e.bonus_delta_fen,
+                    principal_after_fen=e.principal_after_fen, bonus_after_fen=e.bonus_after_fen,
+                    balance_after_fen=e.principal_after_fen + e.bonus_after_fen, created_at=e.created_at,
+                    ref_id=e.recharge_id or e.spend_id or e.refund_id, staff_code=code,
+                )
+            )
+        return out
+
+
+def points_lots(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[PointsLotDTO]:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        today = local_date(ctx, settings(uow))
+        rows = uow.session.scalars(
+            select(m.PointsLot).where(m.PointsLot.member_id == member_id).order_by(m.PointsLot.earned_at.desc())
+        )
+        return [
+            PointsLotDTO(r.id, r.source, r.points, r.remaining, r.earned_at, r.expires_on, r.expires_on <= today)
+            for r in rows
+        ]
+
+
+def member_items(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[object]:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(m.Entitlement).where(m.Entitlement.member_id == member_id).order_by(m.Entitlement.created_at.desc())
+        )
+        return [grants.entitlement_dto(e) for e in rows]
+
+
+def recharges(
+    ctx: ServiceContext, actor: Actor, *, member_id: str | None = None, limit: int = 200
+) -> list[RechargeSummary]:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        stmt = select(m.Recharge, m.Member.phone).join(m.Member, m.Member.id == m.Recharge.member_id)
+        if member_id:
+            stmt = stmt.where(m.Recharge.member_id == member_id)
+        stmt = stmt.order_by(m.Recharge.created_at.desc()).limit(limit)
+        return [
+            RechargeSummary(
+                r.id, r.member_id, phone, r.tier_code, r.amount_fen, r.bonus_fen, r.points, r.pay_method,
+                r.state, r.principal_left_fen, r.bonus_left_fen, r.created_at,
+            )
+            for r, phone in uow.session.execute(stmt)
+        ]
+
+
+def get_recharge(ctx: ServiceContext, actor: Actor, recharge_id: str) -> RechargeResult:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        r = uow.session.get(m.Recharge, recharge_id)
+        if r is None:
+            raise NotFound("recharge.unknown", recharge_id=recharge_id)
+        return _recharge_result(uow, r)
+
+
+def expire_points(ctx: ServiceContext, actor: Actor) -> int:
+    """Apply points expiry (run daily and at start-up). Returns the points expired."""
+    require(actor, "member.read")
+    with ctx.uow() as uow:
+        s = uow.session
+        today = local_date(ctx, settings(uow))
+        total = 0
+        for lot in s.scalars(select(m.PointsLot).where(m.PointsLot.remaining > 0, m.PointsLot.expires_on <= today)):
+            member = s.get(m.Member, lot.member_id)
+            assert member is not None
+            s.add(m.PointsEntry(id=ctx.new_id(), member_id=lot.member_id, lot_id=lot.id, kind="expire",
+                                delta=-lot.remaining, ref=None, created_at=ctx.now()))
+            member.points_balance -= lot.remaining
+            total += lot.remaining
+            lot.remaining = 0
+        if total:
+            audit(uow, ctx, actor, "points.expire", "points", today.isoformat(), points=total)
+            emit(uow, ctx, "points.expired", {"date": today.isoformat(), "points": total})
+        uow.commit()
+        return total
