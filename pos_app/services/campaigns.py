@@ -16,6 +16,7 @@ from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.services.common import audit, emit, local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import CampaignDTO, RechargePreview, TierDTO
+from pos_app.services.hooks import hooks
 
 
 def read_campaign_file(path: str | Path) -> dict[str, Any]:
@@ -117,25 +118,13 @@ def load_campaign(
 
 def _validate_extensions(data: dict[str, Any]) -> None:
     """Parts of a campaign file that other modules own (coupon templates, referral rules...)."""
-    for modname in ("coupons", "referrals", "gifts"):
-        try:
-            mod = __import__(f"pos_app.services.{modname}", fromlist=["validate_campaign"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "validate_campaign", None)
-        if fn is not None:
-            fn(data)
+    for fn in hooks("validate_campaign"):
+        fn(data)
 
 
 def _after_load(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, data: dict[str, Any]) -> None:
-    for modname in ("coupons", "referrals", "gifts"):
-        try:
-            mod = __import__(f"pos_app.services.{modname}", fromlist=["on_campaign_loaded"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "on_campaign_loaded", None)
-        if fn is not None:
-            fn(uow, ctx, actor, data)
+    for fn in hooks("on_campaign_loaded"):
+        fn(uow, ctx, actor, data)
 
 
 def load_campaign_file(ctx: ServiceContext, actor: Actor, path: str | Path) -> CampaignDTO:

@@ -13,6 +13,7 @@ from pos_app.services import campaigns, members, staff, wallet
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.common import local_date, settings
 from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.hooks import hooks
 
 DEMO_STAFF = (
     # code, role, PIN, name
@@ -21,7 +22,7 @@ DEMO_STAFF = (
     ("s01", "staff", "2222", "张店员"),
 )
 
-DEMO_MEMBERS = (
+DEMO_MEMBERS: tuple[tuple[str, str | None, str | None, str | None], ...] = (
     # phone, name, inviter phone, recharge tier or amount
     ("13800138000", "陈一", None, "advanced"),
     ("13900139000", "林二", "13800138000", "basic"),
@@ -65,7 +66,7 @@ def load_demo(ctx: ServiceContext) -> dict[str, Any]:
     _extras(ctx, boss)
     cashier = staff.login(ctx, DEMO_STAFF[1][0], DEMO_STAFF[1][2])
     for phone, name, inviter, recharge in DEMO_MEMBERS:
-        invite = None
+        invite: str | None = None
         if inviter:
             invite = members.get_member(ctx, cashier, phone=inviter).invite_code
         members.register_member(ctx, cashier, phone=phone, name=name, invite_code=invite, request_id=f"demo-reg-{phone}")
@@ -80,11 +81,5 @@ def load_demo(ctx: ServiceContext) -> dict[str, Any]:
 
 def _extras(ctx: ServiceContext, actor: Actor) -> None:
     """Feature modules add their demo data (gift catalogue, coupon templates) with ``load_demo_data``."""
-    for modname in ("gifts", "coupons", "referrals"):
-        try:
-            mod = __import__(f"pos_app.services.{modname}", fromlist=["load_demo_data"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "load_demo_data", None)
-        if fn is not None:
-            fn(ctx, actor)
+    for fn in hooks("load_demo_data"):
+        fn(ctx, actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
@@ -9,6 +10,7 @@ from sqlalchemy import func, select, text
 from pos_app.db import migrate
 from pos_app.db import models as m
 from pos_app.services.context import ServiceContext
+from pos_app.services.hooks import hooks
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class DoctorReport:
         return [f"{c.name}: {c.detail}" for c in self.checks if not c.ok]
 
 
-def _first(rows: list[object], n: int = 5) -> str:
+def _first(rows: Sequence[object], n: int = 5) -> str:
     return ", ".join(str(r) for r in rows[:n]) + (f" (+{len(rows) - n} more)" if len(rows) > n else "")
 
 
@@ -148,20 +150,6 @@ def run_doctor(ctx: ServiceContext) -> DoctorReport:
         n, lo, hi = s.execute(select(func.count(), func.min(m.Outbox.seq), func.max(m.Outbox.seq))).one()
         gapless = n == 0 or (lo == 1 and hi == n)
         checks.append(Check("outbox_sequence_gap_free", gapless, f"{n} events, seq {lo}..{hi}"))
-        for extra in _extra_checks():
+        for extra in hooks("doctor_checks"):
             checks.extend(extra(uow))
     return DoctorReport(tuple(checks))
-
-
-def _extra_checks() -> list:  # type: ignore[type-arg]
-    """Feature modules (gift stock, coupons) add their own checks with a ``doctor_checks(uow)`` function."""
-    out = []
-    for modname in ("coupons", "gifts", "referrals"):
-        try:
-            mod = __import__(f"pos_app.services.{modname}", fromlist=["doctor_checks"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "doctor_checks", None)
-        if fn is not None:
-            out.append(fn)
-    return out

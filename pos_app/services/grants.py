@@ -14,6 +14,7 @@ from pos_app.domain.calendar import add_months, add_working_days
 from pos_app.domain.campaign import GRANT_GIFT, GRANT_MEMBER_PRICE, Campaign, GrantedItem
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
+from pos_app.services.hooks import hooks
 
 OWED = "owed"
 ISSUED = "issued"
@@ -80,22 +81,9 @@ def grant_items(
             )
     uow.session.add_all(rows)
     uow.session.flush()
-    for hook in _hooks():
+    for hook in hooks("on_granted"):
         hook(uow, ctx, actor, member, rows, today)
     return rows
-
-
-def _hooks() -> list:  # type: ignore[type-arg]
-    hooks = []
-    for modname in ("coupons", "gifts"):
-        try:
-            mod = __import__(f"pos_app.services.{modname}", fromlist=["on_granted"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "on_granted", None)
-        if fn is not None:
-            hooks.append(fn)
-    return hooks
 
 
 def recompute_member_price(member: m.Member, grants: list[m.Entitlement]) -> None:

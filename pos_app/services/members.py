@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,7 @@ from pos_app.db import models as m
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import members as rules
 from pos_app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from pos_app.domain.ids import RandBits
 from pos_app.domain.points import PointsLot, available_points, expiring_soon
 from pos_app.services.common import (
     audit,
@@ -24,6 +26,7 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import MemberDTO, MemberSummary
+from pos_app.services.hooks import hooks
 
 SEARCH_LIMIT = 50
 
@@ -88,18 +91,13 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
 
 def _count_unused_coupons(uow: UnitOfWork, member_id: str) -> int:
     """Issued coupons not yet used. The coupon module answers when it is installed."""
-    try:
-        from pos_app.services import coupons  # noqa: PLC0415
-    except ImportError:
-        return 0
-    counter = getattr(coupons, "count_unused_for_member", None)
-    return int(counter(uow, member_id)) if counter else 0
+    return sum(int(fn(uow, member_id)) for fn in hooks("count_unused_coupons"))
 
 
-def _unique_code(uow: UnitOfWork, ctx: ServiceContext, column: object, make: object) -> str:
+def _unique_code(uow: UnitOfWork, ctx: ServiceContext, column: Any, make: Callable[[RandBits], str]) -> str:
     for _ in range(20):
-        code: str = make(ctx.randbits)  # type: ignore[operator]
-        if uow.session.scalar(select(m.Member.id).where(column == code)) is None:  # type: ignore[operator]
+        code = make(ctx.randbits)
+        if uow.session.scalar(select(m.Member.id).where(column == code)) is None:
             return code
     raise Conflict("member.code_exhausted")
 
@@ -185,13 +183,8 @@ def register_member(
 
 def _after_register(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, inviter: m.Member | None) -> None:
     """Hook for the referral module (new-member gift etc.), inside the same transaction."""
-    try:
-        from pos_app.services import referrals  # noqa: PLC0415
-    except ImportError:
-        return
-    hook = getattr(referrals, "on_member_registered", None)
-    if hook is not None:
-        hook(uow, ctx, actor, member, inviter)
+    for fn in hooks("on_member_registered"):
+        fn(uow, ctx, actor, member, inviter)
 
 
 def _find_one(uow: UnitOfWork, *, phone: str | None = None, code: str | None = None, member_id: str | None = None) -> m.Member:

@@ -109,7 +109,7 @@ def update_settings(ctx: ServiceContext, actor: Actor, **changes: Any) -> dict[s
         info.settings_json = json.dumps(raw, ensure_ascii=False)
         audit(uow, ctx, actor, "settings.update", "store", str(info.store_code), **changes)
         uow.commit()
-        return raw
+        return dict(raw)
 
 
 def login(ctx: ServiceContext, code: str, pin: str) -> Actor:

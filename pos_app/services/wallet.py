@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import (
+    GrantedItemDTO,
     PointsLotDTO,
     RechargeResult,
     RechargeSummary,
@@ -35,6 +37,7 @@ from pos_app.services.dto import (
     SpendResult,
     WalletLine,
 )
+from pos_app.services.hooks import hooks
 from pos_app.services.members import load_member
 
 
@@ -241,23 +244,13 @@ def recharge(
 
 def _before_recharge(uow: UnitOfWork, ctx: ServiceContext, outcome: object, campaign: object) -> None:
     """Hook: the gift module refuses a tier whose gift is out of stock when the campaign says so."""
-    try:
-        from pos_app.services import gifts  # noqa: PLC0415
-    except ImportError:
-        return
-    fn = getattr(gifts, "before_recharge", None)
-    if fn is not None:
+    for fn in hooks("before_recharge"):
         fn(uow, ctx, outcome, campaign)
 
 
 def _after_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, r: m.Recharge) -> None:
     """Hook: referral rewards when this is the member's first recharge (same transaction)."""
-    try:
-        from pos_app.services import referrals  # noqa: PLC0415
-    except ImportError:
-        return
-    fn = getattr(referrals, "on_recharge", None)
-    if fn is not None:
+    for fn in hooks("on_recharge"):
         fn(uow, ctx, actor, member, r)
 
 
@@ -449,17 +442,13 @@ def refund(
         return result
 
 
-def _revoke_items(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, rows: list[m.Entitlement] | object) -> None:
+def _revoke_items(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, rows: Sequence[m.Entitlement]) -> None:
     """Owed items are revoked. Issued coupons/vouchers: the coupon module voids the unused ones (revoked)
     and keeps the used ones; a gift handed out is recorded as kept."""
-    try:
-        from pos_app.services import coupons  # noqa: PLC0415
-
-        coupon_hook = getattr(coupons, "on_refund_entitlement", None)
-    except ImportError:
-        coupon_hook = None
+    found = hooks("on_refund_entitlement")
+    coupon_hook = found[0] if found else None
     now = ctx.now()
-    for e in rows:  # type: ignore[attr-defined]
+    for e in rows:
         if e.state == grants.OWED:
             e.state = grants.REVOKED
         elif e.state == grants.HANDED_OUT:
@@ -467,19 +456,14 @@ def _revoke_items(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, rows: list
         elif e.state == grants.ISSUED and e.kind == "member_price":
             e.state = grants.REVOKED
         elif e.state == grants.ISSUED and coupon_hook is not None:
-            e.state = coupon_hook(uow, ctx, actor, e)
+            e.state = str(coupon_hook(uow, ctx, actor, e))
         elif e.state == grants.ISSUED:
             e.state = grants.KEPT
         e.updated_at = now
 
 
 def _after_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, r: m.Recharge) -> None:
-    try:
-        from pos_app.services import referrals  # noqa: PLC0415
-    except ImportError:
-        return
-    fn = getattr(referrals, "on_refund", None)
-    if fn is not None:
+    for fn in hooks("on_refund"):
         fn(uow, ctx, actor, member, r)
 
 
@@ -534,7 +518,7 @@ def points_lots(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[Po
         ]
 
 
-def member_items(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[object]:
+def member_items(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[GrantedItemDTO]:
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
         rows = uow.session.scalars(

@@ -1,0 +1,453 @@
+"""`pos-app`: the desktop app's console entry. Launches the GUI (default) and offers every use case
+headless; with --json, machine-readable output on stdout (money as integer ``*_fen`` fields).
+
+Exit codes: 0 done; 2 bad input or a refusal (message on stderr, nothing written); 3 not allowed
+(wrong PIN, or a role that may not do the action); 1 doctor found problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pos_app import messages
+from pos_app.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
+from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import to_jsonable
+
+#: feature modules that add subcommands with ``register(subparsers, common)``
+EXTENSIONS = ("pos_app.cli_coupons", "pos_app.cli_gifts", "pos_app.cli_sync")
+
+Handler = Callable[["Cli", argparse.Namespace], int]
+
+
+@dataclass
+class Cli:
+    args: argparse.Namespace
+    _ctx: ServiceContext | None = None
+    _actor: Actor | None = None
+    out: Any = field(default_factory=lambda: sys.stdout)
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    @property
+    def db_path(self) -> str:
+        from pos_app import config  # noqa: PLC0415
+
+        return config.load(db_override=getattr(self.args, "db", None)).db
+
+    @property
+    def ctx(self) -> ServiceContext:
+        if self._ctx is None:
+            from pos_app.app import open_store  # noqa: PLC0415
+
+            self._ctx = open_store(self.db_path)
+        return self._ctx
+
+    def actor(self) -> Actor:
+        if self._actor is None:
+            from pos_app.services import staff  # noqa: PLC0415
+
+            code = getattr(self.args, "staff", None) or os.environ.get("POS_STAFF")
+            pin = getattr(self.args, "pin", None) or os.environ.get("POS_PIN")
+            if not code or not pin:
+                raise AuthenticationFailed("auth.required")
+            self._actor = staff.login(self.ctx, code, pin)
+        return self._actor
+
+    def emit(self, obj: Any, human: str | Callable[[], str]) -> int:
+        if self.json:
+            print(json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2, sort_keys=True), file=self.out)
+        else:
+            print(human() if callable(human) else human, file=self.out)
+        return 0
+
+
+def money_arg(text: str) -> int:
+    return parse_yuan(text)
+
+
+# ----------------------------------------------------------------------------- handlers
+
+
+def cmd_gui(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.ui.main import run_gui  # noqa: PLC0415
+
+    return run_gui(cli.db_path, lang=getattr(a, "lang", None), smoke=a.smoke)
+
+
+def cmd_init(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import staff  # noqa: PLC0415
+
+    if a.manager and not a.manager_pin:
+        a.manager_pin = getattr(a, "pin", None)
+    if bool(a.manager) != bool(a.manager_pin):
+        print(messages.translate("init.need_both"), file=sys.stderr)
+        return 2
+    created = staff.init_store(
+        cli.ctx, store_name=a.store_name, store_code=a.store_code, manager_code=a.manager, manager_pin=a.manager_pin
+    )
+    return cli.emit(
+        {"db": cli.db_path, "created": created},
+        messages.translate("init.done", {"db": cli.db_path}),
+    )
+
+
+def cmd_demo(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import demo  # noqa: PLC0415
+
+    if a.if_empty and demo.has_data(cli.ctx):
+        return cli.emit({"loaded": False, "db": cli.db_path}, messages.translate("demo.exists", {"db": cli.db_path}))
+    info = demo.load_demo(cli.ctx)
+    lines = [messages.translate("demo.loaded", {"db": cli.db_path})]
+    lines += [f"  {code:<6} {role:<8} PIN {pin}" for code, role, pin in info["staff"]]
+    return cli.emit({"loaded": True, "db": cli.db_path, **info}, "\n".join(lines))
+
+
+def cmd_doctor(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services.doctor import run_doctor  # noqa: PLC0415
+
+    rep = run_doctor(cli.ctx)
+    if cli.json:
+        cli.emit({"ok": rep.ok, "checks": [c.__dict__ for c in rep.checks]}, "")
+    else:
+        for c in rep.checks:
+            print(f"[{'OK' if c.ok else 'FAIL'}] {c.name}" + ("" if c.ok else f": {c.detail}"), file=cli.out)
+        print(messages.translate("doctor.ok" if rep.ok else "doctor.fail"), file=cli.out)
+    return 0 if rep.ok else 1
+
+
+def _member_text(mdto: Any) -> str:
+    return "\n".join(
+        [
+            f"{mdto.phone}  {mdto.name or ''}  [{mdto.member_code}]",
+            f"  {messages.translate('label.balance')}: {format_fen(mdto.balance_fen)}"
+            f"  ({messages.translate('label.principal')} {format_fen(mdto.principal_fen)}"
+            f" / {messages.translate('label.bonus')} {format_fen(mdto.bonus_fen)})",
+            f"  {messages.translate('label.points')}: {mdto.points}   {messages.translate('label.invite_code')}: {mdto.invite_code}",
+        ]
+    )
+
+
+def cmd_member_add(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import members  # noqa: PLC0415
+
+    dto = members.register_member(
+        cli.ctx, cli.actor(), phone=a.phone, name=a.name, invite_code=a.invite_code, request_id=a.request_id
+    )
+    return cli.emit(dto, lambda: _member_text(dto))
+
+
+def cmd_member_show(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import members  # noqa: PLC0415
+
+    dto = members.get_member(cli.ctx, cli.actor(), phone=a.phone, code=a.code)
+    return cli.emit(dto, lambda: _member_text(dto))
+
+
+def cmd_member_find(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import members  # noqa: PLC0415
+
+    rows = members.find_members(cli.ctx, cli.actor(), a.prefix, limit=a.limit)
+    return cli.emit(
+        rows,
+        lambda: "\n".join(f"{r.phone}  {format_fen(r.balance_fen):>12}  {r.name or ''}" for r in rows)
+        or messages.translate("member.none_found"),
+    )
+
+
+def _campaign_text(c: Any) -> str:
+    lines = [f"{c.code}  {c.name}  {c.starts_on} ~ {c.ends_on}  v{c.version}{'  *' if c.active else ''}"]
+    for t in c.tiers:
+        extras = ", ".join(f"{i['name']}×{i['quantity']}" for i in t.items)
+        lines.append(f"  [{t.code}] {t.name}: {format_fen(t.pay_fen)} -> +{format_fen(t.bonus_fen)} {extras}")
+    return "\n".join(lines)
+
+
+def cmd_campaign_load(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import campaigns  # noqa: PLC0415
+
+    dto = campaigns.load_campaign_file(cli.ctx, cli.actor(), a.file)
+    return cli.emit(dto, lambda: _campaign_text(dto))
+
+
+def cmd_campaign_list(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import campaigns  # noqa: PLC0415
+
+    rows = campaigns.list_campaigns(cli.ctx, cli.actor())
+    return cli.emit(rows, lambda: "\n".join(_campaign_text(c).splitlines()[0] for c in rows) or "-")
+
+
+def cmd_campaign_show(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import campaigns  # noqa: PLC0415
+
+    dto = campaigns.get_campaign(cli.ctx, cli.actor(), a.id)
+    return cli.emit(dto, lambda: _campaign_text(dto))
+
+
+def cmd_recharge(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import wallet  # noqa: PLC0415
+
+    amount = parse_yuan(a.amount) if a.amount is not None else None
+    res = wallet.recharge(
+        cli.ctx, cli.actor(), phone=a.phone, amount_fen=amount, tier_code=a.tier, pay_method=a.pay, request_id=a.request_id
+    )
+
+    def human() -> str:
+        lines = [
+            messages.translate(
+                "recharge.done",
+                {"amount": res.principal_fen, "value": res.bonus_fen, "balance": res.balance_fen, "points": res.points},
+            ),
+            f"  recharge_id: {res.recharge_id}",
+        ]
+        lines += [f"  - {i.name} ({i.kind}, {i.state}{', ' + str(i.due_on) if i.due_on else ''})" for i in res.items]
+        return "\n".join(lines)
+
+    return cli.emit(res, human)
+
+
+def cmd_spend(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import wallet  # noqa: PLC0415
+
+    res = wallet.spend(cli.ctx, cli.actor(), phone=a.phone, amount_fen=parse_yuan(a.amount), request_id=a.request_id, note=a.note)
+    return cli.emit(
+        res,
+        lambda: messages.translate(
+            "spend.done",
+            {"amount": res.amount_fen, "principal": format_fen(res.principal_fen), "bonus": format_fen(res.bonus_fen),
+             "balance": res.balance_fen},
+        ),
+    )
+
+
+def cmd_refund(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import wallet  # noqa: PLC0415
+
+    res = wallet.refund(cli.ctx, cli.actor(), recharge_id=a.recharge, request_id=a.request_id, reason=a.reason)
+    return cli.emit(
+        res,
+        lambda: messages.translate(
+            "refund.done",
+            {"amount": res.principal_refund_fen, "value": res.bonus_revoke_fen, "points": res.points_revoked,
+             "balance": res.balance_fen},
+        ),
+    )
+
+
+def cmd_statement(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import members, wallet  # noqa: PLC0415
+
+    mdto = members.get_member(cli.ctx, cli.actor(), phone=a.phone)
+    rows = wallet.statement(cli.ctx, cli.actor(), member_id=mdto.member_id)
+    return cli.emit(
+        rows,
+        lambda: "\n".join(
+            f"{r.created_at:%Y-%m-%d %H:%M} {r.kind:<9} {format_fen(r.principal_delta_fen):>12} {format_fen(r.bonus_delta_fen):>10}"
+            f"  -> {format_fen(r.principal_after_fen)} / {format_fen(r.bonus_after_fen)}"
+            for r in rows
+        ),
+    )
+
+
+def cmd_staff_add(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import staff  # noqa: PLC0415
+
+    dto = staff.add_staff(cli.ctx, cli.actor(), code=a.code, role=a.role, pin=a.new_pin, name=a.name)
+    return cli.emit(dto, f"{dto.code} {dto.role}")
+
+
+def cmd_staff_list(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import staff  # noqa: PLC0415
+
+    rows = staff.list_staff(cli.ctx, cli.actor())
+    return cli.emit(rows, lambda: "\n".join(f"{s.code:<10} {s.role:<8} {s.name} {'' if s.active else '(off)'}" for s in rows))
+
+
+def cmd_points_expire(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import wallet  # noqa: PLC0415
+
+    n = wallet.expire_points(cli.ctx, cli.actor())
+    return cli.emit({"expired_points": n}, str(n))
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    g = common.add_argument_group("global options")
+    g.add_argument("--db", default=argparse.SUPPRESS, help="store database file (default: user data dir; env POS_DB)")
+    g.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output on stdout")
+    g.add_argument("--staff", default=argparse.SUPPRESS, help="staff code (env POS_STAFF)")
+    g.add_argument("--pin", default=argparse.SUPPRESS, help="staff PIN (env POS_PIN)")
+    g.add_argument("--lang", default=argparse.SUPPRESS, choices=messages.LANGS, help="language (default zh_CN)")
+
+    p = argparse.ArgumentParser(prog="pos-app", description="Store membership counter app", parents=[common])
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
+        sp: argparse.ArgumentParser = parent.add_parser(name, help=help_, parents=[common])
+        sp.set_defaults(handler=handler)
+        return sp
+
+    sp = add("gui", cmd_gui, "start the desktop app (default)")
+    sp.add_argument("--smoke", action="store_true", help="open the main window, check the database, exit")
+    sp = add("init", cmd_init, "create or migrate the database; on an empty one, the first manager")
+    sp.add_argument("--manager", help="first manager's staff code")
+    sp.add_argument("--manager-pin", "--manager_pin", dest="manager_pin", help="first manager's PIN")
+    sp.add_argument("--store-name", default="门店")
+    sp.add_argument("--store-code", default="S001")
+    sp = add("demo", cmd_demo, "load the demo store")
+    sp.add_argument("--if-empty", action="store_true", help="only when the database has no staff yet")
+    add("doctor", cmd_doctor, "check the database")
+
+    mp = sub.add_parser("member", help="members").add_subparsers(dest="sub", metavar="ACTION", required=True)
+    sp = add("add", cmd_member_add, "register a member", mp)
+    sp.add_argument("--phone", required=True)
+    sp.add_argument("--name")
+    sp.add_argument("--invite-code")
+    sp.add_argument("--request-id")
+    sp = add("show", cmd_member_show, "show a member", mp)
+    grp = sp.add_mutually_exclusive_group(required=True)
+    grp.add_argument("--phone")
+    grp.add_argument("--code")
+    sp = add("find", cmd_member_find, "search by phone prefix, member code or name", mp)
+    sp.add_argument("prefix")
+    sp.add_argument("--limit", type=int, default=50)
+
+    cp = sub.add_parser("campaign", help="campaigns").add_subparsers(dest="sub", metavar="ACTION", required=True)
+    sp = add("load", cmd_campaign_load, "load a campaign TOML file", cp)
+    sp.add_argument("file")
+    add("list", cmd_campaign_list, "list campaigns", cp)
+    sp = add("show", cmd_campaign_show, "show a campaign", cp)
+    sp.add_argument("id")
+
+    sp = add("recharge", cmd_recharge, "recharge a member's stored value")
+    sp.add_argument("--phone", required=True)
+    sp.add_argument("--amount", help="yuan, e.g. 500 or 99.90 (default: the tier's price)")
+    sp.add_argument("--tier")
+    sp.add_argument("--pay", default="cash", choices=["cash", "wechat", "alipay", "card", "other"])
+    sp.add_argument("--request-id")
+    sp = add("spend", cmd_spend, "pay from a member's balance")
+    sp.add_argument("--phone", required=True)
+    sp.add_argument("--amount", required=True)
+    sp.add_argument("--note")
+    sp.add_argument("--request-id")
+    sp = add("refund", cmd_refund, "refund a recharge (manager)")
+    sp.add_argument("--recharge", required=True)
+    sp.add_argument("--reason")
+    sp.add_argument("--request-id")
+    sp = add("statement", cmd_statement, "a member's wallet statement")
+    sp.add_argument("--phone", required=True)
+
+    stp = sub.add_parser("staff", help="staff accounts (manager)").add_subparsers(dest="sub", metavar="ACTION", required=True)
+    sp = add("add", cmd_staff_add, "add a staff account", stp)
+    sp.add_argument("--code", required=True)
+    sp.add_argument("--role", required=True, choices=["cashier", "staff", "manager"])
+    sp.add_argument("--new-pin", "--password", dest="new_pin", required=True, help="the new account's PIN")
+    sp.add_argument("--name")
+    add("list", cmd_staff_list, "list staff accounts", stp)
+
+    pp = sub.add_parser("points", help="points").add_subparsers(dest="sub", metavar="ACTION", required=True)
+    add("expire", cmd_points_expire, "apply points expiry now", pp)
+
+    for modname in EXTENSIONS:
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name == modname:
+                continue
+            raise
+        mod.register(sub, common, add)
+    return p
+
+
+def _fix_staff_pin_clash(argv: list[str]) -> list[str]:
+    """`staff add ... --pin P` means the new account's PIN when --staff/--pin login is given by env or
+    before the subcommand; keep the documented spelling working."""
+    if len(argv) >= 2 and "staff" in argv and "add" in argv:
+        i_add = argv.index("add")
+        pins = [i for i, t in enumerate(argv) if t == "--pin" and i > i_add]
+        if pins and "--new-pin" not in argv and "--password" not in argv:
+            j = pins[-1]
+            argv = argv[:j] + ["--new-pin"] + argv[j + 1:]
+    return argv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = _fix_staff_pin_clash(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    lang = getattr(args, "lang", None) or os.environ.get("POS_LANG") or messages.DEFAULT_LANG
+    messages.set_language(lang)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        args.smoke = False
+        args.lang = lang
+        handler = cmd_gui
+    cli = Cli(args)
+    try:
+        return handler(cli, args)
+    except PermissionDenied as exc:
+        print(messages.tr_error(exc), file=sys.stderr)
+        return 3
+    except DomainError as exc:
+        print(messages.tr_error(exc), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+messages.register(
+    "zh_CN",
+    {
+        "init.done": "数据库已就绪：{db}",
+        "init.need_both": "--manager 和 --manager-pin 需同时提供",
+        "demo.loaded": "示范门店已载入：{db}\n示范账号（工号 角色 密码）：",
+        "demo.exists": "数据库已有数据，未载入示范数据：{db}",
+        "doctor.ok": "检查通过",
+        "doctor.fail": "检查发现问题",
+        "label.balance": "余额",
+        "label.principal": "本金",
+        "label.bonus": "赠送金",
+        "label.points": "积分",
+        "label.invite_code": "邀请码",
+        "member.none_found": "没有找到会员",
+        "recharge.done": "充值成功：本金 {amount}，赠送 {value}，积分 +{points}，余额 {balance}",
+        "spend.done": "扣款 {amount}（本金 {principal}，赠送金 {bonus}），余额 {balance}",
+        "refund.done": "退款成功：退还本金 {amount}，收回赠送金 {value}、积分 {points}，余额 {balance}",
+    },
+)
+messages.register(
+    "en",
+    {
+        "init.done": "Database ready: {db}",
+        "init.need_both": "--manager and --manager-pin go together",
+        "demo.loaded": "Demo store loaded: {db}\nDemo accounts (code role PIN):",
+        "demo.exists": "The database already has data; demo not loaded: {db}",
+        "doctor.ok": "All checks passed",
+        "doctor.fail": "Problems found",
+        "label.balance": "Balance",
+        "label.principal": "principal",
+        "label.bonus": "bonus",
+        "label.points": "Points",
+        "label.invite_code": "Invite code",
+        "member.none_found": "No member found",
+        "recharge.done": "Recharged: principal {amount}, bonus {value}, points +{points}, balance {balance}",
+        "spend.done": "Paid {amount} (principal {principal}, bonus {bonus}), balance {balance}",
+        "refund.done": "Refunded: principal {amount} returned, bonus {value} and {points} points taken back, balance {balance}",
+    },
+)
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""PySide6 user interface. Calls services only (through ops on the database worker); never the ORM."""
