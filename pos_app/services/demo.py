@@ -65,11 +65,11 @@ def load_demo(ctx: ServiceContext) -> dict[str, Any]:
     campaigns.load_campaign(ctx, boss, data)
     _extras(ctx, boss)
     cashier = staff.login(ctx, DEMO_STAFF[1][0], DEMO_STAFF[1][2])
-    for phone, name, inviter, recharge in DEMO_MEMBERS:
+    for phone, mname, inviter, recharge in DEMO_MEMBERS:
         invite: str | None = None
         if inviter:
             invite = members.get_member(ctx, cashier, phone=inviter).invite_code
-        members.register_member(ctx, cashier, phone=phone, name=name, invite_code=invite, request_id=f"demo-reg-{phone}")
+        members.register_member(ctx, cashier, phone=phone, name=mname, invite_code=invite, request_id=f"demo-reg-{phone}")
         if recharge and recharge.isdigit():
             wallet.recharge(ctx, cashier, phone=phone, amount_fen=int(recharge) * 100, pay_method="wechat",
                             request_id=f"demo-rc-{phone}")
