@@ -16,12 +16,12 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 ## Set everything up and start the desktop app on its embedded defaults (local SQLite, demo data).
-run: $(STAMP)
+run: system-deps $(STAMP)
 	$(BIN)/pos-app demo --if-empty
 	$(BIN)/pos-app gui
 
 ## Lint, type-check and run the whole test suite.
-test: $(STAMP) lint typecheck pytest
+test: system-deps $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check pos_app tests migrations
@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## Benchmarks: JSON on stdout (see tests/bench).
 bench: $(STAMP)
@@ -39,9 +39,10 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.ui.screenshots screenshots
 
-## Debian packages the GUI, printing and QR tests need (CI runs this as root).
+## Debian packages the GUI, printing and QR tests need (fonts-noto-cjk, zbar, poppler, Xvfb, Qt libs).
+## Quick no-op when they are installed; uses sudo when not root.
 system-deps:
-	bash .ci/system-deps.sh
+	@bash .ci/system-deps.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
