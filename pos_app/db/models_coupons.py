@@ -1,0 +1,114 @@
+"""Coupons, coupon templates, the coupon history and referrals (issue 4).
+
+``coupon_event`` is append-only (issue / redeem / void), like the other ledgers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pos_app.db.base import Base, UTCDateTime
+
+ID = String(36)
+
+
+class CouponTemplate(Base):
+    __tablename__ = "coupon_template"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    value_fen: Mapped[int] = mapped_column(Integer, default=0)
+    percent_bp: Mapped[int] = mapped_column(Integer, default=0)
+    max_discount_fen: Mapped[int] = mapped_column(Integer, default=0)
+    min_spend_fen: Mapped[int] = mapped_column(Integer, default=0)
+    valid_days: Mapped[int] = mapped_column(Integer, default=0)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(64), default="")
+    bearer: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    campaign_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Coupon(Base):
+    """One issued coupon. ``code`` is the normalised code (no dashes) with its check character."""
+
+    __tablename__ = "coupon"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    template_code: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    value_fen: Mapped[int] = mapped_column(Integer, default=0)
+    percent_bp: Mapped[int] = mapped_column(Integer, default=0)
+    max_discount_fen: Mapped[int] = mapped_column(Integer, default=0)
+    min_spend_fen: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[str] = mapped_column(String(64), default="")
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"), index=True)
+    bearer: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    #: issued | redeemed | voided  (expired is derived from valid_until)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(String(32))  # tier | rebate | referral | milestone | new_member | manual ...
+    entitlement_id: Mapped[str | None] = mapped_column(ForeignKey("entitlement.id"), index=True)
+    store_code: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redeemed_member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"))
+    bill_fen: Mapped[int | None] = mapped_column(Integer)
+    discount_fen: Mapped[int | None] = mapped_column(Integer)
+    spend_id: Mapped[str | None] = mapped_column(ForeignKey("spend.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class CouponEvent(Base):
+    """Append-only coupon history: issue, redeem, void."""
+
+    __tablename__ = "coupon_event"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    coupon_id: Mapped[str] = mapped_column(ForeignKey("coupon.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"))
+    amount_fen: Mapped[int | None] = mapped_column(Integer)
+    discount_fen: Mapped[int | None] = mapped_column(Integer)
+    spend_id: Mapped[str | None] = mapped_column(ForeignKey("spend.id"))
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Referral(Base):
+    """One invitation: inviter -> invitee; qualified by the invitee's first recharge."""
+
+    __tablename__ = "referral"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    inviter_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
+    invitee_id: Mapped[str] = mapped_column(ForeignKey("member.id"), unique=True)
+    campaign_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # registered | qualified | reversed
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    qualifying_recharge_id: Mapped[str | None] = mapped_column(ForeignKey("recharge.id"), unique=True)
+    recharge_amount_fen: Mapped[int | None] = mapped_column(Integer)
+    qualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReferralReward(Base):
+    """Which entitlements a referral justified (so a refund can take them back)."""
+
+    __tablename__ = "referral_reward"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
+    entitlement_id: Mapped[str] = mapped_column(ForeignKey("entitlement.id"), unique=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # referral | milestone | new_member
+    details_json: Mapped[str] = mapped_column(Text, default="{}")
