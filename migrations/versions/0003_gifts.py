@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('reference', sa.String(length=100), nullable=True),
     sa.Column('other_store', sa.String(length=32), nullable=True),
     sa.Column('stocktake_id', sa.String(length=36), nullable=True),
-    sa.Column('batch_id', sa.String(length=36), nullable=False),
+    sa.Column('batch_id', sa.String(length=64), nullable=False),
     sa.Column('staff_id', sa.String(length=36), nullable=False),
     sa.Column('created_at', pos_app.db.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['entitlement_id'], ['entitlement.id'], name=op.f('fk_stock_movement_entitlement_id_entitlement')),

@@ -61,7 +61,7 @@ class StockMovement(Base):
     other_store: Mapped[str | None] = mapped_column(String(32))
     stocktake_id: Mapped[str | None] = mapped_column(ForeignKey("stocktake.id"), index=True)
     #: the use case (request) that wrote it: one hand-out may write several movements
-    batch_id: Mapped[str] = mapped_column(ID, index=True)
+    batch_id: Mapped[str] = mapped_column(String(64), index=True)
     staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
