@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "coupon.issue": frozenset({MANAGER}),
     "coupon.void": frozenset({MANAGER}),
     "coupon.manage": frozenset({MANAGER}),
+    "referral.issue_due": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.read": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.handout": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.receive": frozenset({STAFF, MANAGER}),
