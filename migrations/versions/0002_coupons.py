@@ -84,6 +84,7 @@ def upgrade() -> None:
     sa.Column('issued_at', pos_app.db.base.UTCDateTime(), nullable=False),
     sa.Column('issued_by', sa.String(length=36), nullable=True),
     sa.Column('reason', sa.String(length=200), nullable=True),
+    sa.Column('batch_id', sa.String(length=36), nullable=True),
     sa.Column('redeemed_at', pos_app.db.base.UTCDateTime(), nullable=True),
     sa.Column('redeemed_member_id', sa.String(length=36), nullable=True),
     sa.Column('bill_fen', sa.Integer(), nullable=True),
@@ -100,6 +101,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('code', name=op.f('uq_coupon_code'))
     )
     with op.batch_alter_table('coupon', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupon_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_entitlement_id'), ['entitlement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_member_id'), ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_state'), ['state'], unique=False)
@@ -159,6 +161,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_coupon_state'))
         batch_op.drop_index(batch_op.f('ix_coupon_member_id'))
         batch_op.drop_index(batch_op.f('ix_coupon_entitlement_id'))
+        batch_op.drop_index(batch_op.f('ix_coupon_batch_id'))
 
     op.drop_table('coupon')
     with op.batch_alter_table('referral', schema=None) as batch_op:

@@ -61,6 +61,8 @@ class Coupon(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_by: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
     reason: Mapped[str | None] = mapped_column(String(200))
+    #: coupons issued together by one request (a manager's batch): the request's result
+    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     redeemed_member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"))
     bill_fen: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,806 @@
+"""Coupons: templates, issue (by tier/rebate entitlements, referral rewards, a manager by hand), redeem at
+payment (optionally paying the rest from the stored balance in the same transaction), void, history.
+
+Hooks (see services/hooks.py): validate_campaign, on_campaign_loaded, on_granted, on_refund_entitlement,
+count_unused_coupons, doctor_checks, load_demo_data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from pos_app import messages
+from pos_app.db import models as m
+from pos_app.db import models_coupons as mc
+from pos_app.db.uow import UnitOfWork
+from pos_app.domain import coupons as rules
+from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
+from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
+from pos_app.domain.money import MAX_AMOUNT_FEN
+from pos_app.domain.referrals import rules_from_dict
+from pos_app.services import grants
+from pos_app.services.common import (
+    audit,
+    check_request_id,
+    emit,
+    local_date,
+    remember,
+    replayed,
+    require,
+    settings,
+)
+from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.doctor import Check
+from pos_app.services.dto import SpendResult
+
+DEFAULT_VOUCHER_VALID_DAYS = 365
+MAX_BATCH = 1000
+
+# ----------------------------------------------------------------------------- DTOs
+
+
+@dataclass(frozen=True)
+class TemplateDTO:
+    template_id: str
+    code: str
+    name: str
+    kind: str
+    value_fen: int
+    percent_bp: int
+    max_discount_fen: int
+    min_spend_fen: int
+    valid_days: int
+    valid_from: date | None
+    valid_until: date | None
+    category: str
+    bearer: bool
+    active: bool
+    campaign_code: str | None
+
+
+@dataclass(frozen=True)
+class CouponDTO:
+    coupon_id: str
+    code: str  # grouped reading form, XXXX-XXXX-XXXX-XXXX-C
+    raw_code: str  # normalised, no dashes (what the QR code holds)
+    template_code: str | None
+    kind: str
+    name: str
+    value_fen: int
+    percent_bp: int
+    max_discount_fen: int
+    min_spend_fen: int
+    category: str
+    member_id: str | None
+    member_phone: str | None
+    bearer: bool
+    valid_from: date
+    valid_until: date
+    state: str  # issued | redeemed | voided | expired
+    source: str
+    issued_at: datetime
+    reason: str | None
+    redeemed_at: datetime | None
+    discount_fen: int | None
+    void_reason: str | None
+    entitlement_id: str | None
+
+
+@dataclass(frozen=True)
+class CouponEventDTO:
+    kind: str
+    at: datetime
+    staff_code: str | None
+    member_id: str | None
+    amount_fen: int | None
+    discount_fen: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RedemptionPreview:
+    code: str
+    kind: str
+    name: str
+    amount_fen: int
+    discount_fen: int
+    payable_fen: int
+    valid_until: date
+    min_spend_fen: int
+
+
+@dataclass(frozen=True)
+class CouponPayment:
+    coupon_code: str
+    discount_fen: int
+    payable_fen: int
+    spend: SpendResult | None
+    amount_fen: int = 0
+    coupon_id: str = ""
+
+
+@dataclass(frozen=True)
+class PrintInfo:
+    store_name: str
+    store_code: str
+    invite_url_template: str | None
+    escpos_device: str | None
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _template_domain(row: mc.CouponTemplate) -> rules.Template:
+    return rules.Template(
+        code=row.code, name=row.name, kind=row.kind, value_fen=row.value_fen, percent_bp=row.percent_bp,
+        max_discount_fen=row.max_discount_fen, min_spend_fen=row.min_spend_fen, valid_days=row.valid_days,
+        valid_from=row.valid_from, valid_until=row.valid_until, category=row.category, bearer=row.bearer,
+    )
+
+
+def _template_dto(row: mc.CouponTemplate) -> TemplateDTO:
+    return TemplateDTO(
+        row.id, row.code, row.name, row.kind, row.value_fen, row.percent_bp, row.max_discount_fen,
+        row.min_spend_fen, row.valid_days, row.valid_from, row.valid_until, row.category, row.bearer,
+        row.active, row.campaign_code,
+    )
+
+
+def _state(c: mc.Coupon) -> rules.CouponState:
+    return rules.CouponState(
+        code=c.code, kind=c.kind, state=c.state, member_id=c.member_id, bearer=c.bearer,
+        valid_from=c.valid_from, valid_until=c.valid_until, value_fen=c.value_fen, percent_bp=c.percent_bp,
+        max_discount_fen=c.max_discount_fen, min_spend_fen=c.min_spend_fen,
+    )
+
+
+def _dto(uow: UnitOfWork, c: mc.Coupon, today: date) -> CouponDTO:
+    phone = uow.session.scalar(select(m.Member.phone).where(m.Member.id == c.member_id)) if c.member_id else None
+    return CouponDTO(
+        coupon_id=c.id, code=rules.group(c.code), raw_code=c.code, template_code=c.template_code, kind=c.kind,
+        name=c.name, value_fen=c.value_fen, percent_bp=c.percent_bp, max_discount_fen=c.max_discount_fen,
+        min_spend_fen=c.min_spend_fen, category=c.category, member_id=c.member_id, member_phone=phone,
+        bearer=c.bearer, valid_from=c.valid_from, valid_until=c.valid_until,
+        state=rules.effective_state(_state(c), today), source=c.source, issued_at=c.issued_at, reason=c.reason,
+        redeemed_at=c.redeemed_at, discount_fen=c.discount_fen, void_reason=c.void_reason,
+        entitlement_id=c.entitlement_id,
+    )
+
+
+def find_coupon(uow: UnitOfWork, text: str) -> mc.Coupon:
+    """Check the code first (no lookup for a mistyped one), then look it up."""
+    code = rules.parse_code(text)
+    c = uow.session.scalar(select(mc.Coupon).where(mc.Coupon.code == code))
+    if c is None:
+        raise rules.unknown_code(code)
+    return c
+
+
+def _event(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: mc.Coupon, kind: str, **kw: Any
+) -> None:
+    uow.session.add(
+        mc.CouponEvent(id=ctx.new_id(), coupon_id=c.id, kind=kind, at=ctx.now(),
+                       staff_id=actor.staff_id if actor and actor.staff_id else None, **kw)
+    )
+
+
+def _unique_code(uow: UnitOfWork, ctx: ServiceContext) -> str:
+    for _ in range(10):
+        code = rules.new_code(ctx.randbits)
+        if uow.session.scalar(select(mc.Coupon.id).where(mc.Coupon.code == code)) is None:
+            return code
+    raise Conflict("coupon.code_exhausted")  # 80 random bits: never in practice
+
+
+def issue_in_uow(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    actor: Actor | None,
+    t: rules.Template,
+    *,
+    member_id: str | None,
+    source: str,
+    today: date,
+    name: str | None = None,
+    entitlement_id: str | None = None,
+    reason: str | None = None,
+    batch_id: str | None = None,
+) -> mc.Coupon:
+    """Issue one coupon of template ``t`` inside the caller's transaction (with its history row)."""
+    if member_id is None and not t.bearer:
+        raise InvalidInput("coupon.member_required", template=t.code)
+    start, end = rules.validity(t, today)
+    st = settings(uow)
+    c = mc.Coupon(
+        id=ctx.new_id(), code=_unique_code(uow, ctx), template_code=t.code or None, kind=t.kind,
+        name=name or t.name, value_fen=t.value_fen, percent_bp=t.percent_bp, max_discount_fen=t.max_discount_fen,
+        min_spend_fen=t.min_spend_fen, category=t.category, member_id=member_id, bearer=t.bearer,
+        valid_from=start, valid_until=end, state=rules.ISSUED, source=source, entitlement_id=entitlement_id,
+        store_code=st.store_code, issued_at=ctx.now(), issued_by=actor.staff_id if actor and actor.staff_id else None,
+        reason=reason, batch_id=batch_id,
+    )
+    uow.session.add(c)
+    uow.session.flush()
+    _event(uow, ctx, actor, c, "issue", member_id=member_id, reason=reason)
+    return c
+
+
+def _template_row(uow: UnitOfWork, code: str) -> mc.CouponTemplate | None:
+    return uow.session.scalar(select(mc.CouponTemplate).where(mc.CouponTemplate.code == code))
+
+
+def issue_entitlement(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, e: m.Entitlement, today: date
+) -> mc.Coupon:
+    """Turn an owed coupon/voucher entitlement into a real coupon (state owed -> issued)."""
+    row = _template_row(uow, e.ref)
+    if e.kind == GRANT_COUPON:
+        if row is None:
+            raise NotFound("coupon.template_unknown", template=e.ref)
+        t = _template_domain(row)
+        name = row.name
+        if e.name == e.ref:  # rewards named only by their template code
+            e.name = row.name
+    else:  # service voucher: the entitlement carries its value; a template of that code may set the rest
+        days = int(settings(uow).raw.get("voucher_valid_days", DEFAULT_VOUCHER_VALID_DAYS))
+        base = _template_domain(row) if row is not None and row.kind == rules.SERVICE_VOUCHER else None
+        t = rules.Template(
+            code=e.ref[:32], name=e.name, kind=rules.SERVICE_VOUCHER, value_fen=e.value_fen,
+            min_spend_fen=base.min_spend_fen if base else 0,
+            valid_days=base.valid_days if base else days,
+            valid_from=base.valid_from if base else None, valid_until=base.valid_until if base else None,
+            category=base.category if base else e.ref, bearer=False,
+        )
+        name = e.name
+    c = issue_in_uow(uow, ctx, actor, t, member_id=e.member_id, source=e.source, today=today, name=name,
+                     entitlement_id=e.id)
+    e.state = grants.ISSUED
+    e.issued_ref = c.id
+    e.updated_at = ctx.now()
+    return c
+
+
+def _void_in_uow(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: mc.Coupon, reason: str) -> None:
+    c.state = rules.VOIDED
+    c.voided_at = ctx.now()
+    c.void_reason = reason
+    _event(uow, ctx, actor, c, "void", member_id=c.member_id, reason=reason)
+
+
+def take_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, e: m.Entitlement, reason: str) -> str:
+    """An issued coupon/voucher entitlement whose reason is gone: void the coupon if unused ('revoked'),
+    keep it when already used ('kept')."""
+    c = uow.session.get(mc.Coupon, e.issued_ref) if e.issued_ref else None
+    if c is None:
+        return grants.KEPT
+    if c.state == rules.ISSUED:
+        _void_in_uow(uow, ctx, actor, c, reason)
+        return grants.REVOKED
+    if c.state == rules.VOIDED:
+        return grants.REVOKED
+    return grants.KEPT
+
+
+# --- "within N working days": callers (referrals) may ask coupons granted now to be issued later
+
+_ISSUE_ON: ContextVar[date | None] = ContextVar("pos_coupons_issue_on", default=None)
+
+
+@contextmanager
+def issue_later(due_on: date | None) -> Iterator[None]:
+    """Entitlements granted inside this block are issued on ``due_on`` (by the daily job), not now."""
+    token = _ISSUE_ON.set(due_on)
+    try:
+        yield
+    finally:
+        _ISSUE_ON.reset(token)
+
+
+# ----------------------------------------------------------------------------- hooks
+
+
+def on_granted(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, entitlements: Sequence[m.Entitlement],
+    today: date,
+) -> None:
+    due = _ISSUE_ON.get()
+    for e in entitlements:
+        if e.state != grants.OWED:
+            continue
+        if due is not None and due > today:
+            e.due_on = due  # gifts too: the promise date; the gift module hands them out
+            continue
+        if e.kind in (GRANT_COUPON, GRANT_VOUCHER):
+            issue_entitlement(uow, ctx, actor, e, today)
+
+
+def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> str:
+    if e.kind in (GRANT_COUPON, GRANT_VOUCHER):
+        return take_back(uow, ctx, actor, e, "refund")
+    return grants.KEPT
+
+
+def count_unused_coupons(uow: UnitOfWork, member_id: str) -> int:
+    st = settings(uow)
+    today = datetime.now(UTC).astimezone(ZoneInfo(st.timezone)).date()
+    return int(
+        uow.session.scalar(
+            select(func.count()).select_from(mc.Coupon).where(
+                mc.Coupon.member_id == member_id, mc.Coupon.state == rules.ISSUED, mc.Coupon.valid_until >= today
+            )
+        )
+        or 0
+    )
+
+
+def validate_campaign(data: dict[str, Any]) -> None:
+    seen: set[str] = set()
+    for d in data.get("coupon_templates", []) or []:
+        t = rules.template_from_dict(d)
+        if t.code in seen:
+            raise InvalidInput("coupon.template_duplicate", template=t.code)
+        seen.add(t.code)
+
+
+def _campaign_template_refs(data: dict[str, Any]) -> set[str]:
+    refs = {str(c.get("template")) for t in data.get("tiers", []) or [] for c in t.get("coupons", []) or []}
+    rr = rules_from_dict(data)
+    if rr is not None:
+        refs |= rr.coupon_templates()
+    return refs
+
+
+def on_campaign_loaded(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, data: dict[str, Any]) -> None:
+    code = str((data.get("campaign") or {}).get("code") or "") or None
+    for d in data.get("coupon_templates", []) or []:
+        _upsert_template(uow, ctx, rules.template_from_dict(d), code)
+    uow.session.flush()
+    for ref in sorted(_campaign_template_refs(data)):
+        if _template_row(uow, ref) is None:
+            raise InvalidInput("coupon.template_unknown", template=ref)
+
+
+def _upsert_template(
+    uow: UnitOfWork, ctx: ServiceContext, t: rules.Template, campaign_code: str | None
+) -> mc.CouponTemplate:
+    row = _template_row(uow, t.code)
+    now = ctx.now()
+    if row is None:
+        row = mc.CouponTemplate(id=ctx.new_id(), code=t.code, created_at=now)
+        uow.session.add(row)
+    row.name, row.kind, row.value_fen, row.percent_bp = t.name, t.kind, t.value_fen, t.percent_bp
+    row.max_discount_fen, row.min_spend_fen, row.valid_days = t.max_discount_fen, t.min_spend_fen, t.valid_days
+    row.valid_from, row.valid_until, row.category, row.bearer = t.valid_from, t.valid_until, t.category, t.bearer
+    row.active = True
+    row.campaign_code = campaign_code
+    row.updated_at = now
+    return row
+
+
+def doctor_checks(uow: UnitOfWork) -> list[Check]:
+    s = uow.session
+    out: list[Check] = []
+    bad = [c for c in s.scalars(select(mc.Coupon.code)) if not rules.is_valid_check(c)]
+    out.append(Check("coupon_codes_valid", not bad, ", ".join(bad[:5])))
+    events: dict[str, list[str]] = {}
+    for cid, kind in s.execute(select(mc.CouponEvent.coupon_id, mc.CouponEvent.kind)):
+        events.setdefault(cid, []).append(kind)
+    wrong = []
+    for c in s.scalars(select(mc.Coupon)):
+        ev = events.get(c.id, [])
+        ok = ev.count("issue") == 1 and ev.count("redeem") == (1 if c.state == rules.REDEEMED else 0)
+        ok = ok and ev.count("void") == (1 if c.state == rules.VOIDED else 0)
+        if c.state == rules.REDEEMED:
+            ok = ok and c.discount_fen is not None and c.bill_fen is not None and 0 <= c.discount_fen <= c.bill_fen
+        if c.spend_id:
+            sp = s.get(m.Spend, c.spend_id)
+            ok = ok and sp is not None and c.bill_fen == sp.amount_fen + (c.discount_fen or 0)
+        if not ok:
+            wrong.append(rules.group(c.code))
+    out.append(Check("coupon_history_complete", not wrong, ", ".join(wrong[:5])))
+    rows = s.execute(
+        select(m.Entitlement.id, m.Entitlement.issued_ref, mc.Coupon.entitlement_id)
+        .outerjoin(mc.Coupon, mc.Coupon.id == m.Entitlement.issued_ref)
+        .where(m.Entitlement.kind.in_((GRANT_COUPON, GRANT_VOUCHER)), m.Entitlement.state != grants.OWED,
+               m.Entitlement.issued_ref.is_not(None))
+    ).all()
+    orphan = [eid for eid, _ref, back in rows if back != eid]
+    out.append(Check("coupon_entitlements_issued", not orphan, ", ".join(orphan[:5])))
+    return out
+
+
+def load_demo_data(ctx: ServiceContext, actor: Actor) -> None:
+    """Two bearer coupons a manager handed out by hand (the templates come from the demo campaign)."""
+    with ctx.uow(read_only=True) as uow:
+        has = _template_row(uow, "GROOM85") is not None
+    if has:
+        issue_coupons(ctx, actor, template_code="GROOM85", count=2, reason="开业活动派发", request_id="demo-coupons-1")
+
+
+# ----------------------------------------------------------------------------- templates
+
+
+def add_template(ctx: ServiceContext, actor: Actor, template: rules.Template) -> TemplateDTO:
+    """A manager adds a template by hand (the campaign file is the other way in)."""
+    require(actor, "coupon.manage")
+    t = rules.check_template(template)
+    with ctx.uow() as uow:
+        if _template_row(uow, t.code) is not None:
+            raise Conflict("coupon.template_exists", template=t.code)
+        row = _upsert_template(uow, ctx, t, None)
+        uow.session.flush()
+        audit(uow, ctx, actor, "coupon.template_add", "coupon_template", row.id, code=t.code, kind=t.kind)
+        emit(uow, ctx, "coupon.template_added", {"code": t.code, "name": t.name, "kind": t.kind,
+                                                 "value_fen": t.value_fen, "percent_bp": t.percent_bp})
+        dto = _template_dto(row)
+        uow.commit()
+        return dto
+
+
+def list_templates(ctx: ServiceContext, actor: Actor) -> list[TemplateDTO]:
+    require(actor, "campaign.read")
+    with ctx.uow(read_only=True) as uow:
+        return [_template_dto(r) for r in uow.session.scalars(select(mc.CouponTemplate).order_by(mc.CouponTemplate.code))]
+
+
+# ----------------------------------------------------------------------------- issue / show / list
+
+
+def issue_coupons(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    template_code: str,
+    member_id: str | None = None,
+    phone: str | None = None,
+    count: int = 1,
+    reason: str,
+    request_id: str | None = None,
+) -> list[CouponDTO]:
+    """A manager issues coupons by hand, with a reason (to a member, or bearer coupons to print)."""
+    require(actor, "coupon.issue")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("coupon.reason_required")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
+        raise InvalidInput("coupon.count_invalid", count=count, max=MAX_BATCH)
+    request_id = check_request_id(request_id, ctx)
+    with ctx.uow() as uow:
+        s = uow.session
+        member = None
+        if member_id or phone:
+            from pos_app.services.members import load_member  # noqa: PLC0415
+
+            member = load_member(uow, phone=phone, member_id=member_id)
+        params = {"template": template_code, "member": member.id if member else None, "count": count, "reason": reason}
+        today = local_date(ctx, settings(uow))
+        done = replayed(uow, request_id, "coupon.issue", params)
+        if done:
+            rows = s.scalars(select(mc.Coupon).where(mc.Coupon.batch_id == done).order_by(mc.Coupon.id)).all()
+            return [_dto(uow, c, today) for c in rows]
+        row = _template_row(uow, template_code)
+        if row is None:
+            raise NotFound("coupon.template_unknown", template=template_code)
+        t = _template_domain(row)
+        batch = ctx.new_id()
+        issued = [
+            issue_in_uow(uow, ctx, actor, t, member_id=member.id if member else None, source="manual", today=today,
+                         reason=reason, batch_id=batch)
+            for _ in range(count)
+        ]
+        remember(uow, ctx, request_id, "coupon.issue", batch, params)
+        audit(uow, ctx, actor, "coupon.issue", "coupon_batch", batch, template=t.code, count=count, reason=reason,
+              member_id=member.id if member else None)
+        emit(uow, ctx, "coupon.issued", {
+            "batch_id": batch, "template": t.code, "member_id": member.id if member else None, "reason": reason,
+            "coupons": [{"id": c.id, "code": c.code, "valid_until": c.valid_until.isoformat()} for c in issued],
+            "staff": actor.code,
+        })
+        out = [_dto(uow, c, today) for c in issued]
+        uow.commit()
+        return out
+
+
+def get_coupon(ctx: ServiceContext, actor: Actor, code: str) -> CouponDTO:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        return _dto(uow, find_coupon(uow, code), local_date(ctx, settings(uow)))
+
+
+def coupon_history(ctx: ServiceContext, actor: Actor, code: str) -> list[CouponEventDTO]:
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        c = find_coupon(uow, code)
+        rows = uow.session.execute(
+            select(mc.CouponEvent, m.Staff.code).outerjoin(m.Staff, m.Staff.id == mc.CouponEvent.staff_id)
+            .where(mc.CouponEvent.coupon_id == c.id).order_by(mc.CouponEvent.at)
+        ).all()
+        return [CouponEventDTO(e.kind, e.at, sc, e.member_id, e.amount_fen, e.discount_fen, e.reason) for e, sc in rows]
+
+
+def list_coupons(
+    ctx: ServiceContext, actor: Actor, *, member_id: str | None = None, state: str | None = None, limit: int = 500
+) -> list[CouponDTO]:
+    """Newest first. ``state`` may be issued / redeemed / voided / expired (the shown state)."""
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        today = local_date(ctx, settings(uow))
+        stmt = select(mc.Coupon)
+        if member_id:
+            stmt = stmt.where(mc.Coupon.member_id == member_id)
+        if state == rules.EXPIRED:
+            stmt = stmt.where(mc.Coupon.state == rules.ISSUED, mc.Coupon.valid_until < today)
+        elif state == rules.ISSUED:
+            stmt = stmt.where(mc.Coupon.state == rules.ISSUED, mc.Coupon.valid_until >= today)
+        elif state:
+            stmt = stmt.where(mc.Coupon.state == state)
+        stmt = stmt.order_by(mc.Coupon.issued_at.desc(), mc.Coupon.id).limit(max(1, min(limit, 10_000)))
+        return [_dto(uow, c, today) for c in uow.session.scalars(stmt)]
+
+
+def coupons_by_codes(ctx: ServiceContext, actor: Actor, codes: Sequence[str]) -> list[CouponDTO]:
+    """For printing: the coupons in the order given (each code checked)."""
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        today = local_date(ctx, settings(uow))
+        return [_dto(uow, find_coupon(uow, code), today) for code in codes]
+
+
+def print_info(ctx: ServiceContext) -> PrintInfo:
+    with ctx.uow(read_only=True) as uow:
+        st = settings(uow)
+        return PrintInfo(st.name, st.store_code, st.raw.get("invite_url_template") or None,
+                         st.raw.get("escpos_device") or None)
+
+
+# ----------------------------------------------------------------------------- redeem / pay / void
+
+
+def _check_bill(amount_fen: int) -> int:
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
+        raise InvalidInput("money.invalid", value=str(amount_fen), field="amount")
+    if amount_fen < 0:
+        raise InvalidInput("money.negative", value=str(amount_fen), field="amount")
+    if amount_fen > MAX_AMOUNT_FEN:
+        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=MAX_AMOUNT_FEN)
+    return amount_fen
+
+
+def preview_redemption(ctx: ServiceContext, actor: Actor, *, code: str, member_id: str, amount_fen: int) -> RedemptionPreview:
+    """What the coupon takes off this bill, or the reason it cannot be used. Writes nothing."""
+    require(actor, "coupon.redeem")
+    code_n = rules.parse_code(code)  # a mistyped code is refused before any lookup
+    _check_bill(amount_fen)
+    with ctx.uow(read_only=True) as uow:
+        c = find_coupon(uow, code_n)
+        today = local_date(ctx, settings(uow))
+        discount = rules.check_redeemable(_state(c), member_id=member_id, amount_fen=amount_fen, today=today)
+        return RedemptionPreview(rules.group(c.code), c.kind, c.name, amount_fen, discount, amount_fen - discount,
+                                 c.valid_until, c.min_spend_fen)
+
+
+def _redeem_in_uow(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor, c: mc.Coupon, member_id: str | None, amount_fen: int, today: date
+) -> int:
+    discount = rules.check_redeemable(_state(c), member_id=member_id, amount_fen=amount_fen, today=today)
+    c.state = rules.REDEEMED
+    c.redeemed_at = ctx.now()
+    c.redeemed_member_id = member_id
+    c.bill_fen = amount_fen
+    c.discount_fen = discount
+    return discount
+
+
+def pay_with_coupon(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    member_id: str,
+    amount_fen: int,
+    code: str,
+    request_id: str | None = None,
+) -> CouponPayment:
+    """Redeem the coupon on a bill of ``amount_fen`` and take the rest from the stored balance, in one
+    transaction. Idempotent by request id."""
+    require(actor, "coupon.redeem")
+    require(actor, "wallet.spend")
+    code_n = rules.parse_code(code)
+    _check_bill(amount_fen)
+    request_id = check_request_id(request_id, ctx)
+    params = {"member_id": member_id, "amount_fen": amount_fen, "code": code_n}
+    from pos_app.services import wallet  # noqa: PLC0415
+
+    with ctx.uow() as uow:
+        s = uow.session
+        done = replayed(uow, request_id, "coupon.pay", params)
+        if done:
+            c = s.get(mc.Coupon, done)
+            assert c is not None and c.discount_fen is not None and c.bill_fen is not None
+            sp = s.get(m.Spend, c.spend_id) if c.spend_id else None
+            return CouponPayment(rules.group(c.code), c.discount_fen, c.bill_fen - c.discount_fen,
+                                 wallet._spend_result(uow, sp) if sp else None, c.bill_fen, c.id)
+        member = wallet.load_member(uow, member_id=member_id)
+        c = find_coupon(uow, code_n)
+        today = local_date(ctx, settings(uow))
+        discount = _redeem_in_uow(uow, ctx, actor, c, member.id, amount_fen, today)
+        payable = amount_fen - discount
+        sp = None
+        if payable > 0:
+            sp = wallet.spend_in_uow(uow, ctx, actor, member, payable, request_id,
+                                     note=f"{messages.translate('coupon.label')} {rules.group(c.code)}")
+            c.spend_id = sp.id
+        _event(uow, ctx, actor, c, "redeem", member_id=member.id, amount_fen=amount_fen, discount_fen=discount,
+               spend_id=sp.id if sp else None)
+        remember(uow, ctx, request_id, "coupon.pay", c.id, params)
+        audit(uow, ctx, actor, "coupon.pay", "coupon", c.id, member_id=member.id, amount_fen=amount_fen,
+              discount_fen=discount, spend_id=sp.id if sp else None)
+        s.flush()
+        spend_dto = wallet._spend_result(uow, sp) if sp else None
+        emit(uow, ctx, "coupon.redeemed", {
+            "coupon_id": c.id, "code": c.code, "member_id": member.id, "amount_fen": amount_fen,
+            "discount_fen": discount, "request_id": request_id, "staff": actor.code,
+            "spend": None if spend_dto is None else {
+                "spend_id": spend_dto.spend_id, "amount_fen": spend_dto.amount_fen,
+                "principal_fen": spend_dto.principal_fen, "bonus_fen": spend_dto.bonus_fen,
+                "principal_after_fen": spend_dto.principal_balance_fen, "bonus_after_fen": spend_dto.bonus_balance_fen,
+            },
+        })
+        uow.commit()
+        return CouponPayment(rules.group(c.code), discount, payable, spend_dto, amount_fen, c.id)
+
+
+def redeem_coupon(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    code: str,
+    amount_fen: int,
+    member_id: str | None = None,
+    request_id: str | None = None,
+) -> CouponPayment:
+    """Redeem on a bill paid some other way (cash, card): records the redemption only."""
+    require(actor, "coupon.redeem")
+    code_n = rules.parse_code(code)
+    _check_bill(amount_fen)
+    request_id = check_request_id(request_id, ctx)
+    params = {"member_id": member_id, "amount_fen": amount_fen, "code": code_n}
+    with ctx.uow() as uow:
+        s = uow.session
+        done = replayed(uow, request_id, "coupon.redeem", params)
+        if done:
+            c = s.get(mc.Coupon, done)
+            assert c is not None and c.discount_fen is not None and c.bill_fen is not None
+            return CouponPayment(rules.group(c.code), c.discount_fen, c.bill_fen - c.discount_fen, None, c.bill_fen, c.id)
+        if member_id and s.get(m.Member, member_id) is None:
+            raise NotFound("member.unknown", query=member_id)
+        c = find_coupon(uow, code_n)
+        today = local_date(ctx, settings(uow))
+        discount = _redeem_in_uow(uow, ctx, actor, c, member_id, amount_fen, today)
+        _event(uow, ctx, actor, c, "redeem", member_id=member_id, amount_fen=amount_fen, discount_fen=discount)
+        remember(uow, ctx, request_id, "coupon.redeem", c.id, params)
+        audit(uow, ctx, actor, "coupon.redeem", "coupon", c.id, member_id=member_id, amount_fen=amount_fen,
+              discount_fen=discount)
+        emit(uow, ctx, "coupon.redeemed", {
+            "coupon_id": c.id, "code": c.code, "member_id": member_id, "amount_fen": amount_fen,
+            "discount_fen": discount, "request_id": request_id, "staff": actor.code, "spend": None,
+        })
+        uow.commit()
+        return CouponPayment(rules.group(c.code), discount, amount_fen - discount, None, amount_fen, c.id)
+
+
+def void_coupon(
+    ctx: ServiceContext, actor: Actor, *, code: str, reason: str, request_id: str | None = None
+) -> CouponDTO:
+    """A manager voids an unused coupon, with a reason."""
+    require(actor, "coupon.void")
+    code_n = rules.parse_code(code)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("coupon.reason_required")
+    request_id = check_request_id(request_id, ctx)
+    params = {"code": code_n, "reason": reason}
+    with ctx.uow() as uow:
+        today = local_date(ctx, settings(uow))
+        done = replayed(uow, request_id, "coupon.void", params)
+        if done:
+            first = uow.session.get(mc.Coupon, done)
+            assert first is not None
+            return _dto(uow, first, today)
+        c = find_coupon(uow, code_n)
+        if c.state == rules.REDEEMED:
+            raise StateError("coupon.used", code=rules.group(c.code))
+        if c.state == rules.VOIDED:
+            raise StateError("coupon.voided", code=rules.group(c.code))
+        _void_in_uow(uow, ctx, actor, c, reason)
+        remember(uow, ctx, request_id, "coupon.void", c.id, params)
+        audit(uow, ctx, actor, "coupon.void", "coupon", c.id, reason=reason)
+        emit(uow, ctx, "coupon.voided", {"coupon_id": c.id, "code": c.code, "reason": reason, "staff": actor.code})
+        dto = _dto(uow, c, today)
+        uow.commit()
+        return dto
+
+
+def coupon_stats(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
+    """Issued / redeemed / voided / expired / open counts (managers watch the redemption rate)."""
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        today = local_date(ctx, settings(uow))
+        s = uow.session
+        by_state = dict(s.execute(select(mc.Coupon.state, func.count()).group_by(mc.Coupon.state)).all())
+        expired = s.scalar(select(func.count()).select_from(mc.Coupon).where(
+            mc.Coupon.state == rules.ISSUED, mc.Coupon.valid_until < today)) or 0
+        total = sum(by_state.values())
+        return {
+            "issued": int(total),
+            "redeemed": int(by_state.get(rules.REDEEMED, 0)),
+            "voided": int(by_state.get(rules.VOIDED, 0)),
+            "expired": int(expired),
+            "open": int(by_state.get(rules.ISSUED, 0)) - int(expired),
+        }
+
+
+messages.register("zh_CN", {
+    "coupon.label": "优惠券",
+    "coupon.code_malformed": "券码格式不正确：{code}（应为 17 位字母数字，如 XXXX-XXXX-XXXX-XXXX-X）",
+    "coupon.code_check": "券码校验位不符，请检查是否输错：{code}",
+    "coupon.unknown": "券码不存在：{code}",
+    "coupon.other_member": "该券属于其他会员，不能使用：{code}",
+    "coupon.used": "该券已使用：{code}",
+    "coupon.voided": "该券已作废：{code}",
+    "coupon.expired": "该券已过期（有效期至 {until}）：{code}",
+    "coupon.not_yet_valid": "该券尚未生效（{since} 起可用）：{code}",
+    "coupon.min_spend": "未达到使用门槛：满 {min_spend} 可用，本单 {amount}",
+    "coupon.state_unknown": "该券状态异常（{state}）：{code}",
+    "coupon.template_unknown": "券模板不存在：{template}",
+    "coupon.template_exists": "券模板已存在：{template}",
+    "coupon.template_duplicate": "活动文件中券模板重复：{template}",
+    "coupon.template_code_invalid": "券模板代码无效：{template}",
+    "coupon.kind_invalid": "券类型无效：{kind}（可选：{allowed}）",
+    "coupon.percent_invalid": "券模板 {template} 的折扣比例无效（应在 0–100% 之间）",
+    "coupon.value_invalid": "券模板 {template} 的面值无效",
+    "coupon.min_below_value": "券模板 {template} 的使用门槛低于面值",
+    "coupon.validity_both": "券模板 {template} 不能同时设置固定日期和有效天数",
+    "coupon.validity_missing": "券模板 {template} 缺少有效期（有效天数或截止日期）",
+    "coupon.validity_invalid": "券模板 {template} 的有效期无效",
+    "coupon.member_required": "券模板 {template} 限本人使用，请指定会员",
+    "coupon.reason_required": "请填写原因",
+    "coupon.count_invalid": "张数无效：{count}（1–{max}）",
+    "coupon.code_exhausted": "无法生成券码，请重试",
+})
+messages.register("en", {
+    "coupon.label": "Coupon",
+    "coupon.code_malformed": "Not a coupon code: {code} (17 letters/digits, e.g. XXXX-XXXX-XXXX-XXXX-X)",
+    "coupon.code_check": "The check character does not match; the code was mistyped: {code}",
+    "coupon.unknown": "No such coupon: {code}",
+    "coupon.other_member": "This coupon belongs to another member: {code}",
+    "coupon.used": "This coupon was already used: {code}",
+    "coupon.voided": "This coupon was voided: {code}",
+    "coupon.expired": "This coupon expired on {until}: {code}",
+    "coupon.not_yet_valid": "This coupon is valid from {since}: {code}",
+    "coupon.min_spend": "Minimum spend not met: {min_spend} needed, the bill is {amount}",
+    "coupon.state_unknown": "This coupon is in an unexpected state ({state}): {code}",
+    "coupon.template_unknown": "No coupon template {template}",
+    "coupon.template_exists": "Coupon template {template} already exists",
+    "coupon.template_duplicate": "Coupon template {template} appears twice in the campaign file",
+    "coupon.template_code_invalid": "Invalid coupon template code: {template}",
+    "coupon.kind_invalid": "Invalid coupon kind: {kind} (one of: {allowed})",
+    "coupon.percent_invalid": "Template {template}: the percentage must be between 0 and 100%",
+    "coupon.value_invalid": "Template {template}: invalid value",
+    "coupon.min_below_value": "Template {template}: the minimum spend is below the value",
+    "coupon.validity_both": "Template {template}: give either fixed dates or a number of days, not both",
+    "coupon.validity_missing": "Template {template}: validity missing (days or an end date)",
+    "coupon.validity_invalid": "Template {template}: invalid validity",
+    "coupon.member_required": "Template {template} is for a named member: choose the member",
+    "coupon.reason_required": "Please give a reason",
+    "coupon.count_invalid": "Invalid count: {count} (1 to {max})",
+    "coupon.code_exhausted": "Could not generate a coupon code, please retry",
+})
