@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,8 @@ class UnitOfWork:
         self.read_only = read_only
         self._session: Session | None = None
         self.committed = False
+        #: per-transaction memo (e.g. the store row, which the session's weak identity map would drop)
+        self.cache: dict[str, Any] = {}
 
     @property
     def session(self) -> Session:
@@ -43,3 +46,4 @@ class UnitOfWork:
         finally:
             self._session.close()
             self._session = None
+            self.cache.clear()

@@ -13,7 +13,7 @@ from pos_app.db import models as m
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.campaign import Campaign, active_campaign, campaign_from_dict, evaluate_recharge
 from pos_app.domain.errors import InvalidInput, NotFound
-from pos_app.services.common import audit, emit, local_date, require, settings
+from pos_app.services.common import audit, emit, local_date, raw_rows, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import CampaignDTO, RechargePreview, TierDTO
 from pos_app.services.hooks import hooks
@@ -30,8 +30,24 @@ def read_campaign_file(path: str | Path) -> dict[str, Any]:
         raise InvalidInput("campaign.file_invalid", path=str(p), detail=str(exc)) from None
 
 
+_PARSED: dict[str, Campaign] = {}
+_PARSED_MAX = 64
+
+
+def parse_rules(rules_json: str) -> Campaign:
+    """The domain campaign for a stored rules JSON. Parsed once per process: the text is the cache key,
+    so a reloaded or synced campaign (new text) is parsed again and nothing stale is ever served."""
+    c = _PARSED.get(rules_json)
+    if c is None:
+        c = campaign_from_dict(json.loads(rules_json))
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[rules_json] = c
+    return c
+
+
 def _to_domain(row: m.Campaign) -> Campaign:
-    return campaign_from_dict(json.loads(row.rules_json))
+    return parse_rules(row.rules_json)
 
 
 def _items(tier: Any) -> tuple[dict[str, Any], ...]:
@@ -76,8 +92,11 @@ def all_campaigns(uow: UnitOfWork) -> list[tuple[m.Campaign, Campaign]]:
 
 
 def current_campaign(uow: UnitOfWork, ctx: ServiceContext) -> Campaign | None:
+    """The campaign running today in this store (only the rows whose window contains today are read)."""
     st = settings(uow)
-    return active_campaign([c for _, c in all_campaigns(uow)], local_date(ctx, st), st.store_code)
+    today = local_date(ctx, st)
+    rows = raw_rows(uow, "SELECT rules_json FROM campaign WHERE starts_on <= ? AND ends_on >= ?", (today, today))
+    return active_campaign([parse_rules(r[0]) for r in rows], today, st.store_code)
 
 
 def load_campaign(

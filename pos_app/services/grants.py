@@ -12,6 +12,7 @@ from pos_app.db import models as m
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.calendar import add_months, add_working_days
 from pos_app.domain.campaign import GRANT_GIFT, GRANT_MEMBER_PRICE, Campaign, GrantedItem
+from pos_app.services.common import insert_object
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
 from pos_app.services.hooks import hooks
@@ -37,6 +38,11 @@ def entitlement_dto(e: m.Entitlement) -> GrantedItemDTO:
         source=e.source,
         issued_ref=e.issued_ref,
     )
+
+
+def rows_for(items: tuple[GrantedItem, ...] | list[GrantedItem]) -> int:
+    """How many entitlement rows :func:`grant_items` writes for these items."""
+    return sum(1 if i.kind == GRANT_MEMBER_PRICE else i.quantity for i in items)
 
 
 def grant_items(
@@ -79,8 +85,8 @@ def grant_items(
                     issued_ref=None, created_at=now, updated_at=now,
                 )
             )
-    uow.session.add_all(rows)
-    uow.session.flush()
+    for row in rows:
+        insert_object(uow, row)  # written now; hooks may change them (flushed as updates)
     for hook in hooks("on_granted"):
         hook(uow, ctx, actor, member, rows, today)
     return rows

@@ -18,6 +18,7 @@ from pos_app.services.common import (
     audit,
     check_request_id,
     emit,
+    load_object,
     local_date,
     remember,
     replayed,
@@ -188,21 +189,20 @@ def _after_register(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: 
 
 
 def _find_one(uow: UnitOfWork, *, phone: str | None = None, code: str | None = None, member_id: str | None = None) -> m.Member:
-    s = uow.session
     if member_id:
-        mm = s.get(m.Member, member_id)
+        mm = load_object(uow, m.Member, "id = ?", (member_id,))
         if mm is None:
             raise NotFound("member.unknown", query=member_id)
         return mm
     if phone:
         p = rules.normalize_phone(phone)
-        mm = s.scalar(select(m.Member).where(m.Member.phone == p))
+        mm = load_object(uow, m.Member, "phone = ?", (p,))
         if mm is None:
             raise NotFound("member.unknown", query=p)
         return mm
     if code:
         mc = rules.normalize_member_code(code)
-        mm = s.scalar(select(m.Member).where(m.Member.member_code == mc))
+        mm = load_object(uow, m.Member, "member_code = ?", (mc,))
         if mm is None:
             raise NotFound("member.unknown", query=mc)
         return mm

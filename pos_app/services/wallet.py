@@ -21,6 +21,8 @@ from pos_app.services.common import (
     check_pay_method,
     check_request_id,
     emit,
+    insert_object,
+    insert_row,
     local_date,
     remember,
     replayed,
@@ -38,7 +40,7 @@ from pos_app.services.dto import (
     WalletLine,
 )
 from pos_app.services.hooks import hooks
-from pos_app.services.members import load_member
+from pos_app.services.members import load_member as load_member
 
 
 def _check_amount(amount_fen: int) -> int:
@@ -64,13 +66,16 @@ def append_wallet_entry(
     spend_id: str | None = None,
     refund_id: str | None = None,
 ) -> m.WalletEntry:
-    """Append a ledger row and move the cached balance with it, in the same transaction."""
+    """Append a ledger row and move the cached balance with it, in the same transaction.
+
+    The row is written at once (Core INSERT; the recharge/spend/refund row it refers to must already be
+    flushed). The returned object is a detached copy for reading: the ledger is never edited."""
+    if member.principal_fen + principal_delta < 0 or member.bonus_fen + bonus_delta < 0:
+        raise StateError("wallet.negative")  # the domain never lets this happen; a last guard
     member.principal_fen += principal_delta
     member.bonus_fen += bonus_delta
-    if member.principal_fen < 0 or member.bonus_fen < 0:
-        raise StateError("wallet.negative")  # the domain never lets this happen; a last guard
     member.wallet_seq += 1
-    entry = m.WalletEntry(
+    values = dict(
         id=ctx.new_id(),
         member_id=member.id,
         seq=member.wallet_seq,
@@ -85,8 +90,8 @@ def append_wallet_entry(
         staff_id=actor.staff_id,
         created_at=ctx.now(),
     )
-    uow.session.add(entry)
-    return entry
+    insert_row(uow, m.WalletEntry, values)
+    return m.WalletEntry(**values)
 
 
 def add_points_lot(
@@ -100,40 +105,36 @@ def add_points_lot(
     recharge_id: str | None = None,
     ref: str | None = None,
 ) -> m.PointsLot:
-    lot = m.PointsLot(
+    """A new points lot and its 'earn' ledger row, written at once; the member's cached points move with
+    it. Returns a detached copy of the lot (load it with ``session.get`` to change ``remaining``)."""
+    if points <= 0:
+        raise InvalidInput("points.invalid", points=points)
+    now = ctx.now()
+    lot = dict(
         id=ctx.new_id(),
         member_id=member.id,
         source=source,
         points=points,
         remaining=points,
-        earned_at=ctx.now(),
+        earned_at=now,
         expires_on=expires_on,
         recharge_id=recharge_id,
     )
-    uow.session.add(lot)
-    uow.session.flush()
-    uow.session.add(
-        m.PointsEntry(
-            id=ctx.new_id(), member_id=member.id, lot_id=lot.id, kind="earn", delta=points,
-            ref=ref or recharge_id, created_at=ctx.now(),
-        )
+    insert_row(uow, m.PointsLot, lot)
+    insert_row(
+        uow,
+        m.PointsEntry,
+        dict(id=ctx.new_id(), member_id=member.id, lot_id=lot["id"], kind="earn", delta=points,
+             ref=ref or recharge_id, created_at=now),
     )
     member.points_balance += points
-    return lot
+    return m.PointsLot(**lot)
 
 
-def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
-    s = uow.session
-    member = s.get(m.Member, r.member_id)
-    staff = s.get(m.Staff, r.staff_id)
-    assert member is not None and staff is not None
-    entry = s.scalar(
-        select(m.WalletEntry).where(m.WalletEntry.recharge_id == r.id, m.WalletEntry.kind == "recharge")
-    )
-    assert entry is not None
-    items = s.scalars(
-        select(m.Entitlement).where(m.Entitlement.recharge_id == r.id).order_by(m.Entitlement.id)
-    ).all()
+def _build_recharge_result(
+    r: m.Recharge, member: m.Member, staff_code: str, principal_after: int, bonus_after: int,
+    items: Sequence[m.Entitlement],
+) -> RechargeResult:
     return RechargeResult(
         recharge_id=r.id,
         request_id=r.request_id,
@@ -145,15 +146,29 @@ def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
         principal_fen=r.amount_fen,
         bonus_fen=r.bonus_fen,
         points=r.points,
-        principal_balance_fen=entry.principal_after_fen,
-        bonus_balance_fen=entry.bonus_after_fen,
-        balance_fen=entry.principal_after_fen + entry.bonus_after_fen,
+        principal_balance_fen=principal_after,
+        bonus_balance_fen=bonus_after,
+        balance_fen=principal_after + bonus_after,
         points_balance=member.points_balance,
         state=r.state,
         created_at=r.created_at,
-        staff_code=staff.code,
-        items=tuple(grants.entitlement_dto(e) for e in items),
+        staff_code=staff_code,
+        items=tuple(grants.entitlement_dto(e) for e in sorted(items, key=lambda e: e.id)),
     )
+
+
+def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
+    """A stored recharge as a result (replays, look-ups): balances as right after it."""
+    s = uow.session
+    member = s.get(m.Member, r.member_id)
+    staff = s.get(m.Staff, r.staff_id)
+    assert member is not None and staff is not None
+    entry = s.scalar(
+        select(m.WalletEntry).where(m.WalletEntry.recharge_id == r.id, m.WalletEntry.kind == "recharge")
+    )
+    assert entry is not None
+    items = s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)).all()
+    return _build_recharge_result(r, member, staff.code, entry.principal_after_fen, entry.bonus_after_fen, items)
 
 
 def recharge(
@@ -209,24 +224,27 @@ def recharge(
             principal_left_fen=outcome.amount_fen,
             bonus_left_fen=outcome.bonus_fen,
             state="active",
-            items_count=0,
+            items_count=grants.rows_for(outcome.items),
         )
-        s.add(r)
-        s.flush()
-        append_wallet_entry(uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id)
+        insert_object(uow, r)  # written now: the rows below refer to it
+        entry = append_wallet_entry(
+            uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id
+        )
         if outcome.points > 0:
             expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
             add_points_lot(uow, ctx, member, outcome.points, source="recharge", expires_on=expiry, recharge_id=r.id)
         rows = grants.grant_items(uow, ctx, actor, member, outcome.items, today=today, campaign=campaign, recharge_id=r.id)
-        r.items_count = len(rows)
+        if r.items_count != len(rows):
+            r.items_count = len(rows)
         _after_recharge(uow, ctx, actor, member, r)
         remember(uow, ctx, request_id, "wallet.recharge", r.id, params)
         audit(
             uow, ctx, actor, "wallet.recharge", "recharge", r.id,
             member_id=member.id, amount_fen=r.amount_fen, bonus_fen=r.bonus_fen, tier=r.tier_code, pay=pay_method,
         )
-        s.flush()
-        result = _recharge_result(uow, r)
+        result = _build_recharge_result(
+            r, member, actor.code, entry.principal_after_fen, entry.bonus_after_fen, rows
+        )
         emit(
             uow, ctx, "wallet.recharged",
             {
