@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from pos_app.services.common import (
     emit,
     load_object,
     local_date,
+    raw_rows,
     remember,
     replayed,
     require,
@@ -45,28 +47,35 @@ def _summary(mm: m.Member) -> MemberSummary:
     )
 
 
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
-    s = uow.session
+    """The full member view. Plain reads (two small statements) so a look-up at the counter stays fast."""
     st = settings(uow)
     today = local_date(ctx, st)
     lots = [
-        PointsLot(lot.id, lot.earned_at.date(), lot.expires_on, lot.remaining)
-        for lot in s.scalars(
-            select(m.PointsLot).where(m.PointsLot.member_id == mm.id, m.PointsLot.remaining > 0)
+        PointsLot(lot_id, _as_date(earned_at), _as_date(expires_on), remaining)
+        for lot_id, earned_at, expires_on, remaining in raw_rows(
+            uow,
+            "SELECT id, earned_at, expires_on, remaining FROM points_lot WHERE member_id = ? AND remaining > 0",
+            (mm.id,),
         )
     ]
-    inviter_phone = None
-    if mm.inviter_id:
-        inviter_phone = s.scalar(select(m.Member.phone).where(m.Member.id == mm.inviter_id))
-    invites = s.scalar(select(func.count()).select_from(m.Member).where(m.Member.inviter_id == mm.id)) or 0
-    owed = dict(
-        s.execute(
-            select(m.Entitlement.kind, func.count())
-            .where(m.Entitlement.member_id == mm.id, m.Entitlement.state == "owed")
-            .group_by(m.Entitlement.kind)
-        ).all()
-    )
-    unused_coupons = _count_unused_coupons(uow, mm.id) + owed.get("coupon", 0)
+    inviter_phone, invites, owed_gifts, owed_coupons = raw_rows(
+        uow,
+        "SELECT (SELECT phone FROM member WHERE id = ?),"
+        " (SELECT COUNT(*) FROM member WHERE inviter_id = ?),"
+        " (SELECT COUNT(*) FROM entitlement WHERE member_id = ? AND state = 'owed' AND kind = 'gift'),"
+        " (SELECT COUNT(*) FROM entitlement WHERE member_id = ? AND state = 'owed' AND kind = 'coupon')",
+        (mm.inviter_id, mm.id, mm.id, mm.id),
+    )[0]
+    unused_coupons = _count_unused_coupons(uow, mm.id) + int(owed_coupons or 0)
     return MemberDTO(
         member_id=mm.id,
         member_code=mm.member_code,
@@ -83,8 +92,8 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
         member_price_active=bool(mm.member_price_until and mm.member_price_until >= today),
         inviter_id=mm.inviter_id,
         inviter_phone=inviter_phone,
-        invites_made=invites,
-        owed_gifts=owed.get("gift", 0),
+        invites_made=int(invites or 0),
+        owed_gifts=int(owed_gifts or 0),
         unused_coupons=unused_coupons,
         created_at=mm.created_at,
     )
