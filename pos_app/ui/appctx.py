@@ -1,15 +1,21 @@
-"""What every screen gets: the service context, the database worker, the logged-in staff member, and a
-signal saying which area of data changed (so each screen refreshes only what it shows)."""
+"""What every screen gets: the service context, the database worker, the logged-in staff member, the
+member selected at the counter, and a signal saying which area of data changed (so each screen
+refreshes only what it shows).
+
+Kept free of SQLAlchemy imports so the login window can be shown before the database layer loads."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from pos_app.services.context import Actor, ServiceContext
 from pos_app.ui.ops import DbWorker
+
+if TYPE_CHECKING:
+    from pos_app.services.context import Actor, ServiceContext
 
 
 class AppContext(QObject):
@@ -17,14 +23,36 @@ class AppContext(QObject):
     changed = Signal(str)
     #: the logged-in staff member changed (login, switch user); carries the Actor or None when locked
     actor_changed = Signal(object)
+    #: the member selected at the counter changed (a MemberDTO or None)
+    member_changed = Signal(object)
+    #: the store database is open (``ctx`` is usable)
+    ready = Signal()
 
-    def __init__(self, ctx: ServiceContext, worker: DbWorker, actor: Actor | None = None) -> None:
+    def __init__(self, ctx: ServiceContext | None, worker: DbWorker, actor: Actor | None = None) -> None:
         super().__init__()
-        self.ctx = ctx
+        self._ctx = ctx
         self.worker = worker
         self._actor = actor
+        self._member: Any = None
+        self.store_name = ""
+        self.central_url: str | None = None
         #: set by the main window: asks a manager for their PIN, returns the manager Actor or None
         self.ask_manager: Callable[[str], Actor | None] | None = None
+
+    # ----------------------------------------------------------------- context and actor
+    @property
+    def ctx(self) -> ServiceContext:
+        if self._ctx is None:
+            raise RuntimeError("the store database is not open yet")
+        return self._ctx
+
+    @property
+    def has_ctx(self) -> bool:
+        return self._ctx is not None
+
+    def set_ctx(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+        self.ready.emit()
 
     @property
     def actor(self) -> Actor:
@@ -40,6 +68,22 @@ class AppContext(QObject):
         self._actor = actor
         self.actor_changed.emit(actor)
 
+    # ----------------------------------------------------------------- selected member
+    @property
+    def member(self) -> Any:
+        """The MemberDTO selected at the counter, or None."""
+        return self._member
+
+    def set_member(self, member: Any) -> None:
+        self._member = member
+        self.member_changed.emit(member)
+
+    # ----------------------------------------------------------------- ops
+    @staticmethod
+    def new_request_id() -> str:
+        """A client-generated request id: one per confirmation, reused on a repeat."""
+        return "ui-" + uuid.uuid4().hex
+
     def run(
         self,
         fn: Callable[[], Any],
@@ -47,6 +91,7 @@ class AppContext(QObject):
         on_failure: Callable[[BaseException], None] | None = None,
         *,
         changes: str | None = None,
+        key: str | None = None,
     ) -> None:
         """Run ``fn`` (a service call) on the database worker; on success, announce ``changes``."""
 
@@ -56,4 +101,4 @@ class AppContext(QObject):
             if changes:
                 self.changed.emit(changes)
 
-        self.worker.run(fn, ok, on_failure)
+        self.worker.run(fn, ok, on_failure, key=key)

@@ -1,169 +1,418 @@
-"""The desktop app's entry: QApplication, login, the main window."""
+"""The desktop app's entry: QApplication, the main window with its login/lock page, the screens
+registered in ``pos_app.ui.screens`` as F-key tabs, and the status bar.
+
+Start-up is lazy: the window with the login page is shown first; the store database (SQLAlchemy,
+migrations) is opened on the database worker right after, and the login button is enabled when it is
+ready."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QMessageBox,
-    QTableView,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pos_app import messages
-from pos_app.domain.errors import DomainError
-from pos_app.domain.money import format_fen
-from pos_app.services import members, staff
-from pos_app.services.context import Actor, ServiceContext
-from pos_app.services.dto import MemberSummary
+from pos_app.ui.appctx import AppContext
+from pos_app.ui.common import apply_style, error_text, tr
+from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
+from pos_app.ui.scanner import ScannerFilter
 
-_Index = QModelIndex | QPersistentModelIndex
-
-
-class MemberTableModel(QAbstractTableModel):
-    HEADERS = ("phone", "name", "balance", "principal", "bonus", "points")
-
-    def __init__(self, rows: list[MemberSummary] | None = None) -> None:
-        super().__init__()
-        self._rows: list[MemberSummary] = rows or []
-
-    def set_rows(self, rows: list[MemberSummary]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole):
-            return None
-        r = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if col >= 2 else None
-        return (r.phone, r.name or "", format_fen(r.balance_fen), format_fen(r.principal_fen), format_fen(r.bonus_fen), str(r.points))[col]
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return messages.translate(f"col.{self.HEADERS[section]}")
-        return None
+ORG, APP = "pos_app", "pos_app"
+LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
 
-class LoginDialog(QDialog):
-    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+def saved_language() -> str | None:
+    v = QSettings(ORG, APP).value("lang")
+    return str(v) if v in messages.LANGS else None
+
+
+def save_language(lang: str) -> None:
+    QSettings(ORG, APP).setValue("lang", lang)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
-        self.actor: Actor | None = None
-        self.setWindowTitle(messages.translate("ui.login"))
+        self.setWindowTitle(tr("settings.title"))
         form = QFormLayout(self)
-        self.code = QLineEdit()
-        self.pin = QLineEdit()
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #c0392b")
-        form.addRow(messages.translate("ui.staff_code"), self.code)
-        form.addRow(messages.translate("ui.pin"), self.pin)
-        form.addRow(self.error)
+        self.lang = QComboBox()
+        self.lang.setObjectName("lang")
+        for code in messages.LANGS:
+            self.lang.addItem(LANG_NAMES.get(code, code), code)
+        self.lang.setCurrentIndex(list(messages.LANGS).index(messages.language()))
+        form.addRow(tr("settings.language"), self.lang)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        box.accepted.connect(self.try_login)
+        box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         form.addRow(box)
 
-    def try_login(self) -> None:
-        try:
-            self.actor = staff.login(self.ctx, self.code.text(), self.pin.text())
-        except DomainError as exc:
-            self.error.setText(messages.tr_error(exc))
-            self.pin.clear()
-            return
-        self.accept()
-
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: ServiceContext, actor: Actor, worker: DbWorker) -> None:
+    def __init__(self, appctx: AppContext) -> None:
         super().__init__()
-        self.ctx, self.actor, self.worker = ctx, actor, worker
-        self.setWindowTitle(messages.translate("ui.title"))
-        central = QWidget()
-        lay = QVBoxLayout(central)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText(messages.translate("ui.search_hint"))
-        self.model = MemberTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        lay.addWidget(self.search)
-        lay.addWidget(self.table)
-        self.setCentralWidget(central)
-        self.statusBar().showMessage(f"{actor.name} ({messages.translate('role.' + actor.role)})")
-        self.search.textChanged.connect(self.refresh)
-        self.resize(900, 600)
-        self.refresh()
+        self.appctx = appctx
+        self.screens: dict[str, QWidget] = {}
+        self.specs: list[Any] = []
+        self.shortcuts: list[QShortcut] = []
+        self.locked_by: Any = None
+        self.scanner = ScannerFilter(self)
+        self.scanner.scanned.connect(self.on_scan)
+        self.scanner_installed = False
+        appctx.ask_manager = lambda reason: ask_manager(appctx, reason, self)
+        appctx.member_changed.connect(self._member_changed)
+        appctx.changed.connect(self._data_changed)
+        appctx.ready.connect(self._db_ready)
+        self.clock = QTimer(self)
+        self.clock.timeout.connect(self._tick)
+        self.clock.start(1000)
+        self.resize(1200, 760)
+        self.build_ui()
 
-    def refresh(self) -> None:
-        q = self.search.text()
-        self.worker.run(lambda: members.find_members(self.ctx, self.actor, q), self.model.set_rows, self._fail)
+    # ------------------------------------------------------------------ building
+    def build_ui(self) -> None:
+        self.setWindowTitle(tr("ui.title"))
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        # page 0: login / lock
+        lp = QWidget()
+        ll = QVBoxLayout(lp)
+        ll.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.login = LoginPanel(self.appctx)
+        self.login.logged_in.connect(self.on_login)
+        row.addWidget(self.login)
+        row.addStretch(1)
+        ll.addLayout(row)
+        ll.addStretch(2)
+        self.stack.addWidget(lp)
+        # page 1: work
+        wp = QWidget()
+        wl = QVBoxLayout(wp)
+        top = QHBoxLayout()
+        self.whoami = QLabel("")
+        self.whoami.setObjectName("whoami")
+        top.addWidget(self.whoami)
+        top.addStretch(1)
+        self.settings_btn = QPushButton(tr("ui.settings"))
+        self.settings_btn.clicked.connect(self.open_settings)
+        self.switch_btn = QPushButton(tr("ui.switch_user"))
+        self.switch_btn.clicked.connect(self.switch_user)
+        self.lock_btn = QPushButton(tr("ui.lock"))
+        self.lock_btn.clicked.connect(self.lock)
+        for b in (self.settings_btn, self.switch_btn, self.lock_btn):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            top.addWidget(b)
+        wl.addLayout(top)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("screens")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        wl.addWidget(self.tabs, 1)
+        self.stack.addWidget(wp)
+        # status bar
+        sb = self.statusBar()
+        for w in list(sb.findChildren(QLabel)):
+            sb.removeWidget(w)
+        self.store_label = QLabel(self.appctx.store_name or tr("ui.opening_db"))
+        self.store_label.setObjectName("store_name")
+        self.staff_label = QLabel("")
+        self.staff_label.setObjectName("staff_name")
+        self.sync_label = QLabel(self._sync_text())
+        self.sync_label.setObjectName("sync_status")
+        self.clock_label = QLabel("")
+        self.clock_label.setObjectName("clock")
+        sb.addWidget(self.store_label)
+        sb.addWidget(self.staff_label)
+        sb.addPermanentWidget(self.sync_label)
+        sb.addPermanentWidget(self.clock_label)
+        self._tick()
+        for sc in (("Ctrl+L", self.lock), ("Ctrl+U", self.switch_user)):
+            QShortcut(QKeySequence(sc[0]), wp, activated=sc[1])
+        self.login.set_enabled(self.appctx.has_ctx)
+        if self.appctx.has_actor:
+            self._enter_work(self.appctx.actor, rebuild=True)
+        else:
+            self.show_login()
 
-    def _fail(self, exc: BaseException) -> None:
-        msg = messages.tr_error(exc) if isinstance(exc, DomainError) else repr(exc)
-        QMessageBox.warning(self, messages.translate("ui.error"), msg)
+    def _sync_text(self) -> str:
+        return tr("status.no_central") if not self.appctx.central_url else tr("status.central", url=self.appctx.central_url)
+
+    def set_sync_status(self, text: str) -> None:
+        """For the sync module: what the status bar says about synchronisation."""
+        self.sync_label.setText(text)
+
+    def _tick(self) -> None:
+        self.clock_label.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm:ss"))
+
+    def _db_ready(self) -> None:
+        self.login.set_enabled(True)
+        self.store_label.setText(self.appctx.store_name)
+        if self.stack.currentIndex() == 0:
+            self.login.code.setFocus()
+
+    def build_screens(self) -> None:
+        from pos_app.ui.screens import screens  # noqa: PLC0415
+
+        for sc in self.shortcuts:
+            sc.setEnabled(False)
+            sc.deleteLater()
+        self.shortcuts = []
+        self.tabs.blockSignals(True)
+        while self.tabs.count():
+            w = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            w.deleteLater()
+        self.screens = {}
+        role = self.appctx.actor.role
+        self.specs = [s for s in screens() if role in s.roles]
+        for spec in self.specs:
+            w = spec.factory(self.appctx)
+            self.screens[spec.key] = w
+            i = self.tabs.addTab(w, f"{tr(spec.title_key)}  {spec.shortcut}")
+            sc = QShortcut(QKeySequence(spec.shortcut), self, activated=lambda i=i: self.show_screen_index(i))
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
+            self.shortcuts.append(sc)
+            if self.appctx.member is not None and hasattr(w, "set_member"):
+                w.set_member(self.appctx.member)
+        self.tabs.blockSignals(False)
+        self.built_for = self.appctx.actor.staff_id
+
+    def show_screen(self, key: str) -> QWidget:
+        w = self.screens[key]
+        self.tabs.setCurrentWidget(w)
+        return w
+
+    def show_screen_index(self, i: int) -> None:
+        if self.stack.currentIndex() == 1:
+            self.tabs.setCurrentIndex(i)
+
+    def _tab_changed(self, _i: int) -> None:
+        w = self.tabs.currentWidget()
+        if w is not None and hasattr(w, "on_shown"):
+            w.on_shown()
+
+    # ------------------------------------------------------------------ login, lock, switch
+    def show_login(self, *, locked: bool = False) -> None:
+        self.stack.setCurrentIndex(0)
+        self._set_scanner(False)
+        if locked and self.locked_by is not None:
+            self.login.title.setText(tr("ui.locked_title", name=self.locked_by.name))
+            self.login.code.setText(self.locked_by.code)
+            self.login.reset(keep_code=True)
+        else:
+            self.login.title.setText(tr("ui.login_title"))
+            self.login.reset()
+        self.staff_label.setText(tr("status.nobody"))
+
+    def on_login(self, actor: Any) -> None:
+        same = self.locked_by is not None and self.locked_by.staff_id == actor.staff_id
+        self.locked_by = None
+        self._enter_work(actor, rebuild=not same or not self.screens)
+
+    def _enter_work(self, actor: Any, *, rebuild: bool) -> None:
+        self.appctx.set_actor(actor)
+        if rebuild:
+            self.appctx.set_member(None)
+            self.build_screens()
+        self.whoami.setText(tr("ui.whoami", name=actor.name, code=actor.code, role=tr(f"role.{actor.role}")))
+        self.staff_label.setText(tr("status.staff", name=actor.name, role=tr(f"role.{actor.role}")))
+        self.stack.setCurrentIndex(1)
+        self._set_scanner(True)
+        if rebuild and self.tabs.count():
+            self.tabs.setCurrentIndex(0)
+        self._tab_changed(self.tabs.currentIndex())
+
+    def lock(self) -> None:
+        """Lock without closing: the same staff member (or another, which switches user) logs in again."""
+        if not self.appctx.has_actor:
+            return
+        self.locked_by = self.appctx.actor
+        self.appctx.set_actor(None)
+        self.show_login(locked=True)
+
+    def switch_user(self) -> None:
+        self.locked_by = None
+        self.appctx.set_actor(None)
+        self.appctx.set_member(None)
+        self.show_login()
+
+    # ------------------------------------------------------------------ scanner, members, changes
+    def _set_scanner(self, on: bool) -> None:
+        app = QApplication.instance()
+        if app is None:
+            return
+        if on and not self.scanner_installed:
+            app.installEventFilter(self.scanner)
+            self.scanner_installed = True
+        elif not on and self.scanner_installed:
+            app.removeEventFilter(self.scanner)
+            self.scanner_installed = False
+
+    def on_scan(self, text: str) -> None:
+        if not self.appctx.has_actor or "counter" not in self.screens:
+            return
+        counter: Any = self.screens["counter"]
+        counter.search.setText(text)
+        counter.resolve(text)
+
+    def _member_changed(self, member: Any) -> None:
+        for w in self.screens.values():
+            if hasattr(w, "set_member"):
+                w.set_member(member)
+
+    def _data_changed(self, area: str) -> None:
+        w: Any = self.tabs.currentWidget() if self.stack.currentIndex() == 1 else None
+        if w is None or getattr(w, "handles_changes", False):
+            return
+        if hasattr(w, "on_changed"):
+            w.on_changed(area)
+        elif hasattr(w, "on_shown"):
+            w.on_shown()
+
+    # ------------------------------------------------------------------ settings
+    def open_settings(self) -> None:
+        dlg = SettingsDialog(self)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self.set_language(dlg.lang.currentData())
+
+    def set_language(self, lang: str) -> None:
+        messages.set_language(lang)
+        save_language(lang)
+        current = self.tabs.currentIndex()
+        self.build_ui()
+        if self.tabs.count() and current >= 0:
+            self.tabs.setCurrentIndex(current)
+
+    def closeEvent(self, ev: Any) -> None:  # noqa: N802
+        self._set_scanner(False)
+        super().closeEvent(ev)
+
+
+def _open_store(db: str) -> tuple[Any, Any]:
+    from pos_app.app import open_store  # noqa: PLC0415
+    from pos_app.services.counter import store_brief  # noqa: PLC0415
+
+    ctx = open_store(db)
+    return ctx, store_brief(ctx)
+
+
+def attach_store(appctx: AppContext, ctx: Any, brief: Any) -> None:
+    from pos_app.ui.models import set_timezone  # noqa: PLC0415
+
+    appctx.store_name = brief.name
+    set_timezone(brief.timezone)
+    appctx.set_ctx(ctx)
+
+
+def _wait_idle(app: Any, worker: DbWorker, seconds: float = 30.0) -> bool:
+    import time  # noqa: PLC0415
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if worker.pending == 0:
+            app.processEvents()
+            if worker.pending == 0:
+                return True
+        time.sleep(0.005)
+    return False
+
+
+def smoke_check(app: Any, win: MainWindow, appctx: AppContext, db: str) -> int:
+    """Open the store, check it with doctor, log in as a (virtual) manager, show every screen."""
+    errors: list[str] = []
+    old_hook = sys.excepthook
+
+    def hook(tp: Any, val: Any, tb: Any) -> None:  # exceptions raised in Qt slots
+        import traceback  # noqa: PLC0415
+
+        errors.append("".join(traceback.format_exception(tp, val, tb)))
+
+    sys.excepthook = hook
+    try:
+        return _smoke_steps(app, win, appctx, db, errors)
+    finally:
+        sys.excepthook = old_hook
+
+
+def _smoke_steps(app: Any, win: MainWindow, appctx: AppContext, db: str, errors: list[str]) -> int:
+    from pos_app.services.context import Actor  # noqa: PLC0415
+    from pos_app.services.doctor import run_doctor  # noqa: PLC0415
+
+    try:
+        ctx, brief = _open_store(db)
+    except Exception as exc:  # the reason goes to stderr
+        print(f"smoke: cannot open the store database: {error_text(exc)}", file=sys.stderr)
+        return 2
+    attach_store(appctx, ctx, brief)
+    rep = run_doctor(ctx)
+    if not rep.ok:
+        print("smoke: doctor: " + "; ".join(rep.problems), file=sys.stderr)
+        return 1
+    win._enter_work(Actor("", "smoke", "smoke", "manager"), rebuild=True)
+    for i in range(win.tabs.count()):
+        win.tabs.setCurrentIndex(i)
+        if not _wait_idle(app, appctx.worker):
+            print("smoke: the database worker did not finish", file=sys.stderr)
+            return 1
+    if errors:
+        print("smoke: " + errors[0], file=sys.stderr)
+        return 1
+    if appctx.worker.crashes:
+        print("smoke: " + "; ".join(repr(e) for e in appctx.worker.crashes), file=sys.stderr)
+        return 1
+    print(f"smoke ok: {len(win.screens)} screens ({', '.join(win.screens)}), doctor ok")
+    return 0
 
 
 def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
-    from pos_app.app import open_store  # noqa: PLC0415
-    from pos_app.services.doctor import run_doctor  # noqa: PLC0415
+    from pos_app import config  # noqa: PLC0415
 
-    if lang:
-        messages.set_language(lang)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    ctx = open_store(db)
+    app.setOrganizationName(ORG)
+    app.setApplicationName(APP)
+    messages.set_language(lang or saved_language() or config.load().lang)
+    apply_style(app)  # type: ignore[arg-type]
     worker = DbWorker()
+    appctx = AppContext(None, worker)
+    appctx.central_url = config.load().central_url
+    win = MainWindow(appctx)
+    win.show()
     try:
         if smoke:
-            rep = run_doctor(ctx)
-            if not rep.ok:
-                print("; ".join(rep.problems), file=sys.stderr)
-                return 1
-            actor = Actor("", "smoke", "smoke", "manager")
-            win = MainWindow(ctx, actor, worker)
-            win.show()
+            return smoke_check(app, win, appctx, db)
+        if os.environ.get("POS_GUI_BENCH"):
             app.processEvents()
+            print("POS_LOGIN_SHOWN", flush=True)
             return 0
-        dlg = LoginDialog(ctx)
-        if dlg.exec() != QDialog.DialogCode.Accepted or dlg.actor is None:
-            return 0
-        win = MainWindow(ctx, dlg.actor, worker)
-        win.show()
+
+        def opened(res: tuple[Any, Any]) -> None:
+            attach_store(appctx, *res)
+
+        def failed(exc: BaseException) -> None:
+            win.login.info.setText(tr("ui.db_failed", detail=error_text(exc)))
+
+        QTimer.singleShot(0, lambda: worker.run(lambda: _open_store(db), opened, failed))
         return int(app.exec())
     finally:
+        win._set_scanner(False)
         worker.stop()
-
-
-messages.register("zh_CN", {
-    "ui.title": "会员收银台", "ui.login": "登录", "ui.staff_code": "工号", "ui.pin": "密码",
-    "ui.search_hint": "输入手机号搜索会员", "ui.error": "错误",
-    "role.cashier": "收银员", "role.staff": "店员", "role.manager": "店长",
-    "col.phone": "手机号", "col.name": "姓名", "col.balance": "余额", "col.principal": "本金",
-    "col.bonus": "赠送金", "col.points": "积分",
-})
-messages.register("en", {
-    "ui.title": "Member counter", "ui.login": "Log in", "ui.staff_code": "Staff code", "ui.pin": "PIN",
-    "ui.search_hint": "Type a phone number to search", "ui.error": "Error",
-    "role.cashier": "Cashier", "role.staff": "Staff", "role.manager": "Manager",
-    "col.phone": "Phone", "col.name": "Name", "col.balance": "Balance", "col.principal": "Principal",
-    "col.bonus": "Bonus", "col.points": "Points",
-})

@@ -5,7 +5,10 @@ shows every registered screen the logged-in role may see, as a tab with its F-ke
     register_screen(ScreenSpec("gifts", "screen.gifts", "F6", GiftHandoutScreen, frozenset({"staff", "manager"}), 60))
 
 A screen is a QWidget built as ``factory(appctx)``; it may define ``on_shown()`` (refresh when shown)
-and ``set_member(member_dto)`` (the member selected at the counter).
+and ``set_member(member_dto)`` (the member selected at the counter). When data changes
+(``AppContext.changed``), the main window calls the visible screen's ``on_changed(area)`` if it has one,
+else its ``on_shown()``, unless the screen sets ``handles_changes = True`` (it listens itself).
+The counter app's own screens use F2 (counter), F3 (recharge), F4 (pay), F5 (history).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from pos_app.ui.appctx import AppContext
 #: modules whose import registers screens (missing ones are skipped)
 SCREEN_MODULES = (
     "pos_app.ui.counter",
+    "pos_app.ui.recharge",
+    "pos_app.ui.pay",
+    "pos_app.ui.history",
     "pos_app.ui.coupons_view",
     "pos_app.ui.gifts_view",
     "pos_app.ui.stock_view",

@@ -1,0 +1,90 @@
+"""Small shared pieces of the counter app: translated text, error display, big buttons, money."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
+
+from pos_app import messages
+from pos_app.domain.errors import DomainError
+from pos_app.domain.money import format_fen
+from pos_app.ui import i18n  # noqa: F401  (registers the UI's strings)
+
+STYLE_FILE = Path(__file__).resolve().parents[2] / "resources" / "styles" / "counter.qss"
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei")
+
+
+#: money parameters of the UI's own messages (besides those pos_app.messages already formats)
+UI_MONEY_PARAMS = {"bonus", "principal"}
+
+
+def tr(key: str, **params: Any) -> str:
+    for k in UI_MONEY_PARAMS & params.keys():
+        if isinstance(params[k], int):
+            params[k] = format_fen(params[k])
+    return messages.translate(key, params or None)
+
+
+def money(fen: int | None) -> str:
+    return "—" if fen is None else format_fen(fen)
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, DomainError):
+        return messages.tr_error(exc)
+    return tr("ui.unexpected", detail=f"{type(exc).__name__}: {exc}")
+
+
+class ErrorLabel(QLabel):
+    """A red message shown next to the field that caused it; hidden when empty."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("error")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()
+
+    def show_error(self, exc: BaseException | str | None) -> None:
+        if exc is None or exc == "":
+            self.clear()
+            self.hide()
+            return
+        self.setText(exc if isinstance(exc, str) else error_text(exc))
+        self.show()
+
+
+def big_button(text: str, parent: QWidget | None = None, *, object_name: str = "big") -> QPushButton:
+    b = QPushButton(text, parent)
+    b.setObjectName(object_name)
+    b.setMinimumHeight(56)
+    b.setAutoDefault(False)
+    return b
+
+
+def apply_style(app: QApplication) -> None:
+    from PySide6.QtGui import QFont, QFontDatabase  # noqa: PLC0415
+
+    families = set(QFontDatabase.families())
+    for fam in CJK_FAMILIES:
+        if fam in families:
+            f = QFont(fam)
+            f.setPointSize(11)
+            app.setFont(f)
+            break
+    if STYLE_FILE.exists():
+        app.setStyleSheet(STYLE_FILE.read_text(encoding="utf-8"))
+
+
+def clear_layout(layout: Any) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        w = item.widget()
+        if w is not None:
+            w.setParent(None)
+            w.deleteLater()
+        elif item.layout() is not None:
+            clear_layout(item.layout())

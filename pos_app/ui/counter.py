@@ -1,0 +1,394 @@
+"""The counter (F2): find a member by typing or scanning, register a new one, see the member panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.domain.errors import InvalidInput, NotFound
+from pos_app.domain.members import is_phone_prefix, normalize_phone
+from pos_app.ui.appctx import AppContext
+from pos_app.ui.common import ErrorLabel, big_button, error_text, money, tr
+from pos_app.ui.models import MemberTableModel
+from pos_app.ui.screens import ScreenSpec, register_screen
+
+SEARCH_DELAY_MS = 120
+
+
+def full_phone(text: str) -> str | None:
+    try:
+        return normalize_phone(text)
+    except InvalidInput:
+        return None
+
+
+class MemberPanel(QFrame):
+    """Everything the cashier needs to know about the selected member, at a glance."""
+
+    FIELDS = (
+        "phone", "name", "member_code", "invite_code", "level", "balance", "principal", "bonus", "points",
+        "expiring", "member_price", "owed_gifts", "unused_coupons", "invited_by", "invites_made",
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        lay = QVBoxLayout(self)
+        self.header = QLabel(tr("counter.no_member"))
+        self.header.setObjectName("title")
+        self.header.setWordWrap(True)
+        lay.addWidget(self.header)
+        self.balance = QLabel("")
+        self.balance.setObjectName("big_value")
+        lay.addWidget(self.balance)
+        grid = QGridLayout()
+        self.values: dict[str, QLabel] = {}
+        for i, f in enumerate(self.FIELDS):
+            name = QLabel(tr(f"panel.{f}"))
+            name.setObjectName("hint")
+            val = QLabel("")
+            val.setObjectName(f"panel_{f}")
+            val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(name, i, 0)
+            grid.addWidget(val, i, 1)
+            self.values[f] = val
+        lay.addLayout(grid)
+        lay.addStretch(1)
+        self.set_member(None)
+
+    def set_member(self, m: Any) -> None:
+        if m is None:
+            self.header.setText(tr("counter.no_member"))
+            self.balance.setText("")
+            for v in self.values.values():
+                v.setText("")
+            return
+        self.header.setText(f"{m.name or tr('counter.no_name')}  {m.phone}")
+        self.balance.setText(tr("panel.total", amount=m.balance_fen))
+        price = tr("panel.member_price_until", date=m.member_price_until.isoformat()) if m.member_price_active and m.member_price_until else tr("panel.no")
+        vals = {
+            "phone": m.phone,
+            "name": m.name or "",
+            "member_code": m.member_code,
+            "invite_code": m.invite_code,
+            "level": m.level or tr("panel.no_level"),
+            "balance": money(m.balance_fen),
+            "principal": money(m.principal_fen),
+            "bonus": money(m.bonus_fen),
+            "points": str(m.points),
+            "expiring": str(m.points_expiring_soon),
+            "member_price": price,
+            "owed_gifts": str(m.owed_gifts),
+            "unused_coupons": str(m.unused_coupons),
+            "invited_by": m.inviter_phone or tr("panel.no"),
+            "invites_made": str(m.invites_made),
+        }
+        for k, v in vals.items():
+            self.values[k].setText(v)
+        self.values["owed_gifts"].setStyleSheet("color: #b3261e; font-weight: bold" if m.owed_gifts else "")
+
+
+class RegisterDialog(QDialog):
+    """Register a member: phone, optional name, optional invite code (typed or scanned). After success
+    it shows the new member's invite code."""
+
+    def __init__(self, appctx: AppContext, phone: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.appctx = appctx
+        self.member: Any = None
+        self.request_id = appctx.new_request_id()
+        self.busy = False
+        self.setWindowTitle(tr("register.title"))
+        self.setMinimumWidth(460)
+        lay = QVBoxLayout(self)
+        self.pages = QStackedWidget()
+        lay.addWidget(self.pages)
+        form_page = QWidget()
+        form = QFormLayout(form_page)
+        self.phone = QLineEdit(phone)
+        self.phone.setObjectName("reg_phone")
+        self.phone.setMaxLength(20)
+        self.phone_error = ErrorLabel()
+        self.name = QLineEdit()
+        self.name.setObjectName("reg_name")
+        self.invite = QLineEdit()
+        self.invite.setObjectName("reg_invite")
+        self.invite.setPlaceholderText(tr("register.invite_hint"))
+        self.invite.setProperty("scan_local", True)
+        self.invite_error = ErrorLabel()
+        self.error = ErrorLabel()
+        form.addRow(tr("register.phone"), self.phone)
+        form.addRow("", self.phone_error)
+        form.addRow(tr("register.name"), self.name)
+        form.addRow(tr("register.invite"), self.invite)
+        form.addRow("", self.invite_error)
+        form.addRow(self.error)
+        row = QHBoxLayout()
+        self.ok = big_button(tr("register.submit"))
+        self.ok.setObjectName("primary")
+        self.ok.clicked.connect(self.submit)
+        cancel = big_button(tr("ui.cancel_esc"))
+        cancel.clicked.connect(self.reject)
+        row.addWidget(self.ok)
+        row.addWidget(cancel)
+        form.addRow(row)
+        self.pages.addWidget(form_page)
+        done_page = QWidget()
+        dl = QVBoxLayout(done_page)
+        self.done_title = QLabel("")
+        self.done_title.setObjectName("title")
+        self.done_title.setWordWrap(True)
+        self.invite_code = QLabel("")
+        self.invite_code.setObjectName("big_value")
+        self.invite_code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.invite_code.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        dl.addWidget(self.done_title)
+        dl.addWidget(QLabel(tr("register.your_invite_code")))
+        dl.addWidget(self.invite_code)
+        self.close_btn = big_button(tr("register.done"))
+        self.close_btn.setObjectName("primary")
+        self.close_btn.clicked.connect(self.accept)
+        dl.addWidget(self.close_btn)
+        self.pages.addWidget(done_page)
+        for w in (self.phone, self.name, self.invite):
+            w.returnPressed.connect(self.submit)
+        (self.name if phone else self.phone).setFocus()
+
+    def submit(self) -> None:
+        if self.busy or self.pages.currentIndex() != 0:
+            return
+        from pos_app.services import members  # noqa: PLC0415
+
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        phone, name, invite, rid = self.phone.text(), self.name.text(), self.invite.text(), self.request_id
+        for e in (self.phone_error, self.invite_error, self.error):
+            e.show_error(None)
+        self.busy = True
+        self.ok.setEnabled(False)
+        self.appctx.run(
+            lambda: members.register_member(ctx, actor, phone=phone, name=name or None, invite_code=invite or None, request_id=rid),
+            self._ok, self._fail, changes="members",
+        )
+
+    def _ok(self, member: Any) -> None:
+        self.busy = False
+        self.member = member
+        self.done_title.setText(tr("register.done_title", phone=member.phone))
+        self.invite_code.setText(member.invite_code)
+        self.pages.setCurrentIndex(1)
+        self.close_btn.setFocus()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.busy = False
+        self.ok.setEnabled(True)
+        key = getattr(exc, "key", "")
+        if key.startswith("member.phone"):
+            self.phone_error.show_error(exc)
+            self.phone.setFocus()
+        elif key.startswith("member.invite") or key == "member.self_invite":
+            self.invite_error.show_error(exc)
+            self.invite.setFocus()
+            self.invite.selectAll()
+        else:
+            self.error.show_error(exc)
+
+
+class CounterScreen(QWidget):
+    """F2: search while typing, scanner, registration, member panel."""
+
+    member_selected = Signal(object)
+    handles_changes = True
+
+    def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.appctx = appctx
+        self.last_query: str | None = None
+        self.searches = 0
+        root = QHBoxLayout(self)
+        left = QVBoxLayout()
+        bar = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(tr("counter.search_hint"))
+        self.search.setClearButtonEnabled(True)
+        bar.addWidget(self.search, 1)
+        self.register_btn = big_button(tr("counter.register"))
+        self.register_btn.clicked.connect(lambda: self.open_register())
+        bar.addWidget(self.register_btn)
+        left.addLayout(bar)
+        self.hint = QLabel(tr("counter.keys_hint"))
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        left.addWidget(self.hint)
+        self.error = ErrorLabel()
+        left.addWidget(self.error)
+        self.model = MemberTableModel()
+        self.table = QTableView()
+        self.table.setObjectName("members")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.activated.connect(lambda idx: self.select_row(idx.row()))
+        left.addWidget(self.table, 1)
+        root.addLayout(left, 3)
+        right = QVBoxLayout()
+        self.panel = MemberPanel()
+        right.addWidget(self.panel, 1)
+        root.addLayout(right, 2)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(SEARCH_DELAY_MS)
+        self.timer.timeout.connect(self.run_search)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self.enter_pressed)
+        self.search.installEventFilter(self)
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=lambda: self.open_register())
+        appctx.changed.connect(self._changed)
+        appctx.member_changed.connect(self.panel.set_member)
+
+    # --------------------------------------------------------------- keyboard
+    def eventFilter(self, obj: Any, ev: Any) -> bool:  # noqa: N802
+        from PySide6.QtCore import QEvent  # noqa: PLC0415
+
+        if obj is self.search and ev.type() == QEvent.Type.KeyPress and ev.key() == Qt.Key.Key_Down and self.model.rowCount():
+            self.table.setFocus()
+            self.table.selectRow(0)
+            return True
+        return False
+
+    def on_shown(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # --------------------------------------------------------------- search
+    def run_search(self) -> None:
+        q = self.search.text().strip()
+        self.error.show_error(None)
+        if not self.appctx.has_actor:
+            return
+        if not q:
+            self.model.set_rows([])
+            self.last_query = ""
+            self.appctx.worker.cancel("search")
+            return
+        from pos_app.services import members  # noqa: PLC0415
+
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        self.searches += 1
+        self.appctx.run(lambda: (q, members.find_members(ctx, actor, q)), self._results, self._fail, key="search")
+
+    def _results(self, res: tuple[str, list[Any]]) -> None:
+        q, rows = res
+        if q != self.search.text().strip():
+            return  # stale: the text changed since
+        self.last_query = q
+        self.model.set_rows(rows)
+        phone = full_phone(q)
+        if not rows and phone:
+            self.hint.setText(tr("counter.unknown_phone", phone=phone))
+        elif not rows:
+            self.hint.setText(tr("counter.no_results") if not is_phone_prefix(q) or len(q) >= 11 else tr("counter.keys_hint"))
+        else:
+            self.hint.setText(tr("counter.results", n=len(rows)))
+        if len(rows) == 1 and phone and rows[0].phone == phone:
+            self.table.selectRow(0)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error.show_error(error_text(exc))
+
+    def enter_pressed(self) -> None:
+        q = self.search.text().strip()
+        if not q:
+            return
+        self.timer.stop()
+        rows = self.model.rows if self.last_query == q else []
+        phone = full_phone(q)
+        if len(rows) == 1 or (phone and rows and rows[0].phone == phone):
+            self.select_row(0)
+            return
+        self.resolve(q)
+
+    def resolve(self, text: str) -> None:
+        """A scan or an Enter: a phone number or a member code. Unknown phone: open registration."""
+        from pos_app.services import members  # noqa: PLC0415
+
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        self.error.show_error(None)
+
+        def fail(exc: BaseException) -> None:
+            phone = full_phone(text)
+            if isinstance(exc, NotFound) and phone:
+                self.search.setText(phone)
+                self.open_register(phone)
+            else:
+                self.error.show_error(exc)
+
+        self.appctx.run(lambda: members.resolve_scan(ctx, actor, text), self.select_member, fail, key="select")
+
+    def select_row(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            return
+        from pos_app.services import members  # noqa: PLC0415
+
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        mid = self.model.row(row).member_id
+        self.appctx.run(lambda: members.get_member(ctx, actor, member_id=mid), self.select_member, self._fail, key="select")
+
+    def select_member(self, member: Any) -> None:
+        self.error.show_error(None)
+        self.appctx.set_member(member)
+        self.member_selected.emit(member)
+        self.hint.setText(tr("counter.selected_hint"))
+
+    def open_register(self, phone: str | None = None) -> Any:
+        if phone is None:
+            phone = full_phone(self.search.text()) or ""
+        dlg = RegisterDialog(self.appctx, phone, self)
+        self._register_dialog = dlg
+        dlg.finished.connect(lambda _r: self._registered(dlg))
+        dlg.open()
+        return dlg
+
+    def _registered(self, dlg: RegisterDialog) -> None:
+        if dlg.member is not None:
+            self.search.setText(dlg.member.phone)
+            self.select_member(dlg.member)
+
+    # --------------------------------------------------------------- refresh
+    def _changed(self, area: str) -> None:
+        if area in ("wallet", "members", "coupons", "gifts") and self.appctx.member is not None and self.appctx.has_actor:
+            from pos_app.services import members  # noqa: PLC0415
+
+            ctx, actor, mid = self.appctx.ctx, self.appctx.actor, self.appctx.member.member_id
+
+            def ok(m: Any) -> None:
+                if self.appctx.member is not None and self.appctx.member.member_id == m.member_id:
+                    self.appctx.set_member(m)
+
+            self.appctx.run(lambda: members.get_member(ctx, actor, member_id=mid), ok, None, key="member-refresh")
+            if self.last_query:
+                self.run_search()
+
+
+register_screen(ScreenSpec("counter", "screen.counter", "F2", CounterScreen, frozenset({"cashier", "staff", "manager"}), 10))

@@ -1,0 +1,180 @@
+"""Qt table models over lists of DTOs (each checked with pytest-qt's qtmodeltester)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from pos_app.domain.money import format_fen
+from pos_app.ui.common import tr
+
+_Index = QModelIndex | QPersistentModelIndex
+_TZ = {"tz": ZoneInfo("Asia/Shanghai")}
+
+
+def set_timezone(name: str) -> None:
+    """Times are stored in UTC and shown in the store's time zone."""
+    _TZ["tz"] = ZoneInfo(name)
+
+
+@dataclass(frozen=True)
+class Column:
+    header_key: str
+    value: Callable[[Any], Any]
+    money: bool = False
+    #: right-align (numbers)
+    numeric: bool = False
+
+
+def fmt_dt(dt: datetime | None) -> str:
+    if dt is None:
+        return ""
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(_TZ["tz"])
+    return dt.strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_date(d: date | None) -> str:
+    return d.isoformat() if d else ""
+
+
+def signed_money(fen: int) -> str:
+    return ("+" if fen > 0 else "") + format_fen(fen)
+
+
+class DtoTableModel(QAbstractTableModel):
+    COLUMNS: Sequence[Column] = ()
+
+    def __init__(self, rows: Sequence[Any] | None = None) -> None:
+        super().__init__()
+        self._rows: list[Any] = list(rows or [])
+
+    @property
+    def rows(self) -> list[Any]:
+        return list(self._rows)
+
+    def row(self, i: int) -> Any:
+        return self._rows[i]
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.COLUMNS):
+            return None
+        col = self.COLUMNS[index.column()]
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            v = col.value(row)
+            if col.money and isinstance(v, int):
+                return format_fen(v)
+            return "" if v is None else str(v)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col.money or col.numeric:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self.foreground(row, index.column())
+        if role == Qt.ItemDataRole.UserRole:
+            return col.value(row)
+        return None
+
+    def foreground(self, row: Any, column: int) -> QColor | None:
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
+            return tr(self.COLUMNS[section].header_key)
+        return None
+
+
+class MemberTableModel(DtoTableModel):
+    COLUMNS = (
+        Column("col.phone", lambda r: r.phone),
+        Column("col.name", lambda r: r.name or ""),
+        Column("col.member_code", lambda r: r.member_code),
+        Column("col.balance", lambda r: r.balance_fen, money=True),
+        Column("col.principal", lambda r: r.principal_fen, money=True),
+        Column("col.bonus", lambda r: r.bonus_fen, money=True),
+        Column("col.points", lambda r: r.points, numeric=True),
+    )
+
+
+class StatementModel(DtoTableModel):
+    COLUMNS = (
+        Column("col.time", lambda r: fmt_dt(r.created_at)),
+        Column("col.kind", lambda r: tr(f"wallet.kind.{r.kind}")),
+        Column("col.principal_delta", lambda r: signed_money(r.principal_delta_fen), numeric=True),
+        Column("col.bonus_delta", lambda r: signed_money(r.bonus_delta_fen), numeric=True),
+        Column("col.principal_after", lambda r: r.principal_after_fen, money=True),
+        Column("col.bonus_after", lambda r: r.bonus_after_fen, money=True),
+        Column("col.balance_after", lambda r: r.balance_after_fen, money=True),
+        Column("col.staff", lambda r: r.staff_code or ""),
+    )
+
+    def foreground(self, row: Any, column: int) -> QColor | None:
+        if column in (2, 3):
+            delta = row.principal_delta_fen if column == 2 else row.bonus_delta_fen
+            if delta < 0:
+                return QColor("#b3261e")
+            if delta > 0:
+                return QColor("#137333")
+        return None
+
+
+class PointsLotModel(DtoTableModel):
+    COLUMNS = (
+        Column("col.earned_at", lambda r: fmt_dt(r.earned_at)),
+        Column("col.source", lambda r: tr(f"points.source.{r.source}")),
+        Column("col.points", lambda r: r.points, numeric=True),
+        Column("col.remaining", lambda r: r.remaining, numeric=True),
+        Column("col.expires_on", lambda r: fmt_date(r.expires_on)),
+        Column("col.state", lambda r: tr("points.expired") if r.expired else (tr("points.used_up") if r.remaining == 0 else tr("points.valid"))),
+    )
+
+
+class ItemModel(DtoTableModel):
+    COLUMNS = (
+        Column("col.kind", lambda r: tr(f"item.kind.{r.kind}")),
+        Column("col.item", lambda r: r.name),
+        Column("col.value", lambda r: r.value_fen, money=True),
+        Column("col.state", lambda r: tr(f"item.state.{r.state}")),
+        Column("col.due_on", lambda r: fmt_date(r.due_on)),
+        Column("col.ref", lambda r: r.issued_ref or ""),
+    )
+
+
+class RechargeModel(DtoTableModel):
+    COLUMNS = (
+        Column("col.time", lambda r: fmt_dt(r.created_at)),
+        Column("col.tier", lambda r: r.tier_code or tr("recharge.custom")),
+        Column("col.principal", lambda r: r.principal_fen, money=True),
+        Column("col.bonus", lambda r: r.bonus_fen, money=True),
+        Column("col.points", lambda r: r.points, numeric=True),
+        Column("col.pay", lambda r: tr(f"pay.{r.pay_method}")),
+        Column("col.principal_left", lambda r: r.principal_left_fen, money=True),
+        Column("col.state", lambda r: tr(f"recharge.state.{r.state}")),
+    )
+
+
+class OwedItemModel(DtoTableModel):
+    COLUMNS = (
+        Column("col.kind", lambda r: tr(f"item.kind.{r.kind}")),
+        Column("col.item", lambda r: r.name),
+        Column("col.state", lambda r: tr(f"item.state.{r.state}")),
+        Column("col.due_on", lambda r: fmt_date(r.due_on)),
+    )
