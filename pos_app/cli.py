@@ -1,8 +1,9 @@
 """`pos-app`: the desktop app's console entry. Launches the GUI (default) and offers every use case
 headless; with --json, machine-readable output on stdout (money as integer ``*_fen`` fields).
 
-Exit codes: 0 done; 2 bad input or a refusal (message on stderr, nothing written); 3 not allowed
-(wrong PIN, or a role that may not do the action); 1 doctor found problems.
+Exit codes: 0 done; 2 bad input or a refusal, including usage errors and a --db that is not a store
+database (one line on stderr, nothing written); 3 not allowed (wrong PIN, or a role that may not do
+the action); 1 doctor found problems.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from pos_app import messages
 from pos_app.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
@@ -283,8 +286,16 @@ def cmd_points_expire(cli: Cli, a: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are bad input: one line on stderr, exit code 2 (argparse prints the whole usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     g = common.add_argument_group("global options")
     g.add_argument("--db", default=argparse.SUPPRESS, help="store database file (default: user data dir; env POS_DB)")
     g.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output on stdout")
@@ -292,8 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--pin", default=argparse.SUPPRESS, help="staff PIN (env POS_PIN)")
     g.add_argument("--lang", default=argparse.SUPPRESS, choices=messages.LANGS, help="language (default zh_CN)")
 
-    p = argparse.ArgumentParser(prog="pos-app", description="Store membership counter app", parents=[common])
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    p = _Parser(prog="pos-app", description="Store membership counter app", parents=[common])
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, handler: Handler, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
         sp: argparse.ArgumentParser = parent.add_parser(name, help=help_, parents=[common])
@@ -375,8 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _fix_staff_pin_clash(argv: list[str]) -> list[str]:
     """`staff add ... --pin P` means the new account's PIN when --staff/--pin login is given by env or
     before the subcommand; keep the documented spelling working."""
-    if len(argv) >= 2 and "staff" in argv and "add" in argv:
-        i_add = argv.index("add")
+    i_add = next(
+        (i + 1 for i in range(len(argv) - 1)
+         if argv[i] == "staff" and argv[i + 1] == "add" and (i == 0 or argv[i - 1] != "--staff")),
+        None,
+    )
+    if i_add is not None:
         pins = [i for i, t in enumerate(argv) if t == "--pin" and i > i_add]
         if pins and "--new-pin" not in argv and "--password" not in argv:
             j = pins[-1]
@@ -404,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(messages.tr_error(exc), file=sys.stderr)
         return exc.exit_code
+    except SQLAlchemyError as exc:  # e.g. not a database file, disk full, locked for too long
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(messages.translate("db.error", {"db": cli.db_path, "detail": detail}), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -416,6 +435,7 @@ messages.register(
         "demo.loaded": "示范门店已载入：{db}\n示范账号（工号 角色 密码）：",
         "demo.exists": "数据库已有数据，未载入示范数据：{db}",
         "doctor.ok": "检查通过",
+        "db.error": "数据库错误（{db}）：{detail}",
         "doctor.fail": "检查发现问题",
         "label.balance": "余额",
         "label.principal": "本金",
@@ -436,6 +456,7 @@ messages.register(
         "demo.loaded": "Demo store loaded: {db}\nDemo accounts (code role PIN):",
         "demo.exists": "The database already has data; demo not loaded: {db}",
         "doctor.ok": "All checks passed",
+        "db.error": "Database error ({db}): {detail}",
         "doctor.fail": "Problems found",
         "label.balance": "Balance",
         "label.principal": "principal",

@@ -205,12 +205,36 @@ def _money(value: Any, field_name: str, allow_zero: bool = True) -> int:
         raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)) from None
 
 
+def _percent(value: Any, field_name: str) -> int:
+    try:
+        return parse_percent_bp(value)
+    except InvalidInput:
+        raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)) from None
+
+
 def _str(value: Any, field_name: str, required: bool = True) -> str:
     if value is None or str(value).strip() == "":
         if required:
             raise InvalidInput("campaign.missing_field", field=field_name)
         return ""
     return str(value).strip()
+
+
+def _tables(value: Any, field_name: str) -> list[Mapping[str, Any]]:
+    """A TOML array of tables (``[[tiers]]``): a list of mappings, or nothing."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(v, Mapping) for v in value):
+        raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)[:60])
+    return list(value)
+
+
+def _table(value: Any, field_name: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)[:60])
+    return value
 
 
 def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
@@ -225,7 +249,7 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
         raise InvalidInput("campaign.window_invalid", starts=str(starts), ends=str(ends))
     tiers: list[Tier] = []
     seen: set[str] = set()
-    for i, t in enumerate(data.get("tiers", []) or []):
+    for i, t in enumerate(_tables(data.get("tiers"), "tiers")):
         p = f"tiers[{i}]"
         tcode = _str(t.get("code"), f"{p}.code")
         if tcode in seen:
@@ -238,7 +262,7 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
                 name=_str(c.get("name"), "name", required=False),
                 value_fen=_money(c.get("value", "0"), f"{p}.coupons.value"),
             )
-            for c in t.get("coupons", []) or []
+            for c in _tables(t.get("coupons"), f"{p}.coupons")
         )
         gifts = tuple(
             GiftGrant(
@@ -246,7 +270,7 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
                 qty=_int(g.get("qty", 1), f"{p}.gifts.qty", 1, 100),
                 name=_str(g.get("name"), "name", required=False),
             )
-            for g in t.get("gifts", []) or []
+            for g in _tables(t.get("gifts"), f"{p}.gifts")
         )
         vouchers = tuple(
             VoucherGrant(
@@ -255,7 +279,7 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
                 count=_int(v.get("count", 1), f"{p}.vouchers.count", 1, 100),
                 category=_str(v.get("category"), "category", required=False),
             )
-            for v in t.get("vouchers", []) or []
+            for v in _tables(t.get("vouchers"), f"{p}.vouchers")
         )
         tiers.append(
             Tier(
@@ -273,18 +297,22 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
     pays = [t.pay_fen for t in tiers]
     if len(set(pays)) != len(pays):
         raise InvalidInput("campaign.duplicate_tier_price")
-    r = data.get("rebate", {}) or {}
+    r = _table(data.get("rebate"), "rebate")
     rebate = RebateRule(
         points_step_fen=_money(r.get("points_every", "0"), "rebate.points_every"),
         points_per_step=_int(r.get("points", 0), "rebate.points"),
         voucher_threshold_fen=_money(r.get("voucher_threshold", "0"), "rebate.voucher_threshold"),
-        voucher_bp=parse_percent_bp(r.get("voucher_percent", "0")),
+        voucher_bp=_percent(r.get("voucher_percent", "0"), "rebate.voucher_percent"),
         voucher_name=_str(r.get("voucher_name", ""), "rebate.voucher_name", required=False),
         voucher_category=_str(r.get("voucher_category", ""), "rebate.voucher_category", required=False),
     )
     if rebate.voucher_bp and not rebate.voucher_name:
         raise InvalidInput("campaign.missing_field", field="rebate.voucher_name")
     stores = head.get("stores", ["*"]) or ["*"]
+    if isinstance(stores, str):
+        stores = [stores]
+    if not isinstance(stores, list | tuple) or not all(isinstance(x, str) and x.strip() for x in stores):
+        raise InvalidInput("campaign.bad_field", field="campaign.stores", value=str(stores)[:60])
     return Campaign(
         code=code,
         name=_str(head.get("name", code), "campaign.name"),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.ids import CROCKFORD, RandBits, random_code
 
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 MEMBER_CODE_PREFIX = "M"
 MEMBER_CODE_LEN = 10
 INVITE_CODE_LEN = 6
@@ -16,7 +17,7 @@ MAX_NAME_LEN = 40
 
 def normalize_phone(text: str) -> str:
     """Accept '138 0013 8000', '138-0013-8000', '+86 13800138000'; return 11 digits or refuse."""
-    raw = re.sub(r"[\s\-()]", "", str(text or ""))
+    raw = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", str(text or "")))
     if raw.startswith("+86"):
         raw = raw[3:]
     elif raw.startswith("0086"):
@@ -28,7 +29,7 @@ def normalize_phone(text: str) -> str:
 
 def is_phone_prefix(text: str) -> bool:
     """True when ``text`` can be the beginning of a mainland mobile number (for search-as-you-type)."""
-    return bool(re.fullmatch(r"1(?:[3-9]\d{0,9})?", text))
+    return bool(re.fullmatch(r"1(?:[3-9][0-9]{0,9})?", text))
 
 
 def normalize_name(name: str | None) -> str | None:
@@ -57,12 +58,12 @@ _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 def normalize_code(text: str) -> str:
     """Upper-case, drop spaces and dashes, map look-alikes (O->0, I/L->1, U->V)."""
-    cleaned = re.sub(r"[\s\-]", "", str(text or "")).upper().translate(_CONFUSABLE)
+    cleaned = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", str(text or ""))).upper().translate(_CONFUSABLE)
     return cleaned
 
 
 def normalize_member_code(text: str) -> str:
-    raw = re.sub(r"[\s\-]", "", str(text or "")).upper()
+    raw = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
     if raw.startswith(MEMBER_CODE_PREFIX):
         body = normalize_code(raw[1:])
     else:

@@ -8,6 +8,7 @@ i.e. ``amount * bp // 10_000``. Percentages are integer basis points (1% = 100 b
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pos_app.domain.errors import InvalidInput
 
@@ -16,8 +17,10 @@ BP_PER_UNIT = 10_000
 #: Anything above this is an absurd amount for one counter transaction (10 million yuan).
 MAX_AMOUNT_FEN = 1_000_000_000
 
-_YUAN_RE = re.compile(r"^(?P<int>\d{1,12})(?:\.(?P<frac>\d{1,2}))?$")
-_PERCENT_RE = re.compile(r"^(?P<int>\d{1,3})(?:\.(?P<frac>\d{1,2}))?$")
+_YUAN_RE = re.compile(r"^(?P<int>[0-9]{1,12})(?:\.(?P<frac>[0-9]{1,2}))?$")
+#: thousands separators are accepted only where they belong: "1,234.50", not "1,2,3"
+_GROUPED_RE = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?$")
+_PERCENT_RE = re.compile(r"^(?P<int>[0-9]{1,3})(?:\.(?P<frac>[0-9]{1,2}))?$")
 
 
 def parse_yuan(text: str | int, *, allow_zero: bool = False, field: str = "amount") -> int:
@@ -30,10 +33,15 @@ def parse_yuan(text: str | int, *, allow_zero: bool = False, field: str = "amoun
     if isinstance(text, int):
         raw = str(text)
     else:
-        raw = str(text).strip().replace(",", "").replace("，", "")
-        for prefix in ("¥", "￥", "RMB", "CNY"):
+        # NFKC: full-width digits and signs typed with a Chinese IME become ASCII ("５００" -> "500")
+        raw = unicodedata.normalize("NFKC", str(text)).strip()
+        for prefix in ("¥", "RMB", "CNY"):
             if raw.upper().startswith(prefix):
                 raw = raw[len(prefix):].strip()
+        if "," in raw:
+            if not _GROUPED_RE.match(raw):
+                raise InvalidInput("money.invalid", value=str(text), field=field)
+            raw = raw.replace(",", "")
     if raw.startswith("-"):
         raise InvalidInput("money.negative", value=str(text), field=field)
     m = _YUAN_RE.match(raw)
@@ -50,7 +58,7 @@ def parse_yuan(text: str | int, *, allow_zero: bool = False, field: str = "amoun
 
 def parse_percent_bp(text: str | int | float) -> int:
     """Parse "5", "5%", "2.5" into basis points (500, 500, 250). Refuses > 100%."""
-    raw = str(text).strip().rstrip("%").strip()
+    raw = unicodedata.normalize("NFKC", str(text)).strip().rstrip("%").strip()
     m = _PERCENT_RE.match(raw)
     if not m:
         raise InvalidInput("percent.invalid", value=str(text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -255,13 +256,14 @@ def resolve_scan(ctx: ServiceContext, actor: Actor, text: str) -> MemberDTO:
 def find_members(ctx: ServiceContext, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[MemberSummary]:
     """Search as you type: a phone prefix (index range scan), a member code prefix, or a name."""
     require(actor, "member.read")
-    q = (query or "").strip().replace(" ", "").replace("-", "")
+    query = unicodedata.normalize("NFKC", query or "")
+    q = query.strip().replace(" ", "").replace("-", "")
     limit = max(1, min(limit, 500))
     with ctx.uow(read_only=True) as uow:
         s = uow.session
         if not q:
             stmt = select(m.Member).order_by(m.Member.created_at.desc()).limit(limit)
-        elif q.isdigit():
+        elif q.isascii() and q.isdigit():
             upper = q[:-1] + chr(ord(q[-1]) + 1)
             stmt = (
                 select(m.Member)
