@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -114,15 +115,43 @@ def run_doctor(ctx: ServiceContext) -> DoctorReport:
                    OR r.items_count != (SELECT COUNT(*) FROM entitlement e WHERE e.recharge_id = r.id)
                    OR NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.entity = 'recharge' AND a.entity_id = r.id)
                    OR NOT EXISTS (SELECT 1 FROM request_log q WHERE q.ref_id = r.id AND q.request_id = r.request_id)
-                   OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.type = 'wallet.recharged'
-                                  AND o.payload_json LIKE '%' || r.id || '%')
                    OR (r.state = 'refunded' AND NOT EXISTS (SELECT 1 FROM refund f WHERE f.recharge_id = r.id))
                    OR r.principal_left_fen < 0 OR r.bonus_left_fen < 0
                    OR r.principal_left_fen > r.amount_fen OR r.bonus_left_fen > r.bonus_fen
                 """
             )
         ).all()
-        checks.append(Check("recharges_complete", not bad, _first([r[0] for r in bad])))
+        # each recharge has its outbox event (read once, not one LIKE scan per recharge)
+        evented: set[str] = set()
+        for (payload,) in s.execute(select(m.Outbox.payload_json).where(m.Outbox.type == "wallet.recharged")):
+            try:
+                evented.add(str(json.loads(payload).get("recharge_id")))
+            except (ValueError, AttributeError):
+                continue
+        no_event = sorted(set(s.scalars(select(m.Recharge.id))) - evented)
+        bad_ids = sorted({r[0] for r in bad} | set(no_event))
+        checks.append(Check("recharges_complete", not bad_ids, _first(bad_ids)))
+        # one ledger row per recharge/spend/refund, never more
+        dup = s.execute(
+            text(
+                """
+                SELECT kind, COALESCE(recharge_id, spend_id, refund_id) AS ref, COUNT(*) FROM wallet_entry
+                GROUP BY kind, COALESCE(recharge_id, spend_id, refund_id) HAVING COUNT(*) > 1
+                   OR COALESCE(recharge_id, spend_id, refund_id) IS NULL
+                """
+            )
+        ).all()
+        n_rc = s.scalar(select(func.count()).select_from(m.Recharge)) or 0
+        n_rc_entries = s.scalar(
+            select(func.count()).select_from(m.WalletEntry).where(m.WalletEntry.kind == "recharge")
+        ) or 0
+        checks.append(
+            Check(
+                "one_entry_per_movement",
+                not dup and n_rc == n_rc_entries,
+                f"{n_rc} recharges, {n_rc_entries} recharge entries; " + _first([tuple(r) for r in dup]),
+            )
+        )
         bad = s.execute(
             text(
                 """
