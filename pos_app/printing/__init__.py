@@ -1,0 +1,1 @@
+"""Everything the app prints: reportlab PDFs (coupons, receipts, invite cards), QR codes, ESC/POS slips."""
