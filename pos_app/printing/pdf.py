@@ -18,6 +18,7 @@ from pos_app import messages
 from pos_app.domain.coupons import PERCENT_OFF
 from pos_app.domain.money import format_fen
 from pos_app.printing import fonts, qr
+from pos_app.services import referrals as _referrals  # noqa: F401  (registers the entitlement state names)
 
 Progress = Callable[[int, int], None]
 LAYOUTS = ("a4", "58mm", "80mm")
@@ -374,8 +375,6 @@ messages.register("zh_CN", {
     "print.invite_from": "{who} 邀请您成为会员",
     "print.invite_code": "邀请码",
     "print.invite_hint": "注册会员时出示邀请码或扫码，首次充值即可获得新会员礼",
-    "state.owed": "待发放", "state.issued": "已发放", "state.handed_out": "已领取", "state.declined": "已放弃",
-    "state.revoked": "已收回", "state.kept": "已保留", "state.cancelled": "已取消",
 })
 messages.register("en", {
     "print.free": "FREE",
@@ -403,6 +402,4 @@ messages.register("en", {
     "print.invite_from": "{who} invites you to join",
     "print.invite_code": "Invite code",
     "print.invite_hint": "Show this code when you register; your first recharge earns a welcome gift",
-    "state.owed": "owed", "state.issued": "issued", "state.handed_out": "handed out", "state.declined": "declined",
-    "state.revoked": "taken back", "state.kept": "kept", "state.cancelled": "cancelled",
 })
