@@ -485,7 +485,7 @@ def issue_coupons(
         today = local_date(ctx, settings(uow))
         done = replayed(uow, request_id, "coupon.issue", params)
         if done:
-            rows = s.scalars(select(mc.Coupon).where(mc.Coupon.batch_id == done).order_by(mc.Coupon.id)).all()
+            rows = s.scalars(select(mc.Coupon).where(mc.Coupon.batch_id == done).order_by(mc.Coupon.issued_at, mc.Coupon.id)).all()
             return [_dto(uow, c, today) for c in rows]
         row = _template_row(uow, template_code)
         if row is None:
