@@ -1,0 +1,110 @@
+"""Staff accounts (argon2 PINs, roles) and campaigns (load from TOML, list, show, versioning)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pos_app.domain.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
+from pos_app.services import campaigns, staff
+from pos_app.services.campaigns import read_campaign_file
+from tests.conftest import DEMO_CAMPAIGN
+
+
+def test_pins_are_stored_as_argon2_hashes_and_login_checks_them(store):
+    with sqlite3.connect(store.path) as c:
+        hashes = [h for (h,) in c.execute("SELECT pin_hash FROM staff")]
+    assert all(h.startswith("$argon2id$") for h in hashes)
+    assert not any("1111" in h or "9999" in h for h in hashes)
+    assert staff.login(store.ctx, "cash1", "1111").role == "cashier"
+    with pytest.raises(AuthenticationFailed) as exc:
+        staff.login(store.ctx, "cash1", "1112")
+    assert exc.value.exit_code == 3
+    with pytest.raises(AuthenticationFailed):
+        staff.login(store.ctx, "nobody", "1111")
+
+
+def test_manager_adds_lists_and_disables_staff(store):
+    dto = staff.add_staff(store.ctx, store.manager, code="c2", role="cashier", pin="123456", name="收银二")
+    assert (dto.code, dto.role, dto.active) == ("c2", "cashier", True)
+    assert [s.code for s in staff.list_staff(store.ctx, store.manager)] == ["boss", "c2", "cash1", "shelf1"]
+    with pytest.raises(Conflict):
+        staff.add_staff(store.ctx, store.manager, code="c2", role="cashier", pin="1234")
+    for kw in ({"code": "c3", "role": "owner", "pin": "1234"}, {"code": "c3", "role": "cashier", "pin": "12"},
+               {"code": "c3", "role": "cashier", "pin": "abcd"}, {"code": "a b", "role": "cashier", "pin": "1234"}):
+        with pytest.raises(InvalidInput):
+            staff.add_staff(store.ctx, store.manager, **kw)
+    staff.set_staff_active(store.ctx, store.manager, "c2", False)
+    with pytest.raises(AuthenticationFailed):
+        staff.login(store.ctx, "c2", "123456")
+    with pytest.raises(InvalidInput):
+        staff.set_staff_active(store.ctx, store.manager, "boss", False)
+
+
+def test_only_a_manager_manages_staff(store):
+    for who in (store.cashier, store.staff):
+        with pytest.raises(PermissionDenied):
+            staff.add_staff(store.ctx, who, code="x9", role="manager", pin="1234")
+        with pytest.raises(PermissionDenied):
+            staff.list_staff(store.ctx, who)
+
+
+def test_init_store_is_idempotent_and_only_the_first_manager_is_created(store):
+    assert staff.init_store(store.ctx, manager_code="boss2", manager_pin="1234") is False
+    with pytest.raises(AuthenticationFailed):
+        staff.login(store.ctx, "boss2", "1234")
+    assert staff.is_initialised(store.ctx)
+
+
+def test_campaign_load_list_show_and_reload_bumps_the_version(store):
+    [c] = campaigns.list_campaigns(store.ctx, store.cashier)
+    assert (c.code, c.version, c.active, len(c.tiers)) == ("DEMO-RECHARGE", 1, True, 3)
+    shown = campaigns.get_campaign(store.ctx, store.staff, "DEMO-RECHARGE")
+    assert shown == campaigns.get_campaign(store.ctx, store.staff, c.campaign_id)
+    assert [t.pay_fen for t in shown.tiers] == [500_00, 1000_00, 2000_00]
+    data = read_campaign_file(DEMO_CAMPAIGN)
+    data["campaign"].update(starts_on="2026-11-01", ends_on="2027-01-31")
+    assert campaigns.load_campaign(store.ctx, store.manager, data).version == 1  # same rules: unchanged
+    data["tiers"][0]["bonus"] = "60"
+    again = campaigns.load_campaign(store.ctx, store.manager, data)
+    assert again.version == 2 and again.tiers[0].bonus_fen == 60_00
+    assert campaigns.get_active_campaign(store.ctx, store.cashier).code == "DEMO-RECHARGE"
+    with pytest.raises(NotFound):
+        campaigns.get_campaign(store.ctx, store.cashier, "NOPE")
+
+
+def test_preview_shows_what_a_recharge_would_give_without_writing(store):
+    p = campaigns.preview_recharge(store.ctx, store.cashier, 1000_00)
+    assert (p.tier_code, p.bonus_fen, p.points, p.within_cap) == ("advanced", 150_00, 100, True)
+
+
+def test_only_a_manager_loads_campaigns_and_bad_files_are_refused(store, tmp_path: Path):
+    with pytest.raises(PermissionDenied):
+        campaigns.load_campaign_file(store.ctx, store.cashier, DEMO_CAMPAIGN)
+    with pytest.raises(InvalidInput) as exc:
+        campaigns.load_campaign_file(store.ctx, store.manager, tmp_path / "missing.toml")
+    assert exc.value.key == "file.not_found"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[campaign\ncode = ")
+    with pytest.raises(InvalidInput) as exc:
+        campaigns.load_campaign_file(store.ctx, store.manager, bad)
+    assert exc.value.key == "campaign.file_invalid"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InvalidInput):
+        campaigns.load_campaign_file(store.ctx, store.manager, bad)
+    bad.write_text('tiers = 5\n[campaign]\ncode = "X"\nstarts_on = 2026-01-01\nends_on = 2026-12-31\n')
+    with pytest.raises(InvalidInput) as exc:
+        campaigns.load_campaign_file(store.ctx, store.manager, bad)
+    assert exc.value.key == "campaign.bad_field"
+    assert len(campaigns.list_campaigns(store.ctx, store.manager)) == 1
+
+
+def test_without_a_campaign_a_recharge_earns_no_tier(bare_store):
+    from pos_app.services import members, wallet
+
+    m = members.register_member(bare_store.ctx, bare_store.cashier, phone="13800138000")
+    r = wallet.recharge(bare_store.ctx, bare_store.cashier, member_id=m.member_id, amount_fen=1000_00)
+    assert (r.tier_code, r.bonus_fen, r.points, r.campaign_code) == (None, 0, 0, None)
+    assert campaigns.get_active_campaign(bare_store.ctx, bare_store.cashier) is None
