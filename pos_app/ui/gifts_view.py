@@ -1,0 +1,365 @@
+"""Gift hand-out (F6): find the member, see every gift they are owed, hand out one or all, record a
+decline; below, every gift owed in the store, oldest first, overdue ones highlighted.
+
+``GiftHandoutDialog(appctx, member_id)`` is the same panel in a dialog: the recharge receipt opens it
+for "gifts to hand over now"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app import messages
+from pos_app.services import gifts, members
+from pos_app.ui.appctx import AppContext
+from pos_app.ui.common import ErrorLabel, big_button, tr
+from pos_app.ui.models import Column, DtoTableModel, fmt_date, fmt_dt
+from pos_app.ui.screens import ScreenSpec, register_screen
+
+_Index = QModelIndex | QPersistentModelIndex
+
+OVERDUE_BG = QColor("#fde7e9")
+OVERDUE_FG = QColor("#b3261e")
+
+
+class OwedGiftModel(DtoTableModel):
+    """Owed gifts (``gifts.OwedGift``); overdue rows get a red background (BackgroundRole)."""
+
+    COLUMNS = (
+        Column("gift.col.time", lambda r: fmt_dt(r.created_at)),
+        Column("gift.col.phone", lambda r: r.phone),
+        Column("gift.col.member", lambda r: r.member_name or ""),
+        Column("gift.col.name", lambda r: r.name),
+        Column("gift.col.sku", lambda r: r.sku),
+        Column("gift.col.source", lambda r: tr(f"gift.source.{r.source}")),
+        Column("gift.col.due_on", lambda r: fmt_date(r.due_on) + (f"  {tr('gift.overdue')}" if r.overdue else "")),
+        Column("gift.col.on_hand", lambda r: r.on_hand, numeric=True),
+    )
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.BackgroundRole and index.isValid() and index.row() < len(self._rows):
+            return OVERDUE_BG if self._rows[index.row()].overdue else None
+        return super().data(index, role)
+
+    def foreground(self, row: Any, column: int) -> QColor | None:
+        if row.overdue:
+            return OVERDUE_FG
+        if column == 7 and row.on_hand <= 0:
+            return QColor("#8a6d00")
+        return None
+
+
+class MemberOwedModel(OwedGiftModel):
+    """One member's owed gifts, with a last column holding the row's "hand out" button."""
+
+    COLUMNS = (
+        Column("gift.col.name", lambda r: r.name),
+        Column("gift.col.sku", lambda r: r.sku),
+        Column("gift.col.source", lambda r: tr(f"gift.source.{r.source}")),
+        Column("gift.col.due_on", lambda r: fmt_date(r.due_on) + (f"  {tr('gift.overdue')}" if r.overdue else "")),
+        Column("gift.col.on_hand", lambda r: r.on_hand, numeric=True),
+        Column("gift.col.action", lambda r: ""),
+    )
+
+    def foreground(self, row: Any, column: int) -> QColor | None:
+        if row.overdue:
+            return OVERDUE_FG
+        if column == 4 and row.on_hand <= 0:
+            return QColor("#8a6d00")
+        return None
+
+
+class GiftHandoutPanel(QWidget):
+    """A member's owed gifts with "hand out" per row, "hand out all" and "declined"."""
+
+    def __init__(self, appctx: AppContext, member_id: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.appctx = appctx
+        self.member_id = member_id
+        self.busy = False
+        self.last_result: Any = None
+        lay = QVBoxLayout(self)
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        lay.addWidget(self.title)
+        self.model = MemberOwedModel()
+        self.table = QTableView()
+        self.table.setObjectName("member_owed")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda ix: self.hand_out_rows([ix.row()]))
+        lay.addWidget(self.table, 1)
+        self.result = QLabel()
+        self.result.setObjectName("result")
+        self.result.setWordWrap(True)
+        lay.addWidget(self.result)
+        self.error = ErrorLabel()
+        lay.addWidget(self.error)
+        row = QHBoxLayout()
+        self.all_btn = big_button(tr("gifts.hand_out_all"))
+        self.all_btn.setObjectName("primary")
+        self.all_btn.clicked.connect(self.hand_out_all)
+        self.decline_btn = big_button(tr("gifts.decline"))
+        self.decline_btn.clicked.connect(self.decline_selected)
+        row.addWidget(self.all_btn)
+        row.addWidget(self.decline_btn)
+        lay.addLayout(row)
+        self.row_buttons: list[QPushButton] = []
+        self._update_buttons()
+
+    # ----------------------------------------------------------------- loading
+    def set_member_id(self, member_id: str | None) -> None:
+        if member_id != self.member_id:  # the same member refreshed (e.g. after a hand-out): keep the message
+            self.result.clear()
+            self.error.show_error(None)
+        self.member_id = member_id
+        self.refresh()
+
+    def refresh(self) -> None:
+        if not self.member_id or not self.appctx.has_actor:
+            self.model.set_rows([])
+            self._after_load()
+            return
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, self.member_id
+        self.appctx.run(lambda: gifts.owed_gifts(ctx, actor, member_id=mid), self._loaded, self._failed,
+                        key=f"owed-{id(self)}")
+
+    def _loaded(self, rows: list[Any]) -> None:
+        if rows and rows[0].member_id != self.member_id:
+            return
+        self.model.set_rows(rows)
+        self._after_load()
+
+    def _after_load(self) -> None:
+        rows = self.model.rows
+        if self.member_id and rows:
+            self.title.setText(tr("gifts.owed_title", phone=rows[0].phone, n=len(rows)))
+        elif self.member_id:
+            self.title.setText(tr("gifts.none_owed"))
+        else:
+            self.title.setText(tr("gifts.pick_member"))
+        self.row_buttons = []
+        col = len(self.model.COLUMNS) - 1
+        for i, r in enumerate(rows):
+            b = QPushButton(tr("gifts.hand_out"))
+            b.setObjectName(f"handout_{i}")
+            b.setEnabled(r.on_hand > 0 and not self.busy)
+            b.clicked.connect(lambda _c=False, i=i: self.hand_out_rows([i]))
+            self.table.setIndexWidget(self.model.index(i, col), b)
+            self.row_buttons.append(b)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        rows = self.model.rows
+        self.all_btn.setEnabled(bool(rows) and not self.busy and any(r.on_hand > 0 for r in rows))
+        self.decline_btn.setEnabled(bool(rows) and not self.busy)
+        for b, r in zip(self.row_buttons, rows, strict=False):
+            b.setEnabled(r.on_hand > 0 and not self.busy)
+
+    # ----------------------------------------------------------------- actions
+    def selected_rows(self) -> list[int]:
+        return sorted({ix.row() for ix in self.table.selectionModel().selectedRows()})
+
+    def hand_out_all(self) -> None:
+        self._handout(None)
+
+    def hand_out_rows(self, rows: list[int]) -> None:
+        ids = [self.model.row(i).entitlement_id for i in rows if 0 <= i < len(self.model.rows)]
+        if ids:
+            self._handout(ids)
+
+    def _handout(self, ids: list[str] | None) -> None:
+        if self.busy or not self.member_id:
+            return
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, self.member_id
+        rid = self.appctx.new_request_id()
+        self._start()
+        self.appctx.run(
+            lambda: gifts.handout(ctx, actor, member_id=mid, entitlement_ids=ids, request_id=rid),
+            self._handed, self._action_failed, changes="gifts",
+        )
+
+    def decline_selected(self) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            self.error.show_error(messages.translate("gift.nothing_selected"))
+            return
+        if self.busy or not self.member_id:
+            return
+        ids = [self.model.row(i).entitlement_id for i in rows]
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, self.member_id
+        rid = self.appctx.new_request_id()
+        self._start()
+        self.appctx.run(
+            lambda: gifts.decline(ctx, actor, member_id=mid, entitlement_ids=ids, request_id=rid),
+            self._declined, self._action_failed, changes="gifts",
+        )
+
+    def _start(self) -> None:
+        self.busy = True
+        self.error.show_error(None)
+        self._update_buttons()
+
+    def _done(self) -> None:
+        self.busy = False
+        self.refresh()
+
+    def _handed(self, res: Any) -> None:
+        self.last_result = res
+        text = tr("gifts.handed_n", n=len(res.handed_out), names="、".join(h.name for h in res.handed_out))
+        if res.still_owed:
+            text += "\n" + tr("gifts.still_owed_n", n=len(res.still_owed),
+                              names="、".join(f"{o.name}（{tr('gift.short.' + o.reason)}）" for o in res.still_owed))
+        self.result.setText(text)
+        self._done()
+
+    def _declined(self, res: Any) -> None:
+        self.last_result = res
+        self.result.setText(tr("gifts.declined_n", n=len(res.declined)))
+        self._done()
+
+    def _action_failed(self, exc: BaseException) -> None:
+        self.error.show_error(exc)
+        self._done()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error.show_error(exc)
+
+
+class GiftHandoutDialog(QDialog):
+    """The member's owed gifts in a dialog (opened by the counter after a recharge)."""
+
+    def __init__(self, appctx: AppContext, member_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("gifts.dialog_title"))
+        self.resize(760, 420)
+        lay = QVBoxLayout(self)
+        self.panel = GiftHandoutPanel(appctx, member_id, self)
+        lay.addWidget(self.panel)
+        self.close_btn = big_button(tr("gifts.close"))
+        self.close_btn.clicked.connect(self.accept)
+        lay.addWidget(self.close_btn)
+        self.panel.refresh()
+
+
+class GiftsScreen(QWidget):
+    """F6: hand out gifts to the member found by phone/member code; the store's owed list below."""
+
+    def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.appctx = appctx
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setObjectName("gift_member_search")
+        self.search.setPlaceholderText(tr("gifts.search_hint"))
+        self.search.returnPressed.connect(self.find_member)
+        row.addWidget(self.search, 1)
+        self.member_label = QLabel()
+        row.addWidget(self.member_label, 1)
+        lay.addLayout(row)
+        self.find_error = ErrorLabel()
+        lay.addWidget(self.find_error)
+        self.panel = GiftHandoutPanel(appctx, None, self)
+        lay.addWidget(self.panel, 3)
+        self.store_title = QLabel()
+        self.store_title.setObjectName("title")
+        lay.addWidget(self.store_title)
+        self.store_model = OwedGiftModel()
+        self.store_table = QTableView()
+        self.store_table.setObjectName("store_owed")
+        self.store_table.setModel(self.store_model)
+        self.store_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.store_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.store_table.doubleClicked.connect(self.pick_from_store_list)
+        lay.addWidget(self.store_table, 2)
+        self.member: Any = None
+
+    # the main window's hooks
+    def on_shown(self) -> None:
+        self.refresh()
+        self.search.setFocus()
+
+    def on_changed(self, area: str) -> None:
+        if area in ("gifts", "stock", "wallet", "members"):
+            self.refresh()
+
+    def set_member(self, member: Any) -> None:
+        self.member = member
+        self.member_label.setText(f"{member.phone}  {member.name or ''}" if member is not None else "")
+        self.panel.set_member_id(member.member_id if member is not None else None)
+
+    def refresh(self) -> None:
+        if not self.appctx.has_actor:
+            return
+        self.panel.refresh()
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        self.appctx.run(lambda: gifts.owed_gifts(ctx, actor), self._store_loaded, self.find_error.show_error,
+                        key="store-owed")
+
+    def _store_loaded(self, rows: list[Any]) -> None:
+        self.store_model.set_rows(rows)
+        late = sum(1 for r in rows if r.overdue)
+        self.store_title.setText(tr("gifts.store_owed", n=len(rows), late=late))
+
+    def find_member(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            return
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        self.find_error.show_error(None)
+        self.appctx.run(lambda: members.resolve_scan(ctx, actor, text), self._found, self.find_error.show_error,
+                        key="gift-find")
+
+    def _found(self, member: Any) -> None:
+        self.search.clear()
+        self.appctx.set_member(member)  # the main window passes it on to every screen (and to us)
+        if self.member is None or self.member.member_id != member.member_id:
+            self.set_member(member)
+
+    def pick_from_store_list(self, index: QModelIndex) -> None:
+        r = self.store_model.row(index.row())
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        self.appctx.run(lambda: members.get_member(ctx, actor, member_id=r.member_id), self._found,
+                        self.find_error.show_error)
+
+
+register_screen(ScreenSpec("gifts", "screen.gifts", "F6", GiftsScreen, frozenset({"cashier", "staff", "manager"}), 60))
+
+messages.register("zh_CN", {
+    "screen.gifts": "礼品发放", "gift.overdue": "已逾期",
+    "gifts.hand_out": "发放", "gifts.hand_out_all": "全部发放", "gifts.decline": "会员放弃（所选）",
+    "gifts.owed_title": "{phone} 待领礼品 {n} 件", "gifts.none_owed": "该会员没有待领礼品",
+    "gifts.pick_member": "请扫码或输入手机号查找会员",
+    "gifts.handed_n": "已发放 {n} 件：{names}", "gifts.still_owed_n": "{n} 件继续待发放：{names}",
+    "gifts.declined_n": "已记录会员放弃 {n} 件礼品",
+    "gifts.dialog_title": "发放礼品", "gifts.close": "关闭",
+    "gifts.search_hint": "扫码或输入手机号 / 会员码，回车", "gifts.store_owed": "全店待发放礼品 {n} 件（已逾期 {late} 件），最早的在前",
+})
+messages.register("en", {
+    "screen.gifts": "Gifts", "gift.overdue": "OVERDUE",
+    "gifts.hand_out": "Hand out", "gifts.hand_out_all": "Hand out all", "gifts.decline": "Declined (selected)",
+    "gifts.owed_title": "{phone} is owed {n} gift(s)", "gifts.none_owed": "This member is not owed any gift",
+    "gifts.pick_member": "Scan or type a phone number to find the member",
+    "gifts.handed_n": "Handed out {n}: {names}", "gifts.still_owed_n": "{n} still owed: {names}",
+    "gifts.declined_n": "Recorded {n} gift(s) declined",
+    "gifts.dialog_title": "Hand out gifts", "gifts.close": "Close",
+    "gifts.search_hint": "Scan or type a phone / member code, Enter",
+    "gifts.store_owed": "Gifts owed in the store: {n} ({late} overdue), oldest first",
+})
