@@ -245,26 +245,27 @@ def _post(
 
 
 def _movement_stmt() -> Any:
+    """Plain columns, not ORM entities: the history lists thousands of rows."""
     return (
-        select(g.StockMovement, g.GiftItem.name, m.Staff.code, m.Member.phone)
+        select(*g.StockMovement.__table__.c, g.GiftItem.name.label("gift_name"), m.Staff.code.label("staff_code"),
+               m.Member.phone.label("member_phone"))
         .join(g.GiftItem, g.GiftItem.sku == g.StockMovement.sku)
         .join(m.Staff, m.Staff.id == g.StockMovement.staff_id)
         .outerjoin(m.Member, m.Member.id == g.StockMovement.member_id)
     )
 
 
-def _movement_dto(mv: g.StockMovement, name: str, staff_code: str, phone: str | None) -> MovementDTO:
+def _movement_dto(r: Any) -> MovementDTO:
     return MovementDTO(
-        movement_id=mv.id, sku=mv.sku, name=name, seq=mv.seq, kind=mv.kind, delta=mv.delta,
-        on_hand_after=mv.on_hand_after, member_id=mv.member_id, phone=phone, entitlement_id=mv.entitlement_id,
-        reason=mv.reason, supplier=mv.supplier, reference=mv.reference, other_store=mv.other_store,
-        stocktake_id=mv.stocktake_id, staff_code=staff_code, created_at=mv.created_at,
+        movement_id=r.id, sku=r.sku, name=r.gift_name, seq=r.seq, kind=r.kind, delta=r.delta,
+        on_hand_after=r.on_hand_after, member_id=r.member_id, phone=r.member_phone, entitlement_id=r.entitlement_id,
+        reason=r.reason, supplier=r.supplier, reference=r.reference, other_store=r.other_store,
+        stocktake_id=r.stocktake_id, staff_code=r.staff_code, created_at=r.created_at,
     )
 
 
 def _movement(uow: UnitOfWork, movement_id: str) -> MovementDTO:
-    row = uow.session.execute(_movement_stmt().where(g.StockMovement.id == movement_id)).one()
-    return _movement_dto(*row)
+    return _movement_dto(uow.session.execute(_movement_stmt().where(g.StockMovement.id == movement_id)).one())
 
 
 def _waiting(uow: UnitOfWork, sku: str) -> tuple[int, int]:
@@ -528,8 +529,9 @@ def movements(
         if sku:
             stmt = stmt.order_by(g.StockMovement.seq.desc())
         else:
-            stmt = stmt.order_by(g.StockMovement.created_at.desc(), g.StockMovement.id.desc())
-        return [_movement_dto(*row) for row in uow.session.execute(stmt.limit(limit)).all()]
+            # created_at alone, so the (kind|staff_id, created_at) and created_at indexes serve ORDER BY ... LIMIT
+            stmt = stmt.order_by(g.StockMovement.created_at.desc())
+        return [_movement_dto(row) for row in uow.session.execute(stmt.limit(limit)).all()]
 
 
 def tier_stock(ctx: ServiceContext, actor: Actor) -> list[TierStock]:
