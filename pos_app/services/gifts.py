@@ -152,6 +152,7 @@ class CountLineDTO:
     counted: int | None
     difference: int | None
     unit_value_fen: int
+    barcode: str | None = None
 
     @property
     def difference_value_fen(self) -> int:
@@ -873,7 +874,10 @@ def stocktake_sheet(ctx: ServiceContext, actor: Actor, *, include_inactive: bool
         stmt = select(g.GiftItem).order_by(g.GiftItem.sku)
         if not include_inactive:
             stmt = stmt.where(g.GiftItem.active.is_(True))
-        return [CountLineDTO(i.sku, i.name, i.on_hand, None, None, i.unit_value_fen) for i in uow.session.scalars(stmt)]
+        return [
+            CountLineDTO(i.sku, i.name, i.on_hand, None, None, i.unit_value_fen, i.barcode)
+            for i in uow.session.scalars(stmt)
+        ]
 
 
 def _count_lines(uow: UnitOfWork, counted: Mapping[str, int]) -> tuple[list[CountLineDTO], dict[str, g.GiftItem]]:
@@ -890,7 +894,8 @@ def _count_lines(uow: UnitOfWork, counted: Mapping[str, int]) -> tuple[list[Coun
         normalized[sku] = qty
     lines = rules.stocktake_lines({k: v.on_hand for k, v in items.items()}, normalized)
     return (
-        [CountLineDTO(c.sku, items[c.sku].name, c.expected, c.counted, c.difference, items[c.sku].unit_value_fen)
+        [CountLineDTO(c.sku, items[c.sku].name, c.expected, c.counted, c.difference, items[c.sku].unit_value_fen,
+                      items[c.sku].barcode)
          for c in lines],
         items,
     )

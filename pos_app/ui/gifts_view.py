@@ -18,12 +18,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from pos_app import messages
+from pos_app.domain.gifts import MAX_QTY
+from pos_app.domain.roles import PERMISSIONS
 from pos_app.services import gifts, members
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, big_button, tr
@@ -268,6 +271,7 @@ class GiftsScreen(QWidget):
         row = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("gift_member_search")
+        self.search.setProperty("scan_local", True)  # a member scan lands here, not at the counter
         self.search.setPlaceholderText(tr("gifts.search_hint"))
         self.search.returnPressed.connect(self.find_member)
         row.addWidget(self.search, 1)
@@ -278,6 +282,24 @@ class GiftsScreen(QWidget):
         lay.addWidget(self.find_error)
         self.panel = GiftHandoutPanel(appctx, None, self)
         lay.addWidget(self.panel, 3)
+        # staff record stock that arrived (gift.receive); the owed list says who is waiting
+        self.receive_box = QWidget()
+        rrow = QHBoxLayout(self.receive_box)
+        rrow.setContentsMargins(0, 0, 0, 0)
+        self.receive_sku = QLineEdit()
+        self.receive_sku.setObjectName("receive_sku")
+        self.receive_sku.setProperty("scan_local", True)
+        self.receive_sku.setPlaceholderText(tr("gifts.receive_sku"))
+        self.receive_qty = QSpinBox()
+        self.receive_qty.setRange(1, MAX_QTY)
+        self.receive_btn = QPushButton(tr("gifts.receive"))
+        self.receive_btn.clicked.connect(self.receive)
+        self.receive_msg = QLabel()
+        for x in (QLabel(tr("gifts.receive_title")), self.receive_sku, self.receive_qty, self.receive_btn):
+            rrow.addWidget(x)
+        rrow.addWidget(self.receive_msg, 1)
+        self.receive_box.setVisible(appctx.has_actor and appctx.actor.role in PERMISSIONS["gift.receive"])
+        lay.addWidget(self.receive_box)
         self.store_title = QLabel()
         self.store_title.setObjectName("title")
         lay.addWidget(self.store_title)
@@ -318,6 +340,28 @@ class GiftsScreen(QWidget):
         late = sum(1 for r in rows if r.overdue)
         self.store_title.setText(tr("gifts.store_owed", n=len(rows), late=late))
 
+    def receive(self) -> None:
+        sku, qty = self.receive_sku.text().strip(), self.receive_qty.value()
+        if not sku:
+            return
+        ctx, actor, rid = self.appctx.ctx, self.appctx.actor, self.appctx.new_request_id()
+
+        def ok(res: Any) -> None:
+            text = tr("gifts.received", sku=res.level.sku, qty=res.movement.delta, on_hand=res.level.on_hand)
+            if res.waiting_members:
+                text += "  " + messages.translate(
+                    "gift.waiting", {"count": res.waiting_members, "sku": res.level.sku, "units": res.waiting_gifts})
+            self.receive_msg.setText(text)
+            self.receive_sku.clear()
+            self.receive_qty.setValue(1)
+
+        def fail(exc: BaseException) -> None:
+            self.receive_msg.setText("")
+            self.find_error.show_error(exc)
+
+        self.find_error.show_error(None)
+        self.appctx.run(lambda: gifts.receive(ctx, actor, sku=sku, qty=qty, request_id=rid), ok, fail, changes="stock")
+
     def find_member(self) -> None:
         text = self.search.text().strip()
         if not text:
@@ -350,6 +394,8 @@ messages.register("zh_CN", {
     "gifts.handed_n": "已发放 {n} 件：{names}", "gifts.still_owed_n": "{n} 件继续待发放：{names}",
     "gifts.declined_n": "已记录会员放弃 {n} 件礼品",
     "gifts.dialog_title": "发放礼品", "gifts.close": "关闭",
+    "gifts.receive_title": "礼品到货：", "gifts.receive_sku": "礼品编码或条码", "gifts.receive": "入库",
+    "gifts.received": "{sku} 入库 {qty} 件，现有 {on_hand} 件。",
     "gifts.search_hint": "扫码或输入手机号 / 会员码，回车", "gifts.store_owed": "全店待发放礼品 {n} 件（已逾期 {late} 件），最早的在前",
 })
 messages.register("en", {
@@ -360,6 +406,8 @@ messages.register("en", {
     "gifts.handed_n": "Handed out {n}: {names}", "gifts.still_owed_n": "{n} still owed: {names}",
     "gifts.declined_n": "Recorded {n} gift(s) declined",
     "gifts.dialog_title": "Hand out gifts", "gifts.close": "Close",
+    "gifts.receive_title": "Stock arrived:", "gifts.receive_sku": "SKU or barcode", "gifts.receive": "Receive",
+    "gifts.received": "{sku}: received {qty}, {on_hand} on hand.",
     "gifts.search_hint": "Scan or type a phone / member code, Enter",
     "gifts.store_owed": "Gifts owed in the store: {n} ({late} overdue), oldest first",
 })

@@ -137,6 +137,15 @@ class StocktakeModel(QAbstractTableModel):
     def counts(self) -> dict[str, int]:
         return {c.sku: n for c, n in zip(self._lines, self._counted, strict=True) if n is not None}
 
+    def scan(self, code: str) -> str | None:
+        """One item scanned (its barcode or SKU): its counted quantity goes up by one. Returns the SKU."""
+        text = code.strip()
+        for i, c in enumerate(self._lines):
+            if text and (c.sku == text.upper() or getattr(c, "barcode", None) == text):
+                self.setData(self.index(i, self.COUNTED), (self._counted[i] or 0) + 1, Qt.ItemDataRole.EditRole)
+                return str(c.sku)
+        return None
+
     def set_count(self, sku: str, qty: int | None) -> bool:
         for i, c in enumerate(self._lines):
             if c.sku == sku:
@@ -388,7 +397,12 @@ class StockScreen(QWidget):
         self.st_confirm.clicked.connect(self.confirm_stocktake)
         export = QPushButton(tr("stock.st_export"))
         export.clicked.connect(lambda: self.ask_export("stocktake"))
-        for x in (load, self.st_reason, self.st_confirm, export):
+        self.st_scan = QLineEdit()
+        self.st_scan.setObjectName("stocktake_scan")
+        self.st_scan.setProperty("scan_local", True)
+        self.st_scan.setPlaceholderText(tr("stock.st_scan"))
+        self.st_scan.returnPressed.connect(self.scan_item)
+        for x in (load, self.st_scan, self.st_reason, self.st_confirm, export):
             row.addWidget(x)
         lay.addLayout(row)
         self.st_model = StocktakeModel()
@@ -558,6 +572,16 @@ class StockScreen(QWidget):
         diff = sum(1 for i in range(self.st_model.rowCount()) if self.st_model.difference(i))
         self.st_info.setText(tr("stock.st_info", counted=n, total=self.st_model.rowCount(), diff=diff))
 
+    def scan_item(self) -> None:
+        code = self.st_scan.text()
+        self.st_scan.clear()
+        sku = self.st_model.scan(code)
+        if sku is None:
+            self.error.show_error(messages.translate("gift.sku_unknown", {"sku": code.strip()}))
+        else:
+            self.error.show_error(None)
+            self._st_summary()
+
     def confirm_stocktake(self) -> None:
         counts = self.st_model.counts()
         reason = self.st_reason.text()
@@ -607,7 +631,8 @@ class StockScreen(QWidget):
             c = self.st_model._lines[i]
             counted = self.st_model._counted[i]
             out.append(gifts.CountLineDTO(c.sku, c.name, c.expected, counted,
-                                          None if counted is None else counted - c.expected, c.unit_value_fen))
+                                          None if counted is None else counted - c.expected, c.unit_value_fen,
+                                          getattr(c, "barcode", None)))
         return out
 
     def ask_export(self, what: str) -> None:
@@ -626,7 +651,7 @@ messages.register("zh_CN", {
     "stock.receive": "入库…", "stock.adjust": "盘点调整…", "stock.add_gift": "新增礼品…", "stock.edit_gift": "编辑礼品…",
     "stock.export": "导出…", "stock.qty": "数量", "stock.tab_levels": "库存", "stock.tab_movements": "库存流水",
     "stock.tab_stocktake": "盘点", "stock.all_kinds": "全部类型", "stock.dates": "按日期", "stock.apply": "筛选",
-    "stock.st_load": "载入盘点表", "stock.st_reason": "盘点原因（必填）", "stock.st_confirm": "确认盘点",
+    "stock.st_load": "载入盘点表", "stock.st_scan": "扫码计数（每扫一次 +1）", "stock.st_reason": "盘点原因（必填）", "stock.st_confirm": "确认盘点",
     "stock.st_export": "导出盘点表…", "stock.st_info": "已盘 {counted}/{total} 种，{diff} 种有差异",
     "stock.st_done": "盘点已确认，调整 {n} 种礼品", "stock.received": "{sku} 入库 {qty} 件，现有 {on_hand} 件",
     "stock.adjusted": "{sku} 调整 {delta}，现有 {on_hand} 件", "stock.saved": "已保存 {sku}", "stock.exported": "已导出到 {path}",
@@ -639,7 +664,7 @@ messages.register("en", {
     "stock.receive": "Receive…", "stock.adjust": "Adjust…", "stock.add_gift": "New gift…", "stock.edit_gift": "Edit gift…",
     "stock.export": "Export…", "stock.qty": "Quantity", "stock.tab_levels": "Stock", "stock.tab_movements": "Movements",
     "stock.tab_stocktake": "Stocktake", "stock.all_kinds": "All kinds", "stock.dates": "Dates", "stock.apply": "Filter",
-    "stock.st_load": "Load count sheet", "stock.st_reason": "Reason (required)", "stock.st_confirm": "Confirm stocktake",
+    "stock.st_load": "Load count sheet", "stock.st_scan": "Scan to count (+1 per scan)", "stock.st_reason": "Reason (required)", "stock.st_confirm": "Confirm stocktake",
     "stock.st_export": "Export sheet…", "stock.st_info": "Counted {counted}/{total}, {diff} differ",
     "stock.st_done": "Stocktake confirmed: {n} gift(s) adjusted", "stock.received": "{sku}: received {qty}, {on_hand} on hand",
     "stock.adjusted": "{sku}: adjusted {delta}, {on_hand} on hand", "stock.saved": "Saved {sku}", "stock.exported": "Exported to {path}",

@@ -114,3 +114,26 @@ def test_dialog_after_recharge_declines_selected(win: Any, qtbot: Any, store: An
     assert "现无库存" in panel.error.text()
     qtbot.mouseClick(dlg.close_btn, Qt.MouseButton.LeftButton)
     assert not dlg.isVisible()
+
+
+def test_staff_receive_stock_from_the_gifts_screen(win: Any, qtbot: Any, store: Any) -> None:
+    mem, food = _setup(store)
+    login(qtbot, win, "shelf1", "2222")
+    press(qtbot, win, Qt.Key.Key_F6)
+    screen = win.screens["gifts"]
+    assert screen.receive_box.isVisible()
+    qtbot.keyClicks(screen.receive_sku, "food-box")
+    screen.receive_qty.setValue(3)
+    qtbot.mouseClick(screen.receive_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(win) and screen.receive_msg.text() != "", timeout=10_000)
+    assert "FOOD-BOX 入库 3 件" in screen.receive_msg.text() and "1 位会员正在等待" in screen.receive_msg.text()
+    assert gifts.get_gift(store.ctx, store.manager, "FOOD-BOX").on_hand == 3
+    qtbot.keyClicks(screen.receive_sku, "NOPE")
+    qtbot.mouseClick(screen.receive_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(win) and screen.find_error.isVisible(), timeout=10_000)
+    assert "NOPE" in screen.find_error.text()
+
+
+def test_cashier_sees_no_receive_box(win: Any, qtbot: Any, store: Any) -> None:
+    login(qtbot, win, "cash1", "1111")
+    assert not win.screens["gifts"].receive_box.isVisible()

@@ -18,7 +18,8 @@ from tests.ui.conftest import idle, login, press
 def _catalogue(store: Any) -> None:
     for sku, name, value, thr, qty in (("TOY-001", "宠物玩具", 39_00, 2, 10), ("FOOD-BOX", "宠物食品礼盒", 128_00, 3, 2),
                                        ("CHEW-01", "洁齿磨牙棒", 15_00, 5, 20)):
-        gifts.add_gift(store.ctx, store.manager, sku=sku, name=name, unit_value_fen=value, threshold=thr)
+        gifts.add_gift(store.ctx, store.manager, sku=sku, name=name, unit_value_fen=value, threshold=thr,
+                       barcode=f"69{len(sku)}{qty:05d}")
         gifts.receive(store.ctx, store.staff, sku=sku, qty=qty)
 
 
@@ -120,7 +121,14 @@ def test_stocktake_with_differences(win: Any, qtbot: Any, store: Any, tmp_path: 
     qtbot.keyClicks(view, "7")
     qtbot.keyClick(view.focusWidget(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: m.counts().get("TOY-001") == 7, timeout=5_000)
-    assert m.set_count("CHEW-01", 20) and m.set_count("FOOD-BOX", 3)
+    assert m.set_count("CHEW-01", 20)
+    for code in ("69800002", "food-box", "69800002"):  # FOOD-BOX's barcode, its SKU: scanned 3 times
+        screen.st_scan.setText(code)
+        qtbot.keyClick(screen.st_scan, Qt.Key.Key_Return)
+    assert m.counts()["FOOD-BOX"] == 3
+    screen.st_scan.setText("0000")
+    qtbot.keyClick(screen.st_scan, Qt.Key.Key_Return)
+    assert screen.error.isVisible()
     assert not m.setData(m.index(1, StocktakeModel.COUNTED), "-2")  # refused
     assert not m.setData(m.index(1, 0), "5")  # only the counted column is editable
     assert m.flags(m.index(1, 0)) & Qt.ItemFlag.ItemIsEditable == Qt.ItemFlag.NoItemFlags
