@@ -193,6 +193,7 @@ class RegisterDialog(QDialog):
         self.done_title.setText(tr("register.done_title", phone=member.phone))
         self.invite_code.setText(member.invite_code)
         self.pages.setCurrentIndex(1)
+        self.close_btn.setDefault(True)
         self.close_btn.setFocus()
 
     def _fail(self, exc: BaseException) -> None:

@@ -323,6 +323,21 @@ def attach_store(appctx: AppContext, ctx: Any, brief: Any) -> None:
     appctx.set_ctx(ctx)
 
 
+def create_window(ctx: Any, *, central_url: str | None = None) -> MainWindow:
+    """A main window over an already open store (tests, screenshots, benchmarks): login page shown."""
+    from pos_app.services.counter import store_brief  # noqa: PLC0415
+
+    app = QApplication.instance()
+    if app is not None:
+        apply_style(app)  # type: ignore[arg-type]
+    worker = DbWorker()
+    appctx = AppContext(None, worker)
+    appctx.central_url = central_url
+    win = MainWindow(appctx)
+    attach_store(appctx, ctx, store_brief(ctx))
+    return win
+
+
 def _wait_idle(app: Any, worker: DbWorker, seconds: float = 30.0) -> bool:
     import time  # noqa: PLC0415
 

@@ -32,13 +32,13 @@ def gifts_to_hand_over(result: Any) -> list[Any]:
     return [i for i in result.items if i.kind == "gift" and i.state == "owed"]
 
 
-def receipt_html(result: Any, store_name: str = "", staff_name: str = "") -> str:
+def receipt_html(result: Any, store_name: str = "", staff_name: str = "", tier_name: str | None = None) -> str:
     """The receipt for a RechargeResult as simple HTML (QTextDocument's subset)."""
     font = ", ".join(f"'{f}'" for f in CJK_FAMILIES)
     rows = [
         (tr("receipt.time"), fmt_dt(result.created_at)),
         (tr("receipt.member"), result.phone),
-        (tr("receipt.tier"), result.tier_code or tr("recharge.custom")),
+        (tr("receipt.tier"), tier_name or result.tier_code or tr("recharge.custom")),
         (tr("receipt.pay_method"), tr(f"pay.{result.pay_method}")),
         (tr("receipt.paid"), money(result.principal_fen)),
         (tr("receipt.bonus"), money(result.bonus_fen)),
@@ -86,7 +86,7 @@ def save_pdf(doc: QTextDocument, path: str) -> None:
 
 
 class ReceiptDialog(QDialog):
-    def __init__(self, appctx: AppContext, result: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, appctx: AppContext, result: Any, parent: QWidget | None = None, *, tier_name: str | None = None) -> None:
         super().__init__(parent)
         self.appctx = appctx
         self.result = result
@@ -94,7 +94,7 @@ class ReceiptDialog(QDialog):
         self.resize(560, 680)
         lay = QVBoxLayout(self)
         staff = appctx.actor.name if appctx.has_actor else ""
-        self.html = receipt_html(result, appctx.store_name, staff)
+        self.html = receipt_html(result, appctx.store_name, staff, tier_name)
         self.view = QTextBrowser()
         self.view.setObjectName("receipt")
         self.view.setHtml(self.html)
@@ -109,7 +109,7 @@ class ReceiptDialog(QDialog):
             title.setObjectName("warn")
             lay.addWidget(title)
             for g in self.gifts:
-                self.gift_list.addItem(f"🎁 {g.name}" + (f"  ({tr('receipt.due', date=fmt_date(g.due_on))})" if g.due_on else ""))
+                self.gift_list.addItem(f"• {g.name}" + (f"  ({tr('receipt.due', date=fmt_date(g.due_on))})" if g.due_on else ""))
             self.gift_list.setMaximumHeight(110)
             lay.addWidget(self.gift_list)
             lay.addWidget(self.handout_btn)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -40,8 +41,10 @@ def tier_text(index: int, tier: Any) -> str:
     if tier.member_price_months:
         extras.append(tr("recharge.member_price_months", n=tier.member_price_months))
     text = f"{index}  {tier.name}\n" + parts[0]
-    if extras:
-        text += "\n" + "、".join(extras)
+    for e in extras[:4]:
+        text += "\n· " + e
+    if len(extras) > 4:
+        text += "\n· …"
     return text
 
 
@@ -100,6 +103,7 @@ class RechargeScreen(QWidget):
         right = QVBoxLayout()
         self.preview_frame = QFrame()
         self.preview_frame.setObjectName("preview")
+        self.preview_frame.setMinimumWidth(400)
         pl = QVBoxLayout(self.preview_frame)
         ptitle = QLabel(tr("recharge.preview"))
         ptitle.setObjectName("title")
@@ -176,6 +180,8 @@ class RechargeScreen(QWidget):
             b = QPushButton(tier_text(i + 1, t))
             b.setObjectName("tier")
             b.setCheckable(True)
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            b.setMinimumHeight(150)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _=False, i=i: self.pick_tier(i))
             self.tier_group.addButton(b, i)
@@ -247,13 +253,16 @@ class RechargeScreen(QWidget):
         self._selection_changed()
         self.setFocus()
 
+    def _uncheck_tiers(self) -> None:
+        self.tier_group.setExclusive(False)
+        for b in self.tier_buttons:
+            b.setChecked(False)
+        self.tier_group.setExclusive(True)
+
     def _amount_edited(self, _text: str) -> None:
         if self.selected_tier is not None:
             self.selected_tier = None
-            self.tier_group.setExclusive(False)
-            for b in self.tier_buttons:
-                b.setChecked(False)
-            self.tier_group.setExclusive(True)
+            self._uncheck_tiers()
         self._selection_changed()
 
     def clear_selection(self) -> None:
@@ -375,13 +384,15 @@ class RechargeScreen(QWidget):
         self.in_flight = False
         self.confirm_btn.setEnabled(True)
         self.last_result = result
+        tier_name = next((t.name for t in self.tiers if t.code == result.tier_code), None)
         self.selected_tier = None
+        self._uncheck_tiers()
         self.amount.clear()
-        self._amount_edited("")
+        self._selection_changed()
         self.request_id = self.appctx.new_request_id()
         from pos_app.ui.receipt import ReceiptDialog  # noqa: PLC0415
 
-        self.receipt = ReceiptDialog(self.appctx, result, self)
+        self.receipt = ReceiptDialog(self.appctx, result, self, tier_name=tier_name)
         self.receipt.open()
 
     def _failed(self, exc: BaseException) -> None:

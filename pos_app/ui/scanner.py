@@ -18,17 +18,23 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 from pos_app.domain.errors import InvalidInput
-from pos_app.domain.members import normalize_member_code, normalize_phone
+from pos_app.domain.members import MEMBER_CODE_PREFIX, normalize_member_code, normalize_phone
 
 
 def looks_like_member_scan(text: str) -> bool:
-    for fn in (normalize_phone, normalize_member_code):
-        try:
-            fn(text)
-            return True
-        except InvalidInput:
-            continue
-    return False
+    """A phone number, or a printed member code (with its 'M' prefix)."""
+    try:
+        normalize_phone(text)
+        return True
+    except InvalidInput:
+        pass
+    if not text.upper().startswith(MEMBER_CODE_PREFIX):
+        return False
+    try:
+        normalize_member_code(text)
+        return True
+    except InvalidInput:
+        return False
 
 
 def is_scan_local(w: QWidget | None) -> bool:

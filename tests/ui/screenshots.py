@@ -1,0 +1,97 @@
+"""`make screenshots`: render the counter app's main screens offscreen to PNG files (zh_CN, CJK font).
+
+    python -m tests.ui.screenshots screenshots
+
+Builds a demo store in a temp dir, logs in as the demo cashier, and drives the real main window by
+keyboard: login, counter with a member, recharge with the preview, receipt, pay, history."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def wait(app, cond, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if cond():
+            return
+        time.sleep(0.01)
+    raise TimeoutError("the GUI did not get there")
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from pos_app import messages
+    from pos_app.app import open_store
+    from pos_app.services import demo
+    from pos_app.ui.main import create_window
+
+    messages.set_language(os.environ.get("POS_LANG", "zh_CN"))
+    app = QApplication.instance() or QApplication([])
+    tmp = tempfile.mkdtemp(prefix="pos-shots-")
+    ctx = open_store(Path(tmp) / "store.db")
+    demo.load_demo(ctx)
+    win = create_window(ctx)
+    win.resize(1280, 800)
+    win.show()
+    worker = win.appctx.worker
+    idle = lambda: worker.pending == 0  # noqa: E731
+    wait(app, lambda: win.login.ok.isEnabled())
+    QTest.keyClicks(win.login.code, "c01")
+    app.processEvents()
+    win.grab().save(str(out / "01_login.png"))
+    QTest.keyClick(win.login.code, Qt.Key.Key_Return)
+    QTest.keyClicks(win.login.pin, "1111")
+    QTest.keyClick(win.login.pin, Qt.Key.Key_Return)
+    wait(app, lambda: win.stack.currentIndex() == 1)
+    counter = win.screens["counter"]
+    QTest.keyClicks(counter.search, "138")
+    wait(app, lambda: counter.model.rowCount() > 0 and idle())
+    QTest.keyClick(counter.search, Qt.Key.Key_Down)
+    QTest.keyClick(counter.table, Qt.Key.Key_Return)
+    wait(app, lambda: win.appctx.member is not None and idle())
+    app.processEvents()
+    win.grab().save(str(out / "02_counter_member.png"))
+    QTest.keyClick(win, Qt.Key.Key_F3)
+    rc = win.screens["recharge"]
+    wait(app, lambda: len(rc.tier_buttons) > 0 and idle())
+    QTest.keyClick(rc, Qt.Key.Key_2)
+    wait(app, lambda: rc.preview is not None and idle())
+    win.grab().save(str(out / "03_recharge_preview.png"))
+    QTest.keyClick(rc, Qt.Key.Key_Return)
+    wait(app, lambda: rc.receipt is not None and idle())
+    rc.receipt.resize(560, 720)
+    app.processEvents()
+    rc.receipt.grab().save(str(out / "04_receipt.png"))
+    rc.receipt.accept()
+    win.activateWindow()
+    app.processEvents()
+    QTest.keyClick(win, Qt.Key.Key_F4)
+    pay = win.screens["pay"]
+    QTest.keyClicks(pay.amount, "88")
+    wait(app, lambda: pay.preview is not None and idle())
+    win.grab().save(str(out / "05_pay.png"))
+    QTest.keyClick(win, Qt.Key.Key_F5)
+    hist = win.screens["history"]
+    wait(app, lambda: hist.statement_model.rowCount() > 0 and idle())
+    win.grab().save(str(out / "06_history.png"))
+    win.close()
+    worker.stop()
+    print("\n".join(str(p) for p in sorted(out.glob("*.png"))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

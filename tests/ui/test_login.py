@@ -1,0 +1,116 @@
+"""Login, lock, switch user, manager approval, status bar, language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from pos_app import messages
+from pos_app.ui.login import ManagerDialog
+from tests.ui.conftest import idle, login
+
+
+def test_login_by_keyboard_shows_who_is_logged_in(win: Any, qtbot: Any) -> None:
+    assert win.stack.currentIndex() == 0
+    assert win.store_label.text() == "测试门店"
+    assert win.sync_label.text() == "未配置中心服务器"
+    login(qtbot, win, "cash1", "1111")
+    assert "收银一" in win.whoami.text() and "收银员" in win.whoami.text()
+    assert "收银一" in win.staff_label.text()
+    tabs = [win.tabs.tabText(i) for i in range(win.tabs.count())]
+    assert tabs[:4] == ["收银台  F2", "充值  F3", "余额支付  F4", "会员记录  F5"]
+    assert win.clock_label.text().startswith("20")
+
+
+def test_wrong_pin_shows_translated_message_and_stays_locked(win: Any, qtbot: Any) -> None:
+    qtbot.keyClicks(win.login.code, "cash1")
+    qtbot.keyClick(win.login.code, Qt.Key.Key_Return)
+    qtbot.keyClicks(win.login.pin, "0000")
+    qtbot.keyClick(win.login.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: win.login.error.isVisible() and idle(win))
+    assert win.login.error.text() == "工号或密码错误"
+    assert win.stack.currentIndex() == 0
+    assert not win.appctx.has_actor
+    assert win.login.pin.text() == ""
+
+
+def test_keypad_types_the_pin(win: Any, qtbot: Any) -> None:
+    win.login.code.setText("cash1")
+    win.login.pin.setFocus()
+    for k in "1111":
+        win.login._key(k)
+    assert win.login.pin.text() == "1111"
+    win.login._key("⌫")
+    assert win.login.pin.text() == "111"
+    win.login._key("1")
+    qtbot.mouseClick(win.login.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.stack.currentIndex() == 1)
+
+
+def test_lock_and_unlock_keeps_the_screens(win: Any, qtbot: Any) -> None:
+    login(qtbot, win, "cash1", "1111")
+    counter = win.screens["counter"]
+    counter.search.setText("138")
+    qtbot.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert win.stack.currentIndex() == 0
+    assert not win.appctx.has_actor
+    assert win.login.code.text() == "cash1"
+    assert "收银一" in win.login.title.text()
+    qtbot.keyClicks(win.login.pin, "1111")
+    qtbot.keyClick(win.login.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: win.stack.currentIndex() == 1)
+    assert win.screens["counter"] is counter
+    assert counter.search.text() == "138"
+
+
+def test_switch_user_rebuilds_for_the_new_role(win: Any, qtbot: Any) -> None:
+    login(qtbot, win, "shelf1", "2222")
+    assert "recharge" not in win.screens and "pay" not in win.screens  # staff may not take money
+    win.switch_user()
+    assert win.stack.currentIndex() == 0
+    login(qtbot, win, "boss", "9999")
+    assert "recharge" in win.screens and "店长" in win.whoami.text()
+
+
+def test_manager_dialog_refuses_a_cashier_and_accepts_a_manager(win: Any, qtbot: Any) -> None:
+    dlg = ManagerDialog(win.appctx, "退款")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.panel.code.setText("cash1")
+    dlg.panel.pin.setText("1111")
+    dlg.panel.submit()
+    qtbot.waitUntil(lambda: dlg.panel.error.isVisible())
+    assert dlg.panel.error.text() == "需要店长账号"
+    assert dlg.actor is None
+    dlg.panel.code.setText("boss")
+    dlg.panel.pin.setText("9999")
+    dlg.panel.submit()
+    qtbot.waitUntil(lambda: dlg.actor is not None)
+    assert dlg.actor.role == "manager"
+
+
+def test_ask_manager_cancel_returns_none(win: Any, qtbot: Any) -> None:
+    login(qtbot, win, "cash1", "1111")
+
+    def cancel() -> None:
+        w = QApplication.activeModalWidget()
+        assert isinstance(w, ManagerDialog)
+        w.reject()
+
+    QTimer.singleShot(50, cancel)
+    assert win.appctx.ask_manager("x") is None
+
+
+def test_language_switch_to_english(win: Any, qtbot: Any, monkeypatch: Any) -> None:
+    saved: list[str] = []
+    monkeypatch.setattr("pos_app.ui.main.save_language", saved.append)
+    login(qtbot, win, "cash1", "1111")
+    win.set_language("en")
+    assert saved == ["en"]
+    assert messages.language() == "en"
+    assert win.tabs.tabText(0) == "Counter  F2"
+    assert win.sync_label.text() == "No central server"
+    assert "Cashier" in win.whoami.text()
+    assert win.stack.currentIndex() == 1
