@@ -537,3 +537,16 @@ def test_transfer_timestamps_are_store_local_days(store):
     gifts.receive(store.ctx, store.staff, sku="TOY-001", qty=1)
     assert len(gifts.movements(store.ctx, store.staff, since=date(2026, 11, 23), until=date(2026, 11, 23))) == 1
     assert gifts.movements(store.ctx, store.staff, since=date(2026, 11, 23) + timedelta(days=1)) == []
+
+
+def test_count_summary_for_the_dashboard(store):
+    catalogue(store, "TOY-001", qty=3, threshold=2, value=39_00)
+    catalogue(store, "FOOD-BOX", qty=1, threshold=3, value=128_00)
+    mem = member(store)
+    owe(store, mem.member_id, "TOY-001", 2)
+    gifts.handout(store.ctx, store.staff, member_id=mem.member_id)
+    owe(store, mem.member_id, "FOOD-BOX", 2)
+    store.clock.advance(days=10)
+    s = gifts.count_summary(store.ctx, store.manager)
+    assert s == {"handed_out": 2, "owed": 2, "overdue": 2, "on_hand_units": 2, "on_hand_value_fen": 39_00 + 128_00,
+                 "low_skus": 2}
