@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from pos_app.db.engine import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def migrations_dir() -> Path:
@@ -25,6 +28,8 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(db: Database) -> Config:
+    from alembic.config import Config  # noqa: PLC0415  (alembic is imported only when needed)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
@@ -32,6 +37,13 @@ def alembic_config(db: Database) -> Config:
 
 
 def upgrade(db: Database) -> None:
+    """Bring the database to the newest revision of every branch ("heads"). Cheap when it already is:
+    the version table is compared with the heads read from the revision files, and Alembic itself is
+    only loaded when there is something to do (every CLI call starts here)."""
+    if _quick_heads() is not None and _quick_heads() == _read_version_table(db):
+        return
+    from alembic import command  # noqa: PLC0415
+
     cfg = alembic_config(db)
     with db.engine.connect() as conn:
         cfg.attributes["connection"] = conn
@@ -39,11 +51,55 @@ def upgrade(db: Database) -> None:
         conn.commit()
 
 
+def _quick_heads() -> set[str] | None:
+    """Heads from the revision files' ``revision``/``down_revision`` assignments (no imports); None when
+    a file does not say them plainly, so the caller asks Alembic instead."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        files = sorted(migrations_dir().joinpath("versions").glob("*.py"))
+        for path in files:
+            found: dict[str, object] = {}
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                target = None
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target, value = node.targets[0], node.value
+                elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                    target, value = node.target, node.value
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    found[target.id] = ast.literal_eval(value)
+            rev, down = found.get("revision"), found.get("down_revision")
+            if not isinstance(rev, str):
+                return None
+            revisions.add(rev)
+            if isinstance(down, str):
+                parents.add(down)
+            elif isinstance(down, tuple | list):
+                parents.update(str(d) for d in down)
+            elif down is not None:
+                return None
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return (revisions - parents) or None
+
+
+def _read_version_table(db: Database) -> set[str] | None:
+    try:
+        with db.engine.connect() as conn:
+            return {str(r[0]) for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    except (OperationalError, ProgrammingError):
+        return None
+
+
 def heads(db: Database) -> set[str]:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     return set(ScriptDirectory.from_config(alembic_config(db)).get_heads())
 
 
 def current(db: Database) -> set[str]:
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+
     with db.engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -21,8 +22,13 @@ from pos_app.services.dto import StaffDTO
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _PIN_RE = re.compile(r"^\d{4,8}$")
 _CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{2,32}$")
-#: a hash to verify against when the staff code is unknown, so timing does not reveal which codes exist
-_DUMMY_HASH = _HASHER.hash("00000000")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the staff code is unknown, so timing does not reveal which codes
+    exist. Made on first need (hashing costs as much as a login; not at import)."""
+    return str(_HASHER.hash("00000000"))
 
 SYSTEM = Actor(staff_id="", code="system", name="system", role=roles.MANAGER)
 
@@ -116,7 +122,7 @@ def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
     """Check a staff code and PIN. The same message for an unknown code and a wrong PIN."""
     with ctx.uow(read_only=True) as uow:
         staff = uow.session.scalar(select(m.Staff).where(m.Staff.code == (code or "").strip()))
-        hashed = staff.pin_hash if staff is not None and staff.active else _DUMMY_HASH
+        hashed = staff.pin_hash if staff is not None and staff.active else _dummy_hash()
         try:
             _HASHER.verify(hashed, str(pin or ""))
         except (VerificationError, InvalidHashError):
