@@ -70,7 +70,7 @@ def base_db(tmp_path_factory) -> Path:
     """init + a cashier + the campaign + one member, built once through the CLI itself."""
     tmp = tmp_path_factory.mktemp("cli")
     db = tmp / "store.db"
-    p = ok(run(db, "init", "--manager", "boss", "--manager-pin", "9999", json_out=True))
+    p = ok(run(db, "init", "--manager", "boss", "--pin", "9999", json_out=True))
     assert json.loads(p.stdout) == {"db": str(db), "created": True}
     ok(run(db, "staff", "add", "--code", "c1", "--role", "cashier", "--pin", "1111", staff="boss", pin="9999"))
     ok(run(db, "campaign", "load", str(campaign_file(tmp)), staff="boss", pin="9999"))
@@ -84,6 +84,17 @@ def db(base_db: Path, tmp_path: Path) -> Path:
     with sqlite3.connect(base_db) as src, sqlite3.connect(copy) as dst:
         src.backup(dst)
     return copy
+
+
+def test_demo_loads_once_and_the_demo_store_is_sound(tmp_path):
+    db = tmp_path / "demo.db"
+    p = ok(run(db, "demo", "--if-empty", json_out=True))
+    info = json.loads(p.stdout)
+    assert info["loaded"] is True and ["admin", "manager", "8888"] in info["staff"]
+    assert json.loads(ok(run(db, "demo", "--if-empty", json_out=True)).stdout)["loaded"] is False
+    rows = json.loads(ok(run(db, "member", "find", "1", staff="c01", pin="1111", json_out=True)).stdout)
+    assert len(rows) == 6 and any(r["balance_fen"] > 0 for r in rows)
+    ok(run(db, "doctor"))
 
 
 def test_init_again_creates_nothing_and_staff_list(db):
