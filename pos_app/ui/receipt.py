@@ -56,11 +56,12 @@ def receipt_html(result: Any, store_name: str = "", staff_name: str = "", tier_n
     items = ""
     if result.items:
         lis = "".join(
-            f"<li>{_esc(tr('item.kind.' + i.kind))}：{_esc(i.name)}"
+            (f"<li>{_esc(tr('receipt.member_price', date=i.issued_ref or ''))}</li>" if i.kind == "member_price" else
+             f"<li>{_esc(tr('item.kind.' + i.kind))}：{_esc(i.name)}"
             + (f"（{_esc(money(i.value_fen))}）" if i.value_fen else "")
             + f" — {_esc(tr('item.state.' + i.state))}"
             + (f"，{_esc(tr('receipt.due', date=fmt_date(i.due_on)))}" if i.due_on and i.state == "owed" else "")
-            + "</li>"
+            + "</li>")
             for i in result.items
         )
         items = f"<h3>{_esc(tr('receipt.items'))}</h3><ul>{lis}</ul>"
