@@ -263,31 +263,3 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
     sp = add("pending", cmd_pending, "referral rewards: pending and issued", ip)
     sp.add_argument("--phone")
     sp.add_argument("--owed", action="store_true", help="only what is still owed")
-
-
-messages.register("zh_CN", {
-    "coupon.state.issued": "可用", "coupon.state.redeemed": "已使用", "coupon.state.voided": "已作废",
-    "coupon.state.expired": "已过期", "coupon.bearer": "不记名",
-    "coupon.kind.amount_off": "满减券", "coupon.kind.percent_off": "折扣券",
-    "coupon.kind.gift_voucher": "礼品券", "coupon.kind.service_voucher": "服务券",
-    "coupon.min_spend_label": "使用门槛", "coupon.discount_label": "抵扣", "coupon.void_reason_label": "作废原因",
-    "coupon.redeemed": "已核销 {code}：抵扣 {discount}，应付 {payable}",
-    "coupon.printed": "已输出 {count} 张券：{out}",
-    "coupon.print_target_missing": "请指定 --out 文件或 --escpos 打印机",
-    "invite.card_done": "邀请卡已生成：{out}（邀请码 {code}）",
-    "invite.card_format": "邀请卡文件须为 .png 或 .pdf：{out}",
-    "invite.issued_due": "已发放到期奖励 {count} 项",
-})
-messages.register("en", {
-    "coupon.state.issued": "usable", "coupon.state.redeemed": "used", "coupon.state.voided": "voided",
-    "coupon.state.expired": "expired", "coupon.bearer": "bearer",
-    "coupon.kind.amount_off": "Amount off", "coupon.kind.percent_off": "Percent off",
-    "coupon.kind.gift_voucher": "Gift voucher", "coupon.kind.service_voucher": "Service voucher",
-    "coupon.min_spend_label": "Min. spend", "coupon.discount_label": "Discount", "coupon.void_reason_label": "Void reason",
-    "coupon.redeemed": "Redeemed {code}: {discount} off, {payable} to pay",
-    "coupon.printed": "{count} coupons printed to {out}",
-    "coupon.print_target_missing": "Give --out FILE or --escpos DEVICE",
-    "invite.card_done": "Invite card written: {out} (invite code {code})",
-    "invite.card_format": "The invite card file must be .png or .pdf: {out}",
-    "invite.issued_due": "{count} owed rewards issued",
-})

@@ -1,0 +1,717 @@
+"""Coupons (F8) and invites (F9).
+
+F8: the selected member's coupons (or every coupon), redeem at payment (typed or scanned code, preview,
+pay the rest from the balance), manual issue and void (manager), printing through Qt's print preview or
+print dialog, and a PDF export (A4 sheet or 58/80 mm slips). Printing many coupons runs on a print thread
+with a QProgressDialog; the database part runs on the DB worker. The window never waits.
+
+F9: the inviter leaderboard, referral rewards pending and issued, "issue due rewards now", and the
+selected member's invite card (PNG or PDF).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMarginsF, QObject, QRectF, QSizeF, Qt, QThread, Signal
+from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPixmap
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressDialog,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app import messages
+from pos_app.domain.errors import DomainError
+from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.printing import card as card_png
+from pos_app.printing import pdf, raster
+from pos_app.services import coupons, referrals
+from pos_app.ui.appctx import AppContext
+from pos_app.ui.common import ErrorLabel, big_button
+from pos_app.ui.models import Column, DtoTableModel, fmt_date, fmt_dt
+from pos_app.ui.screens import ScreenSpec, register_screen
+
+
+def tr(key: str, **params: Any) -> str:
+    return messages.translate(key, params or None)
+
+
+def _value(c: Any) -> str:
+    return pdf.value_text(c)
+
+
+class CouponModel(DtoTableModel):
+    COLUMNS = (
+        Column("cv.col.code", lambda r: r.code),
+        Column("cv.col.name", lambda r: r.name),
+        Column("cv.col.value", _value, numeric=True),
+        Column("cv.col.min_spend", lambda r: r.min_spend_fen, money=True),
+        Column("cv.col.valid_until", lambda r: fmt_date(r.valid_until)),
+        Column("cv.col.state", lambda r: tr(f"coupon.state.{r.state}")),
+        Column("cv.col.member", lambda r: r.member_phone or tr("coupon.bearer")),
+        Column("cv.col.source", lambda r: tr(f"cv.source.{r.source}")),
+    )
+
+    def foreground(self, row: Any, column: int) -> QColor | None:
+        if column == 5 and row.state != "issued":
+            return QColor("#8a8a8a")
+        return None
+
+
+class LeaderModel(DtoTableModel):
+    COLUMNS = (
+        Column("cv.col.rank", lambda r: r.rank, numeric=True),
+        Column("cv.col.phone", lambda r: referrals.mask_phone(r.phone)),
+        Column("cv.col.member_name", lambda r: r.name or ""),
+        Column("cv.col.successful", lambda r: r.successful, numeric=True),
+        Column("cv.col.invited", lambda r: r.invited, numeric=True),
+    )
+
+
+class RewardModel(DtoTableModel):
+    COLUMNS = (
+        Column("cv.col.time", lambda r: fmt_dt(r.created_at)),
+        Column("cv.col.phone", lambda r: r.phone),
+        Column("cv.col.source", lambda r: tr(f"cv.source.{r.source}")),
+        Column("cv.col.name", lambda r: r.name),
+        Column("cv.col.state", lambda r: tr(f"state.{r.state}")),
+        Column("cv.col.due_on", lambda r: fmt_date(r.due_on)),
+        Column("cv.col.invitee", lambda r: r.invitee_phone or ""),
+        Column("cv.col.code", lambda r: r.coupon_code or ""),
+    )
+
+    def foreground(self, row: Any, column: int) -> QColor | None:
+        return QColor("#b36b00") if row.state == "owed" else None
+
+
+# ----------------------------------------------------------------------------- painting on a QPrinter
+
+
+def paint_coupons(
+    painter: QPainter, printer: QPrinter, rows: Sequence[Any], store: str, *, cols: int = 2, per_page: int = 10,
+    progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None,
+) -> int:
+    """Draw coupons on ``printer`` (paper or PDF), ``per_page`` a page with cut marks: each coupon is drawn
+    by Pillow (printing/raster.py) and placed with one ``drawImage``. Safe off the GUI thread (QPainter on
+    a QPrinter). Returns the coupons drawn."""
+    page = printer.pageLayout().paintRectPixels(printer.resolution())
+    rows_per_page = max(1, per_page // cols)
+    cw, ch = page.width() / cols, page.height() / rows_per_page
+    scale = min(1.0, 200 / max(1, printer.resolution()))  # images at 200 dpi at most, scaled by Qt
+    iw, ih = max(1, int(cw * scale)), max(1, int(ch * scale))
+    done = 0
+    for i, c in enumerate(rows):
+        if cancelled is not None and cancelled():
+            break
+        slot = i % per_page
+        if slot == 0 and i:
+            printer.newPage()
+        col, row = slot % cols, slot // cols
+        img = raster.coupon_image(c, store, iw, ih)
+        qimg = QImage(img.tobytes("raw", "RGB"), img.width, img.height, img.width * 3, QImage.Format.Format_RGB888)
+        painter.drawImage(QRectF(col * cw, row * ch, cw, ch), qimg)
+        done += 1
+        if progress is not None and (done % 10 == 0 or done == len(rows)):
+            progress(done, len(rows))
+    return done
+
+
+class PrintJob(QThread):
+    """Runs ``fn(progress, cancelled)`` off the GUI thread; reports progress and the result by signal."""
+
+    progressed = Signal(int, int)
+    succeeded = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fn = fn
+        self._cancel = False
+
+    def cancel(self) -> None:
+        self._cancel = True
+
+    def run(self) -> None:
+        try:
+            result = self.fn(lambda d, t: self.progressed.emit(d, t), lambda: self._cancel)
+        except Exception as exc:  # delivered to the GUI thread
+            self.failed.emit(exc)
+            return
+        self.succeeded.emit(result)
+
+
+# ----------------------------------------------------------------------------- F8: coupons
+
+
+class CouponsScreen(QWidget):
+    def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.appctx = appctx
+        self.member: Any = None
+        self.preview: Any = None
+        self.last_payment: Any = None
+        self.last_issued: list[Any] = []
+        self.job: PrintJob | None = None
+        self.progress: QProgressDialog | None = None
+        self.preview_dialog: QPrintPreviewDialog | None = None
+        self.last_output: str | None = None
+        self.last_progress: tuple[int, int] = (0, 0)
+        self.store_name = ""
+        #: coupons drawn by print previews so far (the preview paints when it opens)
+        self.painted = 0
+
+        root = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.title = QLabel(tr("cv.all_coupons"))
+        self.title.setObjectName("title")
+        self.state_filter = QComboBox()
+        for key in ("", "issued", "redeemed", "voided", "expired"):
+            self.state_filter.addItem(tr(f"coupon.state.{key}") if key else tr("cv.filter_all"), key or None)
+        self.state_filter.currentIndexChanged.connect(self.refresh)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.state_filter)
+        root.addLayout(top)
+
+        self.model = CouponModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(lambda ix: self.code.setText(self.model.row(ix.row()).code))
+        root.addWidget(self.table, 1)
+
+        boxes = QHBoxLayout()
+        # --- redeem at payment
+        rb = QGroupBox(tr("cv.redeem_box"))
+        rf = QFormLayout(rb)
+        self.code = QLineEdit()
+        self.code.setObjectName("coupon_code")
+        self.code.setProperty("scan_local", True)
+        self.code.setPlaceholderText(tr("pay.coupon_hint"))
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText(tr("pay.amount_hint"))
+        self.preview_label = QLabel()
+        self.redeem_error = ErrorLabel()
+        self.pay_btn = big_button(tr("cv.pay_balance"))
+        self.redeem_btn = QPushButton(tr("cv.redeem_other"))
+        rf.addRow(tr("pay.coupon"), self.code)
+        rf.addRow(tr("pay.amount"), self.amount)
+        rf.addRow(self.preview_label)
+        rf.addRow(self.redeem_error)
+        row = QHBoxLayout()
+        row.addWidget(self.pay_btn)
+        row.addWidget(self.redeem_btn)
+        rf.addRow(row)
+        self.code.textChanged.connect(self.update_preview)
+        self.amount.textChanged.connect(self.update_preview)
+        self.code.returnPressed.connect(self.amount.setFocus)
+        self.amount.returnPressed.connect(self.pay)
+        self.pay_btn.clicked.connect(self.pay)
+        self.redeem_btn.clicked.connect(self.redeem_other)
+        boxes.addWidget(rb, 3)
+
+        # --- manager: issue by hand, void
+        mb = QGroupBox(tr("cv.manage_box"))
+        mf = QFormLayout(mb)
+        self.template = QComboBox()
+        self.count = QSpinBox()
+        self.count.setRange(1, coupons.MAX_BATCH)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText(tr("cv.reason_hint"))
+        self.issue_btn = QPushButton(tr("cv.issue"))
+        self.void_btn = QPushButton(tr("cv.void_selected"))
+        self.manage_error = ErrorLabel()
+        mf.addRow(tr("cv.template"), self.template)
+        mf.addRow(tr("cv.count"), self.count)
+        mf.addRow(tr("cv.reason"), self.reason)
+        mrow = QHBoxLayout()
+        mrow.addWidget(self.issue_btn)
+        mrow.addWidget(self.void_btn)
+        mf.addRow(mrow)
+        mf.addRow(self.manage_error)
+        self.issue_btn.clicked.connect(self.issue)
+        self.void_btn.clicked.connect(self.void_selected)
+        boxes.addWidget(mb, 2)
+
+        # --- printing
+        pb = QGroupBox(tr("cv.print_box"))
+        pv = QVBoxLayout(pb)
+        self.layout_choice = QComboBox()
+        for key in pdf.LAYOUTS:
+            self.layout_choice.addItem(tr(f"cv.layout.{key}"), key)
+        self.preview_btn = QPushButton(tr("cv.print_preview"))
+        self.print_btn = QPushButton(tr("cv.print"))
+        self.pdf_btn = QPushButton(tr("cv.save_pdf"))
+        self.print_info = QLabel()
+        for w in (self.layout_choice, self.preview_btn, self.print_btn, self.pdf_btn, self.print_info):
+            pv.addWidget(w)
+        self.preview_btn.clicked.connect(self.open_preview)
+        self.print_btn.clicked.connect(self.print_dialog)
+        self.pdf_btn.clicked.connect(self.ask_save_pdf)
+        boxes.addWidget(pb, 1)
+        root.addLayout(boxes)
+        self.appctx.actor_changed.connect(lambda _a: self._apply_role())
+        self._apply_role()
+
+    # ----------------------------------------------------------------- screen protocol
+    def _apply_role(self) -> None:
+        role = self.appctx.actor.role if self.appctx.has_actor else ""
+        manager = role == "manager"
+        for w in (self.template, self.count, self.reason, self.issue_btn, self.void_btn):
+            w.setEnabled(manager)
+        for w in (self.pay_btn, self.redeem_btn, self.code, self.amount):
+            w.setEnabled(role in ("cashier", "manager"))
+
+    def on_shown(self) -> None:
+        self.refresh()
+        self.load_templates()
+
+    def on_changed(self, area: str) -> None:
+        if area in ("coupons", "wallet", "members", "campaigns"):
+            self.refresh()
+
+    def set_member(self, member: Any) -> None:
+        self.member = member
+        self.title.setText(tr("cv.member_coupons", phone=member.phone) if member else tr("cv.all_coupons"))
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        if not self.appctx.has_actor:
+            return
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        mid = self.member.member_id if self.member else None
+        state = self.state_filter.currentData()
+        self.appctx.run(lambda: (coupons.list_coupons(ctx, actor, member_id=mid, state=state), coupons.print_info(ctx)),
+                        self._loaded, self.redeem_error.show_error)
+
+    def _loaded(self, res: Any) -> None:
+        rows, info = res
+        self.store_name = info.store_name
+        self.model.set_rows(rows)
+
+    def load_templates(self) -> None:
+        if not self.appctx.has_actor:
+            return
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        self.appctx.run(lambda: coupons.list_templates(ctx, actor), self._templates, self.manage_error.show_error)
+
+    def _templates(self, rows: list[Any]) -> None:
+        current = self.template.currentData()
+        self.template.clear()
+        for t in rows:
+            self.template.addItem(f"{t.code}  {t.name}", t.code)
+        if current:
+            i = self.template.findData(current)
+            if i >= 0:
+                self.template.setCurrentIndex(i)
+
+    # ----------------------------------------------------------------- redeem
+    def _amount(self) -> int | None:
+        text = self.amount.text().strip()
+        if not text:
+            return None
+        return parse_yuan(text, allow_zero=True)
+
+    def update_preview(self) -> None:
+        self.preview = None
+        self.preview_label.clear()
+        self.redeem_error.show_error(None)
+        code = self.code.text().strip()
+        if not code or not self.appctx.has_actor:
+            return
+        try:
+            amount = self._amount()
+        except DomainError as exc:
+            self.redeem_error.show_error(exc)
+            return
+        if amount is None:
+            return
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        mid = self.member.member_id if self.member else ""
+
+        def ok(p: Any) -> None:
+            if code == self.code.text().strip():
+                self.preview = p
+                self.preview_label.setText(tr("cv.preview", name=p.name, discount=format_fen(p.discount_fen),
+                                              payable=format_fen(p.payable_fen)))
+
+        def fail(exc: BaseException) -> None:
+            if code == self.code.text().strip():
+                self.redeem_error.show_error(exc)
+
+        self.appctx.run(lambda: coupons.preview_redemption(ctx, actor, code=code, member_id=mid, amount_fen=amount),
+                        ok, fail)
+
+    def pay(self) -> None:
+        """Redeem and take the rest from the selected member's balance (one transaction)."""
+        if self.member is None:
+            self.redeem_error.show_error(tr("cv.need_member"))
+            return
+        try:
+            amount = self._amount()
+        except DomainError as exc:
+            self.redeem_error.show_error(exc)
+            return
+        if amount is None:
+            self.redeem_error.show_error(tr("cv.need_amount"))
+            return
+        ctx, actor, code, mid = self.appctx.ctx, self.appctx.actor, self.code.text().strip(), self.member.member_id
+        rid = self.appctx.new_request_id()
+        self.pay_btn.setEnabled(False)
+        self.appctx.run(
+            lambda: coupons.pay_with_coupon(ctx, actor, member_id=mid, amount_fen=amount, code=code, request_id=rid),
+            self._paid, self._pay_failed, changes="wallet",
+        )
+
+    def redeem_other(self) -> None:
+        try:
+            amount = self._amount()
+        except DomainError as exc:
+            self.redeem_error.show_error(exc)
+            return
+        if amount is None:
+            self.redeem_error.show_error(tr("cv.need_amount"))
+            return
+        ctx, actor, code = self.appctx.ctx, self.appctx.actor, self.code.text().strip()
+        mid = self.member.member_id if self.member else None
+        rid = self.appctx.new_request_id()
+        self.appctx.run(
+            lambda: coupons.redeem_coupon(ctx, actor, code=code, amount_fen=amount, member_id=mid, request_id=rid),
+            self._paid, self._pay_failed, changes="coupons",
+        )
+
+    def _paid(self, res: Any) -> None:
+        self.pay_btn.setEnabled(True)
+        self.last_payment = res
+        self.code.clear()
+        self.amount.clear()
+        self.preview_label.setText(tr("cv.paid", code=res.coupon_code, discount=format_fen(res.discount_fen),
+                                      payable=format_fen(res.payable_fen)))
+        self.refresh()
+
+    def _pay_failed(self, exc: BaseException) -> None:
+        self.pay_btn.setEnabled(True)
+        self.redeem_error.show_error(exc)
+
+    # ----------------------------------------------------------------- manage
+    def issue(self) -> None:
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        tcode, count, reason = self.template.currentData(), self.count.value(), self.reason.text()
+        mid = self.member.member_id if self.member else None
+        rid = self.appctx.new_request_id()
+        self.manage_error.show_error(None)
+        self.appctx.run(
+            lambda: coupons.issue_coupons(ctx, actor, template_code=tcode, member_id=mid, count=count, reason=reason,
+                                          request_id=rid),
+            self._issued, self.manage_error.show_error, changes="coupons",
+        )
+
+    def _issued(self, rows: list[Any]) -> None:
+        self.last_issued = rows
+        self.reason.clear()
+        self.manage_error.show_error(None)
+        self.print_info.setText(tr("cv.issued", count=len(rows)))
+        self.refresh()
+
+    def selected(self) -> list[Any]:
+        return [self.model.row(ix.row()) for ix in self.table.selectionModel().selectedRows()]
+
+    def void_selected(self) -> None:
+        rows = self.selected()
+        if not rows:
+            self.manage_error.show_error(tr("cv.select_first"))
+            return
+        ctx, actor, reason = self.appctx.ctx, self.appctx.actor, self.reason.text()
+        code = rows[0].code
+        rid = self.appctx.new_request_id()
+        self.appctx.run(lambda: coupons.void_coupon(ctx, actor, code=code, reason=reason, request_id=rid),
+                        lambda _r: (self.reason.clear(), self.refresh()), self.manage_error.show_error,
+                        changes="coupons")
+
+    # ----------------------------------------------------------------- printing
+    def rows_to_print(self) -> list[Any]:
+        return self.selected() or self.model.rows
+
+    def open_preview(self) -> QPrintPreviewDialog:
+        """A non-modal print preview of the selected (or listed) coupons."""
+        rows, store = self.rows_to_print(), self.store_name
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self._setup_printer(printer)
+        dlg = QPrintPreviewDialog(printer, self)
+        dlg.paintRequested.connect(lambda p: self._paint(p, rows, store))
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.preview_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def _setup_printer(self, printer: QPrinter) -> None:
+        layout = self.layout_choice.currentData()
+        if layout in pdf.SLIP_WIDTH_MM:
+            w = pdf.SLIP_WIDTH_MM[layout]
+            printer.setPageSize(QPageSize(QSizeF(w, 120), QPageSize.Unit.Millimeter, f"{w}mm"))
+            printer.setPageMargins(QMarginsF(2, 2, 2, 2), QPageLayout.Unit.Millimeter)
+        else:
+            printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+            printer.setPageMargins(QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter)
+
+    def _per_page(self) -> tuple[int, int]:
+        return (1, 1) if self.layout_choice.currentData() in pdf.SLIP_WIDTH_MM else (2, 10)
+
+    def _paint(self, printer: QPrinter, rows: Sequence[Any], store: str) -> int:
+        cols, per = self._per_page()
+        painter = QPainter(printer)
+        try:
+            n = paint_coupons(painter, printer, rows, store, cols=cols, per_page=per)
+        finally:
+            painter.end()
+        self.painted += n
+        return n
+
+    def print_dialog(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self._setup_printer(printer)
+        dlg = QPrintDialog(printer, self)
+        if dlg.exec() == QPrintDialog.DialogCode.Accepted:
+            self.print_to(printer)
+
+    def print_to(self, printer: QPrinter, rows: Sequence[Any] | None = None) -> PrintJob:
+        """Print on the print thread with a progress dialog; the window keeps working."""
+        rows = list(rows if rows is not None else self.rows_to_print())
+        store = self.store_name
+        cols, per = self._per_page()
+
+        def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> int:
+            painter = QPainter(printer)
+            try:
+                return paint_coupons(painter, printer, rows, store, cols=cols, per_page=per, progress=progress,
+                                     cancelled=cancelled)
+            finally:
+                painter.end()
+
+        job = self._start_job(work, len(rows))
+        job.printer = printer  # type: ignore[attr-defined]  # keep it alive while the thread paints
+        return job
+
+    def ask_save_pdf(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, tr("cv.save_pdf"), "coupons.pdf", "PDF (*.pdf)")
+        if path:
+            self.save_pdf(path)
+
+    def save_pdf(self, path: str, rows: Sequence[Any] | None = None) -> PrintJob:
+        """The reportlab PDF (A4 sheet or slips) written on the print thread."""
+        rows = list(rows if rows is not None else self.rows_to_print())
+        store, layout = self.store_name, self.layout_choice.currentData()
+
+        def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> int:
+            return pdf.coupons_pdf(rows, store, Path(path), layout=layout, progress=progress)
+
+        self.last_output = path
+        return self._start_job(work, len(rows))
+
+    def _start_job(self, work: Any, total: int) -> PrintJob:
+        job = PrintJob(work, self)
+        prog = QProgressDialog(tr("cv.printing", count=total), tr("cv.cancel"), 0, max(1, total), self)
+        prog.setWindowModality(Qt.WindowModality.WindowModal)
+        prog.setMinimumDuration(300)
+        prog.setAutoClose(False)
+        prog.canceled.connect(job.cancel)
+        job.progressed.connect(lambda d, t: self._progressed(prog, d, t))
+        job.succeeded.connect(lambda n: self._job_done(prog, n))
+        job.failed.connect(lambda exc: self._job_failed(prog, exc))
+        self.job, self.progress = job, prog
+        job.start()
+        return job
+
+    def _progressed(self, prog: QProgressDialog, done: int, total: int) -> None:
+        self.last_progress = (done, total)
+        prog.setValue(done)
+
+    def _job_done(self, prog: QProgressDialog, n: Any) -> None:
+        prog.setValue(prog.maximum())
+        prog.close()
+        self.print_info.setText(tr("cv.printed", count=n))
+
+    def _job_failed(self, prog: QProgressDialog, exc: BaseException) -> None:
+        prog.close()
+        self.manage_error.show_error(exc if isinstance(exc, DomainError) else str(exc))
+
+
+# ----------------------------------------------------------------------------- F9: invites
+
+
+class InvitesScreen(QWidget):
+    def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.appctx = appctx
+        self.member: Any = None
+        self.last_card: Any = None
+        self.last_issue: Any = None
+        root = QVBoxLayout(self)
+        head = QHBoxLayout()
+        head.addWidget(QLabel(tr("cv.leaderboard")), 1)
+        self.issue_due_btn = QPushButton(tr("cv.issue_due"))
+        self.issue_due_btn.clicked.connect(self.issue_due)
+        head.addWidget(self.issue_due_btn)
+        root.addLayout(head)
+        body = QHBoxLayout()
+        self.leader_model = LeaderModel()
+        self.leader = QTableView()
+        self.leader.setModel(self.leader_model)
+        self.leader.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        body.addWidget(self.leader, 2)
+        right = QVBoxLayout()
+        self.card_title = QLabel(tr("cv.no_member"))
+        self.card_image = QLabel()
+        self.card_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.card_image.setMinimumSize(220, 320)
+        self.card_btn = QPushButton(tr("cv.save_card"))
+        self.card_btn.clicked.connect(self.ask_save_card)
+        right.addWidget(self.card_title)
+        right.addWidget(self.card_image, 1)
+        right.addWidget(self.card_btn)
+        body.addLayout(right, 1)
+        root.addLayout(body, 1)
+        root.addWidget(QLabel(tr("cv.rewards")))
+        self.reward_model = RewardModel()
+        self.rewards = QTableView()
+        self.rewards.setModel(self.reward_model)
+        self.rewards.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        root.addWidget(self.rewards, 1)
+        self.info = QLabel()
+        self.error = ErrorLabel()
+        root.addWidget(self.info)
+        root.addWidget(self.error)
+
+    def on_shown(self) -> None:
+        self.refresh()
+
+    def on_changed(self, area: str) -> None:
+        if area in ("coupons", "wallet", "members", "gifts"):
+            self.refresh()
+
+    def set_member(self, member: Any) -> None:
+        self.member = member
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        if not self.appctx.has_actor:
+            return
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        mid = self.member.member_id if self.member else None
+
+        def load() -> tuple[Any, Any, Any]:
+            card = referrals.invite_card(ctx, actor, member_id=mid) if mid else None
+            return referrals.leaderboard(ctx, actor), referrals.pending_rewards(ctx, actor, member_id=mid), card
+
+        self.appctx.run(load, self._loaded, self.error.show_error)
+
+    def _loaded(self, res: Any) -> None:
+        board, rewards, info = res
+        self.leader_model.set_rows(board)
+        self.reward_model.set_rows(rewards)
+        self.last_card = info
+        self.card_btn.setEnabled(info is not None)
+        if info is None:
+            self.card_title.setText(tr("cv.no_member"))
+            self.card_image.clear()
+            return
+        self.card_title.setText(tr("cv.card_for", phone=info.phone, code=info.invite_code))
+        img = card_png.invite_card_image(info).convert("RGBA")
+        qimg = QImage(img.tobytes("raw", "RGBA"), img.width, img.height, QImage.Format.Format_RGBA8888).copy()
+        self.card_image.setPixmap(QPixmap.fromImage(qimg).scaledToHeight(320, Qt.TransformationMode.SmoothTransformation))
+
+    def issue_due(self) -> None:
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        rid = self.appctx.new_request_id()
+        self.appctx.run(lambda: referrals.issue_due(ctx, actor, request_id=rid), self._issued, self.error.show_error,
+                        changes="coupons")
+
+    def _issued(self, res: Any) -> None:
+        self.last_issue = res
+        self.info.setText(tr("invite.issued_due", count=res.issued))
+        self.refresh()
+
+    def ask_save_card(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, tr("cv.save_card"), "invite.png", "PNG (*.png);;PDF (*.pdf)")
+        if path:
+            self.save_card(path)
+
+    def save_card(self, path: str) -> None:
+        info = self.last_card
+        if info is None:
+            return
+        if path.lower().endswith(".pdf"):
+            pdf.invite_card_pdf(info, path)
+        else:
+            card_png.invite_card_png(info, path)
+        self.info.setText(tr("invite.card_done", out=path, code=info.invite_code))
+
+
+register_screen(ScreenSpec("coupons", "screen.coupons", "F8", CouponsScreen, frozenset({"cashier", "staff", "manager"}), 70))
+register_screen(ScreenSpec("invites", "screen.invites", "F9", InvitesScreen, frozenset({"cashier", "staff", "manager"}), 75))
+
+messages.register("zh_CN", {
+    "screen.coupons": "优惠券", "screen.invites": "邀请",
+    "cv.col.code": "券码", "cv.col.name": "名称", "cv.col.value": "面值", "cv.col.min_spend": "门槛",
+    "cv.col.valid_until": "有效期至", "cv.col.state": "状态", "cv.col.member": "会员", "cv.col.source": "来源",
+    "cv.col.rank": "名次", "cv.col.phone": "手机号", "cv.col.member_name": "姓名", "cv.col.successful": "成功邀请",
+    "cv.col.invited": "已邀请", "cv.col.time": "时间", "cv.col.due_on": "应发日期", "cv.col.invitee": "被邀请人",
+    "cv.source.tier": "充值档位", "cv.source.rebate": "充值返利", "cv.source.referral": "邀请奖励",
+    "cv.source.milestone": "邀请达标礼", "cv.source.new_member": "新会员礼", "cv.source.manual": "手工发放",
+    "cv.source.prize": "抽奖", "cv.source.redemption": "兑换",
+    "coupon.state.": "全部",
+    "cv.all_coupons": "全部优惠券", "cv.member_coupons": "会员 {phone} 的优惠券", "cv.filter_all": "全部状态",
+    "cv.redeem_box": "结账用券", "cv.pay_balance": "用券并余额支付", "cv.redeem_other": "仅核销（其他方式付款）",
+    "cv.manage_box": "发券 / 作废（店长）", "cv.template": "券模板", "cv.count": "张数", "cv.reason": "原因",
+    "cv.reason_hint": "发券或作废的原因", "cv.issue": "发券", "cv.void_selected": "作废所选",
+    "cv.print_box": "打印", "cv.print_preview": "打印预览", "cv.print": "打印…", "cv.save_pdf": "导出 PDF…",
+    "cv.layout.a4": "A4 整页（每页 10 张）", "cv.layout.58mm": "58mm 小票", "cv.layout.80mm": "80mm 小票",
+    "cv.preview": "{name}：减 {discount}，应付 {payable}", "cv.paid": "已使用 {code}：减 {discount}，实付 {payable}",
+    "cv.need_member": "请先在收银台选择会员", "cv.need_amount": "请输入消费金额", "cv.select_first": "请先选择一张券",
+    "cv.issued": "已发放 {count} 张", "cv.printing": "正在打印 {count} 张券…", "cv.cancel": "取消",
+    "cv.printed": "已打印 {count} 张", "cv.leaderboard": "邀请排行榜", "cv.issue_due": "发放到期奖励",
+    "cv.rewards": "邀请奖励（待发放与已发放）", "cv.no_member": "选择会员后显示其邀请卡", "cv.save_card": "保存邀请卡…",
+    "cv.card_for": "{phone} 的邀请卡（邀请码 {code}）",
+})
+messages.register("en", {
+    "screen.coupons": "Coupons", "screen.invites": "Invites",
+    "cv.col.code": "Code", "cv.col.name": "Name", "cv.col.value": "Value", "cv.col.min_spend": "Min. spend",
+    "cv.col.valid_until": "Valid until", "cv.col.state": "State", "cv.col.member": "Member", "cv.col.source": "Source",
+    "cv.col.rank": "Rank", "cv.col.phone": "Phone", "cv.col.member_name": "Name", "cv.col.successful": "Successful",
+    "cv.col.invited": "Invited", "cv.col.time": "Time", "cv.col.due_on": "Due on", "cv.col.invitee": "Invitee",
+    "cv.source.tier": "Recharge tier", "cv.source.rebate": "Rebate", "cv.source.referral": "Referral",
+    "cv.source.milestone": "Milestone", "cv.source.new_member": "New member", "cv.source.manual": "By hand",
+    "cv.source.prize": "Prize", "cv.source.redemption": "Redemption",
+    "coupon.state.": "All",
+    "cv.all_coupons": "All coupons", "cv.member_coupons": "Coupons of {phone}", "cv.filter_all": "Any state",
+    "cv.redeem_box": "Use a coupon", "cv.pay_balance": "Use and pay from balance", "cv.redeem_other": "Redeem only (paid otherwise)",
+    "cv.manage_box": "Issue / void (manager)", "cv.template": "Template", "cv.count": "Count", "cv.reason": "Reason",
+    "cv.reason_hint": "why it is issued or voided", "cv.issue": "Issue", "cv.void_selected": "Void selected",
+    "cv.print_box": "Print", "cv.print_preview": "Print preview", "cv.print": "Print…", "cv.save_pdf": "Save PDF…",
+    "cv.layout.a4": "A4 sheet (10 a page)", "cv.layout.58mm": "58 mm slips", "cv.layout.80mm": "80 mm slips",
+    "cv.preview": "{name}: {discount} off, {payable} to pay", "cv.paid": "Used {code}: {discount} off, {payable} paid",
+    "cv.need_member": "Select a member at the counter first", "cv.need_amount": "Enter the amount",
+    "cv.select_first": "Select a coupon first",
+    "cv.issued": "{count} issued", "cv.printing": "Printing {count} coupons…", "cv.cancel": "Cancel",
+    "cv.printed": "{count} printed", "cv.leaderboard": "Invite leaderboard", "cv.issue_due": "Issue due rewards",
+    "cv.rewards": "Referral rewards (pending and issued)", "cv.no_member": "Select a member to see their invite card",
+    "cv.save_card": "Save invite card…", "cv.card_for": "Invite card of {phone} (code {code})",
+})
