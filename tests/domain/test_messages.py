@@ -1,0 +1,56 @@
+"""Every error key the foundation raises has a message in Chinese and in English, and money parameters
+are shown as yuan."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import pos_app.cli  # noqa: F401  (registers the CLI's messages)
+from pos_app import messages
+from pos_app.domain.errors import InsufficientFunds, PermissionDenied
+
+ROOT = Path(__file__).resolve().parents[2] / "pos_app"
+FOUNDATION = [
+    *sorted((ROOT / "domain").glob("*.py")),
+    *(ROOT / "services" / f"{n}.py" for n in ("common", "wallet", "members", "staff", "campaigns", "grants")),
+    ROOT / "cli.py",
+]
+_RAISE = re.compile(
+    r"(?:InvalidInput|NotFound|PermissionDenied|AuthenticationFailed|InsufficientFunds|LimitExceeded|Conflict|"
+    r"StateError|DomainError)\(\s*\"([a-z_]+\.[a-z_.]+)\""
+)
+
+
+def _raised_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in FOUNDATION:
+        if path.name in ("coupons.py", "gifts.py", "referrals.py"):
+            continue
+        keys |= set(_RAISE.findall(path.read_text(encoding="utf-8")))
+    return keys
+
+
+def test_the_scan_finds_the_keys():
+    assert {"money.negative", "member.phone_invalid", "wallet.cap_exceeded", "request.reused"} <= _raised_keys()
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_raised_key_is_translated(lang):
+    missing = sorted(k for k in _raised_keys() if k not in messages.MESSAGES[lang])
+    assert missing == []
+
+
+def test_money_parameters_are_shown_in_yuan_and_roles_by_name():
+    err = InsufficientFunds("wallet.insufficient", amount=100_01, balance=550_00)
+    assert messages.tr_error(err, "en") == "Insufficient balance: ¥100.01 needed, ¥550.00 available"
+    assert messages.tr_error(err, "zh_CN") == "余额不足：需支付 ¥100.01，可用余额 ¥550.00"
+    denied = PermissionDenied("error.permission_denied", action="wallet.refund", role="cashier")
+    assert messages.tr_error(denied, "zh_CN") == "当前账号（收银员）无权执行此操作"
+
+
+def test_unknown_key_or_missing_parameter_still_gives_a_message():
+    assert messages.translate("no.such.key") == "no.such.key"
+    assert messages.translate("money.invalid", {}, "en") == "Not a valid amount: {value}"
