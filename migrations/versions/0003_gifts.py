@@ -81,6 +81,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_stock_movement_staff_created_at', ['staff_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_stock_movement_stocktake_id'), ['stocktake_id'], unique=False)
 
+    with op.batch_alter_table('entitlement', schema=None) as batch_op:
+        batch_op.create_index('ix_entitlement_state_kind_ref', ['state', 'kind', 'ref'], unique=False)
+
     op.create_table('stocktake_line',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('stocktake_id', sa.String(length=36), nullable=False),
@@ -110,3 +113,5 @@ def downgrade() -> None:
     op.drop_table('stock_movement')
     op.drop_table('stocktake')
     op.drop_table('gift_item')
+    with op.batch_alter_table('entitlement', schema=None) as batch_op:
+        batch_op.drop_index('ix_entitlement_state_kind_ref')

@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pos_app.db.base import Base, UTCDateTime
+from pos_app.db.models import Entitlement
 
 ID = String(36)
 
@@ -88,3 +89,7 @@ class StocktakeLine(Base):
     counted: Mapped[int] = mapped_column(Integer)
     difference: Mapped[int] = mapped_column(Integer)
     movement_id: Mapped[str | None] = mapped_column(ForeignKey("stock_movement.id"))
+
+
+#: owed gifts per SKU (stock screen, tier buttons) read from this index alone, never the entitlement rows
+Index("ix_entitlement_state_kind_ref", Entitlement.state, Entitlement.kind, Entitlement.ref)
