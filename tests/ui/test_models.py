@@ -1,0 +1,59 @@
+"""The Qt table models over DTO lists, checked with qtmodeltester, empty and filled."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from pos_app.services.dto import GrantedItemDTO, MemberSummary, PointsLotDTO, RechargeSummary, WalletLine
+from pos_app.ui.models import (
+    ItemModel,
+    MemberTableModel,
+    OwedItemModel,
+    PointsLotModel,
+    RechargeModel,
+    StatementModel,
+)
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+ROWS: dict[type, list[Any]] = {
+    MemberTableModel: [MemberSummary("m1", "13800000001", None, "M0123456789", 100, 23, 123, 5)],
+    StatementModel: [
+        WalletLine("e2", 2, "spend", -1000, -100, 49000, 4900, 53900, NOW, "s1", "cash1"),
+        WalletLine("e1", 1, "recharge", 50000, 5000, 50000, 5000, 55000, NOW, "r1", "cash1"),
+    ],
+    PointsLotModel: [PointsLotDTO("l1", "recharge", 50, 0, NOW, date(2027, 11, 23), False)],
+    ItemModel: [GrantedItemDTO("g1", "gift", "TOY", "玩具", 3900, "owed", date(2026, 11, 26), "tier")],
+    OwedItemModel: [GrantedItemDTO("g1", "coupon", "PET20", "券", 2000, "issued", None, "tier", "ABCD")],
+    RechargeModel: [RechargeSummary("r1", "m1", "13800000001", None, 50000, 0, 50, "wechat", "active", 50000, 0, NOW)],
+}
+
+
+@pytest.mark.parametrize("cls", list(ROWS), ids=lambda c: c.__name__)
+def test_model_contract(cls: type, qtmodeltester: Any) -> None:
+    model = cls([])
+    qtmodeltester.check(model)
+    model.set_rows(ROWS[cls])
+    qtmodeltester.check(model)
+    assert model.rowCount() == len(ROWS[cls])
+    assert all(model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount()))
+    assert not any(str(model.headerData(c, Qt.Orientation.Horizontal)).startswith("col.") for c in range(model.columnCount()))
+
+
+def test_statement_shows_money_and_colours_signs() -> None:
+    m = StatementModel(ROWS[StatementModel])
+    assert m.index(0, 0).data() == "2026-11-23 10:00"  # UTC shown in the store's time zone
+    assert m.index(0, 2).data() == "-¥10.00" and m.index(1, 2).data() == "+¥500.00"
+    assert m.index(0, 6).data() == "¥539.00"
+    assert m.index(0, 2).data(Qt.ItemDataRole.ForegroundRole).name() == "#b3261e"
+    assert m.index(0, 6).data(Qt.ItemDataRole.TextAlignmentRole) & int(Qt.AlignmentFlag.AlignRight)
+
+
+def test_recharge_model_translates_codes() -> None:
+    m = RechargeModel(ROWS[RechargeModel])
+    assert m.index(0, 1).data() == "自定义金额"
+    assert m.index(0, 5).data() == "微信"
+    assert m.index(0, 7).data() == "有效"
