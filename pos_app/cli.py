@@ -15,15 +15,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pos_app import messages
 from pos_app.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
 from pos_app.domain.money import format_fen, parse_yuan
-from pos_app.services.context import Actor, ServiceContext
-from pos_app.services.dto import to_jsonable
+
+if TYPE_CHECKING:  # imported lazily: `pos-app gui` shows its window before SQLAlchemy loads
+    from pos_app.services.context import Actor, ServiceContext
 
 #: feature modules that add subcommands with ``register(subparsers, common)``
 EXTENSIONS = ("pos_app.cli_coupons", "pos_app.cli_gifts", "pos_app.cli_sync")
@@ -69,6 +68,8 @@ class Cli:
 
     def emit(self, obj: Any, human: str | Callable[[], str]) -> int:
         if self.json:
+            from pos_app.services.dto import to_jsonable  # noqa: PLC0415
+
             print(json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2, sort_keys=True), file=self.out)
         else:
             print(human() if callable(human) else human, file=self.out)
@@ -419,7 +420,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(messages.tr_error(exc), file=sys.stderr)
         return exc.exit_code
-    except SQLAlchemyError as exc:  # e.g. not a database file, disk full, locked for too long
+    except Exception as exc:  # a database error: e.g. not a database file, disk full, locked for too long
+        sa_exc = sys.modules.get("sqlalchemy.exc")  # not loaded => cannot be a SQLAlchemy error
+        if sa_exc is None or not isinstance(exc, sa_exc.SQLAlchemyError):
+            raise
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         print(messages.translate("db.error", {"db": cli.db_path, "detail": detail}), file=sys.stderr)
         return 2
