@@ -11,6 +11,7 @@ from typing import Any
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.exceptions import DataOverflowError
 
 Matrix = tuple[tuple[bool, ...], ...]
 
@@ -19,9 +20,14 @@ Matrix = tuple[tuple[bool, ...], ...]
 def matrix(text: str) -> Matrix:
     """The QR modules of ``text`` (no quiet zone). A fixed mask pattern skips the slow best-mask search;
     every mask is a valid QR code."""
-    q = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=0)
-    q.add_data(text)
-    q.make(fit=True)
+    try:  # coupon codes fit version 1 (17 alphanumeric characters): skip the size search
+        q = qrcode.QRCode(version=1, error_correction=ERROR_CORRECT_M, border=0, mask_pattern=0)
+        q.add_data(text)
+        q.make(fit=False)
+    except DataOverflowError:
+        q = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=0)
+        q.add_data(text)
+        q.make(fit=True)
     return tuple(tuple(bool(v) for v in row) for row in q.get_matrix())
 
 
@@ -35,18 +41,22 @@ def draw(c: Any, text: str, x: float, y: float, size: float) -> None:
     c.setFillColorRGB(1, 1, 1)
     c.rect(x - 2 * mod, y - 2 * mod, size + 4 * mod, size + 4 * mod, stroke=0, fill=1)
     c.setFillColorRGB(0, 0, 0)
-    p = c.beginPath()
+    # in module units (integers): one "re" operator per run of dark modules, written straight into the
+    # page stream (reportlab's path object formats every float in Python, which is the slow part)
+    c.translate(x, y)
+    c.scale(mod, mod)
+    ops = []
     for r, row in enumerate(mtx):
-        top = y + size - (r + 1) * mod
+        yy = n - 1 - r
         start = -1
         for col in range(n + 1):
             dark = col < n and row[col]
             if dark and start < 0:
                 start = col
             elif not dark and start >= 0:
-                p.rect(x + start * mod, top, (col - start) * mod, mod)
+                ops.append(f"{start} {yy} {col - start} 1 re")
                 start = -1
-    c.drawPath(p, stroke=0, fill=1)
+    c._code.append("\n".join(ops) + "\nf")
     c.restoreState()
 
 
