@@ -310,6 +310,7 @@ class GiftsScreen(QWidget):
         self.store_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.store_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.store_table.doubleClicked.connect(self.pick_from_store_list)
+        self.store_table.horizontalHeader().setStretchLastSection(True)
         lay.addWidget(self.store_table, 2)
         self.member: Any = None
 
@@ -337,6 +338,7 @@ class GiftsScreen(QWidget):
 
     def _store_loaded(self, rows: list[Any]) -> None:
         self.store_model.set_rows(rows)
+        self.store_table.resizeColumnsToContents()
         late = sum(1 for r in rows if r.overdue)
         self.store_title.setText(tr("gifts.store_owed", n=len(rows), late=late))
 
