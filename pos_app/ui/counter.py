@@ -248,8 +248,14 @@ class CounterScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # fixed widths: measuring every cell on each search result would block the GUI thread
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((130, 90, 130, 100, 100, 90)):
+            hh.resizeSection(col, width)
+        hh.setStretchLastSection(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(30)
         self.table.activated.connect(lambda idx: self.select_row(idx.row()))
         left.addWidget(self.table, 1)
         root.addLayout(left, 3)
