@@ -118,9 +118,10 @@ def run(quick: bool = False) -> dict[str, object]:
         counter.search.setFocus()
         latencies = []
         hb.start()
-        for ch in prefix:
+        for ch in prefix[:-1]:
             QTest.keyClick(counter.search, ch)
             pump(app, 0.15)  # 150 ms a key: every key starts a search (debounce is 120 ms)
+        QTest.keyClick(counter.search, prefix[-1])
         t_last = time.perf_counter()
         while not (counter.last_query == prefix and worker.pending == 0):
             app.processEvents()
@@ -142,7 +143,7 @@ def run(quick: bool = False) -> dict[str, object]:
         "prefix": prefix,
         "rows_shown": found,
         "searches_run": counter.searches,
-        "result_after_last_key_ms": round(latencies[0], 1),
+        "result_after_last_key_ms_incl_120ms_debounce": round(latencies[0], 1),
         "gui_max_block_ms": round(block_ms, 1),
         "baseline_idle_max_gap_ms": round(baseline_ms, 1),
         "ratio": round(block_ms / baseline_ms, 2) if baseline_ms else None,
