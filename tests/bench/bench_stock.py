@@ -136,13 +136,15 @@ def _time(fn: Callable[[], Any], count: int) -> tuple[list[float], Any]:
 
 def _goal(samples: list[float], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     p = _percentiles(samples)
-    return {**p, **(extra or {}), "goal_ms": GOAL_MS, "meets_goal": p["p99_ms"] < GOAL_MS}
+    # p99 of a few dozen samples is close to the max: on a shared machine it shows neighbours' load too
+    return {**p, **(extra or {}), "goal_ms": GOAL_MS, "meets_goal_p50": p["p50_ms"] < GOAL_MS,
+            "meets_goal_p99": p["p99_ms"] < GOAL_MS}
 
 
 def run(quick: bool = False) -> dict[str, Any]:
     n_sku, n_mv = (500, 50_000) if quick else (5_000, 2_000_000)
     n_members, n_owed = (200, 2_000) if quick else (5_000, 20_000)
-    reps = 10 if quick else 20
+    reps = 10 if quick else 40
     with tempfile.TemporaryDirectory(prefix="bench_stock_") as tmp:
         path = Path(tmp) / "store.db"
         ctx = open_store(path)
