@@ -27,6 +27,8 @@ class AppContext(QObject):
     member_changed = Signal(object)
     #: the store database is open (``ctx`` is usable)
     ready = Signal()
+    #: text for the status bar's sync label (the sync module emits it; default: no central server)
+    sync_status = Signal(str)
 
     def __init__(self, ctx: ServiceContext | None, worker: DbWorker, actor: Actor | None = None) -> None:
         super().__init__()

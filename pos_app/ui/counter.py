@@ -251,7 +251,7 @@ class CounterScreen(QWidget):
         # fixed widths: measuring every cell on each search result would block the GUI thread
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((130, 90, 130, 100, 100, 90)):
+        for col, width in enumerate((120, 80, 120, 95, 95, 85)):
             hh.resizeSection(col, width)
         hh.setStretchLastSection(True)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

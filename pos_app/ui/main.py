@@ -81,6 +81,8 @@ class MainWindow(QMainWindow):
         appctx.member_changed.connect(self._member_changed)
         appctx.changed.connect(self._data_changed)
         appctx.ready.connect(self._db_ready)
+        appctx.sync_status.connect(self.set_sync_status)
+        self._sync_override: str | None = None
         self.clock = QTimer(self)
         self.clock.timeout.connect(self._tick)
         self.clock.start(1000)
@@ -136,7 +138,7 @@ class MainWindow(QMainWindow):
         self.store_label.setObjectName("store_name")
         self.staff_label = QLabel("")
         self.staff_label.setObjectName("staff_name")
-        self.sync_label = QLabel(self._sync_text())
+        self.sync_label = QLabel(self._sync_override or self._sync_text())
         self.sync_label.setObjectName("sync_status")
         self.clock_label = QLabel("")
         self.clock_label.setObjectName("clock")
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
 
     def set_sync_status(self, text: str) -> None:
         """For the sync module: what the status bar says about synchronisation."""
+        self._sync_override = text
         self.sync_label.setText(text)
 
     def _tick(self) -> None:

@@ -114,3 +114,11 @@ def test_language_switch_to_english(win: Any, qtbot: Any, monkeypatch: Any) -> N
     assert win.sync_label.text() == "No central server"
     assert "Cashier" in win.whoami.text()
     assert win.stack.currentIndex() == 1
+
+
+def test_sync_module_can_set_the_status_label(win: Any, qtbot: Any) -> None:
+    win.appctx.sync_status.emit("已同步 10:00")
+    assert win.sync_label.text() == "已同步 10:00"
+    login(qtbot, win, "cash1", "1111")
+    win.set_language("zh_CN")  # rebuilding the window keeps it
+    assert win.sync_label.text() == "已同步 10:00"

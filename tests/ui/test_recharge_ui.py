@@ -167,3 +167,29 @@ def test_no_campaign_allows_custom_amount_only(bare_store: Any, qtbot: Any) -> N
         w._set_scanner(False)
         qtbot.waitUntil(lambda: idle(w))
         w.appctx.worker.stop()
+
+
+def test_receipt_print_preview_and_print_dialog_open(win: Any, qtbot: Any, store: Any) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    m, rc = _ready(qtbot, win, store)
+    qtbot.keyClick(rc, Qt.Key.Key_1)
+    qtbot.waitUntil(lambda: rc.preview is not None and idle(win))
+    qtbot.keyClick(rc, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: rc.receipt is not None and idle(win))
+    seen: list[str] = []
+
+    def close_modal() -> None:
+        w = QApplication.activeModalWidget()
+        if isinstance(w, QDialog) and w is not rc.receipt:
+            seen.append(type(w).__name__)
+            w.reject()
+        else:
+            QTimer.singleShot(20, close_modal)
+
+    QTimer.singleShot(20, close_modal)
+    rc.receipt.print_preview()
+    QTimer.singleShot(20, close_modal)
+    rc.receipt.print_direct()
+    assert seen == ["QPrintPreviewDialog", "QPrintDialog"]
