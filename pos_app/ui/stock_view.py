@@ -212,6 +212,46 @@ class StocktakeModel(QAbstractTableModel):
         return None
 
 
+def stocktake_html(lines: Sequence[Any], store_name: str = "", staff_name: str = "", when: str = "") -> str:
+    """The printable count sheet: expected quantities, the counted column (blank until counted), differences,
+    and lines to sign."""
+    from html import escape  # noqa: PLC0415
+
+    head = "".join(f"<th>{escape(tr(k))}</th>" for k in StocktakeModel.HEADERS)
+    body = []
+    for c in lines:
+        diff = c.difference
+        cells = [
+            escape(c.sku), escape(c.name), str(c.expected), "" if c.counted is None else str(c.counted),
+            "" if diff is None else f"{diff:+d}", "" if diff is None else escape(format_fen(diff * c.unit_value_fen)),
+        ]
+        body.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+    return (
+        "<html><body style='font-size:10pt'>"
+        f"<h2>{escape(tr('stock.sheet_title'))}</h2>"
+        f"<p>{escape(store_name)} &nbsp; {escape(when)} &nbsp; {escape(tr('gift.col.staff'))}: {escape(staff_name)}</p>"
+        "<table border='1' cellspacing='0' cellpadding='4' width='100%'>"
+        f"<tr>{head}</tr>{''.join(body)}</table>"
+        f"<p><br/>{escape(tr('stock.sheet_sign'))}</p></body></html>"
+    )
+
+
+def save_sheet_pdf(html: str, path: str) -> None:
+    """The count sheet as an A4 PDF (Qt's PDF writer, CJK through the system fonts)."""
+    from PySide6.QtCore import QMarginsF  # noqa: PLC0415
+    from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument  # noqa: PLC0415
+    from PySide6.QtPrintSupport import QPrinter  # noqa: PLC0415
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(path)
+    printer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                      QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter))
+    doc = QTextDocument()
+    doc.setHtml(html)
+    doc.print_(printer)
+
+
 def _table(model: Any, name: str) -> QTableView:
     t = QTableView()
     t.setObjectName(name)
@@ -397,12 +437,14 @@ class StockScreen(QWidget):
         self.st_confirm.clicked.connect(self.confirm_stocktake)
         export = QPushButton(tr("stock.st_export"))
         export.clicked.connect(lambda: self.ask_export("stocktake"))
+        self.st_print = QPushButton(tr("stock.st_print"))
+        self.st_print.clicked.connect(self.print_sheet)
         self.st_scan = QLineEdit()
         self.st_scan.setObjectName("stocktake_scan")
         self.st_scan.setProperty("scan_local", True)
         self.st_scan.setPlaceholderText(tr("stock.st_scan"))
         self.st_scan.returnPressed.connect(self.scan_item)
-        for x in (load, self.st_scan, self.st_reason, self.st_confirm, export):
+        for x in (load, self.st_scan, self.st_reason, self.st_confirm, export, self.st_print):
             row.addWidget(x)
         lay.addLayout(row)
         self.st_model = StocktakeModel()
@@ -635,6 +677,31 @@ class StockScreen(QWidget):
                                           getattr(c, "barcode", None)))
         return out
 
+    def sheet_html(self) -> str:
+        from datetime import datetime  # noqa: PLC0415
+
+        staff_name = self.appctx.actor.name if self.appctx.has_actor else ""
+        return stocktake_html(self._sheet_lines(), self.appctx.store_name, staff_name,
+                              datetime.now().strftime("%Y-%m-%d %H:%M"))
+
+    def save_sheet_pdf(self, path: str) -> None:
+        save_sheet_pdf(self.sheet_html(), path)
+        self.last_export = path
+        self.message.setText(tr("stock.exported", path=path))
+
+    def print_sheet(self) -> None:
+        """Print preview of the count sheet (its print button prints; PDF through the system dialog)."""
+        from PySide6.QtGui import QTextDocument  # noqa: PLC0415
+        from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog  # noqa: PLC0415
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        doc = QTextDocument()
+        doc.setHtml(self.sheet_html())
+        preview = QPrintPreviewDialog(printer, self)
+        preview.paintRequested.connect(doc.print_)
+        self._preview = (preview, doc)
+        preview.open()
+
     def ask_export(self, what: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self, tr("stock.export"), f"{what}.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
         if path:
@@ -651,7 +718,8 @@ messages.register("zh_CN", {
     "stock.receive": "入库…", "stock.adjust": "盘点调整…", "stock.add_gift": "新增礼品…", "stock.edit_gift": "编辑礼品…",
     "stock.export": "导出…", "stock.qty": "数量", "stock.tab_levels": "库存", "stock.tab_movements": "库存流水",
     "stock.tab_stocktake": "盘点", "stock.all_kinds": "全部类型", "stock.dates": "按日期", "stock.apply": "筛选",
-    "stock.st_load": "载入盘点表", "stock.st_scan": "扫码计数（每扫一次 +1）", "stock.st_reason": "盘点原因（必填）", "stock.st_confirm": "确认盘点",
+    "stock.st_load": "载入盘点表", "stock.st_print": "打印盘点表…", "stock.sheet_title": "礼品盘点表",
+    "stock.sheet_sign": "盘点人签字：____________    复核人签字：____________", "stock.st_scan": "扫码计数（每扫一次 +1）", "stock.st_reason": "盘点原因（必填）", "stock.st_confirm": "确认盘点",
     "stock.st_export": "导出盘点表…", "stock.st_info": "已盘 {counted}/{total} 种，{diff} 种有差异",
     "stock.st_done": "盘点已确认，调整 {n} 种礼品", "stock.received": "{sku} 入库 {qty} 件，现有 {on_hand} 件",
     "stock.adjusted": "{sku} 调整 {delta}，现有 {on_hand} 件", "stock.saved": "已保存 {sku}", "stock.exported": "已导出到 {path}",
@@ -664,7 +732,8 @@ messages.register("en", {
     "stock.receive": "Receive…", "stock.adjust": "Adjust…", "stock.add_gift": "New gift…", "stock.edit_gift": "Edit gift…",
     "stock.export": "Export…", "stock.qty": "Quantity", "stock.tab_levels": "Stock", "stock.tab_movements": "Movements",
     "stock.tab_stocktake": "Stocktake", "stock.all_kinds": "All kinds", "stock.dates": "Dates", "stock.apply": "Filter",
-    "stock.st_load": "Load count sheet", "stock.st_scan": "Scan to count (+1 per scan)", "stock.st_reason": "Reason (required)", "stock.st_confirm": "Confirm stocktake",
+    "stock.st_load": "Load count sheet", "stock.st_print": "Print sheet…", "stock.sheet_title": "Gift stocktake sheet",
+    "stock.sheet_sign": "Counted by: ____________    Checked by: ____________", "stock.st_scan": "Scan to count (+1 per scan)", "stock.st_reason": "Reason (required)", "stock.st_confirm": "Confirm stocktake",
     "stock.st_export": "Export sheet…", "stock.st_info": "Counted {counted}/{total}, {diff} differ",
     "stock.st_done": "Stocktake confirmed: {n} gift(s) adjusted", "stock.received": "{sku}: received {qty}, {on_hand} on hand",
     "stock.adjusted": "{sku}: adjusted {delta}, {on_hand} on hand", "stock.saved": "Saved {sku}", "stock.exported": "Exported to {path}",
