@@ -234,6 +234,16 @@ def issue_in_uow(
     return c
 
 
+def _event_payload(c: mc.Coupon) -> dict[str, Any]:
+    """What another store needs to redeem the coupon offline (pulled from the central server)."""
+    return {
+        "id": c.id, "code": c.code, "kind": c.kind, "name": c.name, "value_fen": c.value_fen,
+        "percent_bp": c.percent_bp, "max_discount_fen": c.max_discount_fen, "min_spend_fen": c.min_spend_fen,
+        "category": c.category, "member_id": c.member_id, "bearer": c.bearer,
+        "valid_from": c.valid_from.isoformat(), "valid_until": c.valid_until.isoformat(), "store_code": c.store_code,
+    }
+
+
 def _template_row(uow: UnitOfWork, code: str) -> mc.CouponTemplate | None:
     return uow.session.scalar(select(mc.CouponTemplate).where(mc.CouponTemplate.code == code))
 
@@ -263,6 +273,10 @@ def issue_entitlement(
         name = e.name
     c = issue_in_uow(uow, ctx, actor, t, member_id=e.member_id, source=e.source, today=today, name=name,
                      entitlement_id=e.id)
+    emit(uow, ctx, "coupon.issued", {
+        "entitlement_id": e.id, "template": c.template_code, "member_id": c.member_id, "source": c.source,
+        "coupons": [_event_payload(c)], "staff": actor.code if actor else None,
+    })
     e.state = grants.ISSUED
     e.issued_ref = c.id
     e.updated_at = ctx.now()
@@ -274,6 +288,8 @@ def _void_in_uow(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: m
     c.voided_at = ctx.now()
     c.void_reason = reason
     _event(uow, ctx, actor, c, "void", member_id=c.member_id, reason=reason)
+    emit(uow, ctx, "coupon.voided", {"coupon_id": c.id, "code": c.code, "reason": reason,
+                                     "staff": actor.code if actor else None})
 
 
 def take_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, e: m.Entitlement, reason: str) -> str:
@@ -502,7 +518,7 @@ def issue_coupons(
               member_id=member.id if member else None)
         emit(uow, ctx, "coupon.issued", {
             "batch_id": batch, "template": t.code, "member_id": member.id if member else None, "reason": reason,
-            "coupons": [{"id": c.id, "code": c.code, "valid_until": c.valid_until.isoformat()} for c in issued],
+            "coupons": [_event_payload(c) for c in issued],
             "staff": actor.code,
         })
         out = [_dto(uow, c, today) for c in issued]
@@ -583,14 +599,24 @@ def preview_redemption(ctx: ServiceContext, actor: Actor, *, code: str, member_i
     with ctx.uow(read_only=True) as uow:
         c = find_coupon(uow, code_n)
         today = local_date(ctx, settings(uow))
+        check_store(uow, c)
         discount = rules.check_redeemable(_state(c), member_id=member_id, amount_fen=amount_fen, today=today)
         return RedemptionPreview(rules.group(c.code), c.kind, c.name, amount_fen, discount, amount_fen - discount,
                                  c.valid_until, c.min_spend_fen)
 
 
+def check_store(uow: UnitOfWork, c: mc.Coupon) -> None:
+    """A coupon issued by another store is known here only through sync, with the status of the last pull.
+    Store setting ``foreign_coupons``: "allow" (default) or "refuse"."""
+    st = settings(uow)
+    if c.store_code != st.store_code and str(st.raw.get("foreign_coupons", "allow")) == "refuse":
+        raise StateError("coupon.foreign_store", code=rules.group(c.code), store=c.store_code)
+
+
 def _redeem_in_uow(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor, c: mc.Coupon, member_id: str | None, amount_fen: int, today: date
 ) -> int:
+    check_store(uow, c)
     discount = rules.check_redeemable(_state(c), member_id=member_id, amount_fen=amount_fen, today=today)
     c.state = rules.REDEEMED
     c.redeemed_at = ctx.now()
@@ -723,7 +749,6 @@ def void_coupon(
         _void_in_uow(uow, ctx, actor, c, reason)
         remember(uow, ctx, request_id, "coupon.void", c.id, params)
         audit(uow, ctx, actor, "coupon.void", "coupon", c.id, reason=reason)
-        emit(uow, ctx, "coupon.voided", {"coupon_id": c.id, "code": c.code, "reason": reason, "staff": actor.code})
         dto = _dto(uow, c, today)
         uow.commit()
         return dto
@@ -775,6 +800,7 @@ messages.register("zh_CN", {
     "coupon.reason_required": "请填写原因",
     "coupon.count_invalid": "张数无效：{count}（1–{max}）",
     "coupon.code_exhausted": "无法生成券码，请重试",
+    "coupon.foreign_store": "该券由门店 {store} 发放，本店设置为不接受他店券：{code}",
 })
 messages.register("en", {
     "coupon.label": "Coupon",
@@ -803,6 +829,7 @@ messages.register("en", {
     "coupon.reason_required": "Please give a reason",
     "coupon.count_invalid": "Invalid count: {count} (1 to {max})",
     "coupon.code_exhausted": "Could not generate a coupon code, please retry",
+    "coupon.foreign_store": "This coupon was issued by store {store}; this store does not accept other stores' coupons: {code}",
 })
 # shown states, kinds and the CLI/GUI's coupon and invite lines
 messages.register("zh_CN", {

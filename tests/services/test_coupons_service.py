@@ -246,3 +246,46 @@ def test_codes_stored_are_valid_and_unique(store):
     codes = [r[0] for r in con.execute("SELECT code FROM coupon")]
     con.close()
     assert codes and len(set(codes)) == len(codes) and all(rules.is_valid_check(c) for c in codes)
+
+
+def _outbox(store, kind):
+    import json
+
+    con = sqlite3.connect(store.path)
+    rows = [json.loads(p) for (p,) in con.execute("SELECT payload_json FROM outbox WHERE type = ? ORDER BY seq", (kind,))]
+    con.close()
+    return rows
+
+
+def test_outbox_events_carry_the_coupons_for_the_central_server(store):
+    a, rc = _member(store, tier="advanced")
+    mine = coupons.list_coupons(store.ctx, store.cashier, member_id=a.member_id)
+    issued = [c["code"] for e in _outbox(store, "coupon.issued") for c in e["coupons"]]
+    assert sorted(issued) == sorted(c.raw_code for c in mine)
+    ev = [c for e in _outbox(store, "coupon.issued") for c in e["coupons"]][0]
+    assert {"code", "kind", "value_fen", "min_spend_fen", "valid_until", "member_id", "store_code"} <= ev.keys()
+    wallet.refund(store.ctx, store.manager, recharge_id=rc.recharge_id)
+    assert sorted(e["code"] for e in _outbox(store, "coupon.voided")) == sorted(c.raw_code for c in mine)
+    assert all(e["reason"] == "refund" for e in _outbox(store, "coupon.voided"))
+
+
+def test_other_stores_coupon_refused_when_configured(store):
+    import json
+
+    from pos_app.db import models as mdb
+    from pos_app.db import models_coupons as mc
+
+    a, _ = _member(store)
+    c = coupons.list_coupons(store.ctx, store.cashier, member_id=a.member_id)[0]
+    with store.ctx.uow() as uow:
+        uow.session.get(mc.Coupon, c.coupon_id).store_code = "OTHER"  # as if pulled from the central server
+        uow.commit()
+    ok = coupons.preview_redemption(store.ctx, store.cashier, code=c.code, member_id=a.member_id, amount_fen=100_00)
+    assert ok.discount_fen == 20_00  # default: accepted with the status the last sync brought
+    with store.ctx.uow() as uow:
+        uow.session.get(mdb.StoreInfo, 1).settings_json = json.dumps({"foreign_coupons": "refuse"})
+        uow.commit()
+    for call in (coupons.preview_redemption, coupons.pay_with_coupon):
+        with pytest.raises(StateError) as exc:
+            call(store.ctx, store.cashier, code=c.code, member_id=a.member_id, amount_fen=100_00)
+        assert exc.value.key == "coupon.foreign_store"
