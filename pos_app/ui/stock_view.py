@@ -306,7 +306,7 @@ class GiftFormDialog(QDialog):
 
 
 class MovementDialog(QDialog):
-    """Receive stock, or adjust after a count (with a mandatory reason)."""
+    """Receive stock, return items to the shelf, transfer out/in, or adjust after a count (reason required)."""
 
     def __init__(self, kind: str, skus: Sequence[str], sku: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -323,8 +323,11 @@ class MovementDialog(QDialog):
         self.text2 = QLineEdit()
         form.addRow(tr("gift.col.sku"), self.sku)
         form.addRow(tr("gift.col.counted") if kind == "adjust" else tr("stock.qty"), self.qty)
-        if kind == "adjust":
+        if kind in ("adjust", "return"):
             form.addRow(tr("gift.col.reason"), self.text1)
+        elif kind in ("transfer_out", "transfer_in"):
+            form.addRow(tr("gift.col.other_store"), self.text1)
+            form.addRow(tr("gift.col.reference"), self.text2)
         else:
             form.addRow(tr("gift.col.supplier"), self.text1)
             form.addRow(tr("gift.col.reference"), self.text2)
@@ -384,6 +387,9 @@ class StockScreen(QWidget):
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
         for key, fn in (("stock.receive", self.ask_receive), ("stock.adjust", self.ask_adjust),
+                        ("stock.return", lambda: self.ask_movement("return")),
+                        ("stock.transfer_out", lambda: self.ask_movement("transfer_out")),
+                        ("stock.transfer_in", lambda: self.ask_movement("transfer_in")),
                         ("stock.add_gift", self.ask_add), ("stock.edit_gift", lambda: self.ask_edit(None)),
                         ("stock.export", lambda: self.ask_export("stock"))):
             b = QPushButton(tr(key))
@@ -546,6 +552,30 @@ class StockScreen(QWidget):
                                        on_hand=res.level.on_hand))(res),
             changes="stock",
         )
+
+    def move(self, kind: str, sku: str, qty: int, text: str | None = None, reference: str | None = None) -> None:
+        """return (text = reason), transfer_out / transfer_in (text = the other store)."""
+        ctx, actor, rid = self.appctx.ctx, self.appctx.actor, self.appctx.new_request_id()
+
+        def fn() -> Any:
+            if kind == "return":
+                return gifts.return_gift(ctx, actor, sku=sku, qty=qty, reason=text, request_id=rid)
+            if kind == "transfer_out":
+                return gifts.transfer_out(ctx, actor, sku=sku, qty=qty, to_store=text or "", reference=reference,
+                                          request_id=rid)
+            return gifts.transfer_in(ctx, actor, sku=sku, qty=qty, from_store=text or "", reference=reference,
+                                     request_id=rid)
+
+        self.busy = True
+        self._call(fn, lambda res: self._acted(tr("stock.moved", sku=res.level.sku, kind=tr(f"gift.kind.{res.movement.kind}"),
+                                                  delta=f"{res.movement.delta:+d}", on_hand=res.level.on_hand))(res),
+                   changes="stock")
+
+    def ask_movement(self, kind: str) -> None:
+        lv = self._selected_level(None)
+        dlg = MovementDialog(kind, self._skus(), lv.sku if lv else None, self)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self.move(kind, dlg.sku.currentText(), dlg.qty.value(), dlg.text1.text() or None, dlg.text2.text() or None)
 
     def save_gift(self, values: dict[str, Any], *, new: bool) -> None:
         ctx, actor = self.appctx.ctx, self.appctx.actor
@@ -715,7 +745,8 @@ messages.register("zh_CN", {
     "stock.low_banner": "⚠ {n} 种礼品库存偏低：{names}", "stock.low_tip": "可用数量已到预警线",
     "stock.col.unit_value": "单价", "stock.col.value": "库存金额", "stock.yes": "是", "stock.no": "否",
     "stock.filter_hint": "按编码、名称或条码筛选", "stock.low_only": "只看低库存",
-    "stock.receive": "入库…", "stock.adjust": "盘点调整…", "stock.add_gift": "新增礼品…", "stock.edit_gift": "编辑礼品…",
+    "stock.receive": "入库…", "stock.return": "退回入库…", "stock.transfer_out": "调出…", "stock.transfer_in": "调入…",
+    "stock.moved": "{sku} {kind} {delta}，现有 {on_hand} 件", "stock.adjust": "盘点调整…", "stock.add_gift": "新增礼品…", "stock.edit_gift": "编辑礼品…",
     "stock.export": "导出…", "stock.qty": "数量", "stock.tab_levels": "库存", "stock.tab_movements": "库存流水",
     "stock.tab_stocktake": "盘点", "stock.all_kinds": "全部类型", "stock.dates": "按日期", "stock.apply": "筛选",
     "stock.st_load": "载入盘点表", "stock.st_print": "打印盘点表…", "stock.sheet_title": "礼品盘点表",
@@ -729,7 +760,8 @@ messages.register("en", {
     "stock.low_banner": "⚠ {n} gift(s) low on stock: {names}", "stock.low_tip": "Available is at or below the threshold",
     "stock.col.unit_value": "Unit value", "stock.col.value": "Stock value", "stock.yes": "yes", "stock.no": "no",
     "stock.filter_hint": "Filter by SKU, name or barcode", "stock.low_only": "Low stock only",
-    "stock.receive": "Receive…", "stock.adjust": "Adjust…", "stock.add_gift": "New gift…", "stock.edit_gift": "Edit gift…",
+    "stock.receive": "Receive…", "stock.return": "Returned…", "stock.transfer_out": "Transfer out…",
+    "stock.transfer_in": "Transfer in…", "stock.moved": "{sku}: {kind} {delta}, {on_hand} on hand", "stock.adjust": "Adjust…", "stock.add_gift": "New gift…", "stock.edit_gift": "Edit gift…",
     "stock.export": "Export…", "stock.qty": "Quantity", "stock.tab_levels": "Stock", "stock.tab_movements": "Movements",
     "stock.tab_stocktake": "Stocktake", "stock.all_kinds": "All kinds", "stock.dates": "Dates", "stock.apply": "Filter",
     "stock.st_load": "Load count sheet", "stock.st_print": "Print sheet…", "stock.sheet_title": "Gift stocktake sheet",

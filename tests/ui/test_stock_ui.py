@@ -176,3 +176,22 @@ def test_stocktake_sheet_prints_to_pdf(win: Any, qtbot: Any, store: Any, tmp_pat
     preview, _doc = screen._preview
     qtbot.waitUntil(preview.isVisible, timeout=5_000)
     preview.close()
+
+
+def test_returns_and_transfers_from_the_stock_screen(win: Any, qtbot: Any, store: Any) -> None:
+    _catalogue(store)
+    screen = _open(win, qtbot)
+    screen.move("transfer_out", "TOY-001", 4, "S002", "TR-1")
+    qtbot.waitUntil(lambda: idle(win) and "调出" in screen.message.text(), timeout=10_000)
+    assert "TOY-001 调出 -4，现有 6 件" in screen.message.text()
+    screen.move("transfer_out", "TOY-001", 7, "S002")
+    qtbot.waitUntil(lambda: idle(win) and screen.error.isVisible(), timeout=10_000)
+    assert "库存不足" in screen.error.text() and "库存不能为负" in screen.error.text()
+    screen.move("transfer_in", "TOY-001", 2, "S003")
+    qtbot.waitUntil(lambda: idle(win) and "调入 +2" in screen.message.text(), timeout=10_000)
+    screen.move("return", "TOY-001", 1, "会员退回")
+    qtbot.waitUntil(lambda: idle(win) and "退回 +1" in screen.message.text(), timeout=10_000)
+    assert gifts.get_gift(store.ctx, store.manager, "TOY-001").on_hand == 9
+    qtbot.waitUntil(lambda: idle(win) and {r.sku: r.on_hand for r in screen.model.rows}["TOY-001"] == 9, timeout=10_000)
+    kinds = [m.kind for m in gifts.movements(store.ctx, store.manager, sku="TOY-001")]
+    assert kinds == ["returned", "transfer_in", "transfer_out", "received"]
