@@ -115,13 +115,16 @@ class MainWindow(QMainWindow):
         self.whoami.setObjectName("whoami")
         top.addWidget(self.whoami)
         top.addStretch(1)
+        self.help_btn = QPushButton(tr("help.button"))
+        self.help_btn.clicked.connect(self.show_help)
+        top.addWidget(self.help_btn)
         self.settings_btn = QPushButton(tr("ui.settings"))
         self.settings_btn.clicked.connect(self.open_settings)
         self.switch_btn = QPushButton(tr("ui.switch_user"))
         self.switch_btn.clicked.connect(self.switch_user)
         self.lock_btn = QPushButton(tr("ui.lock"))
         self.lock_btn.clicked.connect(self.lock)
-        for b in (self.settings_btn, self.switch_btn, self.lock_btn):
+        for b in (self.help_btn, self.settings_btn, self.switch_btn, self.lock_btn):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             top.addWidget(b)
         wl.addLayout(top)
@@ -147,7 +150,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.sync_label)
         sb.addPermanentWidget(self.clock_label)
         self._tick()
-        for sc in (("Ctrl+L", self.lock), ("Ctrl+U", self.switch_user)):
+        for sc in (("Ctrl+L", self.lock), ("Ctrl+U", self.switch_user), ("F1", self.show_help)):
             QShortcut(QKeySequence(sc[0]), wp, activated=sc[1])
         self.login.set_enabled(self.appctx.has_ctx)
         if self.appctx.has_actor:
@@ -290,6 +293,19 @@ class MainWindow(QMainWindow):
             w.on_changed(area)
         elif hasattr(w, "on_shown"):
             w.on_shown()
+
+    def help_text(self) -> str:
+        lines = [f"{spec.shortcut}\t{tr(spec.title_key)}" for spec in self.specs]
+        lines += ["Ctrl+N\t" + tr("help.register"), "Ctrl+L\t" + tr("help.lock"), "Ctrl+U\t" + tr("help.switch"),
+                  "Enter\t" + tr("help.enter"), "Esc\t" + tr("help.esc"), tr("help.scan")]
+        return "\n".join(lines)
+
+    def show_help(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+
+        box = QMessageBox(QMessageBox.Icon.Information, tr("help.title"), self.help_text(), parent=self)
+        self._help = box
+        box.open()
 
     # ------------------------------------------------------------------ settings
     def open_settings(self) -> None:

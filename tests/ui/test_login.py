@@ -122,3 +122,13 @@ def test_sync_module_can_set_the_status_label(win: Any, qtbot: Any) -> None:
     login(qtbot, win, "cash1", "1111")
     win.set_language("zh_CN")  # rebuilding the window keeps it
     assert win.sync_label.text() == "已同步 10:00"
+
+
+def test_f1_lists_the_shortcuts(win: Any, qtbot: Any) -> None:
+    login(qtbot, win, "cash1", "1111")
+    text = win.help_text()
+    for line in ("F2\t收银台", "F3\t充值", "F4\t余额支付", "F5\t会员记录", "Ctrl+L\t锁屏"):
+        assert line in text
+    win.show_help()
+    assert win._help.isVisible()
+    win._help.reject()
