@@ -117,7 +117,6 @@ class MainWindow(QMainWindow):
         top.addStretch(1)
         self.help_btn = QPushButton(tr("help.button"))
         self.help_btn.clicked.connect(self.show_help)
-        top.addWidget(self.help_btn)
         self.settings_btn = QPushButton(tr("ui.settings"))
         self.settings_btn.clicked.connect(self.open_settings)
         self.switch_btn = QPushButton(tr("ui.switch_user"))
