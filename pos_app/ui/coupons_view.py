@@ -12,6 +12,7 @@ selected member's invite card (PNG or PDF).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPix
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -37,8 +41,9 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app import messages
-from pos_app.domain.errors import DomainError
-from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.domain import coupons as rules
+from pos_app.domain.errors import DomainError, InvalidInput
+from pos_app.domain.money import format_fen, parse_percent_bp, parse_yuan
 from pos_app.printing import card as card_png
 from pos_app.printing import pdf, raster
 from pos_app.services import coupons, referrals
@@ -156,6 +161,83 @@ class PrintJob(QThread):
         self.succeeded.emit(result)
 
 
+# ----------------------------------------------------------------------------- template dialog
+
+
+class TemplateDialog(QDialog):
+    """A manager adds a coupon template by hand (campaign files are the other way in)."""
+
+    def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.appctx = appctx
+        self.created: Any = None
+        self.setWindowTitle(tr("cv.new_template"))
+        form = QFormLayout(self)
+        self.code = QLineEdit()
+        self.name = QLineEdit()
+        self.kind = QComboBox()
+        for k in rules.KINDS:
+            self.kind.addItem(tr(f"coupon.kind.{k}"), k)
+        self.value = QLineEdit()
+        self.value.setPlaceholderText(tr("pay.amount_hint"))
+        self.percent = QLineEdit()
+        self.percent.setPlaceholderText("15")
+        self.max_discount = QLineEdit()
+        self.min_spend = QLineEdit()
+        self.valid_days = QSpinBox()
+        self.valid_days.setRange(0, rules.MAX_VALID_DAYS)
+        self.valid_days.setValue(30)
+        self.valid_until = QLineEdit()
+        self.valid_until.setPlaceholderText("2027-01-31")
+        self.category = QLineEdit()
+        self.bearer = QCheckBox(tr("cv.bearer"))
+        self.error = ErrorLabel()
+        for label, w in (("cv.t.code", self.code), ("cv.t.name", self.name), ("cv.t.kind", self.kind),
+                         ("cv.t.value", self.value), ("cv.t.percent", self.percent),
+                         ("cv.t.max_discount", self.max_discount), ("cv.t.min_spend", self.min_spend),
+                         ("cv.t.valid_days", self.valid_days), ("cv.t.valid_until", self.valid_until),
+                         ("cv.t.category", self.category)):
+            form.addRow(tr(label), w)
+        form.addRow(self.bearer)
+        form.addRow(self.error)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        box.accepted.connect(self.submit)
+        box.rejected.connect(self.reject)
+        form.addRow(box)
+
+    def template(self) -> rules.Template:
+        def yuan(w: QLineEdit) -> int:
+            return parse_yuan(w.text(), allow_zero=True) if w.text().strip() else 0
+
+        until = self.valid_until.text().strip()
+        try:
+            until_d = date.fromisoformat(until) if until else None
+        except ValueError:
+            raise InvalidInput("campaign.bad_field", field=tr("cv.t.valid_until"), value=until) from None
+        return rules.Template(
+            code=self.code.text().strip(), name=self.name.text().strip(), kind=self.kind.currentData(),
+            value_fen=yuan(self.value),
+            percent_bp=parse_percent_bp(self.percent.text()) if self.percent.text().strip() else 0,
+            max_discount_fen=yuan(self.max_discount), min_spend_fen=yuan(self.min_spend),
+            valid_days=0 if until_d else self.valid_days.value(), valid_until=until_d,
+            category=self.category.text().strip(), bearer=self.bearer.isChecked(),
+        )
+
+    def submit(self) -> None:
+        try:
+            t = self.template()
+        except DomainError as exc:
+            self.error.show_error(exc)
+            return
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        self.appctx.run(lambda: coupons.add_template(ctx, actor, t), self._done, self.error.show_error,
+                        changes="coupons")
+
+    def _done(self, dto: Any) -> None:
+        self.created = dto
+        self.accept()
+
+
 # ----------------------------------------------------------------------------- F8: coupons
 
 
@@ -236,6 +318,8 @@ class CouponsScreen(QWidget):
         self.reason.setPlaceholderText(tr("cv.reason_hint"))
         self.issue_btn = QPushButton(tr("cv.issue"))
         self.void_btn = QPushButton(tr("cv.void_selected"))
+        self.template_btn = QPushButton(tr("cv.new_template"))
+        self.template_dialog: TemplateDialog | None = None
         self.manage_error = ErrorLabel()
         mf.addRow(tr("cv.template"), self.template)
         mf.addRow(tr("cv.count"), self.count)
@@ -244,7 +328,9 @@ class CouponsScreen(QWidget):
         mrow.addWidget(self.issue_btn)
         mrow.addWidget(self.void_btn)
         mf.addRow(mrow)
+        mf.addRow(self.template_btn)
         mf.addRow(self.manage_error)
+        self.template_btn.clicked.connect(self.new_template)
         self.issue_btn.clicked.connect(self.issue)
         self.void_btn.clicked.connect(self.void_selected)
         boxes.addWidget(mb, 2)
@@ -258,9 +344,13 @@ class CouponsScreen(QWidget):
         self.preview_btn = QPushButton(tr("cv.print_preview"))
         self.print_btn = QPushButton(tr("cv.print"))
         self.pdf_btn = QPushButton(tr("cv.save_pdf"))
+        self.escpos_btn = QPushButton(tr("cv.escpos"))
+        self.escpos_btn.setEnabled(False)
+        self.escpos_device: str | None = None
         self.print_info = QLabel()
-        for w in (self.layout_choice, self.preview_btn, self.print_btn, self.pdf_btn, self.print_info):
+        for w in (self.layout_choice, self.preview_btn, self.print_btn, self.pdf_btn, self.escpos_btn, self.print_info):
             pv.addWidget(w)
+        self.escpos_btn.clicked.connect(lambda: self.print_escpos())
         self.preview_btn.clicked.connect(self.open_preview)
         self.print_btn.clicked.connect(self.print_dialog)
         self.pdf_btn.clicked.connect(self.ask_save_pdf)
@@ -273,7 +363,7 @@ class CouponsScreen(QWidget):
     def _apply_role(self) -> None:
         role = self.appctx.actor.role if self.appctx.has_actor else ""
         manager = role == "manager"
-        for w in (self.template, self.count, self.reason, self.issue_btn, self.void_btn):
+        for w in (self.template, self.count, self.reason, self.issue_btn, self.void_btn, self.template_btn):
             w.setEnabled(manager)
         for w in (self.pay_btn, self.redeem_btn, self.code, self.amount):
             w.setEnabled(role in ("cashier", "manager"))
@@ -304,6 +394,8 @@ class CouponsScreen(QWidget):
     def _loaded(self, res: Any) -> None:
         rows, info = res
         self.store_name = info.store_name
+        self.escpos_device = info.escpos_device
+        self.escpos_btn.setEnabled(bool(info.escpos_device))
         self.model.set_rows(rows)
 
     def load_templates(self) -> None:
@@ -321,6 +413,13 @@ class CouponsScreen(QWidget):
             i = self.template.findData(current)
             if i >= 0:
                 self.template.setCurrentIndex(i)
+
+    def new_template(self) -> TemplateDialog:
+        dlg = TemplateDialog(self.appctx, self)
+        dlg.accepted.connect(self.load_templates)
+        self.template_dialog = dlg
+        dlg.open()
+        return dlg
 
     # ----------------------------------------------------------------- redeem
     def _amount(self) -> int | None:
@@ -525,6 +624,31 @@ class CouponsScreen(QWidget):
         self.last_output = path
         return self._start_job(work, len(rows))
 
+    def print_escpos(self, rows: Sequence[Any] | None = None) -> PrintJob | None:
+        """Straight to the receipt printer configured in the store settings (``escpos_device``)."""
+        device = self.escpos_device
+        if not device:
+            return None
+        rows = list(rows if rows is not None else self.rows_to_print())
+        store = self.store_name
+        width = 80 if self.layout_choice.currentData() == "80mm" else 58
+
+        def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> int:
+            from pos_app.printing import escpos  # noqa: PLC0415
+
+            printer = escpos.open_printer(device)
+            try:
+                for i, c in enumerate(rows):
+                    if cancelled():
+                        return i
+                    escpos.print_coupons(printer, [c], store, width_mm=width)
+                    progress(i + 1, len(rows))
+            finally:
+                printer.close()
+            return len(rows)
+
+        return self._start_job(work, len(rows))
+
     def _start_job(self, work: Any, total: int) -> PrintJob:
         job = PrintJob(work, self)
         prog = QProgressDialog(tr("cv.printing", count=total), tr("cv.cancel"), 0, max(1, total), self)
@@ -690,6 +814,10 @@ messages.register("zh_CN", {
     "cv.printed": "已打印 {count} 张", "cv.leaderboard": "邀请排行榜", "cv.issue_due": "发放到期奖励",
     "cv.rewards": "邀请奖励（待发放与已发放）", "cv.no_member": "选择会员后显示其邀请卡", "cv.save_card": "保存邀请卡…",
     "cv.card_for": "{phone} 的邀请卡（邀请码 {code}）",
+    "cv.new_template": "新建券模板…", "cv.bearer": "不记名（持券人可用）", "cv.escpos": "小票机直接打印",
+    "cv.t.code": "模板代码", "cv.t.name": "名称", "cv.t.kind": "类型", "cv.t.value": "面值（元）",
+    "cv.t.percent": "折扣（%）", "cv.t.max_discount": "最多减（元）", "cv.t.min_spend": "使用门槛（元）",
+    "cv.t.valid_days": "有效天数", "cv.t.valid_until": "或截止日期", "cv.t.category": "适用范围",
 })
 messages.register("en", {
     "screen.coupons": "Coupons", "screen.invites": "Invites",
@@ -714,4 +842,8 @@ messages.register("en", {
     "cv.printed": "{count} printed", "cv.leaderboard": "Invite leaderboard", "cv.issue_due": "Issue due rewards",
     "cv.rewards": "Referral rewards (pending and issued)", "cv.no_member": "Select a member to see their invite card",
     "cv.save_card": "Save invite card…", "cv.card_for": "Invite card of {phone} (code {code})",
+    "cv.new_template": "New template…", "cv.bearer": "Bearer (whoever holds it)", "cv.escpos": "Print on the receipt printer",
+    "cv.t.code": "Code", "cv.t.name": "Name", "cv.t.kind": "Kind", "cv.t.value": "Value (yuan)",
+    "cv.t.percent": "Percent off", "cv.t.max_discount": "At most (yuan)", "cv.t.min_spend": "Minimum spend (yuan)",
+    "cv.t.valid_days": "Valid days", "cv.t.valid_until": "or valid until", "cv.t.category": "Usable for",
 })

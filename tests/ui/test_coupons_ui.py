@@ -143,3 +143,46 @@ def test_invites_screen(win: Any, qtbot: Any, store: Any, tmp_path: Path, qtmode
     qtbot.mouseClick(screen.issue_due_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: idle(win) and screen.last_issue is not None, timeout=10_000)
     assert screen.last_issue.issued == 0
+
+
+def test_manager_adds_a_template_and_prints_on_the_receipt_printer(
+    win: Any, qtbot: Any, store: Any, tmp_path: Path
+) -> None:
+    import json
+
+    from pos_app.db import models as mdb
+
+    dev = tmp_path / "lp0"
+    dev.touch()
+    with store.ctx.uow() as uow:
+        uow.session.get(mdb.StoreInfo, 1).settings_json = json.dumps({"escpos_device": f"file:{dev}"})
+        uow.commit()
+    login(qtbot, win, "boss", "9999")
+    press(qtbot, win, Qt.Key.Key_F8)
+    screen: CouponsScreen = win.screens["coupons"]
+    qtbot.waitUntil(lambda: idle(win) and screen.template.count() >= 3 and screen.escpos_btn.isEnabled(), timeout=10_000)
+    dlg = screen.new_template()
+    dlg.code.setText("NEW8")
+    dlg.name.setText("八元券")
+    dlg.value.setText("8")
+    dlg.min_spend.setText("4")  # below the value: refused with its own message
+    dlg.bearer.setChecked(True)
+    dlg.submit()
+    qtbot.waitUntil(lambda: idle(win) and dlg.error.isVisible(), timeout=10_000)
+    assert "门槛低于面值" in dlg.error.text()
+    dlg.min_spend.setText("30")
+    dlg.submit()
+    qtbot.waitUntil(lambda: idle(win) and dlg.created is not None, timeout=10_000)
+    assert (dlg.created.code, dlg.created.value_fen, dlg.created.min_spend_fen, dlg.created.bearer) == ("NEW8", 800, 3000, True)
+    qtbot.waitUntil(lambda: idle(win) and screen.template.findData("NEW8") >= 0, timeout=10_000)
+    screen.template.setCurrentIndex(screen.template.findData("NEW8"))
+    screen.count.setValue(3)
+    screen.reason.setText("开业派发")
+    qtbot.mouseClick(screen.issue_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(win) and len(screen.last_issued) == 3 and len(screen.model.rows) == 3, timeout=10_000)
+    with qtbot.waitSignal(screen.print_escpos().succeeded, timeout=30_000) as blocker:
+        pass
+    assert blocker.args == [3]
+    data = dev.read_bytes()
+    assert data.count(b"\x1dV") == 3 and all(c.raw_code.encode() in data for c in screen.last_issued)
+    assert "八元券".encode("gb18030") in data
