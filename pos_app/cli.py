@@ -409,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         args.smoke = False
-        args.lang = lang
+        args.lang = getattr(args, "lang", None) or os.environ.get("POS_LANG")  # None: the GUI's saved choice
         handler = cmd_gui
     cli = Cli(args)
     try:
