@@ -690,6 +690,10 @@ class InvitesScreen(QWidget):
         root = QVBoxLayout(self)
         head = QHBoxLayout()
         head.addWidget(QLabel(tr("cv.leaderboard")), 1)
+        self.campaign = QComboBox()
+        self.campaign.addItem(tr("cv.current_campaign"), None)
+        self.campaign.currentIndexChanged.connect(lambda _i: self.refresh())
+        head.addWidget(self.campaign)
         self.issue_due_btn = QPushButton(tr("cv.issue_due"))
         self.issue_due_btn.clicked.connect(self.issue_due)
         head.addWidget(self.issue_due_btn)
@@ -740,15 +744,25 @@ class InvitesScreen(QWidget):
             return
         ctx, actor = self.appctx.ctx, self.appctx.actor
         mid = self.member.member_id if self.member else None
+        code = self.campaign.currentData()
 
-        def load() -> tuple[Any, Any, Any]:
+        def load() -> tuple[Any, Any, Any, Any]:
+            from pos_app.services import campaigns  # noqa: PLC0415
+
             card = referrals.invite_card(ctx, actor, member_id=mid) if mid else None
-            return referrals.leaderboard(ctx, actor), referrals.pending_rewards(ctx, actor, member_id=mid), card
+            return (referrals.leaderboard(ctx, actor, campaign_code=code),
+                    referrals.pending_rewards(ctx, actor, member_id=mid), card, campaigns.list_campaigns(ctx, actor))
 
         self.appctx.run(load, self._loaded, self.error.show_error)
 
     def _loaded(self, res: Any) -> None:
-        board, rewards, info = res
+        board, rewards, info, camps = res
+        known = {self.campaign.itemData(i) for i in range(self.campaign.count())}
+        self.campaign.blockSignals(True)
+        for c in camps:
+            if c.code not in known:
+                self.campaign.addItem(f"{c.code}  {c.name}", c.code)
+        self.campaign.blockSignals(False)
         self.leader_model.set_rows(board)
         self.reward_model.set_rows(rewards)
         self.last_card = info
@@ -814,7 +828,7 @@ messages.register("zh_CN", {
     "cv.printed": "已打印 {count} 张", "cv.leaderboard": "邀请排行榜", "cv.issue_due": "发放到期奖励",
     "cv.rewards": "邀请奖励（待发放与已发放）", "cv.no_member": "选择会员后显示其邀请卡", "cv.save_card": "保存邀请卡…",
     "cv.card_for": "{phone} 的邀请卡（邀请码 {code}）",
-    "cv.new_template": "新建券模板…", "cv.bearer": "不记名（持券人可用）", "cv.escpos": "小票机直接打印",
+    "cv.current_campaign": "进行中的活动", "cv.new_template": "新建券模板…", "cv.bearer": "不记名（持券人可用）", "cv.escpos": "小票机直接打印",
     "cv.t.code": "模板代码", "cv.t.name": "名称", "cv.t.kind": "类型", "cv.t.value": "面值（元）",
     "cv.t.percent": "折扣（%）", "cv.t.max_discount": "最多减（元）", "cv.t.min_spend": "使用门槛（元）",
     "cv.t.valid_days": "有效天数", "cv.t.valid_until": "或截止日期", "cv.t.category": "适用范围",
@@ -842,7 +856,7 @@ messages.register("en", {
     "cv.printed": "{count} printed", "cv.leaderboard": "Invite leaderboard", "cv.issue_due": "Issue due rewards",
     "cv.rewards": "Referral rewards (pending and issued)", "cv.no_member": "Select a member to see their invite card",
     "cv.save_card": "Save invite card…", "cv.card_for": "Invite card of {phone} (code {code})",
-    "cv.new_template": "New template…", "cv.bearer": "Bearer (whoever holds it)", "cv.escpos": "Print on the receipt printer",
+    "cv.current_campaign": "Running campaign", "cv.new_template": "New template…", "cv.bearer": "Bearer (whoever holds it)", "cv.escpos": "Print on the receipt printer",
     "cv.t.code": "Code", "cv.t.name": "Name", "cv.t.kind": "Kind", "cv.t.value": "Value (yuan)",
     "cv.t.percent": "Percent off", "cv.t.max_discount": "At most (yuan)", "cv.t.min_spend": "Minimum spend (yuan)",
     "cv.t.valid_days": "Valid days", "cv.t.valid_until": "or valid until", "cv.t.category": "Usable for",

@@ -140,6 +140,11 @@ def test_invites_screen(win: Any, qtbot: Any, store: Any, tmp_path: Path, qtmode
     screen.save_card(str(png))
     code = referrals.invite_card(store.ctx, store.cashier, phone="13800000001").invite_code
     assert {s.data.decode() for s in decode(Image.open(png), symbols=[ZBarSymbol.QRCODE])} == {code}
+    # the leaderboard of a chosen campaign
+    qtbot.waitUntil(lambda: screen.campaign.findData("DEMO-RECHARGE") >= 0, timeout=10_000)
+    screen.campaign.setCurrentIndex(screen.campaign.findData("DEMO-RECHARGE"))
+    qtbot.waitUntil(lambda: idle(win), timeout=10_000)
+    assert [(r.rank, r.successful) for r in screen.leader_model.rows] == [(1, 1)]
     qtbot.mouseClick(screen.issue_due_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: idle(win) and screen.last_issue is not None, timeout=10_000)
     assert screen.last_issue.issued == 0
