@@ -289,3 +289,30 @@ def test_other_stores_coupon_refused_when_configured(store):
         with pytest.raises(StateError) as exc:
             call(store.ctx, store.cashier, code=c.code, member_id=a.member_id, amount_fen=100_00)
         assert exc.value.key == "coupon.foreign_store"
+
+
+def test_a_million_guessed_codes_none_accepted_by_the_store(store):
+    """1,000,000 random well-formed codes (right length, alphabet and check character) against the codes
+    this store issued: none matches; a sample also goes through the real lookup and is refused as unknown."""
+    import random
+
+    coupons.add_template(store.ctx, store.manager, rules.Template("G1", "券", rules.AMOUNT_OFF, value_fen=100,
+                                                                  valid_days=30, bearer=True))
+    coupons.issue_coupons(store.ctx, store.manager, template_code="G1", count=300, reason="bench")
+    issued = {c.raw_code for c in coupons.list_coupons(store.ctx, store.manager, limit=10_000)}
+    assert len(issued) == 300
+    guess = random.Random(4242).getrandbits
+    hits = 0
+    sample = []
+    for i in range(1_000_000):
+        code = rules.new_code(guess)
+        if code in issued:
+            hits += 1
+        if i % 1000 == 0:
+            sample.append(code)
+    assert hits == 0
+    for code in sample:
+        assert rules.is_valid_check(code)
+        with pytest.raises(NotFound) as exc:
+            coupons.get_coupon(store.ctx, store.cashier, rules.group(code).lower())
+        assert exc.value.key == "coupon.unknown"
