@@ -49,6 +49,14 @@ def save_language(lang: str) -> None:
     QSettings(ORG, APP).setValue("lang", lang)
 
 
+def choose_language(lang: str | None) -> str:
+    """--lang (or POS_LANG) first, then the choice saved in the settings dialog, then the config file."""
+    from pos_app import config  # noqa: PLC0415
+
+    chosen = lang or os.environ.get("POS_LANG") or saved_language() or config.load().lang
+    return chosen if chosen in messages.LANGS else messages.DEFAULT_LANG
+
+
 class SettingsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -423,7 +431,7 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
-    messages.set_language(lang or saved_language() or config.load().lang)
+    messages.set_language(choose_language(lang))
     apply_style(app)  # type: ignore[arg-type]
     worker = DbWorker()
     appctx = AppContext(None, worker)

@@ -132,3 +132,28 @@ def test_f1_lists_the_shortcuts(win: Any, qtbot: Any) -> None:
     win.show_help()
     assert win._help.isVisible()
     win._help.reject()
+
+
+def test_saved_language_is_used_unless_given(tmp_path: Any, monkeypatch: Any) -> None:
+    from PySide6.QtCore import QSettings
+
+    from pos_app.ui import main
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    try:
+        _check_choose_language(main, monkeypatch, tmp_path)
+    finally:
+        QSettings.setDefaultFormat(QSettings.Format.NativeFormat)
+
+
+def _check_choose_language(main: Any, monkeypatch: Any, tmp_path: Any) -> None:
+    monkeypatch.delenv("POS_LANG", raising=False)
+    monkeypatch.setenv("POS_CONFIG", str(tmp_path / "none.toml"))
+    assert main.choose_language(None) == "zh_CN"
+    main.save_language("en")
+    assert main.saved_language() == "en"
+    assert main.choose_language(None) == "en"
+    assert main.choose_language("zh_CN") == "zh_CN"
+    monkeypatch.setenv("POS_LANG", "zh_CN")
+    assert main.choose_language(None) == "zh_CN"
