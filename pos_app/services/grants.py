@@ -6,7 +6,7 @@ so the recharge stays one transaction."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, tzinfo
 
 from pos_app.db import models as m
 from pos_app.db.uow import UnitOfWork
@@ -92,13 +92,14 @@ def grant_items(
     return rows
 
 
-def recompute_member_price(member: m.Member, grants: list[m.Entitlement]) -> None:
-    """After a refund: rebuild member-price validity from the grants still standing."""
+def recompute_member_price(member: m.Member, grants: list[m.Entitlement], tz: tzinfo = UTC) -> None:
+    """After a refund: rebuild member-price validity from the grants still standing (each counted from
+    the store-local day it was granted, as :func:`grant_items` did)."""
     until: date | None = None
     for e in sorted(grants, key=lambda g: g.created_at):
         if e.kind != GRANT_MEMBER_PRICE or e.state != ISSUED:
             continue
-        start_day = e.created_at.date()
+        start_day = e.created_at.astimezone(tz).date()
         start = until if until and until >= start_day else start_day
         until = add_months(start, e.quantity)
     member.member_price_until = until

@@ -441,7 +441,9 @@ def refund(
         rows = s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)).all()
         _revoke_items(uow, ctx, actor, rows)
         grants.recompute_member_price(
-            member, list(s.scalars(select(m.Entitlement).where(m.Entitlement.member_id == member.id, m.Entitlement.kind == "member_price")))
+            member,
+            list(s.scalars(select(m.Entitlement).where(m.Entitlement.member_id == member.id, m.Entitlement.kind == "member_price"))),
+            settings(uow).tz,
         )
         _after_refund(uow, ctx, actor, member, r)
         remember(uow, ctx, request_id, "wallet.refund", rf.id, params)

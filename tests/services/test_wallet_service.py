@@ -304,3 +304,14 @@ def test_queries_recharges_items_points_lots(store, member):
     assert len(wallet.member_items(store.ctx, store.cashier, member_id=member.member_id)) == 1
     lots = wallet.points_lots(store.ctx, store.cashier, member_id=member.member_id)
     assert [(lot.points, lot.expires_on, lot.expired) for lot in lots] == [(50, date(2027, 11, 23), False)]
+
+
+def test_refund_of_a_luxury_recharge_takes_back_its_member_price_months_counted_in_store_time(store, member):
+    r1 = wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, tier_code="luxury")
+    store.clock.advance(hours=16)  # 18:00 UTC = 02:00 next day in Beijing
+    wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, tier_code="luxury")
+    m = members.get_member(store.ctx, store.cashier, member_id=member.member_id)
+    assert m.member_price_until == date(2028, 11, 23)  # 12 + 12 months from 23 Nov 2026
+    wallet.refund(store.ctx, store.manager, recharge_id=r1.recharge_id)
+    m = members.get_member(store.ctx, store.cashier, member_id=member.member_id)
+    assert m.member_price_until == date(2027, 11, 24)  # the second grant alone, from its local day
