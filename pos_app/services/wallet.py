@@ -158,7 +158,8 @@ def _build_recharge_result(
 
 
 def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
-    """A stored recharge as a result (replays, look-ups): balances as right after it."""
+    """A stored recharge as a result (replays, look-ups). Amounts and the balances after it are as they
+    were; the items' states and ``points_balance`` are as they are now (a coupon may since be used)."""
     s = uow.session
     member = s.get(m.Member, r.member_id)
     staff = s.get(m.Staff, r.staff_id)
