@@ -136,14 +136,14 @@ def register_member(
             mm = s.get(m.Member, done)
             assert mm is not None
             return member_dto(uow, ctx, mm)
-        if s.scalar(select(m.Member.id).where(m.Member.phone == phone_n)) is not None:
-            raise Conflict("member.phone_taken", phone=phone_n)
         inviter = None
         if code_n:
             inviter = s.scalar(select(m.Member).where(m.Member.invite_code == code_n))
             if inviter is None:
                 raise InvalidInput("member.invite_code_unknown", code=code_n)
-            rules.check_inviter(inviter.phone, phone_n)
+            rules.check_inviter(inviter.phone, phone_n)  # before "phone taken": the clearer reason
+        if s.scalar(select(m.Member.id).where(m.Member.phone == phone_n)) is not None:
+            raise Conflict("member.phone_taken", phone=phone_n)
         st = settings(uow)
         from pos_app.services.campaigns import current_campaign  # noqa: PLC0415
 
