@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the app and its tests need: Qt's runtime libraries, a CJK font (Chinese text on screen and in PDFs),
+# Debian packages the app and its tests need: Qt's runtime libraries, CJK fonts (Noto CJK on screen; WenQuanYi Zen Hei,
+# TrueType outlines that reportlab can embed, in PDFs),
 # zbar (independent QR decoder for tests), poppler-utils (pdftoppm/pdftotext), Xvfb (a screen for a headless machine).
 # Idempotent and quick when everything is there already. Uses sudo when not root.
 set -euo pipefail
 
 PKGS=(
-  fonts-noto-cjk
+  fonts-noto-cjk fonts-wqy-zenhei fonts-droid-fallback
   libzbar0 zbar-tools
   poppler-utils
   xvfb xauth

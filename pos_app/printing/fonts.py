@@ -7,8 +7,9 @@ Choice (works on a fresh Debian machine and in the packaged app):
 2. A system TrueType-outline CJK font, embedded (subset) in the PDF so any viewer or printer shows it:
    Noto Sans CJK SC (``fonts-noto-cjk``, subfont 2 of NotoSansCJK-Regular.ttc — only usable by reportlab
    when it is a TrueType-flavoured build: Debian ships CFF outlines, which reportlab's TTFont refuses),
-   Droid Sans Fallback (``fonts-droid-fallback``), WenQuanYi Micro Hei / Zen Hei, and the usual Windows and
-   macOS fonts (Microsoft YaHei, SimHei, SimSun, Arial Unicode).
+   WenQuanYi Zen Hei (``fonts-wqy-zenhei``, which ``make system-deps`` and ``.ci/run`` install: TrueType
+   outlines, Latin included), WenQuanYi Micro Hei, Droid Sans Fallback (``fonts-droid-fallback``), and the usual
+   Windows and macOS fonts (Microsoft YaHei, SimHei, SimSun, Arial Unicode).
 3. Last resort, always available: reportlab's built-in CID font ``STSong-Light`` (Adobe-GB1, not embedded;
    viewers substitute a local Song/Ming font — poppler, Acrobat and Qt all do).
 
@@ -39,9 +40,9 @@ SYSTEM_CANDIDATES: tuple[tuple[str, int], ...] = (
     (NOTO_CJK_TTC, NOTO_SC_INDEX),
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", NOTO_SC_INDEX),
     ("/usr/share/fonts/truetype/noto/NotoSansSC-Regular.ttf", 0),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
     ("C:/Windows/Fonts/msyh.ttc", 0),
     ("C:/Windows/Fonts/simhei.ttf", 0),
     ("C:/Windows/Fonts/simsun.ttc", 0),
