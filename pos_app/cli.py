@@ -394,8 +394,10 @@ def _fix_staff_pin_clash(argv: list[str]) -> list[str]:
     )
     if i_add is not None:
         pins = [i for i, t in enumerate(argv) if t == "--pin" and i > i_add]
-        if pins and "--new-pin" not in argv and "--password" not in argv:
-            j = pins[-1]
+        # a --pin right after "--staff CODE" is the login's, wherever it stands
+        new = [j for j in pins if not (j >= 2 and argv[j - 2] == "--staff")]
+        if new and "--new-pin" not in argv and "--password" not in argv:
+            j = new[-1]
             argv = argv[:j] + ["--new-pin"] + argv[j + 1:]
     return argv
 

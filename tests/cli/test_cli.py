@@ -304,3 +304,22 @@ def test_not_a_database_file_is_one_line_exit_2(tmp_path):
 def test_uninitialised_database_tells_to_run_init(tmp_path):
     p = run(tmp_path / "new.db", "member", "show", "--phone", "13800138000", staff="a", pin="1234")
     assert p.returncode in (2, 3) and len(p.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--staff", "boss", "--pin", "9999", "staff", "add", "--code", "c2", "--role", "cashier", "--pin", "1234"],
+         ["--staff", "boss", "--pin", "9999", "staff", "add", "--code", "c2", "--role", "cashier", "--new-pin", "1234"]),
+        (["staff", "add", "--code", "c2", "--role", "cashier", "--pin", "1234", "--staff", "boss", "--pin", "9999"],
+         ["staff", "add", "--code", "c2", "--role", "cashier", "--new-pin", "1234", "--staff", "boss", "--pin", "9999"]),
+        (["staff", "add", "--code", "c2", "--role", "cashier", "--staff", "boss", "--pin", "9999"],
+         ["staff", "add", "--code", "c2", "--role", "cashier", "--staff", "boss", "--pin", "9999"]),
+        (["--staff", "staff", "--pin", "1", "member", "add", "--phone", "13800138000"],
+         ["--staff", "staff", "--pin", "1", "member", "add", "--phone", "13800138000"]),
+    ],
+)
+def test_staff_add_pin_means_the_new_accounts_pin_and_the_login_pin_stays(argv, expected):
+    from pos_app.cli import _fix_staff_pin_clash
+
+    assert _fix_staff_pin_clash(argv) == expected
