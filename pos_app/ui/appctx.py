@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from pos_app.ui.ops import DbWorker
+from pos_app.ui.ops import DbWorker, alive
 
 if TYPE_CHECKING:
     from pos_app.services.context import Actor, ServiceContext
@@ -98,7 +98,7 @@ class AppContext(QObject):
         """Run ``fn`` (a service call) on the database worker; on success, announce ``changes``."""
 
         def ok(result: Any) -> None:
-            if on_success is not None:
+            if on_success is not None and alive(on_success):
                 on_success(result)
             if changes:
                 self.changed.emit(changes)

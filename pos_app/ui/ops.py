@@ -15,11 +15,19 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 
 from pos_app.domain.errors import DomainError
 
 _Item = tuple[int, str | None, Callable[[], Any], Callable[[Any], None] | None, Callable[[BaseException], None] | None]
+
+
+def alive(callback: Callable[..., Any] | None) -> bool:
+    """False when ``callback`` is a method of a widget/QObject whose C++ side is already deleted (the
+    screen or dialog that asked was closed before the answer came back)."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
 
 class _Bridge(QObject):
@@ -78,12 +86,12 @@ class DbWorker:
             if self._superseded(token, key):
                 return
             if error is None:
-                if on_success is not None:
+                if on_success is not None and alive(on_success):
                     on_success(result)
             else:
                 if not isinstance(error, DomainError):
                     self.crashes.append(error)
-                if fail is not None:
+                if fail is not None and alive(fail):
                     fail(error)
         finally:
             if self.pending == 0:

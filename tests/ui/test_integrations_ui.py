@@ -81,3 +81,4 @@ def test_tier_buttons_show_gift_stock_and_receipt_opens_handout(win: Any, qtbot:
 
     qtbot.waitUntil(lambda: isinstance(getattr(receipt, "_handout", None), GiftHandoutDialog) and receipt._handout.isVisible())
     receipt._handout.reject()
+    qtbot.waitUntil(lambda: idle(win))

@@ -154,3 +154,21 @@ def test_worker_delivers_failures_and_records_crashes(qtbot: Any) -> None:
         assert len(worker.crashes) == 1
     finally:
         worker.stop()
+
+
+def test_answer_for_a_closed_widget_is_dropped(qtbot: Any) -> None:
+    """A dialog closed (and deleted) before its op came back: the answer is dropped, no crash."""
+    import shiboken6
+    from PySide6.QtWidgets import QLabel
+
+    worker = DbWorker()
+    gate = threading.Event()
+    try:
+        label = QLabel()
+        worker.run(lambda: gate.wait(5) and "late", label.setText, label.setText)
+        shiboken6.delete(label)
+        gate.set()
+        qtbot.waitUntil(lambda: worker.pending == 0)  # would raise "Internal C++ object already deleted"
+        assert worker.crashes == []
+    finally:
+        worker.stop()
