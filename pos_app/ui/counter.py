@@ -177,7 +177,10 @@ class RegisterDialog(QDialog):
         from pos_app.services import members  # noqa: PLC0415
 
         ctx, actor = self.appctx.ctx, self.appctx.actor
-        phone, name, invite, rid = self.phone.text(), self.name.text(), self.invite.text(), self.request_id
+        from pos_app.ui.scanner import invite_code_from_scan  # noqa: PLC0415
+
+        phone, name, rid = self.phone.text(), self.name.text(), self.request_id
+        invite = invite_code_from_scan(self.invite.text())
         for e in (self.phone_error, self.invite_error, self.error):
             e.show_error(None)
         self.busy = True

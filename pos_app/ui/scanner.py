@@ -10,6 +10,7 @@ Fields that take scans themselves (an invite code, a coupon code) set the Qt pro
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -35,6 +36,19 @@ def looks_like_member_scan(text: str) -> bool:
         return True
     except InvalidInput:
         return False
+
+
+_TOKEN6 = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{6})(?![0-9A-Za-z])")
+
+
+def invite_code_from_scan(text: str) -> str:
+    """An invite card's QR holds the code, or the store's URL with the code in it (invite_url_template):
+    take the last 6-character token of a URL; anything else is returned as typed."""
+    t = (text or "").strip()
+    if "/" not in t and "=" not in t:
+        return t
+    tokens = _TOKEN6.findall(t)
+    return tokens[-1] if tokens else t
 
 
 def is_scan_local(w: QWidget | None) -> bool:

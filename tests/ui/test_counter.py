@@ -143,3 +143,15 @@ def test_member_panel_refreshes_after_a_change(win: Any, qtbot: Any, store: Any)
     qtbot.waitUntil(lambda: win.appctx.member.balance_fen == 550_00 and idle(win))
     assert win.screens["counter"].panel.values["balance"].text() == "¥550.00"
     assert win.screens["counter"].panel.values["points"].text() == "50"
+
+
+def test_register_with_a_scanned_invite_url(win: Any, qtbot: Any, store: Any) -> None:
+    inviter = _member(store, "13800000001", "邀请人")
+    login(qtbot, win, "cash1", "1111")
+    dlg = win.screens["counter"].open_register("13712345678")
+    dlg.invite.setFocus()
+    qtbot.keyClicks(dlg.invite, f"https://shop.example.com/invite?code={inviter.invite_code}")
+    qtbot.keyClick(dlg.invite, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dlg.member is not None and idle(win))
+    assert members.get_member(store.ctx, store.cashier, phone="13712345678").inviter_id == inviter.member_id
+    dlg.accept()

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from pos_app.ui.ops import DbWorker
-from pos_app.ui.scanner import ScannerFilter, looks_like_member_scan
+from pos_app.ui.scanner import ScannerFilter, invite_code_from_scan, looks_like_member_scan
 
 
 class StepClock:
@@ -172,3 +172,10 @@ def test_answer_for_a_closed_widget_is_dropped(qtbot: Any) -> None:
         assert worker.crashes == []
     finally:
         worker.stop()
+
+
+def test_invite_code_from_a_scanned_card() -> None:
+    assert invite_code_from_scan(" abc123 ") == "abc123"
+    assert invite_code_from_scan("https://shop.example.com/invite?code=7TZRTT") == "7TZRTT"
+    assert invite_code_from_scan("https://shop.example.com/i/7TZRTT") == "7TZRTT"
+    assert invite_code_from_scan("7TZ-RTT") == "7TZ-RTT"  # typed with a dash: the domain normalises it
