@@ -66,7 +66,7 @@ def test_recharge_1000_on_advanced_gives_150_bonus_100_points_2_coupons_a_toy_an
     assert (o.bonus_fen, o.points) == (150_00, 100)
     assert _kinds(o) == {GRANT_COUPON: 2, GRANT_GIFT: 1, GRANT_VOUCHER: 1}
     rebate = [i for i in o.items if i.source == "rebate"]
-    assert len(rebate) == 1 and rebate[0].value_fen == 50_00 and rebate[0].ref == "grooming"
+    assert len(rebate) == 1 and rebate[0].value_fen == 50_00 and rebate[0].ref == "洗护美容"
 
 
 def test_recharge_2000_on_luxury_gives_400_bonus_200_points_12_months_member_price_and_a_100_yuan_voucher(demo):

@@ -156,10 +156,16 @@ def test_inviter_from_another_campaign_refused_when_the_campaign_says_so(store):
 
 def test_self_invite_and_existing_member_refused(store):
     a = _reg(store, "13800000001")
+    b = _reg(store, "13800000002")
     from pos_app.domain.errors import Conflict
 
-    with pytest.raises(Conflict):
+    with pytest.raises(InvalidInput) as own:
         _reg(store, "13800000001", a)
+    assert own.value.key == "member.self_invite"
+    with pytest.raises(Conflict) as existing:
+        _reg(store, "13800000002", a)
+    assert existing.value.key == "member.phone_taken"
+    assert members.get_member(store.ctx, store.cashier, phone=b.phone).inviter_id is None
     with pytest.raises(InvalidInput):
         members.register_member(store.ctx, store.cashier, phone="13800000009", invite_code="ZZZZZZ")
 
