@@ -51,7 +51,7 @@ def login(qtbot: Any, w: MainWindow, code: str, pin: str) -> None:
 def press(qtbot: Any, w: MainWindow, key: Any) -> None:
     """A key to the main window (F-keys are window shortcuts)."""
     w.activateWindow()
-    QApplication.processEvents()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
     qtbot.keyClick(w, key)
 
 
