@@ -157,3 +157,42 @@ def _check_choose_language(main: Any, monkeypatch: Any, tmp_path: Any) -> None:
     assert main.choose_language("zh_CN") == "zh_CN"
     monkeypatch.setenv("POS_LANG", "zh_CN")
     assert main.choose_language(None) == "zh_CN"
+
+
+def test_run_gui_opens_the_store_on_the_worker_then_enables_login(store: Any, qapp: Any, monkeypatch: Any) -> None:
+    """The real start-up path: window first, database opened on the worker, login enabled when ready."""
+    from pos_app.ui import main
+    from pos_app.ui.main import MainWindow
+
+    monkeypatch.setattr(main, "saved_language", lambda: None)
+    monkeypatch.delenv("POS_GUI_BENCH", raising=False)
+    seen: dict[str, Any] = {}
+
+    def poll() -> None:
+        wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if wins and wins[-1].login.ok.isEnabled():
+            w = wins[-1]
+            seen["store"] = w.store_label.text()
+            seen["info"] = w.login.info.text()
+            w.login.code.setText("cash1")
+            w.login.pin.setText("1111")
+            w.login.submit()
+
+            def logged_in() -> None:
+                if w.stack.currentIndex() == 1:
+                    seen["who"] = w.whoami.text()
+                    w.close()
+                    qapp.quit()
+                else:
+                    QTimer.singleShot(20, logged_in)
+
+            QTimer.singleShot(20, logged_in)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+    QTimer.singleShot(20_000, qapp.quit)  # a safety net: the asserts below then fail
+    assert main.run_gui(str(store.path), lang="zh_CN") == 0
+    assert seen.get("store") == "测试门店"
+    assert seen.get("info") == ""
+    assert "收银一" in seen.get("who", "")
