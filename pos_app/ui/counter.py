@@ -193,7 +193,10 @@ class RegisterDialog(QDialog):
     def _ok(self, member: Any) -> None:
         self.busy = False
         self.member = member
-        self.done_title.setText(tr("register.done_title", phone=member.phone))
+        title = tr("register.done_title", phone=member.phone)
+        if member.inviter_phone:
+            title += "\n" + tr("register.invited_by", phone=member.inviter_phone)
+        self.done_title.setText(title)
         self.invite_code.setText(member.invite_code)
         self.pages.setCurrentIndex(1)
         self.close_btn.setDefault(True)

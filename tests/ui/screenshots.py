@@ -87,6 +87,18 @@ def main(argv: list[str]) -> int:
     hist = win.screens["history"]
     wait(app, lambda: hist.statement_model.rowCount() > 0 and idle())
     win.grab().save(str(out / "06_history.png"))
+    QTest.keyClick(win, Qt.Key.Key_F2)
+    counter.search.setText("13712345678")
+    wait(app, lambda: counter.last_query == "13712345678" and idle())
+    QTest.keyClick(counter.search, Qt.Key.Key_Return)
+    wait(app, lambda: getattr(counter, "_register_dialog", None) is not None and counter._register_dialog.isVisible())
+    dlg = counter._register_dialog
+    dlg.name.setText("小王")
+    dlg.invite.setText(win.appctx.member.invite_code if win.appctx.member else "")
+    dlg.submit()
+    wait(app, lambda: dlg.member is not None and idle())
+    dlg.grab().save(str(out / "07_registered.png"))
+    dlg.accept()
     win.close()
     worker.stop()
     print("\n".join(str(p) for p in sorted(out.glob("*.png"))))

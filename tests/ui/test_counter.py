@@ -99,6 +99,7 @@ def test_unknown_phone_enter_opens_registration_with_invite_code(win: Any, qtbot
     assert dlg.pages.currentIndex() == 1
     new = members.get_member(store.ctx, store.cashier, phone="13712345678")
     assert dlg.invite_code.text() == new.invite_code
+    assert "邀请人：13800000001" in dlg.done_title.text()
     assert new.inviter_id == inviter.member_id and new.name == "小王"
     assert members.count_members(store.ctx, store.manager) == before + 1
     qtbot.keyClick(dlg.close_btn, Qt.Key.Key_Return)
