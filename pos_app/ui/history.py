@@ -24,7 +24,14 @@ from PySide6.QtWidgets import (
 
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, tr
-from pos_app.ui.models import DtoTableModel, ItemModel, PointsLotModel, RechargeModel, StatementModel
+from pos_app.ui.models import (
+    CouponModel,
+    DtoTableModel,
+    ItemModel,
+    PointsLotModel,
+    RechargeModel,
+    StatementModel,
+)
 from pos_app.ui.screens import ScreenSpec, register_screen
 
 
@@ -85,10 +92,12 @@ class HistoryScreen(QWidget):
         self.recharge_model = RechargeModel()
         self.points_model = PointsLotModel()
         self.item_model = ItemModel()
+        self.coupon_model = CouponModel()
         self.statement_table = make_table(self.statement_model, "statement")
         self.recharge_table = make_table(self.recharge_model, "recharges")
         self.points_table = make_table(self.points_model, "points_lots")
         self.item_table = make_table(self.item_model, "items")
+        self.coupon_table = make_table(self.coupon_model, "coupons")
         self.tabs.addTab(self.statement_table, tr("history.statement"))
         rc = QWidget()
         rl = QVBoxLayout(rc)
@@ -107,6 +116,7 @@ class HistoryScreen(QWidget):
         self.tabs.addTab(rc, tr("history.recharges"))
         self.tabs.addTab(self.points_table, tr("history.points"))
         self.tabs.addTab(self.item_table, tr("history.items"))
+        self.tabs.addTab(self.coupon_table, tr("history.coupons"))
         root.addWidget(self.tabs, 1)
         appctx.changed.connect(self._changed)
         self.set_member(appctx.member)
@@ -123,7 +133,7 @@ class HistoryScreen(QWidget):
     def set_member(self, member: Any) -> None:
         if member is None:
             self.member_label.setText(tr("ui.select_member_first"))
-            for mdl in (self.statement_model, self.recharge_model, self.points_model, self.item_model):
+            for mdl in (self.statement_model, self.recharge_model, self.points_model, self.item_model, self.coupon_model):
                 mdl.set_rows([])
         else:
             self.member_label.setText(tr("history.for_member", phone=member.phone, name=member.name or "", balance=member.balance_fen))
@@ -148,22 +158,30 @@ class HistoryScreen(QWidget):
             day = d.date() if hasattr(d, "date") else d
             return (since is None or day >= since) and (until is None or day <= until)
 
-        def work() -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+        def work() -> tuple[list[Any], ...]:
             st = wallet.statement(ctx, actor, member_id=mid, since=since, until=until)
             rc = [r for r in wallet.recharges(ctx, actor, member_id=mid) if in_range(r.created_at)]
             lots = [lot for lot in wallet.points_lots(ctx, actor, member_id=mid) if in_range(lot.earned_at)]
             items = wallet.member_items(ctx, actor, member_id=mid)
-            return st, rc, lots, items
+            cps: list[Any] = []
+            try:
+                from pos_app.services import coupons  # noqa: PLC0415
+            except ImportError:
+                coupons = None  # type: ignore[assignment]
+            if coupons is not None and hasattr(coupons, "list_coupons"):
+                cps = [c for c in coupons.list_coupons(ctx, actor, member_id=mid) if in_range(c.issued_at)]
+            return st, rc, lots, items, cps
 
         self.appctx.run(work, self._loaded, self.error.show_error, key="history")
 
-    def _loaded(self, res: tuple[list[Any], list[Any], list[Any], list[Any]]) -> None:
-        st, rc, lots, items = res
+    def _loaded(self, res: tuple[list[Any], ...]) -> None:
+        st, rc, lots, items, cps = res
         self.error.show_error(None)
         self.statement_model.set_rows(st)
         self.recharge_model.set_rows(rc)
         self.points_model.set_rows(lots)
         self.item_model.set_rows(items)
+        self.coupon_model.set_rows(cps)
 
     # ------------------------------------------------------------------ refund
     def selected_recharge(self) -> Any:

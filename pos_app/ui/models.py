@@ -178,3 +178,23 @@ class OwedItemModel(DtoTableModel):
         Column("col.state", lambda r: tr(f"item.state.{r.state}")),
         Column("col.due_on", lambda r: fmt_date(r.due_on)),
     )
+
+
+def _coupon_value(r: Any) -> str:
+    if r.kind == "percent_off" and r.percent_bp:
+        return f"{r.percent_bp / 100:g}%"
+    return format_fen(r.value_fen)
+
+
+class CouponModel(DtoTableModel):
+    """The member's coupons from the coupon module (code, value, state, validity)."""
+
+    COLUMNS = (
+        Column("col.code", lambda r: r.code),
+        Column("col.item", lambda r: r.name),
+        Column("col.value", _coupon_value, numeric=True),
+        Column("col.min_spend", lambda r: r.min_spend_fen, money=True),
+        Column("col.state", lambda r: tr(f"coupon.state.{r.state}")),
+        Column("col.valid_until", lambda r: fmt_date(r.valid_until)),
+        Column("col.issued_at", lambda r: fmt_dt(r.issued_at)),
+    )

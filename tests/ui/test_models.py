@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from pos_app.services.dto import GrantedItemDTO, MemberSummary, PointsLotDTO, RechargeSummary, WalletLine
 from pos_app.ui.models import (
+    CouponModel,
     ItemModel,
     MemberTableModel,
     OwedItemModel,
@@ -28,6 +30,12 @@ ROWS: dict[type, list[Any]] = {
     PointsLotModel: [PointsLotDTO("l1", "recharge", 50, 0, NOW, date(2027, 11, 23), False)],
     ItemModel: [GrantedItemDTO("g1", "gift", "TOY", "玩具", 3900, "owed", date(2026, 11, 26), "tier")],
     OwedItemModel: [GrantedItemDTO("g1", "coupon", "PET20", "券", 2000, "issued", None, "tier", "ABCD")],
+    CouponModel: [  # the attributes the model reads (CouponDTO has more)
+        SimpleNamespace(code="ABCD-EFGH-JKMN-PQRS-T", name="宠物券", kind="amount_off", value_fen=2000, percent_bp=0,
+                        min_spend_fen=10000, state="issued", valid_until=date(2027, 1, 31), issued_at=NOW),
+        SimpleNamespace(code="ABCD-EFGH-JKMN-PQRS-V", name="九五折", kind="percent_off", value_fen=0, percent_bp=500,
+                        min_spend_fen=0, state="expired", valid_until=date(2026, 11, 2), issued_at=NOW),
+    ],
     RechargeModel: [RechargeSummary("r1", "m1", "13800000001", None, 50000, 0, 50, "wechat", "active", 50000, 0, NOW)],
 }
 
@@ -57,3 +65,9 @@ def test_recharge_model_translates_codes() -> None:
     assert m.index(0, 1).data() == "自定义金额"
     assert m.index(0, 5).data() == "微信"
     assert m.index(0, 7).data() == "有效"
+
+
+def test_coupon_model_values() -> None:
+    m = CouponModel(ROWS[CouponModel])
+    assert [m.index(r, 2).data() for r in range(2)] == ["¥20.00", "5%"]
+    assert [m.index(r, 4).data() for r in range(2)] == ["可使用", "已过期"]

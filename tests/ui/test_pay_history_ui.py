@@ -76,8 +76,12 @@ def test_history_models_and_date_filter(win: Any, qtbot: Any, store: Any, qtmode
     press(qtbot, win, Qt.Key.Key_F5)
     h = win.screens["history"]
     qtbot.waitUntil(lambda: h.statement_model.rowCount() == 2 and idle(win))
-    for model in (h.statement_model, h.recharge_model, h.points_model, h.item_model):
+    for model in (h.statement_model, h.recharge_model, h.points_model, h.item_model, h.coupon_model):
         qtmodeltester.check(model)
+    cm = h.coupon_model  # the advanced tier's two 20-yuan coupons and the rebate's 50-yuan service voucher
+    values = sorted(cm.index(r, 2).data() for r in range(cm.rowCount()))
+    assert values == ["¥20.00", "¥20.00", "¥50.00"]
+    assert {cm.index(r, 4).data() for r in range(cm.rowCount())} == {"可使用"}
     sm = h.statement_model
     # newest first, balances after each line
     assert sm.index(0, 1).data() == "消费" and sm.index(0, 6).data() == "¥1,035.00"
