@@ -187,7 +187,8 @@ def _coupon_value(r: Any) -> str:
 
 
 class CouponModel(DtoTableModel):
-    """The member's coupons from the coupon module (code, value, state, validity)."""
+    """The member's coupons from the coupon module (code, value, state, validity). The state names
+    (``coupon.state.*``) are the coupon module's messages."""
 
     COLUMNS = (
         Column("col.code", lambda r: r.code),

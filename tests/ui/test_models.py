@@ -70,4 +70,8 @@ def test_recharge_model_translates_codes() -> None:
 def test_coupon_model_values() -> None:
     m = CouponModel(ROWS[CouponModel])
     assert [m.index(r, 2).data() for r in range(2)] == ["¥20.00", "5%"]
-    assert [m.index(r, 4).data() for r in range(2)] == ["可使用", "已过期"]
+    import pos_app.services.coupons  # noqa: F401  (its module registers the coupon state names)
+    from pos_app import messages
+
+    assert [m.index(r, 4).data() for r in range(2)] == [messages.translate("coupon.state.issued"), messages.translate("coupon.state.expired")]
+    assert m.index(1, 4).data() != "coupon.state.expired"

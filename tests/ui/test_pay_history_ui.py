@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from pos_app import messages
 from pos_app.services import members, wallet
 from pos_app.ui.login import ManagerDialog
 from tests.ui.conftest import idle, login, press, select_member
@@ -81,7 +82,8 @@ def test_history_models_and_date_filter(win: Any, qtbot: Any, store: Any, qtmode
     cm = h.coupon_model  # the advanced tier's two 20-yuan coupons and the rebate's 50-yuan service voucher
     values = sorted(cm.index(r, 2).data() for r in range(cm.rowCount()))
     assert values == ["¥20.00", "¥20.00", "¥50.00"]
-    assert {cm.index(r, 4).data() for r in range(cm.rowCount())} == {"可使用"}
+    assert {cm.index(r, 4).data() for r in range(cm.rowCount())} == {messages.translate("coupon.state.issued")}
+    assert messages.translate("coupon.state.issued") != "coupon.state.issued"
     sm = h.statement_model
     # newest first, balances after each line
     assert sm.index(0, 1).data() == "消费" and sm.index(0, 6).data() == "¥1,035.00"
