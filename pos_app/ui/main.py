@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         sb = self.statusBar()
         for w in list(sb.findChildren(QLabel)):
             sb.removeWidget(w)
+            w.deleteLater()
         self.store_label = QLabel(self.appctx.store_name or tr("ui.opening_db"))
         self.store_label.setObjectName("store_name")
         self.staff_label = QLabel("")
