@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QDate
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -107,6 +108,7 @@ class HistoryScreen(QWidget):
         self.refund_btn = QPushButton(tr("history.refund"))
         self.refund_btn.setObjectName("refund")
         self.refund_btn.clicked.connect(self.refund_selected)
+        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.refund_selected)
         rb.addWidget(self.refund_btn)
         self.refund_result = QLabel("")
         self.refund_result.setObjectName("refund_result")
@@ -182,6 +184,9 @@ class HistoryScreen(QWidget):
         self.points_model.set_rows(lots)
         self.item_model.set_rows(items)
         self.coupon_model.set_rows(cps)
+        for table, model in ((self.statement_table, self.statement_model), (self.recharge_table, self.recharge_model)):
+            if model.rowCount():
+                table.selectRow(0)  # a current row, so arrow keys and Ctrl+R work at once
 
     # ------------------------------------------------------------------ refund
     def selected_recharge(self) -> Any:

@@ -132,9 +132,10 @@ def test_refund_as_cashier_with_manager_pin(win: Any, qtbot: Any, store: Any) ->
     h = win.screens["history"]
     qtbot.waitUntil(lambda: h.recharge_model.rowCount() == 1 and idle(win))
     h.tabs.setCurrentIndex(1)
-    h.recharge_table.selectRow(0)
+    h.recharge_table.setFocus()
+    assert h.selected_recharge() is not None  # the newest row is current: keyboard only, Ctrl+R
     _answer_manager_dialog("boss", "9999")
-    h.refund_selected()
+    qtbot.keyClick(h.recharge_table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: h.last_refund is not None and idle(win))
     r = wallet.recharges(store.ctx, store.manager, member_id=m.member_id)[0]
     assert r.state == "refunded"
