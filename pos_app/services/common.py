@@ -77,19 +77,83 @@ def _insert_plan(dialect: Any, model: type[Base], keys: tuple[str, ...]) -> tupl
     return plan
 
 
+def _sqlite(uow: UnitOfWork) -> Any:
+    """The DB-API connection of the unit of work's transaction on SQLite (None on other databases),
+    looked up once per unit of work."""
+    raw = uow.cache.get("_dbapi", False)
+    if raw is False:
+        conn = uow.session.connection()
+        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        uow.cache["_dbapi"] = raw
+    return raw
+
+
 def insert_row(uow: UnitOfWork, model: type[Base], values: dict[str, Any]) -> None:
     """Insert one append-only row now, in the unit of work's transaction, without the ORM.
 
     For ledger/log rows nobody edits later in the transaction. Rows it refers to must already be
     flushed (the models have no ORM relationships, so nothing else orders the inserts)."""
-    conn = uow.session.connection()
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(model), values)
+    raw = _sqlite(uow)
+    if raw is None:
+        uow.session.connection().execute(insert(model), values)
         return
-    sql, procs, defaults = _insert_plan(conn.dialect, model, tuple(values))
-    raw = (*values.values(), *defaults)
-    params = tuple(p(v) if p is not None else v for p, v in zip(procs, raw, strict=True))
-    conn.connection.driver_connection.execute(sql, params)  # type: ignore[union-attr]
+    sql, procs, defaults = _insert_plan(uow.db.engine.dialect, model, tuple(values))
+    vals = (*values.values(), *defaults)
+    raw.execute(sql, tuple(p(v) if p is not None else v for p, v in zip(procs, vals, strict=True)))
+
+
+def insert_rows(uow: UnitOfWork, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """:func:`insert_row` for several rows with the same keys, in one ``executemany``."""
+    if not rows:
+        return
+    raw = _sqlite(uow)
+    if raw is None:
+        uow.session.connection().execute(insert(model), rows)
+        return
+    sql, procs, defaults = _insert_plan(uow.db.engine.dialect, model, tuple(rows[0]))
+    raw.executemany(
+        sql,
+        [tuple(p(v) if p is not None else v for p, v in zip(procs, (*r.values(), *defaults), strict=True)) for r in rows],
+    )
+
+
+_FILL: dict[str, tuple[Any, tuple[str, ...], dict[str, Any]]] = {}
+
+
+def _attach(uow: UnitOfWork, model: type[B], values: dict[str, Any]) -> B:
+    """A persistent ORM object for a row just written with ``values`` (built without attribute events:
+    the row's values are its committed state, so nothing is flushed for it unless changed later)."""
+    fill = _FILL.get(model.__name__)
+    if fill is None:
+        mapper = sa_inspect(model)
+        defaults: dict[str, Any] = {}
+        for col in mapper.column_attrs:
+            default = col.columns[0].default
+            defaults[col.key] = default.arg if default is not None and getattr(default, "is_scalar", False) else None
+        fill = (mapper.class_manager, tuple(defaults), defaults)
+        _FILL[model.__name__] = fill
+    manager, keys, defaults = fill
+    obj: B = manager.new_instance()
+    d = obj.__dict__
+    if len(values) != len(keys):
+        d.update(defaults)
+    d.update(values)
+    make_transient_to_detached(obj)
+    uow.session.add(obj)
+    return obj
+
+
+def new_object(uow: UnitOfWork, model: type[B], values: dict[str, Any]) -> B:
+    """INSERT a new row now (like :func:`insert_row`) and return it as a persistent ORM object, so later
+    changes to it are written as UPDATEs. ``values`` must hold its primary key."""
+    insert_row(uow, model, values)
+    return _attach(uow, model, values)
+
+
+def new_objects(uow: UnitOfWork, model: type[B], rows: list[dict[str, Any]]) -> list[B]:
+    """:func:`new_object` for several rows with the same keys (one ``executemany``)."""
+    insert_rows(uow, model, rows)
+    return [_attach(uow, model, r) for r in rows]
 
 
 def insert_object(uow: UnitOfWork, obj: Base) -> None:
@@ -119,8 +183,7 @@ def load_object(uow: UnitOfWork, model: type[B], where: str, params: tuple[Any, 
     """Load one ORM object with a plain SELECT (``where`` uses ``?`` placeholders) and attach it to the
     session as persistent, as a query would, but without the ORM's per-query overhead. Returns the
     session's own object when it is already loaded."""
-    conn = uow.session.connection()
-    dialect = conn.dialect
+    dialect = uow.db.engine.dialect
     key = (dialect.name, model.__tablename__)
     plan = _LOAD_PLANS.get(key)
     if plan is None:
@@ -140,20 +203,17 @@ def load_object(uow: UnitOfWork, model: type[B], where: str, params: tuple[Any, 
     existing = uow.session.identity_map.get(ident)
     if existing is not None:
         return existing  # type: ignore[return-value]
-    obj = model(**values)
-    make_transient_to_detached(obj)
-    uow.session.add(obj)
-    return obj
+    return _attach(uow, model, values)
 
 
 def raw_rows(uow: UnitOfWork, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """A small read in the unit of work's transaction. ``?`` placeholders; dates go in as ISO text on
     SQLite (how SQLAlchemy stores them there). Does not autoflush pending ORM changes."""
-    conn = uow.session.connection()
-    if conn.dialect.name == "sqlite":
+    raw = _sqlite(uow)
+    if raw is not None:
         args = tuple(v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v for v in params)
-        return list(conn.connection.driver_connection.execute(sql, args).fetchall())  # type: ignore[union-attr]
-    return [tuple(r) for r in conn.exec_driver_sql(sql.replace("?", "%s"), params).fetchall()]
+        return list(raw.execute(sql, args).fetchall())
+    return [tuple(r) for r in uow.session.connection().exec_driver_sql(sql.replace("?", "%s"), params).fetchall()]
 
 
 def replayed(uow: UnitOfWork, request_id: str, use_case: str, params: dict[str, Any]) -> str | None:
@@ -210,7 +270,9 @@ def emit(uow: UnitOfWork, ctx: ServiceContext, event_type: str, payload: dict[st
     Safe because every write transaction holds SQLite's write lock from its first statement
     (BEGIN IMMEDIATE): no two transactions can read the same max(seq)."""
     st = settings(uow)
-    last = raw_rows(uow, "SELECT MAX(seq) FROM outbox")[0][0] or 0
+    last = uow.cache.get("_outbox_seq")
+    if last is None:
+        last = int(raw_rows(uow, "SELECT MAX(seq) FROM outbox")[0][0] or 0)
     body = json.dumps(payload, default=str, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     insert_row(
         uow,
@@ -225,7 +287,9 @@ def emit(uow: UnitOfWork, ctx: ServiceContext, event_type: str, payload: dict[st
             payload_hash=hashlib.sha256(body.encode()).hexdigest(),
         ),
     )
-    return int(last) + 1
+    # the transaction holds the write lock and only emit() writes the outbox: the next one follows on
+    uow.cache["_outbox_seq"] = last + 1
+    return last + 1
 
 
 def store_info(uow: UnitOfWork) -> m.StoreInfo:

@@ -31,7 +31,10 @@ from pos_app.services.common import (
     audit,
     check_request_id,
     emit,
+    insert_rows,
     local_date,
+    new_objects,
+    raw_rows,
     remember,
     replayed,
     require,
@@ -193,12 +196,75 @@ def _event(
     )
 
 
-def _unique_code(uow: UnitOfWork, ctx: ServiceContext) -> str:
+def _new_codes(uow: UnitOfWork, ctx: ServiceContext, n: int) -> list[str]:
+    """``n`` fresh codes, none issued before: drawn at once, checked against the coupon table in one query
+    (80 random bits: a clash never happens in practice, and the UNIQUE constraint stays the last word)."""
+    codes = [rules.new_code(ctx.randbits) for _ in range(n)]
     for _ in range(10):
-        code = rules.new_code(ctx.randbits)
-        if uow.session.scalar(select(mc.Coupon.id).where(mc.Coupon.code == code)) is None:
-            return code
+        taken: set[str] = set()
+        for i in range(0, n, 500):
+            part = codes[i:i + 500]
+            taken.update(r[0] for r in raw_rows(
+                uow, f"SELECT code FROM coupon WHERE code IN ({', '.join('?' for _ in part)})", tuple(part)))
+        seen: set[str] = set()
+        clash = False
+        for i, code in enumerate(codes):
+            if code in taken or code in seen:
+                codes[i] = rules.new_code(ctx.randbits)
+                clash = True
+            seen.add(codes[i])
+        if not clash:
+            return codes
     raise Conflict("coupon.code_exhausted")  # 80 random bits: never in practice
+
+
+@dataclass(frozen=True)
+class _Issue:
+    """One coupon to issue: of template ``t``, for ``member_id`` (None: bearer)."""
+
+    t: rules.Template
+    member_id: str | None
+    source: str
+    name: str | None = None
+    entitlement_id: str | None = None
+    reason: str | None = None
+    batch_id: str | None = None
+
+
+def _issue_many(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, todo: Sequence[_Issue], today: date
+) -> list[mc.Coupon]:
+    """Issue the coupons inside the caller's transaction, each with its 'issue' history row: the rows go
+    in with one statement per table."""
+    for it in todo:
+        if it.member_id is None and not it.t.bearer:
+            raise InvalidInput("coupon.member_required", template=it.t.code)
+    if not todo:
+        return []
+    st = settings(uow)
+    staff_id = actor.staff_id if actor and actor.staff_id else None
+    codes = _new_codes(uow, ctx, len(todo))
+    coupons: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for it, code in zip(todo, codes, strict=True):
+        t = it.t
+        start, end = rules.validity(t, today)
+        now = ctx.now()
+        cid = ctx.new_id()
+        coupons.append(dict(
+            id=cid, code=code, template_code=t.code or None, kind=t.kind,
+            name=it.name or t.name, value_fen=t.value_fen, percent_bp=t.percent_bp, max_discount_fen=t.max_discount_fen,
+            min_spend_fen=t.min_spend_fen, category=t.category, member_id=it.member_id, bearer=t.bearer,
+            valid_from=start, valid_until=end, state=rules.ISSUED, source=it.source, entitlement_id=it.entitlement_id,
+            store_code=st.store_code, issued_at=now, issued_by=staff_id, reason=it.reason, batch_id=it.batch_id,
+            redeemed_at=None, redeemed_member_id=None, bill_fen=None, discount_fen=None, spend_id=None,
+            voided_at=None, void_reason=None,
+        ))
+        events.append(dict(id=ctx.new_id(), coupon_id=cid, kind="issue", at=ctx.now(), staff_id=staff_id,
+                           member_id=it.member_id, reason=it.reason))
+    rows = new_objects(uow, mc.Coupon, coupons)
+    insert_rows(uow, mc.CouponEvent, events)
+    return rows
 
 
 def issue_in_uow(
@@ -216,22 +282,7 @@ def issue_in_uow(
     batch_id: str | None = None,
 ) -> mc.Coupon:
     """Issue one coupon of template ``t`` inside the caller's transaction (with its history row)."""
-    if member_id is None and not t.bearer:
-        raise InvalidInput("coupon.member_required", template=t.code)
-    start, end = rules.validity(t, today)
-    st = settings(uow)
-    c = mc.Coupon(
-        id=ctx.new_id(), code=_unique_code(uow, ctx), template_code=t.code or None, kind=t.kind,
-        name=name or t.name, value_fen=t.value_fen, percent_bp=t.percent_bp, max_discount_fen=t.max_discount_fen,
-        min_spend_fen=t.min_spend_fen, category=t.category, member_id=member_id, bearer=t.bearer,
-        valid_from=start, valid_until=end, state=rules.ISSUED, source=source, entitlement_id=entitlement_id,
-        store_code=st.store_code, issued_at=ctx.now(), issued_by=actor.staff_id if actor and actor.staff_id else None,
-        reason=reason, batch_id=batch_id,
-    )
-    uow.session.add(c)
-    uow.session.flush()
-    _event(uow, ctx, actor, c, "issue", member_id=member_id, reason=reason)
-    return c
+    return _issue_many(uow, ctx, actor, [_Issue(t, member_id, source, name, entitlement_id, reason, batch_id)], today)[0]
 
 
 def _event_payload(c: mc.Coupon) -> dict[str, Any]:
@@ -248,39 +299,81 @@ def _template_row(uow: UnitOfWork, code: str) -> mc.CouponTemplate | None:
     return uow.session.scalar(select(mc.CouponTemplate).where(mc.CouponTemplate.code == code))
 
 
+_TEMPLATE_COLS = (
+    "code, name, kind, value_fen, percent_bp, max_discount_fen, min_spend_fen, valid_days, valid_from, valid_until, "
+    "category, bearer"
+)
+
+
+def _as_date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _templates(uow: UnitOfWork, codes: set[str]) -> dict[str, rules.Template]:
+    """The templates of these codes, in one plain query."""
+    if not codes:
+        return {}
+    found = raw_rows(
+        uow, f"SELECT {_TEMPLATE_COLS} FROM coupon_template WHERE code IN ({', '.join('?' for _ in codes)})",
+        tuple(codes),
+    )
+    return {
+        r[0]: rules.Template(
+            code=r[0], name=r[1], kind=r[2], value_fen=r[3], percent_bp=r[4], max_discount_fen=r[5],
+            min_spend_fen=r[6], valid_days=r[7], valid_from=_as_date(r[8]), valid_until=_as_date(r[9]),
+            category=r[10], bearer=bool(r[11]),
+        )
+        for r in found
+    }
+
+
+def issue_entitlements(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, es: Sequence[m.Entitlement], today: date
+) -> list[mc.Coupon]:
+    """Turn owed coupon/voucher entitlements into real coupons (state owed -> issued), one coupon each,
+    with one 'coupon.issued' outbox event per entitlement."""
+    if not es:
+        return []
+    templates = _templates(uow, {e.ref for e in es})
+    todo: list[_Issue] = []
+    for e in es:
+        row = templates.get(e.ref)
+        if e.kind == GRANT_COUPON:
+            if row is None:
+                raise NotFound("coupon.template_unknown", template=e.ref)
+            t = row
+            name = row.name
+            if e.name == e.ref:  # rewards named only by their template code
+                e.name = row.name
+        else:  # service voucher: the entitlement carries its value; a template of that code may set the rest
+            days = int(settings(uow).raw.get("voucher_valid_days", DEFAULT_VOUCHER_VALID_DAYS))
+            base = row if row is not None and row.kind == rules.SERVICE_VOUCHER else None
+            t = rules.Template(
+                code=e.ref[:32], name=e.name, kind=rules.SERVICE_VOUCHER, value_fen=e.value_fen,
+                min_spend_fen=base.min_spend_fen if base else 0,
+                valid_days=base.valid_days if base else days,
+                valid_from=base.valid_from if base else None, valid_until=base.valid_until if base else None,
+                category=base.category if base else e.ref, bearer=False,
+            )
+            name = e.name
+        todo.append(_Issue(t, e.member_id, e.source, name, e.id))
+    issued = _issue_many(uow, ctx, actor, todo, today)
+    for e, c in zip(es, issued, strict=True):
+        emit(uow, ctx, "coupon.issued", {
+            "entitlement_id": e.id, "template": c.template_code, "member_id": c.member_id, "source": c.source,
+            "coupons": [_event_payload(c)], "staff": actor.code if actor else None,
+        })
+        e.state = grants.ISSUED
+        e.issued_ref = c.id
+        e.updated_at = ctx.now()
+    return issued
+
+
 def issue_entitlement(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, e: m.Entitlement, today: date
 ) -> mc.Coupon:
     """Turn an owed coupon/voucher entitlement into a real coupon (state owed -> issued)."""
-    row = _template_row(uow, e.ref)
-    if e.kind == GRANT_COUPON:
-        if row is None:
-            raise NotFound("coupon.template_unknown", template=e.ref)
-        t = _template_domain(row)
-        name = row.name
-        if e.name == e.ref:  # rewards named only by their template code
-            e.name = row.name
-    else:  # service voucher: the entitlement carries its value; a template of that code may set the rest
-        days = int(settings(uow).raw.get("voucher_valid_days", DEFAULT_VOUCHER_VALID_DAYS))
-        base = _template_domain(row) if row is not None and row.kind == rules.SERVICE_VOUCHER else None
-        t = rules.Template(
-            code=e.ref[:32], name=e.name, kind=rules.SERVICE_VOUCHER, value_fen=e.value_fen,
-            min_spend_fen=base.min_spend_fen if base else 0,
-            valid_days=base.valid_days if base else days,
-            valid_from=base.valid_from if base else None, valid_until=base.valid_until if base else None,
-            category=base.category if base else e.ref, bearer=False,
-        )
-        name = e.name
-    c = issue_in_uow(uow, ctx, actor, t, member_id=e.member_id, source=e.source, today=today, name=name,
-                     entitlement_id=e.id)
-    emit(uow, ctx, "coupon.issued", {
-        "entitlement_id": e.id, "template": c.template_code, "member_id": c.member_id, "source": c.source,
-        "coupons": [_event_payload(c)], "staff": actor.code if actor else None,
-    })
-    e.state = grants.ISSUED
-    e.issued_ref = c.id
-    e.updated_at = ctx.now()
-    return c
+    return issue_entitlements(uow, ctx, actor, [e], today)[0]
 
 
 def _void_in_uow(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: mc.Coupon, reason: str) -> None:
@@ -329,6 +422,7 @@ def on_granted(
     today: date,
 ) -> None:
     due = _ISSUE_ON.get()
+    now: list[m.Entitlement] = []
     for e in entitlements:
         if e.state != grants.OWED:
             continue
@@ -336,7 +430,8 @@ def on_granted(
             e.due_on = due  # gifts too: the promise date; the gift module hands them out
             continue
         if e.kind in (GRANT_COUPON, GRANT_VOUCHER):
-            issue_entitlement(uow, ctx, actor, e, today)
+            now.append(e)
+    issue_entitlements(uow, ctx, actor, now, today)
 
 
 def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> str:
@@ -508,11 +603,9 @@ def issue_coupons(
             raise NotFound("coupon.template_unknown", template=template_code)
         t = _template_domain(row)
         batch = ctx.new_id()
-        issued = [
-            issue_in_uow(uow, ctx, actor, t, member_id=member.id if member else None, source="manual", today=today,
-                         reason=reason, batch_id=batch)
-            for _ in range(count)
-        ]
+        issued = _issue_many(uow, ctx, actor, [
+            _Issue(t, member.id if member else None, "manual", reason=reason, batch_id=batch) for _ in range(count)
+        ], today)
         remember(uow, ctx, request_id, "coupon.issue", batch, params)
         audit(uow, ctx, actor, "coupon.issue", "coupon_batch", batch, template=t.code, count=count, reason=reason,
               member_id=member.id if member else None)

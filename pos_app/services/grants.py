@@ -7,12 +7,13 @@ so the recharge stays one transaction."""
 from __future__ import annotations
 
 from datetime import UTC, date, tzinfo
+from typing import Any
 
 from pos_app.db import models as m
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.calendar import add_months, add_working_days
 from pos_app.domain.campaign import GRANT_GIFT, GRANT_MEMBER_PRICE, Campaign, GrantedItem
-from pos_app.services.common import insert_object
+from pos_app.services.common import new_objects
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
 from pos_app.services.hooks import hooks
@@ -59,34 +60,35 @@ def grant_items(
 ) -> list[m.Entitlement]:
     """Write one entitlement row per unit. Member-price months apply at once; the rest are owed until
     the coupon/gift modules issue or hand them out (their hooks run right after)."""
-    rows: list[m.Entitlement] = []
+    values: list[dict[str, Any]] = []
     due_days = campaign.gift_due_working_days if campaign else 3
     now = ctx.now()
+    gift_due: date | None = None
     for item in items:
         if item.kind == GRANT_MEMBER_PRICE:
             start = member.member_price_until if member.member_price_until and member.member_price_until >= today else today
             member.member_price_until = add_months(start, item.quantity)
-            rows.append(
-                m.Entitlement(
-                    id=ctx.new_id(), member_id=member.id, recharge_id=recharge_id,
-                    source=source_override or item.source, kind=item.kind, ref=item.ref, name=item.name,
-                    value_fen=0, quantity=item.quantity, state=ISSUED, due_on=None,
-                    issued_ref=member.member_price_until.isoformat(), created_at=now, updated_at=now,
-                )
-            )
+            values.append(dict(
+                id=ctx.new_id(), member_id=member.id, recharge_id=recharge_id,
+                source=source_override or item.source, kind=item.kind, ref=item.ref, name=item.name,
+                value_fen=0, quantity=item.quantity, state=ISSUED, due_on=None,
+                issued_ref=member.member_price_until.isoformat(), created_at=now, updated_at=now,
+            ))
             continue
+        due_on = None
+        if item.kind == GRANT_GIFT:
+            if gift_due is None:
+                gift_due = add_working_days(today, due_days)
+            due_on = gift_due
         for _ in range(item.quantity):
-            rows.append(
-                m.Entitlement(
-                    id=ctx.new_id(), member_id=member.id, recharge_id=recharge_id,
-                    source=source_override or item.source, kind=item.kind, ref=item.ref, name=item.name,
-                    value_fen=item.value_fen, quantity=1, state=OWED,
-                    due_on=add_working_days(today, due_days) if item.kind == GRANT_GIFT else None,
-                    issued_ref=None, created_at=now, updated_at=now,
-                )
-            )
-    for row in rows:
-        insert_object(uow, row)  # written now; hooks may change them (flushed as updates)
+            values.append(dict(
+                id=ctx.new_id(), member_id=member.id, recharge_id=recharge_id,
+                source=source_override or item.source, kind=item.kind, ref=item.ref, name=item.name,
+                value_fen=item.value_fen, quantity=1, state=OWED, due_on=due_on,
+                issued_ref=None, created_at=now, updated_at=now,
+            ))
+    # written now, in one statement; hooks may change them (written as updates)
+    rows = new_objects(uow, m.Entitlement, values)
     for hook in hooks("on_granted"):
         hook(uow, ctx, actor, member, rows, today)
     return rows

@@ -21,9 +21,9 @@ from pos_app.services.common import (
     check_pay_method,
     check_request_id,
     emit,
-    insert_object,
     insert_row,
     local_date,
+    new_object,
     remember,
     replayed,
     require,
@@ -210,7 +210,7 @@ def recharge(
             w.Balance(member.principal_fen, member.bonus_fen), outcome.amount_fen, outcome.bonus_fen, st.balance_cap_fen
         )
         _before_recharge(uow, ctx, outcome, campaign)
-        r = m.Recharge(
+        r = new_object(uow, m.Recharge, dict(  # written now: the rows below refer to it
             id=ctx.new_id(),
             request_id=request_id,
             member_id=member.id,
@@ -226,8 +226,7 @@ def recharge(
             bonus_left_fen=outcome.bonus_fen,
             state="active",
             items_count=grants.rows_for(outcome.items),
-        )
-        insert_object(uow, r)  # written now: the rows below refer to it
+        ))
         entry = append_wallet_entry(
             uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id
         )
