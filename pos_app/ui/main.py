@@ -40,13 +40,21 @@ ORG, APP = "pos_app", "pos_app"
 LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
 
+def gui_settings() -> QSettings:
+    """The GUI's own settings (language). ``POS_GUI_SETTINGS`` names an ini file instead (tests)."""
+    path = os.environ.get("POS_GUI_SETTINGS")
+    return QSettings(path, QSettings.Format.IniFormat) if path else QSettings(ORG, APP)
+
+
 def saved_language() -> str | None:
-    v = QSettings(ORG, APP).value("lang")
+    v = gui_settings().value("lang")
     return str(v) if v in messages.LANGS else None
 
 
 def save_language(lang: str) -> None:
-    QSettings(ORG, APP).setValue("lang", lang)
+    s = gui_settings()
+    s.setValue("lang", lang)
+    s.sync()
 
 
 def choose_language(lang: str | None) -> str:

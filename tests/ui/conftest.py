@@ -14,7 +14,9 @@ from pos_app.ui.main import MainWindow, create_window
 
 
 @pytest.fixture(autouse=True)
-def _zh_cn() -> Iterator[None]:
+def _zh_cn(tmp_path_factory: Any, monkeypatch: Any) -> Iterator[None]:
+    # the GUI's saved settings go to a temp file, never the user's
+    monkeypatch.setenv("POS_GUI_SETTINGS", str(tmp_path_factory.mktemp("gui") / "gui.ini"))
     messages.set_language("zh_CN")
     yield
     messages.set_language("zh_CN")

@@ -135,64 +135,75 @@ def test_f1_lists_the_shortcuts(win: Any, qtbot: Any) -> None:
 
 
 def test_saved_language_is_used_unless_given(tmp_path: Any, monkeypatch: Any) -> None:
-    from PySide6.QtCore import QSettings
-
     from pos_app.ui import main
 
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    try:
-        _check_choose_language(main, monkeypatch, tmp_path)
-    finally:
-        QSettings.setDefaultFormat(QSettings.Format.NativeFormat)
-
-
-def _check_choose_language(main: Any, monkeypatch: Any, tmp_path: Any) -> None:
+    monkeypatch.setenv("POS_GUI_SETTINGS", str(tmp_path / "gui.ini"))
     monkeypatch.delenv("POS_LANG", raising=False)
     monkeypatch.setenv("POS_CONFIG", str(tmp_path / "none.toml"))
     assert main.choose_language(None) == "zh_CN"
     main.save_language("en")
     assert main.saved_language() == "en"
+    assert "lang=en" in (tmp_path / "gui.ini").read_text()
     assert main.choose_language(None) == "en"
     assert main.choose_language("zh_CN") == "zh_CN"
     monkeypatch.setenv("POS_LANG", "zh_CN")
     assert main.choose_language(None) == "zh_CN"
 
 
-def test_run_gui_opens_the_store_on_the_worker_then_enables_login(store: Any, qapp: Any, monkeypatch: Any) -> None:
-    """The real start-up path: window first, database opened on the worker, login enabled when ready."""
-    from pos_app.ui import main
-    from pos_app.ui.main import MainWindow
+RUN_GUI_SCRIPT = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from pos_app.ui import main
+from pos_app.ui.main import MainWindow
 
-    monkeypatch.setattr(main, "saved_language", lambda: None)
-    monkeypatch.delenv("POS_GUI_BENCH", raising=False)
-    seen: dict[str, Any] = {}
+app = QApplication([])
+seen = {}
 
-    def poll() -> None:
-        wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if wins and wins[-1].login.ok.isEnabled():
-            w = wins[-1]
-            seen["store"] = w.store_label.text()
-            seen["info"] = w.login.info.text()
-            w.login.code.setText("cash1")
-            w.login.pin.setText("1111")
-            w.login.submit()
+def poll():
+    wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    if wins and wins[-1].login.ok.isEnabled():
+        w = wins[-1]
+        seen["store"] = w.store_label.text()
+        seen["info"] = w.login.info.text()
+        w.login.code.setText("cash1")
+        w.login.pin.setText("1111")
+        w.login.submit()
 
-            def logged_in() -> None:
-                if w.stack.currentIndex() == 1:
-                    seen["who"] = w.whoami.text()
-                    w.close()
-                    qapp.quit()
-                else:
-                    QTimer.singleShot(20, logged_in)
+        def logged_in():
+            if w.stack.currentIndex() == 1:
+                seen["who"] = w.whoami.text()
+                w.close()
+                app.quit()
+            else:
+                QTimer.singleShot(20, logged_in)
 
-            QTimer.singleShot(20, logged_in)
-        else:
-            QTimer.singleShot(20, poll)
+        QTimer.singleShot(20, logged_in)
+    else:
+        QTimer.singleShot(20, poll)
 
-    QTimer.singleShot(0, poll)
-    QTimer.singleShot(20_000, qapp.quit)  # a safety net: the asserts below then fail
-    assert main.run_gui(str(store.path), lang="zh_CN") == 0
+QTimer.singleShot(0, poll)
+QTimer.singleShot(20_000, app.quit)
+rc = main.run_gui(sys.argv[1], lang="zh_CN")
+print(json.dumps({"rc": rc, **seen}, ensure_ascii=False))
+"""
+
+
+def test_run_gui_opens_the_store_on_the_worker_then_enables_login(store: Any, tmp_path: Any) -> None:
+    """The real start-up path (in a child process): window first, database opened on the worker,
+    login enabled when it is ready."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "POS_GUI_SETTINGS": str(tmp_path / "gui.ini")}
+    env.pop("POS_GUI_BENCH", None)
+    r = subprocess.run([sys.executable, "-c", RUN_GUI_SCRIPT, str(store.path)], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    seen = json.loads(r.stdout.strip().splitlines()[-1])
+    assert seen["rc"] == 0
     assert seen.get("store") == "测试门店"
     assert seen.get("info") == ""
     assert "收银一" in seen.get("who", "")
