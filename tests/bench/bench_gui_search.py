@@ -132,6 +132,24 @@ def run(quick: bool = False) -> dict[str, object]:
         pump(app, 0.2)
         block_ms = hb.stop()
         found = counter.model.rowCount()
+        # a name search is a full scan on the worker (LIKE '%...%'): the GUI must still not block
+        counter.search.clear()
+        pump(app, 0.3)
+        name = f"会员{n - 7}"
+        hb.start()
+        for ch in name[:-1]:
+            counter.search.insert(ch)
+            pump(app, 0.15)
+        counter.search.insert(name[-1])
+        t_name = time.perf_counter()
+        while not (counter.last_query == name and worker.pending == 0):
+            app.processEvents()
+            time.sleep(0.0005)
+            if time.perf_counter() - t_name > 120:
+                raise RuntimeError("the name search never came back")
+        name_result_ms = (time.perf_counter() - t_name) * 1000
+        name_block_ms = hb.stop()
+        name_rows = counter.model.rowCount()
         QTest.keyClick(counter.search, Qt.Key.Key_Escape)
         win._set_scanner(False)
         win.close()
@@ -145,10 +163,13 @@ def run(quick: bool = False) -> dict[str, object]:
         "searches_run": counter.searches,
         "result_after_last_key_ms_incl_120ms_debounce": round(latencies[0], 1),
         "gui_max_block_ms": round(block_ms, 1),
+        "name_search_rows": name_rows,
+        "name_search_result_after_last_key_ms": round(name_result_ms, 1),
+        "name_search_gui_max_block_ms": round(name_block_ms, 1),
         "baseline_idle_max_gap_ms": round(baseline_ms, 1),
         "ratio": round(block_ms / baseline_ms, 2) if baseline_ms else None,
         "goal_max_block_ms": 50,
-        "ok": block_ms < 50,
+        "ok": block_ms < 50 and name_block_ms < 50,
     }
 
 
