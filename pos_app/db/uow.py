@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from pos_app.db.engine import Database
+from pos_app.db.rawsql import bind_processor
 
 # ------------------------------------------------------------------ lean flush of changed rows
 #
@@ -38,7 +39,7 @@ def _update_plan(mapper: Any, keys: tuple[str, ...], dialect: Any) -> tuple[str,
         and all(c.onupdate is None and c.server_onupdate is None for c in table.columns)
     )
     if simple:
-        cols = []
+        cols: list[Any] = []
         for k in keys:
             prop = mapper.column_attrs.get(k) if hasattr(mapper.column_attrs, "get") else None
             if prop is None or len(prop.columns) != 1 or prop.columns[0].table is not table:
@@ -48,8 +49,8 @@ def _update_plan(mapper: Any, keys: tuple[str, ...], dialect: Any) -> tuple[str,
         pk = mapper.primary_key[0]
         if cols and pk.name not in {c.name for c in cols}:
             sql = f"UPDATE {table.name} SET {', '.join(f'{c.name} = ?' for c in cols)} WHERE {pk.name} = ?"
-            procs = tuple(c.type._cached_bind_processor(dialect) for c in cols)
-            plan = (sql, procs, pk.type._cached_bind_processor(dialect))
+            procs = tuple(bind_processor(c.type, dialect) for c in cols)
+            plan = (sql, procs, bind_processor(pk.type, dialect))
     _UPDATE_PLANS[cache_key] = plan
     return plan
 

@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
@@ -16,6 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from pos_app.db import models as m
 from pos_app.db.base import Base
+from pos_app.db.rawsql import bind_processor
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import roles
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound
@@ -70,7 +71,7 @@ def _insert_plan(dialect: Any, model: type[Base], keys: tuple[str, ...]) -> tupl
         ]
         names = [c.name for c in cols + extra]
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-        procs = tuple(c.type._cached_bind_processor(dialect) for c in cols + extra)
+        procs = tuple(bind_processor(c.type, dialect) for c in cols + extra)
         defaults = tuple(c.default.arg for c in extra)
         plan = (sql, procs, defaults)
         _INSERT_PLANS[cache_key] = plan
@@ -120,9 +121,9 @@ def insert_rows(uow: UnitOfWork, model: type[Base], rows: list[dict[str, Any]]) 
 _FILL: dict[str, tuple[Any, tuple[str, ...], dict[str, Any]]] = {}
 
 
-def _attach(uow: UnitOfWork, model: type[B], values: dict[str, Any]) -> B:
-    """A persistent ORM object for a row just written with ``values`` (built without attribute events:
-    the row's values are its committed state, so nothing is flushed for it unless changed later)."""
+def plain_object(model: type[B], values: dict[str, Any]) -> B:
+    """An ORM object holding ``values`` (columns not given: their scalar default, else None), built
+    without attribute events and not in any session: a copy for reading."""
     fill = _FILL.get(model.__name__)
     if fill is None:
         mapper = sa_inspect(model)
@@ -133,11 +134,18 @@ def _attach(uow: UnitOfWork, model: type[B], values: dict[str, Any]) -> B:
         fill = (mapper.class_manager, tuple(defaults), defaults)
         _FILL[model.__name__] = fill
     manager, keys, defaults = fill
-    obj: B = manager.new_instance()
+    obj = cast(B, manager.new_instance())
     d = obj.__dict__
     if len(values) != len(keys):
         d.update(defaults)
     d.update(values)
+    return obj
+
+
+def _attach(uow: UnitOfWork, model: type[B], values: dict[str, Any]) -> B:
+    """A persistent ORM object for a row just written with ``values`` (its values are its committed
+    state, so nothing is flushed for it unless changed later)."""
+    obj = plain_object(model, values)
     make_transient_to_detached(obj)
     uow.session.add(obj)
     return obj

@@ -33,7 +33,7 @@ from pos_app.services.common import (
     emit,
     insert_rows,
     local_date,
-    new_objects,
+    plain_object,
     raw_rows,
     remember,
     replayed,
@@ -235,7 +235,7 @@ def _issue_many(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, todo: Sequence[_Issue], today: date
 ) -> list[mc.Coupon]:
     """Issue the coupons inside the caller's transaction, each with its 'issue' history row: the rows go
-    in with one statement per table."""
+    in with one statement per table. Returns copies for reading (load a coupon to change it)."""
     for it in todo:
         if it.member_id is None and not it.t.bearer:
             raise InvalidInput("coupon.member_required", template=it.t.code)
@@ -262,9 +262,9 @@ def _issue_many(
         ))
         events.append(dict(id=ctx.new_id(), coupon_id=cid, kind="issue", at=ctx.now(), staff_id=staff_id,
                            member_id=it.member_id, reason=it.reason))
-    rows = new_objects(uow, mc.Coupon, coupons)
+    insert_rows(uow, mc.Coupon, coupons)
     insert_rows(uow, mc.CouponEvent, events)
-    return rows
+    return [plain_object(mc.Coupon, c) for c in coupons]
 
 
 def issue_in_uow(
@@ -281,7 +281,8 @@ def issue_in_uow(
     reason: str | None = None,
     batch_id: str | None = None,
 ) -> mc.Coupon:
-    """Issue one coupon of template ``t`` inside the caller's transaction (with its history row)."""
+    """Issue one coupon of template ``t`` inside the caller's transaction (with its history row). Returns a
+    copy for reading (load it with ``session.get`` to change it)."""
     return _issue_many(uow, ctx, actor, [_Issue(t, member_id, source, name, entitlement_id, reason, batch_id)], today)[0]
 
 

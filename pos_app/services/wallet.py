@@ -24,6 +24,7 @@ from pos_app.services.common import (
     insert_row,
     local_date,
     new_object,
+    plain_object,
     remember,
     replayed,
     require,
@@ -91,7 +92,7 @@ def append_wallet_entry(
         created_at=ctx.now(),
     )
     insert_row(uow, m.WalletEntry, values)
-    return m.WalletEntry(**values)
+    return plain_object(m.WalletEntry, values)
 
 
 def add_points_lot(
@@ -128,7 +129,7 @@ def add_points_lot(
              ref=ref or recharge_id, created_at=now),
     )
     member.points_balance += points
-    return m.PointsLot(**lot)
+    return plain_object(m.PointsLot, lot)
 
 
 def _build_recharge_result(
