@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtCore import QDateTime, QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QSpinBox,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -57,6 +59,33 @@ def save_language(lang: str) -> None:
     s.sync()
 
 
+def saved_lock_minutes() -> int:
+    """Lock the counter after this many idle minutes (0: never). Default 10."""
+    try:
+        return max(0, int(gui_settings().value("lock_minutes", 10)))
+    except (TypeError, ValueError):
+        return 10
+
+
+def save_lock_minutes(minutes: int) -> None:
+    s = gui_settings()
+    s.setValue("lock_minutes", int(minutes))
+    s.sync()
+
+
+class ActivityFilter(QObject):
+    """Remembers when the last key or click happened (for the idle lock)."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.last = time.monotonic()
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802
+        if ev.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
+            self.last = time.monotonic()
+        return False
+
+
 def choose_language(lang: str | None) -> str:
     """--lang (or POS_LANG) first, then the choice saved in the settings dialog, then the config file."""
     from pos_app import config  # noqa: PLC0415
@@ -76,6 +105,13 @@ class SettingsDialog(QDialog):
             self.lang.addItem(LANG_NAMES.get(code, code), code)
         self.lang.setCurrentIndex(list(messages.LANGS).index(messages.language()))
         form.addRow(tr("settings.language"), self.lang)
+        self.lock_minutes = QSpinBox()
+        self.lock_minutes.setObjectName("lock_minutes")
+        self.lock_minutes.setRange(0, 240)
+        self.lock_minutes.setSuffix(tr("settings.minutes_suffix"))
+        self.lock_minutes.setSpecialValueText(tr("settings.never"))
+        self.lock_minutes.setValue(saved_lock_minutes())
+        form.addRow(tr("settings.lock_minutes"), self.lock_minutes)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
@@ -102,6 +138,12 @@ class MainWindow(QMainWindow):
         self.clock = QTimer(self)
         self.clock.timeout.connect(self._tick)
         self.clock.start(1000)
+        #: idle lock: seconds without a key or click before the counter locks itself (0: never)
+        self.idle_lock_seconds = saved_lock_minutes() * 60.0
+        self.activity = ActivityFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.activity)
         self.resize(1200, 760)
         self.build_ui()
 
@@ -184,6 +226,18 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.clock_label.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm:ss"))
+        self.check_idle()
+
+    def check_idle(self) -> None:
+        """Lock when nobody touched the keyboard or mouse for ``idle_lock_seconds`` (not mid-dialog)."""
+        if (
+            self.idle_lock_seconds > 0
+            and self.appctx.has_actor
+            and self.stack.currentIndex() == 1
+            and QApplication.activeModalWidget() is None
+            and time.monotonic() - self.activity.last >= self.idle_lock_seconds
+        ):
+            self.lock()
 
     def _db_ready(self) -> None:
         self.login.set_enabled(True)
@@ -327,7 +381,10 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dlg = SettingsDialog(self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.set_language(dlg.lang.currentData())
+            save_lock_minutes(dlg.lock_minutes.value())
+            self.idle_lock_seconds = dlg.lock_minutes.value() * 60.0
+            if dlg.lang.currentData() != messages.language():
+                self.set_language(dlg.lang.currentData())
 
     def set_language(self, lang: str) -> None:
         messages.set_language(lang)
@@ -339,6 +396,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev: Any) -> None:  # noqa: N802
         self._set_scanner(False)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.activity)
         super().closeEvent(ev)
 
 

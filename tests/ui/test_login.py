@@ -207,3 +207,33 @@ def test_run_gui_opens_the_store_on_the_worker_then_enables_login(store: Any, tm
     assert seen.get("store") == "测试门店"
     assert seen.get("info") == ""
     assert "收银一" in seen.get("who", "")
+
+
+def test_idle_counter_locks_itself(win: Any, qtbot: Any) -> None:
+    login(qtbot, win, "cash1", "1111")
+    assert win.idle_lock_seconds == 600  # default: 10 minutes
+    win.idle_lock_seconds = 0.3
+    qtbot.keyClick(win.screens["counter"].search, Qt.Key.Key_1)  # activity keeps it open
+    win.check_idle()
+    assert win.stack.currentIndex() == 1
+    qtbot.waitUntil(lambda: win.stack.currentIndex() == 0, timeout=5000)  # the 1 s clock tick locks it
+    assert not win.appctx.has_actor and win.login.code.text() == "cash1"
+
+
+def test_settings_dialog_saves_lock_minutes(win: Any, qtbot: Any) -> None:
+    from pos_app.ui.main import SettingsDialog, saved_lock_minutes
+
+    login(qtbot, win, "cash1", "1111")
+
+    def answer() -> None:
+        dlg = QApplication.activeModalWidget()
+        if not isinstance(dlg, SettingsDialog):
+            QTimer.singleShot(20, answer)
+            return
+        dlg.lock_minutes.setValue(3)
+        dlg.accept()
+
+    QTimer.singleShot(20, answer)
+    win.open_settings()
+    assert saved_lock_minutes() == 3 and win.idle_lock_seconds == 180
+    assert messages.language() == "zh_CN"
