@@ -367,6 +367,7 @@ class MainWindow(QMainWindow):
     def help_text(self) -> str:
         lines = [f"{spec.shortcut}\t{tr(spec.title_key)}" for spec in self.specs]
         lines += ["Ctrl+N\t" + tr("help.register"), "Ctrl+L\t" + tr("help.lock"), "Ctrl+U\t" + tr("help.switch"),
+                  "Ctrl+R\t" + tr("help.refund"), "Ctrl+P / Ctrl+S\t" + tr("help.print"),
                   "Enter\t" + tr("help.enter"), "Esc\t" + tr("help.esc"), tr("help.scan")]
         return "\n".join(lines)
 
