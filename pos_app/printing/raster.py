@@ -1,6 +1,6 @@
 """Coupons as images (Pillow), for printing through Qt: one ``drawImage`` per coupon.
 
-Qt's own painter calls are avoided on purpose: each costs a Python call into the binding (PySide6 6.12 on
+Qt's own painter calls are avoided on purpose: each costs a Python call into the binding (PySide6 6.12.0, which pyproject.toml excludes, on
 Python 3.11 also drops a reference to ``None`` on every void call, which aborts the process after some
 tens of thousands of calls), while Pillow draws the whole cell in C."""
 
