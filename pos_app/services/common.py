@@ -121,9 +121,7 @@ def insert_rows(uow: UnitOfWork, model: type[Base], rows: list[dict[str, Any]]) 
 _FILL: dict[str, tuple[Any, tuple[str, ...], dict[str, Any]]] = {}
 
 
-def plain_object(model: type[B], values: dict[str, Any]) -> B:
-    """An ORM object holding ``values`` (columns not given: their scalar default, else None), built
-    without attribute events and not in any session: a copy for reading."""
+def _fill(model: type[Base]) -> tuple[Any, tuple[str, ...], dict[str, Any]]:
     fill = _FILL.get(model.__name__)
     if fill is None:
         mapper = sa_inspect(model)
@@ -133,7 +131,14 @@ def plain_object(model: type[B], values: dict[str, Any]) -> B:
             defaults[col.key] = default.arg if default is not None and getattr(default, "is_scalar", False) else None
         fill = (mapper.class_manager, tuple(defaults), defaults)
         _FILL[model.__name__] = fill
-    manager, keys, defaults = fill
+    return fill
+
+
+def plain_object(model: type[B], values: dict[str, Any]) -> B:
+    """An ORM object holding ``values`` (columns not given: their scalar default, else None), built
+    without attribute events and not in any session: a copy for reading (or a new row for
+    :func:`persist_objects`)."""
+    manager, keys, defaults = _fill(model)
     obj = cast(B, manager.new_instance())
     d = obj.__dict__
     if len(values) != len(keys):
@@ -162,6 +167,18 @@ def new_objects(uow: UnitOfWork, model: type[B], rows: list[dict[str, Any]]) -> 
     """:func:`new_object` for several rows with the same keys (one ``executemany``)."""
     insert_rows(uow, model, rows)
     return [_attach(uow, model, r) for r in rows]
+
+
+def persist_objects(uow: UnitOfWork, model: type[B], objs: list[B]) -> None:
+    """INSERT new objects of ``model`` (e.g. from :func:`plain_object`, possibly changed since) in one
+    ``executemany`` and attach them to the session as persistent."""
+    if not objs:
+        return
+    keys = _fill(model)[1]
+    insert_rows(uow, model, [{k: o.__dict__[k] for k in keys} for o in objs])
+    for o in objs:
+        make_transient_to_detached(o)
+        uow.session.add(o)
 
 
 def insert_object(uow: UnitOfWork, obj: Base) -> None:

@@ -231,16 +231,15 @@ class _Issue:
     batch_id: str | None = None
 
 
-def _issue_many(
+def _coupon_rows(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, todo: Sequence[_Issue], today: date
-) -> list[mc.Coupon]:
-    """Issue the coupons inside the caller's transaction, each with its 'issue' history row: the rows go
-    in with one statement per table. Returns copies for reading (load a coupon to change it)."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The coupon rows and their 'issue' history rows for ``todo`` (fresh codes, ids), not yet written."""
     for it in todo:
         if it.member_id is None and not it.t.bearer:
             raise InvalidInput("coupon.member_required", template=it.t.code)
     if not todo:
-        return []
+        return [], []
     st = settings(uow)
     staff_id = actor.staff_id if actor and actor.staff_id else None
     codes = _new_codes(uow, ctx, len(todo))
@@ -262,9 +261,22 @@ def _issue_many(
         ))
         events.append(dict(id=ctx.new_id(), coupon_id=cid, kind="issue", at=ctx.now(), staff_id=staff_id,
                            member_id=it.member_id, reason=it.reason))
+    return coupons, events
+
+
+def _write_coupons(uow: UnitOfWork, coupons: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[mc.Coupon]:
+    """INSERT the coupons, then their history rows (one statement per table); copies for reading."""
     insert_rows(uow, mc.Coupon, coupons)
     insert_rows(uow, mc.CouponEvent, events)
     return [plain_object(mc.Coupon, c) for c in coupons]
+
+
+def _issue_many(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, todo: Sequence[_Issue], today: date
+) -> list[mc.Coupon]:
+    """Issue the coupons inside the caller's transaction, each with its 'issue' history row: the rows go
+    in with one statement per table. Returns copies for reading (load a coupon to change it)."""
+    return _write_coupons(uow, *_coupon_rows(uow, ctx, actor, todo, today))
 
 
 def issue_in_uow(
@@ -328,13 +340,20 @@ def _templates(uow: UnitOfWork, codes: set[str]) -> dict[str, rules.Template]:
     }
 
 
-def issue_entitlements(
+@dataclass
+class _Planned:
+    """Coupons planned for entitlements before those are written (see :func:`prepare_granted`)."""
+
+    entitlements: list[m.Entitlement]
+    coupons: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+
+def _plan_entitlements(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, es: Sequence[m.Entitlement], today: date
-) -> list[mc.Coupon]:
-    """Turn owed coupon/voucher entitlements into real coupons (state owed -> issued), one coupon each,
-    with one 'coupon.issued' outbox event per entitlement."""
-    if not es:
-        return []
+) -> _Planned:
+    """Make the coupon rows for owed coupon/voucher entitlements and mark the entitlements issued
+    (state, issued_ref = the coupon's id). Nothing is written yet: see :func:`_write_planned`."""
     templates = _templates(uow, {e.ref for e in es})
     todo: list[_Issue] = []
     for e in es:
@@ -358,16 +377,35 @@ def issue_entitlements(
             )
             name = e.name
         todo.append(_Issue(t, e.member_id, e.source, name, e.id))
-    issued = _issue_many(uow, ctx, actor, todo, today)
-    for e, c in zip(es, issued, strict=True):
+    coupons, events = _coupon_rows(uow, ctx, actor, todo, today)
+    now = ctx.now()
+    for e, c in zip(es, coupons, strict=True):
+        e.state = grants.ISSUED
+        e.issued_ref = c["id"]
+        e.updated_at = now
+    return _Planned(list(es), coupons, events)
+
+
+def _write_planned(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, plan: _Planned) -> list[mc.Coupon]:
+    """Write planned coupons (their entitlements are written already) with one 'coupon.issued' outbox
+    event per entitlement."""
+    issued = _write_coupons(uow, plan.coupons, plan.events)
+    for e, c in zip(plan.entitlements, issued, strict=True):
         emit(uow, ctx, "coupon.issued", {
             "entitlement_id": e.id, "template": c.template_code, "member_id": c.member_id, "source": c.source,
             "coupons": [_event_payload(c)], "staff": actor.code if actor else None,
         })
-        e.state = grants.ISSUED
-        e.issued_ref = c.id
-        e.updated_at = ctx.now()
     return issued
+
+
+def issue_entitlements(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, es: Sequence[m.Entitlement], today: date
+) -> list[mc.Coupon]:
+    """Turn owed coupon/voucher entitlements into real coupons (state owed -> issued), one coupon each,
+    with one 'coupon.issued' outbox event per entitlement."""
+    if not es:
+        return []
+    return _write_planned(uow, ctx, actor, _plan_entitlements(uow, ctx, actor, es, today))
 
 
 def issue_entitlement(
@@ -418,21 +456,46 @@ def issue_later(due_on: date | None) -> Iterator[None]:
 # ----------------------------------------------------------------------------- hooks
 
 
-def on_granted(
-    uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, entitlements: Sequence[m.Entitlement],
-    today: date,
-) -> None:
+def _to_issue_now(entitlements: Sequence[m.Entitlement], today: date) -> list[m.Entitlement]:
+    """The owed coupons/vouchers to issue now; under :func:`issue_later` they get their due day instead."""
     due = _ISSUE_ON.get()
     now: list[m.Entitlement] = []
     for e in entitlements:
         if e.state != grants.OWED:
             continue
         if due is not None and due > today:
-            e.due_on = due  # gifts too: the promise date; the gift module hands them out
+            if e.due_on != due:
+                e.due_on = due  # gifts too: the promise date; the gift module hands them out
             continue
         if e.kind in (GRANT_COUPON, GRANT_VOUCHER):
             now.append(e)
-    issue_entitlements(uow, ctx, actor, now, today)
+    return now
+
+
+def prepare_granted(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, entitlements: Sequence[m.Entitlement],
+    today: date,
+) -> None:
+    """Before the entitlement rows are written: plan their coupons, so each row is written once, already
+    'issued' (an INSERT then an UPDATE of the state would touch the state indexes twice). The coupons
+    themselves are written by :func:`on_granted`, after the rows they refer to."""
+    now = _to_issue_now(entitlements, today)
+    if now:
+        uow.cache.setdefault("_coupons_planned", []).append(_plan_entitlements(uow, ctx, actor, now, today))
+
+
+def on_granted(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, entitlements: Sequence[m.Entitlement],
+    today: date,
+) -> None:
+    """After the entitlement rows are written: write the coupons planned for them (and issue any owed
+    coupon/voucher that was not planned)."""
+    planned: list[_Planned] = uow.cache.get("_coupons_planned") or []
+    ids = {id(e) for e in entitlements}
+    for plan in [p for p in planned if id(p.entitlements[0]) in ids]:
+        planned.remove(plan)
+        _write_planned(uow, ctx, actor, plan)
+    issue_entitlements(uow, ctx, actor, _to_issue_now(entitlements, today), today)
 
 
 def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> str:

@@ -13,7 +13,7 @@ from pos_app.db import models as m
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.calendar import add_months, add_working_days
 from pos_app.domain.campaign import GRANT_GIFT, GRANT_MEMBER_PRICE, Campaign, GrantedItem
-from pos_app.services.common import new_objects
+from pos_app.services.common import persist_objects, plain_object
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
 from pos_app.services.hooks import hooks
@@ -87,8 +87,11 @@ def grant_items(
                 value_fen=item.value_fen, quantity=1, state=OWED, due_on=due_on,
                 issued_ref=None, created_at=now, updated_at=now,
             ))
-    # written now, in one statement; hooks may change them (written as updates)
-    rows = new_objects(uow, m.Entitlement, values)
+    rows = [plain_object(m.Entitlement, v) for v in values]
+    for hook in hooks("prepare_granted"):  # e.g. the coupon module marks the coupons it will issue
+        hook(uow, ctx, actor, member, rows, today)
+    # written now, in one statement, with what the hooks decided; later changes are written as updates
+    persist_objects(uow, m.Entitlement, rows)
     for hook in hooks("on_granted"):
         hook(uow, ctx, actor, member, rows, today)
     return rows

@@ -5,6 +5,8 @@ cases call every one found, in this order, within their own unit of work:
 
 - ``on_member_registered(uow, ctx, actor, member, inviter)``      after a member is registered
 - ``before_recharge(uow, ctx, outcome, campaign)``                may refuse (e.g. gift out of stock)
+- ``prepare_granted(uow, ctx, actor, member, entitlements, today)`` before they are written (may set
+  their state, e.g. 'issued' for the coupons it will write in on_granted)
 - ``on_granted(uow, ctx, actor, member, entitlements, today)``    after entitlements are written
 - ``on_recharge(uow, ctx, actor, member, recharge)``              after a recharge is written
 - ``on_refund_entitlement(uow, ctx, actor, entitlement) -> str``  an issued item on refund: new state
