@@ -185,6 +185,13 @@ class MainWindow(QMainWindow):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             top.addWidget(b)
         wl.addLayout(top)
+        #: alert shown at login (low gift stock for managers); clicking it opens the stock screen
+        self.alert = QPushButton("")
+        self.alert.setObjectName("login_alert")
+        self.alert.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.alert.clicked.connect(self._open_alert)
+        self.alert.hide()
+        wl.addWidget(self.alert)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("screens")
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -316,6 +323,28 @@ class MainWindow(QMainWindow):
         if rebuild and self.tabs.count():
             self.tabs.setCurrentIndex(0)
         self._tab_changed(self.tabs.currentIndex())
+        self.check_alerts()
+
+    def check_alerts(self) -> None:
+        """The login alert: gifts at or below their low-stock threshold, for those who manage stock."""
+        self.alert.hide()
+        if not self.appctx.has_actor or "stock" not in self.screens:
+            return
+        from pos_app.services import gifts  # noqa: PLC0415
+
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        self.appctx.run(lambda: gifts.low_stock(ctx, actor), self._show_alert, lambda _exc: None, key="login-alert")
+
+    def _show_alert(self, levels: Any) -> None:
+        from pos_app.ui.stock_view import low_stock_message  # noqa: PLC0415
+
+        text = low_stock_message(levels)
+        self.alert.setText(text + ("  " + tr("alert.open_stock") if text else ""))
+        self.alert.setVisible(bool(text) and self.stack.currentIndex() == 1)
+
+    def _open_alert(self) -> None:
+        if "stock" in self.screens:
+            self.show_screen("stock")
 
     def lock(self) -> None:
         """Lock without closing: the same staff member (or another, which switches user) logs in again."""
@@ -356,6 +385,8 @@ class MainWindow(QMainWindow):
                 w.set_member(member)
 
     def _data_changed(self, area: str) -> None:
+        if area in ("stock", "gifts") and self.alert.isVisible():
+            self.check_alerts()
         w: Any = self.tabs.currentWidget() if self.stack.currentIndex() == 1 else None
         if w is None or getattr(w, "handles_changes", False):
             return
