@@ -294,27 +294,34 @@ def emit(uow: UnitOfWork, ctx: ServiceContext, event_type: str, payload: dict[st
 
     Safe because every write transaction holds SQLite's write lock from its first statement
     (BEGIN IMMEDIATE): no two transactions can read the same max(seq)."""
+    return emit_many(uow, ctx, [(event_type, payload)])[0]
+
+
+def emit_many(uow: UnitOfWork, ctx: ServiceContext, events: list[tuple[str, dict[str, Any]]]) -> list[int]:
+    """:func:`emit` for several events in a row (one statement); returns their sequence numbers."""
     st = settings(uow)
     last = uow.cache.get("_outbox_seq")
     if last is None:
         last = int(raw_rows(uow, "SELECT MAX(seq) FROM outbox")[0][0] or 0)
-    body = json.dumps(payload, default=str, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    insert_row(
-        uow,
-        m.Outbox,
-        dict(
-            seq=last + 1,
+    rows: list[dict[str, Any]] = []
+    seqs: list[int] = []
+    for event_type, payload in events:
+        last += 1
+        seqs.append(last)
+        body = json.dumps(payload, default=str, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        rows.append(dict(
+            seq=last,
             event_id=ctx.new_id(),
             device_id=st.device_id,
             type=event_type,
             occurred_at=ctx.now(),
             payload_json=body,
             payload_hash=hashlib.sha256(body.encode()).hexdigest(),
-        ),
-    )
+        ))
+    insert_rows(uow, m.Outbox, rows)
     # the transaction holds the write lock and only emit() writes the outbox: the next one follows on
-    uow.cache["_outbox_seq"] = last + 1
-    return last + 1
+    uow.cache["_outbox_seq"] = last
+    return seqs
 
 
 def store_info(uow: UnitOfWork) -> m.StoreInfo:

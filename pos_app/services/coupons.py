@@ -31,6 +31,7 @@ from pos_app.services.common import (
     audit,
     check_request_id,
     emit,
+    emit_many,
     insert_rows,
     local_date,
     plain_object,
@@ -390,11 +391,13 @@ def _write_planned(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, pl
     """Write planned coupons (their entitlements are written already) with one 'coupon.issued' outbox
     event per entitlement."""
     issued = _write_coupons(uow, plan.coupons, plan.events)
-    for e, c in zip(plan.entitlements, issued, strict=True):
-        emit(uow, ctx, "coupon.issued", {
+    emit_many(uow, ctx, [
+        ("coupon.issued", {
             "entitlement_id": e.id, "template": c.template_code, "member_id": c.member_id, "source": c.source,
             "coupons": [_event_payload(c)], "staff": actor.code if actor else None,
         })
+        for e, c in zip(plan.entitlements, issued, strict=True)
+    ])
     return issued
 
 
