@@ -540,6 +540,8 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     appctx.central_url = config.load().central_url
     win = MainWindow(appctx)
     win.show()
+    win.raise_()
+    win.activateWindow()  # F-key shortcuts work at once, also on a kiosk screen without a window manager
     try:
         if smoke:
             return smoke_check(app, win, appctx, db)
