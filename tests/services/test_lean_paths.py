@@ -1,0 +1,303 @@
+"""The recharge's lean paths keep every guarantee of the ORM paths they replace.
+
+- plain UPDATEs at commit (``uow._flush_updates``) write what the ORM would, refuse a vanished row, and
+  leave pending inserts to the ORM;
+- the fast SQLite text for timestamps and dates equals SQLAlchemy's own;
+- coupon entitlements are written once, already issued, each with its coupon and its outbox event;
+- a coupon code that clashes with an issued one is drawn again; a source that can only clash fails the
+  whole recharge and writes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Date, func, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm.exc import StaleDataError
+
+from pos_app.db import models as m
+from pos_app.db import models_coupons as mc
+from pos_app.db.base import UTCDateTime
+from pos_app.db.rawsql import bind_processor
+from pos_app.domain import coupons as rules
+from pos_app.domain.errors import Conflict, LimitExceeded
+from pos_app.services import common, doctor, members, wallet
+from pos_app.services.dto import RechargeResult
+
+DIALECT = sqlite.dialect()
+
+
+def _trace(store, sink: list[str]) -> None:
+    """Record every SQL statement the store's connections run from now on."""
+    from sqlalchemy import event
+
+    def on_connect(dbapi_conn, _rec):
+        dbapi_conn.set_trace_callback(sink.append)
+
+    event.listen(store.ctx.db.engine, "connect", on_connect)
+    store.ctx.db.engine.dispose()  # new connections get the callback
+
+
+# ----------------------------------------------------------------------------- value text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_fast_timestamp_text_is_sqlalchemys_text(naive: datetime, offset_min: int) -> None:
+    aware = naive.replace(tzinfo=timezone(timedelta(minutes=offset_min)))
+    t = UTCDateTime()
+    fast = bind_processor(t, DIALECT)
+    orig = t._cached_bind_processor(DIALECT)
+    assert fast is not orig
+    assert fast(aware) == orig(aware)
+    assert fast(None) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates())
+def test_fast_date_text_is_sqlalchemys_text(d: date) -> None:
+    fast = bind_processor(Date(), DIALECT)
+    orig = Date()._cached_bind_processor(DIALECT)
+    assert fast(d) == orig(d)
+    moment = datetime.combine(d, datetime.min.time())
+    assert fast(moment) == orig(moment)  # a datetime in a Date column: its date, as SQLAlchemy does
+
+
+def test_fast_timestamp_refuses_a_naive_datetime() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        bind_processor(UTCDateTime(), DIALECT)(datetime(2026, 1, 1, 12, 0))
+
+
+def test_a_customised_storage_format_keeps_sqlalchemys_processor() -> None:
+    t = sqlite.DATETIME(truncate_microseconds=True)
+    assert bind_processor(t, DIALECT) is t._cached_bind_processor(DIALECT)
+
+
+# ----------------------------------------------------------------------------- plain UPDATEs at commit
+
+
+def test_changed_rows_are_written_by_one_plain_update_each(store) -> None:
+    ctx = store.ctx
+    mid = members.register_member(ctx, store.cashier, phone="13900000001", name="甲").member_id
+    sql: list[str] = []
+    _trace(store, sql)
+    with ctx.uow() as uow:
+        mm = members.load_member(uow, member_id=mid)
+        mm.name = "乙"
+        mm.level = "gold"
+        uow.commit()
+        assert not uow.session.dirty
+    updates = [s for s in sql if s.startswith("UPDATE")]
+    assert updates == [f"UPDATE member SET level = 'gold', name = '乙' WHERE id = '{mid}'"]
+    with ctx.uow(read_only=True) as uow:
+        row = uow.session.get(m.Member, mid)
+        assert (row.name, row.level) == ("乙", "gold")
+
+
+def test_a_row_gone_under_the_update_is_refused_and_nothing_is_written(store) -> None:
+    ctx = store.ctx
+    with ctx.uow() as uow:
+        uow.session.add(m.KeyValue(key="k", value="1"))
+        uow.commit()
+    with ctx.uow() as uow:
+        kv = uow.session.get(m.KeyValue, "k")
+        common.raw_rows(uow, "DELETE FROM kv WHERE key = ?", ("k",))
+        kv.value = "2"
+        common.insert_row(uow, m.KeyValue, {"key": "other", "value": "x"})
+        with pytest.raises(StaleDataError):
+            uow.commit()
+    with ctx.uow(read_only=True) as uow:
+        assert uow.session.get(m.KeyValue, "k").value == "1"
+        assert uow.session.get(m.KeyValue, "other") is None
+
+
+def test_pending_inserts_go_through_the_orm_with_the_updates(store) -> None:
+    ctx = store.ctx
+    with ctx.uow() as uow:
+        uow.session.add(m.KeyValue(key="a", value="1"))
+        uow.commit()
+    with ctx.uow() as uow:
+        uow.session.get(m.KeyValue, "a").value = "2"
+        uow.session.add(m.KeyValue(key="b", value="3"))
+        uow.commit()
+    with ctx.uow(read_only=True) as uow:
+        got = {kv.key: kv.value for kv in uow.session.scalars(select(m.KeyValue).where(m.KeyValue.key.in_(["a", "b"])))}
+    assert got == {"a": "2", "b": "3"}
+
+
+def test_timestamps_written_by_plain_sql_read_back_aware_and_equal(store) -> None:
+    ctx = store.ctx
+    mid = members.register_member(ctx, store.cashier, phone="13900000002").member_id
+    before = store.clock.now
+    r = wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="basic", request_id="t-1")
+    with ctx.uow(read_only=True) as uow:
+        row = uow.session.get(m.Recharge, r.recharge_id)
+        assert row.created_at == r.created_at and row.created_at.tzinfo is not None
+        assert before < row.created_at <= store.clock.now
+        text = common.raw_rows(uow, "SELECT created_at FROM recharge WHERE id = ?", (r.recharge_id,))[0][0]
+    assert text == r.created_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+# ----------------------------------------------------------------------------- coupons in a recharge
+
+
+def _coupon_picture(ctx, recharge_id: str) -> tuple[list, list, list]:
+    """(entitlements, coupons, coupon.issued payloads) as plain tuples, read in one transaction."""
+    with ctx.uow(read_only=True) as uow:
+        s = uow.session
+        ents = [(e.id, e.kind, e.state, e.issued_ref) for e in
+                s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == recharge_id))]
+        ids = [e[0] for e in ents]
+        coupons = [(c.id, c.entitlement_id, c.member_id, c.state, c.code) for c in
+                   s.scalars(select(mc.Coupon).where(mc.Coupon.entitlement_id.in_(ids)))]
+        events = list(s.scalars(select(m.Outbox.payload_json).where(m.Outbox.type == "coupon.issued")))
+        return ents, coupons, events
+
+
+def test_luxury_recharge_writes_its_entitlements_once_already_issued(store) -> None:
+    ctx = store.ctx
+    mid = members.register_member(ctx, store.cashier, phone="13900000003").member_id
+    sql: list[str] = []
+    _trace(store, sql)
+    r = wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="luxury", request_id="lux-1")
+    assert not [s for s in sql if s.startswith("UPDATE entitlement")]
+    assert len([s for s in sql if s.startswith("INSERT INTO entitlement")]) == len(r.items)
+    ents, coupons, events = _coupon_picture(ctx, r.recharge_id)
+    couponish = [e for e in ents if e[1] in ("coupon", "voucher")]
+    # luxury: 3 x PET20, the consultation voucher, and the 5% rebate voucher (2000 yuan >= 1000)
+    assert sorted(e[1] for e in couponish) == ["coupon", "coupon", "coupon", "voucher", "voucher"]
+    by_id = {c[0]: c for c in coupons}
+    for eid, _kind, state, issued_ref in couponish:
+        assert state == "issued"
+        cid, c_ent, c_member, c_state, code = by_id[issued_ref]
+        assert (c_ent, c_member, c_state) == (eid, mid, "issued")
+        assert rules.is_valid_check(code)
+        assert sum(code in ev for ev in events) == 1  # one coupon.issued event carries it
+    assert {i.entitlement_id: i.state for i in r.items if i.kind in ("coupon", "voucher")} == {
+        e[0]: "issued" for e in couponish
+    }
+    assert len(events) == 5
+    with ctx.uow(read_only=True) as uow:
+        hist = uow.session.scalar(select(func.count()).select_from(mc.CouponEvent).where(mc.CouponEvent.kind == "issue"))
+    assert hist == 5
+    report = doctor.run_doctor(ctx)
+    assert all(c.ok for c in report.checks), [c for c in report.checks if not c.ok]
+
+
+def test_a_code_clash_is_drawn_again(store) -> None:
+    ctx = store.ctx
+    mid = members.register_member(ctx, store.cashier, phone="13900000004").member_id
+    first = wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="basic", request_id="clash-1")
+    with ctx.uow(read_only=True) as uow:
+        taken = uow.session.scalar(select(mc.Coupon.code))
+    real = ctx.randbits
+    # the 80 bits that make ``taken``: the code's 16 data characters, least significant last
+    n = 0
+    for ch in taken[:16]:
+        n = (n << 5) | rules.CROCKFORD.index(ch)
+    assert rules.new_code(lambda _b: n) == taken
+    served = []
+
+    def once_taken(bits: int) -> int:
+        if bits == 80 and not served:
+            served.append(n)
+            return n
+        return real(bits)
+
+    ctx.randbits = once_taken
+    second = wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="basic", request_id="clash-2")
+    ctx.randbits = real
+    assert served == [n]
+    _, coupons, _ = _coupon_picture(ctx, second.recharge_id)
+    assert len(coupons) == 1 and coupons[0][4] != taken
+    assert first.recharge_id != second.recharge_id
+
+
+def test_a_source_that_only_clashes_fails_the_whole_recharge(store) -> None:
+    ctx = store.ctx
+    mid = members.register_member(ctx, store.cashier, phone="13900000005").member_id
+    wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="basic", request_id="stuck-1")
+    with ctx.uow(read_only=True) as uow:
+        taken = uow.session.scalar(select(mc.Coupon.code))
+        counts_before = [uow.session.scalar(select(func.count()).select_from(t)) for t in (m.Recharge, m.Entitlement, mc.Coupon, m.Outbox)]
+    n = 0
+    for ch in taken[:16]:
+        n = (n << 5) | rules.CROCKFORD.index(ch)
+    real = ctx.randbits
+    ctx.randbits = lambda bits: n if bits == 80 else real(bits)
+    with pytest.raises(Conflict) as err:
+        wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="basic", request_id="stuck-2")
+    ctx.randbits = real
+    assert err.value.key == "coupon.code_exhausted"
+    with ctx.uow(read_only=True) as uow:
+        counts_after = [uow.session.scalar(select(func.count()).select_from(t)) for t in (m.Recharge, m.Entitlement, mc.Coupon, m.Outbox)]
+        principal = uow.session.get(m.Member, mid).principal_fen
+    assert counts_after == counts_before
+    assert principal == 500_00
+
+
+# ----------------------------------------------------------------------------- property
+
+
+TIERS = ("basic", "advanced", "luxury")
+
+
+_RUN = iter(range(10**6))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0, 1, 2]), st.integers(1, 2)), min_size=1, max_size=8))
+def test_any_run_of_recharges_and_replays_keeps_coupons_events_and_ledgers_whole(store, plan) -> None:
+    """One store across the examples (each adds new members): whatever ran before, every coupon
+    entitlement is issued with exactly one coupon pointing back, every coupon has its event, the outbox
+    sequence has no gap, replays change nothing, and doctor passes."""
+    ctx = store.ctx
+    run = next(_RUN)
+    ids = [members.register_member(ctx, store.cashier, phone=f"138{run:05d}{k:03d}").member_id for k in range(3)]
+    done: dict[str, RechargeResult] = {}
+    for i, (tier, who, times) in enumerate(plan):
+        rid = f"p-{run}-{i}"
+        for _ in range(times):  # a replay returns the first result and writes nothing
+            try:
+                got = wallet.recharge(ctx, store.cashier, member_id=ids[who],
+                                      tier_code=TIERS[tier] if tier < 3 else None,
+                                      amount_fen=None if tier < 3 else 300_00, request_id=rid)
+            except LimitExceeded:  # the 5,000-yuan cap: refused, nothing written
+                break
+            if rid in done:
+                assert got.recharge_id == done[rid].recharge_id
+                assert got.balance_fen == done[rid].balance_fen
+                assert got.items == done[rid].items
+            done[rid] = got
+    with ctx.uow(read_only=True) as uow:
+        ss = uow.session
+        couponish = [(e.id, e.state, e.issued_ref) for e in
+                     ss.scalars(select(m.Entitlement).where(m.Entitlement.kind.in_(["coupon", "voucher"])))]
+        coupons = [(c.id, c.entitlement_id, c.code) for c in ss.scalars(select(mc.Coupon))]
+        seqs = list(ss.scalars(select(m.Outbox.seq).order_by(m.Outbox.seq)))
+        types = list(ss.scalars(select(m.Outbox.type)))
+        mine = ss.scalar(select(func.count()).select_from(m.Recharge).where(m.Recharge.member_id.in_(ids)))
+    assert mine == len(done)
+    assert all(state == "issued" for _, state, _ in couponish)
+    assert sorted(c[1] for c in coupons) == sorted(e[0] for e in couponish)
+    assert {e[2] for e in couponish} == {c[0] for c in coupons}
+    assert len({c[2] for c in coupons}) == len(coupons)
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert types.count("coupon.issued") == len(coupons)
+    assert all(c.ok for c in doctor.run_doctor(ctx).checks)
+
+
+def test_rigged_random_source_is_the_stores_own() -> None:
+    """The code-clash tests rely on codes being drawn from ctx.randbits with 80 bits at a time."""
+    rnd = random.Random(3)
+    bits: list[int] = []
+    rules.new_code(lambda b: bits.append(b) or rnd.getrandbits(b))
+    assert bits == [80]
