@@ -29,7 +29,10 @@ from pos_app.services.common import (
     audit,
     check_request_id,
     emit,
+    insert_rows,
+    load_object,
     local_date,
+    raw_rows,
     remember,
     replayed,
     require,
@@ -37,6 +40,7 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.doctor import Check
+from pos_app.services.members import load_member
 
 # ----------------------------------------------------------------------------- DTOs
 
@@ -96,7 +100,9 @@ def _referral_for(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, campai
     if member.inviter_id is None:
         return None
     s = uow.session
-    ref = s.scalar(select(mc.Referral).where(mc.Referral.invitee_id == member.id))
+    # a plain read (no autoflush of the recharge's pending changes): this runs on every recharge of an
+    # invited member, and after the first one it finds the referral qualified and stops
+    ref = load_object(uow, mc.Referral, "invitee_id = ?", (member.id,))
     if ref is None:  # e.g. a member who came from another store through sync
         ref = mc.Referral(
             id=ctx.new_id(), inviter_id=member.inviter_id, invitee_id=member.id,
@@ -115,6 +121,31 @@ def _successful(uow: UnitOfWork, inviter_id: str, campaign_code: str | None) -> 
             mc.Referral.campaign_code == campaign_code if campaign_code else mc.Referral.campaign_code.is_(None),
         )
     ) or 0)
+
+
+def _campaign_cond(campaign_code: str | None) -> tuple[str, tuple[str, ...]]:
+    return ("r.campaign_code = ?", (campaign_code,)) if campaign_code else ("r.campaign_code IS NULL", ())
+
+
+def _successful_others(uow: UnitOfWork, inviter_id: str, campaign_code: str | None, except_id: str) -> int:
+    """Qualified invitations of this inviter in this campaign, other than ``except_id`` (a plain read)."""
+    cond, args = _campaign_cond(campaign_code)
+    return int(raw_rows(
+        uow, f"SELECT COUNT(*) FROM referral r WHERE r.inviter_id = ? AND r.state = ? AND {cond} AND r.id != ?",
+        (inviter_id, rules.QUALIFIED, *args, except_id),
+    )[0][0])
+
+
+def _milestone_held(uow: UnitOfWork, inviter_id: str, campaign_code: str | None) -> bool:
+    """Whether the inviter holds a standing milestone reward in this campaign (a plain read)."""
+    cond, args = _campaign_cond(campaign_code)
+    states = raw_rows(
+        uow,
+        "SELECT e.state FROM entitlement e JOIN referral_reward w ON w.entitlement_id = e.id "
+        f"JOIN referral r ON r.id = w.referral_id WHERE r.inviter_id = ? AND w.role = ? AND {cond}",
+        (inviter_id, rules.SOURCE_MILESTONE, *args),
+    )
+    return any(state not in (grants.REVOKED, grants.CANCELLED) for (state,) in states)
 
 
 def _milestone_entitlements(uow: UnitOfWork, inviter_id: str, campaign_code: str | None) -> list[m.Entitlement]:
@@ -176,13 +207,11 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
     """The invitee's FIRST recharge qualifies the invitation and grants the rewards, in this transaction."""
     if member.inviter_id is None:
         return
-    s = uow.session
     campaign = current_campaign(uow, ctx)
     ref = _referral_for(uow, ctx, member, campaign)
     if ref is None or ref.state != rules.REGISTERED:
         return  # nothing twice: qualified (or reversed) once
-    earlier = s.scalar(select(func.count()).select_from(m.Recharge).where(
-        m.Recharge.member_id == member.id, m.Recharge.id != recharge.id)) or 0
+    earlier = raw_rows(uow, "SELECT 1 FROM recharge WHERE member_id = ? AND id != ? LIMIT 1", (member.id, recharge.id))
     if earlier:
         return  # not the first recharge
     ref.state = rules.QUALIFIED
@@ -191,15 +220,16 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
     ref.qualified_at = ctx.now()
     if campaign is not None:
         ref.campaign_code = campaign.code
-    s.flush()
+    # the referral's new state is written at commit (plain UPDATE); the reads below are plain reads of the
+    # rows as they stand, so they add this referral themselves
     rr = campaign_rules(campaign)
     granted: list[tuple[str, m.Entitlement]] = []
     if rr is not None:
-        inviter = s.get(m.Member, ref.inviter_id)
-        assert inviter is not None
+        inviter = load_member(uow, member_id=ref.inviter_id)
         today = local_date(ctx, settings(uow))
-        held = any(_standing(e) for e in _milestone_entitlements(uow, inviter.id, ref.campaign_code))
-        got = rules.rewards_for_first_recharge(rr, recharge.amount_fen, _successful(uow, inviter.id, ref.campaign_code), held)
+        held = _milestone_held(uow, inviter.id, ref.campaign_code)
+        successful = _successful_others(uow, inviter.id, ref.campaign_code, ref.id) + 1  # + this one
+        got = rules.rewards_for_first_recharge(rr, recharge.amount_fen, successful, held)
         due = add_working_days(today, rr.reward_delay_working_days) if rr.reward_delay_working_days else None
         with coupons.issue_later(due):
             for who, items, source in (
@@ -211,10 +241,11 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
                     rows = grants.grant_items(uow, ctx, actor, who, items, today=today, campaign=campaign,
                                               source_override=source)
                     granted += [(source, e) for e in rows]
-        for source, e in granted:
-            s.add(mc.ReferralReward(referral_id=ref.id, entitlement_id=e.id, member_id=e.member_id, role=source,
-                                    details_json=json.dumps({"recharge_id": recharge.id})))
-        s.flush()
+        details = json.dumps({"recharge_id": recharge.id})
+        insert_rows(uow, mc.ReferralReward, [
+            dict(referral_id=ref.id, entitlement_id=e.id, member_id=e.member_id, role=source, details_json=details)
+            for source, e in granted
+        ])
     audit(uow, ctx, actor, "referral.qualified", "referral", ref.id, inviter_id=ref.inviter_id, invitee_id=member.id,
           recharge_id=recharge.id, rewards=[e.id for _, e in granted])
     emit(uow, ctx, "referral.qualified", {

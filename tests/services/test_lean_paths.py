@@ -26,8 +26,9 @@ from pos_app.db.base import UTCDateTime
 from pos_app.db.rawsql import bind_processor
 from pos_app.domain import coupons as rules
 from pos_app.domain.errors import Conflict, LimitExceeded
-from pos_app.services import common, doctor, members, wallet
+from pos_app.services import campaigns, common, doctor, members, wallet
 from pos_app.services.dto import RechargeResult
+from tests.conftest import DEMO_CAMPAIGN
 
 DIALECT = sqlite.dialect()
 
@@ -301,3 +302,40 @@ def test_rigged_random_source_is_the_stores_own() -> None:
     bits: list[int] = []
     rules.new_code(lambda b: bits.append(b) or rnd.getrandbits(b))
     assert bits == [80]
+
+
+# ----------------------------------------------------------------------------- referral reads
+
+
+def test_plain_referral_reads_agree_with_the_orm_queries_along_a_chain(store) -> None:
+    """A invites B, C, D (milestone at 2): after each step the plain reads the first recharge uses give
+    what the ORM queries give (qualified count, a standing milestone reward), also after a refund."""
+    from pos_app.services import referrals
+
+    ctx = store.ctx
+    data = campaigns.read_campaign_file(DEMO_CAMPAIGN)
+    data["referral"]["milestone_invites"] = 2
+    campaigns.load_campaign(ctx, store.manager, data)
+    a = members.register_member(ctx, store.cashier, phone="13700000001")
+    invitees = [members.register_member(ctx, store.cashier, phone=f"1370000000{k}", invite_code=a.invite_code)
+                for k in (2, 3, 4)]
+    seen = []
+
+    def compare() -> None:
+        with ctx.uow(read_only=True) as uow:
+            code = "DEMO-RECHARGE"
+            orm_count = referrals._successful(uow, a.member_id, code)
+            plain_count = referrals._successful_others(uow, a.member_id, code, "none")
+            orm_held = any(referrals._standing(e) for e in referrals._milestone_entitlements(uow, a.member_id, code))
+            plain_held = referrals._milestone_held(uow, a.member_id, code)
+        assert (plain_count, plain_held) == (orm_count, orm_held)
+        seen.append((plain_count, plain_held))
+
+    compare()
+    first = [wallet.recharge(ctx, store.cashier, member_id=m_.member_id, tier_code="basic") for m_ in invitees]
+    compare()
+    wallet.refund(ctx, store.manager, recharge_id=first[0].recharge_id)
+    compare()
+    wallet.refund(ctx, store.manager, recharge_id=first[1].recharge_id)
+    compare()
+    assert seen == [(0, False), (3, True), (2, True), (1, False)]
