@@ -23,11 +23,11 @@ from pos_app.db.rawsql import bind_processor
 # else (pending inserts or deletes, other databases, mappers with a version column or onupdate
 # defaults) goes through the ORM's flush as before.
 
-_UPDATE_PLANS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[Any, ...], Any] | None] = {}
+_UPDATE_PLANS: dict[tuple[type, tuple[str, ...]], tuple[str, tuple[Any, ...], Any] | None] = {}
 
 
 def _update_plan(mapper: Any, keys: tuple[str, ...], dialect: Any) -> tuple[str, tuple[Any, ...], Any] | None:
-    cache_key = (mapper.class_.__name__, keys)
+    cache_key = (mapper.class_, keys)
     if cache_key in _UPDATE_PLANS:
         return _UPDATE_PLANS[cache_key]
     plan: tuple[str, tuple[Any, ...], Any] | None = None

@@ -55,10 +55,12 @@ def params_hash(params: dict[str, Any]) -> str:
 # SQLite (SQLAlchemy's own type processors convert the values, so the stored text is identical), and
 # through SQLAlchemy Core on other databases.
 
-_INSERT_PLANS: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[Any, ...], tuple[Any, ...]]] = {}
+#: (sql, (index, bind processor) of the values that need converting, defaults of the columns not given)
+_InsertPlan = tuple[str, tuple[tuple[int, Any], ...], tuple[Any, ...]]
+_INSERT_PLANS: dict[tuple[str, str, tuple[str, ...]], _InsertPlan] = {}
 
 
-def _insert_plan(dialect: Any, model: type[Base], keys: tuple[str, ...]) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
+def _insert_plan(dialect: Any, model: type[Base], keys: tuple[str, ...]) -> _InsertPlan:
     cache_key = (dialect.name, model.__tablename__, keys)
     plan = _INSERT_PLANS.get(cache_key)
     if plan is None:
@@ -71,11 +73,20 @@ def _insert_plan(dialect: Any, model: type[Base], keys: tuple[str, ...]) -> tupl
         ]
         names = [c.name for c in cols + extra]
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-        procs = tuple(bind_processor(c.type, dialect) for c in cols + extra)
+        procs = [bind_processor(c.type, dialect) for c in cols + extra]
+        convs = tuple((i, proc) for i, proc in enumerate(procs) if proc is not None)
         defaults = tuple(c.default.arg for c in extra)
-        plan = (sql, procs, defaults)
+        plan = (sql, convs, defaults)
         _INSERT_PLANS[cache_key] = plan
     return plan
+
+
+def _params(plan: _InsertPlan, values: dict[str, Any]) -> list[Any]:
+    """The row's values in column order, converted as SQLAlchemy would (only the columns that need it)."""
+    vals = [*values.values(), *plan[2]]
+    for i, proc in plan[1]:
+        vals[i] = proc(vals[i])
+    return vals
 
 
 def _sqlite(uow: UnitOfWork) -> Any:
@@ -98,9 +109,8 @@ def insert_row(uow: UnitOfWork, model: type[Base], values: dict[str, Any]) -> No
     if raw is None:
         uow.session.connection().execute(insert(model), values)
         return
-    sql, procs, defaults = _insert_plan(uow.db.engine.dialect, model, tuple(values))
-    vals = (*values.values(), *defaults)
-    raw.execute(sql, tuple(p(v) if p is not None else v for p, v in zip(procs, vals, strict=True)))
+    plan = _insert_plan(uow.db.engine.dialect, model, tuple(values))
+    raw.execute(plan[0], _params(plan, values))
 
 
 def insert_rows(uow: UnitOfWork, model: type[Base], rows: list[dict[str, Any]]) -> None:
@@ -111,18 +121,19 @@ def insert_rows(uow: UnitOfWork, model: type[Base], rows: list[dict[str, Any]]) 
     if raw is None:
         uow.session.connection().execute(insert(model), rows)
         return
-    sql, procs, defaults = _insert_plan(uow.db.engine.dialect, model, tuple(rows[0]))
-    raw.executemany(
-        sql,
-        [tuple(p(v) if p is not None else v for p, v in zip(procs, (*r.values(), *defaults), strict=True)) for r in rows],
-    )
+    keys = tuple(rows[0])
+    plan = _insert_plan(uow.db.engine.dialect, model, keys)
+    for r in rows:
+        if tuple(r) != keys:
+            raise ValueError(f"insert_rows: every row needs the keys {keys} in that order")
+    raw.executemany(plan[0], [_params(plan, r) for r in rows])
 
 
-_FILL: dict[str, tuple[Any, tuple[str, ...], dict[str, Any]]] = {}
+_FILL: dict[type, tuple[Any, tuple[str, ...], dict[str, Any]]] = {}
 
 
 def _fill(model: type[Base]) -> tuple[Any, tuple[str, ...], dict[str, Any]]:
-    fill = _FILL.get(model.__name__)
+    fill = _FILL.get(model)
     if fill is None:
         mapper = sa_inspect(model)
         defaults: dict[str, Any] = {}
@@ -130,7 +141,7 @@ def _fill(model: type[Base]) -> tuple[Any, tuple[str, ...], dict[str, Any]]:
             default = col.columns[0].default
             defaults[col.key] = default.arg if default is not None and getattr(default, "is_scalar", False) else None
         fill = (mapper.class_manager, tuple(defaults), defaults)
-        _FILL[model.__name__] = fill
+        _FILL[model] = fill
     return fill
 
 
