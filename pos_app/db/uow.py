@@ -57,8 +57,8 @@ def _update_plan(mapper: Any, keys: tuple[str, ...], dialect: Any) -> tuple[str,
 
 def _flush_updates(session: Session) -> None:
     """Write the changed columns of dirty persistent rows with plain UPDATEs (SQLite only; see above)."""
-    if session.new or session.deleted:
-        return  # the ORM orders inserts/deletes and updates by their foreign keys
+    if session.new or session.deleted or session.dispatch.before_flush or session.dispatch.after_flush:
+        return  # the ORM orders inserts/deletes and updates by their foreign keys; flush listeners expect it
     states = [sa_inspect(obj) for obj in session.dirty]
     if not states:
         return
@@ -70,7 +70,10 @@ def _flush_updates(session: Session) -> None:
         keys = tuple(sorted(state.committed_state))
         if not keys or state.key is None:
             continue
-        plan = _update_plan(state.mapper, keys, conn.dialect)
+        mapper = state.mapper
+        if mapper.dispatch.before_update or mapper.dispatch.after_update:
+            return  # an update listener expects the ORM's flush: leave all of it to the ORM
+        plan = _update_plan(mapper, keys, conn.dialect)
         if plan is None:
             return  # leave all of it to the ORM
         work.append((state, keys, plan))

@@ -339,3 +339,27 @@ def test_plain_referral_reads_agree_with_the_orm_queries_along_a_chain(store) ->
     wallet.refund(ctx, store.manager, recharge_id=first[1].recharge_id)
     compare()
     assert seen == [(0, False), (3, True), (2, True), (1, False)]
+
+
+def test_an_update_listener_gets_the_orms_flush(store) -> None:
+    from sqlalchemy import event
+
+    ctx = store.ctx
+    with ctx.uow() as uow:
+        uow.session.add(m.KeyValue(key="l", value="1"))
+        uow.commit()
+    seen: list[str] = []
+
+    def listener(_mapper, _conn, target) -> None:
+        seen.append(target.value)
+
+    event.listen(m.KeyValue, "before_update", listener)
+    try:
+        with ctx.uow() as uow:
+            uow.session.get(m.KeyValue, "l").value = "2"
+            uow.commit()
+    finally:
+        event.remove(m.KeyValue, "before_update", listener)
+    assert seen == ["2"]
+    with ctx.uow(read_only=True) as uow:
+        assert uow.session.get(m.KeyValue, "l").value == "2"
