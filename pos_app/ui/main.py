@@ -290,6 +290,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(i)
 
     def _tab_changed(self, _i: int) -> None:
+        self._place_alert()
         w = self.tabs.currentWidget()
         if w is not None and hasattr(w, "on_shown"):
             w.on_shown()
@@ -328,6 +329,7 @@ class MainWindow(QMainWindow):
 
     def check_alerts(self) -> None:
         """The login alert: gifts at or below their low-stock threshold, for those who manage stock."""
+        self.alert.setText("")
         self.alert.hide()
         if not self.appctx.has_actor or "stock" not in self.screens:
             return
@@ -341,7 +343,12 @@ class MainWindow(QMainWindow):
 
         text = low_stock_message(levels)
         self.alert.setText(text + ("  " + tr("alert.open_stock") if text else ""))
-        self.alert.setVisible(bool(text) and self.stack.currentIndex() == 1)
+        self._place_alert()
+
+    def _place_alert(self) -> None:
+        """Shown on every screen but the stock screen, which has the same banner of its own."""
+        on_stock = self.screens.get("stock") is not None and self.tabs.currentWidget() is self.screens.get("stock")
+        self.alert.setVisible(bool(self.alert.text()) and self.stack.currentIndex() == 1 and not on_stock)
 
     def _open_alert(self) -> None:
         if "stock" in self.screens:
@@ -386,7 +393,7 @@ class MainWindow(QMainWindow):
                 w.set_member(member)
 
     def _data_changed(self, area: str) -> None:
-        if area in ("stock", "gifts") and self.alert.isVisible():
+        if area in ("stock", "gifts") and self.alert.text():
             self.check_alerts()
         w: Any = self.tabs.currentWidget() if self.stack.currentIndex() == 1 else None
         if w is None or getattr(w, "handles_changes", False):

@@ -21,10 +21,14 @@ def test_manager_sees_low_stock_alert_on_login_and_opens_stock(win: Any, qtbot: 
     assert "宠物食品礼盒" in win.alert.text() and "2" in win.alert.text()
     win.alert.click()
     assert win.tabs.currentWidget() is win.screens["stock"]
+    assert not win.alert.isVisible()  # the stock screen shows its own banner
+    win.show_screen("counter")
+    assert win.alert.isVisible()
     # stock arrives: the alert goes away
     gifts.receive(store.ctx, store.staff, sku="FOOD-BOX", qty=10)
     win.appctx.changed.emit("stock")
-    qtbot.waitUntil(lambda: idle(win) and not win.alert.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: idle(win) and not win.alert.text(), timeout=10_000)
+    assert not win.alert.isVisible()
 
 
 def test_no_alert_when_stock_is_fine_or_for_staff(win: Any, qtbot: Any, store: Any) -> None:
