@@ -36,6 +36,7 @@ class Cli:
     _ctx: ServiceContext | None = None
     _actor: Actor | None = None
     out: Any = field(default_factory=lambda: sys.stdout)
+    _tz: Any = None
 
     @property
     def json(self) -> bool:
@@ -65,6 +66,16 @@ class Cli:
                 raise AuthenticationFailed("auth.required")
             self._actor = staff.login(self.ctx, code, pin)
         return self._actor
+
+    def local(self, at: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored UTC time as the store's local time (DESIGN.md: stored in UTC, shown in the store's zone)."""
+        if self._tz is None:
+            from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+            from pos_app.services.counter import store_brief  # noqa: PLC0415
+
+            self._tz = ZoneInfo(store_brief(self.ctx).timezone)
+        return str(at.astimezone(self._tz).strftime(fmt))
 
     def emit(self, obj: Any, human: str | Callable[[], str]) -> int:
         if self.json:
@@ -256,7 +267,7 @@ def cmd_statement(cli: Cli, a: argparse.Namespace) -> int:
     return cli.emit(
         rows,
         lambda: "\n".join(
-            f"{r.created_at:%Y-%m-%d %H:%M} {r.kind:<9} {format_fen(r.principal_delta_fen):>12} {format_fen(r.bonus_delta_fen):>10}"
+            f"{cli.local(r.created_at)} {r.kind:<9} {format_fen(r.principal_delta_fen):>12} {format_fen(r.bonus_delta_fen):>10}"
             f"  -> {format_fen(r.principal_after_fen)} / {format_fen(r.bonus_after_fen)}"
             for r in rows
         ),

@@ -40,25 +40,25 @@ def _level_line(lv: Any) -> str:
     )
 
 
-def _movement_line(mv: Any) -> str:
+def _movement_line(mv: Any, cli: Any) -> str:
     who = f" {mv.phone}" if mv.phone else ""
     extra = " ".join(x for x in (mv.reason, mv.supplier, mv.reference, mv.other_store) if x)
     return (
-        f"{mv.created_at:%Y-%m-%d %H:%M} {mv.sku:<12} {_t('gift.kind.' + mv.kind):<8} {mv.delta:+5d} -> {mv.on_hand_after:<5}"
+        f"{cli.local(mv.created_at)} {mv.sku:<12} {_t('gift.kind.' + mv.kind):<8} {mv.delta:+5d} -> {mv.on_hand_after:<5}"
         f" {mv.staff_code}{who} {extra}"
     )
 
 
-def _owed_line(o: Any) -> str:
+def _owed_line(o: Any, cli: Any) -> str:
     late = "  " + _t("gift.overdue") if o.overdue else ""
     return (
-        f"{o.created_at:%Y-%m-%d} {o.phone} {o.sku:<12} {o.name}  ({_t('gift.source.' + o.source)})"
+        f"{cli.local(o.created_at, '%Y-%m-%d')} {o.phone} {o.sku:<12} {o.name}  ({_t('gift.source.' + o.source)})"
         f"  {_t('gift.col.due_on')} {o.due_on or '-'}  {_t('gift.col.on_hand')} {o.on_hand}{late}"
     )
 
 
-def _movement_result_text(res: Any) -> str:
-    lines = [_movement_line(res.movement), _level_line(res.level)]
+def _movement_result_text(res: Any, cli: Any) -> str:
+    lines = [_movement_line(res.movement, cli), _level_line(res.level)]
     if res.movement.delta > 0 and res.waiting_members:
         lines.append(_t("gift.waiting", count=res.waiting_members, sku=res.level.sku, units=res.waiting_gifts))
     return "\n".join(lines)
@@ -133,7 +133,7 @@ def _movement_cmd(fn_name: str, **extra: Callable[[argparse.Namespace], Any]) ->
 
         kwargs = {k: f(a) for k, f in extra.items()}
         res = getattr(gifts, fn_name)(cli.ctx, cli.actor(), sku=a.sku, qty=a.qty, request_id=a.request_id, **kwargs)
-        return int(cli.emit(res, lambda: _movement_result_text(res)))
+        return int(cli.emit(res, lambda: _movement_result_text(res, cli)))
 
     return handler
 
@@ -149,7 +149,7 @@ def cmd_adjust(cli: Any, a: argparse.Namespace) -> int:
 
     res = gifts.adjust(cli.ctx, cli.actor(), sku=a.sku, counted=a.counted, delta=a.delta, reason=a.reason,
                        request_id=a.request_id)
-    return int(cli.emit(res, lambda: _movement_result_text(res)))
+    return int(cli.emit(res, lambda: _movement_result_text(res, cli)))
 
 
 def cmd_owed(cli: Any, a: argparse.Namespace) -> int:
@@ -157,7 +157,7 @@ def cmd_owed(cli: Any, a: argparse.Namespace) -> int:
 
     mid = _member_id(cli, a.phone) if a.phone else None
     rows = gifts.owed_gifts(cli.ctx, cli.actor(), member_id=mid, sku=a.sku)
-    return int(cli.emit(rows, lambda: "\n".join(_owed_line(o) for o in rows) or _t("gift.nothing_owed")))
+    return int(cli.emit(rows, lambda: "\n".join(_owed_line(o, cli) for o in rows) or _t("gift.nothing_owed")))
 
 
 def _selected(cli: Any, a: argparse.Namespace, mid: str) -> list[str] | None:
@@ -212,7 +212,7 @@ def cmd_movements(cli: Any, a: argparse.Namespace) -> int:
     from pos_app.services import gifts  # noqa: PLC0415
 
     rows = gifts.movements(cli.ctx, cli.actor(), **_movement_filters(a))
-    return int(cli.emit(rows, lambda: "\n".join(_movement_line(r) for r in rows) or _t("gift.no_movements")))
+    return int(cli.emit(rows, lambda: "\n".join(_movement_line(r, cli) for r in rows) or _t("gift.no_movements")))
 
 
 def cmd_export(cli: Any, a: argparse.Namespace) -> int:

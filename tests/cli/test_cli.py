@@ -323,3 +323,22 @@ def test_staff_add_pin_means_the_new_accounts_pin_and_the_login_pin_stays(argv, 
     from pos_app.cli import _fix_staff_pin_clash
 
     assert _fix_staff_pin_clash(argv) == expected
+
+
+def test_statement_and_gift_movements_show_store_local_time(db: Path) -> None:
+    """Stored in UTC, shown in the store's zone (Asia/Shanghai by default): the human lines carry local time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    ok(run(db, "recharge", "--phone", "13800138000", "--amount", "300", staff="c1", pin="1111"))
+    rows = json.loads(ok(run(db, "statement", "--phone", "13800138000", staff="c1", pin="1111", json_out=True)).stdout)
+    utc = datetime.fromisoformat(rows[0]["created_at"])
+    shown = ok(run(db, "statement", "--phone", "13800138000", staff="c1", pin="1111")).stdout.splitlines()[0]
+    local = utc.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert shown.startswith(local.strftime("%Y-%m-%d %H:%M")), (shown, utc)
+    assert local.utcoffset() != utc.utcoffset()  # a real conversion, not the UTC text
+    ok(run(db, "gift", "add", "TOY-001", "宠物玩具", "--value", "39", staff="boss", pin="9999"))
+    ok(run(db, "gift", "receive", "TOY-001", "5", staff="boss", pin="9999"))
+    mv = json.loads(ok(run(db, "gift", "movements", staff="boss", pin="9999", json_out=True)).stdout)[0]
+    line = ok(run(db, "gift", "movements", staff="boss", pin="9999")).stdout.splitlines()[0]
+    assert line.startswith(datetime.fromisoformat(mv["created_at"]).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"))
