@@ -101,7 +101,7 @@ def cmd_history(cli: Any, a: argparse.Namespace) -> int:
 
     rows = coupons.coupon_history(cli.ctx, cli.actor(), a.code)
     return int(cli.emit(rows, lambda: "\n".join(
-        f"{e.at:%Y-%m-%d %H:%M} {e.kind:<7} {e.staff_code or '-':<8} "
+        f"{cli.local(e.at)} {e.kind:<7} {e.staff_code or '-':<8} "
         f"{format_fen(e.discount_fen) if e.discount_fen is not None else ''} {e.reason or ''}" for e in rows)))
 
 
