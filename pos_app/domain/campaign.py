@@ -179,7 +179,8 @@ def active_campaign(campaigns: Sequence[Campaign], now: datetime | date, store_c
 # ---------------------------------------------------------------- parsing
 
 
-def _date(value: Any, field_name: str) -> date:
+def field_date(value: Any, field_name: str) -> date:
+    """A date field of a campaign file (ISO text or a TOML date); refused with the field's name."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -196,7 +197,8 @@ def _int(value: Any, field_name: str, minimum: int = 0, maximum: int = 1_000_000
     return value
 
 
-def _money(value: Any, field_name: str, allow_zero: bool = True) -> int:
+def field_money(value: Any, field_name: str, allow_zero: bool = True) -> int:
+    """A money field of a campaign file in yuan ("500", "99.90"), as fen; refused with the field's name."""
     if isinstance(value, float):
         value = f"{value:.2f}"
     try:
@@ -243,8 +245,8 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
     if not isinstance(head, Mapping):
         raise InvalidInput("campaign.missing_field", field="campaign")
     code = _str(head.get("code"), "campaign.code")
-    starts = _date(head.get("starts_on", head.get("starts_at")), "campaign.starts_on")
-    ends = _date(head.get("ends_on", head.get("ends_at")), "campaign.ends_on")
+    starts = field_date(head.get("starts_on", head.get("starts_at")), "campaign.starts_on")
+    ends = field_date(head.get("ends_on", head.get("ends_at")), "campaign.ends_on")
     if ends < starts:
         raise InvalidInput("campaign.window_invalid", starts=str(starts), ends=str(ends))
     tiers: list[Tier] = []
@@ -260,7 +262,7 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
                 template=_str(c.get("template"), f"{p}.coupons.template"),
                 count=_int(c.get("count", 1), f"{p}.coupons.count", 1, 100),
                 name=_str(c.get("name"), "name", required=False),
-                value_fen=_money(c.get("value", "0"), f"{p}.coupons.value"),
+                value_fen=field_money(c.get("value", "0"), f"{p}.coupons.value"),
             )
             for c in _tables(t.get("coupons"), f"{p}.coupons")
         )
@@ -275,7 +277,7 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
         vouchers = tuple(
             VoucherGrant(
                 name=_str(v.get("name"), f"{p}.vouchers.name"),
-                value_fen=_money(v.get("value", "0"), f"{p}.vouchers.value"),
+                value_fen=field_money(v.get("value", "0"), f"{p}.vouchers.value"),
                 count=_int(v.get("count", 1), f"{p}.vouchers.count", 1, 100),
                 category=_str(v.get("category"), "category", required=False),
             )
@@ -285,8 +287,8 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
             Tier(
                 code=tcode,
                 name=_str(t.get("name", tcode), f"{p}.name"),
-                pay_fen=_money(t.get("pay"), f"{p}.pay", allow_zero=False),
-                bonus_fen=_money(t.get("bonus", "0"), f"{p}.bonus"),
+                pay_fen=field_money(t.get("pay"), f"{p}.pay", allow_zero=False),
+                bonus_fen=field_money(t.get("bonus", "0"), f"{p}.bonus"),
                 coupons=coupons,
                 gifts=gifts,
                 vouchers=vouchers,
@@ -299,9 +301,9 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
         raise InvalidInput("campaign.duplicate_tier_price")
     r = _table(data.get("rebate"), "rebate")
     rebate = RebateRule(
-        points_step_fen=_money(r.get("points_every", "0"), "rebate.points_every"),
+        points_step_fen=field_money(r.get("points_every", "0"), "rebate.points_every"),
         points_per_step=_int(r.get("points", 0), "rebate.points"),
-        voucher_threshold_fen=_money(r.get("voucher_threshold", "0"), "rebate.voucher_threshold"),
+        voucher_threshold_fen=field_money(r.get("voucher_threshold", "0"), "rebate.voucher_threshold"),
         voucher_bp=_percent(r.get("voucher_percent", "0"), "rebate.voucher_percent"),
         voucher_name=_str(r.get("voucher_name", ""), "rebate.voucher_name", required=False),
         voucher_category=_str(r.get("voucher_category", ""), "rebate.voucher_category", required=False),

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from pos_app.domain.campaign import field_date, field_money
 from pos_app.domain.errors import InvalidInput, NotFound, StateError
 from pos_app.domain.ids import CROCKFORD, RandBits
-from pos_app.domain.money import parse_percent_bp, parse_yuan, percent_of
+from pos_app.domain.money import parse_percent_bp, percent_of
 
 # ----------------------------------------------------------------------------- codes
 
@@ -181,23 +182,11 @@ def check_template(t: Template) -> Template:
 
 
 def _opt_date(value: Any, name: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput("campaign.bad_field", field=name, value=str(value)) from None
+    return None if value is None or value == "" else field_date(value, name)
 
 
 def _money(value: Any, name: str) -> int:
-    if isinstance(value, float):
-        value = f"{value:.2f}"
-    try:
-        return parse_yuan(value if value is not None else "0", allow_zero=True, field=name)
-    except InvalidInput:
-        raise InvalidInput("campaign.bad_field", field=name, value=str(value)) from None
+    return field_money(value if value is not None else "0", name)
 
 
 def template_from_dict(d: Mapping[str, Any]) -> Template:
