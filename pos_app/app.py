@@ -1,16 +1,78 @@
-"""Open a store database: create/migrate it and build the service context."""
+"""Open a store database: check it is there (or create it), take its owner lock, migrate it, and build
+the service context.
+
+Who may open the store at the same time is decided here (docs/store-file-safety.md): the counter app
+holds it exclusively (``owner="app"``), each ``pos-app`` command shares it with other commands
+(``owner="command"``), and tests and tools that pass no owner take no lock."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pos_app.db import migrate
-from pos_app.db.engine import Database
+from pos_app.db.engine import Database, to_url
+from pos_app.db.storelock import StoreLock
+from pos_app.domain.errors import DomainError
 from pos_app.services.context import ServiceContext
 
+#: how long a command waits for the app to finish starting or for another command's exclusive step
+COMMAND_WAIT_S = 2.0
 
-def open_store(db: str | Path, *, migrate_now: bool = True) -> ServiceContext:
-    database = Database(db)
-    if migrate_now:
-        migrate.upgrade(database)
+
+class StoreMissing(DomainError):
+    key = "store.missing"
+
+
+class StorePathInvalid(DomainError):
+    key = "store.path_invalid"
+
+
+def sqlite_path(db: str | Path) -> Path | None:
+    """The file behind a store address, or None for a server URL or an in-memory database."""
+    url = to_url(db)
+    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def open_store(
+    db: str | Path,
+    *,
+    migrate_now: bool = True,
+    create: bool = True,
+    owner: str | None = None,
+    wait_s: float = COMMAND_WAIT_S,
+) -> ServiceContext:
+    """Open (and with ``create``, make) the store at ``db``.
+
+    ``create=False`` refuses a file that is not there (a mistyped ``--db`` must not make a new, empty store).
+    ``owner`` takes the store's lock (``"app"`` or ``"command"``) before SQLite opens the file, and keeps it
+    until ``ctx.db.dispose()``."""
+    if not str(db).strip():
+        raise StorePathInvalid(db=str(db))
+    path = sqlite_path(db)
+    lock: StoreLock | None = None
+    if path is not None:
+        if path.is_dir():
+            raise StorePathInvalid(db=str(path))
+        if not path.exists():
+            if not create:
+                raise StoreMissing(db=str(path))
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # an empty file is a new SQLite database; made owner-only, SQLite gives its WAL and shm the same mode
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass  # another process made it a moment ago
+        if owner is not None:
+            lock = StoreLock(path, owner).acquire(wait_s=wait_s)
+    try:
+        database = Database(db, lock=lock)
+        if migrate_now:
+            migrate.upgrade(database)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     return ServiceContext(database)

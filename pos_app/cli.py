@@ -53,7 +53,10 @@ class Cli:
         if self._ctx is None:
             from pos_app.app import open_store  # noqa: PLC0415
 
-            self._ctx = open_store(self.db_path)
+            # only init and demo make a store; every command shares the store with other commands, never
+            # with the counter app (docs/store-file-safety.md)
+            self._ctx = open_store(self.db_path, create=bool(getattr(self.args, "creates_store", False)),
+                                   owner="command")
         return self._ctx
 
     def actor(self) -> Actor:
@@ -326,11 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("gui", cmd_gui, "start the desktop app (default)")
     sp.add_argument("--smoke", action="store_true", help="open the main window, check the database, exit")
     sp = add("init", cmd_init, "create or migrate the database; on an empty one, the first manager")
+    sp.set_defaults(creates_store=True)
     sp.add_argument("--manager", help="first manager's staff code")
     sp.add_argument("--manager-pin", "--manager_pin", dest="manager_pin", help="first manager's PIN")
     sp.add_argument("--store-name", default="门店")
     sp.add_argument("--store-code", default="S001")
     sp = add("demo", cmd_demo, "load the demo store")
+    sp.set_defaults(creates_store=True)
     sp.add_argument("--if-empty", action="store_true", help="only when the database has no staff yet")
     add("doctor", cmd_doctor, "check the database")
 

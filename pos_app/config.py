@@ -38,7 +38,8 @@ def load(db_override: str | None = None, lang_override: str | None = None) -> Co
                 data = tomllib.load(fh)
         except (OSError, tomllib.TOMLDecodeError):
             data = {}
-    db = db_override or os.environ.get("POS_DB") or str(data.get("db") or default_db_path())
+    # an explicit --db "" is a mistake to report, not a reason to fall back to the default store
+    db = db_override if db_override is not None else (os.environ.get("POS_DB") or str(data.get("db") or default_db_path()))
     lang = lang_override or os.environ.get("POS_LANG") or str(data.get("lang") or "zh_CN")
     central = os.environ.get("POS_CENTRAL_URL") or (str(data["central_url"]) if data.get("central_url") else None)
     sync_minutes = int(os.environ.get("POS_SYNC_MINUTES") or data.get("sync_minutes") or 5)  # type: ignore[call-overload]

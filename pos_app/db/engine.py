@@ -7,13 +7,34 @@ work begin DEFERRED so they never block the writer.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-BUSY_TIMEOUT_MS = 30_000
+from pos_app.db.storelock import StoreLock, WalGuard
+from pos_app.domain.errors import DomainError
+
+#: how long a write waits for another process's write before it gives up and says so (POS_BUSY_TIMEOUT_S)
+BUSY_TIMEOUT_MS = 5_000
+
+
+class StoreWriteBusy(DomainError):
+    """Another process kept the store's write lock for longer than the busy timeout."""
+
+    key = "store.write_busy"
+
+
+def busy_timeout_ms() -> int:
+    text = os.environ.get("POS_BUSY_TIMEOUT_S", "").strip()
+    try:
+        seconds = float(text) if text else BUSY_TIMEOUT_MS / 1000
+    except ValueError:
+        seconds = BUSY_TIMEOUT_MS / 1000
+    return int(min(max(seconds, 0.0), 600.0) * 1000)
 
 
 def to_url(db: str | Path) -> str:
@@ -23,12 +44,12 @@ def to_url(db: str | Path) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
-def _install_sqlite_pragmas(engine: Engine) -> None:
+def _install_sqlite_pragmas(engine: Engine, guard: WalGuard | None, timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={timeout_ms}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=FULL")
@@ -38,25 +59,45 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # straight to the driver: a full statement execution here costs more than the BEGIN itself
         raw = conn.connection.driver_connection
-        raw.execute("BEGIN" if conn.get_execution_options().get("pos_read_only") else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("pos_read_only"):
+            raw.execute("BEGIN")  # WAL: readers never wait for the writer
+            return
+        if guard is not None:
+            try:
+                guard.before_write(conn.info)
+            except DomainError:
+                conn.invalidate()  # this connection's files are gone: the next one opens the store afresh
+                raise
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreWriteBusy(seconds=timeout_ms // 1000) from None
+            raise
+        if guard is not None:
+            guard.after_begin(conn.info)
 
 
 class Database:
     """One store database: a writer engine, a read-only view of it, and their session factories."""
 
-    def __init__(self, db: str | Path, *, echo: bool = False) -> None:
+    def __init__(self, db: str | Path, *, echo: bool = False, lock: StoreLock | None = None) -> None:
         self.url = to_url(db)
         self.is_sqlite = self.url.startswith("sqlite")
+        #: the store file's owner lock (held by the app or a command; None in tests and tools)
+        self.lock = lock
+        self.guard: WalGuard | None = None
         kwargs: dict[str, Any] = {"echo": echo}
+        timeout_ms = busy_timeout_ms()
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            kwargs["connect_args"] = {"timeout": timeout_ms / 1000, "check_same_thread": False}
             if self.url not in ("sqlite://", "sqlite:///:memory:"):
-                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+                self.guard = WalGuard(Path(self.url.removeprefix("sqlite:///")), lock)
         else:
             kwargs["pool_pre_ping"] = True
         self.engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
-            _install_sqlite_pragmas(self.engine)
+            _install_sqlite_pragmas(self.engine, self.guard, timeout_ms)
             self.read_engine = self.engine.execution_options(pos_read_only=True)
         else:
             self.engine = self.engine.execution_options(isolation_level="SERIALIZABLE")
@@ -74,4 +115,7 @@ class Database:
         return Path(self.url.removeprefix("sqlite:///"))
 
     def dispose(self) -> None:
+        """Close every connection, then let go of the store file (the lock goes last)."""
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()

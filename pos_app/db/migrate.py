@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from pos_app.db.engine import Database
+from pos_app.domain.errors import DomainError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -40,8 +41,15 @@ def upgrade(db: Database) -> None:
     """Bring the database to the newest revision of every branch ("heads"). Cheap when it already is:
     the version table is compared with the heads read from the revision files, and Alembic itself is
     only loaded when there is something to do (every CLI call starts here)."""
-    if _quick_heads() is not None and _quick_heads() == _read_version_table(db):
+    quick = _quick_heads()
+    stored = _read_version_table(db)
+    if quick is not None and quick == stored:
         return
+    known = _known_revisions()
+    if stored and known is not None and not stored <= known:
+        # written by a newer pos_app: an older one must not touch it (Alembic would fail half-way)
+        raise StoreTooNew(db=db.url.removeprefix("sqlite:///"), version=", ".join(sorted(stored - known)),
+                          known=", ".join(sorted(quick or known)))
     from alembic import command  # noqa: PLC0415
 
     cfg = alembic_config(db)
@@ -51,9 +59,28 @@ def upgrade(db: Database) -> None:
         conn.commit()
 
 
+class StoreTooNew(DomainError):
+    """The store's schema version is one this program does not know: a newer pos_app wrote it."""
+
+    key = "store.too_new"
+
+
+def _known_revisions() -> set[str] | None:
+    parsed = _parse_revisions()
+    return None if parsed is None else parsed[0]
+
+
 def _quick_heads() -> set[str] | None:
     """Heads from the revision files' ``revision``/``down_revision`` assignments (no imports); None when
     a file does not say them plainly, so the caller asks Alembic instead."""
+    parsed = _parse_revisions()
+    if parsed is None:
+        return None
+    revisions, parents = parsed
+    return (revisions - parents) or None
+
+
+def _parse_revisions() -> tuple[set[str], set[str]] | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     try:
@@ -80,12 +107,13 @@ def _quick_heads() -> set[str] | None:
                 return None
     except (OSError, SyntaxError, ValueError):
         return None
-    return (revisions - parents) or None
+    return revisions, parents
 
 
 def _read_version_table(db: Database) -> set[str] | None:
+    """The stored revisions, read without the write lock (WAL readers never wait for a writer)."""
     try:
-        with db.engine.connect() as conn:
+        with db.read_engine.connect() as conn:
             return {str(r[0]) for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
     except (OperationalError, ProgrammingError):
         return None

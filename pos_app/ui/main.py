@@ -442,12 +442,17 @@ class MainWindow(QMainWindow):
         super().closeEvent(ev)
 
 
-def _open_store(db: str) -> tuple[Any, Any]:
+def _open_store(db: str, owner: str | None = "app") -> tuple[Any, Any]:
+    """The app owns the store while it is open (docs/store-file-safety.md): no command can open it meanwhile."""
     from pos_app.app import open_store  # noqa: PLC0415
     from pos_app.services.counter import store_brief  # noqa: PLC0415
 
-    ctx = open_store(db)
-    return ctx, store_brief(ctx)
+    ctx = open_store(db, owner=owner)
+    try:
+        return ctx, store_brief(ctx)
+    except BaseException:
+        ctx.db.dispose()
+        raise
 
 
 def attach_store(appctx: AppContext, ctx: Any, brief: Any) -> None:
@@ -557,8 +562,15 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
             print("POS_LOGIN_SHOWN", flush=True)
             return 0
 
+        jobs: list[Any] = []
+
         def opened(res: tuple[Any, Any]) -> None:
+            from pos_app.ui.jobs import DailyJobs  # noqa: PLC0415
+
             attach_store(appctx, *res)
+            daily = DailyJobs(appctx, tz=res[1].timezone)  # the jobs a store would put in cron run here
+            daily.start()
+            jobs.append(daily)
             # The app's long-lived heap (Qt wrappers, SQLAlchemy mappers, caches) is built now: move it out of
             # the cyclic collector's way so full collections do not stall the counter (measured in
             # tests/bench/bench_coupons.py: code validation p99 0.6 ms frozen against 2.3 ms not).
@@ -572,3 +584,5 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     finally:
         win._set_scanner(False)
         worker.stop()
+        if appctx.has_ctx:
+            appctx.ctx.db.dispose()  # every connection closed, then the store's lock released
