@@ -216,6 +216,8 @@ class GiftHandoutPanel(QWidget):
             b.clicked.connect(lambda _c=False, i=i: self.hand_out_rows([i]))
             self.table.setIndexWidget(self.model.index(i, col), b)
             self.row_buttons.append(b)
+        if self.row_buttons:  # the whole label, "发放 (Enter)", fits its column
+            self.table.setColumnWidth(col, max(b.sizeHint().width() for b in self.row_buttons) + 8)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -89,7 +89,7 @@ class HistoryScreen(QWidget):
         self.until = QDateEdit()
         self.until.setObjectName("until")
         for d in (self.since, self.until):
-            d.setCalendarPopup(True)  # Alt+↓ opens the calendar
+            d.setCalendarPopup(True)  # by mouse; the keyboard types digits or ↑/↓ in each part
             d.setDisplayFormat("yyyy-MM-dd")
             d.setEnabled(False)
         self.reset_dates()

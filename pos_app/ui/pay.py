@@ -199,6 +199,7 @@ class PayScreen(QWidget):
                 self.my_coupons.setCurrentItem(it)
         member = self.appctx.member
         self.my_coupons_empty.setText(tr("pay.my_coupons_none") if member is not None and not rows else "")
+        self.my_coupons_empty.setVisible(bool(self.my_coupons_empty.text()))
 
     def focus_coupon_picker(self) -> None:
         """Ctrl+K: into the member's coupons (the first one current)."""
