@@ -188,3 +188,25 @@ def test_pay_picks_the_members_own_usable_coupon_by_keyboard(win: Any, qtbot: An
     pay.coupon.setFocus()
     key(qtbot, Qt.Key.Key_Down)
     assert pay.my_coupons.hasFocus()
+
+
+def test_pay_picker_leaves_out_expired_and_used_coupons(win: Any, qtbot: Any, store: Any) -> None:
+    m = members.register_member(store.ctx, store.cashier, phone="13800000001", name="过期")
+    wallet.recharge(store.ctx, store.cashier, member_id=m.member_id, tier_code="advanced")
+    mine = coupons.list_coupons(store.ctx, store.manager, member_id=m.member_id)
+    voucher = next(c for c in mine if c.min_spend_fen == 0)
+    store.clock.advance(days=91)  # the ¥20 coupons (90 days) have expired; the voucher (a year) has not
+    login(qtbot, win, "cash1", "1111")
+    select_member(qtbot, win, "13800000001")
+    press(qtbot, win, Qt.Key.Key_F4)
+    pay = win.screens["pay"]
+    qtbot.keyClicks(pay.amount, "120")
+    qtbot.waitUntil(lambda: idle(win) and pay.preview is not None, timeout=10_000)
+    assert [c.code for c in pay.usable] == [voucher.code]
+    coupons.pay_with_coupon(store.ctx, store.cashier, member_id=m.member_id, amount_fen=60_00, code=voucher.code)
+    pay.amount.clear()
+    qtbot.keyClicks(pay.amount, "121")
+    qtbot.waitUntil(lambda: idle(win) and pay.my_coupons.count() == 0, timeout=10_000)
+    assert pay.my_coupons_empty.text() == "该会员没有可用于本次消费的优惠券"
+    key(qtbot, Qt.Key.Key_K, CTRL)  # nothing to pick: the focus stays in the amount
+    assert pay.amount.hasFocus()
