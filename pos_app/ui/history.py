@@ -160,7 +160,7 @@ class HistoryScreen(QWidget):
     # ------------------------------------------------------------------ keyboard
     @staticmethod
     def _tab_title(i: int) -> str:
-        return f"{tr(TAB_KEYS[i])}  Alt+{i + 1}"
+        return f"{tr(TAB_KEYS[i])}  Alt+{i + 1}".replace("&", "&&")  # "Coupons & gifts": an ampersand, not a mnemonic
 
     def step_tab(self, step: int) -> None:
         """Ctrl+Tab / Ctrl+Shift+Tab: the next / previous sub-tab, wrapping around."""

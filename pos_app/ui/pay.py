@@ -87,7 +87,9 @@ class PayScreen(QWidget):
         self.my_coupons = QListWidget()
         self.my_coupons.setObjectName("my_coupons")
         self.my_coupons.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.my_coupons.setMaximumHeight(110)
+        self.my_coupons.setMaximumHeight(130)
+        self.my_coupons.setWordWrap(True)  # a long line wraps rather than scrolling sideways
+        self.my_coupons.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.my_coupons.itemActivated.connect(self.pick_coupon_item)
         self.my_coupons_label = QLabel(tr("pay.my_coupons"))
         self.my_coupons_label.setBuddy(self.my_coupons)

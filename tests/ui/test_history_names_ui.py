@@ -44,3 +44,14 @@ def test_tier_names_and_coupon_codes_and_states(win: Any, qtbot: Any, store: Any
     assert not ids & {cell for row in shown for cell in row}
     gift = next(row for row in shown if row[0] == "礼品")
     assert gift[3] == "待发放" and gift[5] == ""
+
+
+def test_the_ampersand_in_coupons_and_gifts_is_shown_not_a_mnemonic(store: Any, qtbot: Any) -> None:
+    from pos_app.ui.history import HistoryScreen
+
+    messages.set_language("en")
+    try:
+        assert messages.translate("history.items") == "Coupons & gifts"
+        assert HistoryScreen._tab_title(3) == "Coupons && gifts  Alt+4"  # "&&" draws one "&"
+    finally:
+        messages.set_language("zh_CN")
