@@ -46,7 +46,7 @@ def test_tier_names_and_coupon_codes_and_states(win: Any, qtbot: Any, store: Any
     assert gift[3] == "待发放" and gift[5] == ""
 
 
-def test_the_ampersand_in_coupons_and_gifts_is_shown_not_a_mnemonic(store: Any, qtbot: Any) -> None:
+def test_the_ampersand_in_coupons_and_gifts_is_shown_not_a_mnemonic(qtbot: Any) -> None:
     from pos_app.ui.history import HistoryScreen
 
     messages.set_language("en")
