@@ -212,3 +212,22 @@ def preview_recharge(
             cap_fen=st.balance_cap_fen,
             within_cap=after is None or st.balance_cap_fen <= 0 or after <= st.balance_cap_fen,
         )
+
+
+def recharge_tier_names(ctx: ServiceContext, actor: Actor, *, member_id: str) -> dict[str, str]:
+    """For the member's recharges on a tier: recharge id -> the tier's name in the recharge's campaign (a
+    tier or campaign no longer known keeps no entry: the screen shows the code)."""
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        rows = uow.session.execute(
+            select(m.Recharge.id, m.Recharge.campaign_code, m.Recharge.tier_code).where(
+                m.Recharge.member_id == member_id, m.Recharge.tier_code.is_not(None)
+            )
+        ).all()
+        codes = {c for _rid, c, _t in rows if c}
+        names: dict[tuple[str, str], str] = {}
+        if codes:
+            for row in uow.session.scalars(select(m.Campaign).where(m.Campaign.code.in_(codes))):
+                for t in _to_domain(row).tiers:
+                    names[(row.code, t.code)] = t.name
+        return {rid: names[(c, t)] for rid, c, t in rows if c and t and (c, t) in names}

@@ -723,6 +723,34 @@ def list_coupons(
         return [_dto(uow, c, today) for c in uow.session.scalars(stmt)]
 
 
+def usable_coupons(
+    ctx: ServiceContext, actor: Actor, *, member_id: str, amount_fen: int | None = None
+) -> list[CouponDTO]:
+    """The member's own coupons that can be redeemed now (this store, valid today) on a bill of
+    ``amount_fen`` (minimum spend met); without an amount, every coupon valid today. The same checks as
+    :func:`preview_redemption`, so a coupon listed here redeems. Soonest to expire first."""
+    require(actor, "coupon.redeem")
+    if amount_fen is not None:
+        _check_bill(amount_fen)
+    with ctx.uow(read_only=True) as uow:
+        today = local_date(ctx, settings(uow))
+        stmt = (
+            select(mc.Coupon)
+            .where(mc.Coupon.member_id == member_id, mc.Coupon.state == rules.ISSUED, mc.Coupon.valid_until >= today)
+            .order_by(mc.Coupon.valid_until, mc.Coupon.issued_at, mc.Coupon.id)
+        )
+        out: list[CouponDTO] = []
+        for c in uow.session.scalars(stmt):
+            try:
+                check_store(uow, c)
+                rules.check_redeemable(_state(c), member_id=member_id,
+                                       amount_fen=c.min_spend_fen if amount_fen is None else amount_fen, today=today)
+            except StateError:
+                continue
+            out.append(_dto(uow, c, today))
+        return out
+
+
 def coupons_by_codes(ctx: ServiceContext, actor: Actor, codes: Sequence[str]) -> list[CouponDTO]:
     """For printing: the coupons in the order given (each code checked)."""
     require(actor, "member.read")

@@ -2,14 +2,26 @@
 decline; below, every gift owed in the store, oldest first, overdue ones highlighted.
 
 ``GiftHandoutDialog(appctx, member_id)`` is the same panel in a dialog: the recharge receipt opens it
-for "gifts to hand over now"."""
+for "gifts to hand over now".
+
+Keyboard: Enter finds the member and puts the focus on their owed gifts (↑/↓ select, Enter hands out the
+selected row, Ctrl+Enter all, Alt+D records a decline); ↓ from the search goes to the list; Alt+L to the
+store's owed list (Enter picks that member); Enter in the SKU field records stock that arrived."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -86,8 +98,38 @@ class MemberOwedModel(OwedGiftModel):
         return None
 
 
+class EnterTable(QTableView):
+    """A row table where Enter (or keypad Enter) acts on the selected row(s) instead of passing on to the
+    dialog's default button."""
+
+    enter_pressed = Signal()
+
+    def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802
+        mods = ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if ev.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and mods == Qt.KeyboardModifier.NoModifier:
+            ev.accept()
+            self.enter_pressed.emit()
+            return
+        super().keyPressEvent(ev)
+
+    def focus_rows(self) -> None:
+        """Take the focus with a current row, so ↑/↓ and Enter work at once."""
+        self.setFocus()
+        self.ensure_current()
+
+    def ensure_current(self) -> None:
+        """Row 0 current when no row is: Enter acts on it. Current, not selected: what acts on a selection
+        (a decline) still needs the cashier to choose."""
+        model = self.model()
+        if model is not None and model.rowCount() and not self.currentIndex().isValid():
+            self.selectionModel().setCurrentIndex(model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+
 class GiftHandoutPanel(QWidget):
     """A member's owed gifts with "hand out" per row, "hand out all" and "declined"."""
+
+    #: the owed list was (re)loaded
+    loaded = Signal()
 
     def __init__(self, appctx: AppContext, member_id: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,13 +142,14 @@ class GiftHandoutPanel(QWidget):
         self.title.setObjectName("title")
         lay.addWidget(self.title)
         self.model = MemberOwedModel()
-        self.table = QTableView()
+        self.table = EnterTable()
         self.table.setObjectName("member_owed")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda ix: self.hand_out_rows([ix.row()]))
+        self.table.enter_pressed.connect(self.hand_out_selected)
         lay.addWidget(self.table, 1)
         self.result = QLabel()
         self.result.setObjectName("result")
@@ -123,6 +166,10 @@ class GiftHandoutPanel(QWidget):
         row.addWidget(self.all_btn)
         row.addWidget(self.decline_btn)
         lay.addLayout(row)
+        wc = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.hand_out_all, context=wc)
+        QShortcut(QKeySequence("Alt+D"), self, activated=self.decline_selected, context=wc)
         self.row_buttons: list[QPushButton] = []
         self._update_buttons()
 
@@ -148,6 +195,7 @@ class GiftHandoutPanel(QWidget):
             return
         self.model.set_rows(rows)
         self._after_load()
+        self.loaded.emit()
 
     def _after_load(self) -> None:
         rows = self.model.rows
@@ -159,13 +207,17 @@ class GiftHandoutPanel(QWidget):
             self.title.setText(tr("gifts.pick_member"))
         self.row_buttons = []
         col = len(self.model.COLUMNS) - 1
+        self.table.ensure_current()  # Enter hands out the current row
         for i, r in enumerate(rows):
             b = QPushButton(tr("gifts.hand_out"))
             b.setObjectName(f"handout_{i}")
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard acts on the row: Enter
             b.setEnabled(r.on_hand > 0 and not self.busy)
             b.clicked.connect(lambda _c=False, i=i: self.hand_out_rows([i]))
             self.table.setIndexWidget(self.model.index(i, col), b)
             self.row_buttons.append(b)
+        if self.row_buttons:  # the whole label, "发放 (Enter)", fits its column
+            self.table.setColumnWidth(col, max(b.sizeHint().width() for b in self.row_buttons) + 8)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -181,6 +233,20 @@ class GiftHandoutPanel(QWidget):
 
     def hand_out_all(self) -> None:
         self._handout(None)
+
+    def hand_out_selected(self) -> None:
+        """Enter: hand out the selected row(s) (the current row when none is selected)."""
+        rows = self.selected_rows()
+        if not rows and self.table.currentIndex().isValid():
+            rows = [self.table.currentIndex().row()]
+        if not rows:
+            self.error.show_error(messages.translate("gift.nothing_selected"))
+            return
+        r = [i for i in rows if 0 <= i < len(self.model.rows) and self.model.row(i).on_hand > 0]
+        if not r:  # nothing of it on the shelf: say so rather than silently do nothing
+            self.error.show_error(tr("gifts.none_on_hand"))
+            return
+        self.hand_out_rows(r)
 
     def hand_out_rows(self, rows: list[int]) -> None:
         ids = [self.model.row(i).entitlement_id for i in rows if 0 <= i < len(self.model.rows)]
@@ -256,9 +322,11 @@ class GiftHandoutDialog(QDialog):
         self.panel = GiftHandoutPanel(appctx, member_id, self)
         lay.addWidget(self.panel)
         self.close_btn = big_button(tr("gifts.close"))
+        self.close_btn.setAutoDefault(False)  # Enter hands out the selected gift; Esc closes
         self.close_btn.clicked.connect(self.accept)
         lay.addWidget(self.close_btn)
         self.panel.refresh()
+        self.panel.table.setFocus()
 
 
 class GiftsScreen(QWidget):
@@ -274,6 +342,7 @@ class GiftsScreen(QWidget):
         self.search.setProperty("scan_local", True)  # a member scan lands here, not at the counter
         self.search.setPlaceholderText(tr("gifts.search_hint"))
         self.search.returnPressed.connect(self.find_member)
+        self.search.installEventFilter(self)
         row.addWidget(self.search, 1)
         self.member_label = QLabel()
         row.addWidget(self.member_label, 1)
@@ -281,6 +350,7 @@ class GiftsScreen(QWidget):
         self.find_error = ErrorLabel()
         lay.addWidget(self.find_error)
         self.panel = GiftHandoutPanel(appctx, None, self)
+        self.panel.loaded.connect(self._owed_loaded)
         lay.addWidget(self.panel, 3)
         # staff record stock that arrived (gift.receive); the owed list says who is waiting
         self.receive_box = QWidget()
@@ -294,6 +364,7 @@ class GiftsScreen(QWidget):
         self.receive_qty.setRange(1, MAX_QTY)
         self.receive_btn = QPushButton(tr("gifts.receive"))
         self.receive_btn.clicked.connect(self.receive)
+        self.receive_sku.returnPressed.connect(self.receive)
         self.receive_msg = QLabel()
         for x in (QLabel(tr("gifts.receive_title")), self.receive_sku, self.receive_qty, self.receive_btn):
             rrow.addWidget(x)
@@ -304,15 +375,32 @@ class GiftsScreen(QWidget):
         self.store_title.setObjectName("title")
         lay.addWidget(self.store_title)
         self.store_model = OwedGiftModel()
-        self.store_table = QTableView()
+        self.store_table = EnterTable()
         self.store_table.setObjectName("store_owed")
         self.store_table.setModel(self.store_model)
         self.store_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.store_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.store_table.doubleClicked.connect(self.pick_from_store_list)
+        self.store_table.enter_pressed.connect(self._pick_current_from_store_list)
         self.store_table.horizontalHeader().setStretchLastSection(True)
         lay.addWidget(self.store_table, 2)
+        keys = QLabel(tr("gifts.keys_hint"))
+        keys.setObjectName("hint")
+        keys.setWordWrap(True)
+        lay.addWidget(keys)
+        QShortcut(QKeySequence("Alt+L"), self, activated=self.store_table.focus_rows,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.member: Any = None
+        #: set when a member is found by the search: their owed list takes the focus once it is loaded
+        self._focus_owed = False
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802
+        # ↓ in the search goes to the member's owed gifts (or the store's list when there are none)
+        if obj is self.search and ev.type() == QEvent.Type.KeyPress and isinstance(ev, QKeyEvent) \
+                and ev.key() == Qt.Key.Key_Down:
+            (self.panel.table if self.panel.model.rowCount() else self.store_table).focus_rows()
+            return True
+        return super().eventFilter(obj, ev)
 
     # the main window's hooks
     def on_shown(self) -> None:
@@ -378,6 +466,18 @@ class GiftsScreen(QWidget):
         self.appctx.set_member(member)  # the main window passes it on to every screen (and to us)
         if self.member is None or self.member.member_id != member.member_id:
             self.set_member(member)
+        self._focus_owed = True
+        self.panel.refresh()
+
+    def _owed_loaded(self) -> None:
+        if self._focus_owed and self.panel.model.rowCount():
+            self._focus_owed = False
+            self.panel.table.focus_rows()
+
+    def _pick_current_from_store_list(self) -> None:
+        ix = self.store_table.currentIndex()
+        if ix.isValid():
+            self.pick_from_store_list(ix)
 
     def pick_from_store_list(self, index: QModelIndex) -> None:
         r = self.store_model.row(index.row())
@@ -390,25 +490,32 @@ register_screen(ScreenSpec("gifts", "screen.gifts", "F6", GiftsScreen, frozenset
 
 messages.register("zh_CN", {
     "screen.gifts": "礼品发放", "gift.overdue": "已逾期",
-    "gifts.hand_out": "发放", "gifts.hand_out_all": "全部发放", "gifts.decline": "会员放弃（所选）",
+    "gifts.hand_out": "发放 (Enter)", "gifts.hand_out_all": "全部发放 (Ctrl+Enter)", "gifts.decline": "会员放弃（所选）(Alt+D)",
+    "gifts.none_on_hand": "所选礼品没有库存，暂不能发放",
+    "gifts.keys_hint": "Enter 查找会员 · ↓ 到待领列表 · ↑↓ 选择 · Enter 发放所选 · Ctrl+Enter 全部发放 · Alt+D 会员放弃"
+                       " · Alt+L 全店待发放列表（Enter 选中该会员）",
     "gifts.owed_title": "{phone} 待领礼品 {n} 件", "gifts.none_owed": "该会员没有待领礼品",
     "gifts.pick_member": "请扫码或输入手机号查找会员",
     "gifts.handed_n": "已发放 {n} 件：{names}", "gifts.still_owed_n": "{n} 件继续待发放：{names}",
     "gifts.declined_n": "已记录会员放弃 {n} 件礼品",
-    "gifts.dialog_title": "发放礼品", "gifts.close": "关闭",
-    "gifts.receive_title": "礼品到货：", "gifts.receive_sku": "礼品编码或条码", "gifts.receive": "入库",
+    "gifts.dialog_title": "发放礼品", "gifts.close": "关闭 (Esc)",
+    "gifts.receive_title": "礼品到货：", "gifts.receive_sku": "礼品编码或条码", "gifts.receive": "入库 (Enter)",
     "gifts.received": "{sku} 入库 {qty} 件，现有 {on_hand} 件。",
     "gifts.search_hint": "扫码或输入手机号 / 会员码，回车", "gifts.store_owed": "全店待发放礼品 {n} 件（已逾期 {late} 件），最早的在前",
 })
 messages.register("en", {
     "screen.gifts": "Gifts", "gift.overdue": "OVERDUE",
-    "gifts.hand_out": "Hand out", "gifts.hand_out_all": "Hand out all", "gifts.decline": "Declined (selected)",
+    "gifts.hand_out": "Hand out (Enter)", "gifts.hand_out_all": "Hand out all (Ctrl+Enter)",
+    "gifts.decline": "Declined (selected) (Alt+D)",
+    "gifts.none_on_hand": "None of the selected gift is on the shelf: it cannot be handed out yet",
+    "gifts.keys_hint": "Enter finds the member · ↓ to the owed list · ↑↓ select · Enter hands out the selection"
+                       " · Ctrl+Enter all · Alt+D declined · Alt+L the store's owed list (Enter picks that member)",
     "gifts.owed_title": "{phone} is owed {n} gift(s)", "gifts.none_owed": "This member is not owed any gift",
     "gifts.pick_member": "Scan or type a phone number to find the member",
     "gifts.handed_n": "Handed out {n}: {names}", "gifts.still_owed_n": "{n} still owed: {names}",
     "gifts.declined_n": "Recorded {n} gift(s) declined",
-    "gifts.dialog_title": "Hand out gifts", "gifts.close": "Close",
-    "gifts.receive_title": "Stock arrived:", "gifts.receive_sku": "SKU or barcode", "gifts.receive": "Receive",
+    "gifts.dialog_title": "Hand out gifts", "gifts.close": "Close (Esc)",
+    "gifts.receive_title": "Stock arrived:", "gifts.receive_sku": "SKU or barcode", "gifts.receive": "Receive (Enter)",
     "gifts.received": "{sku}: received {qty}, {on_hand} on hand.",
     "gifts.search_hint": "Scan or type a phone / member code, Enter",
     "gifts.store_owed": "Gifts owed in the store: {n} ({late} overdue), oldest first",

@@ -1,12 +1,16 @@
 """Member history (F5): wallet statement (balances after each line), recharges (with refund, manager
-approval), points lots, coupons/gifts/vouchers; filter by date."""
+approval), points lots, coupons/gifts/vouchers; filter by date.
+
+Every day here is the store's (its time zone), never the machine's. Keyboard: Ctrl+Tab / Ctrl+Shift+Tab
+(or Alt+1..5) between the sub-tabs, each tab's table takes the focus (↑/↓ select a row), Ctrl+D the date
+filter, Ctrl+R refunds the selected recharge."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +36,8 @@ from pos_app.ui.models import (
     PointsLotModel,
     RechargeModel,
     StatementModel,
+    store_date,
+    store_tz,
 )
 from pos_app.ui.screens import ScreenSpec, register_screen
 
@@ -53,6 +59,16 @@ def qdate_to_date(d: QDate) -> date:
     return date(d.year(), d.month(), d.day())
 
 
+def date_to_qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+#: the date filter's default: the last 30 days up to the store's today
+DEFAULT_FILTER_DAYS = 30
+#: the sub-tabs, in order (Alt+1..5)
+TAB_KEYS = ("history.statement", "history.recharges", "history.points", "history.items", "history.coupons")
+
+
 class HistoryScreen(QWidget):
     handles_changes = True
 
@@ -68,17 +84,20 @@ class HistoryScreen(QWidget):
         bar = QHBoxLayout()
         self.use_dates = QCheckBox(tr("history.filter_dates"))
         self.use_dates.setObjectName("use_dates")
-        today = QDate.currentDate()
-        self.since = QDateEdit(today.addDays(-30))
+        self.since = QDateEdit()
         self.since.setObjectName("since")
-        self.until = QDateEdit(today)
+        self.until = QDateEdit()
         self.until.setObjectName("until")
         for d in (self.since, self.until):
-            d.setCalendarPopup(True)
+            d.setCalendarPopup(True)  # by mouse; the keyboard types digits or ↑/↓ in each part
             d.setDisplayFormat("yyyy-MM-dd")
             d.setEnabled(False)
+        self.reset_dates()
+        for d in (self.since, self.until):
             d.dateChanged.connect(lambda _d: self.reload())
         self.use_dates.toggled.connect(self._toggle_dates)
+        QShortcut(QKeySequence("Ctrl+D"), self, activated=self.toggle_date_filter,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         bar.addWidget(self.use_dates)
         bar.addWidget(QLabel(tr("history.from")))
         bar.addWidget(self.since)
@@ -89,6 +108,7 @@ class HistoryScreen(QWidget):
         self.error = ErrorLabel()
         root.addWidget(self.error)
         self.tabs = QTabWidget()
+        self.tabs.setObjectName("history_tabs")
         self.statement_model = StatementModel()
         self.recharge_model = RechargeModel()
         self.points_model = PointsLotModel()
@@ -99,7 +119,7 @@ class HistoryScreen(QWidget):
         self.points_table = make_table(self.points_model, "points_lots")
         self.item_table = make_table(self.item_model, "items")
         self.coupon_table = make_table(self.coupon_model, "coupons")
-        self.tabs.addTab(self.statement_table, tr("history.statement"))
+        self.tabs.addTab(self.statement_table, self._tab_title(0))
         rc = QWidget()
         rl = QVBoxLayout(rc)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -108,20 +128,79 @@ class HistoryScreen(QWidget):
         self.refund_btn = QPushButton(tr("history.refund"))
         self.refund_btn.setObjectName("refund")
         self.refund_btn.clicked.connect(self.refund_selected)
-        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.refund_selected)
+        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.refund_selected,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         rb.addWidget(self.refund_btn)
         self.refund_result = QLabel("")
         self.refund_result.setObjectName("refund_result")
         self.refund_result.setWordWrap(True)
         rb.addWidget(self.refund_result, 1)
         rl.addLayout(rb)
-        self.tabs.addTab(rc, tr("history.recharges"))
-        self.tabs.addTab(self.points_table, tr("history.points"))
-        self.tabs.addTab(self.item_table, tr("history.items"))
-        self.tabs.addTab(self.coupon_table, tr("history.coupons"))
+        self.tabs.addTab(rc, self._tab_title(1))
+        self.tabs.addTab(self.points_table, self._tab_title(2))
+        self.tabs.addTab(self.item_table, self._tab_title(3))
+        self.tabs.addTab(self.coupon_table, self._tab_title(4))
+        #: the table each sub-tab shows (the one that takes the focus)
+        self.tab_tables = (self.statement_table, self.recharge_table, self.points_table, self.item_table, self.coupon_table)
+        self.tabs.currentChanged.connect(lambda _i: self.focus_current_table())
+        wc = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        QShortcut(QKeySequence("Ctrl+Tab"), self, activated=lambda: self.step_tab(1), context=wc)
+        QShortcut(QKeySequence("Ctrl+Shift+Tab"), self, activated=lambda: self.step_tab(-1), context=wc)
+        QShortcut(QKeySequence("Ctrl+Backtab"), self, activated=lambda: self.step_tab(-1), context=wc)
+        for i in range(len(TAB_KEYS)):
+            QShortcut(QKeySequence(f"Alt+{i + 1}"), self, activated=lambda i=i: self.tabs.setCurrentIndex(i), context=wc)
         root.addWidget(self.tabs, 1)
+        keys = QLabel(tr("history.keys_hint"))
+        keys.setObjectName("hint")
+        keys.setWordWrap(True)
+        root.addWidget(keys)
         appctx.changed.connect(self._changed)
         self.set_member(appctx.member)
+
+    # ------------------------------------------------------------------ keyboard
+    @staticmethod
+    def _tab_title(i: int) -> str:
+        return f"{tr(TAB_KEYS[i])}  Alt+{i + 1}".replace("&", "&&")  # "Coupons & gifts": an ampersand, not a mnemonic
+
+    def step_tab(self, step: int) -> None:
+        """Ctrl+Tab / Ctrl+Shift+Tab: the next / previous sub-tab, wrapping around."""
+        n = self.tabs.count()
+        if n:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % n)
+
+    def focus_current_table(self) -> None:
+        """The shown sub-tab's table takes the focus, with a current row, so ↑/↓ work at once."""
+        i = self.tabs.currentIndex()
+        if not 0 <= i < len(self.tab_tables):
+            return
+        t = self.tab_tables[i]
+        t.setFocus()
+        model = t.model()
+        if model.rowCount() and not t.selectionModel().selectedRows():
+            t.selectRow(0)
+
+    def toggle_date_filter(self) -> None:
+        """Ctrl+D: the date filter on (focus in the first date; ↑/↓ change the day) or off."""
+        on = not self.use_dates.isChecked()
+        self.use_dates.setChecked(on)
+        if on:
+            self.since.setFocus()
+        else:
+            self.focus_current_table()
+
+    # ------------------------------------------------------------------ dates
+    def store_today(self) -> date:
+        """Today in the store's time zone, by the service clock (the machine's zone plays no part)."""
+        now = self.appctx.ctx.now() if self.appctx.has_ctx else datetime.now(UTC)
+        return now.astimezone(store_tz()).date()
+
+    def reset_dates(self) -> None:
+        """The filter's default range: the last 30 days up to the store's today."""
+        today = self.store_today()
+        for d, day in ((self.since, today - timedelta(days=DEFAULT_FILTER_DAYS)), (self.until, today)):
+            d.blockSignals(True)
+            d.setDate(date_to_qdate(day))
+            d.blockSignals(False)
 
     def _toggle_dates(self, on: bool) -> None:
         self.since.setEnabled(on)
@@ -129,8 +208,10 @@ class HistoryScreen(QWidget):
         self.reload()
 
     def on_shown(self) -> None:
+        if not self.use_dates.isChecked():
+            self.reset_dates()  # the app may have been open since yesterday
         self.reload()
-        self.tabs.currentWidget().setFocus()
+        self.focus_current_table()
 
     def set_member(self, member: Any) -> None:
         if member is None:
@@ -157,36 +238,45 @@ class HistoryScreen(QWidget):
             since, until = qdate_to_date(self.since.date()), qdate_to_date(self.until.date())
 
         def in_range(d: Any) -> bool:
-            day = d.date() if hasattr(d, "date") else d
+            day = store_date(d)  # the store's day of a UTC time, like the statement's filter
             return (since is None or day >= since) and (until is None or day <= until)
 
         def work() -> tuple[list[Any], ...]:
             st = wallet.statement(ctx, actor, member_id=mid, since=since, until=until)
             rc = [r for r in wallet.recharges(ctx, actor, member_id=mid) if in_range(r.created_at)]
+            from pos_app.services import campaigns  # noqa: PLC0415
+
+            tiers = campaigns.recharge_tier_names(ctx, actor, member_id=mid)
             lots = [lot for lot in wallet.points_lots(ctx, actor, member_id=mid) if in_range(lot.earned_at)]
             items = wallet.member_items(ctx, actor, member_id=mid)
-            cps: list[Any] = []
+            all_cps: list[Any] = []
             try:
                 from pos_app.services import coupons  # noqa: PLC0415
             except ImportError:
                 coupons = None  # type: ignore[assignment]
             if coupons is not None and hasattr(coupons, "list_coupons"):
-                cps = [c for c in coupons.list_coupons(ctx, actor, member_id=mid) if in_range(c.issued_at)]
-            return st, rc, lots, items, cps
+                all_cps = coupons.list_coupons(ctx, actor, member_id=mid)
+            cps = [c for c in all_cps if in_range(c.issued_at)]
+            return st, rc, lots, items, cps, tiers, all_cps
 
         self.appctx.run(work, self._loaded, self.error.show_error, key="history")
 
-    def _loaded(self, res: tuple[list[Any], ...]) -> None:
-        st, rc, lots, items, cps = res
+    def _loaded(self, res: tuple[Any, ...]) -> None:
+        st, rc, lots, items, cps, tiers, all_cps = res
         self.error.show_error(None)
+        kept = self.selected_recharge()
         self.statement_model.set_rows(st)
-        self.recharge_model.set_rows(rc)
+        self.recharge_model.set_rows(rc, tier_names=tiers)
         self.points_model.set_rows(lots)
-        self.item_model.set_rows(items)
+        self.item_model.set_rows(items, coupons=all_cps)
         self.coupon_model.set_rows(cps)
-        for table, model in ((self.statement_table, self.statement_model), (self.recharge_table, self.recharge_model)):
-            if model.rowCount():
+        for table in self.tab_tables:
+            if table.model().rowCount():
                 table.selectRow(0)  # a current row, so arrow keys and Ctrl+R work at once
+        if kept is not None:  # the recharge the cashier had selected stays selected after a reload
+            ids = [r.recharge_id for r in self.recharge_model.rows]
+            if kept.recharge_id in ids:
+                self.recharge_table.selectRow(ids.index(kept.recharge_id))
 
     # ------------------------------------------------------------------ refund
     def selected_recharge(self) -> Any:
@@ -205,16 +295,26 @@ class HistoryScreen(QWidget):
         if r.state != "active":
             self.error.show_error(tr("refund.already"))
             return
-        actor = self.appctx.actor
-        reason = tr("history.refund_reason", amount=r.principal_left_fen, time=r.created_at.strftime("%Y-%m-%d"))
-        if actor.role == "manager":
-            ok = QMessageBox.question(self, tr("history.refund"), reason) == QMessageBox.StandardButton.Yes
-            manager = actor if ok else None
-        else:
-            manager = self.appctx.ask_manager(reason) if self.appctx.ask_manager else None
+        manager = self.confirm_refund(r)
         if manager is None:
             return
         self.do_refund(r.recharge_id, manager)
+
+    # -- the refund confirmation: everything it shows and asks is here (one place to extend)
+    @staticmethod
+    def refund_prompt(r: Any) -> str:
+        """What the confirmation says about recharge ``r``; its day is the store's (as in the table)."""
+        return tr("history.refund_reason", amount=r.principal_left_fen, time=store_date(r.created_at).isoformat())
+
+    def confirm_refund(self, r: Any) -> Any:
+        """Ask for the refund of ``r``: a manager confirms, anyone else needs a manager's PIN. Returns the
+        approving manager's Actor, or None when nobody approved."""
+        actor = self.appctx.actor
+        reason = self.refund_prompt(r)
+        if actor.role == "manager":
+            ok = QMessageBox.question(self, tr("history.refund"), reason) == QMessageBox.StandardButton.Yes
+            return actor if ok else None
+        return self.appctx.ask_manager(reason) if self.appctx.ask_manager else None
 
     def do_refund(self, recharge_id: str, manager: Any) -> None:
         from pos_app.services import wallet  # noqa: PLC0415

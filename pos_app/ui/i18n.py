@@ -198,5 +198,28 @@ EN = {
     "item.state.cancelled": "cancelled", "item.state.used": "used", "item.state.expired": "expired", "item.state.void": "voided",
 }
 
+# --- history (F5), pay (F4), recharge (F3) and gift hand-out (F6) screens: keys shown on the screens, the
+# coupon picker, store-time wording (issue 9, items 7, 9 and 11). Kept together; later entries win.
+ZH.update({
+    "history.filter_dates": "按日期筛选 (Ctrl+D)",
+    "history.keys_hint": "Ctrl+Tab / Ctrl+Shift+Tab 或 Alt+1–5 切换分页 · ↑↓ 选择记录 · Ctrl+D 按日期筛选"
+                         "（输入数字或 ↑↓ 改日期，Tab 到下一项）· Ctrl+R 退款所选充值",
+    "item.member_price_until": "有效至 {date}",
+    "pay.keys_hint": "Enter 确认扣款 · Ctrl+K 或 ↓ 选择会员的优惠券（↑↓ 选，Enter 使用）· Esc 清除",
+    "pay.my_coupons": "可用优惠券 (Ctrl+K)", "pay.my_coupons_none": "该会员没有可用于本次消费的优惠券",
+    "pay.coupon_value": "减 {value}", "pay.coupon_percent": "{percent}% 折扣", "pay.coupon_min": "满 {min} 可用",
+    "pay.coupon_until": "至 {date}",
+})
+EN.update({
+    "history.filter_dates": "Filter by date (Ctrl+D)",
+    "history.keys_hint": "Ctrl+Tab / Ctrl+Shift+Tab or Alt+1–5 switch tabs · ↑↓ select a row · Ctrl+D filter by date"
+                         " (type digits or ↑↓ to change, Tab to the next part) · Ctrl+R refund the selected recharge",
+    "item.member_price_until": "until {date}",
+    "pay.keys_hint": "Enter confirms · Ctrl+K or ↓ picks one of the member's coupons (↑↓, Enter) · Esc clears",
+    "pay.my_coupons": "Usable coupons (Ctrl+K)", "pay.my_coupons_none": "The member has no coupon usable on this bill",
+    "pay.coupon_value": "{value} off", "pay.coupon_percent": "{percent}% off", "pay.coupon_min": "min. spend {min}",
+    "pay.coupon_until": "until {date}",
+})
+
 messages.register("zh_CN", ZH)
 messages.register("en", EN)

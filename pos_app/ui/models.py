@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,20 @@ _TZ = {"tz": ZoneInfo("Asia/Shanghai")}
 def set_timezone(name: str) -> None:
     """Times are stored in UTC and shown in the store's time zone."""
     _TZ["tz"] = ZoneInfo(name)
+
+
+def store_tz() -> ZoneInfo:
+    """The store's time zone (set when the store is opened): the one clock every screen shows."""
+    return _TZ["tz"]
+
+
+def store_date(dt: datetime | date) -> date:
+    """The store's calendar day of a stored (UTC) time; never the machine's time zone."""
+    if not isinstance(dt, datetime):
+        return dt
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(_TZ["tz"]).date()
 
 
 @dataclass(frozen=True)
@@ -73,13 +87,17 @@ class DtoTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.COLUMNS)
 
+    def value(self, column: int, row: Any) -> Any:
+        """The value of ``column`` for ``row`` (a model that knows more than the row overrides this)."""
+        return self.COLUMNS[column].value(row)
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.COLUMNS):
             return None
         col = self.COLUMNS[index.column()]
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            v = col.value(row)
+            v = self.value(index.column(), row)
             if col.money and isinstance(v, int):
                 return format_fen(v)
             return "" if v is None else str(v)
@@ -90,7 +108,7 @@ class DtoTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return self.foreground(row, index.column())
         if role == Qt.ItemDataRole.UserRole:
-            return col.value(row)
+            return self.value(index.column(), row)
         return None
 
     def foreground(self, row: Any, column: int) -> QColor | None:
@@ -147,18 +165,72 @@ class PointsLotModel(DtoTableModel):
     )
 
 
+@dataclass(frozen=True)
+class ItemRow:
+    """A granted item (``GrantedItemDTO``) with the coupon it became, when it is a coupon or voucher issued
+    as one (``CouponDTO``): its code and state are the coupon's, as the coupon tab shows them."""
+
+    item: Any
+    coupon: Any = None
+
+    @property
+    def state_text(self) -> str:
+        if self.coupon is not None:
+            return tr(f"coupon.state.{self.coupon.state}")
+        return tr(f"item.state.{self.item.state}")
+
+    @property
+    def ref_text(self) -> str:
+        if self.coupon is not None:
+            return str(self.coupon.code)  # grouped, as printed
+        if self.item.kind == "member_price" and self.item.issued_ref:
+            return tr("item.member_price_until", date=self.item.issued_ref)
+        return ""  # a stock movement id or another internal id means nothing to a cashier
+
+
+def item_rows(items: Sequence[Any], coupons: Sequence[Any] = ()) -> list[ItemRow]:
+    """Pair each granted item with its coupon (by the entitlement's ``issued_ref`` = coupon id, or the
+    coupon's ``entitlement_id``)."""
+    by_id = {c.coupon_id: c for c in coupons}
+    by_entitlement = {c.entitlement_id: c for c in coupons if getattr(c, "entitlement_id", None)}
+    out = []
+    for it in items:
+        if isinstance(it, ItemRow):
+            out.append(it)
+            continue
+        c = None
+        if it.kind in ("coupon", "voucher"):
+            c = by_id.get(it.issued_ref) if it.issued_ref else None
+            c = c or by_entitlement.get(it.entitlement_id)
+        out.append(ItemRow(it, c))
+    return out
+
+
 class ItemModel(DtoTableModel):
+    """The member's coupons, gifts and vouchers (券与礼品). Rows are ``GrantedItemDTO``; with the member's
+    coupons given, a coupon's code and state are shown instead of internal ids and grant states."""
+
     COLUMNS = (
-        Column("col.kind", lambda r: tr(f"item.kind.{r.kind}")),
-        Column("col.item", lambda r: r.name),
-        Column("col.value", lambda r: r.value_fen, money=True),
-        Column("col.state", lambda r: tr(f"item.state.{r.state}")),
-        Column("col.due_on", lambda r: fmt_date(r.due_on)),
-        Column("col.ref", lambda r: r.issued_ref or ""),
+        Column("col.kind", lambda r: tr(f"item.kind.{r.item.kind}")),
+        Column("col.item", lambda r: r.item.name),
+        Column("col.value", lambda r: r.item.value_fen, money=True),
+        Column("col.state", lambda r: r.state_text),
+        Column("col.due_on", lambda r: fmt_date(r.item.due_on)),
+        Column("col.ref", lambda r: r.ref_text),
     )
+
+    def __init__(self, rows: Sequence[Any] | None = None, coupons: Sequence[Any] = ()) -> None:
+        super().__init__(item_rows(rows or [], coupons))
+
+    def set_rows(self, rows: Sequence[Any], coupons: Sequence[Any] = ()) -> None:
+        super().set_rows(item_rows(rows, coupons))
 
 
 class RechargeModel(DtoTableModel):
+    """Recharges (``RechargeSummary``); the tier column shows the campaign's tier name when the names are
+    given (``set_rows(rows, tier_names={recharge_id: name})``), else the code."""
+
+    TIER_COLUMN = 1
     COLUMNS = (
         Column("col.time", lambda r: fmt_dt(r.created_at)),
         Column("col.tier", lambda r: r.tier_code or tr("recharge.custom")),
@@ -169,6 +241,19 @@ class RechargeModel(DtoTableModel):
         Column("col.principal_left", lambda r: r.principal_left_fen, money=True),
         Column("col.state", lambda r: tr(f"recharge.state.{r.state}")),
     )
+
+    def __init__(self, rows: Sequence[Any] | None = None, tier_names: dict[str, str] | None = None) -> None:
+        super().__init__(rows)
+        self.tier_names: dict[str, str] = dict(tier_names or {})
+
+    def set_rows(self, rows: Sequence[Any], tier_names: dict[str, str] | None = None) -> None:
+        self.tier_names = dict(tier_names or {})
+        super().set_rows(rows)
+
+    def value(self, column: int, row: Any) -> Any:
+        if column == self.TIER_COLUMN and row.tier_code:
+            return self.tier_names.get(row.recharge_id) or row.tier_code
+        return super().value(column, row)
 
 
 class OwedItemModel(DtoTableModel):

@@ -1,25 +1,29 @@
-"""Pay from balance (F4): amount, optional coupon (typed or scanned), the principal/bonus split and the
-balance after; more than the balance is refused with the message next to the amount."""
+"""Pay from balance (F4): amount, optional coupon (typed, scanned, or picked from the member's own usable
+coupons: Ctrl+K or ↓ from the coupon field, ↑/↓, Enter), the principal/bonus split and the balance after;
+more than the balance is refused with the message next to the amount."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from pos_app.domain.errors import DomainError, InvalidInput
-from pos_app.domain.money import parse_yuan
+from pos_app.domain.money import format_fen, parse_yuan
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, tr
 from pos_app.ui.screens import ScreenSpec, register_screen
@@ -36,6 +40,18 @@ def coupons_service() -> Any:
     if not hasattr(coupons, "pay_with_coupon") or not hasattr(coupons, "preview_redemption"):
         return None
     return coupons
+
+
+def coupon_choice_text(c: Any) -> str:
+    """One line of the coupon picker: code (grouped, as printed), name, value, minimum spend, last day."""
+    if c.kind == "percent_off" and c.percent_bp:
+        value = tr("pay.coupon_percent", percent=f"{c.percent_bp / 100:g}")
+    else:
+        value = tr("pay.coupon_value", value=format_fen(c.value_fen))
+    text = f"{c.code}  {c.name}  {value}"
+    if c.min_spend_fen:
+        text += "  " + tr("pay.coupon_min", min=format_fen(c.min_spend_fen))
+    return text + "  " + tr("pay.coupon_until", date=c.valid_until.isoformat())
 
 
 class PayScreen(QWidget):
@@ -67,6 +83,19 @@ class PayScreen(QWidget):
         self.coupon.setPlaceholderText(tr("pay.coupon_hint"))
         self.coupon.setProperty("scan_local", True)
         self.coupon_error = ErrorLabel()
+        #: the member's own coupons usable on this bill (pick: Ctrl+K or ↓, then ↑/↓ and Enter)
+        self.my_coupons = QListWidget()
+        self.my_coupons.setObjectName("my_coupons")
+        self.my_coupons.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.my_coupons.setMaximumHeight(130)
+        self.my_coupons.setWordWrap(True)  # a long line wraps rather than scrolling sideways
+        self.my_coupons.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.my_coupons.itemActivated.connect(self.pick_coupon_item)
+        self.my_coupons_label = QLabel(tr("pay.my_coupons"))
+        self.my_coupons_label.setBuddy(self.my_coupons)
+        self.my_coupons_empty = QLabel("")
+        self.my_coupons_empty.setObjectName("hint")
+        self.usable: list[Any] = []
         self.note = QLineEdit()
         self.note.setObjectName("pay_note")
         self.note.setPlaceholderText(tr("pay.note_hint"))
@@ -74,6 +103,8 @@ class PayScreen(QWidget):
         form.addRow("", self.amount_error)
         form.addRow(tr("pay.coupon"), self.coupon)
         form.addRow("", self.coupon_error)
+        form.addRow(self.my_coupons_label, self.my_coupons)
+        form.addRow("", self.my_coupons_empty)
         form.addRow(tr("pay.note"), self.note)
         left.addLayout(form)
         hint = QLabel(tr("pay.keys_hint"))
@@ -116,9 +147,13 @@ class PayScreen(QWidget):
         self.amount.returnPressed.connect(self.confirm)
         self.coupon.returnPressed.connect(self._coupon_enter)
         self.note.returnPressed.connect(self.confirm)
+        self.coupon.installEventFilter(self)
+        QShortcut(QKeySequence("Ctrl+K"), self, activated=self.focus_coupon_picker,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.set_member(appctx.member)
 
     def on_shown(self) -> None:
+        self.timer.start()  # the member's coupons may have changed elsewhere
         self.amount.setFocus()
         self.amount.selectAll()
 
@@ -132,6 +167,61 @@ class PayScreen(QWidget):
         if mid != self._member_id:
             self._member_id = mid
             self._edited()
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802
+        # ↓ in the coupon field goes down into the member's coupons
+        if obj is self.coupon and ev.type() == QEvent.Type.KeyPress and isinstance(ev, QKeyEvent) \
+                and ev.key() == Qt.Key.Key_Down and self.my_coupons.count():
+            self.focus_coupon_picker()
+            return True
+        return super().eventFilter(obj, ev)
+
+    # ------------------------------------------------------------------ the member's coupons
+    def load_coupons(self, amount_fen: int | None) -> None:
+        """The member's coupons usable now on a bill of ``amount_fen`` (any amount when None)."""
+        member = self.appctx.member
+        coupons = coupons_service()
+        if member is None or not self.appctx.has_actor or coupons is None or not hasattr(coupons, "usable_coupons"):
+            self.appctx.worker.cancel("pay-coupons")
+            self._show_coupons([])
+            return
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, member.member_id
+        self.appctx.run(lambda: coupons.usable_coupons(ctx, actor, member_id=mid, amount_fen=amount_fen),
+                        self._show_coupons, lambda _e: self._show_coupons([]), key="pay-coupons")
+
+    def _show_coupons(self, rows: list[Any]) -> None:
+        self.usable = list(rows)
+        picked = self.coupon.text().strip().upper()
+        self.my_coupons.clear()
+        for c in rows:
+            it = QListWidgetItem(coupon_choice_text(c))
+            it.setData(Qt.ItemDataRole.UserRole, c.code)
+            self.my_coupons.addItem(it)
+            if picked and picked in (c.code, c.raw_code):
+                self.my_coupons.setCurrentItem(it)
+        member = self.appctx.member
+        self.my_coupons_empty.setText(tr("pay.my_coupons_none") if member is not None and not rows else "")
+        self.my_coupons_empty.setVisible(bool(self.my_coupons_empty.text()))
+
+    def focus_coupon_picker(self) -> None:
+        """Ctrl+K: into the member's coupons (the first one current)."""
+        if not self.my_coupons.count():
+            return
+        self.my_coupons.setFocus()
+        if self.my_coupons.currentRow() < 0:
+            self.my_coupons.setCurrentRow(0)
+
+    def pick_coupon_item(self, item: QListWidgetItem) -> None:
+        """Enter on a coupon: its code goes into the coupon field (the typed code's path from there on),
+        the preview shows what it takes off, and the focus returns to the amount (Enter pays)."""
+        code = item.data(Qt.ItemDataRole.UserRole)
+        if not code:
+            return
+        self.coupon.setText(str(code))
+        self._edited()
+        self.timer.stop()
+        self.run_preview()
+        self.amount.setFocus()
 
     def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802
         if ev.key() == Qt.Key.Key_Escape:
@@ -177,13 +267,16 @@ class PayScreen(QWidget):
             self.coupon_error.show_error(None)
             self.preview_label.setText(tr("pay.preview_empty"))
             self.appctx.worker.cancel("pay-preview")
+            self.load_coupons(None)
             return
         try:
             amount = self._amount_fen()
         except DomainError as exc:
             self.amount_error.show_error(exc)
             self.preview_label.setText(tr("pay.preview_empty"))
+            self.load_coupons(None)
             return
+        self.load_coupons(amount)
         self.amount_error.show_error(None)
         self.coupon_error.show_error(None)
         code = self.coupon.text().strip()
@@ -283,6 +376,7 @@ class PayScreen(QWidget):
         self.request_id = self.appctx.new_request_id()
         self.preview_label.setText(tr("pay.preview_empty"))
         self.result_label.setText("\n".join(parts))
+        self.load_coupons(None)  # a coupon just used leaves the list
         self.amount.setFocus()
 
     def _failed(self, exc: BaseException) -> None:

@@ -196,7 +196,7 @@ class RechargeScreen(QWidget):
     def _load_stock(self) -> None:
         """Gift stock of the tiers' gifts, from the gift module when it is installed."""
         skus = sorted({it["ref"] for t in self.tiers for it in t.items if it.get("kind") == "gift"})
-        if not skus:
+        if not skus or not self.appctx.has_actor:  # the campaign may arrive after a user switch or lock
             return
         try:
             from pos_app.services import gifts  # noqa: PLC0415

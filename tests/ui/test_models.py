@@ -75,3 +75,31 @@ def test_coupon_model_values() -> None:
 
     assert [m.index(r, 4).data() for r in range(2)] == [messages.translate("coupon.state.issued"), messages.translate("coupon.state.expired")]
     assert m.index(1, 4).data() != "coupon.state.expired"
+
+
+def test_recharge_model_shows_the_tier_name_when_known() -> None:
+    row = RechargeSummary("r2", "m1", "13800000001", "advanced", 100000, 15000, 100, "cash", "active", 100000, 15000, NOW)
+    m = RechargeModel([row], tier_names={"r2": "进阶档"})
+    assert m.index(0, 1).data() == "进阶档"
+    m.set_rows([row])  # names unknown (campaign gone): the code, never blank
+    assert m.index(0, 1).data() == "advanced"
+
+
+def test_item_model_shows_the_coupon_code_and_the_coupon_state() -> None:
+    import pos_app.services.coupons  # noqa: F401  (registers the coupon state names)
+
+    voucher = GrantedItemDTO("e1", "voucher", "洗护美容", "洗护美容服务券", 5000, "issued", None, "rebate", "cp-internal-1")
+    owed = GrantedItemDTO("e2", "coupon", "PET20", "宠物用品 20 元券", 2000, "owed", date(2026, 11, 26), "tier")
+    toy = GrantedItemDTO("e3", "gift", "TOY", "玩具", 3900, "handed_out", None, "tier", "mv-internal-9")
+    coupon = SimpleNamespace(coupon_id="cp-internal-1", entitlement_id="e1", code="ABCD-EFGH-JKMN-PQRS-T", state="redeemed")
+    m = ItemModel([voucher, owed, toy], coupons=[coupon])
+    assert [m.index(r, 5).data() for r in range(3)] == ["ABCD-EFGH-JKMN-PQRS-T", "", ""]
+    assert [m.index(r, 3).data() for r in range(3)] == ["已使用", "待发放", "已领取"]
+
+
+def test_store_date_is_the_stores_day_not_the_machines() -> None:
+    from pos_app.ui.models import store_date
+
+    assert store_date(datetime(2026, 12, 1, 16, 30, tzinfo=UTC)) == date(2026, 12, 2)  # Asia/Shanghai
+    assert store_date(datetime(2026, 12, 1, 15, 59, tzinfo=UTC)) == date(2026, 12, 1)
+    assert store_date(date(2026, 12, 1)) == date(2026, 12, 1)

@@ -193,3 +193,14 @@ def test_receipt_print_preview_and_print_dialog_open(win: Any, qtbot: Any, store
     QTimer.singleShot(20, close_modal)
     rc.receipt.print_direct()
     assert seen == ["QPrintPreviewDialog", "QPrintDialog"]
+
+
+def test_campaign_answer_after_a_user_switch_is_dropped_quietly(win: Any, qtbot: Any, store: Any) -> None:
+    """The campaign (with gift tiers) comes back after the cashier switched user: no 'nobody is logged in'
+    error from the stock look-up (issue 9, item 10)."""
+    _m, rc = _ready(qtbot, win, store)
+    rc.load_campaign()
+    win.switch_user()  # before the answer is delivered on the GUI thread
+    qtbot.waitUntil(lambda: idle(win), timeout=10_000)
+    assert win.appctx.worker.crashes == []
+    assert not win.appctx.has_actor and len(rc.tier_buttons) == 3
