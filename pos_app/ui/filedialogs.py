@@ -55,10 +55,17 @@ def is_store_file(name: str) -> bool:
     return any(fnmatch.fnmatchcase(low, p) for p in HIDDEN_PATTERNS)
 
 
+def _holds_store_files(folder: str) -> bool:
+    try:
+        return any(is_store_file(n) for n in os.listdir(folder))  # names only: no file is opened
+    except OSError:
+        return True
+
+
 def default_dir() -> str:
     """The folder a chooser opens in: the one last used, else the user's documents folder, else home."""
     last = _state["last_dir"]
-    if last and os.path.isdir(last):
+    if last and os.path.isdir(last) and not _holds_store_files(last):
         return last
     try:
         from platformdirs import user_documents_dir  # noqa: PLC0415
@@ -132,7 +139,9 @@ def _run(dlg: QFileDialog) -> str | None:
     files = dlg.selectedFiles()
     if not files:
         return None
-    set_last_dir(str(Path(files[0]).parent))
+    folder = str(Path(files[0]).parent)
+    if not _holds_store_files(folder):  # the next chooser never opens in the database's folder
+        set_last_dir(folder)
     return files[0]
 
 
