@@ -368,11 +368,11 @@ class CouponsScreen(QWidget):
     #: the keys of this screen, for F1 (keys, message key); active while the screen is shown
     help_keys: tuple[tuple[str, str], ...] = (
         ("↑ / ↓, Shift+↑ / ↓", "cv.help.rows"), ("Ctrl+T", "cv.help.table"), ("Enter", "cv.help.use"),
-        ("Ctrl+K", "cv.help.code"), ("Ctrl+Enter", "cv.help.redeem_other"), ("Ctrl+F", "cv.help.filter"),
-        ("Ctrl+M", "cv.help.template"), ("Ctrl+I", "cv.help.issue"), ("Ctrl+D", "cv.help.void"),
+        ("Ctrl+Shift+C", "cv.help.code"), ("Ctrl+Enter", "cv.help.redeem_other"), ("Ctrl+F", "cv.help.filter"),
+        ("Ctrl+M", "cv.help.template"), ("Ctrl+Shift+R", "cv.help.reason"), ("Ctrl+I", "cv.help.issue"), ("Ctrl+D", "cv.help.void"),
         ("Ctrl+Shift+T", "cv.help.new_template"), ("Ctrl+Shift+L", "cv.help.layout"),
         ("Ctrl+Shift+P", "cv.help.preview"), ("Ctrl+P", "cv.help.print"), ("Ctrl+S", "cv.help.pdf"),
-        ("Ctrl+E", "cv.help.escpos"),
+        ("Ctrl+Shift+E", "cv.help.escpos"),
     )
 
     def _keyboard(self) -> None:
@@ -381,13 +381,14 @@ class CouponsScreen(QWidget):
             return lambda: w.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
         keys: tuple[tuple[str, Callable[[], None]], ...] = (
-            ("Ctrl+T", focus(self.table)), ("Ctrl+K", focus(self.code)), ("Ctrl+F", focus(self.state_filter)),
-            ("Ctrl+M", focus(self.template)), ("Ctrl+Shift+L", focus(self.layout_choice)),
+            ("Ctrl+T", focus(self.table)), ("Ctrl+Shift+C", focus(self.code)), ("Ctrl+F", focus(self.state_filter)),
+            ("Ctrl+M", focus(self.template)), ("Ctrl+Shift+R", focus(self.reason)),
+            ("Ctrl+Shift+L", focus(self.layout_choice)),
             ("Ctrl+I", lambda: self._press(self.issue_btn)), ("Ctrl+D", lambda: self._press(self.void_btn)),
             ("Ctrl+Shift+T", lambda: self._press(self.template_btn)),
             ("Ctrl+Return", lambda: self._press(self.redeem_btn)), ("Ctrl+Enter", lambda: self._press(self.redeem_btn)),
             ("Ctrl+Shift+P", lambda: self._press(self.preview_btn)), ("Ctrl+P", lambda: self._press(self.print_btn)),
-            ("Ctrl+S", lambda: self._press(self.pdf_btn)), ("Ctrl+E", lambda: self._press(self.escpos_btn)),
+            ("Ctrl+S", lambda: self._press(self.pdf_btn)), ("Ctrl+Shift+E", lambda: self._press(self.escpos_btn)),
         )
         self.shortcuts = [QShortcut(QKeySequence(k), self, activated=fn) for k, fn in keys]
         for k in ("Return", "Enter"):  # Enter on a coupon row: use it at payment
@@ -429,8 +430,7 @@ class CouponsScreen(QWidget):
     def on_shown(self) -> None:
         self.refresh()
         self.load_templates()
-        if not self.focusWidget() or not self.isAncestorOf(self.focusWidget()):
-            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)  # arrows pick coupons at once
 
     def on_changed(self, area: str) -> None:
         if area in ("coupons", "wallet", "members", "campaigns"):
@@ -927,7 +927,7 @@ messages.register("zh_CN", {
     "cv.source.prize": "抽奖", "cv.source.redemption": "兑换",
     "coupon.state.": "全部",
     "cv.all_coupons": "全部优惠券", "cv.member_coupons": "会员 {phone} 的优惠券", "cv.filter_all": "全部状态",
-    "cv.redeem_box": "结账用券 (Ctrl+K)", "cv.pay_balance": "用券并余额支付 (Enter)",
+    "cv.redeem_box": "结账用券 (Ctrl+Shift+C)", "cv.pay_balance": "用券并余额支付 (Enter)",
     "cv.redeem_other": "仅核销（其他方式付款）(Ctrl+Enter)",
     "cv.manage_box": "发券 / 作废（店长）", "cv.template": "券模板", "cv.count": "张数", "cv.reason": "原因",
     "cv.reason_hint": "发券或作废的原因", "cv.issue": "发券 (Ctrl+I)", "cv.void_selected": "作废所选 (Ctrl+D)",
@@ -941,16 +941,16 @@ messages.register("zh_CN", {
     "cv.rewards": "邀请奖励（待发放与已发放）", "cv.no_member": "选择会员后显示其邀请卡", "cv.save_card": "保存邀请卡… (Ctrl+S)",
     "cv.card_for": "{phone} 的邀请卡（邀请码 {code}）",
     "cv.current_campaign": "进行中的活动", "cv.new_template": "新建券模板… (Ctrl+Shift+T)", "cv.bearer": "不记名（持券人可用）",
-    "cv.escpos": "小票机直接打印 (Ctrl+E)",
+    "cv.escpos": "小票机直接打印 (Ctrl+Shift+E)",
     "cv.t.code": "模板代码", "cv.t.name": "名称", "cv.t.kind": "类型", "cv.t.value": "面值（元）",
     "cv.t.percent": "折扣（%）", "cv.t.max_discount": "最多减（元）", "cv.t.min_spend": "使用门槛（元）",
     "cv.t.valid_days": "有效天数", "cv.t.valid_until": "或截止日期", "cv.t.category": "适用范围",
     "cv.keys_hint": "↑↓ 选券，Shift+↑↓ 多选，Enter 用此券 · Ctrl+T 券列表 · Ctrl+F 状态筛选 · Ctrl+M 券模板 · "
-                    "Ctrl+Shift+L 打印版式 · F1 全部快捷键",
+                    "Ctrl+Shift+R 原因 · Ctrl+Shift+L 打印版式 · F1 全部快捷键",
     "cv.help.rows": "优惠券：选择券（Shift 多选）", "cv.help.table": "优惠券：回到券列表",
     "cv.help.use": "优惠券：用所选的券结账", "cv.help.code": "优惠券：输入券码",
     "cv.help.redeem_other": "优惠券：仅核销（其他方式付款）", "cv.help.filter": "优惠券：按状态筛选",
-    "cv.help.template": "优惠券：选择券模板", "cv.help.issue": "优惠券：发券（店长）",
+    "cv.help.template": "优惠券：选择券模板", "cv.help.reason": "优惠券：填写发券或作废的原因", "cv.help.issue": "优惠券：发券（店长）",
     "cv.help.void": "优惠券：作废所选（店长）", "cv.help.new_template": "优惠券：新建券模板（店长）",
     "cv.help.layout": "优惠券：选择打印版式", "cv.help.preview": "优惠券：打印预览", "cv.help.print": "优惠券：打印",
     "cv.help.pdf": "优惠券：导出 PDF", "cv.help.escpos": "优惠券：小票机直接打印",
@@ -972,7 +972,7 @@ messages.register("en", {
     "cv.source.prize": "Prize", "cv.source.redemption": "Redemption",
     "coupon.state.": "All",
     "cv.all_coupons": "All coupons", "cv.member_coupons": "Coupons of {phone}", "cv.filter_all": "Any state",
-    "cv.redeem_box": "Use a coupon (Ctrl+K)", "cv.pay_balance": "Use and pay from balance (Enter)",
+    "cv.redeem_box": "Use a coupon (Ctrl+Shift+C)", "cv.pay_balance": "Use and pay from balance (Enter)",
     "cv.redeem_other": "Redeem only (paid otherwise) (Ctrl+Enter)",
     "cv.manage_box": "Issue / void (manager)", "cv.template": "Template", "cv.count": "Count", "cv.reason": "Reason",
     "cv.reason_hint": "why it is issued or voided", "cv.issue": "Issue (Ctrl+I)",
@@ -988,16 +988,16 @@ messages.register("en", {
     "cv.rewards": "Referral rewards (pending and issued)", "cv.no_member": "Select a member to see their invite card",
     "cv.save_card": "Save invite card… (Ctrl+S)", "cv.card_for": "Invite card of {phone} (code {code})",
     "cv.current_campaign": "Running campaign", "cv.new_template": "New template… (Ctrl+Shift+T)", "cv.bearer": "Bearer (whoever holds it)",
-    "cv.escpos": "Print on the receipt printer (Ctrl+E)",
+    "cv.escpos": "Print on the receipt printer (Ctrl+Shift+E)",
     "cv.t.code": "Code", "cv.t.name": "Name", "cv.t.kind": "Kind", "cv.t.value": "Value (yuan)",
     "cv.t.percent": "Percent off", "cv.t.max_discount": "At most (yuan)", "cv.t.min_spend": "Minimum spend (yuan)",
     "cv.t.valid_days": "Valid days", "cv.t.valid_until": "or valid until", "cv.t.category": "Usable for",
     "cv.keys_hint": "↑↓ pick a coupon, Shift+↑↓ several, Enter uses it · Ctrl+T coupon list · Ctrl+F state filter · "
-                    "Ctrl+M template · Ctrl+Shift+L print layout · F1 all keys",
+                    "Ctrl+M template · Ctrl+Shift+R reason · Ctrl+Shift+L print layout · F1 all keys",
     "cv.help.rows": "Coupons: pick coupons (Shift: several)", "cv.help.table": "Coupons: back to the coupon list",
     "cv.help.use": "Coupons: use the picked coupon at payment", "cv.help.code": "Coupons: type a coupon code",
     "cv.help.redeem_other": "Coupons: redeem only (paid otherwise)", "cv.help.filter": "Coupons: filter by state",
-    "cv.help.template": "Coupons: pick a template", "cv.help.issue": "Coupons: issue (manager)",
+    "cv.help.template": "Coupons: pick a template", "cv.help.reason": "Coupons: the reason to issue or void", "cv.help.issue": "Coupons: issue (manager)",
     "cv.help.void": "Coupons: void the picked coupon (manager)", "cv.help.new_template": "Coupons: new template (manager)",
     "cv.help.layout": "Coupons: print layout", "cv.help.preview": "Coupons: print preview", "cv.help.print": "Coupons: print",
     "cv.help.pdf": "Coupons: save as PDF", "cv.help.escpos": "Coupons: print on the receipt printer",

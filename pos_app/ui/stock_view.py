@@ -483,16 +483,16 @@ class StockScreen(QWidget):
         self.shortcuts = []
         for parent, keys in (
             (w, (("Ctrl+O", self.load_sheet), ("Ctrl+Shift+P", self.print_sheet), ("Ctrl+S", self.ask_sheet_pdf),
-                 ("Ctrl+E", lambda: self.ask_export("stocktake")))),
-            (self.levels_export.parentWidget(), (("Ctrl+E", lambda: self.ask_export("stock")),)),
-            (self.mv_export.parentWidget(), (("Ctrl+E", lambda: self.ask_export("movements")),)),
+                 ("Ctrl+Shift+E", lambda: self.ask_export("stocktake")))),
+            (self.levels_export.parentWidget(), (("Ctrl+Shift+E", lambda: self.ask_export("stock")),)),
+            (self.mv_export.parentWidget(), (("Ctrl+Shift+E", lambda: self.ask_export("movements")),)),
         ):
             for k, fn in keys:
                 self.shortcuts.append(QShortcut(QKeySequence(k), parent, activated=fn))
 
     #: the keys of this screen, for F1 (keys, message key)
     help_keys: tuple[tuple[str, str], ...] = (
-        ("Ctrl+E", "stock.help.export"), ("Ctrl+O", "stock.help.st_load"), ("Ctrl+Shift+P", "stock.help.st_print"),
+        ("Ctrl+Shift+E", "stock.help.export"), ("Ctrl+O", "stock.help.st_load"), ("Ctrl+Shift+P", "stock.help.st_print"),
         ("Ctrl+S", "stock.help.st_pdf"),
     )
 
@@ -809,10 +809,10 @@ messages.register("zh_CN", {
     "stock.tab_stocktake": "盘点", "stock.all_kinds": "全部类型", "stock.dates": "按日期", "stock.apply": "筛选",
     "stock.st_load": "载入盘点表 (Ctrl+O)", "stock.st_print": "打印盘点表… (Ctrl+Shift+P)", "stock.sheet_title": "礼品盘点表",
     "stock.sheet_sign": "盘点人签字：____________    复核人签字：____________", "stock.st_scan": "扫码计数（每扫一次 +1）", "stock.st_reason": "盘点原因（必填）", "stock.st_confirm": "确认盘点",
-    "stock.st_export": "导出盘点表… (Ctrl+E)", "stock.st_info": "已盘 {counted}/{total} 种，{diff} 种有差异",
+    "stock.st_export": "导出盘点表… (Ctrl+Shift+E)", "stock.st_info": "已盘 {counted}/{total} 种，{diff} 种有差异",
     "stock.st_done": "盘点已确认，调整 {n} 种礼品", "stock.received": "{sku} 入库 {qty} 件，现有 {on_hand} 件",
     "stock.adjusted": "{sku} 调整 {delta}，现有 {on_hand} 件", "stock.saved": "已保存 {sku}", "stock.exported": "已导出到 {path}",
-    "stock.export_levels": "导出… (Ctrl+E)", "stock.export_movements": "导出… (Ctrl+E)", "stock.export_title": "导出",
+    "stock.export_levels": "导出… (Ctrl+Shift+E)", "stock.export_movements": "导出… (Ctrl+Shift+E)", "stock.export_title": "导出",
     "stock.st_pdf": "盘点表存为 PDF… (Ctrl+S)", "stock.st_pdf_title": "盘点表存为 PDF",
     "stock.help.export": "库存：导出当前页（库存、流水或盘点表）", "stock.help.st_load": "库存 · 盘点：载入盘点表",
     "stock.help.st_print": "库存 · 盘点：打印盘点表（预览）", "stock.help.st_pdf": "库存 · 盘点：盘点表存为 PDF",
@@ -828,10 +828,10 @@ messages.register("en", {
     "stock.tab_stocktake": "Stocktake", "stock.all_kinds": "All kinds", "stock.dates": "Dates", "stock.apply": "Filter",
     "stock.st_load": "Load count sheet (Ctrl+O)", "stock.st_print": "Print sheet… (Ctrl+Shift+P)", "stock.sheet_title": "Gift stocktake sheet",
     "stock.sheet_sign": "Counted by: ____________    Checked by: ____________", "stock.st_scan": "Scan to count (+1 per scan)", "stock.st_reason": "Reason (required)", "stock.st_confirm": "Confirm stocktake",
-    "stock.st_export": "Export sheet… (Ctrl+E)", "stock.st_info": "Counted {counted}/{total}, {diff} differ",
+    "stock.st_export": "Export sheet… (Ctrl+Shift+E)", "stock.st_info": "Counted {counted}/{total}, {diff} differ",
     "stock.st_done": "Stocktake confirmed: {n} gift(s) adjusted", "stock.received": "{sku}: received {qty}, {on_hand} on hand",
     "stock.adjusted": "{sku}: adjusted {delta}, {on_hand} on hand", "stock.saved": "Saved {sku}", "stock.exported": "Exported to {path}",
-    "stock.export_levels": "Export… (Ctrl+E)", "stock.export_movements": "Export… (Ctrl+E)", "stock.export_title": "Export",
+    "stock.export_levels": "Export… (Ctrl+Shift+E)", "stock.export_movements": "Export… (Ctrl+Shift+E)", "stock.export_title": "Export",
     "stock.st_pdf": "Sheet as PDF… (Ctrl+S)", "stock.st_pdf_title": "Save the count sheet as PDF",
     "stock.help.export": "Stock: export the tab shown (stock, movements or count sheet)",
     "stock.help.st_load": "Stock · stocktake: load the count sheet",
