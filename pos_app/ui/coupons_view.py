@@ -16,9 +16,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QObject, QRectF, QSizeF, Qt, QThread, Signal
+from PySide6.QtCore import QItemSelectionModel, QMarginsF, QObject, QRectF, QSizeF, Qt, QThread, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPageLayout, QPageSize, QPainter, QPixmap, QShortcut
-from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -251,8 +251,8 @@ class CouponsScreen(QWidget):
         self.last_issued: list[Any] = []
         self.job: PrintJob | None = None
         self.progress: QProgressDialog | None = None
-        self.preview_dialog: filedialogs.PrintPreview | None = None
-        self.print_dialog_box: filedialogs.PrintDialog | None = None
+        self.preview_dialog: QPrintPreviewDialog | None = None
+        self.print_dialog_box: QPrintDialog | None = None
         self.last_output: str | None = None
         self.last_progress: tuple[int, int] = (0, 0)
         self.store_name = ""
@@ -367,7 +367,7 @@ class CouponsScreen(QWidget):
 
     #: the keys of this screen, for F1 (keys, message key); active while the screen is shown
     help_keys: tuple[tuple[str, str], ...] = (
-        ("↑ / ↓, Shift+↑ / ↓", "cv.help.rows"), ("Ctrl+T", "cv.help.table"), ("Enter", "cv.help.use"),
+        ("↑ / ↓, Space, Shift+↑ / ↓", "cv.help.rows"), ("Ctrl+T", "cv.help.table"), ("Enter", "cv.help.use"),
         ("Ctrl+Shift+C", "cv.help.code"), ("Ctrl+Enter", "cv.help.redeem_other"), ("Ctrl+F", "cv.help.filter"),
         ("Ctrl+M", "cv.help.template"), ("Ctrl+Shift+R", "cv.help.reason"), ("Ctrl+I", "cv.help.issue"), ("Ctrl+D", "cv.help.void"),
         ("Ctrl+Shift+T", "cv.help.new_template"), ("Ctrl+Shift+L", "cv.help.layout"),
@@ -457,8 +457,9 @@ class CouponsScreen(QWidget):
         self.escpos_device = info.escpos_device
         self.escpos_btn.setEnabled(bool(info.escpos_device))
         self.model.set_rows(rows)
-        if rows and not self.table.currentIndex().isValid():
-            self.table.setCurrentIndex(self.model.index(0, 0))  # arrows move from the first row
+        if rows and not self.table.currentIndex().isValid():  # arrows move from the first row (none selected)
+            self.table.selectionModel().setCurrentIndex(self.model.index(0, 0),
+                                                        QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def load_templates(self) -> None:
         if not self.appctx.has_actor:
@@ -610,7 +611,7 @@ class CouponsScreen(QWidget):
     def rows_to_print(self) -> list[Any]:
         return self.selected() or self.model.rows
 
-    def open_preview(self) -> filedialogs.PrintPreview:
+    def open_preview(self) -> QPrintPreviewDialog:
         """A non-modal print preview of the selected (or listed) coupons. The dialog owns its printer (it
         repaints on every zoom, resize or page setup change), and is deleted when closed."""
         rows, store = self.rows_to_print(), self.store_name
@@ -618,7 +619,7 @@ class CouponsScreen(QWidget):
             self.preview_dialog.close()
         printer = filedialogs.new_printer()
         self._setup_printer(printer)
-        dlg = filedialogs.PrintPreview(printer, self)
+        dlg = filedialogs.preview_dialog(printer, self)
         dlg.paintRequested.connect(lambda p: self._paint(p, rows, store))
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.destroyed.connect(lambda _o=None: self._preview_gone(dlg))
@@ -656,7 +657,7 @@ class CouponsScreen(QWidget):
     def print_dialog(self) -> None:
         printer = filedialogs.new_printer()
         self._setup_printer(printer)
-        dlg = filedialogs.PrintDialog(printer, self)
+        dlg = filedialogs.print_dialog(printer, self)
         self.print_dialog_box = dlg
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.print_to(printer)
@@ -736,7 +737,7 @@ class CouponsScreen(QWidget):
         prog.setAutoClose(False)
         prog.canceled.connect(job.cancel)
         job.progressed.connect(lambda d, t: self._progressed(prog, d, t))
-        job.succeeded.connect(lambda n: self._job_done(prog, n, saved_to))
+        job.succeeded.connect(lambda n: self._job_done(prog, total if saved_to else n, saved_to))
         job.failed.connect(lambda exc: self._job_failed(prog, exc))
         self.job, self.progress = job, prog
         job.start()
@@ -945,7 +946,7 @@ messages.register("zh_CN", {
     "cv.t.code": "模板代码", "cv.t.name": "名称", "cv.t.kind": "类型", "cv.t.value": "面值（元）",
     "cv.t.percent": "折扣（%）", "cv.t.max_discount": "最多减（元）", "cv.t.min_spend": "使用门槛（元）",
     "cv.t.valid_days": "有效天数", "cv.t.valid_until": "或截止日期", "cv.t.category": "适用范围",
-    "cv.keys_hint": "↑↓ 选券，Shift+↑↓ 多选，Enter 用此券 · Ctrl+T 券列表 · Ctrl+F 状态筛选 · Ctrl+M 券模板 · "
+    "cv.keys_hint": "↑↓ 选券，Space 选中，Shift+↑↓ 多选，Enter 用此券 · Ctrl+T 券列表 · Ctrl+F 状态筛选 · Ctrl+M 券模板 · "
                     "Ctrl+Shift+R 原因 · Ctrl+Shift+L 打印版式 · F1 全部快捷键",
     "cv.help.rows": "优惠券：选择券（Shift 多选）", "cv.help.table": "优惠券：回到券列表",
     "cv.help.use": "优惠券：用所选的券结账", "cv.help.code": "优惠券：输入券码",
@@ -992,7 +993,7 @@ messages.register("en", {
     "cv.t.code": "Code", "cv.t.name": "Name", "cv.t.kind": "Kind", "cv.t.value": "Value (yuan)",
     "cv.t.percent": "Percent off", "cv.t.max_discount": "At most (yuan)", "cv.t.min_spend": "Minimum spend (yuan)",
     "cv.t.valid_days": "Valid days", "cv.t.valid_until": "or valid until", "cv.t.category": "Usable for",
-    "cv.keys_hint": "↑↓ pick a coupon, Shift+↑↓ several, Enter uses it · Ctrl+T coupon list · Ctrl+F state filter · "
+    "cv.keys_hint": "↑↓ pick a coupon, Space selects, Shift+↑↓ several, Enter uses it · Ctrl+T coupon list · Ctrl+F state filter · "
                     "Ctrl+M template · Ctrl+Shift+R reason · Ctrl+Shift+L print layout · F1 all keys",
     "cv.help.rows": "Coupons: pick coupons (Shift: several)", "cv.help.table": "Coupons: back to the coupon list",
     "cv.help.use": "Coupons: use the picked coupon at payment", "cv.help.code": "Coupons: type a coupon code",

@@ -219,21 +219,19 @@ def new_printer() -> QPrinter:
     return QPrinter(QPrinter.PrinterMode.HighResolution)
 
 
-class PrintPreview(QPrintPreviewDialog):
-    """A print preview that owns its printer: the printer lives as long as this dialog does."""
+def preview_dialog(printer: QPrinter, parent: QWidget | None = None) -> QPrintPreviewDialog:
+    """A print preview that keeps ``printer`` alive as long as the dialog exists (it repaints on every zoom,
+    resize or page-setup change, long after the function that opened it has returned)."""
+    dlg = QPrintPreviewDialog(printer, parent)
+    dlg.kept_printer = printer  # type: ignore[attr-defined]  # freed with the dialog, never before
+    return dlg
 
-    def __init__(self, printer: QPrinter, parent: QWidget | None = None) -> None:
-        super().__init__(printer, parent)
-        self.kept_printer = printer
 
-
-class PrintDialog(QPrintDialog):
-    """The system print dialog, keeping its printer alive as long as the dialog."""
-
-    def __init__(self, printer: QPrinter, parent: QWidget | None = None) -> None:
-        super().__init__(printer, parent)
-        self.kept_printer = printer
-
+def print_dialog(printer: QPrinter, parent: QWidget | None = None) -> QPrintDialog:
+    """The system print dialog, keeping ``printer`` alive as long as the dialog."""
+    dlg = QPrintDialog(printer, parent)
+    dlg.kept_printer = printer  # type: ignore[attr-defined]
+    return dlg
 
 messages.register("zh_CN", {
     "file.is_dir": "无法保存：{path} 是一个文件夹，请输入文件名",

@@ -147,8 +147,8 @@ class ReceiptDialog(QDialog):
         for b in (self.preview_btn, self.print_btn, self.pdf_btn, self.close_btn):
             row.addWidget(b)
         lay.addLayout(row)
-        self.preview_dialog: filedialogs.PrintPreview | None = None
-        self.print_dialog: filedialogs.PrintDialog | None = None
+        self.preview_dialog: Any = None  # the last QPrintPreviewDialog (it keeps its printer)
+        self.print_dialog: Any = None  # the last QPrintDialog
         #: times a preview painted the receipt (the preview paints when it opens and on every change)
         self.preview_paints = 0
         self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it; arrows then scroll
@@ -195,23 +195,22 @@ class ReceiptDialog(QDialog):
         self.document().print_(printer)
         self.preview_paints += 1
 
-    def print_preview(self) -> filedialogs.PrintPreview:
-        """Print preview (window-modal, the app keeps running); its print button sends the receipt to the
-        printer. The dialog owns its printer, so it can repaint at any time."""
-        if self.preview_dialog is not None:
-            self.preview_dialog.close()
-        preview = filedialogs.PrintPreview(filedialogs.new_printer(), self)
+    def print_preview(self) -> None:
+        """Print preview (modal over the receipt); its print button sends the receipt to the printer. The
+        dialog keeps its printer, so it can repaint at any time, also after this returns."""
+        printer = filedialogs.new_printer()
+        preview = filedialogs.preview_dialog(printer, self)
         preview.paintRequested.connect(self._paint_preview)
         self.preview_dialog = preview
-        preview.open()
-        return preview
+        preview.exec()
 
     def print_direct(self) -> None:
         """Ctrl+P: the system print dialog (QPrintDialog), then print."""
-        dlg = filedialogs.PrintDialog(filedialogs.new_printer(), self)
+        printer = filedialogs.new_printer()
+        dlg = filedialogs.print_dialog(printer, self)
         self.print_dialog = dlg
         if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.document().print_(dlg.kept_printer)
+            self.document().print_(printer)
 
     def open_handout(self) -> None:
         try:

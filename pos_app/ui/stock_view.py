@@ -352,7 +352,7 @@ class StockScreen(QWidget):
         self.busy = False
         self.last_message = ""
         self.last_export: str | None = None
-        self.preview_dialog: filedialogs.PrintPreview | None = None
+        self.preview_dialog: Any = None  # the count sheet's QPrintPreviewDialog (it keeps its printer)
         #: times the count-sheet preview painted (it paints when it opens and on every change)
         self.preview_paints = 0
         self._sheet_doc: Any = None
@@ -774,7 +774,7 @@ class StockScreen(QWidget):
             self._sheet_doc.print_(printer)
             self.preview_paints += 1
 
-    def print_sheet(self) -> filedialogs.PrintPreview:
+    def print_sheet(self) -> Any:
         """Print preview of the count sheet (its print button prints). Non-modal; the dialog owns its printer
         (it repaints on every zoom, resize or page setup change)."""
         from PySide6.QtGui import QTextDocument  # noqa: PLC0415
@@ -784,7 +784,7 @@ class StockScreen(QWidget):
         doc = QTextDocument()
         doc.setHtml(self.sheet_html())
         self._sheet_doc = doc
-        preview = filedialogs.PrintPreview(filedialogs.new_printer(), self)
+        preview = filedialogs.preview_dialog(filedialogs.new_printer(), self)
         preview.paintRequested.connect(self._paint_sheet)
         self.preview_dialog = preview
         preview.open()

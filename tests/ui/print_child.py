@@ -65,7 +65,8 @@ def exercise(app: Any, owner: Any) -> None:
 
 def main(argv: list[str]) -> int:
     what, tmp = argv[0], Path(argv[1])
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtPrintSupport import QPrintPreviewDialog
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -124,9 +125,21 @@ def main(argv: list[str]) -> int:
         receipt = ReceiptDialog(win.appctx, result, win)
         receipt.show()
         wait(app, receipt.isVisible)
+        errors: list[BaseException] = []
+
+        def inside() -> None:  # the receipt's preview is modal: exercised from inside its exec()
+            try:
+                wait(app, lambda: receipt.preview_paints >= 1)
+                exercise(app, receipt)
+            except BaseException as exc:  # reported below; the preview must close for exec() to return
+                errors.append(exc)
+                for d in receipt.findChildren(QPrintPreviewDialog):
+                    d.close()
+
+        QTimer.singleShot(0, inside)
         receipt.print_preview()
-        wait(app, lambda: receipt.preview_paints >= 1)
-        exercise(app, receipt)
+        if errors:
+            raise errors[0]
         receipt.accept()
     else:
         print(f"unknown preview: {what}", file=sys.stderr)
