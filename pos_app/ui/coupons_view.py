@@ -297,10 +297,9 @@ class CouponsScreen(QWidget):
         rf.addRow(tr("pay.amount"), self.amount)
         rf.addRow(self.preview_label)
         rf.addRow(self.redeem_error)
-        row = QHBoxLayout()
-        row.addWidget(self.pay_btn)
-        row.addWidget(self.redeem_btn)
-        rf.addRow(row)
+        self.redeem_btn.setToolTip(tr("cv.redeem_other_tip"))
+        rf.addRow(self.pay_btn)
+        rf.addRow(self.redeem_btn)
         self.code.textChanged.connect(self.update_preview)
         self.amount.textChanged.connect(self.update_preview)
         self.code.returnPressed.connect(self.amount.setFocus)
@@ -929,7 +928,7 @@ messages.register("zh_CN", {
     "coupon.state.": "全部",
     "cv.all_coupons": "全部优惠券", "cv.member_coupons": "会员 {phone} 的优惠券", "cv.filter_all": "全部状态",
     "cv.redeem_box": "结账用券 (Ctrl+Shift+C)", "cv.pay_balance": "用券并余额支付 (Enter)",
-    "cv.redeem_other": "仅核销（其他方式付款）(Ctrl+Enter)",
+    "cv.redeem_other": "仅核销 (Ctrl+Enter)", "cv.redeem_other_tip": "只核销这张券，余款用其他方式付",
     "cv.manage_box": "发券 / 作废（店长）", "cv.template": "券模板", "cv.count": "张数", "cv.reason": "原因",
     "cv.reason_hint": "发券或作废的原因", "cv.issue": "发券 (Ctrl+I)", "cv.void_selected": "作废所选 (Ctrl+D)",
     "cv.print_box": "打印", "cv.print_preview": "打印预览 (Ctrl+Shift+P)", "cv.print": "打印… (Ctrl+P)",
@@ -974,7 +973,7 @@ messages.register("en", {
     "coupon.state.": "All",
     "cv.all_coupons": "All coupons", "cv.member_coupons": "Coupons of {phone}", "cv.filter_all": "Any state",
     "cv.redeem_box": "Use a coupon (Ctrl+Shift+C)", "cv.pay_balance": "Use and pay from balance (Enter)",
-    "cv.redeem_other": "Redeem only (paid otherwise) (Ctrl+Enter)",
+    "cv.redeem_other": "Redeem only (Ctrl+Enter)", "cv.redeem_other_tip": "Redeem the coupon only; the rest is paid otherwise",
     "cv.manage_box": "Issue / void (manager)", "cv.template": "Template", "cv.count": "Count", "cv.reason": "Reason",
     "cv.reason_hint": "why it is issued or voided", "cv.issue": "Issue (Ctrl+I)",
     "cv.void_selected": "Void selected (Ctrl+D)",

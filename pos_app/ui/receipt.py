@@ -10,7 +10,7 @@ from PySide6.QtCore import QMarginsF, Qt
 from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QListWidget,
     QTextBrowser,
@@ -132,8 +132,9 @@ class ReceiptDialog(QDialog):
         lay.addWidget(self.saved)
         self.keys_hint = QLabel(tr("receipt.keys_hint"))
         self.keys_hint.setObjectName("hint")
+        self.keys_hint.setWordWrap(True)
         lay.addWidget(self.keys_hint)
-        row = QHBoxLayout()
+        row = QGridLayout()
         self.preview_btn = big_button(tr("receipt.preview"))
         self.preview_btn.clicked.connect(self.print_preview)
         self.print_btn = big_button(tr("receipt.print"))
@@ -144,8 +145,8 @@ class ReceiptDialog(QDialog):
         self.close_btn.setObjectName("primary")
         self.close_btn.clicked.connect(self.accept)
         self.close_btn.setDefault(True)
-        for b in (self.preview_btn, self.print_btn, self.pdf_btn, self.close_btn):
-            row.addWidget(b)
+        for i, b in enumerate((self.preview_btn, self.print_btn, self.pdf_btn, self.close_btn)):
+            row.addWidget(b, i // 2, i % 2)
         lay.addLayout(row)
         self.preview_dialog: Any = None  # the last QPrintPreviewDialog (it keeps its printer)
         self.print_dialog: Any = None  # the last QPrintDialog

@@ -394,6 +394,7 @@ class StockScreen(QWidget):
         self.table.doubleClicked.connect(lambda ix: self.ask_edit(ix.row()))
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
+        row2 = QHBoxLayout()
         for key, fn in (("stock.receive", self.ask_receive), ("stock.adjust", self.ask_adjust),
                         ("stock.return", lambda: self.ask_movement("return")),
                         ("stock.transfer_out", lambda: self.ask_movement("transfer_out")),
@@ -402,10 +403,12 @@ class StockScreen(QWidget):
                         ("stock.export_levels", lambda: self.ask_export("stock"))):
             b = QPushButton(tr(key))
             b.clicked.connect(fn)
-            row.addWidget(b)
+            (row2 if key in ("stock.add_gift", "stock.edit_gift", "stock.export_levels") else row).addWidget(b)
             if key == "stock.export_levels":
                 self.levels_export = b
+        row2.addStretch(1)
         lay.addLayout(row)
+        lay.addLayout(row2)
         self.tabs.addTab(w, tr("stock.tab_levels"))
 
     def _build_movements(self) -> None:
@@ -432,13 +435,17 @@ class StockScreen(QWidget):
         export = QPushButton(tr("stock.export_movements"))
         export.clicked.connect(lambda: self.ask_export("movements"))
         self.mv_export = export
-        for x in (self.mv_sku, self.mv_kind, self.mv_use_dates, self.mv_since, self.mv_until, self.mv_staff, apply, export):
+        for x in (self.mv_sku, self.mv_kind, self.mv_use_dates, self.mv_since, self.mv_until, self.mv_staff, apply):
             row.addWidget(x)
         lay.addLayout(row)
         self.mv_model = MovementModel()
         self.mv_table = _table(self.mv_model, "movements")
         self.mv_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         lay.addWidget(self.mv_table, 1)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(export)
+        lay.addLayout(bottom)
         self.tabs.addTab(w, tr("stock.tab_movements"))
 
     def _build_stocktake(self) -> None:
@@ -465,9 +472,14 @@ class StockScreen(QWidget):
         self.st_scan.setProperty("scan_local", True)
         self.st_scan.setPlaceholderText(tr("stock.st_scan"))
         self.st_scan.returnPressed.connect(self.scan_item)
-        for x in (load, self.st_scan, self.st_reason, self.st_confirm, export, self.st_print, self.st_pdf):
+        for x in (load, self.st_scan, self.st_reason, self.st_confirm):
             row.addWidget(x)
         lay.addLayout(row)
+        row2 = QHBoxLayout()
+        for x in (export, self.st_print, self.st_pdf):
+            row2.addWidget(x)
+        row2.addStretch(1)
+        lay.addLayout(row2)
         self.st_model = StocktakeModel()
         self.st_model.dataChanged.connect(lambda *_a: self._st_summary())
         self.st_table = _table(self.st_model, "stocktake")
