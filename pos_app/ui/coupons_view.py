@@ -659,6 +659,9 @@ class CouponsScreen(QWidget):
         dlg = filedialogs.print_dialog(printer, self)
         self.print_dialog_box = dlg
         if dlg.exec() == QDialog.DialogCode.Accepted:
+            if not printer.isValid():
+                self.manage_error.show_error(tr("print.failed"))
+                return
             self.print_to(printer)
 
     def print_to(self, printer: QPrinter, rows: Sequence[Any] | None = None) -> PrintJob:

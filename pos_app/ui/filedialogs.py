@@ -106,9 +106,10 @@ class NameOnlyIconProvider(QFileIconProvider):
 
     def type(self, info: QFileInfo) -> str:
         if info.isDir():
-            return "Folder"
+            return messages.translate("file.type_folder")
         suffix = info.suffix()
-        return f"{suffix.upper()} File" if suffix else "File"
+        return messages.translate("file.type_suffix", {"suffix": suffix.upper()}) if suffix else \
+            messages.translate("file.type_file")
 
 
 class HideStoreFiles(QSortFilterProxyModel):
@@ -240,6 +241,7 @@ messages.register("zh_CN", {
     "file.write_failed": "无法保存到 {path}：{detail}",
     "file.saved": "已保存到 {path}",
     "print.failed": "打印失败：打印机不可用",
+    "file.type_folder": "文件夹", "file.type_file": "文件", "file.type_suffix": "{suffix} 文件",
 })
 messages.register("en", {
     "file.is_dir": "Cannot save: {path} is a folder, type a file name",
@@ -248,4 +250,5 @@ messages.register("en", {
     "file.write_failed": "Cannot save to {path}: {detail}",
     "file.saved": "Saved to {path}",
     "print.failed": "Printing failed: the printer is not available",
+    "file.type_folder": "Folder", "file.type_file": "File", "file.type_suffix": "{suffix} File",
 })

@@ -211,6 +211,9 @@ class ReceiptDialog(QDialog):
         dlg = filedialogs.print_dialog(printer, self)
         self.print_dialog = dlg
         if dlg.exec() == QDialog.DialogCode.Accepted:
+            if not printer.isValid():
+                self.error.show_error(tr("print.failed"))
+                return
             self.document().print_(printer)
 
     def open_handout(self) -> None:

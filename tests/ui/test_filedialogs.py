@@ -74,8 +74,8 @@ def test_icons_and_types_come_from_the_name_only(qtbot: Any, tmp_path: Path) -> 
     fake = tmp_path / "photo.pdf"
     fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)  # a PNG named .pdf: content sniffing would say PNG
     provider = filedialogs.NameOnlyIconProvider()
-    assert provider.type(QFileInfo(str(fake))) == "PDF File"
-    assert provider.type(QFileInfo(str(tmp_path))) == "Folder"
+    assert provider.type(QFileInfo(str(fake))) == "PDF 文件"
+    assert provider.type(QFileInfo(str(tmp_path))) == "文件夹"
     assert not provider.icon(QFileInfo(str(fake))).isNull()
     assert not provider.icon(QFileInfo(str(tmp_path))).isNull()
 
