@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the app and its tests need: Qt's runtime libraries, CJK fonts (Noto CJK on screen; WenQuanYi Zen Hei,
 # TrueType outlines that reportlab can embed, in PDFs),
-# zbar (independent QR decoder for tests), poppler-utils (pdftoppm/pdftotext), Xvfb (a screen for a headless machine).
+# zbar (independent QR decoder for tests), poppler-utils (pdftoppm/pdftotext), Xvfb (a screen for a headless machine),
+# strace (the file-dialog test checks which files a dialog opens).
 # Idempotent and quick when everything is there already. Uses sudo when not root.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ PKGS=(
   libzbar0 zbar-tools
   poppler-utils
   xvfb xauth
+  strace
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
   libxcb-image0

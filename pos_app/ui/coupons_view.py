@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QObject, QRectF, QSizeF, Qt, QThread, Signal
-from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPixmap
+from PySide6.QtCore import QItemSelectionModel, QMarginsF, QObject, QRectF, QSizeF, Qt, QThread, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPageLayout, QPageSize, QPainter, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -47,6 +46,7 @@ from pos_app.domain.money import format_fen, parse_percent_bp, parse_yuan
 from pos_app.printing import card as card_png
 from pos_app.printing import pdf, raster
 from pos_app.services import coupons, referrals
+from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, big_button
 from pos_app.ui.models import Column, DtoTableModel, fmt_date, fmt_dt
@@ -252,6 +252,7 @@ class CouponsScreen(QWidget):
         self.job: PrintJob | None = None
         self.progress: QProgressDialog | None = None
         self.preview_dialog: QPrintPreviewDialog | None = None
+        self.print_dialog_box: QPrintDialog | None = None
         self.last_output: str | None = None
         self.last_progress: tuple[int, int] = (0, 0)
         self.store_name = ""
@@ -296,10 +297,9 @@ class CouponsScreen(QWidget):
         rf.addRow(tr("pay.amount"), self.amount)
         rf.addRow(self.preview_label)
         rf.addRow(self.redeem_error)
-        row = QHBoxLayout()
-        row.addWidget(self.pay_btn)
-        row.addWidget(self.redeem_btn)
-        rf.addRow(row)
+        self.redeem_btn.setToolTip(tr("cv.redeem_other_tip"))
+        rf.addRow(self.pay_btn)
+        rf.addRow(self.redeem_btn)
         self.code.textChanged.connect(self.update_preview)
         self.amount.textChanged.connect(self.update_preview)
         self.code.returnPressed.connect(self.amount.setFocus)
@@ -356,8 +356,66 @@ class CouponsScreen(QWidget):
         self.pdf_btn.clicked.connect(self.ask_save_pdf)
         boxes.addWidget(pb, 1)
         root.addLayout(boxes)
+        self.keys_hint = QLabel(tr("cv.keys_hint"))
+        self.keys_hint.setObjectName("hint")
+        self.keys_hint.setWordWrap(True)
+        root.addWidget(self.keys_hint)
+        self._keyboard()
         self.appctx.actor_changed.connect(lambda _a: self._apply_role())
         self._apply_role()
+
+    #: the keys of this screen, for F1 (keys, message key); active while the screen is shown
+    help_keys: tuple[tuple[str, str], ...] = (
+        ("↑ / ↓, Space, Shift+↑ / ↓", "cv.help.rows"), ("Ctrl+T", "cv.help.table"), ("Enter", "cv.help.use"),
+        ("Ctrl+Shift+C", "cv.help.code"), ("Ctrl+Enter", "cv.help.redeem_other"), ("Ctrl+F", "cv.help.filter"),
+        ("Ctrl+M", "cv.help.template"), ("Ctrl+Shift+R", "cv.help.reason"), ("Ctrl+I", "cv.help.issue"), ("Ctrl+D", "cv.help.void"),
+        ("Ctrl+Shift+T", "cv.help.new_template"), ("Ctrl+Shift+L", "cv.help.layout"),
+        ("Ctrl+Shift+P", "cv.help.preview"), ("Ctrl+P", "cv.help.print"), ("Ctrl+S", "cv.help.pdf"),
+        ("Ctrl+Shift+E", "cv.help.escpos"),
+    )
+
+    def _keyboard(self) -> None:
+        """Everything on F8 by keyboard: window shortcuts of this screen (live only while it is shown)."""
+        def focus(w: QWidget) -> Callable[[], None]:
+            return lambda: w.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+        keys: tuple[tuple[str, Callable[[], None]], ...] = (
+            ("Ctrl+T", focus(self.table)), ("Ctrl+Shift+C", focus(self.code)), ("Ctrl+F", focus(self.state_filter)),
+            ("Ctrl+M", focus(self.template)), ("Ctrl+Shift+R", focus(self.reason)),
+            ("Ctrl+Shift+L", focus(self.layout_choice)),
+            ("Ctrl+I", lambda: self._press(self.issue_btn)), ("Ctrl+D", lambda: self._press(self.void_btn)),
+            ("Ctrl+Shift+T", lambda: self._press(self.template_btn)),
+            ("Ctrl+Return", lambda: self._press(self.redeem_btn)), ("Ctrl+Enter", lambda: self._press(self.redeem_btn)),
+            ("Ctrl+Shift+P", lambda: self._press(self.preview_btn)), ("Ctrl+P", lambda: self._press(self.print_btn)),
+            ("Ctrl+S", lambda: self._press(self.pdf_btn)), ("Ctrl+Shift+E", lambda: self._press(self.escpos_btn)),
+        )
+        self.shortcuts = [QShortcut(QKeySequence(k), self, activated=fn) for k, fn in keys]
+        for k in ("Return", "Enter"):  # Enter on a coupon row: use it at payment
+            sc = QShortcut(QKeySequence(k), self.table, activated=self.use_selected)
+            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
+            self.shortcuts.append(sc)
+
+    def _press(self, button: QPushButton) -> None:
+        """A shortcut presses its button; a disabled one says why instead of doing nothing."""
+        if button.isEnabled():
+            button.click()
+        elif button in (self.issue_btn, self.void_btn, self.template_btn):
+            self.manage_error.show_error(tr("cv.manager_only"))
+        elif button is self.escpos_btn:
+            self.print_info.setText(tr("cv.no_escpos"))
+        else:
+            self.redeem_error.show_error(tr("cv.cashier_only"))
+
+    def use_selected(self) -> None:
+        """The current coupon row goes to the code field; the amount is next."""
+        ix = self.table.currentIndex()
+        rows = self.selected()
+        row = rows[0] if rows else (self.model.row(ix.row()) if ix.isValid() else None)
+        if row is None:
+            return
+        self.code.setText(row.code)
+        if self.amount.isEnabled():
+            self.amount.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     # ----------------------------------------------------------------- screen protocol
     def _apply_role(self) -> None:
@@ -371,6 +429,7 @@ class CouponsScreen(QWidget):
     def on_shown(self) -> None:
         self.refresh()
         self.load_templates()
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)  # arrows pick coupons at once
 
     def on_changed(self, area: str) -> None:
         if area in ("coupons", "wallet", "members", "campaigns"):
@@ -397,6 +456,9 @@ class CouponsScreen(QWidget):
         self.escpos_device = info.escpos_device
         self.escpos_btn.setEnabled(bool(info.escpos_device))
         self.model.set_rows(rows)
+        if rows and not self.table.currentIndex().isValid():  # arrows move from the first row (none selected)
+            self.table.selectionModel().setCurrentIndex(self.model.index(0, 0),
+                                                        QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def load_templates(self) -> None:
         if not self.appctx.has_actor:
@@ -549,16 +611,24 @@ class CouponsScreen(QWidget):
         return self.selected() or self.model.rows
 
     def open_preview(self) -> QPrintPreviewDialog:
-        """A non-modal print preview of the selected (or listed) coupons."""
+        """A non-modal print preview of the selected (or listed) coupons. The dialog owns its printer (it
+        repaints on every zoom, resize or page setup change), and is deleted when closed."""
         rows, store = self.rows_to_print(), self.store_name
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if self.preview_dialog is not None and self.preview_dialog.isVisible():
+            self.preview_dialog.close()
+        printer = filedialogs.new_printer()
         self._setup_printer(printer)
-        dlg = QPrintPreviewDialog(printer, self)
+        dlg = filedialogs.preview_dialog(printer, self)
         dlg.paintRequested.connect(lambda p: self._paint(p, rows, store))
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.destroyed.connect(lambda _o=None: self._preview_gone(dlg))
         self.preview_dialog = dlg
         dlg.open()
         return dlg
+
+    def _preview_gone(self, dlg: Any) -> None:
+        if self.preview_dialog is dlg:
+            self.preview_dialog = None
 
     def _setup_printer(self, printer: QPrinter) -> None:
         layout = self.layout_choice.currentData()
@@ -584,10 +654,14 @@ class CouponsScreen(QWidget):
         return n
 
     def print_dialog(self) -> None:
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer = filedialogs.new_printer()
         self._setup_printer(printer)
-        dlg = QPrintDialog(printer, self)
-        if dlg.exec() == QPrintDialog.DialogCode.Accepted:
+        dlg = filedialogs.print_dialog(printer, self)
+        self.print_dialog_box = dlg
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            if not printer.isValid():
+                self.manage_error.show_error(tr("print.failed"))
+                return
             self.print_to(printer)
 
     def print_to(self, printer: QPrinter, rows: Sequence[Any] | None = None) -> PrintJob:
@@ -609,20 +683,28 @@ class CouponsScreen(QWidget):
         return job
 
     def ask_save_pdf(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("cv.save_pdf"), "coupons.pdf", "PDF (*.pdf)")
+        path = filedialogs.save_file(self, tr("cv.save_pdf_title"), "coupons.pdf", "PDF (*.pdf)")
         if path:
             self.save_pdf(path)
 
-    def save_pdf(self, path: str, rows: Sequence[Any] | None = None) -> PrintJob:
-        """The reportlab PDF (A4 sheet or slips) written on the print thread."""
+    def save_pdf(self, path: str, rows: Sequence[Any] | None = None) -> PrintJob | None:
+        """The reportlab PDF (A4 sheet or slips) written on the print thread; says where it went, or, for a
+        path that cannot be written, why (None: nothing started)."""
         rows = list(rows if rows is not None else self.rows_to_print())
         store, layout = self.store_name, self.layout_choice.currentData()
+        self.manage_error.show_error(None)
+        try:
+            filedialogs.check_output(path)
+        except DomainError as exc:
+            self.manage_error.show_error(exc)
+            return None
 
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> int:
-            return pdf.coupons_pdf(rows, store, Path(path), layout=layout, progress=progress)
+            return filedialogs.writing(
+                path, lambda: pdf.coupons_pdf(rows, store, Path(path), layout=layout, progress=progress))
 
         self.last_output = path
-        return self._start_job(work, len(rows))
+        return self._start_job(work, len(rows), saved_to=path)
 
     def print_escpos(self, rows: Sequence[Any] | None = None) -> PrintJob | None:
         """Straight to the receipt printer configured in the store settings (``escpos_device``)."""
@@ -649,7 +731,7 @@ class CouponsScreen(QWidget):
 
         return self._start_job(work, len(rows))
 
-    def _start_job(self, work: Any, total: int) -> PrintJob:
+    def _start_job(self, work: Any, total: int, *, saved_to: str | None = None) -> PrintJob:
         job = PrintJob(work, self)
         prog = QProgressDialog(tr("cv.printing", count=total), tr("cv.cancel"), 0, max(1, total), self)
         prog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -657,7 +739,7 @@ class CouponsScreen(QWidget):
         prog.setAutoClose(False)
         prog.canceled.connect(job.cancel)
         job.progressed.connect(lambda d, t: self._progressed(prog, d, t))
-        job.succeeded.connect(lambda n: self._job_done(prog, n))
+        job.succeeded.connect(lambda n: self._job_done(prog, total if saved_to else n, saved_to))
         job.failed.connect(lambda exc: self._job_failed(prog, exc))
         self.job, self.progress = job, prog
         job.start()
@@ -667,14 +749,19 @@ class CouponsScreen(QWidget):
         self.last_progress = (done, total)
         prog.setValue(done)
 
-    def _job_done(self, prog: QProgressDialog, n: Any) -> None:
+    def _job_done(self, prog: QProgressDialog, n: Any, saved_to: str | None = None) -> None:
         prog.setValue(prog.maximum())
         prog.close()
-        self.print_info.setText(tr("cv.printed", count=n))
+        self.print_info.setText(tr("cv.saved", count=n, path=saved_to) if saved_to else tr("cv.printed", count=n))
 
     def _job_failed(self, prog: QProgressDialog, exc: BaseException) -> None:
         prog.close()
-        self.manage_error.show_error(exc if isinstance(exc, DomainError) else str(exc))
+        if isinstance(exc, DomainError):
+            self.manage_error.show_error(exc)
+        elif isinstance(exc, OSError):  # the receipt printer (ESC/POS) or a file: a translated line
+            self.manage_error.show_error(tr("cv.print_failed", detail=exc.strerror or str(exc)))
+        else:
+            self.manage_error.show_error(tr("cv.print_failed", detail=str(exc)))
 
 
 # ----------------------------------------------------------------------------- F9: invites
@@ -695,6 +782,7 @@ class InvitesScreen(QWidget):
         self.campaign.currentIndexChanged.connect(lambda _i: self.refresh())
         head.addWidget(self.campaign)
         self.issue_due_btn = QPushButton(tr("cv.issue_due"))
+        self.issue_due_btn.setObjectName("issue_due")
         self.issue_due_btn.clicked.connect(self.issue_due)
         head.addWidget(self.issue_due_btn)
         root.addLayout(head)
@@ -726,6 +814,20 @@ class InvitesScreen(QWidget):
         self.error = ErrorLabel()
         root.addWidget(self.info)
         root.addWidget(self.error)
+        self.shortcuts = [
+            QShortcut(QKeySequence(k), self, activated=fn) for k, fn in (
+                ("Ctrl+S", self.card_btn.click), ("Ctrl+I", self.issue_due_btn.click),
+                ("Ctrl+T", lambda: self.leader.setFocus(Qt.FocusReason.ShortcutFocusReason)),
+                ("Ctrl+Shift+R", lambda: self.rewards.setFocus(Qt.FocusReason.ShortcutFocusReason)),
+                ("Ctrl+F", lambda: self.campaign.setFocus(Qt.FocusReason.ShortcutFocusReason)),
+            )
+        ]
+
+    #: the keys of this screen, for F1 (keys, message key)
+    help_keys: tuple[tuple[str, str], ...] = (
+        ("Ctrl+T", "cv.help.leaderboard"), ("Ctrl+Shift+R", "cv.help.rewards"), ("Ctrl+F", "cv.help.campaign"),
+        ("Ctrl+I", "cv.help.issue_due"), ("Ctrl+S", "cv.help.card"),
+    )
 
     def on_shown(self) -> None:
         self.refresh()
@@ -788,19 +890,30 @@ class InvitesScreen(QWidget):
         self.refresh()
 
     def ask_save_card(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("cv.save_card"), "invite.png", "PNG (*.png);;PDF (*.pdf)")
+        if self.last_card is None:
+            self.error.show_error(tr("cv.no_member"))
+            return
+        path = filedialogs.save_file(self, tr("cv.save_card_title"), "invite.png", "PNG (*.png);;PDF (*.pdf)")
         if path:
             self.save_card(path)
 
-    def save_card(self, path: str) -> None:
+    def save_card(self, path: str) -> bool:
+        """The invite card as PNG or PDF; a path that cannot be written gets a translated message."""
         info = self.last_card
         if info is None:
-            return
-        if path.lower().endswith(".pdf"):
-            pdf.invite_card_pdf(info, path)
-        else:
-            card_png.invite_card_png(info, path)
+            return False
+        self.error.show_error(None)
+        try:
+            filedialogs.check_output(path)
+            if path.lower().endswith(".pdf"):
+                filedialogs.writing(path, lambda: pdf.invite_card_pdf(info, path))
+            else:
+                filedialogs.writing(path, lambda: card_png.invite_card_png(info, path))
+        except DomainError as exc:
+            self.error.show_error(exc)
+            return False
         self.info.setText(tr("invite.card_done", out=path, code=info.invite_code))
+        return True
 
 
 register_screen(ScreenSpec("coupons", "screen.coupons", "F8", CouponsScreen, frozenset({"cashier", "staff", "manager"}), 70))
@@ -817,21 +930,39 @@ messages.register("zh_CN", {
     "cv.source.prize": "抽奖", "cv.source.redemption": "兑换",
     "coupon.state.": "全部",
     "cv.all_coupons": "全部优惠券", "cv.member_coupons": "会员 {phone} 的优惠券", "cv.filter_all": "全部状态",
-    "cv.redeem_box": "结账用券", "cv.pay_balance": "用券并余额支付", "cv.redeem_other": "仅核销（其他方式付款）",
+    "cv.redeem_box": "结账用券 (Ctrl+Shift+C)", "cv.pay_balance": "用券并余额支付 (Enter)",
+    "cv.redeem_other": "仅核销 (Ctrl+Enter)", "cv.redeem_other_tip": "只核销这张券，余款用其他方式付",
     "cv.manage_box": "发券 / 作废（店长）", "cv.template": "券模板", "cv.count": "张数", "cv.reason": "原因",
-    "cv.reason_hint": "发券或作废的原因", "cv.issue": "发券", "cv.void_selected": "作废所选",
-    "cv.print_box": "打印", "cv.print_preview": "打印预览", "cv.print": "打印…", "cv.save_pdf": "导出 PDF…",
+    "cv.reason_hint": "发券或作废的原因", "cv.issue": "发券 (Ctrl+I)", "cv.void_selected": "作废所选 (Ctrl+D)",
+    "cv.print_box": "打印", "cv.print_preview": "打印预览 (Ctrl+Shift+P)", "cv.print": "打印… (Ctrl+P)",
+    "cv.save_pdf": "导出 PDF… (Ctrl+S)",
     "cv.layout.a4": "A4 整页（每页 10 张）", "cv.layout.58mm": "58mm 小票", "cv.layout.80mm": "80mm 小票",
     "cv.preview": "{name}：减 {discount}，应付 {payable}", "cv.paid": "已使用 {code}：减 {discount}，实付 {payable}",
     "cv.need_member": "请先在收银台选择会员", "cv.need_amount": "请输入消费金额", "cv.select_first": "请先选择一张券",
     "cv.issued": "已发放 {count} 张", "cv.printing": "正在打印 {count} 张券…", "cv.cancel": "取消",
-    "cv.printed": "已打印 {count} 张", "cv.leaderboard": "邀请排行榜", "cv.issue_due": "发放到期奖励",
-    "cv.rewards": "邀请奖励（待发放与已发放）", "cv.no_member": "选择会员后显示其邀请卡", "cv.save_card": "保存邀请卡…",
+    "cv.printed": "已打印 {count} 张", "cv.leaderboard": "邀请排行榜", "cv.issue_due": "发放到期奖励 (Ctrl+I)",
+    "cv.rewards": "邀请奖励（待发放与已发放）", "cv.no_member": "选择会员后显示其邀请卡", "cv.save_card": "保存邀请卡… (Ctrl+S)",
     "cv.card_for": "{phone} 的邀请卡（邀请码 {code}）",
-    "cv.current_campaign": "进行中的活动", "cv.new_template": "新建券模板…", "cv.bearer": "不记名（持券人可用）", "cv.escpos": "小票机直接打印",
+    "cv.current_campaign": "进行中的活动", "cv.new_template": "新建券模板… (Ctrl+Shift+T)", "cv.bearer": "不记名（持券人可用）",
+    "cv.escpos": "小票机直接打印 (Ctrl+Shift+E)",
     "cv.t.code": "模板代码", "cv.t.name": "名称", "cv.t.kind": "类型", "cv.t.value": "面值（元）",
     "cv.t.percent": "折扣（%）", "cv.t.max_discount": "最多减（元）", "cv.t.min_spend": "使用门槛（元）",
     "cv.t.valid_days": "有效天数", "cv.t.valid_until": "或截止日期", "cv.t.category": "适用范围",
+    "cv.keys_hint": "↑↓ 选券，Space 选中，Shift+↑↓ 多选，Enter 用此券 · Ctrl+T 券列表 · Ctrl+F 状态筛选 · Ctrl+M 券模板 · "
+                    "Ctrl+Shift+R 原因 · Ctrl+Shift+L 打印版式 · F1 全部快捷键",
+    "cv.help.rows": "优惠券：选择券（Shift 多选）", "cv.help.table": "优惠券：回到券列表",
+    "cv.help.use": "优惠券：用所选的券结账", "cv.help.code": "优惠券：输入券码",
+    "cv.help.redeem_other": "优惠券：仅核销（其他方式付款）", "cv.help.filter": "优惠券：按状态筛选",
+    "cv.help.template": "优惠券：选择券模板", "cv.help.reason": "优惠券：填写发券或作废的原因", "cv.help.issue": "优惠券：发券（店长）",
+    "cv.help.void": "优惠券：作废所选（店长）", "cv.help.new_template": "优惠券：新建券模板（店长）",
+    "cv.help.layout": "优惠券：选择打印版式", "cv.help.preview": "优惠券：打印预览", "cv.help.print": "优惠券：打印",
+    "cv.help.pdf": "优惠券：导出 PDF", "cv.help.escpos": "优惠券：小票机直接打印",
+    "cv.help.leaderboard": "邀请：排行榜", "cv.help.rewards": "邀请：邀请奖励列表", "cv.help.campaign": "邀请：选择活动",
+    "cv.help.issue_due": "邀请：发放到期奖励", "cv.help.card": "邀请：保存邀请卡",
+    "cv.manager_only": "需要店长账号", "cv.cashier_only": "需要收银员或店长账号",
+    "cv.no_escpos": "未设置小票机（设置中的 escpos_device）", "cv.save_pdf_title": "优惠券导出为 PDF",
+    "cv.saved": "已导出 {count} 张，保存到 {path}", "cv.print_failed": "打印失败：{detail}",
+    "cv.save_card_title": "保存邀请卡",
 })
 messages.register("en", {
     "screen.coupons": "Coupons", "screen.invites": "Invites",
@@ -844,20 +975,40 @@ messages.register("en", {
     "cv.source.prize": "Prize", "cv.source.redemption": "Redemption",
     "coupon.state.": "All",
     "cv.all_coupons": "All coupons", "cv.member_coupons": "Coupons of {phone}", "cv.filter_all": "Any state",
-    "cv.redeem_box": "Use a coupon", "cv.pay_balance": "Use and pay from balance", "cv.redeem_other": "Redeem only (paid otherwise)",
+    "cv.redeem_box": "Use a coupon (Ctrl+Shift+C)", "cv.pay_balance": "Use and pay from balance (Enter)",
+    "cv.redeem_other": "Redeem only (Ctrl+Enter)", "cv.redeem_other_tip": "Redeem the coupon only; the rest is paid otherwise",
     "cv.manage_box": "Issue / void (manager)", "cv.template": "Template", "cv.count": "Count", "cv.reason": "Reason",
-    "cv.reason_hint": "why it is issued or voided", "cv.issue": "Issue", "cv.void_selected": "Void selected",
-    "cv.print_box": "Print", "cv.print_preview": "Print preview", "cv.print": "Print…", "cv.save_pdf": "Save PDF…",
+    "cv.reason_hint": "why it is issued or voided", "cv.issue": "Issue (Ctrl+I)",
+    "cv.void_selected": "Void selected (Ctrl+D)",
+    "cv.print_box": "Print", "cv.print_preview": "Print preview (Ctrl+Shift+P)", "cv.print": "Print… (Ctrl+P)",
+    "cv.save_pdf": "Save PDF… (Ctrl+S)",
     "cv.layout.a4": "A4 sheet (10 a page)", "cv.layout.58mm": "58 mm slips", "cv.layout.80mm": "80 mm slips",
     "cv.preview": "{name}: {discount} off, {payable} to pay", "cv.paid": "Used {code}: {discount} off, {payable} paid",
     "cv.need_member": "Select a member at the counter first", "cv.need_amount": "Enter the amount",
     "cv.select_first": "Select a coupon first",
     "cv.issued": "{count} issued", "cv.printing": "Printing {count} coupons…", "cv.cancel": "Cancel",
-    "cv.printed": "{count} printed", "cv.leaderboard": "Invite leaderboard", "cv.issue_due": "Issue due rewards",
+    "cv.printed": "{count} printed", "cv.leaderboard": "Invite leaderboard", "cv.issue_due": "Issue due rewards (Ctrl+I)",
     "cv.rewards": "Referral rewards (pending and issued)", "cv.no_member": "Select a member to see their invite card",
-    "cv.save_card": "Save invite card…", "cv.card_for": "Invite card of {phone} (code {code})",
-    "cv.current_campaign": "Running campaign", "cv.new_template": "New template…", "cv.bearer": "Bearer (whoever holds it)", "cv.escpos": "Print on the receipt printer",
+    "cv.save_card": "Save invite card… (Ctrl+S)", "cv.card_for": "Invite card of {phone} (code {code})",
+    "cv.current_campaign": "Running campaign", "cv.new_template": "New template… (Ctrl+Shift+T)", "cv.bearer": "Bearer (whoever holds it)",
+    "cv.escpos": "Print on the receipt printer (Ctrl+Shift+E)",
     "cv.t.code": "Code", "cv.t.name": "Name", "cv.t.kind": "Kind", "cv.t.value": "Value (yuan)",
     "cv.t.percent": "Percent off", "cv.t.max_discount": "At most (yuan)", "cv.t.min_spend": "Minimum spend (yuan)",
     "cv.t.valid_days": "Valid days", "cv.t.valid_until": "or valid until", "cv.t.category": "Usable for",
+    "cv.keys_hint": "↑↓ pick a coupon, Space selects, Shift+↑↓ several, Enter uses it · Ctrl+T coupon list · Ctrl+F state filter · "
+                    "Ctrl+M template · Ctrl+Shift+R reason · Ctrl+Shift+L print layout · F1 all keys",
+    "cv.help.rows": "Coupons: pick coupons (Shift: several)", "cv.help.table": "Coupons: back to the coupon list",
+    "cv.help.use": "Coupons: use the picked coupon at payment", "cv.help.code": "Coupons: type a coupon code",
+    "cv.help.redeem_other": "Coupons: redeem only (paid otherwise)", "cv.help.filter": "Coupons: filter by state",
+    "cv.help.template": "Coupons: pick a template", "cv.help.reason": "Coupons: the reason to issue or void", "cv.help.issue": "Coupons: issue (manager)",
+    "cv.help.void": "Coupons: void the picked coupon (manager)", "cv.help.new_template": "Coupons: new template (manager)",
+    "cv.help.layout": "Coupons: print layout", "cv.help.preview": "Coupons: print preview", "cv.help.print": "Coupons: print",
+    "cv.help.pdf": "Coupons: save as PDF", "cv.help.escpos": "Coupons: print on the receipt printer",
+    "cv.help.leaderboard": "Invites: leaderboard", "cv.help.rewards": "Invites: referral rewards",
+    "cv.help.campaign": "Invites: pick the campaign", "cv.help.issue_due": "Invites: issue due rewards",
+    "cv.help.card": "Invites: save the invite card",
+    "cv.manager_only": "A manager account is needed", "cv.cashier_only": "A cashier or manager account is needed",
+    "cv.no_escpos": "No receipt printer set up (escpos_device in the settings)",
+    "cv.save_pdf_title": "Save coupons as PDF", "cv.saved": "{count} saved to {path}", "cv.print_failed": "Printing failed: {detail}",
+    "cv.save_card_title": "Save the invite card",
 })

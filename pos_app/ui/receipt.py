@@ -10,8 +10,7 @@ from PySide6.QtCore import QMarginsF, Qt
 from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QListWidget,
     QTextBrowser,
@@ -19,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.domain.errors import DomainError
+from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, money, tr
 from pos_app.ui.models import fmt_date, fmt_dt
@@ -76,14 +77,17 @@ def receipt_html(result: Any, store_name: str = "", staff_name: str = "", tier_n
 
 
 def save_pdf(doc: QTextDocument, path: str) -> None:
+    """Write the receipt as a PDF; an unwritable path raises a translated DomainError."""
     from PySide6.QtPrintSupport import QPrinter  # noqa: PLC0415
 
+    filedialogs.check_output(path)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(path)
     printer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A5), QPageLayout.Orientation.Portrait,
                                       QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter))
     doc.print_(printer)
+    filedialogs.check_written(path)
 
 
 class ReceiptDialog(QDialog):
@@ -119,20 +123,46 @@ class ReceiptDialog(QDialog):
             self.handout_btn.hide()
         self.error = ErrorLabel()
         lay.addWidget(self.error)
-        row = QHBoxLayout()
+        #: where the last PDF went ("已保存到 …"), shown after a save
+        self.saved = QLabel()
+        self.saved.setObjectName("result")
+        self.saved.setWordWrap(True)
+        self.saved.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.saved.hide()
+        lay.addWidget(self.saved)
+        self.keys_hint = QLabel(tr("receipt.keys_hint"))
+        self.keys_hint.setObjectName("hint")
+        self.keys_hint.setWordWrap(True)
+        lay.addWidget(self.keys_hint)
+        row = QGridLayout()
+        self.preview_btn = big_button(tr("receipt.preview"))
+        self.preview_btn.clicked.connect(self.print_preview)
         self.print_btn = big_button(tr("receipt.print"))
-        self.print_btn.clicked.connect(self.print_preview)
+        self.print_btn.clicked.connect(self.print_direct)
         self.pdf_btn = big_button(tr("receipt.save_pdf"))
         self.pdf_btn.clicked.connect(self.ask_save_pdf)
         self.close_btn = big_button(tr("receipt.close"))
         self.close_btn.setObjectName("primary")
         self.close_btn.clicked.connect(self.accept)
         self.close_btn.setDefault(True)
-        for b in (self.print_btn, self.pdf_btn, self.close_btn):
-            row.addWidget(b)
+        for i, b in enumerate((self.preview_btn, self.print_btn, self.pdf_btn, self.close_btn)):
+            row.addWidget(b, i // 2, i % 2)
         lay.addLayout(row)
-        QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_direct)
-        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.ask_save_pdf)
+        self.preview_dialog: Any = None  # the last QPrintPreviewDialog (it keeps its printer)
+        self.print_dialog: Any = None  # the last QPrintDialog
+        #: times a preview painted the receipt (the preview paints when it opens and on every change)
+        self.preview_paints = 0
+        self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it; arrows then scroll
+        sb = self.view.verticalScrollBar()
+        for keys, fn in (
+            ("Ctrl+P", self.print_direct), ("Ctrl+Shift+P", self.print_preview), ("Ctrl+S", self.ask_save_pdf),
+            ("PgDown", lambda: sb.setValue(sb.value() + sb.pageStep())),
+            ("PgUp", lambda: sb.setValue(sb.value() - sb.pageStep())),
+            ("Ctrl+End", lambda: sb.setValue(sb.maximum())), ("Ctrl+Home", lambda: sb.setValue(sb.minimum())),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=fn)
+        if self.gifts:
+            QShortcut(QKeySequence("Ctrl+G"), self, activated=self.open_handout)
         self.close_btn.setFocus()
 
     def document(self) -> QTextDocument:
@@ -144,29 +174,46 @@ class ReceiptDialog(QDialog):
         save_pdf(self.document(), path)
 
     def ask_save_pdf(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("receipt.save_pdf"), f"receipt-{self.result.recharge_id}.pdf", "PDF (*.pdf)")
+        path = filedialogs.save_file(self, tr("receipt.save_pdf_title"), f"receipt-{self.result.recharge_id}.pdf",
+                                     "PDF (*.pdf)")
         if path:
+            self.save_to(path)
+
+    def save_to(self, path: str) -> bool:
+        """Save the PDF at ``path``; say where it went, or why it could not be written."""
+        self.saved.hide()
+        try:
             self.save_pdf(path)
+        except DomainError as exc:
+            self.error.show_error(exc)
+            return False
+        self.error.show_error(None)
+        self.saved.setText(tr("receipt.saved", path=path))
+        self.saved.show()
+        return True
+
+    def _paint_preview(self, printer: Any) -> None:
+        self.document().print_(printer)
+        self.preview_paints += 1
 
     def print_preview(self) -> None:
-        """Print preview; its print button sends the receipt to the printer."""
-        from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog  # noqa: PLC0415
-
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        doc = self.document()
-        preview = QPrintPreviewDialog(printer, self)
-        preview.paintRequested.connect(doc.print_)
-        self._preview = preview
+        """Print preview (modal over the receipt); its print button sends the receipt to the printer. The
+        dialog keeps its printer, so it can repaint at any time, also after this returns."""
+        printer = filedialogs.new_printer()
+        preview = filedialogs.preview_dialog(printer, self)
+        preview.paintRequested.connect(self._paint_preview)
+        self.preview_dialog = preview
         preview.exec()
 
     def print_direct(self) -> None:
         """Ctrl+P: the system print dialog (QPrintDialog), then print."""
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter  # noqa: PLC0415
-
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dlg = QPrintDialog(printer, self)
-        self._print_dialog = dlg
+        printer = filedialogs.new_printer()
+        dlg = filedialogs.print_dialog(printer, self)
+        self.print_dialog = dlg
         if dlg.exec() == QDialog.DialogCode.Accepted:
+            if not printer.isValid():
+                self.error.show_error(tr("print.failed"))
+                return
             self.document().print_(printer)
 
     def open_handout(self) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -30,9 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app import messages
+from pos_app.domain.errors import DomainError
 from pos_app.domain.gifts import KINDS, MAX_QTY
 from pos_app.domain.money import fen_to_yuan_str, format_fen, parse_yuan
 from pos_app.services import gifts
+from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, tr
 from pos_app.ui.models import Column, DtoTableModel, fmt_dt
@@ -237,11 +238,13 @@ def stocktake_html(lines: Sequence[Any], store_name: str = "", staff_name: str =
 
 
 def save_sheet_pdf(html: str, path: str) -> None:
-    """The count sheet as an A4 PDF (Qt's PDF writer, CJK through the system fonts)."""
+    """The count sheet as an A4 PDF (Qt's PDF writer, CJK through the system fonts); a path that cannot be
+    written raises a translated DomainError."""
     from PySide6.QtCore import QMarginsF  # noqa: PLC0415
     from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument  # noqa: PLC0415
     from PySide6.QtPrintSupport import QPrinter  # noqa: PLC0415
 
+    filedialogs.check_output(path)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(path)
@@ -250,6 +253,7 @@ def save_sheet_pdf(html: str, path: str) -> None:
     doc = QTextDocument()
     doc.setHtml(html)
     doc.print_(printer)
+    filedialogs.check_written(path)
 
 
 def _table(model: Any, name: str) -> QTableView:
@@ -348,6 +352,10 @@ class StockScreen(QWidget):
         self.busy = False
         self.last_message = ""
         self.last_export: str | None = None
+        self.preview_dialog: Any = None  # the count sheet's QPrintPreviewDialog (it keeps its printer)
+        #: times the count-sheet preview painted (it paints when it opens and on every change)
+        self.preview_paints = 0
+        self._sheet_doc: Any = None
         lay = QVBoxLayout(self)
         self.banner = QLabel()
         self.banner.setObjectName("low_banner")
@@ -386,16 +394,21 @@ class StockScreen(QWidget):
         self.table.doubleClicked.connect(lambda ix: self.ask_edit(ix.row()))
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
+        row2 = QHBoxLayout()
         for key, fn in (("stock.receive", self.ask_receive), ("stock.adjust", self.ask_adjust),
                         ("stock.return", lambda: self.ask_movement("return")),
                         ("stock.transfer_out", lambda: self.ask_movement("transfer_out")),
                         ("stock.transfer_in", lambda: self.ask_movement("transfer_in")),
                         ("stock.add_gift", self.ask_add), ("stock.edit_gift", lambda: self.ask_edit(None)),
-                        ("stock.export", lambda: self.ask_export("stock"))):
+                        ("stock.export_levels", lambda: self.ask_export("stock"))):
             b = QPushButton(tr(key))
             b.clicked.connect(fn)
-            row.addWidget(b)
+            (row2 if key in ("stock.add_gift", "stock.edit_gift", "stock.export_levels") else row).addWidget(b)
+            if key == "stock.export_levels":
+                self.levels_export = b
+        row2.addStretch(1)
         lay.addLayout(row)
+        lay.addLayout(row2)
         self.tabs.addTab(w, tr("stock.tab_levels"))
 
     def _build_movements(self) -> None:
@@ -419,15 +432,20 @@ class StockScreen(QWidget):
         self.mv_staff.setPlaceholderText(tr("gift.col.staff"))
         apply = QPushButton(tr("stock.apply"))
         apply.clicked.connect(self.refresh_movements)
-        export = QPushButton(tr("stock.export"))
+        export = QPushButton(tr("stock.export_movements"))
         export.clicked.connect(lambda: self.ask_export("movements"))
-        for x in (self.mv_sku, self.mv_kind, self.mv_use_dates, self.mv_since, self.mv_until, self.mv_staff, apply, export):
+        self.mv_export = export
+        for x in (self.mv_sku, self.mv_kind, self.mv_use_dates, self.mv_since, self.mv_until, self.mv_staff, apply):
             row.addWidget(x)
         lay.addLayout(row)
         self.mv_model = MovementModel()
         self.mv_table = _table(self.mv_model, "movements")
         self.mv_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         lay.addWidget(self.mv_table, 1)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(export)
+        lay.addLayout(bottom)
         self.tabs.addTab(w, tr("stock.tab_movements"))
 
     def _build_stocktake(self) -> None:
@@ -436,6 +454,7 @@ class StockScreen(QWidget):
         row = QHBoxLayout()
         load = QPushButton(tr("stock.st_load"))
         load.clicked.connect(self.load_sheet)
+        self.st_load = load
         self.st_reason = QLineEdit()
         self.st_reason.setPlaceholderText(tr("stock.st_reason"))
         self.st_confirm = QPushButton(tr("stock.st_confirm"))
@@ -443,16 +462,24 @@ class StockScreen(QWidget):
         self.st_confirm.clicked.connect(self.confirm_stocktake)
         export = QPushButton(tr("stock.st_export"))
         export.clicked.connect(lambda: self.ask_export("stocktake"))
+        self.st_export = export
         self.st_print = QPushButton(tr("stock.st_print"))
         self.st_print.clicked.connect(self.print_sheet)
+        self.st_pdf = QPushButton(tr("stock.st_pdf"))
+        self.st_pdf.clicked.connect(self.ask_sheet_pdf)
         self.st_scan = QLineEdit()
         self.st_scan.setObjectName("stocktake_scan")
         self.st_scan.setProperty("scan_local", True)
         self.st_scan.setPlaceholderText(tr("stock.st_scan"))
         self.st_scan.returnPressed.connect(self.scan_item)
-        for x in (load, self.st_scan, self.st_reason, self.st_confirm, export, self.st_print):
+        for x in (load, self.st_scan, self.st_reason, self.st_confirm):
             row.addWidget(x)
         lay.addLayout(row)
+        row2 = QHBoxLayout()
+        for x in (export, self.st_print, self.st_pdf):
+            row2.addWidget(x)
+        row2.addStretch(1)
+        lay.addLayout(row2)
         self.st_model = StocktakeModel()
         self.st_model.dataChanged.connect(lambda *_a: self._st_summary())
         self.st_table = _table(self.st_model, "stocktake")
@@ -464,6 +491,22 @@ class StockScreen(QWidget):
         self.st_info = QLabel()
         lay.addWidget(self.st_info)
         self.tabs.addTab(w, tr("stock.tab_stocktake"))
+        # keyboard: the print/export buttons of the tab shown (shortcuts of hidden tabs do not fire)
+        self.shortcuts = []
+        for parent, keys in (
+            (w, (("Ctrl+O", self.load_sheet), ("Ctrl+Shift+P", self.print_sheet), ("Ctrl+S", self.ask_sheet_pdf),
+                 ("Ctrl+Shift+E", lambda: self.ask_export("stocktake")))),
+            (self.levels_export.parentWidget(), (("Ctrl+Shift+E", lambda: self.ask_export("stock")),)),
+            (self.mv_export.parentWidget(), (("Ctrl+Shift+E", lambda: self.ask_export("movements")),)),
+        ):
+            for k, fn in keys:
+                self.shortcuts.append(QShortcut(QKeySequence(k), parent, activated=fn))
+
+    #: the keys of this screen, for F1 (keys, message key)
+    help_keys: tuple[tuple[str, str], ...] = (
+        ("Ctrl+Shift+E", "stock.help.export"), ("Ctrl+O", "stock.help.st_load"), ("Ctrl+Shift+P", "stock.help.st_print"),
+        ("Ctrl+S", "stock.help.st_pdf"),
+    )
 
     # ----------------------------------------------------------------- main window hooks
     def on_shown(self) -> None:
@@ -693,9 +736,16 @@ class StockScreen(QWidget):
 
         def ok(p: Any) -> None:
             self.last_export = str(p)
+            self.error.show_error(None)
             self.message.setText(tr("stock.exported", path=str(p)))
 
-        self._call(fn, ok)
+        try:
+            filedialogs.check_output(path)
+        except DomainError as exc:
+            self.error.show_error(exc)
+            return
+        write = fn
+        self._call(lambda: filedialogs.writing(path, write), ok)
 
     def _sheet_lines(self) -> list[Any]:
         out = []
@@ -714,26 +764,46 @@ class StockScreen(QWidget):
         return stocktake_html(self._sheet_lines(), self.appctx.store_name, staff_name,
                               datetime.now().strftime("%Y-%m-%d %H:%M"))
 
-    def save_sheet_pdf(self, path: str) -> None:
-        save_sheet_pdf(self.sheet_html(), path)
+    def save_sheet_pdf(self, path: str) -> bool:
+        """The count sheet as PDF at ``path``: says where it went, or why it could not be written."""
+        try:
+            save_sheet_pdf(self.sheet_html(), path)
+        except DomainError as exc:
+            self.error.show_error(exc)
+            return False
+        self.error.show_error(None)
         self.last_export = path
         self.message.setText(tr("stock.exported", path=path))
+        return True
 
-    def print_sheet(self) -> None:
-        """Print preview of the count sheet (its print button prints; PDF through the system dialog)."""
+    def ask_sheet_pdf(self) -> None:
+        path = filedialogs.save_file(self, tr("stock.st_pdf_title"), "stocktake.pdf", "PDF (*.pdf)")
+        if path:
+            self.save_sheet_pdf(path)
+
+    def _paint_sheet(self, printer: Any) -> None:
+        if self._sheet_doc is not None:
+            self._sheet_doc.print_(printer)
+            self.preview_paints += 1
+
+    def print_sheet(self) -> Any:
+        """Print preview of the count sheet (its print button prints). Non-modal; the dialog owns its printer
+        (it repaints on every zoom, resize or page setup change)."""
         from PySide6.QtGui import QTextDocument  # noqa: PLC0415
-        from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog  # noqa: PLC0415
 
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if self.preview_dialog is not None:
+            self.preview_dialog.close()
         doc = QTextDocument()
         doc.setHtml(self.sheet_html())
-        preview = QPrintPreviewDialog(printer, self)
-        preview.paintRequested.connect(doc.print_)
-        self._preview = (preview, doc)
+        self._sheet_doc = doc
+        preview = filedialogs.preview_dialog(filedialogs.new_printer(), self)
+        preview.paintRequested.connect(self._paint_sheet)
+        self.preview_dialog = preview
         preview.open()
+        return preview
 
     def ask_export(self, what: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("stock.export"), f"{what}.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
+        path = filedialogs.save_file(self, tr("stock.export_title"), f"{what}.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
         if path:
             self.export_to(what, path)
 
@@ -749,11 +819,15 @@ messages.register("zh_CN", {
     "stock.moved": "{sku} {kind} {delta}，现有 {on_hand} 件", "stock.adjust": "盘点调整…", "stock.add_gift": "新增礼品…", "stock.edit_gift": "编辑礼品…",
     "stock.export": "导出…", "stock.qty": "数量", "stock.tab_levels": "库存", "stock.tab_movements": "库存流水",
     "stock.tab_stocktake": "盘点", "stock.all_kinds": "全部类型", "stock.dates": "按日期", "stock.apply": "筛选",
-    "stock.st_load": "载入盘点表", "stock.st_print": "打印盘点表…", "stock.sheet_title": "礼品盘点表",
+    "stock.st_load": "载入盘点表 (Ctrl+O)", "stock.st_print": "打印盘点表… (Ctrl+Shift+P)", "stock.sheet_title": "礼品盘点表",
     "stock.sheet_sign": "盘点人签字：____________    复核人签字：____________", "stock.st_scan": "扫码计数（每扫一次 +1）", "stock.st_reason": "盘点原因（必填）", "stock.st_confirm": "确认盘点",
-    "stock.st_export": "导出盘点表…", "stock.st_info": "已盘 {counted}/{total} 种，{diff} 种有差异",
+    "stock.st_export": "导出盘点表… (Ctrl+Shift+E)", "stock.st_info": "已盘 {counted}/{total} 种，{diff} 种有差异",
     "stock.st_done": "盘点已确认，调整 {n} 种礼品", "stock.received": "{sku} 入库 {qty} 件，现有 {on_hand} 件",
     "stock.adjusted": "{sku} 调整 {delta}，现有 {on_hand} 件", "stock.saved": "已保存 {sku}", "stock.exported": "已导出到 {path}",
+    "stock.export_levels": "导出… (Ctrl+Shift+E)", "stock.export_movements": "导出… (Ctrl+Shift+E)", "stock.export_title": "导出",
+    "stock.st_pdf": "盘点表存为 PDF… (Ctrl+S)", "stock.st_pdf_title": "盘点表存为 PDF",
+    "stock.help.export": "库存：导出当前页（库存、流水或盘点表）", "stock.help.st_load": "库存 · 盘点：载入盘点表",
+    "stock.help.st_print": "库存 · 盘点：打印盘点表（预览）", "stock.help.st_pdf": "库存 · 盘点：盘点表存为 PDF",
 })
 messages.register("en", {
     "screen.stock": "Stock",
@@ -764,9 +838,15 @@ messages.register("en", {
     "stock.transfer_in": "Transfer in…", "stock.moved": "{sku}: {kind} {delta}, {on_hand} on hand", "stock.adjust": "Adjust…", "stock.add_gift": "New gift…", "stock.edit_gift": "Edit gift…",
     "stock.export": "Export…", "stock.qty": "Quantity", "stock.tab_levels": "Stock", "stock.tab_movements": "Movements",
     "stock.tab_stocktake": "Stocktake", "stock.all_kinds": "All kinds", "stock.dates": "Dates", "stock.apply": "Filter",
-    "stock.st_load": "Load count sheet", "stock.st_print": "Print sheet…", "stock.sheet_title": "Gift stocktake sheet",
+    "stock.st_load": "Load count sheet (Ctrl+O)", "stock.st_print": "Print sheet… (Ctrl+Shift+P)", "stock.sheet_title": "Gift stocktake sheet",
     "stock.sheet_sign": "Counted by: ____________    Checked by: ____________", "stock.st_scan": "Scan to count (+1 per scan)", "stock.st_reason": "Reason (required)", "stock.st_confirm": "Confirm stocktake",
-    "stock.st_export": "Export sheet…", "stock.st_info": "Counted {counted}/{total}, {diff} differ",
+    "stock.st_export": "Export sheet… (Ctrl+Shift+E)", "stock.st_info": "Counted {counted}/{total}, {diff} differ",
     "stock.st_done": "Stocktake confirmed: {n} gift(s) adjusted", "stock.received": "{sku}: received {qty}, {on_hand} on hand",
     "stock.adjusted": "{sku}: adjusted {delta}, {on_hand} on hand", "stock.saved": "Saved {sku}", "stock.exported": "Exported to {path}",
+    "stock.export_levels": "Export… (Ctrl+Shift+E)", "stock.export_movements": "Export… (Ctrl+Shift+E)", "stock.export_title": "Export",
+    "stock.st_pdf": "Sheet as PDF… (Ctrl+S)", "stock.st_pdf_title": "Save the count sheet as PDF",
+    "stock.help.export": "Stock: export the tab shown (stock, movements or count sheet)",
+    "stock.help.st_load": "Stock · stocktake: load the count sheet",
+    "stock.help.st_print": "Stock · stocktake: print the count sheet (preview)",
+    "stock.help.st_pdf": "Stock · stocktake: save the count sheet as PDF",
 })

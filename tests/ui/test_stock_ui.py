@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import Qt
 
@@ -156,6 +157,7 @@ def test_stocktake_with_differences(win: Any, qtbot: Any, store: Any, tmp_path: 
     assert [r.kind for r in gifts.movements(store.ctx, store.manager, kind="adjusted")] == ["adjusted", "adjusted"]
 
 
+@pytest.mark.xvfb
 def test_stocktake_sheet_prints_to_pdf(win: Any, qtbot: Any, store: Any, tmp_path: Any) -> None:
     from pypdf import PdfReader
 
@@ -172,9 +174,8 @@ def test_stocktake_sheet_prints_to_pdf(win: Any, qtbot: Any, store: Any, tmp_pat
     assert "FOOD-BOX" in text and "宠物玩具" in text and "礼盒" in text
     assert "\n8\n-2\n-¥78.00" in text
     assert "礼品盘点表" in text.replace(" ", "")
-    screen.print_sheet()  # the preview opens without blocking
-    preview, _doc = screen._preview
-    qtbot.waitUntil(preview.isVisible, timeout=5_000)
+    preview = screen.print_sheet()  # the preview opens without blocking, and paints the sheet
+    qtbot.waitUntil(lambda: preview.isVisible() and screen.preview_paints >= 1, timeout=5_000)
     preview.close()
 
 
