@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 
-.PHONY: run test lint typecheck pytest bench screenshots venv clean system-deps
+.PHONY: run test lint typecheck pytest bench screenshots venv clean system-deps package
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.ui.screenshots screenshots
+
+## The packaged app: a one-folder PyInstaller build of the desktop app in dist/pos-app/ (README "The packaged app").
+package: system-deps $(STAMP)
+	@$(BIN)/python -c "import PyInstaller" 2>/dev/null || $(BIN)/pip install --quiet 'pyinstaller>=6.10'
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller build.spec
+	@echo "package: dist/pos-app/pos-app ($$(du -sh dist/pos-app | cut -f1))"
 
 ## Debian packages the GUI, printing and QR tests need (fonts-noto-cjk, zbar, poppler, Xvfb, Qt libs).
 ## Quick no-op when they are installed; uses sudo when not root.

@@ -14,7 +14,10 @@ from pos_app.domain.money import format_fen
 from pos_app.ui import i18n  # noqa: F401  (registers the UI's strings)
 
 STYLE_FILE = Path(__file__).resolve().parents[2] / "resources" / "styles" / "counter.qss"
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei")
+#: fonts shipped with the app (the packaged app carries its CJK font there, see build.spec)
+FONTS_DIR = STYLE_FILE.parents[1] / "fonts"
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
+                "WenQuanYi Zen Hei")
 
 
 #: money parameters of the UI's own messages (besides those pos_app.messages already formats)
@@ -69,6 +72,12 @@ def apply_style(app: QApplication) -> None:
     from PySide6.QtGui import QFont, QFontDatabase  # noqa: PLC0415
 
     families = set(QFontDatabase.families())
+    if not families.intersection(CJK_FAMILIES) and FONTS_DIR.is_dir():
+        # a machine without a Chinese font (Chinese would show as boxes): use the one the app ships
+        for p in sorted(FONTS_DIR.iterdir()):
+            if p.suffix.lower() in (".ttf", ".ttc", ".otf"):
+                QFontDatabase.addApplicationFont(str(p))
+        families = set(QFontDatabase.families())
     for fam in CJK_FAMILIES:
         if fam in families:
             f = QFont(fam)
