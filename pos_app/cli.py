@@ -295,9 +295,9 @@ def cmd_refund(cli: Cli, a: argparse.Namespace) -> int:
             lines.append("  " + messages.translate("refund.deduction", {"kind": d.kind, "name": d.name, "value": d.value_fen}))
         if res.deductions:
             lines.append("  " + messages.translate("refund.deductions_total", {"value": res.deductions_fen}))
-        lines.append("  " + messages.translate(f"refund.method.{res.method}", {"pay": res.pay_method}))
+        lines.append("  " + messages.translate(f"refund.paid_back.{res.method}", {"pay": res.pay_method}))
         if a.slip:
-            lines.append("  " + messages.translate("refund.slip_saved", {"path": a.slip}))
+            lines.append("  " + messages.translate("refund.slip_written", {"path": a.slip}))
         return "\n".join(lines)
 
     return cli.emit(res, human)
@@ -514,9 +514,9 @@ messages.register(
         "refund.refundable": "未消费本金 {amount}",
         "refund.deduction": "扣除 {kind}：{name} -{value}",
         "refund.deductions_total": "扣除合计 -{value}",
-        "refund.method.original": "原路退回（{pay}）",
-        "refund.method.cash": "现金退款",
-        "refund.slip_saved": "退款凭证已保存：{path}",
+        "refund.paid_back.original": "原路退回（{pay}）",
+        "refund.paid_back.cash": "现金退款",
+        "refund.slip_written": "退款凭证已保存：{path}",
         "file.write_failed": "无法写入文件 {path}：{detail}",
         "file.not_writable": "不是可写入的文件路径",
     },
@@ -544,9 +544,9 @@ messages.register(
         "refund.refundable": "Unspent principal {amount}",
         "refund.deduction": "Deducted {kind}: {name} -{value}",
         "refund.deductions_total": "Deducted in all -{value}",
-        "refund.method.original": "Paid back to the original method ({pay})",
-        "refund.method.cash": "Paid back in cash",
-        "refund.slip_saved": "Refund slip saved: {path}",
+        "refund.paid_back.original": "Paid back to the original method ({pay})",
+        "refund.paid_back.cash": "Paid back in cash",
+        "refund.slip_written": "Refund slip saved: {path}",
         "file.write_failed": "Cannot write {path}: {detail}",
         "file.not_writable": "not a path a new file can be written to",
     },
