@@ -47,6 +47,9 @@ def test_manager_sees_the_breakdown_chooses_cash_refunds_and_saves_the_slip(
     login(qtbot, win, "boss", "9999")
     select_member(qtbot, win, "13800000001")
     h, dlg = _open_refund(win, qtbot)
+    # the history shows the short receipt number, on the recharge and on its statement lines
+    assert h.recharge_model.index(0, 8).data() == r.receipt_no
+    assert {h.statement_model.index(i, 8).data() for i in range(h.statement_model.rowCount())} >= {r.receipt_no}
     v = dlg.values
     assert v["refundable"].text() == f"¥{pv.principal_refundable_fen / 100:,.2f}"
     assert sorted(v[k].text() for k in v if k.startswith("deduction_")) == ["-¥39.00", "-¥50.00"]
@@ -103,3 +106,4 @@ def test_receipt_hand_over_list_has_the_new_member_gift_of_a_first_recharge(win:
     owed = gifts.owed_gifts(store.ctx, store.staff, member_id=receipt.result.member_id)
     assert len(owed) == len(names)
     assert receipt.result.receipt_no.startswith("T001-")
+    assert receipt.result.receipt_no in receipt.html and receipt.result.recharge_id not in receipt.html
