@@ -48,7 +48,7 @@ class RefundConfirmDialog(QDialog):
         self.busy = False
         self._printer: Any = None  # kept alive while the print dialog uses it
         self.setWindowTitle(tr("refund.confirm_title"))
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(640)  # three big buttons once done (print, PDF, done) fit without clipping
         lay = QVBoxLayout(self)
         head = QLabel(tr("refund.confirm_head", phone=preview.phone, no=preview.receipt_no or preview.recharge_id[-12:],
                          time=fmt_dt(preview.created_at)))
