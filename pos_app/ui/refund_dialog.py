@@ -46,7 +46,7 @@ class RefundConfirmDialog(QDialog):
         self.on_confirm = on_confirm
         self.result: Any = None
         self.busy = False
-        self._printer: Any = None  # kept alive while the print dialog uses it
+        self.printer: Any = None  # kept alive while the print dialog uses it
         self.setWindowTitle(tr("refund.confirm_title"))
         self.setMinimumWidth(640)  # three big buttons once done (print, PDF, done) fit without clipping
         lay = QVBoxLayout(self)
@@ -236,9 +236,9 @@ class RefundConfirmDialog(QDialog):
         printer.setPageLayout(QPageLayout(QPageSize(QSizeF(80, 160), QPageSize.Unit.Millimeter, "80mm"),
                                           QPageLayout.Orientation.Portrait, QMarginsF(3, 3, 3, 3),
                                           QPageLayout.Unit.Millimeter))
-        self._printer = printer
+        self.printer = printer
         dlg = QPrintDialog(printer, self)
-        self._print_dialog = dlg
+        self.print_dialog = dlg
         if dlg.exec() == QDialog.DialogCode.Accepted:
             doc = QTextDocument()
             doc.setHtml(self.slip_html())

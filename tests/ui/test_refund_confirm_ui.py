@@ -107,3 +107,31 @@ def test_receipt_hand_over_list_has_the_new_member_gift_of_a_first_recharge(win:
     assert len(owed) == len(names)
     assert receipt.result.receipt_no.startswith("T001-")
     assert receipt.result.receipt_no in receipt.html and receipt.result.recharge_id not in receipt.html
+
+
+def test_refund_slip_print_dialog_opens_and_the_slip_text_is_the_pdf_s(win: Any, qtbot: Any, store: Any) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    _used_voucher_and_kept_toy(store)
+    login(qtbot, win, "boss", "9999")
+    select_member(qtbot, win, "13800000001")
+    h, dlg = _open_refund(win, qtbot)
+    qtbot.keyClick(dlg.confirm_btn, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dlg.result is not None and idle(win))
+    html = dlg.slip_html()
+    assert "储值退款凭证" in html and "-¥89.00" in html and dlg.result.receipt_no in html
+    seen: list[str] = []
+
+    def close_modal() -> None:
+        w = QApplication.activeModalWidget()
+        if isinstance(w, QDialog) and w is not dlg:
+            seen.append(type(w).__name__)
+            w.reject()
+        else:
+            QTimer.singleShot(20, close_modal)
+
+    QTimer.singleShot(20, close_modal)
+    qtbot.keyClick(dlg, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert seen == ["QPrintDialog"]
+    assert dlg.printer is not None  # kept alive beyond the dialog
