@@ -722,10 +722,10 @@ def points_lots(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[Po
 def member_items(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[GrantedItemDTO]:
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
-        rows = uow.session.scalars(
+        rows = list(uow.session.scalars(
             select(m.Entitlement).where(m.Entitlement.member_id == member_id).order_by(m.Entitlement.created_at.desc())
-        )
-        return [grants.entitlement_dto(e) for e in rows]
+        ))
+        return list(grants.item_dtos(uow, rows))  # each coupon/voucher with its printed code
 
 
 def recharges(

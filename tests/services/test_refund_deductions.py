@@ -162,3 +162,10 @@ def test_items_have_human_names_and_coupons_their_codes(store, member):
     for i in r.items:
         if i.kind in ("coupon", "voucher") and i.state == "issued":
             assert i.code and re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4})+-?[0-9A-Z]*", i.code), i.code
+
+
+def test_member_items_carry_the_coupon_codes(store, member):
+    r = wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, tier_code="basic")
+    items = wallet.member_items(store.ctx, store.cashier, member_id=member.member_id)
+    coupon = next(i for i in items if i.kind == "coupon")
+    assert coupon.code == next(i.code for i in r.items if i.kind == "coupon") and coupon.code
