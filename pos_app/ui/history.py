@@ -196,9 +196,6 @@ class HistoryScreen(QWidget):
         return self.recharge_model.row(idx[0].row())
 
     def refund_selected(self) -> None:
-        """The refund confirmation: the breakdown (unspent principal, each perk used or kept, the net refund)
-        and the method (original or cash) in a dialog; a cashier then needs a manager's code and PIN; once
-        done the dialog offers the refund slip (print / PDF)."""
         if self.refund_in_flight:
             return
         r = self.selected_recharge()
@@ -208,17 +205,30 @@ class HistoryScreen(QWidget):
         if r.state != "active":
             self.error.show_error(tr("refund.already"))
             return
+        self.confirm_refund(r)
+
+    # -- the refund confirmation: everything it shows and asks is here (one place to extend)
+    @staticmethod
+    def refund_prompt(r: Any) -> str:
+        """What the manager's PIN dialog says about recharge ``r``."""
+        return tr("history.refund_reason", amount=r.principal_left_fen, time=r.created_at.strftime("%Y-%m-%d"))
+
+    def confirm_refund(self, r: Any) -> None:
+        """Ask for the refund of ``r``: its breakdown (refund_preview, read on the worker: the unspent
+        principal, each perk used or kept, the net refund) and the method (original or cash) in a
+        RefundConfirmDialog; on Enter a manager confirms, anyone else needs a manager's PIN; then
+        :meth:`do_refund`. The dialog stays open to report the result and offer the slip (print / PDF)."""
         from pos_app.services import wallet  # noqa: PLC0415
         from pos_app.ui.refund_dialog import RefundConfirmDialog  # noqa: PLC0415
 
         ctx, actor = self.appctx.ctx, self.appctx.actor
-        reason = tr("history.refund_reason", amount=r.principal_left_fen, time=r.created_at.strftime("%Y-%m-%d"))
+        reason = self.refund_prompt(r)
 
-        def confirm(preview: Any) -> None:
+        def show(preview: Any) -> None:
             self.refund_in_flight = False
             self.error.show_error(None)
 
-            def go(method: str) -> None:
+            def approved(method: str) -> None:
                 if actor.role == "manager":
                     manager = actor
                 else:
@@ -228,7 +238,7 @@ class HistoryScreen(QWidget):
                     return
                 self.do_refund(r.recharge_id, manager, method)
 
-            dlg = RefundConfirmDialog(self.appctx, preview, go, self)
+            dlg = RefundConfirmDialog(self.appctx, preview, approved, self)
             self.refund_dialog = dlg
             dlg.open()
 
@@ -237,7 +247,7 @@ class HistoryScreen(QWidget):
             self.error.show_error(exc)
 
         self.refund_in_flight = True
-        self.appctx.run(lambda: wallet.refund_preview(ctx, actor, r.recharge_id), confirm, failed, key="refund_preview")
+        self.appctx.run(lambda: wallet.refund_preview(ctx, actor, r.recharge_id), show, failed, key="refund_preview")
 
     def do_refund(self, recharge_id: str, manager: Any, method: str = "original") -> None:
         from pos_app.services import wallet  # noqa: PLC0415
