@@ -33,6 +33,20 @@ from pos_app.ui.models import fmt_dt
 METHODS = ("original", "cash")
 
 
+def save_file_path(parent: QWidget, title: str, name: str, filters: str) -> str | None:
+    """Where to save: the app's own chooser (pos_app.ui.filedialogs: it never lists or opens the store's
+    database files) when the app has it, else Qt's."""
+    import importlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("pos_app.ui.filedialogs") is not None:
+        chooser = importlib.import_module("pos_app.ui.filedialogs")
+        found: str | None = chooser.save_file(parent, title, name, filters)
+        return found
+    path, _ = QFileDialog.getSaveFileName(parent, title, name, filters)
+    return path or None
+
+
 class RefundConfirmDialog(QDialog):
     """Shows a RefundPreview; ``on_confirm(method)`` starts the refund (the caller asks for the manager and
     runs the service); :meth:`show_done` / :meth:`show_failed` report back."""
@@ -201,7 +215,7 @@ class RefundConfirmDialog(QDialog):
         if self.result is None:
             return
         name = f"refund-{self.result.receipt_no or self.result.refund_id[-12:]}.pdf"
-        path, _ = QFileDialog.getSaveFileName(self, tr("refund.save_slip"), name, "PDF (*.pdf)")
+        path = save_file_path(self, tr("refund.save_slip"), name, "PDF (*.pdf)")
         if path:
             self.save_slip(path)
 
