@@ -54,11 +54,11 @@ def _number_existing_recharges() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('refund', schema=None) as batch_op:
-        batch_op.drop_column('deductions_json')
-        batch_op.drop_column('deducted_fen')
-        batch_op.drop_column('principal_unspent_fen')
-        batch_op.drop_column('refund_method')
-    with op.batch_alter_table('recharge', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_recharge_receipt_no'))
-        batch_op.drop_column('receipt_no')
+    # plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of these tables would drop them, which
+    # the ledger's foreign keys (wallet_entry -> refund, recharge) refuse
+    op.drop_column('refund', 'deductions_json')
+    op.drop_column('refund', 'deducted_fen')
+    op.drop_column('refund', 'principal_unspent_fen')
+    op.drop_column('refund', 'refund_method')
+    op.drop_index(op.f('ix_recharge_receipt_no'), table_name='recharge')
+    op.drop_column('recharge', 'receipt_no')
