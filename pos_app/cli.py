@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from pos_app import messages
-from pos_app.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
+from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
 from pos_app.domain.money import format_fen, parse_yuan
 
 if TYPE_CHECKING:  # imported lazily: `pos-app gui` shows its window before SQLAlchemy loads
@@ -226,9 +226,13 @@ def cmd_recharge(cli: Cli, a: argparse.Namespace) -> int:
                 "recharge.done",
                 {"amount": res.principal_fen, "value": res.bonus_fen, "balance": res.balance_fen, "points": res.points},
             ),
+            f"  {messages.translate('recharge.receipt_no')}: {res.receipt_no}",
             f"  recharge_id: {res.recharge_id}",
         ]
-        lines += [f"  - {i.name} ({i.kind}, {i.state}{', ' + str(i.due_on) if i.due_on else ''})" for i in res.items]
+        lines += [
+            f"  - {i.name} ({i.kind}, {i.state}{', ' + str(i.due_on) if i.due_on else ''}{', ' + i.code if i.code else ''})"
+            for i in res.items
+        ]
         return "\n".join(lines)
 
     return cli.emit(res, human)
@@ -248,18 +252,58 @@ def cmd_spend(cli: Cli, a: argparse.Namespace) -> int:
     )
 
 
+def _check_slip_path(path: str) -> None:
+    """Before anything is written: a slip path that cannot be a new file is refused in one line (exit 2)."""
+    target = os.path.abspath(path)
+    parent = os.path.dirname(target)
+    if os.path.isdir(target) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise InvalidInput("file.write_failed", path=path, detail=messages.translate("file.not_writable"))
+
+
+def _write_slip(path: str, render: Callable[[Any], None]) -> None:
+    """Render a PDF in memory, then write it; a path that cannot be written is one clear line (exit 2)."""
+    import io  # noqa: PLC0415
+
+    buf = io.BytesIO()
+    render(buf)
+    try:
+        with open(path, "wb") as f:
+            f.write(buf.getvalue())
+    except OSError as exc:
+        raise InvalidInput("file.write_failed", path=path, detail=exc.strerror or str(exc)) from None
+
+
 def cmd_refund(cli: Cli, a: argparse.Namespace) -> int:
     from pos_app.services import wallet  # noqa: PLC0415
 
-    res = wallet.refund(cli.ctx, cli.actor(), recharge_id=a.recharge, request_id=a.request_id, reason=a.reason)
-    return cli.emit(
-        res,
-        lambda: messages.translate(
+    ctx, actor = cli.ctx, cli.actor()
+    if a.slip:
+        _check_slip_path(a.slip)
+    res = wallet.refund(ctx, actor, recharge_id=a.recharge, request_id=a.request_id, reason=a.reason, method=a.method)
+    if a.slip:
+        from pos_app.printing import pdf  # noqa: PLC0415
+        from pos_app.services.counter import store_brief  # noqa: PLC0415
+
+        brief = store_brief(ctx)
+        _write_slip(a.slip, lambda out: pdf.refund_slip(res, brief.name, out, tz=brief.timezone))
+
+    def human() -> str:
+        lines = [messages.translate(
             "refund.done",
             {"amount": res.principal_refund_fen, "value": res.bonus_revoke_fen, "points": res.points_revoked,
              "balance": res.balance_fen},
-        ),
-    )
+        )]
+        lines.append("  " + messages.translate("refund.refundable", {"amount": res.principal_refundable_fen}))
+        for d in res.deductions:
+            lines.append("  " + messages.translate("refund.deduction", {"kind": d.kind, "name": d.name, "value": d.value_fen}))
+        if res.deductions:
+            lines.append("  " + messages.translate("refund.deductions_total", {"value": res.deductions_fen}))
+        lines.append("  " + messages.translate(f"refund.paid_back.{res.method}", {"pay": res.pay_method}))
+        if a.slip:
+            lines.append("  " + messages.translate("refund.slip_written", {"path": a.slip}))
+        return "\n".join(lines)
+
+    return cli.emit(res, human)
 
 
 def cmd_statement(cli: Cli, a: argparse.Namespace) -> int:
@@ -371,8 +415,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--amount", required=True)
     sp.add_argument("--note")
     sp.add_argument("--request-id")
-    sp = add("refund", cmd_refund, "refund a recharge (manager)")
+    sp = add("refund", cmd_refund, "refund a recharge (manager): unspent principal less the perks used or kept")
     sp.add_argument("--recharge", required=True)
+    sp.add_argument("--method", choices=["original", "cash"], default="original",
+                    help="pay back to the recharge's payment method (default) or in cash")
+    sp.add_argument("--slip", metavar="PATH", help="also save the refund slip as a PDF (80 mm)")
     sp.add_argument("--reason")
     sp.add_argument("--request-id")
     sp = add("statement", cmd_statement, "a member's wallet statement")
@@ -468,6 +515,15 @@ messages.register(
         "recharge.done": "充值成功：本金 {amount}，赠送 {value}，积分 +{points}，余额 {balance}",
         "spend.done": "扣款 {amount}（本金 {principal}，赠送金 {bonus}），余额 {balance}",
         "refund.done": "退款成功：退还本金 {amount}，收回赠送金 {value}、积分 {points}，余额 {balance}",
+        "recharge.receipt_no": "单号",
+        "refund.refundable": "未消费本金 {amount}",
+        "refund.deduction": "扣除 {kind}：{name} -{value}",
+        "refund.deductions_total": "扣除合计 -{value}",
+        "refund.paid_back.original": "原路退回（{pay}）",
+        "refund.paid_back.cash": "现金退款",
+        "refund.slip_written": "退款凭证已保存：{path}",
+        "file.write_failed": "无法写入文件 {path}：{detail}",
+        "file.not_writable": "不是可写入的文件路径",
     },
 )
 messages.register(
@@ -489,6 +545,15 @@ messages.register(
         "recharge.done": "Recharged: principal {amount}, bonus {value}, points +{points}, balance {balance}",
         "spend.done": "Paid {amount} (principal {principal}, bonus {bonus}), balance {balance}",
         "refund.done": "Refunded: principal {amount} returned, bonus {value} and {points} points taken back, balance {balance}",
+        "recharge.receipt_no": "Receipt no.",
+        "refund.refundable": "Unspent principal {amount}",
+        "refund.deduction": "Deducted {kind}: {name} -{value}",
+        "refund.deductions_total": "Deducted in all -{value}",
+        "refund.paid_back.original": "Paid back to the original method ({pay})",
+        "refund.paid_back.cash": "Paid back in cash",
+        "refund.slip_written": "Refund slip saved: {path}",
+        "file.write_failed": "Cannot write {path}: {detail}",
+        "file.not_writable": "not a path a new file can be written to",
     },
 )
 

@@ -187,3 +187,16 @@ def translate(key: str, params: dict[str, Any] | None = None, lang: str | None =
 
 def tr_error(err: DomainError, lang: str | None = None) -> str:
     return translate(err.key, err.params, lang)
+
+
+# --- wallet rules, receipts, refund: deductions for perks used, refund method, item names -------------
+register("zh_CN", {
+    "refund.method_invalid": "退款方式无效：{method}（可选：{allowed}）",
+    "refund.perk_value_invalid": "已用权益的价值不能为负数",
+    "item.member_price_name": "会员价资格 {months} 个月",
+})
+register("en", {
+    "refund.method_invalid": "Invalid refund method: {method} (allowed: {allowed})",
+    "refund.perk_value_invalid": "The value of a perk used cannot be negative",
+    "item.member_price_name": "Member prices for {months} months",
+})

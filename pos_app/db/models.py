@@ -108,6 +108,8 @@ class Recharge(Base):
     state: Mapped[str] = mapped_column(String(16), default="active")  # active | refunded
     #: number of entitlement rows the recharge wrote (doctor checks all its parts exist)
     items_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: the short receipt number: store code, store-local date, daily sequence (T001-20261202-0007)
+    receipt_no: Mapped[str | None] = mapped_column(String(48), unique=True, index=True)
 
 
 class Spend(Base):
@@ -149,6 +151,14 @@ class Refund(Base):
     operator_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: how the principal is paid back: original (the recharge's method, in ``pay_method``) | cash
+    refund_method: Mapped[str] = mapped_column(String(16), default="original", server_default="original")
+    #: the recharge's principal still in the wallet (all of it leaves the wallet); ``principal_refund_fen``
+    #: is that less ``deducted_fen``, the value of the perks the member used or kept
+    principal_unspent_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    deducted_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the deduction lines: [{"kind", "name", "value_fen"}]
+    deductions_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class WalletEntry(Base):

@@ -81,6 +81,8 @@ class Campaign:
     points_expiry_months: int = 12
     gift_due_working_days: int = 3
     stores: tuple[str, ...] = ("*",)
+    #: ``[refund] deduct_used_perks``: a refund deducts what the member already used or kept (default on)
+    refund_deduct_used_perks: bool = True
     #: the whole parsed dict, for parts other issues read (coupon templates, referral, wheel...)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -239,6 +241,15 @@ def _table(value: Any, field_name: str) -> Mapping[str, Any]:
     return value
 
 
+def refund_rules_from_dict(data: Mapping[str, Any]) -> bool:
+    """The ``[refund]`` table: ``deduct_used_perks`` (true/false, default true)."""
+    r = _table(data.get("refund"), "refund")
+    value = r.get("deduct_used_perks", True)
+    if not isinstance(value, bool):
+        raise InvalidInput("campaign.bad_field", field="refund.deduct_used_perks", value=str(value)[:60])
+    return value
+
+
 def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
     """Validate and convert a campaign definition. Money values are yuan strings ("500", "99.90")."""
     head = data.get("campaign", data)
@@ -325,5 +336,6 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
         points_expiry_months=_int(head.get("points_expiry_months", 12), "campaign.points_expiry_months", 1, 120),
         gift_due_working_days=_int(head.get("gift_due_working_days", 3), "campaign.gift_due_working_days", 0, 60),
         stores=tuple(str(s) for s in stores),
+        refund_deduct_used_perks=refund_rules_from_dict(data),
         extra=dict(data),
     )

@@ -44,8 +44,41 @@ class Split:
         return self.principal_fen + self.bonus_fen
 
 
-def check_recharge(balance: Balance, principal_fen: int, bonus_fen: int, cap_fen: int) -> Balance:
-    """The balance after a recharge, or LimitExceeded when it would pass the cap."""
+def largest_recharge_within_cap(
+    balance_fen: int, cap_fen: int, tiers: Sequence[tuple[int, int]] = (), max_fen: int | None = None
+) -> int:
+    """The largest amount (fen) a custom recharge may be, bonus included, so the balance stays within the cap.
+
+    ``tiers`` are the campaign's (price, bonus) pairs: a custom amount takes the best (highest-priced) tier
+    it reaches, so its bonus is a step function of the amount. Between two tier prices the bonus is fixed;
+    the answer is the best of each step's largest amount. 0 when nothing fits; ``max_fen`` (or the room
+    without a bonus) when there is no cap."""
+    room = cap_fen - balance_fen
+    if cap_fen <= 0:
+        return max_fen if max_fen is not None else 0
+    if room <= 0:
+        return 0
+    prices = sorted({p for p, _ in tiers if p > 0})
+    bonus_at = {p: max(b for q, b in tiers if q == p) for p in prices}
+    best = 0
+    # the steps: [1, first price - 1] with no bonus, then [price_i, price_{i+1} - 1] with tier i's bonus
+    starts = [1, *prices]
+    for i, start in enumerate(starts):
+        end = starts[i + 1] - 1 if i + 1 < len(starts) else room
+        bonus = bonus_at.get(start, 0) if i > 0 else 0
+        top = min(end, room - bonus)
+        if top >= start:
+            best = max(best, top)
+    if max_fen is not None:
+        best = min(best, max_fen)
+    return best
+
+
+def check_recharge(
+    balance: Balance, principal_fen: int, bonus_fen: int, cap_fen: int, tiers: Sequence[tuple[int, int]] = ()
+) -> Balance:
+    """The balance after a recharge, or LimitExceeded when it would pass the cap. The refusal's ``room``
+    is the largest custom amount that passes, bonus included (``tiers``: the campaign's price/bonus pairs)."""
     if principal_fen <= 0 or bonus_fen < 0:
         raise InvalidInput("money.zero", value=str(principal_fen), field="amount")
     after = balance.plus(principal_fen, bonus_fen)
@@ -54,7 +87,7 @@ def check_recharge(balance: Balance, principal_fen: int, bonus_fen: int, cap_fen
             "wallet.cap_exceeded",
             cap=cap_fen,
             balance=balance.total_fen,
-            room=max(0, cap_fen - balance.total_fen),
+            room=largest_recharge_within_cap(balance.total_fen, cap_fen, tiers),
             after=after.total_fen,
         )
     return after
@@ -119,21 +152,65 @@ def allocate(lots: Sequence[Lot], split: Split) -> tuple[LotTake, ...]:
     return tuple(takes)
 
 
+#: what a refund deducts for: a coupon or voucher the member redeemed, a gift handed out
+PERK_COUPON = "coupon"
+PERK_VOUCHER = "voucher"
+PERK_GIFT = "gift"
+
+#: how the refunded principal is paid back
+REFUND_CASH = "cash"
+REFUND_ORIGINAL = "original"
+REFUND_METHODS = (REFUND_ORIGINAL, REFUND_CASH)
+
+
+@dataclass(frozen=True)
+class UsedPerk:
+    """Something the recharge granted that the member already used or kept, at its unit value."""
+
+    kind: str  # coupon | voucher | gift
+    name: str
+    value_fen: int
+
+
 @dataclass(frozen=True)
 class RefundPlan:
-    principal_refund_fen: int  # paid back to the member
+    principal_refund_fen: int  # paid back to the member: unspent principal less the deductions, never below 0
     bonus_revoke_fen: int  # taken back from the wallet
     principal_spent_fen: int  # already used: not refundable
     bonus_spent_fen: int  # already used: recorded as kept
+    principal_unspent_fen: int = 0  # what of this recharge's principal is still in the wallet (it all leaves it)
+    deductions: tuple[UsedPerk, ...] = ()  # one line per perk used or kept (empty when the setting is off)
+    deductions_fen: int = 0  # the sum of the lines
+    deducted_fen: int = 0  # what was actually kept back: min(deductions, unspent principal)
 
 
-def plan_refund(lot: Lot, principal_paid_fen: int, bonus_granted_fen: int) -> RefundPlan:
-    """A refund returns the principal of this recharge not yet spent and takes back its unspent bonus."""
+def plan_refund(
+    lot: Lot,
+    principal_paid_fen: int,
+    bonus_granted_fen: int,
+    used: Sequence[UsedPerk] = (),
+    *,
+    deduct_used_perks: bool = True,
+) -> RefundPlan:
+    """A refund returns the principal of this recharge not yet spent and takes back its unspent bonus.
+
+    With ``deduct_used_perks`` (the campaign's ``[refund] deduct_used_perks``, default on) the value of
+    what the member already used or kept (``used``) is deducted from the principal returned, never below
+    zero; the whole unspent principal still leaves the wallet (the store keeps the deducted part)."""
     if lot.principal_fen == 0 and lot.bonus_fen == 0:
         raise InvalidInput("refund.nothing_left")
+    if any(p.value_fen < 0 for p in used):
+        raise InvalidInput("refund.perk_value_invalid")
+    lines = tuple(used) if deduct_used_perks else ()
+    total = sum(p.value_fen for p in lines)
+    deducted = min(total, lot.principal_fen)
     return RefundPlan(
-        principal_refund_fen=lot.principal_fen,
+        principal_refund_fen=lot.principal_fen - deducted,
         bonus_revoke_fen=lot.bonus_fen,
         principal_spent_fen=principal_paid_fen - lot.principal_fen,
         bonus_spent_fen=bonus_granted_fen - lot.bonus_fen,
+        principal_unspent_fen=lot.principal_fen,
+        deductions=lines,
+        deductions_fen=total,
+        deducted_fen=deducted,
     )

@@ -179,12 +179,115 @@ class Rule:
 
 Block = Line | Qr | Rule
 
+#: a line may not start with these (closing punctuation) nor end with the openers (kinsoku shori)
+_NO_START = set("，。、：；！？）」』】》〉”’,.:;!?)]}%…·")
+_NO_END = set("（「『【《〈“‘([{¥$")
+
+
+def _is_cjk(ch: str) -> bool:
+    return ord(ch) >= 0x2E80
+
+
+#: a run of CJK characters up to this long is kept on one line (a word or short phrase: 已发放, 宠物玩具);
+#: a longer run may break between any two of its characters, as CJK typesetting does
+CJK_RUN_KEPT = 6
+
+
+def _is_run(word: str) -> bool:
+    core = word.lstrip("".join(_NO_END))
+    return bool(core) and all(_is_cjk(x) and x not in _NO_START for x in core)
+
+
+def _tokens(text: str) -> list[str]:
+    """Break opportunities: a Latin word (letters, digits and what is glued to them, e.g. ``¥1,234.50``)
+    stays whole, with the spaces after it; a short run of CJK characters stays whole, a long one may break
+    between characters; punctuation sticks to the character before it (closing) or after it (opening)."""
+    out: list[str] = []
+    word = ""
+
+    def close() -> None:
+        nonlocal word
+        if not word:
+            return
+        core = word.rstrip("".join(_NO_START))
+        if _is_run(core) and len(core.lstrip("".join(_NO_END))) > CJK_RUN_KEPT:
+            lead = len(core) - len(core.lstrip("".join(_NO_END)))
+            pieces = [core[: lead + 1], *core[lead + 1 :]]
+            pieces[-1] += word[len(core):]
+            out.extend(pieces)
+        else:
+            out.append(word)
+        word = ""
+
+    for ch in text:
+        if ch.isspace():
+            word += ch
+            close()
+        elif ch in _NO_START:
+            if word:
+                word += ch
+            elif out:
+                out[-1] += ch
+            else:
+                word = ch
+        elif ch in _NO_END:
+            if word and any(x not in _NO_END for x in word):
+                close()
+            word += ch
+        elif _is_cjk(ch):
+            ends_sentence = bool(word) and word[-1] in _NO_START
+            if word and (ends_sentence or not (_is_run(word) or all(x in _NO_END for x in word))):
+                close()
+            word += ch
+        else:
+            if word and _is_cjk(word[-1]):
+                close()
+            word += ch
+    close()
+    return out
+
+
+def wrap_text(text: str, size: float, max_width: float) -> list[str]:
+    """Lines no wider than ``max_width`` (measured in the font that draws them), broken only between
+    words and between CJK characters, never inside a Latin word or number, never before closing or after
+    opening punctuation. A single word wider than the line is cut (the only case that breaks a word)."""
+    if fonts.string_width(text, size) <= max_width:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for tok in _tokens(text):
+        if line and fonts.string_width((line + tok).rstrip(), size) > max_width:
+            lines.append(line.rstrip())
+            line = tok.lstrip()
+        else:
+            line += tok
+        while fonts.string_width(line.rstrip(), size) > max_width and len(line) > 1:  # one word too wide
+            cut = len(line) - 1
+            while cut > 1 and fonts.string_width(line[:cut], size) > max_width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
 
 def _wrap_blocks(blocks: Sequence[Block], inner: float) -> list[Block]:
     out: list[Block] = []
+    gap = 2 * mm
     for b in blocks:
-        if isinstance(b, Line) and b.align in ("left", "center") and not b.mono:
-            out += [Line(t, b.size, b.align) for t in fonts.wrap(b.text, b.size, inner)] or [b]
+        if isinstance(b, Line) and b.align in ("left", "center", "right") and not b.mono:
+            out += [Line(t, b.size, b.align) for t in wrap_text(b.text, b.size, inner)] or [b]
+        elif isinstance(b, Line) and b.align == "pair":
+            label, _, value = b.text.partition("\t")
+            vw = fonts.string_width(value, b.size)
+            if vw > inner * 0.6:  # a long value gets its own right-aligned line(s)
+                out += [Line(t, b.size, "left") for t in wrap_text(label, b.size, inner)]
+                out += [Line(t, b.size, "right") for t in wrap_text(value, b.size, inner)]
+                continue
+            parts = wrap_text(label, b.size, inner - vw - gap) or [""]
+            out.append(Line(f"{parts[0]}\t{value}", b.size, "pair"))
+            out += [Line(t, b.size, "left") for t in parts[1:]]
         else:
             out.append(b)
     return out
@@ -202,45 +305,84 @@ def _slip_height(blocks: Sequence[Block], inner: float) -> float:
     return h
 
 
-def draw_slip(c: Canvas, blocks: Sequence[Block], width_mm: float) -> None:
-    """One page, ``width_mm`` wide and as tall as its content."""
-    margin = 3 * mm
-    width = width_mm * mm
-    inner = width - 2 * margin
-    blocks = _wrap_blocks(blocks, inner)
-    height = _slip_height(blocks, inner) + 2 * margin
-    c.setPageSize((width, height))
-    y = height - margin
+def _draw_blocks(c: Canvas, blocks: Sequence[Block], left: float, top: float, inner: float) -> float:
+    """Draw already wrapped blocks in the column [left, left + inner] from ``top`` down; returns the y reached."""
+    right = left + inner
+    y = top
     for b in blocks:
         if isinstance(b, Line):
             y -= b.size * 1.45
             base = y + b.size * 0.3
             if b.mono:
                 c.setFont("Courier-Bold", b.size)
-                c.drawCentredString(width / 2, base, b.text)
+                c.drawCentredString(left + inner / 2, base, b.text)
             elif b.align == "pair":
                 label, _, value = b.text.partition("\t")
-                fonts.draw(c, margin, base, label, b.size)
-                fonts.draw(c, width - margin, base, value, b.size, align="right")
+                fonts.draw(c, left, base, label, b.size)
+                fonts.draw(c, right, base, value, b.size, align="right")
             elif b.align == "center":
-                fonts.draw(c, width / 2, base, b.text, b.size, align="center")
+                fonts.draw(c, left + inner / 2, base, b.text, b.size, align="center")
             elif b.align == "right":
-                fonts.draw(c, width - margin, base, b.text, b.size, align="right")
+                fonts.draw(c, right, base, b.text, b.size, align="right")
             else:
-                fonts.draw(c, margin, base, b.text, b.size)
+                fonts.draw(c, left, base, b.text, b.size)
         elif isinstance(b, Qr):
             size = inner * b.width_ratio
             y -= size + 3 * mm
-            qr.draw(c, b.text, (width - size) / 2, y, size)
+            qr.draw(c, b.text, left + (inner - size) / 2, y, size)
             y -= 3 * mm
         else:
             y -= 3 * mm
             c.saveState()
             c.setDash(2, 2)
             c.setLineWidth(0.4)
-            c.line(margin, y + 1.5 * mm, width - margin, y + 1.5 * mm)
+            c.line(left, y + 1.5 * mm, right, y + 1.5 * mm)
             c.restoreState()
+    return y
+
+
+def draw_slip(c: Canvas, blocks: Sequence[Block], width_mm: float) -> None:
+    """One page, ``width_mm`` wide and as tall as its content (a receipt-printer roll)."""
+    margin = 3 * mm
+    width = width_mm * mm
+    inner = width - 2 * margin
+    blocks = _wrap_blocks(blocks, inner)
+    height = _slip_height(blocks, inner) + 2 * margin
+    c.setPageSize((width, height))
+    _draw_blocks(c, blocks, margin, height - margin, inner)
     c.showPage()
+
+
+#: an A4 page holds the slip in a column this wide, at the top, centred
+A4_COLUMN_MM = 110
+
+
+def draw_a4(c: Canvas, blocks: Sequence[Block]) -> None:
+    """One A4 page: the slip's blocks in a centred column (a receipt kept on file, or no roll printer).
+    The size grows one step at a time until the content fits the page (it always fits one page)."""
+    page_w, page_h = A4
+    inner = A4_COLUMN_MM * mm
+    margin = 15 * mm
+    scale = 1.25
+    while True:
+        sized = [Line(b.text, b.size * scale, b.align, b.mono) if isinstance(b, Line) else b for b in blocks]
+        wrapped = _wrap_blocks(sized, inner)
+        if _slip_height(wrapped, inner) <= page_h - 2 * margin or scale <= 0.5:
+            break
+        scale -= 0.05
+    c.setPageSize(A4)
+    _draw_blocks(c, wrapped, (page_w - inner) / 2, page_h - margin, inner)
+    c.showPage()
+
+
+def draw_layout(c: Canvas, blocks: Sequence[Block], layout: str) -> None:
+    """``layout``: ``80mm`` or ``58mm`` (a roll, one page as tall as the content) or ``a4`` (one page)."""
+    if layout == "a4":
+        draw_a4(c, blocks)
+    elif layout in SLIP_WIDTH_MM:
+        draw_slip(c, blocks, SLIP_WIDTH_MM[layout])
+    else:
+        raise ValueError(f"unknown layout {layout!r}")
 
 
 def coupon_blocks(cp: Any, store: str, width_mm: float) -> list[Block]:
@@ -284,43 +426,135 @@ def coupons_pdf(
     raise ValueError(f"unknown layout {layout!r}")
 
 
-def receipt_blocks(r: Any, store: str, *, tz: str = "Asia/Shanghai", width_mm: float = 58) -> list[Block]:
-    """A recharge receipt (``r``: services.dto.RechargeResult)."""
-    when = r.created_at.astimezone(ZoneInfo(tz)) if isinstance(r.created_at, datetime) else r.created_at
+def _local(at: Any, tz: str) -> str:
+    when = at.astimezone(ZoneInfo(tz)) if isinstance(at, datetime) else at
+    return f"{when:%Y-%m-%d %H:%M}"
+
+
+def _pay(method: str) -> str:
+    return _t(f"print.pay.{method}") if method in PAY_NAMES else method
+
+
+PAY_NAMES = ("cash", "wechat", "alipay", "card", "other")
+
+
+def _item_lines(items: Sequence[Any]) -> list[Block]:
+    out: list[Block] = []
+    for item in items:
+        name = item.name
+        if item.kind == "member_price" and getattr(item, "issued_ref", None):
+            name = _t("print.member_price_until", name=item.name, date=item.issued_ref)
+        elif item.value_fen:
+            name = f"{name} {_yuan(item.value_fen)}"
+        out.append(Line(f"{name}\t{_t('state.' + item.state)}", 7.5, "pair"))
+        code = getattr(item, "code", None)
+        if code:
+            out.append(Line(code, 7, "center", mono=True))
+    return out
+
+
+def receipt_blocks(
+    r: Any, store: str, *, tz: str = "Asia/Shanghai", width_mm: float = 80, tier_name: str | None = None
+) -> list[Block]:
+    """A recharge receipt (``r``: services.dto.RechargeResult): its number, what was paid and granted,
+    the gifts to hand over now, the balance after."""
+    receipt_no = getattr(r, "receipt_no", "") or r.recharge_id[-12:]
     blocks: list[Block] = [
         Line(store, 11, "center"),
         Line(_t("print.receipt_title"), 9, "center"),
+        Line(f"{_t('print.receipt_no')}\t{receipt_no}", 8, "pair"),
         Rule(),
-        Line(f"{_t('print.time')}\t{when:%Y-%m-%d %H:%M}", 7.5, "pair"),
+        Line(f"{_t('print.time')}\t{_local(r.created_at, tz)}", 7.5, "pair"),
         Line(f"{_t('print.member')}\t{mask_phone(r.phone)}", 7.5, "pair"),
     ]
     if r.tier_code:
-        blocks.append(Line(f"{_t('print.tier')}\t{r.tier_code}", 7.5, "pair"))
+        blocks.append(Line(f"{_t('print.tier')}\t{tier_name or r.tier_code}", 7.5, "pair"))
     blocks += [
+        Line(f"{_t('print.pay_method')}\t{_pay(r.pay_method)}", 7.5, "pair"),
         Line(f"{_t('print.paid')}\t{format_fen(r.principal_fen)}", 8, "pair"),
         Line(f"{_t('print.bonus')}\t{format_fen(r.bonus_fen)}", 8, "pair"),
         Line(f"{_t('print.points')}\t+{r.points}", 8, "pair"),
         Rule(),
     ]
-    for item in r.items:
-        blocks.append(Line(f"{item.name}\t{_t('state.' + item.state)}", 7.5, "pair"))
     if r.items:
+        blocks.append(Line(_t("print.items"), 8, "left"))
+        blocks += _item_lines(r.items)
+        owed = [i for i in r.items if i.kind == "gift" and i.state == "owed"]
+        if owed:
+            blocks.append(Line(_t("print.hand_over", n=len(owed)), 7.5, "left"))
+            blocks += [Line(f"· {i.name}", 7.5, "left") for i in owed]
         blocks.append(Rule())
     blocks += [
         Line(f"{_t('print.balance')}\t{format_fen(r.balance_fen)}", 9, "pair"),
         Line(f"{_t('print.principal')} {format_fen(r.principal_balance_fen)} / "
              f"{_t('print.bonus')} {format_fen(r.bonus_balance_fen)}", 7, "right"),
         Rule(),
-        Line(f"{_t('print.staff')} {r.staff_code}   {r.recharge_id[-12:]}", 6.5, "center"),
+        Line(f"{_t('print.staff')} {r.staff_code}", 6.5, "center"),
         Line(_t("print.receipt_hint"), 7, "center"),
     ]
     return blocks
 
 
-def recharge_receipt(r: Any, store: str, out: str | Path | Any, *, width_mm: float = 58, tz: str = "Asia/Shanghai") -> None:
+def _canvas(out: str | Path | Any, title: str) -> Canvas:
     c = Canvas(str(out) if isinstance(out, str | Path) else out, pageCompression=1)
-    c.setTitle(_t("print.receipt_title"))
-    draw_slip(c, receipt_blocks(r, store, tz=tz, width_mm=width_mm), width_mm)
+    c.setTitle(title)
+    c.setCreator("pos_app")
+    return c
+
+
+def recharge_receipt(
+    r: Any, store: str, out: str | Path | Any, *, width_mm: float | None = None, tz: str = "Asia/Shanghai",
+    layout: str = "80mm", tier_name: str | None = None,
+) -> None:
+    """The recharge receipt as a one-page PDF: an 80 mm (default) or 58 mm roll, or an A4 page."""
+    if width_mm is not None:
+        layout = f"{int(width_mm)}mm"
+    c = _canvas(out, _t("print.receipt_title"))
+    draw_layout(c, receipt_blocks(r, store, tz=tz, width_mm=SLIP_WIDTH_MM.get(layout, 80), tier_name=tier_name), layout)
+    c.save()
+
+
+def refund_blocks(rf: Any, store: str, *, tz: str = "Asia/Shanghai") -> list[Block]:
+    """A refund slip (``rf``: services.dto.RefundResult): the unspent principal, each deduction for a perk
+    used or kept, the net refund and how it is paid back, what was taken back; a line for the signature."""
+    method = _t("print.refund_cash") if rf.method == "cash" else _t("print.refund_original", pay=_pay(rf.pay_method))
+    blocks: list[Block] = [
+        Line(store, 11, "center"),
+        Line(_t("print.refund_title"), 9, "center"),
+        Line(f"{_t('print.receipt_no')}\t{rf.receipt_no or rf.recharge_id[-12:]}", 8, "pair"),
+        Rule(),
+        Line(f"{_t('print.time')}\t{_local(rf.created_at, tz)}", 7.5, "pair"),
+        Line(f"{_t('print.member')}\t{mask_phone(rf.phone)}", 7.5, "pair"),
+        Line(f"{_t('print.refundable')}\t{format_fen(rf.principal_refundable_fen)}", 8, "pair"),
+    ]
+    if rf.deductions:
+        blocks.append(Line(_t("print.deductions"), 8, "left"))
+        for d in rf.deductions:
+            blocks.append(Line(f"{_t('print.perk_line', kind=_t('print.perk.' + d.kind), name=d.name)}\t-{format_fen(d.value_fen)}",
+                               7.5, "pair"))
+        blocks.append(Line(f"{_t('print.deductions_total')}\t-{format_fen(rf.deductions_fen)}", 8, "pair"))
+    blocks += [
+        Rule(),
+        Line(f"{_t('print.net_refund')}\t{format_fen(rf.principal_refund_fen)}", 10, "pair"),
+        Line(f"{_t('print.refund_method')}\t{method}", 8, "pair"),
+        Line(f"{_t('print.bonus_revoked')}\t{format_fen(rf.bonus_revoke_fen)}", 7.5, "pair"),
+        Line(f"{_t('print.points_revoked')}\t{rf.points_revoked}", 7.5, "pair"),
+    ]
+    if rf.reason:
+        blocks.append(Line(_t("print.reason", reason=rf.reason), 7.5, "left"))
+    blocks += [
+        Line(f"{_t('print.balance')}\t{format_fen(rf.balance_fen)}", 8, "pair"),
+        Rule(),
+        Line(f"{_t('print.manager')} {rf.staff_code}", 7, "left"),
+        Line(f"{_t('print.signature')} ____________", 8, "left"),
+    ]
+    return blocks
+
+
+def refund_slip(rf: Any, store: str, out: str | Path | Any, *, tz: str = "Asia/Shanghai", layout: str = "80mm") -> None:
+    """The refund slip as a one-page PDF (80 mm roll by default; 58mm or a4)."""
+    c = _canvas(out, _t("print.refund_title"))
+    draw_layout(c, refund_blocks(rf, store, tz=tz), layout)
     c.save()
 
 
@@ -375,6 +609,28 @@ messages.register("zh_CN", {
     "print.invite_from": "{who} 邀请您成为会员",
     "print.invite_code": "邀请码",
     "print.invite_hint": "注册会员时出示邀请码或扫码，首次充值即可获得新会员礼",
+    "print.receipt_no": "单号",
+    "print.pay_method": "支付方式",
+    "print.pay.cash": "现金", "print.pay.wechat": "微信", "print.pay.alipay": "支付宝", "print.pay.card": "银行卡",
+    "print.pay.other": "其他",
+    "print.items": "本次获得",
+    "print.hand_over": "现场领取礼品（{n} 件）：",
+    "print.member_price_until": "{name}（至 {date}）",
+    "print.refund_title": "储值退款凭证",
+    "print.refundable": "未消费本金",
+    "print.deductions": "扣除已使用的权益",
+    "print.perk.coupon": "优惠券", "print.perk.voucher": "服务券", "print.perk.gift": "礼品",
+    "print.deductions_total": "扣除合计",
+    "print.net_refund": "实退金额",
+    "print.refund_method": "退款方式",
+    "print.refund_cash": "现金",
+    "print.refund_original": "原路退回（{pay}）",
+    "print.bonus_revoked": "收回赠送金",
+    "print.points_revoked": "收回积分",
+    "print.reason": "原因：{reason}",
+    "print.perk_line": "{kind}：{name}",
+    "print.manager": "审批店长",
+    "print.signature": "会员签字",
 })
 messages.register("en", {
     "print.free": "FREE",
@@ -402,4 +658,26 @@ messages.register("en", {
     "print.invite_from": "{who} invites you to join",
     "print.invite_code": "Invite code",
     "print.invite_hint": "Show this code when you register; your first recharge earns a welcome gift",
+    "print.receipt_no": "Receipt no.",
+    "print.pay_method": "Paid by",
+    "print.pay.cash": "Cash", "print.pay.wechat": "WeChat", "print.pay.alipay": "Alipay", "print.pay.card": "Card",
+    "print.pay.other": "Other",
+    "print.items": "Granted",
+    "print.hand_over": "Gifts to hand over now ({n}):",
+    "print.member_price_until": "{name} (until {date})",
+    "print.refund_title": "Stored-value refund",
+    "print.refundable": "Unspent principal",
+    "print.deductions": "Perks already used or kept",
+    "print.perk.coupon": "Coupon", "print.perk.voucher": "Voucher", "print.perk.gift": "Gift",
+    "print.deductions_total": "Deducted",
+    "print.net_refund": "Refunded",
+    "print.refund_method": "Paid back",
+    "print.refund_cash": "in cash",
+    "print.refund_original": "to the original method ({pay})",
+    "print.bonus_revoked": "Bonus taken back",
+    "print.points_revoked": "Points taken back",
+    "print.reason": "Reason: {reason}",
+    "print.perk_line": "{kind}: {name}",
+    "print.manager": "Approved by",
+    "print.signature": "Member's signature",
 })

@@ -75,6 +75,8 @@ class GrantedItemDTO:
     due_on: date | None
     source: str
     issued_ref: str | None = None
+    #: the printed code of the coupon/voucher this item issued (XXXX-XXXX-XXXX-XXXX), when issued
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,13 @@ class RechargeResult:
     state: str
     created_at: datetime
     staff_code: str
+    #: every item this recharge granted the member: its tier and rebate items, and the new-member gift
+    #: its referral grants (a first recharge of an invitee)
     items: tuple[GrantedItemDTO, ...] = field(default_factory=tuple)
+    #: the short receipt number: store code, store-local date, daily sequence (T001-20261202-0007)
+    receipt_no: str = ""
+    #: rewards the same recharge granted the inviter (referral reward, milestone gift pack): not the member's
+    inviter_items: tuple[GrantedItemDTO, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,52 @@ class RefundResult:
     revoked_items: tuple[GrantedItemDTO, ...]
     kept_items: tuple[GrantedItemDTO, ...]
     created_at: datetime
+    #: what of the recharge's principal was still in the wallet (it all left it); ``principal_refund_fen``
+    #: is what was paid back: this less the deductions, never below zero
+    principal_refundable_fen: int = 0
+    deductions: tuple[RefundLine, ...] = ()
+    deductions_fen: int = 0
+    deducted_fen: int = 0
+    #: ``original`` (the recharge's payment method) or ``cash``; ``pay_method`` is the method actually used
+    method: str = "original"
+    pay_method: str = ""
+    receipt_no: str = ""
+    phone: str = ""
+    staff_code: str = ""
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    """One deduction of a refund: a perk the member already used or kept, at its unit value."""
+
+    kind: str  # coupon | voucher | gift
+    name: str
+    value_fen: int
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a refund of this recharge would do, for the confirmation (nothing is written)."""
+
+    recharge_id: str
+    receipt_no: str
+    member_id: str
+    phone: str
+    principal_paid_fen: int
+    #: the recharge's principal not yet spent
+    principal_refundable_fen: int
+    deductions: tuple[RefundLine, ...]
+    #: the sum of the deduction lines
+    deductions_fen: int
+    #: what is paid back: refundable less deductions, never below zero
+    net_refund_fen: int
+    bonus_revoke_fen: int
+    points_revoke: int
+    #: the campaign's ``[refund] deduct_used_perks``
+    deduct_used_perks: bool
+    original_pay_method: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -160,6 +214,8 @@ class WalletLine:
     created_at: datetime
     ref_id: str | None
     staff_code: str | None
+    #: the recharge's receipt number (recharge and refund lines)
+    receipt_no: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,3 +269,4 @@ class RechargeSummary:
     principal_left_fen: int
     bonus_left_fen: int
     created_at: datetime
+    receipt_no: str = ""

@@ -6,13 +6,27 @@ so the recharge stays one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, tzinfo
 from typing import Any
 
+from sqlalchemy import select
+
+from pos_app import messages
 from pos_app.db import models as m
+from pos_app.db import models_coupons as mc
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.calendar import add_months, add_working_days
-from pos_app.domain.campaign import GRANT_GIFT, GRANT_MEMBER_PRICE, Campaign, GrantedItem
+from pos_app.domain.campaign import (
+    GRANT_COUPON,
+    GRANT_GIFT,
+    GRANT_MEMBER_PRICE,
+    GRANT_VOUCHER,
+    Campaign,
+    GrantedItem,
+)
+from pos_app.domain.coupons import group as group_code
 from pos_app.services.common import persist_objects, plain_object
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
@@ -27,18 +41,57 @@ KEPT = "kept"
 CANCELLED = "cancelled"
 
 
-def entitlement_dto(e: m.Entitlement) -> GrantedItemDTO:
+def item_name(e: m.Entitlement) -> str:
+    """A human name: a member-price grant is stored under its key (``member_price``), so it is named here."""
+    if e.kind == GRANT_MEMBER_PRICE and e.name in ("", GRANT_MEMBER_PRICE):
+        return messages.translate("item.member_price_name", {"months": e.quantity})
+    return e.name
+
+
+def entitlement_dto(e: m.Entitlement, code: str | None = None) -> GrantedItemDTO:
     return GrantedItemDTO(
         entitlement_id=e.id,
         kind=e.kind,
         ref=e.ref,
-        name=e.name,
+        name=item_name(e),
         value_fen=e.value_fen,
         state=e.state,
         due_on=e.due_on,
         source=e.source,
         issued_ref=e.issued_ref,
+        code=code,
     )
+
+
+def coupon_codes(uow: UnitOfWork, rows: Sequence[m.Entitlement]) -> dict[str, str]:
+    """The printed codes (XXXX-XXXX-...) of the coupons these entitlements issued, by coupon id."""
+    ids = [e.issued_ref for e in rows if e.kind in (GRANT_COUPON, GRANT_VOUCHER) and e.issued_ref]
+    if not ids:
+        return {}
+    found = uow.session.execute(select(mc.Coupon.id, mc.Coupon.code).where(mc.Coupon.id.in_(ids)))
+    return {cid: group_code(code) for cid, code in found}
+
+
+def item_dtos(uow: UnitOfWork, rows: Sequence[m.Entitlement]) -> tuple[GrantedItemDTO, ...]:
+    """DTOs for these entitlements, each coupon/voucher with its code."""
+    codes = coupon_codes(uow, rows)
+    return tuple(entitlement_dto(e, codes.get(e.issued_ref or "")) for e in rows)
+
+
+_COLLECT_KEY = "granted_rows"
+
+
+@contextmanager
+def collect(uow: UnitOfWork) -> Iterator[list[m.Entitlement]]:
+    """Every entitlement :func:`grant_items` writes inside this block (in this transaction), whoever it is
+    for and whichever module asked for it (tier items, the referral rewards of a first recharge...)."""
+    found: list[m.Entitlement] = []
+    stack: list[list[m.Entitlement]] = uow.cache.setdefault(_COLLECT_KEY, [])
+    stack.append(found)
+    try:
+        yield found
+    finally:
+        stack.remove(found)
 
 
 def rows_for(items: tuple[GrantedItem, ...] | list[GrantedItem]) -> int:
@@ -94,6 +147,8 @@ def grant_items(
     persist_objects(uow, m.Entitlement, rows)
     for hook in hooks("on_granted"):
         hook(uow, ctx, actor, member, rows, today)
+    for found in uow.cache.get(_COLLECT_KEY, ()):
+        found.extend(rows)
     return rows
 
 

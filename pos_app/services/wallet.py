@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pos_app.db import models as m
+from pos_app.db import models_coupons as mc
+from pos_app.db import models_gifts as mg
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import wallet as w
 from pos_app.domain.calendar import add_months
-from pos_app.domain.campaign import evaluate_recharge
+from pos_app.domain.campaign import GRANT_COUPON, GRANT_GIFT, GRANT_VOUCHER, Campaign, evaluate_recharge
+from pos_app.domain.coupons import REDEEMED
 from pos_app.domain.errors import InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
 from pos_app.services import grants
-from pos_app.services.campaigns import current_campaign
+from pos_app.services.campaigns import current_campaign, parse_rules
 from pos_app.services.common import (
     audit,
     check_pay_method,
@@ -36,6 +40,8 @@ from pos_app.services.dto import (
     PointsLotDTO,
     RechargeResult,
     RechargeSummary,
+    RefundLine,
+    RefundPreview,
     RefundResult,
     SpendResult,
     WalletLine,
@@ -133,9 +139,13 @@ def add_points_lot(
 
 
 def _build_recharge_result(
-    r: m.Recharge, member: m.Member, staff_code: str, principal_after: int, bonus_after: int,
+    uow: UnitOfWork, r: m.Recharge, member: m.Member, staff_code: str, principal_after: int, bonus_after: int,
     items: Sequence[m.Entitlement],
 ) -> RechargeResult:
+    """``items``: every entitlement the recharge's transaction granted; the member's are ``items``, the
+    inviter's (a first recharge's referral rewards) ``inviter_items``."""
+    ordered = sorted(items, key=lambda e: e.id)
+    dtos = grants.item_dtos(uow, ordered)
     return RechargeResult(
         recharge_id=r.id,
         request_id=r.request_id,
@@ -154,8 +164,31 @@ def _build_recharge_result(
         state=r.state,
         created_at=r.created_at,
         staff_code=staff_code,
-        items=tuple(grants.entitlement_dto(e) for e in sorted(items, key=lambda e: e.id)),
+        items=tuple(d for e, d in zip(ordered, dtos, strict=True) if e.member_id == member.id),
+        receipt_no=r.receipt_no or "",
+        inviter_items=tuple(d for e, d in zip(ordered, dtos, strict=True) if e.member_id != member.id),
     )
+
+
+def _referral_rows(uow: UnitOfWork, r: m.Recharge) -> list[m.Entitlement]:
+    """The rewards a first recharge qualified its referral for (the invitee's and the inviter's)."""
+    return list(uow.session.scalars(
+        select(m.Entitlement)
+        .join(mc.ReferralReward, mc.ReferralReward.entitlement_id == m.Entitlement.id)
+        .join(mc.Referral, mc.Referral.id == mc.ReferralReward.referral_id)
+        .where(mc.Referral.qualifying_recharge_id == r.id)
+    ))
+
+
+def _next_receipt_no(uow: UnitOfWork, store_code: str, day: date) -> str:
+    """``T001-20261202-0007``: the store's code, its local date and the day's sequence (one writer at a
+    time: the recharge's transaction holds the write lock)."""
+    prefix = f"{store_code}-{day:%Y%m%d}-"
+    used = uow.session.scalar(
+        select(func.count()).select_from(m.Recharge)
+        .where(m.Recharge.receipt_no >= prefix, m.Recharge.receipt_no < prefix + "~")
+    ) or 0
+    return f"{prefix}{int(used) + 1:04d}"
 
 
 def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
@@ -169,8 +202,9 @@ def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
         select(m.WalletEntry).where(m.WalletEntry.recharge_id == r.id, m.WalletEntry.kind == "recharge")
     )
     assert entry is not None
-    items = s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)).all()
-    return _build_recharge_result(r, member, staff.code, entry.principal_after_fen, entry.bonus_after_fen, items)
+    items = list(s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)))
+    items += _referral_rows(uow, r)
+    return _build_recharge_result(uow, r, member, staff.code, entry.principal_after_fen, entry.bonus_after_fen, items)
 
 
 def recharge(
@@ -208,7 +242,8 @@ def recharge(
         st = settings(uow)
         today = local_date(ctx, st)
         w.check_recharge(
-            w.Balance(member.principal_fen, member.bonus_fen), outcome.amount_fen, outcome.bonus_fen, st.balance_cap_fen
+            w.Balance(member.principal_fen, member.bonus_fen), outcome.amount_fen, outcome.bonus_fen, st.balance_cap_fen,
+            _tier_bonuses(campaign),
         )
         _before_recharge(uow, ctx, outcome, campaign)
         r = new_object(uow, m.Recharge, dict(  # written now: the rows below refer to it
@@ -227,6 +262,7 @@ def recharge(
             bonus_left_fen=outcome.bonus_fen,
             state="active",
             items_count=grants.rows_for(outcome.items),
+            receipt_no=_next_receipt_no(uow, st.store_code, today),
         ))
         entry = append_wallet_entry(
             uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id
@@ -234,31 +270,38 @@ def recharge(
         if outcome.points > 0:
             expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
             add_points_lot(uow, ctx, member, outcome.points, source="recharge", expires_on=expiry, recharge_id=r.id)
-        rows = grants.grant_items(uow, ctx, actor, member, outcome.items, today=today, campaign=campaign, recharge_id=r.id)
-        if r.items_count != len(rows):
-            r.items_count = len(rows)
-        _after_recharge(uow, ctx, actor, member, r)
+        with grants.collect(uow) as granted:  # every item this transaction grants, the referral's too
+            rows = grants.grant_items(uow, ctx, actor, member, outcome.items, today=today, campaign=campaign,
+                                      recharge_id=r.id)
+            if r.items_count != len(rows):
+                r.items_count = len(rows)
+            _after_recharge(uow, ctx, actor, member, r)
         remember(uow, ctx, request_id, "wallet.recharge", r.id, params)
         audit(
             uow, ctx, actor, "wallet.recharge", "recharge", r.id,
             member_id=member.id, amount_fen=r.amount_fen, bonus_fen=r.bonus_fen, tier=r.tier_code, pay=pay_method,
         )
         result = _build_recharge_result(
-            r, member, actor.code, entry.principal_after_fen, entry.bonus_after_fen, rows
+            uow, r, member, actor.code, entry.principal_after_fen, entry.bonus_after_fen, granted
         )
         emit(
             uow, ctx, "wallet.recharged",
             {
-                "recharge_id": r.id, "request_id": request_id, "member_id": member.id, "phone": member.phone,
+                "recharge_id": r.id, "receipt_no": r.receipt_no, "request_id": request_id, "member_id": member.id,
+                "phone": member.phone,
                 "campaign_code": r.campaign_code, "tier_code": r.tier_code, "amount_fen": r.amount_fen,
                 "bonus_fen": r.bonus_fen, "points": r.points, "pay_method": pay_method,
                 "principal_after_fen": result.principal_balance_fen, "bonus_after_fen": result.bonus_balance_fen,
-                "items": [{"id": i.entitlement_id, "kind": i.kind, "ref": i.ref, "value_fen": i.value_fen} for i in result.items],
+                "items": [{"id": e.id, "kind": e.kind, "ref": e.ref, "value_fen": e.value_fen} for e in rows],
                 "staff": actor.code,
             },
         )
         uow.commit()
         return result
+
+
+def _tier_bonuses(campaign: Campaign | None) -> tuple[tuple[int, int], ...]:
+    return tuple((t.pay_fen, t.bonus_fen) for t in campaign.tiers) if campaign is not None else ()
 
 
 def _before_recharge(uow: UnitOfWork, ctx: ServiceContext, outcome: object, campaign: object) -> None:
@@ -369,7 +412,13 @@ def _refund_result(uow: UnitOfWork, rf: m.Refund) -> RefundResult:
     s = uow.session
     entry = s.scalar(select(m.WalletEntry).where(m.WalletEntry.refund_id == rf.id))
     assert entry is not None
+    r = s.get(m.Recharge, rf.recharge_id)
+    member = s.get(m.Member, rf.member_id)
+    staff = s.get(m.Staff, rf.staff_id)
+    assert r is not None and member is not None and staff is not None
     items = s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == rf.recharge_id).order_by(m.Entitlement.id)).all()
+    dtos = grants.item_dtos(uow, items)
+    lines = tuple(RefundLine(d["kind"], d["name"], int(d["value_fen"])) for d in json.loads(rf.deductions_json or "[]"))
     return RefundResult(
         refund_id=rf.id,
         recharge_id=rf.recharge_id,
@@ -381,10 +430,109 @@ def _refund_result(uow: UnitOfWork, rf: m.Refund) -> RefundResult:
         principal_balance_fen=entry.principal_after_fen,
         bonus_balance_fen=entry.bonus_after_fen,
         balance_fen=entry.principal_after_fen + entry.bonus_after_fen,
-        revoked_items=tuple(grants.entitlement_dto(e) for e in items if e.state in (grants.REVOKED, grants.CANCELLED)),
-        kept_items=tuple(grants.entitlement_dto(e) for e in items if e.state == grants.KEPT),
+        revoked_items=tuple(d for d in dtos if d.state in (grants.REVOKED, grants.CANCELLED)),
+        kept_items=tuple(d for d in dtos if d.state == grants.KEPT),
         created_at=rf.created_at,
+        principal_refundable_fen=rf.principal_unspent_fen,
+        deductions=lines,
+        deductions_fen=sum(line.value_fen for line in lines),
+        deducted_fen=rf.deducted_fen,
+        method=rf.refund_method,
+        pay_method=rf.pay_method,
+        receipt_no=r.receipt_no or "",
+        phone=member.phone,
+        staff_code=staff.code,
+        reason=rf.reason,
     )
+
+
+def _check_method(method: str | None) -> str:
+    method = method or w.REFUND_ORIGINAL
+    if method not in w.REFUND_METHODS:
+        raise InvalidInput("refund.method_invalid", method=method, allowed=", ".join(w.REFUND_METHODS))
+    return method
+
+
+def _deducts_used_perks(uow: UnitOfWork, r: m.Recharge) -> bool:
+    """The setting of the campaign the recharge was made under (``[refund] deduct_used_perks``, default on)."""
+    if not r.campaign_code:
+        return True
+    row = uow.session.scalar(select(m.Campaign).where(m.Campaign.code == r.campaign_code))
+    return parse_rules(row.rules_json).refund_deduct_used_perks if row is not None else True
+
+
+def _used_perks(uow: UnitOfWork, r: m.Recharge) -> list[w.UsedPerk]:
+    """What this recharge granted the member that the member already used or kept, at its unit value:
+    coupons and vouchers redeemed (their face value; a percent-off coupon: the discount it gave), gifts
+    handed out (the catalogue's unit value). The new-member gift of a first recharge counts too."""
+    s = uow.session
+    rows = list(s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)))
+    rows += [e for e in _referral_rows(uow, r) if e.member_id == r.member_id]
+    rows.sort(key=lambda e: e.id)
+    coupon_ids = [e.issued_ref for e in rows if e.kind in (GRANT_COUPON, GRANT_VOUCHER) and e.issued_ref]
+    coupons = {c.id: c for c in s.scalars(select(mc.Coupon).where(mc.Coupon.id.in_(coupon_ids)))} if coupon_ids else {}
+    skus = [e.ref for e in rows if e.kind == GRANT_GIFT]
+    unit: dict[str, int] = {}
+    if skus:
+        for sku, value in s.execute(select(mg.GiftItem.sku, mg.GiftItem.unit_value_fen).where(mg.GiftItem.sku.in_(skus))):
+            unit[sku] = value
+    out: list[w.UsedPerk] = []
+    for e in rows:
+        if e.kind == GRANT_GIFT and e.state == grants.HANDED_OUT:
+            out.append(w.UsedPerk(w.PERK_GIFT, e.name, unit.get(e.ref, e.value_fen)))
+        elif e.kind in (GRANT_COUPON, GRANT_VOUCHER) and e.state == grants.ISSUED:
+            c = coupons.get(e.issued_ref or "")
+            if c is not None and c.state == REDEEMED:
+                value = e.value_fen or c.value_fen or (c.discount_fen or 0)
+                out.append(w.UsedPerk(w.PERK_VOUCHER if e.kind == GRANT_VOUCHER else w.PERK_COUPON, e.name, value))
+    return out
+
+
+def _plan(uow: UnitOfWork, r: m.Recharge) -> tuple[w.RefundPlan, bool]:
+    deduct = _deducts_used_perks(uow, r)
+    used = _used_perks(uow, r) if deduct else []
+    plan = w.plan_refund(w.Lot(r.id, r.principal_left_fen, r.bonus_left_fen), r.amount_fen, r.bonus_fen, used,
+                         deduct_used_perks=deduct)
+    return plan, deduct
+
+
+def _load_refundable(uow: UnitOfWork, recharge_id: str) -> m.Recharge:
+    r = uow.session.get(m.Recharge, recharge_id)
+    if r is None:
+        raise NotFound("recharge.unknown", recharge_id=recharge_id)
+    return r
+
+
+def refund_preview(ctx: ServiceContext, actor: Actor, recharge_id: str) -> RefundPreview:
+    """What refunding this recharge would pay back, line by line (read-only; for the confirmation)."""
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        s = uow.session
+        r = _load_refundable(uow, recharge_id)
+        if r.state == "refunded":
+            raise StateError("refund.already", recharge_id=recharge_id)
+        member = s.get(m.Member, r.member_id)
+        assert member is not None
+        plan, deduct = _plan(uow, r)
+        points = int(s.scalar(
+            select(func.coalesce(func.sum(m.PointsLot.remaining), 0)).where(m.PointsLot.recharge_id == r.id)
+        ) or 0)
+        return RefundPreview(
+            recharge_id=r.id,
+            receipt_no=r.receipt_no or "",
+            member_id=r.member_id,
+            phone=member.phone,
+            principal_paid_fen=r.amount_fen,
+            principal_refundable_fen=plan.principal_unspent_fen,
+            deductions=tuple(RefundLine(p.kind, p.name, p.value_fen) for p in plan.deductions),
+            deductions_fen=plan.deductions_fen,
+            net_refund_fen=plan.principal_refund_fen,
+            bonus_revoke_fen=plan.bonus_revoke_fen,
+            points_revoke=points,
+            deduct_used_perks=deduct,
+            original_pay_method=r.pay_method,
+            created_at=r.created_at,
+        )
 
 
 def refund(
@@ -396,17 +544,21 @@ def refund(
     operator: Actor | None = None,
     reason: str | None = None,
     pay_method: str | None = None,
+    method: str | None = None,
 ) -> RefundResult:
-    """Manager only. Returns the principal of this recharge not yet spent; takes back its unspent bonus,
-    its unspent points and the coupons/vouchers/gifts not yet used or handed out (those are kept)."""
+    """Manager only. Returns the principal of this recharge not yet spent, less what the member already used
+    or kept of its perks (the campaign's ``[refund] deduct_used_perks``, default on; never below zero);
+    takes back its unspent bonus, its unspent points and the coupons/vouchers/gifts not yet used or handed
+    out (those are kept). ``method``: ``original`` (default: the recharge's payment method) or ``cash``."""
     require(actor, "wallet.refund")
     request_id = check_request_id(request_id, ctx)
+    method = _check_method(method)
     with ctx.uow() as uow:
         s = uow.session
-        r = s.get(m.Recharge, recharge_id)
-        if r is None:
-            raise NotFound("recharge.unknown", recharge_id=recharge_id)
-        params = {"recharge_id": recharge_id}
+        r = _load_refundable(uow, recharge_id)
+        params: dict[str, str] = {"recharge_id": recharge_id}
+        if method != w.REFUND_ORIGINAL:
+            params["method"] = method
         done = replayed(uow, request_id, "wallet.refund", params)
         if done:
             first = s.get(m.Refund, done)
@@ -416,20 +568,26 @@ def refund(
             raise StateError("refund.already", recharge_id=recharge_id)
         member = s.get(m.Member, r.member_id)
         assert member is not None
-        plan = w.plan_refund(w.Lot(r.id, r.principal_left_fen, r.bonus_left_fen), r.amount_fen, r.bonus_fen)
-        pay = check_pay_method(pay_method or r.pay_method)
+        plan, _deduct = _plan(uow, r)
+        pay = check_pay_method(pay_method or ("cash" if method == w.REFUND_CASH else r.pay_method))
         rf = m.Refund(
             id=ctx.new_id(), request_id=request_id, recharge_id=r.id, member_id=member.id,
             principal_refund_fen=plan.principal_refund_fen, bonus_revoke_fen=plan.bonus_revoke_fen,
             points_revoked=0, points_kept=0, pay_method=pay, staff_id=actor.staff_id,
             operator_id=operator.staff_id if operator else None, reason=(reason or None), created_at=ctx.now(),
+            refund_method=method, principal_unspent_fen=plan.principal_unspent_fen, deducted_fen=plan.deducted_fen,
+            deductions_json=json.dumps(
+                [{"kind": p.kind, "name": p.name, "value_fen": p.value_fen} for p in plan.deductions], ensure_ascii=False
+            ),
         )
         s.add(rf)
         s.flush()
         r.principal_left_fen = 0
         r.bonus_left_fen = 0
         r.state = "refunded"
-        append_wallet_entry(uow, ctx, actor, member, "refund", -plan.principal_refund_fen, -plan.bonus_revoke_fen, refund_id=rf.id)
+        # the whole unspent principal leaves the wallet; the deducted part is what the store keeps
+        append_wallet_entry(uow, ctx, actor, member, "refund", -plan.principal_unspent_fen, -plan.bonus_revoke_fen,
+                            refund_id=rf.id)
         # points: take back what is left of this recharge's lot; what was spent or expired is kept
         for lot in s.scalars(select(m.PointsLot).where(m.PointsLot.recharge_id == r.id)):
             if lot.remaining > 0:
@@ -449,12 +607,15 @@ def refund(
         _after_refund(uow, ctx, actor, member, r)
         remember(uow, ctx, request_id, "wallet.refund", rf.id, params)
         audit(uow, ctx, actor, "wallet.refund", "refund", rf.id, recharge_id=r.id, operator=operator.code if operator else None,
-              principal_refund_fen=rf.principal_refund_fen, bonus_revoke_fen=rf.bonus_revoke_fen, reason=reason)
+              principal_refund_fen=rf.principal_refund_fen, bonus_revoke_fen=rf.bonus_revoke_fen, reason=reason,
+              method=method, pay=pay, principal_unspent_fen=rf.principal_unspent_fen, deducted_fen=rf.deducted_fen)
         s.flush()
         result = _refund_result(uow, rf)
         emit(uow, ctx, "wallet.refunded", {
             "refund_id": rf.id, "request_id": request_id, "recharge_id": r.id, "member_id": member.id,
             "principal_refund_fen": rf.principal_refund_fen, "bonus_revoke_fen": rf.bonus_revoke_fen,
+            "principal_unspent_fen": rf.principal_unspent_fen, "deducted_fen": rf.deducted_fen,
+            "deductions": json.loads(rf.deductions_json), "method": method, "pay_method": pay,
             "points_revoked": rf.points_revoked, "principal_after_fen": result.principal_balance_fen,
             "bonus_after_fen": result.bonus_balance_fen, "staff": actor.code,
             "revoked": [i.entitlement_id for i in result.revoked_items], "kept": [i.entitlement_id for i in result.kept_items],
@@ -512,8 +673,11 @@ def statement(
         if until:
             stmt = stmt.where(m.WalletEntry.created_at < datetime.combine(until, time.max, st.tz))
         stmt = stmt.order_by(m.WalletEntry.seq.desc()).limit(limit)
+        found = list(uow.session.execute(stmt))
+        numbers = _receipt_numbers(uow, [e.recharge_id for e, _ in found if e.recharge_id],
+                                   [e.refund_id for e, _ in found if e.refund_id])
         out = []
-        for e, code in uow.session.execute(stmt):
+        for e, code in found:
             out.append(
                 WalletLine(
                     entry_id=e.id, seq=e.seq, kind=e.kind,
@@ -521,9 +685,25 @@ def statement(
                     principal_after_fen=e.principal_after_fen, bonus_after_fen=e.bonus_after_fen,
                     balance_after_fen=e.principal_after_fen + e.bonus_after_fen, created_at=e.created_at,
                     ref_id=e.recharge_id or e.spend_id or e.refund_id, staff_code=code,
+                    receipt_no=numbers.get(e.recharge_id or e.refund_id or "", ""),
                 )
             )
         return out
+
+
+def _receipt_numbers(uow: UnitOfWork, recharge_ids: list[str], refund_ids: list[str]) -> dict[str, str]:
+    """Receipt numbers by recharge id and by refund id (a refund line shows its recharge's number)."""
+    out: dict[str, str] = {}
+    if recharge_ids:
+        for rid, no in uow.session.execute(select(m.Recharge.id, m.Recharge.receipt_no).where(m.Recharge.id.in_(recharge_ids))):
+            out[rid] = no or ""
+    if refund_ids:
+        for fid, no in uow.session.execute(
+            select(m.Refund.id, m.Recharge.receipt_no).join(m.Recharge, m.Recharge.id == m.Refund.recharge_id)
+            .where(m.Refund.id.in_(refund_ids))
+        ):
+            out[fid] = no or ""
+    return out
 
 
 def points_lots(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[PointsLotDTO]:
@@ -542,10 +722,10 @@ def points_lots(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[Po
 def member_items(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[GrantedItemDTO]:
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
-        rows = uow.session.scalars(
+        rows = list(uow.session.scalars(
             select(m.Entitlement).where(m.Entitlement.member_id == member_id).order_by(m.Entitlement.created_at.desc())
-        )
-        return [grants.entitlement_dto(e) for e in rows]
+        ))
+        return list(grants.item_dtos(uow, rows))  # each coupon/voucher with its printed code
 
 
 def recharges(
@@ -560,7 +740,7 @@ def recharges(
         return [
             RechargeSummary(
                 r.id, r.member_id, phone, r.tier_code, r.amount_fen, r.bonus_fen, r.points, r.pay_method,
-                r.state, r.principal_left_fen, r.bonus_left_fen, r.created_at,
+                r.state, r.principal_left_fen, r.bonus_left_fen, r.created_at, r.receipt_no or "",
             )
             for r, phone in uow.session.execute(stmt)
         ]

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -77,6 +76,7 @@ class HistoryScreen(QWidget):
         self.appctx = appctx
         self.refund_in_flight = False
         self.last_refund: Any = None
+        self.refund_dialog: Any = None
         root = QVBoxLayout(self)
         self.member_label = QLabel("")
         self.member_label.setObjectName("title")
@@ -295,10 +295,7 @@ class HistoryScreen(QWidget):
         if r.state != "active":
             self.error.show_error(tr("refund.already"))
             return
-        manager = self.confirm_refund(r)
-        if manager is None:
-            return
-        self.do_refund(r.recharge_id, manager)
+        self.confirm_refund(r)
 
     # -- the refund confirmation: everything it shows and asks is here (one place to extend)
     @staticmethod
@@ -306,24 +303,50 @@ class HistoryScreen(QWidget):
         """What the confirmation says about recharge ``r``; its day is the store's (as in the table)."""
         return tr("history.refund_reason", amount=r.principal_left_fen, time=store_date(r.created_at).isoformat())
 
-    def confirm_refund(self, r: Any) -> Any:
-        """Ask for the refund of ``r``: a manager confirms, anyone else needs a manager's PIN. Returns the
-        approving manager's Actor, or None when nobody approved."""
-        actor = self.appctx.actor
-        reason = self.refund_prompt(r)
-        if actor.role == "manager":
-            ok = QMessageBox.question(self, tr("history.refund"), reason) == QMessageBox.StandardButton.Yes
-            return actor if ok else None
-        return self.appctx.ask_manager(reason) if self.appctx.ask_manager else None
+    def confirm_refund(self, r: Any) -> None:
+        """Ask for the refund of ``r``: its breakdown (refund_preview, read on the worker: the unspent
+        principal, each perk used or kept, the net refund) and the method (original or cash) in a
+        RefundConfirmDialog; on Enter a manager confirms, anyone else needs a manager's PIN; then
+        :meth:`do_refund`. The dialog stays open to report the result and offer the slip (print / PDF)."""
+        from pos_app.services import wallet  # noqa: PLC0415
+        from pos_app.ui.refund_dialog import RefundConfirmDialog  # noqa: PLC0415
 
-    def do_refund(self, recharge_id: str, manager: Any) -> None:
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+        reason = self.refund_prompt(r)
+
+        def show(preview: Any) -> None:
+            self.refund_in_flight = False
+            self.error.show_error(None)
+
+            def approved(method: str) -> None:
+                if actor.role == "manager":
+                    manager = actor
+                else:
+                    manager = self.appctx.ask_manager(reason) if self.appctx.ask_manager else None
+                if manager is None:
+                    dlg.show_failed(None)
+                    return
+                self.do_refund(r.recharge_id, manager, method)
+
+            dlg = RefundConfirmDialog(self.appctx, preview, approved, self)
+            self.refund_dialog = dlg
+            dlg.open()
+
+        def failed(exc: BaseException) -> None:
+            self.refund_in_flight = False
+            self.error.show_error(exc)
+
+        self.refund_in_flight = True
+        self.appctx.run(lambda: wallet.refund_preview(ctx, actor, r.recharge_id), show, failed, key="refund_preview")
+
+    def do_refund(self, recharge_id: str, manager: Any, method: str = "original") -> None:
         from pos_app.services import wallet  # noqa: PLC0415
 
         ctx, operator, rid = self.appctx.ctx, self.appctx.actor, self.appctx.new_request_id()
         self.refund_in_flight = True
         self.refund_btn.setEnabled(False)
         self.appctx.run(
-            lambda: wallet.refund(ctx, manager, recharge_id=recharge_id, request_id=rid, operator=operator),
+            lambda: wallet.refund(ctx, manager, recharge_id=recharge_id, request_id=rid, operator=operator, method=method),
             self._refunded, self._refund_failed, changes="wallet",
         )
 
@@ -333,12 +356,16 @@ class HistoryScreen(QWidget):
         self.last_refund = res
         self.refund_result.setText(tr("history.refunded", amount=res.principal_refund_fen, value=res.bonus_revoke_fen,
                                       points=res.points_revoked, balance=res.balance_fen))
+        if self.refund_dialog is not None:
+            self.refund_dialog.show_done(res)
         self.reload()
 
     def _refund_failed(self, exc: BaseException) -> None:
         self.refund_in_flight = False
         self.refund_btn.setEnabled(True)
         self.error.show_error(exc)
+        if self.refund_dialog is not None and self.refund_dialog.isVisible():
+            self.refund_dialog.show_failed(exc)
 
 
 register_screen(ScreenSpec("history", "screen.history", "F5", HistoryScreen, frozenset({"cashier", "staff", "manager"}), 40))

@@ -37,6 +37,11 @@ def store_date(dt: datetime | date) -> date:
     return dt.astimezone(_TZ["tz"]).date()
 
 
+def store_timezone() -> str:
+    """The store's time zone name (what :func:`set_timezone` was given)."""
+    return str(_TZ["tz"].key)
+
+
 @dataclass(frozen=True)
 class Column:
     header_key: str
@@ -142,6 +147,7 @@ class StatementModel(DtoTableModel):
         Column("col.bonus_after", lambda r: r.bonus_after_fen, money=True),
         Column("col.balance_after", lambda r: r.balance_after_fen, money=True),
         Column("col.staff", lambda r: r.staff_code or ""),
+        Column("col.receipt_no", lambda r: getattr(r, "receipt_no", "") or ""),
     )
 
     def foreground(self, row: Any, column: int) -> QColor | None:
@@ -240,6 +246,7 @@ class RechargeModel(DtoTableModel):
         Column("col.pay", lambda r: tr(f"pay.{r.pay_method}")),
         Column("col.principal_left", lambda r: r.principal_left_fen, money=True),
         Column("col.state", lambda r: tr(f"recharge.state.{r.state}")),
+        Column("col.receipt_no", lambda r: getattr(r, "receipt_no", "") or ""),
     )
 
     def __init__(self, rows: Sequence[Any] | None = None, tier_names: dict[str, str] | None = None) -> None:
@@ -284,3 +291,13 @@ class CouponModel(DtoTableModel):
         Column("col.valid_until", lambda r: fmt_date(r.valid_until)),
         Column("col.issued_at", lambda r: fmt_dt(r.issued_at)),
     )
+
+
+def _register_receipt_no() -> None:
+    from pos_app import messages  # noqa: PLC0415
+
+    messages.register("zh_CN", {"col.receipt_no": "单号"})
+    messages.register("en", {"col.receipt_no": "Receipt no."})
+
+
+_register_receipt_no()

@@ -29,6 +29,11 @@ def _esc(v: Any) -> str:
     return html.escape(str(v))
 
 
+def receipt_no(result: Any) -> str:
+    """The short receipt number (T001-20261202-0007); the internal id only for a result without one."""
+    return str(getattr(result, "receipt_no", "") or result.recharge_id)
+
+
 def gifts_to_hand_over(result: Any) -> list[Any]:
     return [i for i in result.items if i.kind == "gift" and i.state == "owed"]
 
@@ -71,7 +76,7 @@ def receipt_html(result: Any, store_name: str = "", staff_name: str = "", tier_n
         f"<h2 align='center'>{_esc(store_name)}</h2>"
         f"<h3 align='center'>{_esc(tr('receipt.title'))}</h3>"
         f"<table width='100%'>{body}</table>{items}"
-        f"<p style='color:#555;font-size:9pt'>{_esc(tr('receipt.no'))} {_esc(result.recharge_id)}</p>"
+        f"<p style='color:#555;font-size:9pt'>{_esc(tr('receipt.no'))} {_esc(receipt_no(result))}</p>"
         f"<p align='center'>{_esc(tr('receipt.thanks'))}</p></body></html>"
     )
 
@@ -95,6 +100,7 @@ class ReceiptDialog(QDialog):
         super().__init__(parent)
         self.appctx = appctx
         self.result = result
+        self.tier_name = tier_name
         self.setWindowTitle(tr("receipt.title"))
         self.resize(560, 680)
         lay = QVBoxLayout(self)
@@ -171,10 +177,16 @@ class ReceiptDialog(QDialog):
         return doc
 
     def save_pdf(self, path: str) -> None:
-        save_pdf(self.document(), path)
+        """The receipt as the printing module draws it: one page on an 80 mm roll, words never broken."""
+        from pos_app.printing import pdf  # noqa: PLC0415
+        from pos_app.ui.models import store_timezone  # noqa: PLC0415
+
+        filedialogs.check_output(path)
+        filedialogs.writing(path, lambda: pdf.recharge_receipt(
+            self.result, self.appctx.store_name, path, layout="80mm", tier_name=self.tier_name, tz=store_timezone()))
 
     def ask_save_pdf(self) -> None:
-        path = filedialogs.save_file(self, tr("receipt.save_pdf_title"), f"receipt-{self.result.recharge_id}.pdf",
+        path = filedialogs.save_file(self, tr("receipt.save_pdf_title"), f"receipt-{receipt_no(self.result)}.pdf",
                                      "PDF (*.pdf)")
         if path:
             self.save_to(path)

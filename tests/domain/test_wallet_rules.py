@@ -15,8 +15,10 @@ from pos_app.domain.wallet import (
     Balance,
     Lot,
     Split,
+    UsedPerk,
     allocate,
     check_recharge,
+    largest_recharge_within_cap,
     plan_refund,
     split_spend,
 )
@@ -117,3 +119,99 @@ def test_allocation_over_lots_matches_the_split_exactly(lot_spec, data):
     by_id = {lot.lot_id: lot for lot in lots}
     for t in takes:
         assert t.principal_fen <= by_id[t.lot_id].principal_fen and t.bonus_fen <= by_id[t.lot_id].bonus_fen
+
+
+# ----------------------------------------------------------------------------- refund deductions (issue 9)
+
+
+def test_refund_deducts_the_voucher_used_and_the_toy_kept():
+    """The member used the 50 voucher and kept the 39 toy: 947.90 unspent -> 858.90 paid back."""
+    used = [UsedPerk("voucher", "洗护美容服务券", 50_00), UsedPerk("gift", "宠物玩具", 39_00)]
+    plan = plan_refund(Lot("r1", 947_90, 142_19), 1000_00, 150_00, used)
+    assert (plan.principal_unspent_fen, plan.deductions_fen, plan.deducted_fen) == (947_90, 89_00, 89_00)
+    assert plan.principal_refund_fen == 858_90
+    assert plan.bonus_revoke_fen == 142_19
+    assert plan.deductions == tuple(used)
+    off = plan_refund(Lot("r1", 947_90, 142_19), 1000_00, 150_00, used, deduct_used_perks=False)
+    assert (off.principal_refund_fen, off.deductions, off.deducted_fen) == (947_90, (), 0)
+
+
+def test_refund_deductions_never_go_below_zero_and_refuse_a_negative_value():
+    plan = plan_refund(Lot("r1", 30_00, 0), 500_00, 50_00, [UsedPerk("gift", "toy", 39_00)])
+    assert (plan.principal_refund_fen, plan.deducted_fen, plan.deductions_fen) == (0, 30_00, 39_00)
+    with pytest.raises(InvalidInput) as exc:
+        plan_refund(Lot("r1", 30_00, 0), 500_00, 50_00, [UsedPerk("gift", "toy", -1)])
+    assert exc.value.key == "refund.perk_value_invalid"
+
+
+perks = st.lists(
+    st.builds(UsedPerk, st.sampled_from(["coupon", "voucher", "gift"]), st.text(max_size=5), st.integers(0, 600_00)),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 5000_00), st.integers(0, 1000_00), st.integers(0, 5000_00), perks, st.booleans())
+def test_a_refund_is_never_negative_never_more_than_unspent_and_its_deductions_sum_its_lines(
+    paid_extra, bonus, unspent, used, deduct
+):
+    if unspent == 0 and bonus == 0:
+        return
+    plan = plan_refund(Lot("r", unspent, bonus), unspent + paid_extra, bonus, used, deduct_used_perks=deduct)
+    assert 0 <= plan.principal_refund_fen <= plan.principal_unspent_fen == unspent
+    assert plan.deductions_fen == sum(p.value_fen for p in plan.deductions)
+    assert plan.deductions == (tuple(used) if deduct else ())
+    assert plan.deducted_fen == min(plan.deductions_fen, unspent)
+    assert plan.principal_refund_fen + plan.deducted_fen == unspent  # what is not paid back is what was deducted
+    assert plan.principal_refund_fen == max(0, unspent - plan.deductions_fen)
+
+
+# ----------------------------------------------------------------------------- the cap hint (issue 9)
+
+DEMO_TIERS = ((500_00, 50_00), (1000_00, 150_00), (2000_00, 400_00))
+
+
+def _bonus_for(amount, tiers):
+    reached = [t for t in tiers if t[0] <= amount]
+    return max(reached)[1] if reached else 0  # the highest-priced tier the amount reaches
+
+
+def _passes(balance, amount, cap, tiers):
+    return balance + amount + _bonus_for(amount, tiers) <= cap
+
+
+def test_cap_hint_for_a_1100_10_balance_is_3499_90_not_3899_90():
+    hint = largest_recharge_within_cap(1100_10, 5000_00, DEMO_TIERS)
+    assert hint == 3499_90
+    assert _passes(1100_10, hint, 5000_00, DEMO_TIERS) and not _passes(1100_10, hint + 1, 5000_00, DEMO_TIERS)
+    with pytest.raises(LimitExceeded) as exc:
+        check_recharge(Balance(1000_00, 100_10), 5000_01, 400_00, 5000_00, DEMO_TIERS)
+    assert exc.value.params["room"] == 3499_90
+    # just under a tier price can be the best: 1,999.99 (+150) beats 2,000 (+400) when 2,000 does not fit
+    assert largest_recharge_within_cap(2600_00, 5000_00, DEMO_TIERS) == 2000_00
+    assert largest_recharge_within_cap(2700_00, 5000_00, DEMO_TIERS) == 1999_99
+    assert largest_recharge_within_cap(5000_00, 5000_00, DEMO_TIERS) == 0
+    assert largest_recharge_within_cap(1, 0, DEMO_TIERS, max_fen=99) == 99  # no cap
+
+
+tier_sets = st.lists(st.tuples(st.integers(1, 3000_00), st.integers(0, 1000_00)), max_size=4, unique_by=lambda t: t[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 5000_00), tier_sets)
+def test_the_hinted_amount_passes_and_one_fen_more_does_not(balance, tiers):
+    cap = 5000_00
+    hint = largest_recharge_within_cap(balance, cap, tiers)
+    if hint > 0:
+        assert _passes(balance, hint, cap, tiers)
+    # nothing above the hint passes: one fen more, and every tier price above it (the bonus steps)
+    for amount in {hint + 1, *[p for p, _ in tiers if p > hint], *[p - 1 for p, _ in tiers if p - 1 > hint]}:
+        assert not _passes(balance, amount, cap, tiers), (amount, hint)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 300), st.lists(st.tuples(st.integers(1, 300), st.integers(0, 100)), max_size=3, unique_by=lambda t: t[0]))
+def test_the_hint_is_the_brute_force_maximum_on_small_numbers(balance, tiers):
+    cap = 300
+    best = max((a for a in range(1, cap + 1) if _passes(balance, a, cap, tiers)), default=0)
+    assert largest_recharge_within_cap(balance, cap, tiers) == best

@@ -4,7 +4,7 @@ refunds and replays (hypothesis):
 - the cached balance equals the sum of the member's ledger, and each row's balances-after chain up;
 - principal and bonus are never negative;
 - money in == money out + balance: principal paid in == principal spent + principal refunded + principal
-  balance, and bonus granted == bonus spent + bonus taken back + bonus balance;
+  kept back for perks used (refund deductions) + principal balance, and bonus granted == bonus spent + bonus taken back + bonus balance;
 - a spend is refused exactly when it is more than the balance, a recharge exactly when it would pass the cap;
 - replaying a request id changes nothing and returns the first result.
 """
@@ -58,7 +58,7 @@ def _sums(path, member_id):
             (member_id,),
         ).fetchone()
         rf_p, rf_b = c.execute(
-            "SELECT COALESCE(SUM(principal_refund_fen),0), COALESCE(SUM(bonus_revoke_fen),0) FROM refund"
+            "SELECT COALESCE(SUM(principal_refund_fen + deducted_fen),0), COALESCE(SUM(bonus_revoke_fen),0) FROM refund"
             " WHERE member_id = ?",
             (member_id,),
         ).fetchone()
@@ -129,10 +129,17 @@ def test_wallet_invariants_hold_for_any_sequence(pstore, sequence):
                 continue
             kw = {"recharge_id": recharges[n % len(recharges)], "request_id": rid}
             try:
+                preview = wallet.refund_preview(ctx, manager, kw["recharge_id"])
+            except (StateError, InvalidInput):
+                preview = None  # already refunded, or nothing left of it
+            try:
                 res = wallet.refund(ctx, manager, **kw)
             except (StateError, InvalidInput):
                 continue  # already refunded, or nothing left of it
-            balance[0] -= res.principal_refund_fen
+            assert preview is not None and preview.net_refund_fen == res.principal_refund_fen
+            assert 0 <= res.principal_refund_fen <= res.principal_refundable_fen
+            assert res.principal_refund_fen + res.deducted_fen == res.principal_refundable_fen
+            balance[0] -= res.principal_refundable_fen  # all of it leaves the wallet
             balance[1] -= res.bonus_revoke_fen
             done.append(("refund", kw, res))
         else:

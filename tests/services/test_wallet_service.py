@@ -99,10 +99,27 @@ def test_cap_5000_refuses_a_recharge_and_writes_nothing(store, member):
     before = _counts(store)
     with pytest.raises(LimitExceeded) as exc:
         wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, amount_fen=2500_00)  # +2500+400
-    assert exc.value.params["room"] == 2600_00
+    # the hint is the largest amount that passes, bonus included: 2200 + its 400 bonus = 2600 of room
+    assert exc.value.params["room"] == 2200_00
     assert _counts(store) == before
     ok = wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, amount_fen=2000_00, tier_code="basic")
     assert ok.balance_fen == 4450_00
+
+
+def test_cap_hint_names_an_amount_that_passes_bonus_included(store, member):
+    """Issue 9 item 6: with a 1,100.10 balance, 5,000.01 was refused with "at most 3,899.90", and 3,899.90
+    was then refused too (its 400 bonus passes the cap). The hint is now 3,499.90, which passes."""
+    wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, amount_fen=1000_10, tier_code="advanced")
+    wallet.spend(store.ctx, store.cashier, member_id=member.member_id, amount_fen=50_00)  # 1150.10 -> 1100.10
+    assert members.get_member(store.ctx, store.cashier, member_id=member.member_id).balance_fen == 1100_10
+    with pytest.raises(LimitExceeded) as exc:
+        wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, amount_fen=5000_01)
+    hint = exc.value.params["room"]
+    assert hint == 3499_90
+    with pytest.raises(LimitExceeded):
+        wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, amount_fen=hint + 1)
+    ok = wallet.recharge(store.ctx, store.cashier, member_id=member.member_id, amount_fen=hint)
+    assert ok.balance_fen == 5000_00
 
 
 def test_recharge_refusals_bad_amount_unknown_member_unknown_tier_bad_pay(store, member):

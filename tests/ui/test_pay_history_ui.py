@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pos_app import messages
 from pos_app.services import members, wallet
 from pos_app.ui.login import ManagerDialog
+from pos_app.ui.refund_dialog import RefundConfirmDialog
 from tests.ui.conftest import idle, login, press, select_member
 
 
@@ -104,8 +105,11 @@ def test_history_models_and_date_filter(win: Any, qtbot: Any, store: Any, qtmode
 
 
 def _answer_manager_dialog(code: str, pin: str, then_cancel: bool = False) -> None:
+    """Confirm the refund breakdown (Enter), then type the manager's code and PIN."""
     def fill() -> None:
         dlg = QApplication.activeModalWidget()
+        if isinstance(dlg, RefundConfirmDialog) and not dlg.busy and dlg.result is None:
+            QTimer.singleShot(0, dlg.confirm_btn.click)  # it opens the manager dialog (a nested event loop)
         if not isinstance(dlg, ManagerDialog):
             QTimer.singleShot(20, fill)
             return
@@ -153,9 +157,10 @@ def test_refund_with_wrong_manager_pin_changes_nothing(win: Any, qtbot: Any, sto
     h = win.screens["history"]
     qtbot.waitUntil(lambda: h.recharge_model.rowCount() == 1 and idle(win))
     h.recharge_table.selectRow(0)
+    _answer_manager_dialog.__dict__.pop("last_error", None)
     _answer_manager_dialog("boss", "0000", then_cancel=True)
     h.refund_selected()
-    qtbot.waitUntil(lambda: idle(win))
+    qtbot.waitUntil(lambda: "last_error" in _answer_manager_dialog.__dict__ and idle(win))
     assert _answer_manager_dialog.last_error == "工号或密码错误"  # type: ignore[attr-defined]
     assert h.last_refund is None
     assert wallet.recharges(store.ctx, store.manager, member_id=m.member_id)[0].state == "active"

@@ -139,8 +139,12 @@ def test_receipt_saved_as_pdf(win: Any, qtbot: Any, store: Any, tmp_path: Path) 
     out = tmp_path / "receipt.pdf"
     rc.receipt.save_pdf(str(out))
     # NFKC: the extractor returns CJK radicals (U+2F00 block) for some glyphs
-    text = unicodedata.normalize("NFKC", "".join(page.extract_text() for page in PdfReader(str(out)).pages))
-    assert "13800000001" in text
+    reader = PdfReader(str(out))
+    assert len(reader.pages) == 1  # one page on an 80 mm roll, not two A5 pages
+    assert abs(float(reader.pages[0].mediabox.width) - 80 * 72 / 25.4) < 0.5
+    text = unicodedata.normalize("NFKC", "".join(page.extract_text() for page in reader.pages))
+    assert "138****0001" in text  # the printed receipt masks the phone
+    assert rc.receipt.result.receipt_no in text
     assert "¥2,000.00" in text and "¥2,400.00" in text
     assert "充值小票" in text and "豪华档" in text and "会员价" in text
 

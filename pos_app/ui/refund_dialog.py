@@ -1,0 +1,311 @@
+"""The refund confirmation (History F5, Ctrl+R): what the refund pays back line by line (the unspent
+principal, each perk the member already used or kept, the net refund), how it is paid back (the
+recharge's original method or cash), then, once done, the refund slip to print or save as PDF.
+
+Keyboard: 1 / 2 choose the method, Enter confirms, Esc cancels; after the refund Ctrl+P prints the slip,
+Ctrl+S saves it as PDF, Enter closes."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QMarginsF, QSizeF, Qt
+from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QShortcut, QTextDocument
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app import messages
+from pos_app.ui.appctx import AppContext
+from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, money, tr
+from pos_app.ui.models import fmt_dt
+
+METHODS = ("original", "cash")
+
+
+def save_file_path(parent: QWidget, title: str, name: str, filters: str) -> str | None:
+    """Where to save: the app's own chooser (pos_app.ui.filedialogs: it never lists or opens the store's
+    database files) when the app has it, else Qt's."""
+    import importlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("pos_app.ui.filedialogs") is not None:
+        chooser = importlib.import_module("pos_app.ui.filedialogs")
+        found: str | None = chooser.save_file(parent, title, name, filters)
+        return found
+    path, _ = QFileDialog.getSaveFileName(parent, title, name, filters)
+    return path or None
+
+
+class RefundConfirmDialog(QDialog):
+    """Shows a RefundPreview; ``on_confirm(method)`` starts the refund (the caller asks for the manager and
+    runs the service); :meth:`show_done` / :meth:`show_failed` report back."""
+
+    def __init__(self, appctx: AppContext, preview: Any, on_confirm: Callable[[str], None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("refund_confirm")
+        self.appctx = appctx
+        self.preview = preview
+        self.on_confirm = on_confirm
+        self.result: Any = None
+        self.busy = False
+        self.printer: Any = None  # kept alive while the print dialog uses it
+        self.setWindowTitle(tr("refund.confirm_title"))
+        self.setMinimumWidth(640)  # three big buttons once done (print, PDF, done) fit without clipping
+        lay = QVBoxLayout(self)
+        head = QLabel(tr("refund.confirm_head", phone=preview.phone, no=preview.receipt_no or preview.recharge_id[-12:],
+                         time=fmt_dt(preview.created_at)))
+        head.setObjectName("title")
+        head.setWordWrap(True)
+        lay.addWidget(head)
+        grid = QGridLayout()
+        rows: list[tuple[str, str, str]] = [
+            ("paid", tr("refund.row.paid"), money(preview.principal_paid_fen)),
+            ("refundable", tr("refund.row.refundable"), money(preview.principal_refundable_fen)),
+        ]
+        for i, d in enumerate(preview.deductions):
+            rows.append((f"deduction_{i}", tr("refund.row.deduction", kind=tr(f"refund.perk.{d.kind}"), name=d.name),
+                         "-" + money(d.value_fen)))
+        if preview.deductions:
+            rows.append(("deductions", tr("refund.row.deductions"), "-" + money(preview.deductions_fen)))
+        rows += [
+            ("net", tr("refund.row.net"), money(preview.net_refund_fen)),
+            ("bonus", tr("refund.row.bonus"), money(preview.bonus_revoke_fen)),
+            ("points", tr("refund.row.points"), str(preview.points_revoke)),
+        ]
+        self.values: dict[str, QLabel] = {}
+        for r, (key, label, value) in enumerate(rows):
+            lab = QLabel(label)
+            lab.setWordWrap(True)
+            val = QLabel(value)
+            val.setObjectName(f"refund_{key}")
+            val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if key == "net":
+                lab.setObjectName("big_label")
+                val.setStyleSheet("font-size: 20pt; font-weight: bold")
+            grid.addWidget(lab, r, 0)
+            grid.addWidget(val, r, 1)
+            self.values[key] = val
+        grid.setColumnStretch(0, 1)
+        lay.addLayout(grid)
+        if not preview.deduct_used_perks:
+            note = QLabel(tr("refund.no_deduction_rule"))
+            note.setWordWrap(True)
+            lay.addWidget(note)
+        elif not preview.deductions:
+            note = QLabel(tr("refund.nothing_used"))
+            note.setWordWrap(True)
+            lay.addWidget(note)
+        lay.addWidget(QLabel(tr("refund.method_label")))
+        self.method_group = QButtonGroup(self)
+        self.method_buttons: dict[str, QRadioButton] = {}
+        mrow = QHBoxLayout()
+        pay = tr(f"pay.{preview.original_pay_method}")
+        for i, method in enumerate(METHODS):
+            b = QRadioButton(tr(f"refund.method.{method}", pay=pay) + f" ({i + 1})")
+            b.setObjectName(f"method_{method}")
+            self.method_group.addButton(b, i)
+            self.method_buttons[method] = b
+            mrow.addWidget(b)
+            QShortcut(QKeySequence(str(i + 1)), self, activated=lambda b=b: b.isEnabled() and b.setChecked(True))
+        self.method_buttons["original"].setChecked(True)
+        lay.addLayout(mrow)
+        self.status = QLabel("")
+        self.status.setObjectName("refund_status")
+        self.status.setWordWrap(True)
+        self.status.hide()
+        lay.addWidget(self.status)
+        self.error = ErrorLabel()
+        lay.addWidget(self.error)
+        row = QHBoxLayout()
+        self.confirm_btn = big_button(tr("refund.confirm"))
+        self.confirm_btn.setObjectName("primary")
+        self.confirm_btn.setDefault(True)
+        self.confirm_btn.clicked.connect(self.confirm)
+        self.cancel_btn = big_button(tr("refund.cancel"))
+        self.cancel_btn.clicked.connect(self.reject)
+        self.print_btn = big_button(tr("refund.print_slip"))
+        self.print_btn.clicked.connect(self.print_slip)
+        self.save_btn = big_button(tr("refund.save_slip"))
+        self.save_btn.clicked.connect(self.ask_save_slip)
+        self.close_btn = big_button(tr("refund.close"))
+        self.close_btn.clicked.connect(self.accept)
+        for b in (self.confirm_btn, self.cancel_btn, self.print_btn, self.save_btn, self.close_btn):
+            row.addWidget(b)
+        for b in (self.print_btn, self.save_btn, self.close_btn):
+            b.hide()
+        lay.addLayout(row)
+        QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_slip)
+        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.ask_save_slip)
+        self.confirm_btn.setFocus()
+
+    # ------------------------------------------------------------------ confirm
+    def method(self) -> str:
+        return next(m for m, b in self.method_buttons.items() if b.isChecked())
+
+    def confirm(self) -> None:
+        if self.busy or self.result is not None:
+            return
+        self.busy = True
+        self.error.show_error(None)
+        self.confirm_btn.setEnabled(False)
+        for b in self.method_buttons.values():
+            b.setEnabled(False)
+        self.status.setText(tr("refund.in_progress"))
+        self.status.show()
+        self.on_confirm(self.method())
+
+    def show_failed(self, exc: BaseException | str | None) -> None:
+        """The refund did not happen (manager cancelled, or the service refused): the dialog stays open."""
+        self.busy = False
+        self.status.hide()
+        self.confirm_btn.setEnabled(True)
+        for b in self.method_buttons.values():
+            b.setEnabled(True)
+        self.error.show_error(exc)
+
+    def show_done(self, result: Any) -> None:
+        """The refund is written: say what was paid back and how; offer the slip."""
+        self.busy = False
+        self.result = result
+        method = tr(f"refund.method.{result.method}", pay=tr(f"pay.{result.pay_method}"))
+        self.status.setText(tr("refund.done_text", amount=result.principal_refund_fen, method=method))
+        self.status.show()
+        self.values["net"].setText(money(result.principal_refund_fen))
+        self.confirm_btn.hide()
+        self.cancel_btn.hide()
+        for b in (self.print_btn, self.save_btn, self.close_btn):
+            b.show()
+        self.close_btn.setDefault(True)
+        self.close_btn.setFocus()
+
+    # ------------------------------------------------------------------ the slip
+    def save_slip(self, path: str, done: Callable[[Any], None] | None = None) -> None:
+        """Write the refund slip PDF (on the database worker: it reads the store's time zone)."""
+        if self.result is None:
+            return
+        from pos_app.printing import pdf  # noqa: PLC0415
+        from pos_app.services.counter import store_brief  # noqa: PLC0415
+
+        ctx, res, store = self.appctx.ctx, self.result, self.appctx.store_name
+
+        def work() -> str:
+            pdf.refund_slip(res, store, path, tz=store_brief(ctx).timezone)
+            return path
+
+        def saved(p: Any) -> None:
+            self.status.setText(tr("refund.slip_saved", path=p))
+            if done is not None:
+                done(p)
+
+        self.appctx.run(work, saved, self.error.show_error, key="refund_slip")
+
+    def ask_save_slip(self) -> None:
+        if self.result is None:
+            return
+        name = f"refund-{self.result.receipt_no or self.result.refund_id[-12:]}.pdf"
+        path = save_file_path(self, tr("refund.save_slip"), name, "PDF (*.pdf)")
+        if path:
+            self.save_slip(path)
+
+    def slip_html(self) -> str:
+        """The slip for Qt's printer (an 80 mm roll): the same lines as the PDF."""
+        if self.result is None:
+            return ""
+        from pos_app.printing import pdf  # noqa: PLC0415
+
+        font = ", ".join(f"'{f}'" for f in CJK_FAMILIES)
+        out = []
+        for b in pdf.refund_blocks(self.result, self.appctx.store_name):
+            if isinstance(b, pdf.Line):
+                label, _, value = b.text.partition("\t")
+                align = "center" if b.align == "center" else "right" if b.align == "right" else "left"
+                if b.align == "pair":
+                    out.append(f"<tr><td>{html.escape(label)}</td><td align='right'>{html.escape(value)}</td></tr>")
+                else:
+                    out.append(f"<tr><td colspan='2' align='{align}'>{html.escape(b.text)}</td></tr>")
+            else:
+                out.append("<tr><td colspan='2'><hr/></td></tr>")
+        return (f"<html><body style=\"font-family: {font}; font-size: 8pt\"><table width='100%'>"
+                + "".join(out) + "</table></body></html>")
+
+    def print_slip(self) -> None:
+        """Ctrl+P: the system print dialog, then the slip on an 80 mm roll."""
+        if self.result is None:
+            return
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter  # noqa: PLC0415
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPageLayout(QPageLayout(QPageSize(QSizeF(80, 160), QPageSize.Unit.Millimeter, "80mm"),
+                                          QPageLayout.Orientation.Portrait, QMarginsF(3, 3, 3, 3),
+                                          QPageLayout.Unit.Millimeter))
+        self.printer = printer
+        dlg = QPrintDialog(printer, self)
+        self.print_dialog = dlg
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            doc = QTextDocument()
+            doc.setHtml(self.slip_html())
+            doc.print_(printer)
+
+
+messages.register("zh_CN", {
+    "refund.confirm_title": "退款确认",
+    "refund.confirm_head": "退还会员 {phone} 的充值 {no}（{time}）",
+    "refund.row.paid": "充值本金",
+    "refund.row.refundable": "未消费本金",
+    "refund.row.deduction": "扣除{kind}：{name}",
+    "refund.row.deductions": "扣除合计",
+    "refund.row.net": "实退金额",
+    "refund.row.bonus": "收回赠送金",
+    "refund.row.points": "收回积分",
+    "refund.perk.coupon": "优惠券", "refund.perk.voucher": "服务券", "refund.perk.gift": "礼品",
+    "refund.no_deduction_rule": "本活动的退款规则：不扣除已使用的权益",
+    "refund.nothing_used": "会员未使用本次充值的券和礼品，不作扣除",
+    "refund.method_label": "退款方式：",
+    "refund.method.original": "原路退回（{pay}）",
+    "refund.method.cash": "现金",
+    "refund.confirm": "确认退款 (Enter)",
+    "refund.cancel": "取消 (Esc)",
+    "refund.in_progress": "正在退款…",
+    "refund.done_text": "退款完成：实退 {amount}，{method}",
+    "refund.print_slip": "打印退款凭证 (Ctrl+P)",
+    "refund.save_slip": "存为 PDF (Ctrl+S)",
+    "refund.close": "完成 (Enter)",
+    "refund.slip_saved": "退款凭证已保存：{path}",
+})
+messages.register("en", {
+    "refund.confirm_title": "Confirm the refund",
+    "refund.confirm_head": "Refund {phone}'s recharge {no} ({time})",
+    "refund.row.paid": "Principal paid",
+    "refund.row.refundable": "Unspent principal",
+    "refund.row.deduction": "Less {kind}: {name}",
+    "refund.row.deductions": "Deducted in all",
+    "refund.row.net": "Refund",
+    "refund.row.bonus": "Bonus taken back",
+    "refund.row.points": "Points taken back",
+    "refund.perk.coupon": "coupon", "refund.perk.voucher": "voucher", "refund.perk.gift": "gift",
+    "refund.no_deduction_rule": "This campaign's refund rule: perks used are not deducted",
+    "refund.nothing_used": "The member used none of this recharge's coupons or gifts: nothing is deducted",
+    "refund.method_label": "Pay back:",
+    "refund.method.original": "to the original method ({pay})",
+    "refund.method.cash": "in cash",
+    "refund.confirm": "Refund (Enter)",
+    "refund.cancel": "Cancel (Esc)",
+    "refund.in_progress": "Refunding…",
+    "refund.done_text": "Refunded {amount}, {method}",
+    "refund.print_slip": "Print the slip (Ctrl+P)",
+    "refund.save_slip": "Save as PDF (Ctrl+S)",
+    "refund.close": "Done (Enter)",
+    "refund.slip_saved": "Refund slip saved: {path}",
+})
