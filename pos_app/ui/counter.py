@@ -228,6 +228,9 @@ class CounterScreen(QWidget):
         self.appctx = appctx
         self.last_query: str | None = None
         self.searches = 0
+        #: the search text the selected member belongs to: editing it away deselects the member, so a new
+        #: search never leaves an old member behind a money action (recharge, pay, history, hand-out)
+        self.selected_for: str | None = None
         root = QHBoxLayout(self)
         left = QVBoxLayout()
         bar = QHBoxLayout()
@@ -273,12 +276,12 @@ class CounterScreen(QWidget):
         self.timer.setSingleShot(True)
         self.timer.setInterval(SEARCH_DELAY_MS)
         self.timer.timeout.connect(self.run_search)
-        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.textChanged.connect(self._text_changed)
         self.search.returnPressed.connect(self.enter_pressed)
         self.search.installEventFilter(self)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=lambda: self.open_register())
         appctx.changed.connect(self._changed)
-        appctx.member_changed.connect(self.panel.set_member)
+        appctx.member_changed.connect(self._member_changed)
 
     # --------------------------------------------------------------- keyboard
     def eventFilter(self, obj: Any, ev: Any) -> bool:  # noqa: N802
@@ -295,6 +298,22 @@ class CounterScreen(QWidget):
         self.search.selectAll()
 
     # --------------------------------------------------------------- search
+    def _member_changed(self, member: Any) -> None:
+        self.panel.set_member(member)
+        self.selected_for = self.search.text().strip() if member is not None else None
+
+    def _text_changed(self, text: str) -> None:
+        self.timer.start()
+        if self.appctx.member is not None and text.strip() != self.selected_for:
+            self.clear_member()
+
+    def clear_member(self) -> None:
+        """No member selected: every screen shows "select a member first" and refuses money actions."""
+        self.appctx.worker.cancel("select")
+        self.table.clearSelection()
+        if self.appctx.member is not None:
+            self.appctx.set_member(None)
+
     def run_search(self) -> None:
         q = self.search.text().strip()
         self.error.show_error(None)
@@ -348,8 +367,16 @@ class CounterScreen(QWidget):
 
         ctx, actor = self.appctx.ctx, self.appctx.actor
         self.error.show_error(None)
+        asked = self.search.text().strip()
+
+        def ok(member: Any) -> None:
+            if self.search.text().strip() == asked:  # else stale: a newer search is under way
+                self.select_member(member)
 
         def fail(exc: BaseException) -> None:
+            if self.search.text().strip() != asked:
+                return
+            self.clear_member()  # a search that finds nobody leaves nobody selected
             phone = full_phone(text)
             if isinstance(exc, NotFound) and phone:
                 self.search.setText(phone)
@@ -357,7 +384,7 @@ class CounterScreen(QWidget):
             else:
                 self.error.show_error(exc)
 
-        self.appctx.run(lambda: members.resolve_scan(ctx, actor, text), self.select_member, fail, key="select")
+        self.appctx.run(lambda: members.resolve_scan(ctx, actor, text), ok, fail, key="select")
 
     def select_row(self, row: int) -> None:
         if not 0 <= row < self.model.rowCount():
@@ -366,7 +393,13 @@ class CounterScreen(QWidget):
 
         ctx, actor = self.appctx.ctx, self.appctx.actor
         mid = self.model.row(row).member_id
-        self.appctx.run(lambda: members.get_member(ctx, actor, member_id=mid), self.select_member, self._fail, key="select")
+        asked = self.search.text().strip()
+
+        def ok(member: Any) -> None:
+            if self.search.text().strip() == asked:
+                self.select_member(member)
+
+        self.appctx.run(lambda: members.get_member(ctx, actor, member_id=mid), ok, self._fail, key="select")
 
     def select_member(self, member: Any) -> None:
         self.error.show_error(None)
