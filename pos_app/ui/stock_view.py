@@ -342,9 +342,12 @@ class StockScreen(QWidget):
 
     handles_changes = False
 
-    def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, appctx: AppContext, parent: QWidget | None = None, *, read_only: bool = False) -> None:
         super().__init__(parent)
         self.appctx = appctx
+        #: staff: levels and movements only, no manager buttons, no stocktake (the main window passes it)
+        self.read_only = read_only
+        self.manager_buttons: list[QPushButton] = []
         self.busy = False
         self.last_message = ""
         self.last_export: str | None = None
@@ -366,6 +369,10 @@ class StockScreen(QWidget):
         self._build_levels()
         self._build_movements()
         self._build_stocktake()
+        if read_only:
+            for b in self.manager_buttons:
+                b.hide()
+            self.tabs.removeTab(2)  # the stocktake
 
     # ----------------------------------------------------------------- building
     def _build_levels(self) -> None:
@@ -383,7 +390,7 @@ class StockScreen(QWidget):
         self.model = StockModel()
         self.table = _table(self.model, "stock_levels")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.doubleClicked.connect(lambda ix: self.ask_edit(ix.row()))
+        self.table.doubleClicked.connect(lambda ix: None if self.read_only else self.ask_edit(ix.row()))
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
         for key, fn in (("stock.receive", self.ask_receive), ("stock.adjust", self.ask_adjust),
@@ -395,6 +402,8 @@ class StockScreen(QWidget):
             b = QPushButton(tr(key))
             b.clicked.connect(fn)
             row.addWidget(b)
+            if key != "stock.export":
+                self.manager_buttons.append(b)
         lay.addLayout(row)
         self.tabs.addTab(w, tr("stock.tab_levels"))
 
@@ -738,7 +747,8 @@ class StockScreen(QWidget):
             self.export_to(what, path)
 
 
-register_screen(ScreenSpec("stock", "screen.stock", "F7", StockScreen, frozenset({"manager"}), 70))
+register_screen(ScreenSpec("stock", "screen.stock", "F7", StockScreen, frozenset({"manager"}), 70,
+                           read_only_roles=frozenset({"staff"})))
 
 messages.register("zh_CN", {
     "screen.stock": "礼品库存",
