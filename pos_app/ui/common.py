@@ -79,6 +79,43 @@ def apply_style(app: QApplication) -> None:
         app.setStyleSheet(STYLE_FILE.read_text(encoding="utf-8"))
 
 
+#: Qt's own strings (OK/Cancel, QMessageBox, file dialogs, calendar) per app language: qtbase_<lang>.qm
+QT_CATALOGUES = {"zh_CN": "qtbase_zh_CN"}
+_qt_translator: Any = None
+
+
+def qt_translations_dir() -> str:
+    """Where Qt's own .qm files are: the PySide6 wheel ships them in PySide6/Qt/translations."""
+    from PySide6.QtCore import QLibraryInfo  # noqa: PLC0415
+
+    return QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+
+
+def install_qt_translator(lang: str | None = None) -> bool:
+    """Load Qt's own catalogue for ``lang`` (default: the app's language), replacing the previous one, and
+    make it the default locale (dates, numbers). Returns False when that catalogue is missing (English)."""
+    global _qt_translator
+    from PySide6.QtCore import QCoreApplication, QLocale, QTranslator  # noqa: PLC0415
+
+    lang = lang or messages.language()
+    app = QCoreApplication.instance()
+    if app is None:
+        return False
+    if _qt_translator is not None:
+        QCoreApplication.removeTranslator(_qt_translator)
+        _qt_translator = None
+    QLocale.setDefault(QLocale("zh_CN" if lang == "zh_CN" else "en_US"))
+    name = QT_CATALOGUES.get(lang)
+    if name is None:
+        return False
+    tr_ = QTranslator(app)
+    if not tr_.load(name, qt_translations_dir()):
+        return False
+    QCoreApplication.installTranslator(tr_)
+    _qt_translator = tr_
+    return True
+
+
 def clear_layout(layout: Any) -> None:
     while layout.count():
         item = layout.takeAt(0)

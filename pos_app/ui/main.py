@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from pos_app import messages
 from pos_app.ui.appctx import AppContext, ScreenScope
-from pos_app.ui.common import apply_style, error_text, tr
+from pos_app.ui.common import apply_style, error_text, install_qt_translator, tr
 from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
 from pos_app.ui.scanner import ScannerFilter
@@ -576,6 +576,7 @@ class MainWindow(QMainWindow):
 
     def set_language(self, lang: str) -> None:
         messages.set_language(lang)
+        install_qt_translator(lang)
         save_language(lang)
         current = self.tabs.currentIndex()
         self.drop_screens()
@@ -614,6 +615,7 @@ def create_window(ctx: Any, *, central_url: str | None = None) -> MainWindow:
     app = QApplication.instance()
     if app is not None:
         apply_style(app)  # type: ignore[arg-type]
+        install_qt_translator()
     worker = DbWorker()
     appctx = AppContext(None, worker)
     appctx.central_url = central_url
@@ -690,6 +692,7 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     messages.set_language(choose_language(lang))
+    install_qt_translator()
     apply_style(app)  # type: ignore[arg-type]
     worker = DbWorker()
     appctx = AppContext(None, worker)
