@@ -169,7 +169,28 @@ class RegisterDialog(QDialog):
         self.pages.addWidget(done_page)
         for w in (self.phone, self.name, self.invite):
             w.returnPressed.connect(self.submit)
+        # an error goes away as soon as its field is corrected
+        self.phone.textEdited.connect(lambda _t: self._clear_errors(self.phone_error, self.error))
+        self.invite.textEdited.connect(lambda _t: self._clear_errors(self.invite_error, self.error))
+        self.name.textEdited.connect(lambda _t: self._clear_errors(self.error))
         (self.name if phone else self.phone).setFocus()
+
+    def _clear_errors(self, *labels: ErrorLabel) -> None:
+        if any(e.isVisible() for e in labels):
+            for e in labels:
+                e.show_error(None)
+            self.fit()
+
+    def fit(self) -> None:
+        """Grow (or shrink) to what the layout needs now, so an error never pushes the buttons out."""
+        lay = self.layout()
+        if lay is not None:
+            lay.activate()
+        self.adjustSize()
+
+    def _show(self, label: ErrorLabel, exc: BaseException) -> None:
+        label.show_error(exc)
+        self.fit()
 
     def submit(self) -> None:
         if self.busy or self.pages.currentIndex() != 0:
@@ -207,14 +228,14 @@ class RegisterDialog(QDialog):
         self.ok.setEnabled(True)
         key = getattr(exc, "key", "")
         if key.startswith("member.phone"):
-            self.phone_error.show_error(exc)
+            self._show(self.phone_error, exc)
             self.phone.setFocus()
         elif key.startswith("member.invite") or key == "member.self_invite":
-            self.invite_error.show_error(exc)
+            self._show(self.invite_error, exc)
             self.invite.setFocus()
             self.invite.selectAll()
         else:
-            self.error.show_error(exc)
+            self._show(self.error, exc)
 
 
 class CounterScreen(QWidget):
