@@ -202,6 +202,7 @@ EN = {
 ZH_MAIN = {
     "ui.read_only_suffix": "（只读）", "ui.roles_or": "或",
     "ui.screen_denied": "{screen}（{fkey}）需要{roles}账号；当前登录的是{role}",
+    "ui.authorise_button": "授权 (Enter)",
     "help.help": "本快捷键表", "help.settings": "设置", "help.scroll": "在列表、小票中滚动",
     "help.tab": "切换到下一个 / 上一个输入框或按钮", "help.underlined": "带下划线的字母",
     "help.mnemonic": "按下该按钮或跳到该输入框", "help.scanner": "扫码枪",
@@ -214,6 +215,7 @@ ZH_MAIN = {
 EN_MAIN = {
     "ui.read_only_suffix": " (view only)", "ui.roles_or": " or ",
     "ui.screen_denied": "{screen} ({fkey}) needs a {roles} account; you are logged in as {role}",
+    "ui.authorise_button": "Authorise (Enter)",
     "help.help": "this list of shortcuts", "help.settings": "settings", "help.scroll": "scroll lists and the receipt",
     "help.tab": "next / previous field or button", "help.underlined": "underlined letter",
     "help.mnemonic": "press that button or go to that field", "help.scanner": "Scanner",
