@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, Signal
 
@@ -16,6 +18,9 @@ from pos_app.ui.ops import DbWorker, alive
 
 if TYPE_CHECKING:
     from pos_app.services.context import Actor, ServiceContext
+
+
+DEFAULT_STORE_TZ = "Asia/Shanghai"
 
 
 class AppContext(QObject):
@@ -37,6 +42,8 @@ class AppContext(QObject):
         self._actor = actor
         self._member: Any = None
         self.store_name = ""
+        #: the store's time zone (StoreBrief.timezone, set when the store opens): every clock the UI shows
+        self.store_tz: ZoneInfo = ZoneInfo(DEFAULT_STORE_TZ)
         self.central_url: str | None = None
         #: set by the main window: asks a manager for their PIN, returns the manager Actor or None
         self.ask_manager: Callable[[str], Actor | None] | None = None
@@ -55,6 +62,18 @@ class AppContext(QObject):
     def set_ctx(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
         self.ready.emit()
+
+    def set_store_timezone(self, name: str) -> None:
+        self.store_tz = ZoneInfo(name)
+
+    def store_now(self) -> datetime:
+        """Now, in the store's time zone, on the services' clock (tests move it), not the machine's zone."""
+        now = self._ctx.now() if self._ctx is not None else datetime.now(UTC)
+        return now.astimezone(self.store_tz)
+
+    def store_today(self) -> date:
+        """The store's calendar date (a date filter's default, "today's" rows)."""
+        return self.store_now().date()
 
     @property
     def actor(self) -> Actor:

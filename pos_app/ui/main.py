@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -327,7 +327,8 @@ class MainWindow(QMainWindow):
         self.sync_label.setText(text)
 
     def _tick(self) -> None:
-        self.clock_label.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm:ss"))
+        # the store's clock, not the machine's time zone (a counter PC set to UTC still shows store time)
+        self.clock_label.setText(self.appctx.store_now().strftime("%Y-%m-%d %H:%M:%S"))
         self.check_idle()
 
     def check_idle(self) -> None:
@@ -605,6 +606,7 @@ def attach_store(appctx: AppContext, ctx: Any, brief: Any) -> None:
 
     appctx.store_name = brief.name
     set_timezone(brief.timezone)
+    appctx.set_store_timezone(brief.timezone)
     appctx.set_ctx(ctx)
 
 
