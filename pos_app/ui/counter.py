@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -37,6 +38,59 @@ def full_phone(text: str) -> str | None:
         return normalize_phone(text)
     except InvalidInput:
         return None
+
+
+#: the member table's columns (phone, name, member code, balance, principal, bonus, points): the text each
+#: must show whole, their share of any extra width, and which go first when the table is narrow (the
+#: panel beside it shows principal, bonus and points anyway)
+COLUMN_SAMPLES = ("13900000000", "张三丰", "M0XQJWX2YF0", "¥10,000.00", "¥10,000.00", "¥10,000.00", "99999")
+COLUMN_WEIGHTS = (10, 14, 10, 8, 6, 6, 4)
+COLUMN_DROP_ORDER = (5, 4, 6)
+
+
+class FittedTable(QTableView):
+    """A table whose columns share the visible width: each gets the width of its sample text, extra width
+    goes by weight, and low-priority columns are hidden when even that does not fit. It never scrolls
+    sideways and never asks the window for more width."""
+
+    def __init__(self, samples: tuple[str, ...], weights: tuple[int, ...], drop_order: tuple[int, ...],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.samples, self.weights, self.drop_order = samples, weights, drop_order
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        hh = self.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        hh.setStretchLastSection(False)
+        hh.setMinimumSectionSize(16)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+    def fit_columns(self) -> None:
+        fm = self.fontMetrics()
+        mins = [fm.horizontalAdvance(t) + 18 for t in self.samples]
+        width = self.viewport().width()
+        shown = list(range(len(self.samples)))
+        for col in self.drop_order:
+            if sum(mins[c] for c in shown) <= width:
+                break
+            shown.remove(col)
+        for c in range(len(self.samples)):
+            self.setColumnHidden(c, c not in shown)
+        extra = max(0, width - sum(mins[c] for c in shown))
+        total = sum(self.weights[c] for c in shown) or 1
+        widths = {c: mins[c] + extra * self.weights[c] // total for c in shown}
+        last = shown[-1]
+        widths[last] = max(16, width - sum(w for c, w in widths.items() if c != last))
+        for c, w in widths.items():
+            self.horizontalHeader().resizeSection(c, w)
+
+    def resizeEvent(self, ev: Any) -> None:  # noqa: N802
+        super().resizeEvent(ev)
+        self.fit_columns()
+
+    def setModel(self, model: Any) -> None:  # noqa: N802
+        super().setModel(model)
+        self.fit_columns()
 
 
 class MemberPanel(QFrame):
@@ -271,19 +325,15 @@ class CounterScreen(QWidget):
         self.error = ErrorLabel()
         left.addWidget(self.error)
         self.model = MemberTableModel()
-        self.table = QTableView()
+        self.table = FittedTable(COLUMN_SAMPLES, COLUMN_WEIGHTS, COLUMN_DROP_ORDER)
         self.table.setObjectName("members")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        # fixed widths: measuring every cell on each search result would block the GUI thread
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((120, 80, 120, 95, 95, 85)):
-            hh.resizeSection(col, width)
-        hh.setStretchLastSection(True)
+        # widths from fixed weights, never from the cells (measuring every cell on each search result
+        # would block the GUI thread); the columns always fit: the table never scrolls sideways
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(30)
         self.table.activated.connect(lambda idx: self.select_row(idx.row()))

@@ -13,8 +13,8 @@ import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QTableWidget,
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from pos_app import messages
 from pos_app.ui.appctx import AppContext, ScreenScope
-from pos_app.ui.common import apply_style, error_text, install_qt_translator, tr
+from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text, install_qt_translator, tr
 from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
 from pos_app.ui.scanner import ScannerFilter
@@ -47,6 +48,11 @@ ORG, APP = "pos_app", "pos_app"
 LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
 #: data areas whose change can move a gift across its low-stock threshold (the banner is refreshed)
 STATUS_MESSAGE_MS = 8000
+#: the window's default and smallest sizes (client area): fits 1366x768 and works at 1024x768
+DEFAULT_SIZE = QSize(1280, 700)
+MIN_SIZE = QSize(960, 600)
+#: room left for a title bar and borders when the window manager has not told us yet
+FRAME_ALLOWANCE = QSize(16, 40)
 SETTINGS_KEYS = "Ctrl+,"
 ALERT_AREAS = frozenset({"stock", "gifts", "wallet"})
 
@@ -238,8 +244,45 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.activity)
-        self.resize(1200, 760)
+        self.setMinimumSize(MIN_SIZE)
+        self.resize(self.default_size())
         self.build_ui()
+
+    # ------------------------------------------------------------------ size
+    @staticmethod
+    def default_size() -> QSize:
+        """1280x720 (fits a 1366x768 counter screen with its taskbar and title bar), or the screen's
+        available area less a title bar when that is smaller (1024x768)."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        avail = screen.availableGeometry()
+        return QSize(min(DEFAULT_SIZE.width(), avail.width() - FRAME_ALLOWANCE.width()),
+                     min(DEFAULT_SIZE.height(), avail.height() - FRAME_ALLOWANCE.height())).expandedTo(MIN_SIZE)
+
+    def showEvent(self, ev: Any) -> None:  # noqa: N802
+        super().showEvent(ev)
+        if not getattr(self, "_placed", False):
+            self._placed = True
+            self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Shrink (never grow) to the screen's available area, frame included, and move inside it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None or self.isMaximized() or self.isFullScreen():
+            return
+        avail = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        w = min(self.width(), avail.width() - extra_w)
+        h = min(self.height(), avail.height() - extra_h)
+        if (w, h) != (self.width(), self.height()):
+            self.resize(max(w, self.minimumWidth()), max(h, self.minimumHeight()))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), avail.x()), avail.right() - frame.width() + 1)
+        y = min(max(frame.y(), avail.y()), avail.bottom() - frame.height() + 1)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(x, avail.x()), max(y, avail.y()))
 
     # ------------------------------------------------------------------ building
     def build_ui(self) -> None:
@@ -263,10 +306,9 @@ class MainWindow(QMainWindow):
         wp = QWidget()
         wl = QVBoxLayout(wp)
         top = QHBoxLayout()
-        self.whoami = QLabel("")
+        self.whoami = ElidedLabel("")
         self.whoami.setObjectName("whoami")
-        top.addWidget(self.whoami)
-        top.addStretch(1)
+        top.addWidget(self.whoami, 1)
         self.help_btn = QPushButton(tr("help.button"))
         self.help_btn.clicked.connect(self.show_help)
         self.settings_btn = QPushButton(tr("ui.settings"))
@@ -280,14 +322,16 @@ class MainWindow(QMainWindow):
             top.addWidget(b)
         wl.addLayout(top)
         #: alert shown at login (low gift stock for managers); clicking it opens the stock screen
-        self.alert = QPushButton("")
+        self.alert = ClickBanner("")  # wraps: a long list of gifts never widens the window
         self.alert.setObjectName("login_alert")
-        self.alert.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.alert.clicked.connect(self._open_alert)
         self.alert.hide()
         wl.addWidget(self.alert)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("screens")
+        # the window's size is its own: no screen's minimum (a long row of buttons) may grow it
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.tabs.setUsesScrollButtons(True)
         self.tabs.currentChanged.connect(self._tab_changed)
         wl.addWidget(self.tabs, 1)
         self.stack.addWidget(wp)
@@ -296,17 +340,18 @@ class MainWindow(QMainWindow):
         for w in list(sb.findChildren(QLabel)):
             sb.removeWidget(w)
             w.deleteLater()
-        self.store_label = QLabel(self.appctx.store_name or tr("ui.opening_db"))
+        # status texts are elided, never widening the window (a long store name, a long sync message)
+        self.store_label = ElidedLabel(self.appctx.store_name or tr("ui.opening_db"))
         self.store_label.setObjectName("store_name")
-        self.staff_label = QLabel("")
+        self.staff_label = ElidedLabel("")
         self.staff_label.setObjectName("staff_name")
-        self.sync_label = QLabel(self._sync_override or self._sync_text())
+        self.sync_label = ElidedLabel(self._sync_override or self._sync_text())
         self.sync_label.setObjectName("sync_status")
         self.clock_label = QLabel("")
         self.clock_label.setObjectName("clock")
-        sb.addWidget(self.store_label)
-        sb.addWidget(self.staff_label)
-        sb.addPermanentWidget(self.sync_label)
+        sb.addWidget(self.store_label, 2)
+        sb.addWidget(self.staff_label, 2)
+        sb.addPermanentWidget(self.sync_label, 2)
         sb.addPermanentWidget(self.clock_label)
         self._tick()
         for sc in (("Ctrl+L", self.lock), ("Ctrl+U", self.switch_user), ("F1", self.show_help),
