@@ -71,12 +71,14 @@ class ElidedLabel(QLabel):
         self._full = text or ""
         self.setToolTip(self._full)
         self._elide()
+        self.updateGeometry()  # the size hint is the full text's, whatever is shown now
 
     def text(self) -> str:
         return self._full
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 8, super().sizeHint().height())
+        extra = self.width() - self.contentsRect().width() + 2 * max(self.margin(), 0) + 6
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + extra, super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(24, super().minimumSizeHint().height())
@@ -86,7 +88,8 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 24))
+        room = max(self.contentsRect().width() - 2 * max(self.margin(), 0) - 2, 12)
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
         QLabel.setText(self, shown)
 
 

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -197,13 +197,18 @@ class HelpDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(True)
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        widest = 0
         for r, (keys, text) in enumerate(rows):
             k = QTableWidgetItem(keys)
-            k.setFont(QFont("monospace"))
+            k.setFont(mono)
             self.table.setItem(r, 0, k)
             self.table.setItem(r, 1, QTableWidgetItem(text))
-        self.table.resizeColumnToContents(0)
+            widest = max(widest, QFontMetrics(mono).horizontalAdvance(keys))
+        self.table.setColumnWidth(0, widest + 24)  # every row, not only the visible ones
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeRowsToContents()
         lay.addWidget(self.table, 1)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         box.rejected.connect(self.reject)
@@ -212,7 +217,9 @@ class HelpDialog(QDialog):
         close.setText(tr("help.close"))
         close.clicked.connect(self.reject)
         lay.addWidget(box)
-        self.resize(640, 520)
+        screen = QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry().size() if screen is not None else QSize(1024, 700)
+        self.resize(min(720, avail.width() - 40), min(640, avail.height() - 80))
         self.table.setFocus()
 
 
@@ -347,11 +354,24 @@ class MainWindow(QMainWindow):
         self.staff_label.setObjectName("staff_name")
         self.sync_label = ElidedLabel(self._sync_override or self._sync_text())
         self.sync_label.setObjectName("sync_status")
+        self.sync_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.sync_label.setMaximumWidth(420)
         self.clock_label = QLabel("")
         self.clock_label.setObjectName("clock")
-        sb.addWidget(self.store_label, 2)
-        sb.addWidget(self.staff_label, 2)
-        sb.addPermanentWidget(self.sync_label, 2)
+        #: a short notice ("F3 needs a cashier or manager account"), cleared after a while
+        self.notice = ElidedLabel("")
+        self.notice.setObjectName("status_notice")
+        self.notice_timer = QTimer(self)
+        self.notice_timer.setSingleShot(True)
+        self.notice_timer.timeout.connect(lambda: self.notice.setText(""))
+        for lab in (self.store_label, self.staff_label):  # whole when there is room, elided when not
+            lab.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+            lab.setMaximumWidth(320)
+        self.notice.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        sb.addWidget(self.store_label)
+        sb.addWidget(self.staff_label)
+        sb.addWidget(self.notice)
+        sb.addPermanentWidget(self.sync_label)
         sb.addPermanentWidget(self.clock_label)
         self._tick()
         for sc in (("Ctrl+L", self.lock), ("Ctrl+U", self.switch_user), ("F1", self.show_help),
@@ -439,7 +459,12 @@ class MainWindow(QMainWindow):
         roles = sep.join(tr(f"role.{r}") for r in ("cashier", "staff", "manager") if r in spec.roles)
         text = tr("ui.screen_denied", screen=tr(spec.title_key), fkey=spec.shortcut, roles=roles,
                   role=tr(f"role.{self.appctx.actor.role}"))
-        self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
+        self.notify(text)
+
+    def notify(self, text: str) -> None:
+        """A notice in the status bar (it stays for a few seconds)."""
+        self.notice.setText(text)
+        self.notice_timer.start(STATUS_MESSAGE_MS)
 
     def drop_screens(self) -> None:
         """Detach the old screens from the context first (no signal reaches them again), then delete them."""

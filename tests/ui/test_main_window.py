@@ -74,7 +74,8 @@ def test_staff_pressing_f3_is_told_why(win: Any, qtbot: Any) -> None:
     before = win.tabs.currentWidget()
     press(qtbot, win, Qt.Key.Key_F3)
     assert win.tabs.currentWidget() is before
-    msg = win.statusBar().currentMessage()
+    msg = win.notice.text()
+    assert win.notice.isVisible()
     assert "充值" in msg and "F3" in msg and "收银员" in msg and "店长" in msg and "店员" in msg
 
 
