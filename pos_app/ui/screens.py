@@ -9,7 +9,14 @@ and ``set_member(member_dto)`` (the member selected at the counter). When data c
 (``AppContext.changed``), the main window calls the visible screen's ``on_changed(area)`` if it has one,
 else its ``on_shown()``, unless the screen sets ``handles_changes = True`` (it listens itself).
 The counter app's own screens use F2 (counter), F3 (recharge), F4 (pay), F5 (history). Screens are shown
-in F-key order. A role in ``read_only_roles`` (not in ``roles``) gets ``factory(appctx, read_only=True)``.
+in F-key order. A role in ``read_only_roles`` (not in ``roles``) gets ``factory(appctx, read_only=True)``;
+an F-key of a screen the role may not see says why in the status bar.
+
+F1 lists every shortcut: a screen's ``help_rows()`` -> [(keys, text)] if it has one, else its QShortcuts
+(text: ``setWhatsThis``, or the button whose text ends in "(keys)") and its buttons with ``setShortcut``.
+
+Screens get a scope with the AppContext's API (``appctx.store_today()`` is the store's date); the main
+window detaches it when it rebuilds the screens, so connect to ``appctx.changed`` etc. freely.
 """
 
 from __future__ import annotations

@@ -124,3 +124,24 @@ def test_f1_is_a_table_of_every_shortcut(win: Any, qtbot: Any) -> None:
         assert keys in rows, keys
     assert rows["F7"].startswith("礼品库存")
     win._help.reject()
+
+
+def test_f1_lists_the_screens_own_shortcuts(win: Any, qtbot: Any) -> None:
+    from PySide6.QtGui import QKeySequence, QShortcut
+
+    login(qtbot, win, "boss", "9999")
+    history = win.screens["history"]
+    sc = QShortcut(QKeySequence("Alt+3"), history)
+    sc.setWhatsThis("积分批次")
+    button = QPushButton("发放 (Ctrl+G)", history)
+    button.setShortcut(QKeySequence("Ctrl+G"))
+    rows = dict(win.help_rows())
+    assert rows["Alt+3"] == "会员记录: 积分批次"
+    assert rows["Ctrl+G"] == "会员记录: 发放"
+
+
+def test_cashier_pressing_f7_is_told_why(win: Any, qtbot: Any) -> None:
+    login(qtbot, win, "cash1", "1111")
+    assert "stock" not in win.screens
+    press(qtbot, win, Qt.Key.Key_F7)
+    assert "F7" in win.notice.text() and "店长" in win.notice.text()
