@@ -198,6 +198,9 @@ EN = {
     "item.state.cancelled": "cancelled", "item.state.used": "used", "item.state.expired": "expired", "item.state.void": "voided",
 }
 
+messages.register("zh_CN", ZH)
+messages.register("en", EN)
+
 # ---- main window, counter, login, settings (issue 9) -------------------------------------------------------
 ZH_MAIN = {
     "ui.read_only_suffix": "（只读）", "ui.roles_or": "或",
@@ -227,7 +230,6 @@ EN_MAIN = {
 }
 ZH.update(ZH_MAIN)
 EN.update(EN_MAIN)
+messages.register("zh_CN", ZH_MAIN)
+messages.register("en", EN_MAIN)
 # ---- end of the main-window block ----------------------------------------------------------------------------
-
-messages.register("zh_CN", ZH)
-messages.register("en", EN)
