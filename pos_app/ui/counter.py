@@ -437,6 +437,11 @@ class CounterScreen(QWidget):
         from pos_app.services import members  # noqa: PLC0415
 
         ctx, actor = self.appctx.ctx, self.appctx.actor
+        # the as-you-type search for this text runs now, not after the debounce, so it cannot clear the
+        # answer of this lookup ("not found") a moment after it was shown
+        self.timer.stop()
+        if self.search.text().strip() != self.last_query:
+            self.run_search()
         self.error.show_error(None)
         asked = self.search.text().strip()
 
