@@ -369,6 +369,9 @@ class StockScreen(QWidget):
         self._build_levels()
         self._build_movements()
         self._build_stocktake()
+        export = getattr(self, "levels_export", None)
+        self.manager_buttons = [b for b in self.tabs.widget(0).findChildren(QPushButton)
+                                if b is not export and not b.text().startswith(tr("stock.export"))]
         if read_only:
             for b in self.manager_buttons:
                 b.hide()
@@ -402,8 +405,6 @@ class StockScreen(QWidget):
             b = QPushButton(tr(key))
             b.clicked.connect(fn)
             row.addWidget(b)
-            if key != "stock.export":
-                self.manager_buttons.append(b)
         lay.addLayout(row)
         self.tabs.addTab(w, tr("stock.tab_levels"))
 
