@@ -179,7 +179,7 @@ def screen_shortcuts(w: QWidget) -> list[tuple[str, str]]:
         text = sc.whatsThis()
         if not text:
             text = next((_plain(b.text()) for b in buttons if f"({keys})" in b.text()), "")
-        out.append((keys, text or keys))
+        out.append((keys, text))  # no description: F1 names the screen it works on
     return out
 
 
@@ -625,7 +625,7 @@ class MainWindow(QMainWindow):
             for keys, text in screen_shortcuts(w):
                 if keys not in seen:
                     seen.add(keys)
-                    rows.append((keys, f"{tr(spec.title_key)}: {text}"))
+                    rows.append((keys, f"{tr(spec.title_key)}: {text}" if text else tr(spec.title_key)))
         return rows
 
     def help_text(self) -> str:
@@ -660,6 +660,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.activity)
+        if self.scope is not None:  # answers still on their way never reach the screens being closed
+            self.scope.detach()
+            self.scope = None
         super().closeEvent(ev)
 
 

@@ -131,12 +131,12 @@ def test_f1_lists_the_screens_own_shortcuts(win: Any, qtbot: Any) -> None:
 
     login(qtbot, win, "boss", "9999")
     history = win.screens["history"]
-    sc = QShortcut(QKeySequence("Alt+3"), history)
+    sc = QShortcut(QKeySequence("Ctrl+Shift+F11"), history)
     sc.setWhatsThis("积分批次")
     button = QPushButton("发放 (Ctrl+G)", history)
     button.setShortcut(QKeySequence("Ctrl+G"))
     rows = dict(win.help_rows())
-    assert rows["Alt+3"] == "会员记录: 积分批次"
+    assert rows["Ctrl+Shift+F11"] == "会员记录: 积分批次"
     assert rows["Ctrl+G"] == "会员记录: 发放"
 
 
@@ -145,3 +145,13 @@ def test_cashier_pressing_f7_is_told_why(win: Any, qtbot: Any) -> None:
     assert "stock" not in win.screens
     press(qtbot, win, Qt.Key.Key_F7)
     assert "F7" in win.notice.text() and "店长" in win.notice.text()
+
+
+def test_closing_the_window_detaches_its_screens(win: Any, qtbot: Any) -> None:
+    login(qtbot, win, "cash1", "1111")
+    scope = win.scope
+    heard: list[str] = []
+    scope.changed.connect(heard.append)
+    win.close()
+    win.appctx.changed.emit("wallet")
+    assert heard == [] and win.scope is None
