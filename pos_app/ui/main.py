@@ -166,7 +166,8 @@ def screen_shortcuts(w: QWidget) -> list[tuple[str, str]]:
     custom = getattr(w, "help_rows", None)
     if callable(custom):
         return list(custom())
-    out: list[tuple[str, str]] = []
+    # ``help_keys``: (keys, message key) pairs a screen declares; then whatever else it binds
+    out: list[tuple[str, str]] = [(keys, tr(key)) for keys, key in getattr(w, "help_keys", ())]
     buttons = [b for b in w.findChildren(QAbstractButton) if b.text()]
     for b in buttons:
         keys = b.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
@@ -617,11 +618,12 @@ class MainWindow(QMainWindow):
                  ("Ctrl+P / Ctrl+S", tr("help.print")), ("Enter", tr("help.enter")), ("Esc", tr("help.esc")),
                  ("↑ ↓ PgUp PgDn", tr("help.scroll")), ("Tab / Shift+Tab", tr("help.tab")),
                  ("Alt+" + tr("help.underlined"), tr("help.mnemonic")), (tr("help.scanner"), tr("help.scan_any"))]
-        seen = {k for k, _ in rows}
+        everywhere = {k for k, _ in rows}
         for spec in self.specs:
             w = self.screens.get(spec.key)
             if w is None:
                 continue
+            seen = set(everywhere)  # the same keys may mean something else on another screen
             for keys, text in screen_shortcuts(w):
                 if keys not in seen:
                     seen.add(keys)

@@ -12,7 +12,8 @@ The counter app's own screens use F2 (counter), F3 (recharge), F4 (pay), F5 (his
 in F-key order. A role in ``read_only_roles`` (not in ``roles``) gets ``factory(appctx, read_only=True)``;
 an F-key of a screen the role may not see says why in the status bar.
 
-F1 lists every shortcut: a screen's ``help_rows()`` -> [(keys, text)] if it has one, else its QShortcuts
+F1 lists every shortcut: a screen's ``help_rows()`` -> [(keys, text)] if it has one, else its ``help_keys``
+((keys, message key) pairs) followed by its other QShortcuts
 (text: ``setWhatsThis``, or the button whose text ends in "(keys)") and its buttons with ``setShortcut``.
 
 Screens get a scope with the AppContext's API (``appctx.store_today()`` is the store's date); the main

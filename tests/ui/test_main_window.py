@@ -135,8 +135,10 @@ def test_f1_lists_the_screens_own_shortcuts(win: Any, qtbot: Any) -> None:
     sc.setWhatsThis("积分批次")
     button = QPushButton("发放 (Ctrl+G)", history)
     button.setShortcut(QKeySequence("Ctrl+G"))
+    history.help_keys = (("Ctrl+Shift+F12", "help.settings"),)  # declared keys with their message keys
     rows = dict(win.help_rows())
     assert rows["Ctrl+Shift+F11"] == "会员记录: 积分批次"
+    assert rows["Ctrl+Shift+F12"] == "会员记录: 设置"
     assert rows["Ctrl+G"] == "会员记录: 发放"
 
 
