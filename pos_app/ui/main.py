@@ -627,7 +627,8 @@ class MainWindow(QMainWindow):
             for keys, text in screen_shortcuts(w):
                 if keys not in seen:
                     seen.add(keys)
-                    rows.append((keys, f"{tr(spec.title_key)}: {text}" if text else tr(spec.title_key)))
+                    title = tr(spec.title_key)
+                    rows.append((keys, text if text.startswith(title) else f"{title}: {text}" if text else title))
         return rows
 
     def help_text(self) -> str:
