@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -37,6 +38,59 @@ def full_phone(text: str) -> str | None:
         return normalize_phone(text)
     except InvalidInput:
         return None
+
+
+#: the member table's columns (phone, name, member code, balance, principal, bonus, points): the text each
+#: must show whole, their share of any extra width, and which go first when the table is narrow (the
+#: panel beside it shows principal, bonus and points anyway)
+COLUMN_SAMPLES = ("13900000000", "张三丰", "M0XQJWX2YF0", "¥10,000.00", "¥10,000.00", "¥10,000.00", "99999")
+COLUMN_WEIGHTS = (10, 14, 10, 8, 6, 6, 4)
+COLUMN_DROP_ORDER = (5, 4, 6)
+
+
+class FittedTable(QTableView):
+    """A table whose columns share the visible width: each gets the width of its sample text, extra width
+    goes by weight, and low-priority columns are hidden when even that does not fit. It never scrolls
+    sideways and never asks the window for more width."""
+
+    def __init__(self, samples: tuple[str, ...], weights: tuple[int, ...], drop_order: tuple[int, ...],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.samples, self.weights, self.drop_order = samples, weights, drop_order
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        hh = self.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        hh.setStretchLastSection(False)
+        hh.setMinimumSectionSize(16)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+    def fit_columns(self) -> None:
+        fm = self.fontMetrics()
+        mins = [fm.horizontalAdvance(t) + 18 for t in self.samples]
+        width = self.viewport().width()
+        shown = list(range(len(self.samples)))
+        for col in self.drop_order:
+            if sum(mins[c] for c in shown) <= width:
+                break
+            shown.remove(col)
+        for c in range(len(self.samples)):
+            self.setColumnHidden(c, c not in shown)
+        extra = max(0, width - sum(mins[c] for c in shown))
+        total = sum(self.weights[c] for c in shown) or 1
+        widths = {c: mins[c] + extra * self.weights[c] // total for c in shown}
+        last = shown[-1]
+        widths[last] = max(16, width - sum(w for c, w in widths.items() if c != last))
+        for c, w in widths.items():
+            self.horizontalHeader().resizeSection(c, w)
+
+    def resizeEvent(self, ev: Any) -> None:  # noqa: N802
+        super().resizeEvent(ev)
+        self.fit_columns()
+
+    def setModel(self, model: Any) -> None:  # noqa: N802
+        super().setModel(model)
+        self.fit_columns()
 
 
 class MemberPanel(QFrame):
@@ -169,7 +223,28 @@ class RegisterDialog(QDialog):
         self.pages.addWidget(done_page)
         for w in (self.phone, self.name, self.invite):
             w.returnPressed.connect(self.submit)
+        # an error goes away as soon as its field is corrected
+        self.phone.textEdited.connect(lambda _t: self._clear_errors(self.phone_error, self.error))
+        self.invite.textEdited.connect(lambda _t: self._clear_errors(self.invite_error, self.error))
+        self.name.textEdited.connect(lambda _t: self._clear_errors(self.error))
         (self.name if phone else self.phone).setFocus()
+
+    def _clear_errors(self, *labels: ErrorLabel) -> None:
+        if any(e.isVisible() for e in labels):
+            for e in labels:
+                e.show_error(None)
+            self.fit()
+
+    def fit(self) -> None:
+        """Grow (or shrink) to what the layout needs now, so an error never pushes the buttons out."""
+        lay = self.layout()
+        if lay is not None:
+            lay.activate()
+        self.adjustSize()
+
+    def _show(self, label: ErrorLabel, exc: BaseException) -> None:
+        label.show_error(exc)
+        self.fit()
 
     def submit(self) -> None:
         if self.busy or self.pages.currentIndex() != 0:
@@ -207,14 +282,14 @@ class RegisterDialog(QDialog):
         self.ok.setEnabled(True)
         key = getattr(exc, "key", "")
         if key.startswith("member.phone"):
-            self.phone_error.show_error(exc)
+            self._show(self.phone_error, exc)
             self.phone.setFocus()
         elif key.startswith("member.invite") or key == "member.self_invite":
-            self.invite_error.show_error(exc)
+            self._show(self.invite_error, exc)
             self.invite.setFocus()
             self.invite.selectAll()
         else:
-            self.error.show_error(exc)
+            self._show(self.error, exc)
 
 
 class CounterScreen(QWidget):
@@ -228,6 +303,9 @@ class CounterScreen(QWidget):
         self.appctx = appctx
         self.last_query: str | None = None
         self.searches = 0
+        #: the search text the selected member belongs to: editing it away deselects the member, so a new
+        #: search never leaves an old member behind a money action (recharge, pay, history, hand-out)
+        self.selected_for: str | None = None
         root = QHBoxLayout(self)
         left = QVBoxLayout()
         bar = QHBoxLayout()
@@ -247,19 +325,15 @@ class CounterScreen(QWidget):
         self.error = ErrorLabel()
         left.addWidget(self.error)
         self.model = MemberTableModel()
-        self.table = QTableView()
+        self.table = FittedTable(COLUMN_SAMPLES, COLUMN_WEIGHTS, COLUMN_DROP_ORDER)
         self.table.setObjectName("members")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        # fixed widths: measuring every cell on each search result would block the GUI thread
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((120, 80, 120, 95, 95, 85)):
-            hh.resizeSection(col, width)
-        hh.setStretchLastSection(True)
+        # widths from fixed weights, never from the cells (measuring every cell on each search result
+        # would block the GUI thread); the columns always fit: the table never scrolls sideways
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(30)
         self.table.activated.connect(lambda idx: self.select_row(idx.row()))
@@ -273,12 +347,12 @@ class CounterScreen(QWidget):
         self.timer.setSingleShot(True)
         self.timer.setInterval(SEARCH_DELAY_MS)
         self.timer.timeout.connect(self.run_search)
-        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.textChanged.connect(self._text_changed)
         self.search.returnPressed.connect(self.enter_pressed)
         self.search.installEventFilter(self)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=lambda: self.open_register())
         appctx.changed.connect(self._changed)
-        appctx.member_changed.connect(self.panel.set_member)
+        appctx.member_changed.connect(self._member_changed)
 
     # --------------------------------------------------------------- keyboard
     def eventFilter(self, obj: Any, ev: Any) -> bool:  # noqa: N802
@@ -295,6 +369,22 @@ class CounterScreen(QWidget):
         self.search.selectAll()
 
     # --------------------------------------------------------------- search
+    def _member_changed(self, member: Any) -> None:
+        self.panel.set_member(member)
+        self.selected_for = self.search.text().strip() if member is not None else None
+
+    def _text_changed(self, text: str) -> None:
+        self.timer.start()
+        if self.appctx.member is not None and text.strip() != self.selected_for:
+            self.clear_member()
+
+    def clear_member(self) -> None:
+        """No member selected: every screen shows "select a member first" and refuses money actions."""
+        self.appctx.worker.cancel("select")
+        self.table.clearSelection()
+        if self.appctx.member is not None:
+            self.appctx.set_member(None)
+
     def run_search(self) -> None:
         q = self.search.text().strip()
         self.error.show_error(None)
@@ -347,9 +437,22 @@ class CounterScreen(QWidget):
         from pos_app.services import members  # noqa: PLC0415
 
         ctx, actor = self.appctx.ctx, self.appctx.actor
+        # the as-you-type search for this text runs now, not after the debounce, so it cannot clear the
+        # answer of this lookup ("not found") a moment after it was shown
+        self.timer.stop()
+        if self.search.text().strip() != self.last_query:
+            self.run_search()
         self.error.show_error(None)
+        asked = self.search.text().strip()
+
+        def ok(member: Any) -> None:
+            if self.search.text().strip() == asked:  # else stale: a newer search is under way
+                self.select_member(member)
 
         def fail(exc: BaseException) -> None:
+            if self.search.text().strip() != asked:
+                return
+            self.clear_member()  # a search that finds nobody leaves nobody selected
             phone = full_phone(text)
             if isinstance(exc, NotFound) and phone:
                 self.search.setText(phone)
@@ -357,7 +460,7 @@ class CounterScreen(QWidget):
             else:
                 self.error.show_error(exc)
 
-        self.appctx.run(lambda: members.resolve_scan(ctx, actor, text), self.select_member, fail, key="select")
+        self.appctx.run(lambda: members.resolve_scan(ctx, actor, text), ok, fail, key="select")
 
     def select_row(self, row: int) -> None:
         if not 0 <= row < self.model.rowCount():
@@ -366,7 +469,13 @@ class CounterScreen(QWidget):
 
         ctx, actor = self.appctx.ctx, self.appctx.actor
         mid = self.model.row(row).member_id
-        self.appctx.run(lambda: members.get_member(ctx, actor, member_id=mid), self.select_member, self._fail, key="select")
+        asked = self.search.text().strip()
+
+        def ok(member: Any) -> None:
+            if self.search.text().strip() == asked:
+                self.select_member(member)
+
+        self.appctx.run(lambda: members.get_member(ctx, actor, member_id=mid), ok, self._fail, key="select")
 
     def select_member(self, member: Any) -> None:
         self.error.show_error(None)

@@ -11,7 +11,7 @@ ZH = {
     "ui.opening_db": "正在打开数据库…", "ui.db_failed": "无法打开数据库：{detail}",
     "ui.need_manager": "需要店长账号", "ui.manager_approval": "店长授权", "ui.cancel_esc": "取消 (Esc)",
     "alert.open_stock": "（点击查看库存）",
-    "ui.settings": "设置", "ui.switch_user": "切换用户 (Ctrl+U)", "ui.lock": "锁屏 (Ctrl+L)",
+    "ui.settings": "设置 (Ctrl+,)", "ui.switch_user": "切换用户 (Ctrl+U)", "ui.lock": "锁屏 (Ctrl+L)",
     "ui.locked_title": "已锁屏：{name}", "ui.whoami": "当前：{name}（{code}，{role}）",
     "ui.select_member_first": "请先在收银台选择会员 (F2)", "ui.unexpected": "内部错误：{detail}", "ui.error": "错误",
     "role.cashier": "收银员", "role.staff": "店员", "role.manager": "店长",
@@ -109,7 +109,7 @@ EN = {
     "ui.opening_db": "Opening the database…", "ui.db_failed": "Cannot open the database: {detail}",
     "ui.need_manager": "A manager account is needed", "ui.manager_approval": "Manager approval", "ui.cancel_esc": "Cancel (Esc)",
     "alert.open_stock": "(click to open stock)",
-    "ui.settings": "Settings", "ui.switch_user": "Switch user (Ctrl+U)", "ui.lock": "Lock (Ctrl+L)",
+    "ui.settings": "Settings (Ctrl+,)", "ui.switch_user": "Switch user (Ctrl+U)", "ui.lock": "Lock (Ctrl+L)",
     "ui.locked_title": "Locked: {name}", "ui.whoami": "Logged in: {name} ({code}, {role})",
     "ui.select_member_first": "Select a member at the counter first (F2)", "ui.unexpected": "Internal error: {detail}",
     "ui.error": "Error",
@@ -227,3 +227,36 @@ EN.update({
 
 messages.register("zh_CN", ZH)
 messages.register("en", EN)
+
+# ---- main window, counter, login, settings (issue 9) -------------------------------------------------------
+ZH_MAIN = {
+    "ui.read_only_suffix": "（只读）", "ui.roles_or": "或",
+    "ui.screen_denied": "{screen}（{fkey}）需要{roles}账号；当前登录的是{role}",
+    "ui.authorise_button": "授权 (Enter)",
+    "help.help": "本快捷键表", "help.settings": "设置", "help.scroll": "在列表、小票中滚动",
+    "help.tab": "切换到下一个 / 上一个输入框或按钮", "help.underlined": "带下划线的字母",
+    "help.mnemonic": "按下该按钮或跳到该输入框", "help.scanner": "扫码枪",
+    "help.scan_any": "在任意输入框扫描会员码或手机号，自动选中会员",
+    "settings.language_mn": "界面语言(&L)", "settings.lock_minutes_mn": "无操作自动锁屏(&M)",
+    "settings.ok": "确定 (Enter)",
+    "settings.keys_hint": "Alt+L 语言 · Alt+M 锁屏时间 · ↑↓ 修改 · Tab 下一项 · Enter 保存 · Esc 取消",
+    "help.col_keys": "按键", "help.col_action": "功能", "help.close": "关闭 (Esc)",
+}
+EN_MAIN = {
+    "ui.read_only_suffix": " (view only)", "ui.roles_or": " or ",
+    "ui.screen_denied": "{screen} ({fkey}) needs a {roles} account; you are logged in as {role}",
+    "ui.authorise_button": "Authorise (Enter)",
+    "help.help": "this list of shortcuts", "help.settings": "settings", "help.scroll": "scroll lists and the receipt",
+    "help.tab": "next / previous field or button", "help.underlined": "underlined letter",
+    "help.mnemonic": "press that button or go to that field", "help.scanner": "Scanner",
+    "help.scan_any": "scan a member code or phone in any field to select the member",
+    "settings.language_mn": "&Language", "settings.lock_minutes_mn": "Lock after idle &minutes",
+    "settings.ok": "OK (Enter)",
+    "settings.keys_hint": "Alt+L language · Alt+M lock time · ↑↓ change · Tab next · Enter saves · Esc cancels",
+    "help.col_keys": "Keys", "help.col_action": "Action", "help.close": "Close (Esc)",
+}
+ZH.update(ZH_MAIN)
+EN.update(EN_MAIN)
+messages.register("zh_CN", ZH_MAIN)
+messages.register("en", EN_MAIN)
+# ---- end of the main-window block ----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ class LoginPanel(QFrame):
     logged_in = Signal(object)
 
     def __init__(self, appctx: AppContext, *, required_role: str | None = None, title: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 button_text: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.appctx = appctx
         self.required_role = required_role
@@ -73,7 +73,7 @@ class LoginPanel(QFrame):
             pad.addWidget(b, i // 3, i % 3)
         lay.addLayout(pad)
         row = QHBoxLayout()
-        self.ok = QPushButton(tr("ui.login_button"))
+        self.ok = QPushButton(button_text or tr("ui.login_button"))
         self.ok.setObjectName("primary")
         self.ok.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.ok.clicked.connect(self.submit)
@@ -164,7 +164,8 @@ class ManagerDialog(QDialog):
         self.actor: Any = None
         self.setWindowTitle(tr("ui.manager_approval"))
         lay = QVBoxLayout(self)
-        self.panel = LoginPanel(appctx, required_role="manager", title=tr("ui.manager_approval"))
+        self.panel = LoginPanel(appctx, required_role="manager", title=tr("ui.manager_approval"),
+                                button_text=tr("ui.authorise_button"))
         self.panel.base_info = reason
         self.panel.set_enabled(appctx.has_ctx)
         self.panel.logged_in.connect(self._done)

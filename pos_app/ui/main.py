@@ -13,9 +13,11 @@ import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
     QApplication,
     QComboBox,
     QDialog,
@@ -25,22 +27,34 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pos_app import messages
-from pos_app.ui.appctx import AppContext
-from pos_app.ui.common import apply_style, error_text, tr
+from pos_app.ui.appctx import AppContext, ScreenScope
+from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text, install_qt_translator, tr
 from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
 from pos_app.ui.scanner import ScannerFilter
 
 ORG, APP = "pos_app", "pos_app"
 LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
+#: data areas whose change can move a gift across its low-stock threshold (the banner is refreshed)
+STATUS_MESSAGE_MS = 8000
+#: the window's default and smallest sizes (client area): fits 1366x768 and works at 1024x768
+DEFAULT_SIZE = QSize(1280, 700)
+MIN_SIZE = QSize(960, 600)
+#: room left for a title bar and borders when the window manager has not told us yet
+FRAME_ALLOWANCE = QSize(16, 40)
+SETTINGS_KEYS = "Ctrl+,"
+ALERT_AREAS = frozenset({"stock", "gifts", "wallet"})
 
 
 def gui_settings() -> QSettings:
@@ -96,6 +110,9 @@ def choose_language(lang: str | None) -> str:
 
 
 class SettingsDialog(QDialog):
+    """Language and idle lock. Keyboard: Alt+L / Alt+M go to the fields (underlined letters), arrows or
+    typing change them, Enter saves (OK), Esc cancels; the buttons say so."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("settings.title"))
@@ -105,18 +122,106 @@ class SettingsDialog(QDialog):
         for code in messages.LANGS:
             self.lang.addItem(LANG_NAMES.get(code, code), code)
         self.lang.setCurrentIndex(list(messages.LANGS).index(messages.language()))
-        form.addRow(tr("settings.language"), self.lang)
+        self.lang_label = QLabel(tr("settings.language_mn"))
+        self.lang_label.setBuddy(self.lang)
+        form.addRow(self.lang_label, self.lang)
         self.lock_minutes = QSpinBox()
         self.lock_minutes.setObjectName("lock_minutes")
         self.lock_minutes.setRange(0, 240)
         self.lock_minutes.setSuffix(tr("settings.minutes_suffix"))
         self.lock_minutes.setSpecialValueText(tr("settings.never"))
         self.lock_minutes.setValue(saved_lock_minutes())
-        form.addRow(tr("settings.lock_minutes"), self.lock_minutes)
+        self.lock_label = QLabel(tr("settings.lock_minutes_mn"))
+        self.lock_label.setBuddy(self.lock_minutes)
+        form.addRow(self.lock_label, self.lock_minutes)
+        hint = QLabel(tr("settings.keys_hint"))
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        form.addRow(hint)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = box.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(tr("settings.ok"))
+        self.ok_button.setDefault(True)
+        self.cancel_button = box.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setText(tr("ui.cancel_esc"))
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         form.addRow(box)
+        self.setTabOrder(self.lang, self.lock_minutes)
+        self.setTabOrder(self.lock_minutes, self.ok_button)
+        self.setTabOrder(self.ok_button, self.cancel_button)
+        self.lang.setFocus()
+
+
+def _plain(text: str) -> str:
+    """A button's text without its mnemonic marker and its "(Ctrl+R)" key hint."""
+    t = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+    if t.endswith(")") and "(" in t:
+        t = t[: t.rindex("(")]
+    return t.strip().rstrip("…").strip()
+
+
+def screen_shortcuts(w: QWidget) -> list[tuple[str, str]]:
+    """(keys, text) of a screen's own shortcuts, for F1."""
+    custom = getattr(w, "help_rows", None)
+    if callable(custom):
+        return list(custom())
+    # ``help_keys``: (keys, message key) pairs a screen declares; then whatever else it binds
+    out: list[tuple[str, str]] = [(keys, tr(key)) for keys, key in getattr(w, "help_keys", ())]
+    buttons = [b for b in w.findChildren(QAbstractButton) if b.text()]
+    for b in buttons:
+        keys = b.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
+        if keys and not keys.startswith("Alt+"):
+            out.append((keys, _plain(b.text())))
+    for sc in w.findChildren(QShortcut):
+        keys = sc.key().toString(QKeySequence.SequenceFormat.PortableText)
+        if not keys or not sc.isEnabled():
+            continue
+        text = sc.whatsThis()
+        if not text:
+            text = next((_plain(b.text()) for b in buttons if f"({keys})" in b.text()), "")
+        out.append((keys, text))  # no description: F1 names the screen it works on
+    return out
+
+
+class HelpDialog(QDialog):
+    """F1: every shortcut in a two-column table (keys, what they do); Esc or Enter closes it."""
+
+    def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("help.title"))
+        lay = QVBoxLayout(self)
+        self.table = QTableWidget(len(rows), 2)
+        self.table.setObjectName("help_table")
+        self.table.setHorizontalHeaderLabels([tr("help.col_keys"), tr("help.col_action")])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(True)
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        widest = 0
+        for r, (keys, text) in enumerate(rows):
+            k = QTableWidgetItem(keys)
+            k.setFont(mono)
+            self.table.setItem(r, 0, k)
+            self.table.setItem(r, 1, QTableWidgetItem(text))
+            widest = max(widest, QFontMetrics(mono).horizontalAdvance(keys))
+        self.table.setColumnWidth(0, widest + 24)  # every row, not only the visible ones
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeRowsToContents()
+        lay.addWidget(self.table, 1)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        box.rejected.connect(self.reject)
+        box.accepted.connect(self.accept)
+        close = box.button(QDialogButtonBox.StandardButton.Close)
+        close.setText(tr("help.close"))
+        close.clicked.connect(self.reject)
+        lay.addWidget(box)
+        screen = QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry().size() if screen is not None else QSize(1024, 700)
+        self.resize(min(720, avail.width() - 40), min(640, avail.height() - 80))
+        self.table.setFocus()
 
 
 class MainWindow(QMainWindow):
@@ -124,6 +229,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.appctx = appctx
         self.screens: dict[str, QWidget] = {}
+        self.scope: ScreenScope | None = None
+        self.read_only_keys: set[str] = set()
         self.specs: list[Any] = []
         self.shortcuts: list[QShortcut] = []
         self.locked_by: Any = None
@@ -145,8 +252,45 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.activity)
-        self.resize(1200, 760)
+        self.setMinimumSize(MIN_SIZE)
+        self.resize(self.default_size())
         self.build_ui()
+
+    # ------------------------------------------------------------------ size
+    @staticmethod
+    def default_size() -> QSize:
+        """1280x720 (fits a 1366x768 counter screen with its taskbar and title bar), or the screen's
+        available area less a title bar when that is smaller (1024x768)."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        avail = screen.availableGeometry()
+        return QSize(min(DEFAULT_SIZE.width(), avail.width() - FRAME_ALLOWANCE.width()),
+                     min(DEFAULT_SIZE.height(), avail.height() - FRAME_ALLOWANCE.height())).expandedTo(MIN_SIZE)
+
+    def showEvent(self, ev: Any) -> None:  # noqa: N802
+        super().showEvent(ev)
+        if not getattr(self, "_placed", False):
+            self._placed = True
+            self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Shrink (never grow) to the screen's available area, frame included, and move inside it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None or self.isMaximized() or self.isFullScreen():
+            return
+        avail = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        w = min(self.width(), avail.width() - extra_w)
+        h = min(self.height(), avail.height() - extra_h)
+        if (w, h) != (self.width(), self.height()):
+            self.resize(max(w, self.minimumWidth()), max(h, self.minimumHeight()))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), avail.x()), avail.right() - frame.width() + 1)
+        y = min(max(frame.y(), avail.y()), avail.bottom() - frame.height() + 1)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(x, avail.x()), max(y, avail.y()))
 
     # ------------------------------------------------------------------ building
     def build_ui(self) -> None:
@@ -170,10 +314,9 @@ class MainWindow(QMainWindow):
         wp = QWidget()
         wl = QVBoxLayout(wp)
         top = QHBoxLayout()
-        self.whoami = QLabel("")
+        self.whoami = ElidedLabel("")
         self.whoami.setObjectName("whoami")
-        top.addWidget(self.whoami)
-        top.addStretch(1)
+        top.addWidget(self.whoami, 1)
         self.help_btn = QPushButton(tr("help.button"))
         self.help_btn.clicked.connect(self.show_help)
         self.settings_btn = QPushButton(tr("ui.settings"))
@@ -187,14 +330,16 @@ class MainWindow(QMainWindow):
             top.addWidget(b)
         wl.addLayout(top)
         #: alert shown at login (low gift stock for managers); clicking it opens the stock screen
-        self.alert = QPushButton("")
+        self.alert = ClickBanner("")  # wraps: a long list of gifts never widens the window
         self.alert.setObjectName("login_alert")
-        self.alert.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.alert.clicked.connect(self._open_alert)
         self.alert.hide()
         wl.addWidget(self.alert)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("screens")
+        # the window's size is its own: no screen's minimum (a long row of buttons) may grow it
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.tabs.setUsesScrollButtons(True)
         self.tabs.currentChanged.connect(self._tab_changed)
         wl.addWidget(self.tabs, 1)
         self.stack.addWidget(wp)
@@ -203,20 +348,35 @@ class MainWindow(QMainWindow):
         for w in list(sb.findChildren(QLabel)):
             sb.removeWidget(w)
             w.deleteLater()
-        self.store_label = QLabel(self.appctx.store_name or tr("ui.opening_db"))
+        # status texts are elided, never widening the window (a long store name, a long sync message)
+        self.store_label = ElidedLabel(self.appctx.store_name or tr("ui.opening_db"))
         self.store_label.setObjectName("store_name")
-        self.staff_label = QLabel("")
+        self.staff_label = ElidedLabel("")
         self.staff_label.setObjectName("staff_name")
-        self.sync_label = QLabel(self._sync_override or self._sync_text())
+        self.sync_label = ElidedLabel(self._sync_override or self._sync_text())
         self.sync_label.setObjectName("sync_status")
+        self.sync_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.sync_label.setMaximumWidth(420)
         self.clock_label = QLabel("")
         self.clock_label.setObjectName("clock")
+        #: a short notice ("F3 needs a cashier or manager account"), cleared after a while
+        self.notice = ElidedLabel("")
+        self.notice.setObjectName("status_notice")
+        self.notice_timer = QTimer(self)
+        self.notice_timer.setSingleShot(True)
+        self.notice_timer.timeout.connect(lambda: self.notice.setText(""))
+        for lab in (self.store_label, self.staff_label):  # whole when there is room, elided when not
+            lab.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+            lab.setMaximumWidth(320)
+        self.notice.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         sb.addWidget(self.store_label)
         sb.addWidget(self.staff_label)
+        sb.addWidget(self.notice)
         sb.addPermanentWidget(self.sync_label)
         sb.addPermanentWidget(self.clock_label)
         self._tick()
-        for sc in (("Ctrl+L", self.lock), ("Ctrl+U", self.switch_user), ("F1", self.show_help)):
+        for sc in (("Ctrl+L", self.lock), ("Ctrl+U", self.switch_user), ("F1", self.show_help),
+                   (SETTINGS_KEYS, self.open_settings)):
             QShortcut(QKeySequence(sc[0]), wp, activated=sc[1])
         self.login.set_enabled(self.appctx.has_ctx)
         if self.appctx.has_actor:
@@ -233,7 +393,8 @@ class MainWindow(QMainWindow):
         self.sync_label.setText(text)
 
     def _tick(self) -> None:
-        self.clock_label.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm:ss"))
+        # the store's clock, not the machine's time zone (a counter PC set to UTC still shows store time)
+        self.clock_label.setText(self.appctx.store_now().strftime("%Y-%m-%d %H:%M:%S"))
         self.check_idle()
 
     def check_idle(self) -> None:
@@ -261,24 +422,66 @@ class MainWindow(QMainWindow):
             sc.deleteLater()
         self.shortcuts = []
         self.tabs.blockSignals(True)
+        self.drop_screens()
+        self.scope = ScreenScope(self.appctx)
+        role = self.appctx.actor.role
+        every = screens()
+        self.specs = [s for s in every if s.visible_to(role)]
+        self.read_only_keys = {s.key for s in self.specs if s.read_only_for(role)}
+        for spec in self.specs:
+            if spec.key in self.read_only_keys:
+                w = spec.factory(self.scope, read_only=True)  # type: ignore[call-arg, arg-type]
+            else:
+                w = spec.factory(self.scope)  # type: ignore[arg-type]  # the scope has the AppContext's API
+            self.screens[spec.key] = w
+            title = tr(spec.title_key) + (tr("ui.read_only_suffix") if spec.key in self.read_only_keys else "")
+            i = self.tabs.addTab(w, f"{title}  {spec.shortcut}")
+            self._add_shortcut(spec.shortcut, lambda i=i: self.show_screen_index(i))
+            if self.appctx.member is not None and hasattr(w, "set_member"):
+                w.set_member(self.appctx.member)
+        shown = {s.shortcut for s in self.specs}
+        for spec in every:  # an F-key this role may not use says why instead of doing nothing
+            if spec.shortcut not in shown:
+                shown.add(spec.shortcut)
+                self._add_shortcut(spec.shortcut, lambda spec=spec: self.explain_denied(spec))
+        self.tabs.blockSignals(False)
+        self.built_for = self.appctx.actor.staff_id
+
+    def _add_shortcut(self, keys: str, fn: Any) -> None:
+        sc = QShortcut(QKeySequence(keys), self, activated=fn)
+        sc.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.shortcuts.append(sc)
+
+    def explain_denied(self, spec: Any) -> None:
+        """Staff pressing F3 (recharge): the status bar says which role that screen needs."""
+        if self.stack.currentIndex() != 1 or not self.appctx.has_actor:
+            return
+        sep = tr("ui.roles_or")
+        roles = sep.join(tr(f"role.{r}") for r in ("cashier", "staff", "manager") if r in spec.roles)
+        text = tr("ui.screen_denied", screen=tr(spec.title_key), fkey=spec.shortcut, roles=roles,
+                  role=tr(f"role.{self.appctx.actor.role}"))
+        self.notify(text)
+
+    def notify(self, text: str) -> None:
+        """A notice in the status bar (it stays for a few seconds)."""
+        self.notice.setText(text)
+        self.notice_timer.start(STATUS_MESSAGE_MS)
+
+    def drop_screens(self) -> None:
+        """Detach the old screens from the context first (no signal reaches them again), then delete them."""
+        if self.scope is not None:
+            self.scope.detach()
+            self.scope = None
+        for w in self.screens.values():
+            idx = self.tabs.indexOf(w)
+            if idx >= 0:
+                self.tabs.removeTab(idx)
+            w.deleteLater()
         while self.tabs.count():
             w = self.tabs.widget(0)
             self.tabs.removeTab(0)
             w.deleteLater()
         self.screens = {}
-        role = self.appctx.actor.role
-        self.specs = [s for s in screens() if role in s.roles]
-        for spec in self.specs:
-            w = spec.factory(self.appctx)
-            self.screens[spec.key] = w
-            i = self.tabs.addTab(w, f"{tr(spec.title_key)}  {spec.shortcut}")
-            sc = QShortcut(QKeySequence(spec.shortcut), self, activated=lambda i=i: self.show_screen_index(i))
-            sc.setContext(Qt.ShortcutContext.WindowShortcut)
-            self.shortcuts.append(sc)
-            if self.appctx.member is not None and hasattr(w, "set_member"):
-                w.set_member(self.appctx.member)
-        self.tabs.blockSignals(False)
-        self.built_for = self.appctx.actor.staff_id
 
     def show_screen(self, key: str) -> QWidget:
         w = self.screens[key]
@@ -329,9 +532,9 @@ class MainWindow(QMainWindow):
 
     def check_alerts(self) -> None:
         """The login alert: gifts at or below their low-stock threshold, for those who manage stock."""
-        self.alert.setText("")
-        self.alert.hide()
-        if not self.appctx.has_actor or "stock" not in self.screens:
+        if not self.appctx.has_actor or "stock" not in self.screens or "stock" in self.read_only_keys:
+            self.alert.setText("")
+            self.alert.hide()
             return
         from pos_app.services import gifts  # noqa: PLC0415
 
@@ -393,7 +596,7 @@ class MainWindow(QMainWindow):
                 w.set_member(member)
 
     def _data_changed(self, area: str) -> None:
-        if area in ("stock", "gifts") and self.alert.text():
+        if area in ALERT_AREAS:  # a recharge owes a gift, a refund or hand-out frees one, stock arrives
             self.check_alerts()
         w: Any = self.tabs.currentWidget() if self.stack.currentIndex() == 1 else None
         if w is None or getattr(w, "handles_changes", False):
@@ -403,19 +606,38 @@ class MainWindow(QMainWindow):
         elif hasattr(w, "on_shown"):
             w.on_shown()
 
+    def help_rows(self) -> list[tuple[str, str]]:
+        """Every shortcut, as (keys, what it does): the main window's, the F-keys of the screens this role
+        sees, then each screen's own (``help_rows()`` if it has one, else its QShortcuts and the buttons
+        that carry a shortcut)."""
+        rows: list[tuple[str, str]] = [("F1", tr("help.help"))]
+        rows += [(spec.shortcut, tr(spec.title_key) + (tr("ui.read_only_suffix") if spec.key in self.read_only_keys else ""))
+                 for spec in self.specs]
+        rows += [("Ctrl+N", tr("help.register")), ("Ctrl+L", tr("help.lock")), ("Ctrl+U", tr("help.switch")),
+                 (SETTINGS_KEYS, tr("help.settings")), ("Ctrl+R", tr("help.refund")),
+                 ("Ctrl+P / Ctrl+S", tr("help.print")), ("Enter", tr("help.enter")), ("Esc", tr("help.esc")),
+                 ("↑ ↓ PgUp PgDn", tr("help.scroll")), ("Tab / Shift+Tab", tr("help.tab")),
+                 ("Alt+" + tr("help.underlined"), tr("help.mnemonic")), (tr("help.scanner"), tr("help.scan_any"))]
+        everywhere = {k for k, _ in rows}
+        for spec in self.specs:
+            w = self.screens.get(spec.key)
+            if w is None:
+                continue
+            seen = set(everywhere)  # the same keys may mean something else on another screen
+            for keys, text in screen_shortcuts(w):
+                if keys not in seen:
+                    seen.add(keys)
+                    title = tr(spec.title_key)
+                    rows.append((keys, text if text.startswith(title) else f"{title}: {text}" if text else title))
+        return rows
+
     def help_text(self) -> str:
-        lines = [f"{spec.shortcut}\t{tr(spec.title_key)}" for spec in self.specs]
-        lines += ["Ctrl+N\t" + tr("help.register"), "Ctrl+L\t" + tr("help.lock"), "Ctrl+U\t" + tr("help.switch"),
-                  "Ctrl+R\t" + tr("help.refund"), "Ctrl+P / Ctrl+S\t" + tr("help.print"),
-                  "Enter\t" + tr("help.enter"), "Esc\t" + tr("help.esc"), tr("help.scan")]
-        return "\n".join(lines)
+        return "\n".join(f"{k}\t{t}" for k, t in self.help_rows())
 
     def show_help(self) -> None:
-        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
-
-        box = QMessageBox(QMessageBox.Icon.Information, tr("help.title"), self.help_text(), parent=self)
-        self._help = box
-        box.open()
+        dlg = HelpDialog(self.help_rows(), self)
+        self._help = dlg
+        dlg.open()
 
     # ------------------------------------------------------------------ settings
     def open_settings(self) -> None:
@@ -428,8 +650,10 @@ class MainWindow(QMainWindow):
 
     def set_language(self, lang: str) -> None:
         messages.set_language(lang)
+        install_qt_translator(lang)
         save_language(lang)
         current = self.tabs.currentIndex()
+        self.drop_screens()
         self.build_ui()
         if self.tabs.count() and current >= 0:
             self.tabs.setCurrentIndex(current)
@@ -439,6 +663,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.activity)
+        if self.scope is not None:  # answers still on their way never reach the screens being closed
+            self.scope.detach()
+            self.scope = None
         super().closeEvent(ev)
 
 
@@ -460,6 +687,7 @@ def attach_store(appctx: AppContext, ctx: Any, brief: Any) -> None:
 
     appctx.store_name = brief.name
     set_timezone(brief.timezone)
+    appctx.set_store_timezone(brief.timezone)
     appctx.set_ctx(ctx)
 
 
@@ -470,6 +698,7 @@ def create_window(ctx: Any, *, central_url: str | None = None) -> MainWindow:
     app = QApplication.instance()
     if app is not None:
         apply_style(app)  # type: ignore[arg-type]
+        install_qt_translator()
     worker = DbWorker()
     appctx = AppContext(None, worker)
     appctx.central_url = central_url
@@ -546,6 +775,7 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     messages.set_language(choose_language(lang))
+    install_qt_translator()
     apply_style(app)  # type: ignore[arg-type]
     worker = DbWorker()
     appctx = AppContext(None, worker)

@@ -8,7 +8,16 @@ A screen is a QWidget built as ``factory(appctx)``; it may define ``on_shown()``
 and ``set_member(member_dto)`` (the member selected at the counter). When data changes
 (``AppContext.changed``), the main window calls the visible screen's ``on_changed(area)`` if it has one,
 else its ``on_shown()``, unless the screen sets ``handles_changes = True`` (it listens itself).
-The counter app's own screens use F2 (counter), F3 (recharge), F4 (pay), F5 (history).
+The counter app's own screens use F2 (counter), F3 (recharge), F4 (pay), F5 (history). Screens are shown
+in F-key order. A role in ``read_only_roles`` (not in ``roles``) gets ``factory(appctx, read_only=True)``;
+an F-key of a screen the role may not see says why in the status bar.
+
+F1 lists every shortcut: a screen's ``help_rows()`` -> [(keys, text)] if it has one, else its ``help_keys``
+((keys, message key) pairs) followed by its other QShortcuts
+(text: ``setWhatsThis``, or the button whose text ends in "(keys)") and its buttons with ``setShortcut``.
+
+Screens get a scope with the AppContext's API (``appctx.store_today()`` is the store's date); the main
+window detaches it when it rebuilds the screens, so connect to ``appctx.changed`` etc. freely.
 """
 
 from __future__ import annotations
@@ -41,6 +50,20 @@ class ScreenSpec:
     factory: Callable[[AppContext], QWidget]
     roles: frozenset[str]
     order: int = 50
+    #: roles that get the screen read-only: built as ``factory(appctx, read_only=True)`` (e.g. staff on F7)
+    read_only_roles: frozenset[str] = frozenset()
+
+    def visible_to(self, role: str) -> bool:
+        return role in self.roles or role in self.read_only_roles
+
+    def read_only_for(self, role: str) -> bool:
+        return role not in self.roles and role in self.read_only_roles
+
+
+def fkey_number(shortcut: str) -> int:
+    """F2 -> 2, F10 -> 10; anything else sorts after the F-keys."""
+    s = shortcut.strip().upper()
+    return int(s[1:]) if s.startswith("F") and s[1:].isdigit() else 99
 
 
 _SCREENS: dict[str, ScreenSpec] = {}
@@ -57,4 +80,5 @@ def screens() -> list[ScreenSpec]:
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
-    return sorted(_SCREENS.values(), key=lambda s: (s.order, s.key))
+    # tabs, menus and F1 run in F-key order (F7 before F8 whatever order their modules chose)
+    return sorted(_SCREENS.values(), key=lambda s: (fkey_number(s.shortcut), s.order, s.key))

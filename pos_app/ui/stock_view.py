@@ -346,9 +346,12 @@ class StockScreen(QWidget):
 
     handles_changes = False
 
-    def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, appctx: AppContext, parent: QWidget | None = None, *, read_only: bool = False) -> None:
         super().__init__(parent)
         self.appctx = appctx
+        #: staff: levels and movements only, no manager buttons, no stocktake (the main window passes it)
+        self.read_only = read_only
+        self.manager_buttons: list[QPushButton] = []
         self.busy = False
         self.last_message = ""
         self.last_export: str | None = None
@@ -374,6 +377,13 @@ class StockScreen(QWidget):
         self._build_levels()
         self._build_movements()
         self._build_stocktake()
+        export = getattr(self, "levels_export", None)
+        self.manager_buttons = [b for b in self.tabs.widget(0).findChildren(QPushButton)
+                                if b is not export and not b.text().startswith(tr("stock.export"))]
+        if read_only:
+            for b in self.manager_buttons:
+                b.hide()
+            self.tabs.removeTab(2)  # the stocktake
 
     # ----------------------------------------------------------------- building
     def _build_levels(self) -> None:
@@ -391,7 +401,7 @@ class StockScreen(QWidget):
         self.model = StockModel()
         self.table = _table(self.model, "stock_levels")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.doubleClicked.connect(lambda ix: self.ask_edit(ix.row()))
+        self.table.doubleClicked.connect(lambda ix: None if self.read_only else self.ask_edit(ix.row()))
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
         row2 = QHBoxLayout()
@@ -808,7 +818,8 @@ class StockScreen(QWidget):
             self.export_to(what, path)
 
 
-register_screen(ScreenSpec("stock", "screen.stock", "F7", StockScreen, frozenset({"manager"}), 70))
+register_screen(ScreenSpec("stock", "screen.stock", "F7", StockScreen, frozenset({"manager"}), 70,
+                           read_only_roles=frozenset({"staff"})))
 
 messages.register("zh_CN", {
     "screen.stock": "礼品库存",

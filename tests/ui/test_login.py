@@ -78,6 +78,8 @@ def test_manager_dialog_refuses_a_cashier_and_accepts_a_manager(win: Any, qtbot:
     dlg = ManagerDialog(win.appctx, "退款")
     qtbot.addWidget(dlg)
     dlg.show()
+    assert dlg.panel.ok.text() == "授权 (Enter)"  # it authorises, it does not log in (issue 9, item 11)
+    assert win.login.ok.text() == "登录 (Enter)"
     dlg.panel.code.setText("cash1")
     dlg.panel.pin.setText("1111")
     dlg.panel.submit()
@@ -237,3 +239,10 @@ def test_settings_dialog_saves_lock_minutes(win: Any, qtbot: Any) -> None:
     win.open_settings()
     assert saved_lock_minutes() == 3 and win.idle_lock_seconds == 180
     assert messages.language() == "zh_CN"
+
+
+def test_manager_dialog_button_says_authorise_in_english(win: Any, qtbot: Any) -> None:
+    messages.set_language("en")
+    dlg = ManagerDialog(win.appctx, "refund")
+    qtbot.addWidget(dlg)
+    assert dlg.panel.ok.text() == "Authorise (Enter)"
