@@ -61,7 +61,7 @@ def login(qtbot: Any, w: MainWindow, code: str, pin: str) -> None:
 def press(qtbot: Any, w: MainWindow, key: Any) -> None:
     """A key to the main window (F-keys are window shortcuts)."""
     w.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=10_000)
     qtbot.keyClick(w, key)
 
 
