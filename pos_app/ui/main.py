@@ -588,6 +588,8 @@ class MainWindow(QMainWindow):
             return
         counter: Any = self.screens["counter"]
         counter.search.setText(text)
+        # resolved now, as Enter does: no search-as-you-type left to run after it (it would clear the answer)
+        counter.timer.stop()
         counter.resolve(text)
 
     def _member_changed(self, member: Any) -> None:

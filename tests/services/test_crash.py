@@ -2,7 +2,12 @@
 at random moments. After every kill `doctor` passes and every recharge is wholly present or wholly absent
 (its wallet entry, points lot, entitlements, audit row, request-log row and outbox event are all there, or
 none of them is). The next child retries from the last recharge it saw confirmed, so a recharge that
-committed just before the kill is replayed with the same request id and must not be applied twice."""
+committed just before the kill is replayed with the same request id and must not be applied twice.
+
+The kill waits for behaviour, not for time: the child is killed once it has confirmed a random number
+(1-3) of recharges, i.e. while it is in the middle of the next ones, plus a random jitter of up to one
+recharge's time so the kill lands anywhere in a transaction, not always at its start. Nothing asserted
+depends on how fast the machine is."""
 
 from __future__ import annotations
 
@@ -81,7 +86,6 @@ def test_recharges_survive_sigkill_whole_or_not_at_all(tmp_path):
     rnd = random.Random(2026)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     next_i = 0
-    killed_mid_run = 0
     for _ in range(KILLS):
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(path), str(next_i)],
@@ -90,17 +94,21 @@ def test_recharges_survive_sigkill_whole_or_not_at_all(tmp_path):
         assert child.stdout is not None
         line = child.stdout.readline()
         assert line.strip() == "ready", (line, child.stderr.read() if child.stderr else "")
-        time.sleep(rnd.uniform(0.05, 0.5))
+        seen = []
+        for _ in range(rnd.randint(1, 3)):  # confirmed recharges before the kill
+            line = child.stdout.readline()
+            assert line.startswith("done "), (line, "" if line else child.stderr.read() if child.stderr else "")
+            seen.append(line)
+        time.sleep(rnd.uniform(0, 0.03))  # jitter: where in the next recharge the kill lands (not a wait)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
         assert child.returncode == -signal.SIGKILL
-        out = child.stdout.read()
+        out = "".join(seen) + child.stdout.read()
         err = child.stderr.read() if child.stderr else ""
         assert "Traceback" not in err, err
         done = [int(ln.split()[1]) for ln in out.splitlines() if ln.startswith("done ")]
-        if done:
-            next_i = done[-1] + 1
-            killed_mid_run += 1
+        assert done == list(range(next_i, next_i + len(done)))  # it went on from where the last one stopped
+        next_i = done[-1] + 1
         n = _check_whole(path)
         assert n >= next_i  # every confirmed recharge is there (one more may have committed unconfirmed)
         assert n <= next_i + 1
@@ -108,5 +116,4 @@ def test_recharges_survive_sigkill_whole_or_not_at_all(tmp_path):
         rep = doctor.run_doctor(ctx)
         ctx.db.dispose()
         assert rep.ok, rep.problems
-    assert killed_mid_run >= KILLS // 3, "the child must have been recharging when killed"
-    assert next_i >= 10
+    assert next_i >= KILLS  # every child was killed while recharging, after at least one confirmation

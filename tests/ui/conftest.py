@@ -1,4 +1,9 @@
-"""GUI fixtures: the real main window over a real store database (tests/conftest.py ``store``)."""
+"""GUI fixtures: the real main window over a real store database (tests/conftest.py ``store``).
+
+Waits are on conditions (``qtbot.waitUntil``), never on time. The scanner's burst rule reads a clock:
+the window's scanner runs on a ``StepClock`` of 5 ms a key (``qtbot.keyClicks`` types a burst, as on an idle
+machine), so whether typed keys are a scan never depends on how loaded the machine is.
+(The language and the GUI's saved settings are reset for every test in tests/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -9,22 +14,25 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from pos_app import messages
 from pos_app.ui.main import MainWindow, create_window
 
 
-@pytest.fixture(autouse=True)
-def _zh_cn(tmp_path_factory: Any, monkeypatch: Any) -> Iterator[None]:
-    # the GUI's saved settings go to a temp file, never the user's
-    monkeypatch.setenv("POS_GUI_SETTINGS", str(tmp_path_factory.mktemp("gui") / "gui.ini"))
-    messages.set_language("zh_CN")
-    yield
-    messages.set_language("zh_CN")
+class StepClock:
+    """A clock for the scanner filter that moves ``step`` seconds each time it is read (once a key)."""
+
+    def __init__(self, step: float) -> None:
+        self.t = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.t += self.step
+        return self.t
 
 
 @pytest.fixture
 def win(store: Any, qtbot: Any) -> Iterator[MainWindow]:
     w = create_window(store.ctx)
+    w.scanner.clock = StepClock(0.005)  # keys typed by a test are a burst, however slowly they arrive
     qtbot.addWidget(w)
     w.resize(1200, 760)
     w.show()
@@ -53,7 +61,7 @@ def login(qtbot: Any, w: MainWindow, code: str, pin: str) -> None:
 def press(qtbot: Any, w: MainWindow, key: Any) -> None:
     """A key to the main window (F-keys are window shortcuts)."""
     w.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=10_000)
     qtbot.keyClick(w, key)
 
 

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-
 
 def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pos_app", *args], capture_output=True, text=True, env=ENV, timeout=timeout)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}  # read now: the test's own settings and config dirs
+    return subprocess.run([sys.executable, "-m", "pos_app", *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def test_smoke_on_a_good_store(store: Any) -> None:

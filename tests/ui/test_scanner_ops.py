@@ -1,4 +1,4 @@
-"""The scanner filter's burst rule and the database worker's latest-wins ops."""
+"""The scanner filter's burst rule, a scan at the counter, and the database worker's latest-wins ops."""
 
 from __future__ import annotations
 
@@ -10,16 +10,7 @@ from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from pos_app.ui.ops import DbWorker
 from pos_app.ui.scanner import ScannerFilter, invite_code_from_scan, looks_like_member_scan
-
-
-class StepClock:
-    def __init__(self, step: float) -> None:
-        self.t = 0.0
-        self.step = step
-
-    def __call__(self) -> float:
-        self.t += self.step
-        return self.t
+from tests.ui.conftest import StepClock, idle, login
 
 
 def _window(qtbot: Any, clock: StepClock) -> tuple[QWidget, QLineEdit, QLineEdit, ScannerFilter, list[str]]:
@@ -179,3 +170,19 @@ def test_invite_code_from_a_scanned_card() -> None:
     assert invite_code_from_scan("https://shop.example.com/invite?code=7TZRTT") == "7TZRTT"
     assert invite_code_from_scan("https://shop.example.com/i/7TZRTT") == "7TZRTT"
     assert invite_code_from_scan("7TZ-RTT") == "7TZ-RTT"  # typed with a dash: the domain normalises it
+
+
+def test_a_scan_at_the_counter_is_answered_once_and_the_answer_stays(win: Any, qtbot: Any) -> None:
+    """A scanned code is resolved at once; no search-as-you-type runs after it and wipes its message."""
+    login(qtbot, win, "cash1", "1111")
+    counter = win.screens["counter"]
+    scans: list[str] = []
+    win.scanner.scanned.connect(scans.append)
+    counter.search.setFocus()
+    qtbot.keyClicks(counter.search, "M0000000000")
+    qtbot.keyClick(counter.search, Qt.Key.Key_Return)  # a burst ending in Enter: a scan
+    assert scans == ["M0000000000"]
+    assert not counter.timer.isActive()  # nothing left to run after the answer
+    qtbot.waitUntil(lambda: counter.error.isVisible() and idle(win))
+    assert counter.error.text() == "未找到会员：M0000000000"
+    assert counter.search.text() == "M0000000000"
