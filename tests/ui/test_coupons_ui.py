@@ -87,10 +87,11 @@ def test_printing_500_coupons_runs_off_the_gui_thread(win: Any, qtbot: Any, stor
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(screen.job.isRunning() if screen.job else False))
     timer.start(5)
-    with qtbot.waitSignal(screen.print_to(printer).succeeded, timeout=120_000) as blocker:
-        pass
+    # the job already runs when print_to returns: wait for the screen's own answer (connected before the
+    # start), not for the job's signal, which may have been emitted before a waitSignal could connect
+    screen.print_to(printer)
+    qtbot.waitUntil(lambda: screen.print_info.text() == "已打印 500 张", timeout=120_000)
     timer.stop()
-    assert blocker.args == [500]
     assert any(ticks), "the event loop kept running while the job printed"
     assert screen.progress is not None and screen.progress.maximum() == 500 and screen.last_progress == (500, 500)
     assert len(PdfReader(out).pages) == 50
@@ -106,8 +107,8 @@ def test_printing_500_coupons_runs_off_the_gui_thread(win: Any, qtbot: Any, stor
     assert found == {c.raw_code for c in screen.model.rows[:10]}
     # the reportlab export, also on the print thread
     pdf_out = tmp_path / "export.pdf"
-    with qtbot.waitSignal(screen.save_pdf(str(pdf_out), rows=screen.model.rows[:25]).succeeded, timeout=60_000):
-        pass
+    screen.save_pdf(str(pdf_out), rows=screen.model.rows[:25])
+    qtbot.waitUntil(lambda: screen.print_info.text() == f"已导出 25 张，保存到 {pdf_out}", timeout=60_000)
     reader = PdfReader(pdf_out)
     assert len(reader.pages) == 3 and screen.model.rows[0].code in reader.pages[0].extract_text()
     assert screen.print_info.text() == f"已导出 25 张，保存到 {pdf_out}"
@@ -190,9 +191,9 @@ def test_manager_adds_a_template_and_prints_on_the_receipt_printer(
     screen.reason.setText("开业派发")
     qtbot.mouseClick(screen.issue_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: idle(win) and len(screen.last_issued) == 3 and len(screen.model.rows) == 3, timeout=10_000)
-    with qtbot.waitSignal(screen.print_escpos().succeeded, timeout=30_000) as blocker:
-        pass
-    assert blocker.args == [3]
+    assert screen.print_escpos() is not None
+    qtbot.waitUntil(lambda: screen.print_info.text() == "已打印 3 张", timeout=30_000)
+    assert screen.last_progress == (3, 3)
     data = dev.read_bytes()
     assert data.count(b"\x1dV") == 3 and all(c.raw_code.encode() in data for c in screen.last_issued)
     assert "八元券".encode("gb18030") in data

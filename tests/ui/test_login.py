@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -185,7 +186,6 @@ def poll():
         QTimer.singleShot(20, poll)
 
 QTimer.singleShot(0, poll)
-QTimer.singleShot(20_000, app.quit)
 rc = main.run_gui(sys.argv[1], lang="zh_CN")
 print(json.dumps({"rc": rc, **seen}, ensure_ascii=False))
 """
@@ -214,11 +214,12 @@ def test_run_gui_opens_the_store_on_the_worker_then_enables_login(store: Any, tm
 def test_idle_counter_locks_itself(win: Any, qtbot: Any) -> None:
     login(qtbot, win, "cash1", "1111")
     assert win.idle_lock_seconds == 600  # default: 10 minutes
-    win.idle_lock_seconds = 0.3
-    qtbot.keyClick(win.screens["counter"].search, Qt.Key.Key_1)  # activity keeps it open
+    win.activity.last = time.monotonic() - 3600  # nobody touched it for an hour...
+    qtbot.keyClick(win.screens["counter"].search, Qt.Key.Key_1)  # ...until now: activity keeps it open
     win.check_idle()
     assert win.stack.currentIndex() == 1
-    qtbot.waitUntil(lambda: win.stack.currentIndex() == 0, timeout=5000)  # the 1 s clock tick locks it
+    win.activity.last -= 601  # then ten minutes without a key or a click
+    qtbot.waitUntil(lambda: win.stack.currentIndex() == 0, timeout=10_000)  # the 1 s clock tick locks it
     assert not win.appctx.has_actor and win.login.code.text() == "cash1"
 
 
