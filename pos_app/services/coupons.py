@@ -11,9 +11,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -507,9 +506,8 @@ def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e:
     return grants.KEPT
 
 
-def count_unused_coupons(uow: UnitOfWork, member_id: str) -> int:
-    st = settings(uow)
-    today = datetime.now(UTC).astimezone(ZoneInfo(st.timezone)).date()
+def count_unused_coupons(uow: UnitOfWork, member_id: str, today: date) -> int:
+    """The member's issued coupons still valid on the store's ``today`` (given by the caller's clock)."""
     return int(
         uow.session.scalar(
             select(func.count()).select_from(mc.Coupon).where(

@@ -76,7 +76,7 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
         " (SELECT COUNT(*) FROM entitlement WHERE member_id = ? AND state = 'owed' AND kind = 'coupon')",
         (mm.inviter_id, mm.id, mm.id, mm.id),
     )[0]
-    unused_coupons = _count_unused_coupons(uow, mm.id) + int(owed_coupons or 0)
+    unused_coupons = _count_unused_coupons(uow, mm.id, today) + int(owed_coupons or 0)
     return MemberDTO(
         member_id=mm.id,
         member_code=mm.member_code,
@@ -100,9 +100,10 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
     )
 
 
-def _count_unused_coupons(uow: UnitOfWork, member_id: str) -> int:
-    """Issued coupons not yet used. The coupon module answers when it is installed."""
-    return sum(int(fn(uow, member_id)) for fn in hooks("count_unused_coupons"))
+def _count_unused_coupons(uow: UnitOfWork, member_id: str, today: date) -> int:
+    """Issued coupons not yet used and still valid on the store's ``today`` (the services' clock, never the
+    machine's calendar). The coupon module answers when it is installed."""
+    return sum(int(fn(uow, member_id, today)) for fn in hooks("count_unused_coupons"))
 
 
 def _unique_code(uow: UnitOfWork, ctx: ServiceContext, column: Any, make: Callable[[RandBits], str]) -> str:

@@ -57,10 +57,17 @@ APP = textwrap.dedent(
                 # a real Qt file dialog listing the store's folder (the plain Qt one, no protections)
                 dlg = QFileDialog(None, "save", os.path.dirname(db))
                 dlg.setOption(QFileDialog.Option.DontUseNativeDialog)
+                from PySide6.QtWidgets import QFileSystemModel
+                model = dlg.findChild(QFileSystemModel)
+                loaded = []
+                model.directoryLoaded.connect(loaded.append)
                 dlg.show()
                 import time
-                end = time.monotonic() + 3
-                while time.monotonic() < end:
+                end = time.monotonic() + 30  # a bound, not a wait: the loop ends when the folder is listed
+                while not (loaded and model.rowCount(model.index(os.path.dirname(db))) > 0) and time.monotonic() < end:
+                    app.processEvents()
+                assert loaded, "the dialog listed the folder"
+                for _ in range(50):  # let the icon/type gatherer visit every file it listed
                     app.processEvents()
                 dlg.close()
             fd = os.open(db, os.O_RDONLY)   # what the dialog does to guess the file type
