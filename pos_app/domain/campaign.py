@@ -250,6 +250,14 @@ def _percent(value: Any, field_name: str) -> int:
         raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)) from None
 
 
+def _whole_percent_bp(value: Any, field_name: str) -> int:
+    """A whole percentage that may pass 100 ("300" = three times), as basis points."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) > 10_000:
+        raise InvalidInput("campaign.bad_field", field=field_name, value=text)
+    return int(text) * 100
+
+
 def _str(value: Any, field_name: str, required: bool = True) -> str:
     if value is None or str(value).strip() == "":
         if required:
@@ -285,7 +293,7 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
     ends = field_date(head.get("ends_on", head.get("ends_at")), "campaign.ends_on")
     if ends < starts:
         raise InvalidInput("campaign.window_invalid", starts=str(starts), ends=str(ends))
-    max_bonus_bp = _percent(head.get("max_bonus_percent", DEFAULT_MAX_BONUS_PERCENT), "campaign.max_bonus_percent")
+    max_bonus_bp = _whole_percent_bp(head.get("max_bonus_percent", DEFAULT_MAX_BONUS_PERCENT), "campaign.max_bonus_percent")
     tiers: list[Tier] = []
     seen: dict[str, str] = {}  # casefolded code -> code as written
     for i, t in enumerate(_tables(data.get("tiers"), "tiers")):

@@ -1071,7 +1071,7 @@ def read_counts(path: str | Path) -> dict[str, int]:
             try:
                 wb = load_workbook(p, read_only=True, data_only=True)
                 rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
-            except (zipfile.BadZipFile, KeyError, ValueError) as exc:  # not a real .xlsx (renamed, damaged)
+            except (zipfile.BadZipFile, KeyError, ValueError):  # not a real .xlsx (renamed, damaged)
                 raise InvalidInput("stocktake.file_invalid", path=str(p), detail="not an .xlsx workbook") from None
     except FileNotFoundError:
         raise InvalidInput("file.not_found", path=str(p)) from None

@@ -54,3 +54,15 @@ def test_money_parameters_are_shown_in_yuan_and_roles_by_name():
 def test_unknown_key_or_missing_parameter_still_gives_a_message():
     assert messages.translate("no.such.key") == "no.such.key"
     assert messages.translate("money.invalid", {}, "en") == "Not a valid amount: {value}"
+
+
+def test_count_and_length_parameters_are_not_money():
+    from pos_app.services import coupons, gifts  # noqa: F401  (register their messages)
+
+    for key, params in (("coupon.count_invalid", {"count": 0, "max_count": 1000}),
+                        ("gift.reason_too_long", {"max_chars": 200}), ("text.too_long", {"field": "note", "max_chars": 200}),
+                        ("member.name_too_long", {"max_chars": 40})):
+        for lang in messages.LANGS:
+            text = messages.translate(key, params, lang)
+            assert "¥" not in text and "{" not in text, (key, lang, text)
+            assert str(params.get("max_count", params.get("max_chars"))) in text
