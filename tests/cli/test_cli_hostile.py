@@ -178,6 +178,8 @@ def _a_coupon(db: Path) -> str:
 
 def test_bad_output_paths_are_one_line_and_write_nothing(demo_db: Path, tmp_path: Path) -> None:
     code = _a_coupon(demo_db)
+    tmp_path = tmp_path / "out"  # beside the store database, which is not an output
+    tmp_path.mkdir()
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me", encoding="utf-8")
     link_pdf, link_png = tmp_path / "link.pdf", tmp_path / "link.png"
@@ -320,7 +322,7 @@ def test_control_characters_in_free_text_are_refused(demo_db: Path, bad: str) ->
                  ("gift", "adjust", "TOY-001", "--delta", "1", "--reason", text),
                  ("staff", "add", "--code", "x9", "--role", "cashier", "--pin", "1234", "--name", text)):
         line = refused(run(demo_db, *args, **ADMIN))
-        assert f"U+{ord(bad):04X}" in line and bad not in line, (args, line)
+        assert f"U+{ord(bad[0]):04X}" in line and bad not in line, (args, line)
     assert counts(demo_db) == before
 
 
