@@ -74,9 +74,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "points.invalid": "积分数量无效：{points}",
         "points.insufficient": "积分不足：需要 {points}，可用 {available}",
         # --- command-line hardening (issue 9: demo, campaign checks, files, free text) ---
-        "text.bad_character": "{field} 含有不允许的控制字符（{char}），请删除后重试",
-        "text.too_long": "{field} 过长（最多 {max_chars} 个字）",
-        "text.required": "请填写 {field}",
+        "text.bad_character": "{field}含有不允许的控制字符（{char}），请删除后重试",
+        "text.too_long": "{field}过长（最多 {max_chars} 个字）",
+        "text.required": "请填写{field}",
         "text.not_unicode": "参数不是有效的 UTF-8 文本：{value}（请将终端编码设为 UTF-8）",
         "demo.has_data": "数据库已有数据，示范数据未载入（店长可用 --reload --staff 工号 --pin 密码 重新载入示范数据）",
         "demo.reload_needs_login": "重新载入示范数据需店长登录（--staff 工号 --pin 密码）",
@@ -189,6 +189,14 @@ ROLE_NAMES = {
     "en": {"cashier": "cashier", "staff": "staff", "manager": "manager"},
 }
 
+#: the free-text fields a refusal names (``field`` parameter); other field names are shown as they are
+FIELD_NAMES = {
+    "zh_CN": {"name": "姓名", "note": "备注", "reason": "原因", "barcode": "条码", "supplier": "供应商",
+              "reference": "单号", "store": "门店"},
+    "en": {"name": "name", "note": "note", "reason": "reason", "barcode": "barcode", "supplier": "supplier",
+           "reference": "reference", "store": "store"},
+}
+
 _current_lang = os.environ.get("POS_LANG", DEFAULT_LANG)
 
 
@@ -215,6 +223,8 @@ def translate(key: str, params: dict[str, Any] | None = None, lang: str | None =
             shown[k] = format_fen(v)
         elif k == "role" and isinstance(v, str):
             shown[k] = ROLE_NAMES.get(lang, {}).get(v, v)
+        elif k == "field" and isinstance(v, str):
+            shown[k] = FIELD_NAMES.get(lang, {}).get(v, v)
         else:
             shown[k] = v
     try:

@@ -66,3 +66,13 @@ def test_count_and_length_parameters_are_not_money():
             text = messages.translate(key, params, lang)
             assert "¥" not in text and "{" not in text, (key, lang, text)
             assert str(params.get("max_count", params.get("max_chars"))) in text
+
+
+def test_free_text_refusals_name_the_field_in_the_language():
+    from pos_app.domain.errors import InvalidInput
+    from pos_app.domain.text import clean_text
+
+    with pytest.raises(InvalidInput) as exc:
+        clean_text("a\x1bb", field="note")
+    assert messages.tr_error(exc.value, "zh_CN").startswith("备注含有不允许的控制字符（U+001B）")
+    assert messages.tr_error(exc.value, "en").startswith("The note contains")
