@@ -130,6 +130,8 @@ def write_output(path: str | os.PathLike[str], write: Callable[[Path], T], *, fo
     try:
         if target.exists() and not target.is_file():
             return write(target)
+        if target.exists() and not os.access(target, os.W_OK):  # renaming over it would bypass its mode
+            raise PermissionError(13, os.strerror(13), str(target))
         tmp = target.with_name(f".{target.stem}.{os.getpid()}.part{target.suffix}")
         try:
             result = write(tmp)
