@@ -183,6 +183,8 @@ def cmd_demo(cli: Cli, a: argparse.Namespace) -> int:
     --if-empty); on a store with data only with --reload and a manager's login; otherwise refused."""
     from pos_app.services import demo  # noqa: PLC0415
 
+    if a.reload and a.if_empty:
+        raise InvalidInput("demo.reload_or_if_empty")
     if a.reload:
         if not (getattr(a, "staff", None) or os.environ.get("POS_STAFF")):
             raise AuthenticationFailed("demo.reload_needs_login")
@@ -414,10 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--store-name", default="门店")
     sp.add_argument("--store-code", default="S001")
     sp = add("demo", cmd_demo, "load the demo store")
-    grp = sp.add_mutually_exclusive_group()
-    grp.add_argument("--if-empty", action="store_true", help="only when the database has no data yet (else do nothing)")
-    grp.add_argument("--reload", action="store_true",
-                     help="on a store with data: reload the demo data as the manager given by --staff/--pin")
+    sp.add_argument("--if-empty", action="store_true", help="only when the database has no staff yet")
+    sp.add_argument("--reload", action="store_true",
+                    help="on a store with data: reload the demo data as the manager given by --staff/--pin")
     add("doctor", cmd_doctor, "check the database")
 
     mp = sub.add_parser("member", help="members").add_subparsers(dest="sub", metavar="ACTION", required=True)
