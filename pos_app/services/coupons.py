@@ -612,6 +612,7 @@ def add_template(ctx: ServiceContext, actor: Actor, template: rules.Template) ->
     """A manager adds a template by hand (the campaign file is the other way in)."""
     require(actor, "coupon.manage")
     t = rules.check_template(template)
+    clean_text(t.name, field="name")  # printed on every coupon: free text by the one rule
     with ctx.uow() as uow:
         if _template_row(uow, t.code) is not None:
             raise Conflict("coupon.template_exists", template=t.code)

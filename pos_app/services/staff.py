@@ -78,6 +78,7 @@ def init_store(
     settings: dict[str, Any] | None = None,
 ) -> bool:
     """Create the store row (once) and, on an empty database, the first manager. True if created."""
+    store_name = clean_text(store_name, field="name", max_chars=MAX_NAME_LEN) or "门店"
     if manager_code is not None:
         if not _CODE_RE.match(manager_code):
             raise InvalidInput("staff.code_invalid", code=manager_code)

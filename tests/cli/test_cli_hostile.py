@@ -320,7 +320,9 @@ def test_control_characters_in_free_text_are_refused(demo_db: Path, bad: str) ->
                  ("spend", "--phone", "13800138000", "--amount", "1", "--note", text),
                  ("coupon", "issue", "--template", "PET20", "--reason", text),
                  ("gift", "adjust", "TOY-001", "--delta", "1", "--reason", text),
-                 ("staff", "add", "--code", "x9", "--role", "cashier", "--pin", "1234", "--name", text)):
+                 ("staff", "add", "--code", "x9", "--role", "cashier", "--pin", "1234", "--name", text),
+                 ("coupon", "template", "add", "--code", "T9", "--name", text, "--kind", "amount_off", "--value", "5",
+                  "--valid-days", "30")):
         line = refused(run(demo_db, *args, **ADMIN))
         assert f"U+{ord(bad[0]):04X}" in line and bad not in line, (args, line)
     assert counts(demo_db) == before
