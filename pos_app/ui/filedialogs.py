@@ -240,7 +240,6 @@ messages.register("zh_CN", {
     "file.not_writable": "无法保存：没有写入权限（{path}）",
     "file.write_failed": "无法保存到 {path}：{detail}",
     "file.saved": "已保存到 {path}",
-    "print.failed": "打印失败：打印机不可用",
     "file.type_folder": "文件夹", "file.type_file": "文件", "file.type_suffix": "{suffix} 文件",
 })
 messages.register("en", {
@@ -249,6 +248,5 @@ messages.register("en", {
     "file.not_writable": "Cannot save: no permission to write {path}",
     "file.write_failed": "Cannot save to {path}: {detail}",
     "file.saved": "Saved to {path}",
-    "print.failed": "Printing failed: the printer is not available",
     "file.type_folder": "Folder", "file.type_file": "File", "file.type_suffix": "{suffix} File",
 })

@@ -257,6 +257,11 @@ EN_MAIN = {
 }
 ZH.update(ZH_MAIN)
 EN.update(EN_MAIN)
+# keys more than one screen shows (the receipt-number column, a printer that failed)
+ZH_MAIN.update({"col.receipt_no": "单号", "print.failed": "打印失败：打印机不可用"})
+EN_MAIN.update({"col.receipt_no": "Receipt no.", "print.failed": "Printing failed: the printer is not available"})
+ZH.update(ZH_MAIN)
+EN.update(EN_MAIN)
 messages.register("zh_CN", ZH_MAIN)
 messages.register("en", EN_MAIN)
 # ---- end of the main-window block ----------------------------------------------------------------------------

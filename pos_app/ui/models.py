@@ -293,11 +293,5 @@ class CouponModel(DtoTableModel):
     )
 
 
-def _register_receipt_no() -> None:
-    from pos_app import messages  # noqa: PLC0415
-
-    messages.register("zh_CN", {"col.receipt_no": "单号"})
-    messages.register("en", {"col.receipt_no": "Receipt no."})
 
 
-_register_receipt_no()
