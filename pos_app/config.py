@@ -126,7 +126,7 @@ def load_backup() -> BackupSettings:
     keep = DEFAULT_BACKUP_KEEP
     if raw_keep is not None:
         try:
-            if isinstance(raw_keep, bool) or isinstance(raw_keep, float):
+            if isinstance(raw_keep, bool | float):
                 raise ValueError
             keep = int(str(raw_keep))
         except ValueError:

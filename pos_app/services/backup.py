@@ -216,7 +216,8 @@ def _take(ctx: ServiceContext, actor: Actor, cfg: config.BackupSettings, *, out:
         try:
             raw = ctx.db.engine.raw_connection()  # a pooled connection of the store: SQLite reads the file
             try:
-                raw.driver_connection.backup(dst)
+                source: Any = raw.driver_connection  # the sqlite3 connection SQLAlchemy opened
+                source.backup(dst)
             finally:
                 raw.close()
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no WAL beside it

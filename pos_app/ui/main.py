@@ -113,6 +113,9 @@ class SettingsDialog(QDialog):
         self.lock_minutes.setSpecialValueText(tr("settings.never"))
         self.lock_minutes.setValue(saved_lock_minutes())
         form.addRow(tr("settings.lock_minutes"), self.lock_minutes)
+        from pos_app.ui.jobs import backup_row  # noqa: PLC0415
+
+        form.addRow(tr("backup.title"), backup_row(getattr(parent, "appctx", None), self))
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
