@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pos_app import config, messages
-from pos_app.db.storelock import StoreBusy, StoreLock
+from pos_app.db.storelock import StoreBusy, StoreLock, read_owner
 from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
 from pos_app.services.common import audit, require, settings
 from pos_app.services.context import Actor, ServiceContext
@@ -278,6 +278,11 @@ def _exclusive(db_path: Path, wait_s: float) -> Iterator[None]:
                     fcntl.flock(lock.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except OSError:
+                    # (converting a flock is not atomic: the app may have taken it meanwhile)
+                    owner = read_owner(db_path)
+                    if owner is not None and owner.kind == "app" and owner.pid != os.getpid():
+                        since = owner.since.replace("T", " ")[:16]
+                        raise StoreBusy("store.busy_app", db=str(db_path), pid=owner.pid, since=since) from None
                     if time.monotonic() >= deadline:
                         raise StoreBusy("store.busy_command", db=str(db_path)) from None
                     time.sleep(0.05)

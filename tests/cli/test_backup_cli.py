@@ -196,3 +196,26 @@ def test_restore_onto_a_store_that_cannot_be_read_uses_the_backups_manager(store
     out = json.loads(run(store, "--json", "restore", str(good)).stdout)
     assert Path(out["kept_aside"]).read_bytes() == b"garbage" * 1000
     assert "All checks passed" in run(store, "doctor").stdout
+
+
+def test_restore_over_a_store_left_with_its_wal_keeps_every_commit_aside(store: Any, tmp_path: Path) -> None:
+    good = Path(json.loads(run(store, "--json", "backup").stdout)["path"])
+    store.ctx.db.dispose()
+    # a process that died with the store open: its last commit is only in the WAL, a shm beside it
+    child = (
+        "import os, sys\n"
+        "from pos_app.app import open_store\n"
+        "from pos_app.services import members, staff\n"
+        "ctx = open_store(sys.argv[1], create=False)\n"
+        "members.register_member(ctx, staff.login(ctx, 'cash1', '1111'), phone='13700000007')\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", child, str(store.path)], check=True, timeout=120)
+    assert Path(f"{store.path}-wal").stat().st_size > 0 and Path(f"{store.path}-shm").exists()
+
+    out = json.loads(run(store, "--json", "restore", str(good)).stdout)
+    aside = Path(out["kept_aside"])
+    assert not Path(f"{store.path}-wal").exists() and not Path(f"{store.path}-shm").exists()
+    assert ("13700000007",) in _rows(aside, "SELECT phone FROM member")  # the WAL's commit is in the old file
+    assert _rows(store.path, "SELECT phone FROM member") == []
+    assert "All checks passed" in run(store, "doctor").stdout

@@ -18,6 +18,20 @@ from pos_app.ui.jobs import DailyJobs
 from pos_app.ui.ops import DbWorker
 
 
+# every test here: backups into a temp folder, never the user's
+def _backups(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.fixture(autouse=True)
+def backup_dir(tmp_path: Path, monkeypatch: Any) -> Path:
+    monkeypatch.setenv("POS_BACKUP_DIR", str(tmp_path / "backups"))
+    monkeypatch.setenv("POS_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("POS_BACKUP_AT", "21:30")
+    monkeypatch.delenv("POS_BACKUP_KEEP", raising=False)
+    return tmp_path / "backups"
+
+
 def _issue_due_runs(store: Any) -> int:
     with store.ctx.uow(read_only=True) as uow:
         return int(uow.session.scalar(
@@ -52,20 +66,6 @@ def test_jobs_run_once_a_store_day_while_someone_is_logged_in(store: Any, qtbot:
         assert _issue_due_runs(store) == 2
     finally:
         worker.stop()
-
-
-# ------------------------------------------------------------------------------------------ the daily backup
-def _backups(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-
-
-@pytest.fixture
-def backup_dir(tmp_path: Path, monkeypatch: Any) -> Path:
-    monkeypatch.setenv("POS_BACKUP_DIR", str(tmp_path / "backups"))
-    monkeypatch.setenv("POS_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("POS_BACKUP_AT", "21:30")
-    monkeypatch.delenv("POS_BACKUP_KEEP", raising=False)
-    return tmp_path / "backups"
 
 
 def test_the_backup_runs_once_a_store_day_from_backup_at_on(store: Any, qtbot: Any, backup_dir: Path) -> None:
