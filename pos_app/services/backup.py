@@ -316,7 +316,10 @@ def _copy_checked(source: Path, tmp: Path) -> tuple[str, ...]:
     _header_check(source)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        # a copy of a store taken with its WAL (store.db + store.db-wal) is read with it; anything else as an
+        # immutable file (no lock, no shm made beside it)
+        with_wal = Path(f"{source}-wal").is_file()
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro{'' if with_wal else '&immutable=1'}", uri=True)
         try:
             dst = sqlite3.connect(tmp)
             try:

@@ -219,3 +219,14 @@ def test_restore_over_a_store_left_with_its_wal_keeps_every_commit_aside(store: 
     assert ("13700000007",) in _rows(aside, "SELECT phone FROM member")  # the WAL's commit is in the old file
     assert _rows(store.path, "SELECT phone FROM member") == []
     assert "All checks passed" in run(store, "doctor").stdout
+
+
+def test_a_copy_taken_with_its_wal_is_restored_with_the_wal_s_commits(store: Any, tmp_path: Path) -> None:
+    members.register_member(store.ctx, store.cashier, phone="13600000006")  # in the WAL: the store is open
+    src = tmp_path / "copy" / "store.db"
+    src.parent.mkdir()
+    shutil.copyfile(store.path, src)
+    shutil.copyfile(f"{store.path}-wal", f"{src}-wal")
+    store.ctx.db.dispose()
+    run(store, "restore", str(src))
+    assert _rows(store.path, "SELECT phone FROM member") == [("13600000006",)]
