@@ -375,13 +375,39 @@ def _prepare(source: Path, tmp: Path) -> tuple[tuple[str, ...], tuple[str, ...]]
         if not rep.ok:
             raise BackupInvalid("backup.doctor_failed", file=str(source), detail=rep.problems[0])
         after = tuple(sorted(migrate.current(database)))
+    finally:
+        _seal(database, tmp)
+    return before, after
+
+
+def _seal(database: Any, tmp: Path) -> None:
+    """Close the restore copy so it is one file on disk: checkpointed, out of WAL mode, nothing beside it."""
+    try:
         _checkpoint(database.engine, leave_wal=True)
     finally:
         database.dispose()
     for side in ("-wal", "-shm", "-journal"):
         _remove(Path(f"{tmp}{side}"))
     _fsync(tmp)
-    return before, after
+
+
+def _record(tmp: Path, actor: Actor, source: Path, before: tuple[str, ...]) -> None:
+    """The restore's audit row, written into the restored copy before it is put in place (the person
+    restoring may not be in the backup: then the row names their staff code only)."""
+    from pos_app.db import models as m  # noqa: PLC0415
+    from pos_app.db.engine import Database  # noqa: PLC0415
+
+    database = Database(tmp)
+    try:
+        ctx = ServiceContext(database)
+        with ctx.uow() as uow:
+            known = uow.session.get(m.Staff, actor.staff_id) is not None if actor.staff_id else False
+            who = actor if known else Actor("", actor.code, actor.name, actor.role)
+            audit(uow, ctx, who, "backup.restore", "store", source.name, restored_from=str(source),
+                  restored_by=actor.code, backup_revisions=list(before))
+            uow.commit()
+    finally:
+        _seal(database, tmp)
 
 
 def _authorize(db_path: Path, tmp: Path, login: Login) -> Actor:
@@ -465,6 +491,7 @@ def restore(db: str | Path, source: str | Path, *, login: Login, wait_s: float =
         try:
             before, after = _prepare(src, tmp)
             actor = _authorize(db_path, tmp, login)
+            _record(tmp, actor, src.resolve(), before)
             aside = _swap(db_path, tmp)
         finally:
             _remove(tmp, *(Path(f"{tmp}{s}") for s in ("-wal", "-shm", "-journal")))

@@ -66,6 +66,9 @@ def test_backup_then_restore_brings_the_store_back_and_keeps_the_old_one_aside(s
     assert not Path(f"{store.path}-wal").exists() and not Path(f"{store.path}-shm").exists()
     assert _rows(aside, "SELECT phone FROM member") == [("13900000009",)]
     assert _rows(store.path, "SELECT phone FROM member") == []
+    # the restore is audited in the restored store, with who did it and from which file
+    assert _rows(store.path, "SELECT a.action, s.code, a.entity_id FROM audit_log a JOIN staff s ON s.id = a.staff_id"
+                             " WHERE a.action = 'backup.restore'") == [("backup.restore", "boss", copy.name)]
     assert "All checks passed" in run(store, "doctor").stdout
     p = run(store, "member", "show", "--phone", "13900000009", check=False)
     assert p.returncode == 2
