@@ -134,6 +134,28 @@ def _backups(folder: Path, code: str) -> list[tuple[str, str, int, Path]]:
     return found
 
 
+_PART = re.compile(r"^\..+\.db\.(\d+)\.part(?:-journal)?$")
+
+
+def _remove_stale_parts(folder: Path) -> None:
+    """Temp files of backups whose process is gone (it crashed or was killed while writing)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for e in entries:
+        mt = _PART.match(e.name)
+        if not mt or int(mt.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(mt.group(1)), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.unlink(e.path)
+        except (PermissionError, OverflowError, OSError):
+            pass
+
+
 def _store(ctx: ServiceContext) -> tuple[str, ZoneInfo]:
     with ctx.uow(read_only=True) as uow:
         st = settings(uow)
@@ -241,6 +263,7 @@ def _take(ctx: ServiceContext, actor: Actor, cfg: config.BackupSettings, *, out:
         raise
     pruned: list[str] = []
     if out is None:
+        _remove_stale_parts(folder)
         kept = _backups(folder, code)
         for *_k, old in kept[: max(0, len(kept) - cfg.keep)]:
             with contextlib.suppress(OSError):

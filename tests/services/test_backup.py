@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -195,3 +197,24 @@ def test_settings_from_the_config_file_and_their_defaults(tmp_path: Path, monkey
     with pytest.raises(config.ConfigInvalid) as exc:
         config.load_backup()
     assert exc.value.params["setting"] == "backup_dir"
+
+
+def test_a_copy_that_fails_its_check_leaves_no_backup(store: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    good = backup.backup_now(store.ctx, store.manager)
+    monkeypatch.setattr(backup, "_integrity", lambda path: ["*** in database main ***", "Page 7: btree error"])
+    store.clock.advance(minutes=1)
+    with pytest.raises(backup.BackupFailed) as exc:
+        backup.backup_now(store.ctx, store.manager)
+    assert exc.value.key == "backup.check_failed" and "Page 7" in messages.tr_error(exc.value, "en")
+    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == [Path(good.path).name]
+
+
+def test_the_temp_file_of_a_crashed_backup_is_cleared(store: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    stale = folder / f".T001-20261122-213000.db.{dead}.part"
+    stale.write_bytes(b"half a backup")
+    res = backup.backup_now(store.ctx, store.manager)
+    assert sorted(p.name for p in folder.iterdir()) == [Path(res.path).name]
