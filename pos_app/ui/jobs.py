@@ -134,9 +134,10 @@ class DailyJobs(QObject):
 
 
 # ------------------------------------------------------------------------------------ back up now
-def backup_row(appctx: AppContext | None, parent: QWidget | None = None) -> QWidget:
-    """The "Back up now" button (with the result beside it) for the settings dialog. A manager backs up
-    at once; anyone else is asked for a manager's PIN. The backup runs on the database worker."""
+def backup_row(appctx: AppContext | None, parent: QWidget | None = None) -> tuple[str, QWidget]:
+    """The settings dialog's "Back up now" row: its label, and the button with the result beside it. A
+    manager backs up at once; anyone else is asked for a manager's PIN. The backup runs on the database
+    worker."""
     row = QWidget(parent)
     lay = QHBoxLayout(row)
     lay.setContentsMargins(0, 0, 0, 0)
@@ -184,7 +185,7 @@ def backup_row(appctx: AppContext | None, parent: QWidget | None = None) -> QWid
                    lambda exc: failed(exc) if _valid(info) else None)
 
     btn.clicked.connect(clicked)
-    return row
+    return tr("backup.title"), row
 
 
 def _valid(widget: QWidget) -> bool:

@@ -115,7 +115,7 @@ class SettingsDialog(QDialog):
         form.addRow(tr("settings.lock_minutes"), self.lock_minutes)
         from pos_app.ui.jobs import backup_row  # noqa: PLC0415
 
-        form.addRow(tr("backup.title"), backup_row(getattr(parent, "appctx", None), self))
+        form.addRow(*backup_row(getattr(parent, "appctx", None), self))
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
