@@ -233,3 +233,15 @@ def test_a_copy_taken_with_its_wal_is_restored_with_the_wal_s_commits(store: Any
     store.ctx.db.dispose()
     run(store, "restore", str(src))
     assert _rows(store.path, "SELECT phone FROM member") == [("13600000006",)]
+
+
+def test_backup_to_a_file_and_an_invalid_setting_named(store: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    target = tmp_path / "elsewhere.db"
+    out = json.loads(run(store, "--json", "backup", "--out", str(target)).stdout)
+    assert out["path"] == str(target.resolve()) and stat.S_IMODE(target.stat().st_mode) == 0o600
+    p = run(store, "backup", "--out", str(target), check=False)  # never written over
+    assert p.returncode == 2 and "already exists" in p.stderr
+    monkeypatch.setenv("POS_BACKUP_KEEP", "-1")
+    p = run(store, "backup", check=False)
+    assert p.returncode == 2 and "backup_keep" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "backups").exists()
