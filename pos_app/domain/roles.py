@@ -31,6 +31,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "gift.adjust": frozenset({MANAGER}),
     "gift.manage": frozenset({MANAGER}),
     "system.admin": frozenset({MANAGER}),
+    # a backup on demand or to a chosen file, and restore, are the manager's; the daily backup runs in the
+    # name of whoever is logged in (at most one per store day, into the owner-only backup folder)
+    "backup.create": frozenset({MANAGER}),
+    "backup.daily": frozenset({CASHIER, STAFF, MANAGER}),
 }
 
 

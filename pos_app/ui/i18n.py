@@ -239,7 +239,7 @@ ZH_MAIN = {
     "help.scan_any": "在任意输入框扫描会员码或手机号，自动选中会员",
     "settings.language_mn": "界面语言(&L)", "settings.lock_minutes_mn": "无操作自动锁屏(&M)",
     "settings.ok": "确定 (Enter)",
-    "settings.keys_hint": "Alt+L 语言 · Alt+M 锁屏时间 · ↑↓ 修改 · Tab 下一项 · Enter 保存 · Esc 取消",
+    "settings.keys_hint": "Alt+L 语言 · Alt+M 锁屏时间 · Alt+B 立即备份 · ↑↓ 修改 · Tab 下一项 · Enter 保存 · Esc 取消",
     "help.col_keys": "按键", "help.col_action": "功能", "help.close": "关闭 (Esc)",
 }
 EN_MAIN = {
@@ -252,7 +252,7 @@ EN_MAIN = {
     "help.scan_any": "scan a member code or phone in any field to select the member",
     "settings.language_mn": "&Language", "settings.lock_minutes_mn": "Lock after idle &minutes",
     "settings.ok": "OK (Enter)",
-    "settings.keys_hint": "Alt+L language · Alt+M lock time · ↑↓ change · Tab next · Enter saves · Esc cancels",
+    "settings.keys_hint": "Alt+L language · Alt+M lock time · Alt+B back up now · ↑↓ change · Tab next · Enter saves · Esc cancels",
     "help.col_keys": "Keys", "help.col_action": "Action", "help.close": "Close (Esc)",
 }
 ZH.update(ZH_MAIN)

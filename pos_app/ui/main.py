@@ -134,6 +134,9 @@ class SettingsDialog(QDialog):
         self.lock_label = QLabel(tr("settings.lock_minutes_mn"))
         self.lock_label.setBuddy(self.lock_minutes)
         form.addRow(self.lock_label, self.lock_minutes)
+        from pos_app.ui.jobs import backup_row  # noqa: PLC0415
+
+        form.addRow(*backup_row(getattr(parent, "appctx", None), self))
         hint = QLabel(tr("settings.keys_hint"))
         hint.setObjectName("hint")
         hint.setWordWrap(True)
