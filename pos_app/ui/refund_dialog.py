@@ -16,7 +16,6 @@ from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QShortcut, QText
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app import messages
+from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, money, tr
 from pos_app.ui.models import fmt_dt
@@ -34,17 +34,8 @@ METHODS = ("original", "cash")
 
 
 def save_file_path(parent: QWidget, title: str, name: str, filters: str) -> str | None:
-    """Where to save: the app's own chooser (pos_app.ui.filedialogs: it never lists or opens the store's
-    database files) when the app has it, else Qt's."""
-    import importlib  # noqa: PLC0415
-    import importlib.util  # noqa: PLC0415
-
-    if importlib.util.find_spec("pos_app.ui.filedialogs") is not None:
-        chooser = importlib.import_module("pos_app.ui.filedialogs")
-        found: str | None = chooser.save_file(parent, title, name, filters)
-        return found
-    path, _ = QFileDialog.getSaveFileName(parent, title, name, filters)
-    return path or None
+    """Where to save: the app's own chooser, which never lists or opens the store's database files."""
+    return filedialogs.save_file(parent, title, name, filters)
 
 
 class RefundConfirmDialog(QDialog):

@@ -31,6 +31,8 @@ def member(store):
 def toys(store):
     gifts.add_gift(store.ctx, store.manager, sku="TOY-001", name="宠物玩具", unit_value_fen=39_00, threshold=0)
     gifts.receive(store.ctx, store.staff, sku="TOY-001", qty=5, supplier="厂家", reference="PO-1")
+    # the demo campaign's other gift: a campaign may only name gifts the catalogue has
+    gifts.add_gift(store.ctx, store.manager, sku="FOOD-BOX", name="食品礼盒", unit_value_fen=88_00, threshold=0)
 
 
 def _use_voucher_and_keep_toy(store, member, r):
