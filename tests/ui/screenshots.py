@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     ctx = open_store(Path(tmp) / "store.db")
     demo.load_demo(ctx)
     win = create_window(ctx)
-    win.resize(1280, 800)
+    win.resize(1366, 728)  # the most common counter screen, less the title bar
     win.show()
     worker = win.appctx.worker
     idle = lambda: worker.pending == 0  # noqa: E731
