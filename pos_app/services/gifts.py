@@ -28,6 +28,7 @@ from pos_app.domain import gifts as rules
 from pos_app.domain.campaign import Campaign, RechargeOutcome
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.services import grants
+from pos_app.services.audit import note_move
 from pos_app.services.common import (
     StoreSettings,
     audit,
@@ -235,7 +236,9 @@ def _post(
     **fields: Any,
 ) -> g.StockMovement:
     """Append one movement and move the cached on-hand with it. Refuses to go below zero."""
+    before = item.on_hand
     item.on_hand = rules.apply_delta(item.sku, item.on_hand, delta)
+    note_move(uow, "stock", item.sku, before, item.on_hand)
     item.movement_seq += 1
     mv = g.StockMovement(
         id=ctx.new_id(), sku=item.sku, seq=item.movement_seq, kind=kind, delta=delta, on_hand_after=item.on_hand,
