@@ -329,7 +329,7 @@ def add_gift(
     rules.check_threshold(threshold)
     code = _short_text(barcode, 64, "barcode")
     request_id = check_request_id(request_id, ctx)
-    params = {"sku": sku_n, "name": name_n, "unit": unit_value_fen, "threshold": threshold, "barcode": code, "active": active}
+    params: dict[str, Any] = {"sku": sku_n, "name": name_n, "unit": unit_value_fen, "threshold": threshold, "barcode": code, "active": active}
     with ctx.uow() as uow:
         s = uow.session
         done = replayed(uow, request_id, "gift.add", params)
