@@ -96,11 +96,11 @@ class ChainProblem:
     #: for ``deleted``: the first missing seq (``seq``/``row_id`` are the row found after the gap)
     missing_seq: int | None = None
 
-    def message(self) -> str:
+    def message(self, lang: str | None = None) -> str:
         if self.kind == DELETED:
             return messages.translate("audit.chain_deleted", {"missing": self.missing_seq, "seq": self.seq,
-                                                              "id": self.row_id})
-        return messages.translate(f"audit.chain_{self.kind}", {"seq": self.seq, "id": self.row_id})
+                                                              "id": self.row_id}, lang)
+        return messages.translate(f"audit.chain_{self.kind}", {"seq": self.seq, "id": self.row_id}, lang)
 
 
 @dataclass(frozen=True)
