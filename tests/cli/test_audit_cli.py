@@ -1,0 +1,70 @@
+"""`pos-app doctor` in a real subprocess on a real SQLite file checks the audit chain: one row changed,
+deleted or slipped in directly with sqlite3 makes it exit 1 and name that row (seq and id) and what
+happened to it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pos_app.services.audit import FIELDS, row_hash
+from tests.cli.test_cli import base_db as base_db  # noqa: F401
+from tests.cli.test_cli import db as db  # noqa: F401  (fixtures)
+from tests.cli.test_cli import ok, run
+
+pytestmark = pytest.mark.slow
+
+COLS = ", ".join(FIELDS) + ", hash"
+
+
+@pytest.fixture
+def busy(db: Path) -> Path:  # noqa: F811
+    ok(run(db, "recharge", "--phone", "13800138000", "--amount", "300", staff="c1", pin="1111"))
+    ok(run(db, "spend", "--phone", "13800138000", "--amount", "12.5", staff="c1", pin="1111"))
+    p = ok(run(db, "doctor"))
+    assert "[OK] audit_chain" in p.stdout
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] >= 5
+    return db
+
+
+def _row(db: Path, seq: int) -> tuple:
+    with sqlite3.connect(db) as c:
+        return c.execute(f"SELECT {COLS} FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+
+
+def _fails_naming(db: Path, *words: str) -> str:
+    p = run(db, "doctor")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    line = next(ln for ln in p.stdout.splitlines() if ln.startswith("[FAIL] audit_chain"))
+    for w in words:
+        assert w in line, (w, line)
+    assert "Traceback" not in p.stderr
+    return line
+
+
+def test_doctor_names_a_changed_row(busy):
+    victim = _row(busy, 3)
+    with sqlite3.connect(busy) as c:
+        c.execute("UPDATE audit_log SET details_json = details_json || ' ' WHERE seq = 3")
+    _fails_naming(busy, "seq 3", victim[1], "changed")
+
+
+def test_doctor_names_a_deleted_row(busy):
+    after = _row(busy, 4)
+    with sqlite3.connect(busy) as c:
+        c.execute("DELETE FROM audit_log WHERE seq = 3")
+    _fails_naming(busy, "seq 3 was deleted", "seq 4", after[1])
+
+
+def test_doctor_names_an_inserted_row(busy):
+    with sqlite3.connect(busy) as c:
+        last = c.execute("SELECT MAX(seq) FROM audit_log").fetchone()[0]
+    first = _row(busy, 1)
+    values = [last + 1, "forged-row-0001", first[2], first[3], None, "wallet.refund", "refund", "x", first[8],
+              first[9], None, "{}", first[13]]  # a self-consistent hash, chained to the wrong row
+    with sqlite3.connect(busy) as c:
+        c.execute(f"INSERT INTO audit_log ({COLS}) VALUES ({', '.join('?' * 14)})", [*values, row_hash(values)])
+    _fails_naming(busy, f"seq {last + 1}", "forged-row-0001", "inserted")
