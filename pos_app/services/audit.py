@@ -240,12 +240,19 @@ def audit_rows(
         return out
 
 
-def moves_text(details: dict[str, Any]) -> str:
-    """The before -> after figures of a row, one per moved thing ("wallet 13800138000: 0 -> 10000")."""
+def moves_text(details: dict[str, Any], lang: str | None = None) -> str:
+    """The before -> after figures of a row, one per moved thing ("余额 13800138000: ¥0.00 -> ¥100.00")."""
+    from pos_app.domain.money import format_fen  # noqa: PLC0415
+
     parts = []
     for mv in details.get("moves", []) or []:
-        if isinstance(mv, dict):
-            parts.append(f"{mv.get('what')} {mv.get('key')}: {mv.get('before')} -> {mv.get('after')}")
+        if not isinstance(mv, dict):
+            continue
+        what, before, after = mv.get("what"), mv.get("before"), mv.get("after")
+        if what == "wallet" and isinstance(before, int) and isinstance(after, int):
+            before, after = format_fen(before), format_fen(after)
+        label = messages.translate(f"audit.move.{what}", None, lang) if what in ("wallet", "points", "stock") else what
+        parts.append(f"{label} {mv.get('phone') or mv.get('key')}: {before} -> {after}")
     return "; ".join(parts)
 
 
@@ -292,6 +299,7 @@ def _register_messages() -> None:
         "audit.col.action": "操作", "audit.col.entity": "对象", "audit.col.entity_id": "对象编号",
         "audit.col.store": "门店", "audit.col.device": "设备", "audit.col.request": "请求号",
         "audit.col.moves": "变动（前 -> 后）", "audit.col.details": "详情",
+        "audit.move.wallet": "余额", "audit.move.points": "积分", "audit.move.stock": "库存",
     })
     messages.register("en", {
         "audit.chain_changed": "audit row seq {seq} ({id}) was changed: its hash does not match its content",
@@ -304,6 +312,7 @@ def _register_messages() -> None:
         "audit.col.action": "Action", "audit.col.entity": "Entity", "audit.col.entity_id": "Entity id",
         "audit.col.store": "Store", "audit.col.device": "Device", "audit.col.request": "Request id",
         "audit.col.moves": "Moved (before -> after)", "audit.col.details": "Details",
+        "audit.move.wallet": "balance", "audit.move.points": "points", "audit.move.stock": "stock",
     })
 
 

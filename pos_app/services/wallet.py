@@ -81,7 +81,7 @@ def append_wallet_entry(
     if member.principal_fen + principal_delta < 0 or member.bonus_fen + bonus_delta < 0:
         raise StateError("wallet.negative")  # the domain never lets this happen; a last guard
     note_move(uow, "wallet", member.id, member.principal_fen + member.bonus_fen,
-              member.principal_fen + member.bonus_fen + principal_delta + bonus_delta)
+              member.principal_fen + member.bonus_fen + principal_delta + bonus_delta, phone=member.phone)
     member.principal_fen += principal_delta
     member.bonus_fen += bonus_delta
     member.wallet_seq += 1
@@ -137,7 +137,7 @@ def add_points_lot(
         dict(id=ctx.new_id(), member_id=member.id, lot_id=lot["id"], kind="earn", delta=points,
              ref=ref or recharge_id, created_at=now),
     )
-    note_move(uow, "points", member.id, member.points_balance, member.points_balance + points)
+    note_move(uow, "points", member.id, member.points_balance, member.points_balance + points, phone=member.phone)
     member.points_balance += points
     return plain_object(m.PointsLot, lot)
 
@@ -598,7 +598,8 @@ def refund(
             if lot.remaining > 0:
                 s.add(m.PointsEntry(id=ctx.new_id(), member_id=member.id, lot_id=lot.id, kind="revoke",
                                     delta=-lot.remaining, ref=rf.id, created_at=ctx.now()))
-                note_move(uow, "points", member.id, member.points_balance, member.points_balance - lot.remaining)
+                note_move(uow, "points", member.id, member.points_balance, member.points_balance - lot.remaining,
+                          phone=member.phone)
                 member.points_balance -= lot.remaining
                 rf.points_revoked += lot.remaining
             rf.points_kept += lot.points - lot.remaining
@@ -776,7 +777,8 @@ def expire_points(ctx: ServiceContext, actor: Actor) -> int:
             assert member is not None
             s.add(m.PointsEntry(id=ctx.new_id(), member_id=lot.member_id, lot_id=lot.id, kind="expire",
                                 delta=-lot.remaining, ref=None, created_at=ctx.now()))
-            note_move(uow, "points", member.id, member.points_balance, member.points_balance - lot.remaining)
+            note_move(uow, "points", member.id, member.points_balance, member.points_balance - lot.remaining,
+                          phone=member.phone)
             member.points_balance -= lot.remaining
             total += lot.remaining
             lot.remaining = 0
