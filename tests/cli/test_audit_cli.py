@@ -68,3 +68,25 @@ def test_doctor_names_an_inserted_row(busy):
     with sqlite3.connect(busy) as c:
         c.execute(f"INSERT INTO audit_log ({COLS}) VALUES ({', '.join('?' * 14)})", [*values, row_hash(values)])
     _fails_naming(busy, f"seq {last + 1}", "forged-row-0001", "inserted")
+
+
+def test_audit_list_and_export_for_a_manager_refused_for_a_cashier(busy, tmp_path):
+    import csv  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    p = run(busy, "audit", "list", staff="c1", pin="1111")
+    assert p.returncode == 3 and "Traceback" not in p.stderr, (p.stdout, p.stderr)
+    rows = json.loads(ok(run(busy, "audit", "list", "--action", "wallet.", staff="boss", pin="9999",
+                             json_out=True)).stdout)
+    assert sorted(r["action"] for r in rows) == ["wallet.recharge", "wallet.spend"]
+    human = ok(run(busy, "audit", "list", "--phone", "13800138000", staff="boss", pin="9999")).stdout
+    assert "wallet.spend" in human and "member.register" in human and "balance 13800138000:" in human
+    out = tmp_path / "audit.csv"
+    ok(run(busy, "audit", "export", "--out", str(out), "--staff-code", "c1", staff="boss", pin="9999"))
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][0] == "Seq" and {r[2] for r in table[1:]} == {"c1"}
+    p = run(busy, "audit", "list", "--since", "yesterday", staff="boss", pin="9999")
+    assert p.returncode == 2 and "Invalid date" in p.stderr
+    p = run(busy, "audit", "list", "--limit", "0", staff="boss", pin="9999")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
