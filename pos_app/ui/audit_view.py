@@ -135,6 +135,8 @@ class AuditScreen(QWidget):
 
         def ok(rows: list[Any]) -> None:
             self.model.set_rows(rows)
+            for c in range(len(AuditModel.COLUMNS) - 1):  # the details (last) column takes the rest
+                self.table.resizeColumnToContents(c)
             self.info.setText(tr("audit.shown", n=len(rows)))
 
         self.appctx.run(lambda: audit.audit_rows(ctx, actor, limit=SHOWN, **f), ok, self.error.show_error,
