@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # imported lazily: `pos-app gui` shows its window before SQLA
     from pos_app.services.context import Actor, ServiceContext
 
 #: feature modules that add subcommands with ``register(subparsers, common)``
-EXTENSIONS = ("pos_app.cli_coupons", "pos_app.cli_gifts", "pos_app.cli_sync", "pos_app.cli_backup")
+EXTENSIONS = ("pos_app.cli_coupons", "pos_app.cli_gifts", "pos_app.cli_sync", "pos_app.cli_backup", "pos_app.cli_audit")
 
 Handler = Callable[["Cli", argparse.Namespace], int]
 

@@ -230,6 +230,10 @@ class Entitlement(Base):
 
 
 class AuditLog(Base):
+    """Append-only and tamper-evident: rows form a hash chain in ``seq`` order (gap-free, taken inside the
+    writing transaction). ``hash`` is sha256 over the row's canonical fields and ``prev_hash`` (the previous
+    row's ``hash``; 64 zeros for the first): see :mod:`pos_app.services.audit`; ``pos-app doctor`` checks it."""
+
     __tablename__ = "audit_log"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -238,6 +242,14 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64), index=True)
     details_json: Mapped[str] = mapped_column(Text, default="{}")
+    seq: Mapped[int] = mapped_column(Integer, unique=True, index=True)
+    #: the manager who approved this action for the staff member who did it (None: nobody else)
+    approved_by: Mapped[str | None] = mapped_column(ID)
+    store_code: Mapped[str | None] = mapped_column(String(32))
+    device_id: Mapped[str | None] = mapped_column(ID)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Outbox(Base):

@@ -258,6 +258,7 @@ def replayed(uow: UnitOfWork, request_id: str, use_case: str, params: dict[str, 
     rows = raw_rows(
         uow, "SELECT use_case, params_hash, ref_id FROM request_log WHERE request_id = ?", (request_id,)
     )
+    uow.cache["request_id"] = request_id  # the audit row of this transaction records it
     if not rows:
         return None
     done_use_case, done_hash, ref_id = rows[0]
@@ -283,21 +284,49 @@ def audit(
     action: str,
     entity: str,
     entity_id: str,
+    *,
+    approved_by: Actor | None = None,
+    request_id: str | None = None,
     **details: Any,
 ) -> None:
-    insert_row(
-        uow,
-        m.AuditLog,
-        dict(
-            id=ctx.new_id(),
-            at=ctx.now(),
-            staff_id=(actor.staff_id or None) if actor else None,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            details_json=json.dumps(details, default=str, ensure_ascii=False, sort_keys=True),
-        ),
+    """Append the use case's audit row to the hash chain (see :mod:`pos_app.services.audit`): who
+    (``actor``; ``approved_by``: the manager who approved it for them), what, when (UTC), store, device,
+    request id (default: the one :func:`replayed` saw in this transaction) and, in ``details["moves"]``,
+    the before/after figures of the money, points and stock moved since the transaction's last audit row.
+
+    The previous row is the one with the highest seq, read inside this write transaction (BEGIN
+    IMMEDIATE: the store's one writer), so two rows never get the same seq or previous hash."""
+    from pos_app.services import audit as chain  # noqa: PLC0415  (it imports this module)
+
+    moves = chain.take_moves(uow)
+    if moves:
+        details["moves"] = moves
+    last = uow.cache.get("_audit_last")
+    if last is None:
+        rows = raw_rows(uow, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        last = (int(rows[0][0]), str(rows[0][1])) if rows else (0, chain.GENESIS)
+    st = settings(uow)
+    now = ctx.now()
+    staff_id = (actor.staff_id or None) if actor else None
+    approver = (approved_by.staff_id or None) if approved_by else None
+    values: dict[str, Any] = dict(
+        seq=last[0] + 1,
+        id=ctx.new_id(),
+        at=now,  # hashed as the text SQLite stores (chain.at_text)
+        staff_id=staff_id,
+        approved_by=approver if approver != staff_id else None,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        store_code=st.store_code,
+        device_id=st.device_id,
+        request_id=request_id if request_id is not None else uow.cache.get("request_id"),
+        details_json=json.dumps(details, default=str, ensure_ascii=False, sort_keys=True),
+        prev_hash=last[1],
     )
+    values["hash"] = chain.row_hash([values[f] for f in chain.FIELDS])
+    insert_row(uow, m.AuditLog, values)
+    uow.cache["_audit_last"] = (values["seq"], values["hash"])
 
 
 def emit(uow: UnitOfWork, ctx: ServiceContext, event_type: str, payload: dict[str, Any]) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 
 from pos_app.db import migrate
 from pos_app.db import models as m
+from pos_app.services import audit
 from pos_app.services.context import ServiceContext
 from pos_app.services.hooks import hooks
 
@@ -179,6 +180,9 @@ def run_doctor(ctx: ServiceContext) -> DoctorReport:
         n, lo, hi = s.execute(select(func.count(), func.min(m.Outbox.seq), func.max(m.Outbox.seq))).one()
         gapless = n == 0 or (lo == 1 and hi == n)
         checks.append(Check("outbox_sequence_gap_free", gapless, f"{n} events, seq {lo}..{hi}"))
+        chain = audit.verify_chain(uow)
+        checks.append(Check("audit_chain", chain.ok,
+                            chain.problem.message() if chain.problem else f"{chain.rows} rows"))
         for extra in hooks("doctor_checks"):
             checks.extend(extra(uow))
     return DoctorReport(tuple(checks))

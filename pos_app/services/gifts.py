@@ -29,6 +29,7 @@ from pos_app.domain.campaign import Campaign, RechargeOutcome
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.text import MAX_TEXT_LEN, clean_text
 from pos_app.services import grants
+from pos_app.services.audit import note_move
 from pos_app.services.common import (
     StoreSettings,
     audit,
@@ -236,7 +237,9 @@ def _post(
     **fields: Any,
 ) -> g.StockMovement:
     """Append one movement and move the cached on-hand with it. Refuses to go below zero."""
+    before = item.on_hand
     item.on_hand = rules.apply_delta(item.sku, item.on_hand, delta)
+    note_move(uow, "stock", item.sku, before, item.on_hand)
     item.movement_seq += 1
     mv = g.StockMovement(
         id=ctx.new_id(), sku=item.sku, seq=item.movement_seq, kind=kind, delta=delta, on_hand_after=item.on_hand,
@@ -327,7 +330,7 @@ def add_gift(
     rules.check_threshold(threshold)
     code = _short_text(barcode, 64, "barcode")
     request_id = check_request_id(request_id, ctx)
-    params = {"sku": sku_n, "name": name_n, "unit": unit_value_fen, "threshold": threshold, "barcode": code, "active": active}
+    params: dict[str, Any] = {"sku": sku_n, "name": name_n, "unit": unit_value_fen, "threshold": threshold, "barcode": code, "active": active}
     with ctx.uow() as uow:
         s = uow.session
         done = replayed(uow, request_id, "gift.add", params)

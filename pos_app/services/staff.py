@@ -100,6 +100,7 @@ def init_store(
                 )
             )
             s.flush()
+            audit(uow, ctx, None, "store.init", "store", store_code, name=store_name, timezone=timezone)
             created = True
         if manager_code is not None and s.scalar(select(m.Staff.id).limit(1)) is None:
             staff = m.Staff(

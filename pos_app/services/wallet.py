@@ -20,6 +20,7 @@ from pos_app.domain.errors import InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
 from pos_app.domain.text import clean_text
 from pos_app.services import grants
+from pos_app.services.audit import note_move
 from pos_app.services.campaigns import current_campaign, no_campaign_for_tier, parse_rules
 from pos_app.services.common import (
     audit,
@@ -80,6 +81,8 @@ def append_wallet_entry(
     flushed). The returned object is a detached copy for reading: the ledger is never edited."""
     if member.principal_fen + principal_delta < 0 or member.bonus_fen + bonus_delta < 0:
         raise StateError("wallet.negative")  # the domain never lets this happen; a last guard
+    note_move(uow, "wallet", member.id, member.principal_fen + member.bonus_fen,
+              member.principal_fen + member.bonus_fen + principal_delta + bonus_delta, phone=member.phone)
     member.principal_fen += principal_delta
     member.bonus_fen += bonus_delta
     member.wallet_seq += 1
@@ -135,6 +138,7 @@ def add_points_lot(
         dict(id=ctx.new_id(), member_id=member.id, lot_id=lot["id"], kind="earn", delta=points,
              ref=ref or recharge_id, created_at=now),
     )
+    note_move(uow, "points", member.id, member.points_balance, member.points_balance + points, phone=member.phone)
     member.points_balance += points
     return plain_object(m.PointsLot, lot)
 
@@ -273,6 +277,11 @@ def recharge(
         if outcome.points > 0:
             expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
             add_points_lot(uow, ctx, member, outcome.points, source="recharge", expires_on=expiry, recharge_id=r.id)
+        # audited before the hooks: their own audit rows (a referral) must not take this recharge's figures
+        audit(
+            uow, ctx, actor, "wallet.recharge", "recharge", r.id,
+            member_id=member.id, amount_fen=r.amount_fen, bonus_fen=r.bonus_fen, tier=r.tier_code, pay=pay_method,
+        )
         with grants.collect(uow) as granted:  # every item this transaction grants, the referral's too
             rows = grants.grant_items(uow, ctx, actor, member, outcome.items, today=today, campaign=campaign,
                                       recharge_id=r.id)
@@ -280,10 +289,6 @@ def recharge(
                 r.items_count = len(rows)
             _after_recharge(uow, ctx, actor, member, r)
         remember(uow, ctx, request_id, "wallet.recharge", r.id, params)
-        audit(
-            uow, ctx, actor, "wallet.recharge", "recharge", r.id,
-            member_id=member.id, amount_fen=r.amount_fen, bonus_fen=r.bonus_fen, tier=r.tier_code, pay=pay_method,
-        )
         result = _build_recharge_result(
             uow, r, member, actor.code, entry.principal_after_fen, entry.bonus_after_fen, granted
         )
@@ -597,6 +602,8 @@ def refund(
             if lot.remaining > 0:
                 s.add(m.PointsEntry(id=ctx.new_id(), member_id=member.id, lot_id=lot.id, kind="revoke",
                                     delta=-lot.remaining, ref=rf.id, created_at=ctx.now()))
+                note_move(uow, "points", member.id, member.points_balance, member.points_balance - lot.remaining,
+                          phone=member.phone)
                 member.points_balance -= lot.remaining
                 rf.points_revoked += lot.remaining
             rf.points_kept += lot.points - lot.remaining
@@ -608,11 +615,14 @@ def refund(
             list(s.scalars(select(m.Entitlement).where(m.Entitlement.member_id == member.id, m.Entitlement.kind == "member_price"))),
             settings(uow).tz,
         )
-        _after_refund(uow, ctx, actor, member, r)
-        remember(uow, ctx, request_id, "wallet.refund", rf.id, params)
-        audit(uow, ctx, actor, "wallet.refund", "refund", rf.id, recharge_id=r.id, operator=operator.code if operator else None,
+        # audited before the hooks (a referral reversed writes its own row); the operator at the counter
+        # did it, the manager approved it (the same person when a manager is logged in)
+        audit(uow, ctx, operator or actor, "wallet.refund", "refund", rf.id, approved_by=actor, recharge_id=r.id,
+              operator=operator.code if operator else None,
               principal_refund_fen=rf.principal_refund_fen, bonus_revoke_fen=rf.bonus_revoke_fen, reason=reason,
               method=method, pay=pay, principal_unspent_fen=rf.principal_unspent_fen, deducted_fen=rf.deducted_fen)
+        _after_refund(uow, ctx, actor, member, r)
+        remember(uow, ctx, request_id, "wallet.refund", rf.id, params)
         s.flush()
         result = _refund_result(uow, rf)
         emit(uow, ctx, "wallet.refunded", {
@@ -771,6 +781,8 @@ def expire_points(ctx: ServiceContext, actor: Actor) -> int:
             assert member is not None
             s.add(m.PointsEntry(id=ctx.new_id(), member_id=lot.member_id, lot_id=lot.id, kind="expire",
                                 delta=-lot.remaining, ref=None, created_at=ctx.now()))
+            note_move(uow, "points", member.id, member.points_balance, member.points_balance - lot.remaining,
+                          phone=member.phone)
             member.points_balance -= lot.remaining
             total += lot.remaining
             lot.remaining = 0
