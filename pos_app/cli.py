@@ -15,11 +15,19 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pos_app import messages
-from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
+from pos_app.domain.errors import (
+    AuthenticationFailed,
+    DomainError,
+    InvalidInput,
+    PermissionDenied,
+    StateError,
+)
 from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.domain.text import check_arg_text
 
 if TYPE_CHECKING:  # imported lazily: `pos-app gui` shows its window before SQLAlchemy loads
     from pos_app.services.context import Actor, ServiceContext
@@ -94,6 +102,59 @@ def money_arg(text: str) -> int:
     return parse_yuan(text)
 
 
+# ----------------------------------------------------------------------------- output files
+
+T = TypeVar("T")
+
+
+def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """An output file a command is about to write: refused before anything is written when it is a folder,
+    when its folder does not exist, or when it is a symbolic link (which would write over the file it
+    points to) unless ``force``."""
+    p = Path(path)
+    if not str(path).strip():
+        raise InvalidInput("file.no_folder", path=str(path))
+    if p.is_symlink() and not force:
+        raise InvalidInput("file.symlink", path=str(p))
+    if p.is_dir():
+        raise InvalidInput("file.is_directory", path=str(p))
+    if not p.parent.is_dir():
+        raise InvalidInput("file.no_folder", path=str(p.parent))
+    return p
+
+
+def write_output(path: str | os.PathLike[str], write: Callable[[Path], T], *, force: bool = False) -> T:
+    """The one way a command writes a file: checks the path (:func:`check_output_path`), writes beside it
+    and renames into place (a failed write leaves no half file and keeps the old one), and turns a
+    failure (no permission, disk full, read-only) into one translated line. A device (``/dev/full``, a
+    printer port) is written in place."""
+    p = check_output_path(path, force=force)
+    target = p.resolve() if p.is_symlink() else p
+    try:
+        if target.exists() and not target.is_file():
+            return write(target)
+        if target.exists() and not os.access(target, os.W_OK):  # renaming over it would bypass its mode
+            raise PermissionError(13, os.strerror(13), str(target))
+        tmp = target.with_name(f".{target.stem}.{os.getpid()}.part{target.suffix}")
+        try:
+            result = write(tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return result
+    except OSError as exc:
+        raise InvalidInput("file.write_failed", path=str(p), detail=_os_detail(exc)) from None
+    except DomainError as exc:  # a writer that maps its own OSError names the temporary file: name ours
+        if "path" in exc.params:
+            exc.params["path"] = str(p)
+        raise
+
+
+def _os_detail(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
 # ----------------------------------------------------------------------------- handlers
 
 
@@ -121,11 +182,22 @@ def cmd_init(cli: Cli, a: argparse.Namespace) -> int:
 
 
 def cmd_demo(cli: Cli, a: argparse.Namespace) -> int:
+    """Load the demo store: on an empty store with no login (nobody exists yet, as `make run` does with
+    --if-empty); on a store with data only with --reload and a manager's login; otherwise refused."""
     from pos_app.services import demo  # noqa: PLC0415
 
-    if a.if_empty and demo.has_data(cli.ctx):
-        return cli.emit({"loaded": False, "db": cli.db_path}, messages.translate("demo.exists", {"db": cli.db_path}))
-    info = demo.load_demo(cli.ctx)
+    if a.reload and a.if_empty:
+        raise InvalidInput("demo.reload_or_if_empty")
+    if a.reload:
+        if not (getattr(a, "staff", None) or os.environ.get("POS_STAFF")):
+            raise AuthenticationFailed("demo.reload_needs_login")
+        info = demo.load_demo(cli.ctx, cli.actor())
+    elif demo.has_data(cli.ctx):
+        if a.if_empty:
+            return cli.emit({"loaded": False, "db": cli.db_path}, messages.translate("demo.exists", {"db": cli.db_path}))
+        raise StateError("demo.has_data")
+    else:
+        info = demo.load_demo(cli.ctx)
     lines = [messages.translate("demo.loaded", {"db": cli.db_path})]
     lines += [f"  {code:<6} {role:<8} PIN {pin}" for code, role, pin in info["staff"]]
     return cli.emit({"loaded": True, "db": cli.db_path, **info}, "\n".join(lines))
@@ -194,15 +266,28 @@ def _campaign_text(c: Any) -> str:
 def cmd_campaign_load(cli: Cli, a: argparse.Namespace) -> int:
     from pos_app.services import campaigns  # noqa: PLC0415
 
-    dto = campaigns.load_campaign_file(cli.ctx, cli.actor(), a.file)
+    dto = campaigns.load_campaign_file(cli.ctx, cli.actor(), a.file, replace=a.replace)
     return cli.emit(dto, lambda: _campaign_text(dto))
 
 
 def cmd_campaign_list(cli: Cli, a: argparse.Namespace) -> int:
+    """Every campaign; `*` marks the one that applies today. One that runs today but is overlapped by a
+    later-starting one says which applies (the rule: the campaign that starts last wins)."""
+    from datetime import datetime  # noqa: PLC0415
+
     from pos_app.services import campaigns  # noqa: PLC0415
 
     rows = campaigns.list_campaigns(cli.ctx, cli.actor())
-    return cli.emit(rows, lambda: "\n".join(_campaign_text(c).splitlines()[0] for c in rows) or "-")
+    applying = next((c.code for c in rows if c.active), None)
+    today = cli.local(datetime.now().astimezone(), "%Y-%m-%d")
+
+    def line(c: Any) -> str:
+        text = _campaign_text(c).splitlines()[0]
+        if applying and not c.active and str(c.starts_on) <= today <= str(c.ends_on):
+            text += "  " + messages.translate("campaign.superseded", {"other": applying})
+        return text
+
+    return cli.emit(rows, lambda: "\n".join(line(c) for c in rows) or "-")
 
 
 def cmd_campaign_show(cli: Cli, a: argparse.Namespace) -> int:
@@ -381,6 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("demo", cmd_demo, "load the demo store")
     sp.set_defaults(creates_store=True)
     sp.add_argument("--if-empty", action="store_true", help="only when the database has no staff yet")
+    sp.add_argument("--reload", action="store_true",
+                    help="on a store with data: reload the demo data as the manager given by --staff/--pin")
     add("doctor", cmd_doctor, "check the database")
 
     mp = sub.add_parser("member", help="members").add_subparsers(dest="sub", metavar="ACTION", required=True)
@@ -400,6 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("campaign", help="campaigns").add_subparsers(dest="sub", metavar="ACTION", required=True)
     sp = add("load", cmd_campaign_load, "load a campaign TOML file", cp)
     sp.add_argument("file")
+    sp.add_argument("--replace", action="store_true",
+                    help="accept a campaign that overlaps another (while they overlap, the later-starting applies)")
     add("list", cmd_campaign_list, "list campaigns", cp)
     sp = add("show", cmd_campaign_show, "show a campaign", cp)
     sp.add_argument("id")
@@ -467,6 +556,14 @@ def _fix_staff_pin_clash(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = _fix_staff_pin_clash(list(sys.argv[1:] if argv is None else argv))
+    lang = next((args_list[i + 1] for i, t in enumerate(args_list[:-1]) if t == "--lang"), None)
+    messages.set_language(lang or os.environ.get("POS_LANG") or messages.DEFAULT_LANG)
+    try:
+        for arg in args_list:  # bytes from a terminal in another encoding: refuse before anything runs
+            check_arg_text(arg)
+    except DomainError as exc:
+        print(messages.tr_error(exc), file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(args_list)
     lang = getattr(args, "lang", None) or os.environ.get("POS_LANG") or messages.DEFAULT_LANG
@@ -485,15 +582,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(messages.tr_error(exc), file=sys.stderr)
         return exc.exit_code
-    except Exception as exc:  # a database error: e.g. not a database file, disk full, locked for too long
-        sa_exc = sys.modules.get("sqlalchemy.exc")  # not loaded => cannot be a SQLAlchemy error
-        if sa_exc is None or not isinstance(exc, sa_exc.SQLAlchemyError):
-            raise
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        print(messages.translate("db.error", {"db": cli.db_path, "detail": detail}), file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - mapped to one line, or raised again
+        return _exit_for(exc, cli)
+
+
+def _exit_for(exc: Exception, cli: Cli) -> int:
+    """The one place that turns an error no use case refused on purpose into one translated line on
+    stderr and exit code 2: the database (not a database, read-only, locked too long), the system
+    (disk full, no permission), text that is not valid Unicode, a file nested too deeply. A closed stdout
+    (``--json ... | head``) ends quietly. Anything else is a bug and keeps its traceback."""
+    if isinstance(exc, BrokenPipeError):
+        try:  # Python would report the pipe again when it flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # not loaded => cannot be a SQLAlchemy error
+    sqlite = sys.modules.get("sqlite3")
+    if (sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError)) or (
+        sqlite is not None and isinstance(exc, sqlite.Error)
+    ):
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        key = "db.read_only" if "readonly" in detail.replace("-", "").replace(" ", "") else "db.error"
+        line = messages.translate(key, {"db": cli.db_path, "detail": detail})
+    elif isinstance(exc, OSError):
+        line = messages.translate("os.error", {"detail": (f"{exc.filename}: " if exc.filename else "") + _os_detail(exc)})
+    elif isinstance(exc, RecursionError):
+        line = messages.translate("file.too_deep", {"path": getattr(cli.args, "file", None) or "-"})
+    elif isinstance(exc, UnicodeError):
+        line = messages.translate("os.error", {"detail": str(exc).splitlines()[0]})
+    else:
+        raise exc
+    print(line, file=sys.stderr)
+    return 2
 
 
 messages.register(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pos_app import messages
+from pos_app.cli import check_output_path, write_output
 from pos_app.domain import coupons as rules
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import format_fen, parse_percent_bp, parse_yuan
@@ -141,20 +142,24 @@ def cmd_print(cli: Any, a: argparse.Namespace) -> int:
     from pos_app.printing import pdf  # noqa: PLC0415
     from pos_app.services import coupons  # noqa: PLC0415
 
+    if not a.out and not a.escpos:
+        raise InvalidInput("coupon.print_target_missing")
     rows = coupons.coupons_by_codes(cli.ctx, cli.actor(), a.codes)
     info = coupons.print_info(cli.ctx)
     result: dict[str, Any] = {"codes": [c.code for c in rows], "layout": a.layout}
-    if a.out:
-        pages = pdf.coupons_pdf(rows, info.store_name, Path(a.out), layout=a.layout)
-        result.update(out=str(a.out), pages=pages)
-    if a.escpos:
+    printer = None
+    if a.escpos:  # a malformed device is refused before the PDF is written
         from pos_app.printing import escpos  # noqa: PLC0415
 
         printer = escpos.open_printer(a.escpos)
-        escpos.print_coupons(printer, rows, info.store_name, width_mm=80 if a.layout == "80mm" else 58)
+    if a.out:
+        check_output_path(a.out, force=a.force)
+        pages = write_output(a.out, lambda p: pdf.coupons_pdf(rows, info.store_name, p, layout=a.layout), force=a.force)
+        result.update(out=str(a.out), pages=pages)
+    if printer is not None:
+        with escpos.printer_errors(a.escpos):
+            escpos.print_coupons(printer, rows, info.store_name, width_mm=80 if a.layout == "80mm" else 58)
         result["escpos"] = a.escpos
-    if not a.out and not a.escpos:
-        raise InvalidInput("coupon.print_target_missing")
     return int(cli.emit(result, messages.translate("coupon.printed", {"count": len(rows), "out": a.out or a.escpos})))
 
 
@@ -163,14 +168,15 @@ def cmd_invite_card(cli: Any, a: argparse.Namespace) -> int:
     from pos_app.printing import pdf  # noqa: PLC0415
     from pos_app.services import referrals  # noqa: PLC0415
 
-    info = referrals.invite_card(cli.ctx, cli.actor(), phone=a.phone)
     out = Path(a.out)
-    if out.suffix.lower() == ".png":
-        png.invite_card_png(info, out)
-    elif out.suffix.lower() == ".pdf":
-        pdf.invite_card_pdf(info, out)
-    else:
+    if out.suffix.lower() not in (".png", ".pdf"):
         raise InvalidInput("invite.card_format", out=str(out))
+    check_output_path(out, force=a.force)
+    info = referrals.invite_card(cli.ctx, cli.actor(), phone=a.phone)
+    if out.suffix.lower() == ".png":
+        write_output(out, lambda p: png.invite_card_png(info, p), force=a.force)
+    else:
+        write_output(out, lambda p: pdf.invite_card_pdf(info, p), force=a.force)
     return int(cli.emit({"out": str(out), "invite_code": info.invite_code, "qr_text": info.qr_text, "phone": info.phone},
                         messages.translate("invite.card_done", {"out": str(out), "code": info.invite_code})))
 
@@ -248,12 +254,14 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
     sp.add_argument("--out", help="PDF file")
     sp.add_argument("--layout", choices=["a4", "58mm", "80mm"], default="a4")
     sp.add_argument("--escpos", help="ESC/POS device: file:/dev/usb/lp0, network:HOST[:PORT], usb:VID:PID")
+    sp.add_argument("--force", action="store_true", help="write through a symbolic link at --out")
 
     ip = sub.add_parser("invite", help="invite codes and referral rewards").add_subparsers(
         dest="sub", metavar="ACTION", required=True)
     sp = add("card", cmd_invite_card, "a member's invite card (PNG or PDF)", ip)
     sp.add_argument("--phone", required=True)
     sp.add_argument("--out", required=True, help="FILE.png or FILE.pdf")
+    sp.add_argument("--force", action="store_true", help="write through a symbolic link at --out")
     sp = add("leaderboard", cmd_leaderboard, "inviters ranked by successful invites", ip)
     sp.add_argument("--campaign", help="campaign code (default: the running one)")
     sp.add_argument("--limit", type=int, default=20)

@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from pos_app import messages
+from pos_app.cli import check_output_path, write_output
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import format_fen, parse_yuan
 
@@ -168,7 +169,7 @@ def _selected(cli: Any, a: argparse.Namespace, mid: str) -> list[str] | None:
     ids = [o.entitlement_id for o in gifts.owed_gifts(cli.ctx, cli.actor(), member_id=mid, sku=a.sku)]
     if not ids:
         raise InvalidInput("gift.none_owed_sku", sku=a.sku.upper())
-    return ids[: a.qty] if getattr(a, "qty", None) else ids
+    return ids
 
 
 def cmd_handout(cli: Any, a: argparse.Namespace) -> int:
@@ -176,7 +177,7 @@ def cmd_handout(cli: Any, a: argparse.Namespace) -> int:
 
     mid = _member_id(cli, a.phone)
     res = gifts.handout(cli.ctx, cli.actor(), member_id=mid, entitlement_ids=_selected(cli, a, mid),
-                        request_id=a.request_id)
+                        request_id=a.request_id, qty=a.qty)
 
     def human() -> str:
         lines = [_t("gift.handed_out_line", sku=h.sku, name=h.name) for h in res.handed_out]
@@ -220,14 +221,16 @@ def cmd_export(cli: Any, a: argparse.Namespace) -> int:
     from pos_app.services.exports import export_format  # noqa: PLC0415
 
     export_format(a.out)
+    check_output_path(a.out, force=a.force)
     if a.what == "stock":
-        path = gifts.export_stock(cli.ctx, cli.actor(), a.out)
+        write_output(a.out, lambda p: gifts.export_stock(cli.ctx, cli.actor(), p), force=a.force)
         n = len(gifts.stock_levels(cli.ctx, cli.actor()))
     else:
         filters = _movement_filters(a)
         rows = gifts.movements(cli.ctx, cli.actor(), **filters)
-        path = gifts.export_movements(cli.ctx, cli.actor(), a.out, **filters)
+        write_output(a.out, lambda p: gifts.export_movements(cli.ctx, cli.actor(), p, **filters), force=a.force)
         n = len(rows)
+    path = a.out
     return int(cli.emit({"path": str(path), "rows": n, "what": a.what}, _t("gift.exported", path=str(path), rows=n)))
 
 
@@ -248,13 +251,18 @@ def cmd_stocktake(cli: Any, a: argparse.Namespace) -> int:
     from pos_app.services import gifts  # noqa: PLC0415
 
     counts: dict[str, int] = {}
+    if a.out:
+        from pos_app.services.exports import export_format  # noqa: PLC0415
+
+        export_format(a.out)
+        check_output_path(a.out, force=a.force)
     if a.counts:
         counts.update(gifts.read_counts(a.counts))
     counts.update(_parse_counts(a.count or []))
     if not counts:
         sheet = gifts.stocktake_sheet(cli.ctx, cli.actor())
         if a.out:
-            gifts.write_stocktake(a.out, sheet)
+            write_output(a.out, lambda p: gifts.write_stocktake(p, sheet), force=a.force)
         return int(cli.emit(
             {"lines": sheet, "path": a.out},
             lambda: "\n".join(f"{c.sku:<12} {c.name:<16} {c.expected:>6}" for c in sheet)
@@ -268,7 +276,7 @@ def cmd_stocktake(cli: Any, a: argparse.Namespace) -> int:
         lines = gifts.preview_stocktake(cli.ctx, cli.actor(), counts)
         payload = {"lines": lines, "confirmed": False}
     if a.out:
-        gifts.write_stocktake(a.out, lines)
+        write_output(a.out, lambda p: gifts.write_stocktake(p, lines), force=a.force)
 
     def human() -> str:
         out = [
@@ -351,7 +359,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     sp = add("handout", cmd_handout, "hand a member the gifts they are owed", gp)
     sp.add_argument("--phone", required=True)
     sp.add_argument("--sku")
-    sp.add_argument("--qty", type=int, help="with --sku: at most this many")
+    sp.add_argument("--qty", type=int, help="at most this many (1 or more), oldest first")
     sp.add_argument("--request-id")
 
     sp = add("decline", cmd_decline, "record that a member declined owed gifts", gp)
@@ -373,6 +381,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
 
     sp = add("export", cmd_export, "export stock levels or movements to .csv or .xlsx", gp)
     sp.add_argument("--out", required=True)
+    sp.add_argument("--force", action="store_true", help="write through a symbolic link at --out")
     sp.add_argument("--what", choices=["stock", "movements"], default="stock")
     movement_filters(sp)
 
@@ -380,6 +389,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     sp.add_argument("count", nargs="*", help="SKU=COUNTED ...")
     sp.add_argument("--counts", help="a filled-in sheet (.csv or .xlsx)")
     sp.add_argument("--out", help="write the sheet (with differences) to .csv or .xlsx")
+    sp.add_argument("--force", action="store_true", help="write through a symbolic link at --out")
     sp.add_argument("--confirm", action="store_true", help="post the adjustments (manager)")
     sp.add_argument("--reason", help="required with --confirm")
     sp.add_argument("--request-id")

@@ -35,7 +35,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "percent.invalid": "百分比格式不正确：{value}",
         "member.phone_invalid": "手机号格式不正确：{phone}（应为 11 位大陆手机号）",
         "member.phone_taken": "手机号 {phone} 已注册为会员",
-        "member.name_too_long": "姓名过长（最多 {max} 个字）",
+        "member.name_too_long": "姓名过长（最多 {max_chars} 个字）",
         "member.code_invalid": "会员码无效：{code}",
         "member.invite_code_invalid": "邀请码格式不正确：{code}",
         "member.invite_code_unknown": "邀请码不存在：{code}",
@@ -80,6 +80,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "refund.nothing_left": "该笔充值已无可退金额",
         "points.invalid": "积分数量无效：{points}",
         "points.insufficient": "积分不足：需要 {points}，可用 {available}",
+        # --- command-line hardening (issue 9: demo, campaign checks, files, free text) ---
+        "text.bad_character": "{field}含有不允许的控制字符（{char}），请删除后重试",
+        "text.too_long": "{field}过长（最多 {max_chars} 个字）",
+        "text.required": "请填写{field}",
+        "text.not_unicode": "参数不是有效的 UTF-8 文本：{value}（请将终端编码设为 UTF-8）",
+        "demo.has_data": "数据库已有数据，示范数据未载入（店长可用 --reload --staff 工号 --pin 密码 重新载入示范数据）",
+        "demo.reload_needs_login": "重新载入示范数据需店长登录（--staff 工号 --pin 密码）",
+        "demo.reload_or_if_empty": "--reload 与 --if-empty 不能同时使用",
+        "campaign.ended": "活动 {campaign} 已于 {ends} 结束，不能按档位充值",
+        "campaign.not_started": "活动 {campaign} 将于 {starts} 开始，现在不能按档位充值",
+        "campaign.tier_case_clash": "档位代码 {tier} 与 {other} 只有大小写不同",
+        "campaign.bonus_too_large": "档位 {tier} 的赠送金 {value} 超过充值金额 {pay} 的 {max_percent}%（可用 campaign.max_bonus_percent 调整）",
+        "campaign.unknown_gift": "活动中的赠品 {sku}（{where}）不在礼品目录中，请先用 pos-app gift add 添加",
+        "campaign.overlaps": "活动 {campaign}（{starts} ~ {ends}）与已有活动 {other}（{other_starts} ~ {other_ends}）时间重叠；重叠期间只有开始最晚的活动生效。确需如此请加 --replace",
+        "campaign.superseded": "（重叠期间由 {other} 生效）",
+        "file.is_directory": "输出路径是一个文件夹：{path}",
+        "file.no_folder": "输出文件夹不存在：{path}",
+        "file.symlink": "输出路径是符号链接：{path}（加 --force 覆盖其指向的文件）",
+        "file.write_failed": "无法写入文件 {path}：{detail}",
+        "file.read_failed": "无法读取文件 {path}：{detail}",
+        "file.too_deep": "文件 {path} 嵌套过深，无法读取",
+        "os.error": "系统错误：{detail}",
+        "db.read_only": "数据库是只读的，无法写入：{db}",
+        "escpos.device_invalid": "打印机设备无效：{device}（可用 file:/dev/usb/lp0、network:主机[:端口]、usb:VID:PID）",
+        "escpos.failed": "无法连接打印机 {device}：{detail}",
+        "gift.handout_qty_invalid": "发放数量无效：{qty}（至少 1）",
+        "stocktake.file_invalid": "盘点表 {path} 无法读取：{detail}",
     },
     "en": {
         "error.generic": "The operation failed",
@@ -98,7 +125,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "percent.invalid": "Not a valid percentage: {value}",
         "member.phone_invalid": "Not a valid mobile number: {phone} (11 digits, mainland China)",
         "member.phone_taken": "{phone} is already a member",
-        "member.name_too_long": "Name too long (at most {max} characters)",
+        "member.name_too_long": "Name too long (at most {max_chars} characters)",
         "member.code_invalid": "Not a valid member code: {code}",
         "member.invite_code_invalid": "Not a valid invite code: {code}",
         "member.invite_code_unknown": "No member has the invite code {code}",
@@ -143,12 +170,47 @@ MESSAGES: dict[str, dict[str, str]] = {
         "refund.nothing_left": "Nothing is left to refund on this recharge",
         "points.invalid": "Invalid number of points: {points}",
         "points.insufficient": "Not enough points: {points} needed, {available} available",
+        # --- command-line hardening (issue 9: demo, campaign checks, files, free text) ---
+        "text.bad_character": "The {field} contains a control character that is not allowed ({char}); remove it and retry",
+        "text.too_long": "The {field} is too long (at most {max_chars} characters)",
+        "text.required": "Please give the {field}",
+        "text.not_unicode": "An argument is not valid UTF-8 text: {value} (set the terminal's encoding to UTF-8)",
+        "demo.has_data": "The database already has data; the demo was not loaded (a manager may reload the demo data with --reload --staff CODE --pin PIN)",
+        "demo.reload_needs_login": "Reloading the demo needs a manager's login (--staff CODE --pin PIN)",
+        "demo.reload_or_if_empty": "--reload and --if-empty do not go together",
+        "campaign.ended": "Campaign {campaign} ended on {ends}: a tier cannot be chosen",
+        "campaign.not_started": "Campaign {campaign} starts on {starts}: a tier cannot be chosen yet",
+        "campaign.tier_case_clash": "Tier codes {tier} and {other} differ only in case",
+        "campaign.bonus_too_large": "Tier {tier}'s bonus {value} is more than {max_percent}% of its price {pay} (campaign.max_bonus_percent sets the limit)",
+        "campaign.unknown_gift": "The campaign's gift {sku} ({where}) is not in the gift catalogue: add it first with pos-app gift add",
+        "campaign.overlaps": "Campaign {campaign} ({starts} ~ {ends}) overlaps campaign {other} ({other_starts} ~ {other_ends}); while they overlap only the one that starts last applies. Add --replace if that is intended",
+        "campaign.superseded": "(while they overlap, {other} applies)",
+        "file.is_directory": "The output path is a folder: {path}",
+        "file.no_folder": "The output folder does not exist: {path}",
+        "file.symlink": "The output path is a symbolic link: {path} (add --force to overwrite the file it points to)",
+        "file.write_failed": "Could not write {path}: {detail}",
+        "file.read_failed": "Could not read {path}: {detail}",
+        "file.too_deep": "File {path} is nested too deeply to read",
+        "os.error": "System error: {detail}",
+        "db.read_only": "The database is read-only; nothing was written: {db}",
+        "escpos.device_invalid": "Invalid printer device: {device} (file:/dev/usb/lp0, network:HOST[:PORT] or usb:VID:PID)",
+        "escpos.failed": "Could not reach the printer {device}: {detail}",
+        "gift.handout_qty_invalid": "Invalid quantity to hand out: {qty} (at least 1)",
+        "stocktake.file_invalid": "Cannot read the stocktake sheet {path}: {detail}",
     },
 }
 
 ROLE_NAMES = {
     "zh_CN": {"cashier": "收银员", "staff": "店员", "manager": "店长"},
     "en": {"cashier": "cashier", "staff": "staff", "manager": "manager"},
+}
+
+#: the free-text fields a refusal names (``field`` parameter); other field names are shown as they are
+FIELD_NAMES = {
+    "zh_CN": {"name": "姓名", "note": "备注", "reason": "原因", "barcode": "条码", "supplier": "供应商",
+              "reference": "单号", "store": "门店"},
+    "en": {"name": "name", "note": "note", "reason": "reason", "barcode": "barcode", "supplier": "supplier",
+           "reference": "reference", "store": "store"},
 }
 
 _current_lang = os.environ.get("POS_LANG", DEFAULT_LANG)
@@ -177,6 +239,8 @@ def translate(key: str, params: dict[str, Any] | None = None, lang: str | None =
             shown[k] = format_fen(v)
         elif k == "role" and isinstance(v, str):
             shown[k] = ROLE_NAMES.get(lang, {}).get(v, v)
+        elif k == "field" and isinstance(v, str):
+            shown[k] = FIELD_NAMES.get(lang, {}).get(v, v)
         else:
             shown[k] = v
     try:

@@ -90,8 +90,10 @@ class Campaign:
         return self.starts_on <= day <= self.ends_on
 
     def tier(self, code: str) -> Tier:
+        """The tier by its code; codes are compared without case (``BASIC`` is ``basic``)."""
+        key = str(code or "").strip().casefold()
         for t in self.tiers:
-            if t.code == code:
+            if t.code.casefold() == key:
                 return t
         raise InvalidInput("campaign.tier_unknown", tier=code, campaign=self.code)
 
@@ -180,6 +182,40 @@ def active_campaign(campaigns: Sequence[Campaign], now: datetime | date, store_c
 
 # ---------------------------------------------------------------- parsing
 
+#: a tier's bonus may be at most this share of its price unless the file says otherwise
+#: (``[campaign] max_bonus_percent``): a ¥500 tier with a ¥10,000 bonus is a typo, not a promotion
+DEFAULT_MAX_BONUS_PERCENT = "100"
+
+
+def check_bonus_ratio(tier: Tier, max_bonus_bp: int) -> None:
+    """Refuse a tier whose bonus is more than ``max_bonus_bp`` (basis points) of its price."""
+    if tier.bonus_fen * 10_000 > tier.pay_fen * max_bonus_bp:
+        raise InvalidInput(
+            "campaign.bonus_too_large", tier=tier.code, value=tier.bonus_fen, pay=tier.pay_fen,
+            max_percent=f"{max_bonus_bp / 100:g}",
+        )
+
+
+def gift_skus(campaign: Campaign) -> list[tuple[str, str]]:
+    """Every gift SKU the campaign hands out, with where it is named: the tiers' gifts and the referral
+    rewards of kind ``gift`` (read from the raw file, which the referral rules own)."""
+    out = [(g.sku, f"tiers.{t.code}.gifts") for t in campaign.tiers for g in t.gifts]
+    ref = campaign.extra.get("referral")
+    if isinstance(ref, Mapping):
+        for key, rewards in sorted(ref.items()):
+            if isinstance(rewards, list | tuple):
+                for r in rewards:
+                    if isinstance(r, Mapping) and r.get("kind") == GRANT_GIFT and str(r.get("sku") or "").strip():
+                        out.append((str(r["sku"]).strip(), f"referral.{key}"))
+    return out
+
+
+def overlaps(a: Campaign, b: Campaign) -> bool:
+    """Two campaigns of different codes that run on a common day in a common store."""
+    if a.code == b.code or a.ends_on < b.starts_on or b.ends_on < a.starts_on:
+        return False
+    return "*" in a.stores or "*" in b.stores or bool(set(a.stores) & set(b.stores))
+
 
 def field_date(value: Any, field_name: str) -> date:
     """A date field of a campaign file (ISO text or a TOML date); refused with the field's name."""
@@ -214,6 +250,14 @@ def _percent(value: Any, field_name: str) -> int:
         return parse_percent_bp(value)
     except InvalidInput:
         raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)) from None
+
+
+def _whole_percent_bp(value: Any, field_name: str) -> int:
+    """A whole percentage that may pass 100 ("300" = three times), as basis points."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) > 10_000:
+        raise InvalidInput("campaign.bad_field", field=field_name, value=text)
+    return int(text) * 100
 
 
 def _str(value: Any, field_name: str, required: bool = True) -> str:
@@ -260,14 +304,18 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
     ends = field_date(head.get("ends_on", head.get("ends_at")), "campaign.ends_on")
     if ends < starts:
         raise InvalidInput("campaign.window_invalid", starts=str(starts), ends=str(ends))
+    max_bonus_bp = _whole_percent_bp(head.get("max_bonus_percent", DEFAULT_MAX_BONUS_PERCENT), "campaign.max_bonus_percent")
     tiers: list[Tier] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # casefolded code -> code as written
     for i, t in enumerate(_tables(data.get("tiers"), "tiers")):
         p = f"tiers[{i}]"
         tcode = _str(t.get("code"), f"{p}.code")
-        if tcode in seen:
+        other = seen.get(tcode.casefold())
+        if other == tcode:
             raise InvalidInput("campaign.duplicate_tier", tier=tcode)
-        seen.add(tcode)
+        if other is not None:
+            raise InvalidInput("campaign.tier_case_clash", tier=tcode, other=other)
+        seen[tcode.casefold()] = tcode
         coupons = tuple(
             CouponGrant(
                 template=_str(c.get("template"), f"{p}.coupons.template"),
@@ -307,6 +355,8 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
                 block_when_gift_out_of_stock=bool(t.get("block_when_gift_out_of_stock", False)),
             )
         )
+    for tier in tiers:
+        check_bonus_ratio(tier, max_bonus_bp)
     pays = [t.pay_fen for t in tiers]
     if len(set(pays)) != len(pays):
         raise InvalidInput("campaign.duplicate_tier_price")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pos_app.domain.errors import InvalidInput, StateError
+from pos_app.domain.text import MAX_TEXT_LEN, clean_text
 
 RECEIVED = "received"
 HANDOUT = "handout"
@@ -35,7 +36,7 @@ SHORT_OUT_OF_STOCK = "out_of_stock"
 SHORT_UNKNOWN_SKU = "unknown_sku"
 
 MAX_QTY = 100_000
-MAX_REASON_LEN = 200
+MAX_REASON_LEN = MAX_TEXT_LEN
 _SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]{0,63}$")
 
 
@@ -57,9 +58,9 @@ def check_name(name: str) -> str:
     n = " ".join(str(name or "").split())
     if not n:
         raise InvalidInput("gift.name_missing")
-    if len(n) > 200:
-        raise InvalidInput("gift.name_too_long", max=200)
-    return n
+    if len(n) > MAX_TEXT_LEN:
+        raise InvalidInput("gift.name_too_long", max_chars=MAX_TEXT_LEN)
+    return clean_text(name, field="name", required=True) or n
 
 
 def check_qty(qty: int, *, allow_zero: bool = False) -> int:
@@ -84,14 +85,15 @@ def check_unit_value(fen: int) -> int:
 
 
 def check_reason(reason: str | None, *, required: bool) -> str | None:
+    """A movement's reason: free text by the one rule (domain.text: no control characters, one limit)."""
     text = " ".join(str(reason or "").split())
     if not text:
         if required:
             raise InvalidInput("gift.reason_required")
         return None
     if len(text) > MAX_REASON_LEN:
-        raise InvalidInput("gift.reason_too_long", max=MAX_REASON_LEN)
-    return text
+        raise InvalidInput("gift.reason_too_long", max_chars=MAX_REASON_LEN)
+    return clean_text(reason, field="reason", max_chars=MAX_REASON_LEN)
 
 
 def movement_delta(kind: str, qty: int) -> int:

@@ -7,6 +7,7 @@ import unicodedata
 
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.ids import CROCKFORD, RandBits, random_code
+from pos_app.domain.text import clean_text
 
 _PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 MEMBER_CODE_PREFIX = "M"
@@ -33,14 +34,13 @@ def is_phone_prefix(text: str) -> bool:
 
 
 def normalize_name(name: str | None) -> str | None:
+    """A member's name: free text by the one rule (no control characters), at most MAX_NAME_LEN."""
     if name is None:
         return None
-    name = " ".join(str(name).split())
-    if not name:
-        return None
-    if len(name) > MAX_NAME_LEN:
-        raise InvalidInput("member.name_too_long", max=MAX_NAME_LEN)
-    return name
+    folded = " ".join(str(name).split())
+    if folded and len(folded) > MAX_NAME_LEN:
+        raise InvalidInput("member.name_too_long", max_chars=MAX_NAME_LEN)
+    return clean_text(name, field="name", max_chars=MAX_NAME_LEN)
 
 
 def new_member_code(randbits: RandBits) -> str:

@@ -7,10 +7,14 @@ understand; the QR code uses the printer's native QR command (``GS ( k``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from escpos.exceptions import Error as EscposError
 from escpos.printer import Dummy, File, Network, Usb
 
+from pos_app.domain.errors import InvalidInput
 from pos_app.printing import pdf
 
 INIT = b"\x1b@"
@@ -19,19 +23,46 @@ ENCODING = "gb18030"
 COLUMNS = {58: 32, 80: 48}
 
 
+#: seconds to wait for a network printer (python-escpos's default is a minute)
+NETWORK_TIMEOUT = 10
+
+
 def open_printer(device: str) -> Any:
-    kind, _, rest = device.partition(":")
-    if kind == "dummy":
+    """The printer for a device setting. A malformed setting is refused here with a message naming the
+    accepted forms; the device itself is opened on the first write (see :func:`printer_errors`)."""
+    kind, _, rest = str(device or "").strip().partition(":")
+    if kind == "dummy" and not rest:
         return Dummy()
-    if kind == "file":
+    if kind == "file" and rest.strip():
         return File(rest)
     if kind == "network":
         host, _, port = rest.partition(":")
-        return Network(host, int(port or 9100))
+        if host.strip() and (not port or (port.isascii() and port.isdigit() and 0 < int(port) < 65536)):
+            return Network(host.strip(), int(port or 9100), timeout=NETWORK_TIMEOUT)
     if kind == "usb":
         vid, _, pid = rest.partition(":")
-        return Usb(int(vid, 16), int(pid, 16))
-    raise ValueError(f"unknown ESC/POS device {device!r}")
+        try:
+            return Usb(int(vid, 16), int(pid, 16))
+        except ValueError:
+            pass
+        except (OSError, EscposError) as exc:
+            raise InvalidInput("escpos.failed", device=device, detail=_detail(exc)) from None
+    raise InvalidInput("escpos.device_invalid", device=str(device))
+
+
+def _detail(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())[:200]
+
+
+@contextmanager
+def printer_errors(device: str) -> Iterator[None]:
+    """A printer that cannot be reached or written (no such port, refused, unplugged, full) is one
+    translated refusal, never a traceback."""
+    try:
+        yield
+    except (OSError, EscposError) as exc:
+        raise InvalidInput("escpos.failed", device=device, detail=_detail(exc)) from None
 
 
 def _text(p: Any, text: str) -> None:

@@ -11,7 +11,14 @@ from sqlalchemy import select
 
 from pos_app.db import models as m
 from pos_app.db.uow import UnitOfWork
-from pos_app.domain.campaign import Campaign, active_campaign, campaign_from_dict, evaluate_recharge
+from pos_app.domain.campaign import (
+    Campaign,
+    active_campaign,
+    campaign_from_dict,
+    evaluate_recharge,
+    gift_skus,
+    overlaps,
+)
 from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.services.common import audit, emit, local_date, raw_rows, require, settings
 from pos_app.services.context import Actor, ServiceContext
@@ -28,6 +35,12 @@ def read_campaign_file(path: str | Path) -> dict[str, Any]:
         raise InvalidInput("file.not_found", path=str(p)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput("campaign.file_invalid", path=str(p), detail=str(exc)) from None
+    except RecursionError:  # thousands of nested arrays or tables: no campaign looks like that
+        raise InvalidInput("file.too_deep", path=str(p)) from None
+    except IsADirectoryError:
+        raise InvalidInput("file.read_failed", path=str(p), detail="is a directory") from None
+    except OSError as exc:
+        raise InvalidInput("file.read_failed", path=str(p), detail=exc.strerror or str(exc)) from None
 
 
 _PARSED: dict[str, Campaign] = {}
@@ -100,9 +113,14 @@ def current_campaign(uow: UnitOfWork, ctx: ServiceContext) -> Campaign | None:
 
 
 def load_campaign(
-    ctx: ServiceContext, actor: Actor, data: dict[str, Any], *, source: str = "local"
+    ctx: ServiceContext, actor: Actor, data: dict[str, Any], *, source: str = "local", replace: bool = False
 ) -> CampaignDTO:
-    """Create or replace (by code) a campaign. Validated fully before anything is written."""
+    """Create or replace (by code) a campaign. Validated fully before anything is written.
+
+    A campaign loaded here (``source="local"``) must name only gifts the store's catalogue holds (when the
+    store keeps one), and may not overlap another campaign in time and stores unless ``replace``: while
+    two overlap, only the one that starts last applies (:func:`active_campaign`), and ``campaign list``
+    says so. Campaigns from the central server are central's decision and are not refused here."""
     require(actor, "campaign.manage")
     c = campaign_from_dict(data)
     _validate_extensions(data)
@@ -114,8 +132,8 @@ def load_campaign(
             row = m.Campaign(id=ctx.new_id(), code=c.code, version=1, source=source, loaded_at=ctx.now())
             s.add(row)
         elif row.rules_json == rules_json:
-            st = settings(uow)
-            return _dto(row, c, c.is_active_on(local_date(ctx, st)))
+            current = current_campaign(uow, ctx)
+            return _dto(row, c, current is not None and current.code == c.code)
         else:
             row.version += 1
         row.name = c.name
@@ -126,13 +144,62 @@ def load_campaign(
         row.loaded_at = ctx.now()
         s.flush()
         _after_load(uow, ctx, actor, data)
+        if source == "local":  # after the feature modules' own checks: what the file says comes first
+            _check_gifts_known(uow, c)
+            if not replace:
+                _check_no_overlap(uow, c)
         audit(uow, ctx, actor, "campaign.load", "campaign", row.id, code=c.code, version=row.version)
         if source == "local":
             emit(uow, ctx, "campaign.loaded", {"campaign_id": row.id, "code": c.code, "version": row.version, "rules": data})
-        st = settings(uow)
-        dto = _dto(row, c, c.is_active_on(local_date(ctx, st)))
+        current = current_campaign(uow, ctx)
+        dto = _dto(row, c, current is not None and current.code == c.code)
         uow.commit()
         return dto
+
+
+def _check_gifts_known(uow: UnitOfWork, c: Campaign) -> None:
+    """Every gift SKU the campaign hands out is in the catalogue (else every hand-out of it fails).
+    A store that keeps no gift catalogue at all (no gift module, or not one gift added) is not checked."""
+    try:
+        from pos_app.db import models_gifts as g  # noqa: PLC0415
+    except ModuleNotFoundError:  # pragma: no cover - the gift module is optional
+        return
+    named = gift_skus(c)
+    if not named or uow.session.scalar(select(g.GiftItem.id).limit(1)) is None:
+        return
+    known = set(uow.session.scalars(select(g.GiftItem.sku).where(g.GiftItem.sku.in_({sku for sku, _ in named}))))
+    for sku, where in named:
+        if sku not in known:
+            raise InvalidInput("campaign.unknown_gift", sku=sku, where=where)
+
+
+def _check_no_overlap(uow: UnitOfWork, c: Campaign) -> None:
+    for _row, other in all_campaigns(uow):
+        if overlaps(c, other):
+            raise InvalidInput(
+                "campaign.overlaps", campaign=c.code, starts=str(c.starts_on), ends=str(c.ends_on),
+                other=other.code, other_starts=str(other.starts_on), other_ends=str(other.ends_on),
+            )
+
+
+def no_campaign_for_tier(uow: UnitOfWork, ctx: ServiceContext, tier_code: str) -> InvalidInput:
+    """Why a tier cannot be chosen when no campaign runs today: the campaign holding that tier has ended
+    (the latest one) or has not started (the next one), or there is none at all."""
+    today = local_date(ctx, settings(uow))
+    ended: Campaign | None = None
+    upcoming: Campaign | None = None
+    for _row, c in all_campaigns(uow):
+        if not any(t.code.casefold() == str(tier_code).strip().casefold() for t in c.tiers):
+            continue
+        if c.ends_on < today and (ended is None or c.ends_on > ended.ends_on):
+            ended = c
+        elif c.starts_on > today and (upcoming is None or c.starts_on < upcoming.starts_on):
+            upcoming = c
+    if ended is not None:
+        return InvalidInput("campaign.ended", campaign=ended.code, ends=str(ended.ends_on))
+    if upcoming is not None:
+        return InvalidInput("campaign.not_started", campaign=upcoming.code, starts=str(upcoming.starts_on))
+    return InvalidInput("campaign.none_active")
 
 
 def _validate_extensions(data: dict[str, Any]) -> None:
@@ -146,16 +213,19 @@ def _after_load(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, data: dict[s
         fn(uow, ctx, actor, data)
 
 
-def load_campaign_file(ctx: ServiceContext, actor: Actor, path: str | Path) -> CampaignDTO:
-    return load_campaign(ctx, actor, read_campaign_file(path))
+def load_campaign_file(ctx: ServiceContext, actor: Actor, path: str | Path, *, replace: bool = False) -> CampaignDTO:
+    return load_campaign(ctx, actor, read_campaign_file(path), replace=replace)
 
 
 def list_campaigns(ctx: ServiceContext, actor: Actor) -> list[CampaignDTO]:
+    """Every campaign; ``active`` is true only for the one that applies in this store today (when two
+    overlap, the one that starts last)."""
     require(actor, "campaign.read")
     with ctx.uow(read_only=True) as uow:
-        st = settings(uow)
-        today = local_date(ctx, st)
-        return [_dto(row, c, c.is_active_on(today)) for row, c in all_campaigns(uow)]
+        current = current_campaign(uow, ctx)
+        applies = current.code if current else None
+        return [_dto(row, c, c.code == applies) for row, c in all_campaigns(uow)]
+
 
 
 def get_campaign(ctx: ServiceContext, actor: Actor, ref: str) -> CampaignDTO:
@@ -164,9 +234,9 @@ def get_campaign(ctx: ServiceContext, actor: Actor, ref: str) -> CampaignDTO:
         row = uow.session.scalar(select(m.Campaign).where((m.Campaign.id == ref) | (m.Campaign.code == ref)))
         if row is None:
             raise NotFound("campaign.unknown", campaign=ref)
-        st = settings(uow)
         c = _to_domain(row)
-        return _dto(row, c, c.is_active_on(local_date(ctx, st)))
+        current = current_campaign(uow, ctx)
+        return _dto(row, c, current is not None and current.code == c.code)
 
 
 def get_active_campaign(ctx: ServiceContext, actor: Actor) -> CampaignDTO | None:

@@ -26,6 +26,7 @@ from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
 from pos_app.domain.referrals import rules_from_dict
+from pos_app.domain.text import clean_text
 from pos_app.services import grants
 from pos_app.services.common import (
     audit,
@@ -611,6 +612,7 @@ def add_template(ctx: ServiceContext, actor: Actor, template: rules.Template) ->
     """A manager adds a template by hand (the campaign file is the other way in)."""
     require(actor, "coupon.manage")
     t = rules.check_template(template)
+    clean_text(t.name, field="name")  # printed on every coupon: free text by the one rule
     with ctx.uow() as uow:
         if _template_row(uow, t.code) is not None:
             raise Conflict("coupon.template_exists", template=t.code)
@@ -646,11 +648,9 @@ def issue_coupons(
 ) -> list[CouponDTO]:
     """A manager issues coupons by hand, with a reason (to a member, or bearer coupons to print)."""
     require(actor, "coupon.issue")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("coupon.reason_required")
+    reason = _reason(reason)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
-        raise InvalidInput("coupon.count_invalid", count=count, max=MAX_BATCH)
+        raise InvalidInput("coupon.count_invalid", count=count, max_count=MAX_BATCH)
     request_id = check_request_id(request_id, ctx)
     with ctx.uow() as uow:
         s = uow.session
@@ -911,15 +911,22 @@ def redeem_coupon(
         return CouponPayment(rules.group(c.code), discount, amount_fen - discount, None, amount_fen, c.id)
 
 
+def _reason(reason: str | None) -> str:
+    """A hand issue's or a void's reason: required, and free text by the one rule (domain.text)."""
+    if not " ".join(str(reason or "").split()):
+        raise InvalidInput("coupon.reason_required")
+    text = clean_text(reason, field="reason", required=True)
+    assert text is not None
+    return text
+
+
 def void_coupon(
     ctx: ServiceContext, actor: Actor, *, code: str, reason: str, request_id: str | None = None
 ) -> CouponDTO:
     """A manager voids an unused coupon, with a reason."""
     require(actor, "coupon.void")
     code_n = rules.parse_code(code)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("coupon.reason_required")
+    reason = _reason(reason)
     request_id = check_request_id(request_id, ctx)
     params = {"code": code_n, "reason": reason}
     with ctx.uow() as uow:
@@ -986,7 +993,7 @@ messages.register("zh_CN", {
     "coupon.validity_invalid": "券模板 {template} 的有效期无效",
     "coupon.member_required": "券模板 {template} 限本人使用，请指定会员",
     "coupon.reason_required": "请填写原因",
-    "coupon.count_invalid": "张数无效：{count}（1–{max}）",
+    "coupon.count_invalid": "张数无效：{count}（1–{max_count}）",
     "coupon.code_exhausted": "无法生成券码，请重试",
     "coupon.foreign_store": "该券由门店 {store} 发放，本店设置为不接受他店券：{code}",
 })
@@ -1015,7 +1022,7 @@ messages.register("en", {
     "coupon.validity_invalid": "Template {template}: invalid validity",
     "coupon.member_required": "Template {template} is for a named member: choose the member",
     "coupon.reason_required": "Please give a reason",
-    "coupon.count_invalid": "Invalid count: {count} (1 to {max})",
+    "coupon.count_invalid": "Invalid count: {count} (1 to {max_count})",
     "coupon.code_exhausted": "Could not generate a coupon code, please retry",
     "coupon.foreign_store": "This coupon was issued by store {store}; this store does not accept other stores' coupons: {code}",
 })

@@ -27,6 +27,7 @@ from pos_app.db.uow import UnitOfWork
 from pos_app.domain import gifts as rules
 from pos_app.domain.campaign import Campaign, RechargeOutcome
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
+from pos_app.domain.text import MAX_TEXT_LEN, clean_text
 from pos_app.services import grants
 from pos_app.services.common import (
     StoreSettings,
@@ -299,8 +300,8 @@ def _short_text(text: str | None, max_len: int, field: str) -> str | None:
     if not t:
         return None
     if len(t) > max_len:
-        raise InvalidInput("gift.text_too_long", field=field, max=max_len)
-    return t
+        raise InvalidInput("gift.text_too_long", field=field, max_chars=max_len)
+    return clean_text(text, field=field, max_chars=max_len)
 
 
 # ----------------------------------------------------------------------------- catalogue
@@ -781,6 +782,7 @@ def handout(
     member_id: str,
     entitlement_ids: list[str] | None = None,
     request_id: str | None = None,
+    qty: int | None = None,
 ) -> HandoutResult:
     """Hand a member the gifts they are owed (all of them, or the ones chosen) that are on the shelf,
     oldest first; the rest stay owed with the reason. Each gift: a "handout" movement (reason = the
@@ -788,15 +790,21 @@ def handout(
 
     Refused when nothing at all can be handed out because it is not on the shelf (nothing is written)."""
     require(actor, "gift.handout")
+    if qty is not None and (isinstance(qty, bool) or not isinstance(qty, int) or qty < 1):
+        raise InvalidInput("gift.handout_qty_invalid", qty=str(qty))  # 0 must not mean "all", -1 "all but one"
     request_id = check_request_id(request_id, ctx)
     ids = list(entitlement_ids) if entitlement_ids is not None else None
-    params = {"member_id": member_id, "entitlement_ids": sorted(ids) if ids is not None else None}
+    params: dict[str, Any] = {"member_id": member_id, "entitlement_ids": sorted(ids) if ids is not None else None}
+    if qty is not None:
+        params["qty"] = qty
     with ctx.uow() as uow:
         s = uow.session
         done = replayed(uow, request_id, "gift.handout", params)
         if done:
             return _handout_result(uow, request_id, member_id, ids)
         owed = _member_owed(uow, member_id, ids)
+        if qty is not None:
+            owed = owed[:qty]  # at most qty, oldest first
         if not owed:
             raise StateError("gift.nothing_owed")
         items = {
@@ -937,7 +945,7 @@ def confirm_stocktake(
         st_row = g.Stocktake(
             id=ctx.new_id(), request_id=request_id, reason=why, lines_count=len(lines),
             adjusted_count=sum(1 for c in lines if c.difference), staff_id=actor.staff_id, created_at=ctx.now(),
-            note=_short_text(note, 2000, "note"),
+            note=_short_text(note, MAX_TEXT_LEN, "note"),
         )
         s.add(st_row)
         s.flush()
@@ -1031,6 +1039,16 @@ def export_movements(ctx: ServiceContext, actor: Actor, path: str | Path, **filt
     return write_movements(path, rows, tz)
 
 
+def _decode_sheet(raw: bytes, p: Path) -> str:
+    """A CSV as Excel writes it: UTF-8 (with or without BOM), or GBK/GB18030 on Chinese Windows."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput("stocktake.file_invalid", path=str(p), detail="not UTF-8 or GB18030 text")
+
+
 def read_counts(path: str | Path) -> dict[str, int]:
     """Counted quantities from a filled-in stocktake sheet (.csv or .xlsx): the SKU in the first column,
     the count in the column headed "counted" (any language) or else the fourth column."""
@@ -1042,16 +1060,23 @@ def read_counts(path: str | Path) -> dict[str, int]:
     try:
         if fmt == ".csv":
             import csv  # noqa: PLC0415
+            import io  # noqa: PLC0415
 
-            with p.open(encoding="utf-8-sig", newline="") as fh:
-                rows = [list(r) for r in csv.reader(fh)]
+            rows = [list(r) for r in csv.reader(io.StringIO(_decode_sheet(p.read_bytes(), p), newline=""))]
         else:
+            import zipfile  # noqa: PLC0415
+
             from openpyxl import load_workbook  # noqa: PLC0415
 
-            wb = load_workbook(p, read_only=True, data_only=True)
-            rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
+            try:
+                wb = load_workbook(p, read_only=True, data_only=True)
+                rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
+            except (zipfile.BadZipFile, KeyError, ValueError):  # not a real .xlsx (renamed, damaged)
+                raise InvalidInput("stocktake.file_invalid", path=str(p), detail="not an .xlsx workbook") from None
     except FileNotFoundError:
         raise InvalidInput("file.not_found", path=str(p)) from None
+    except OSError as exc:
+        raise InvalidInput("file.read_failed", path=str(p), detail=exc.strerror or str(exc)) from None
     if not rows:
         raise InvalidInput("gift.stocktake_empty")
     header = [str(c or "").strip().lower() for c in rows[0]]
@@ -1189,13 +1214,13 @@ messages.register("zh_CN", {
     "gift.sku_taken": "礼品编码 {sku} 已存在",
     "gift.barcode_taken": "条码 {barcode} 已被其他礼品使用",
     "gift.name_missing": "请输入礼品名称",
-    "gift.name_too_long": "礼品名称过长（最多 {max} 个字）",
+    "gift.name_too_long": "礼品名称过长（最多 {max_chars} 个字）",
     "gift.qty_invalid": "数量无效：{qty}（应为 1–100000 的整数）",
     "gift.threshold_invalid": "预警数量无效：{threshold}",
     "gift.unit_value_invalid": "单价无效：{unit_value}",
     "gift.reason_required": "请填写原因",
-    "gift.reason_too_long": "原因过长（最多 {max} 个字）",
-    "gift.text_too_long": "{field} 过长（最多 {max} 个字）",
+    "gift.reason_too_long": "原因过长（最多 {max_chars} 个字）",
+    "gift.text_too_long": "{field} 过长（最多 {max_chars} 个字）",
     "gift.kind_invalid": "库存变动类型无效：{kind}（可选：{allowed}）",
     "gift.out_of_stock": "{sku} 库存不足：现有 {on_hand} 件，需要 {qty} 件（库存不能为负）",
     "gift.handout_none": "{sku} 现无库存（现有 {on_hand} 件），{count} 件礼品继续待发放",
@@ -1236,13 +1261,13 @@ messages.register("en", {
     "gift.sku_taken": "Gift SKU {sku} already exists",
     "gift.barcode_taken": "Barcode {barcode} is already used by another gift",
     "gift.name_missing": "Enter the gift's name",
-    "gift.name_too_long": "Gift name too long (at most {max} characters)",
+    "gift.name_too_long": "Gift name too long (at most {max_chars} characters)",
     "gift.qty_invalid": "Invalid quantity: {qty} (a whole number from 1 to 100000)",
     "gift.threshold_invalid": "Invalid low-stock threshold: {threshold}",
     "gift.unit_value_invalid": "Invalid unit value: {unit_value}",
     "gift.reason_required": "A reason is required",
-    "gift.reason_too_long": "Reason too long (at most {max} characters)",
-    "gift.text_too_long": "{field} is too long (at most {max} characters)",
+    "gift.reason_too_long": "Reason too long (at most {max_chars} characters)",
+    "gift.text_too_long": "{field} is too long (at most {max_chars} characters)",
     "gift.kind_invalid": "Invalid movement kind: {kind} (one of: {allowed})",
     "gift.out_of_stock": "Not enough {sku} on hand: {on_hand} on hand, {qty} needed (stock cannot go below zero)",
     "gift.handout_none": "{sku} is out of stock ({on_hand} on hand); {count} gift(s) stay owed",

@@ -281,7 +281,13 @@ def find_members(ctx: ServiceContext, actor: Actor, query: str, limit: int = SEA
                 .limit(limit)
             )
         else:
-            stmt = select(m.Member).where(m.Member.name.contains(query.strip())).order_by(m.Member.phone).limit(limit)
+            # a name part is literal text: % and _ are not wildcards (autoescape adds an ESCAPE clause)
+            stmt = (
+                select(m.Member)
+                .where(m.Member.name.contains(query.strip(), autoescape=True))
+                .order_by(m.Member.phone)
+                .limit(limit)
+            )
         return [_summary(mm) for mm in s.scalars(stmt)]
 
 

@@ -4,24 +4,38 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pos_app.db import models as m
 from pos_app.domain import roles
 from pos_app.domain.errors import AuthenticationFailed, Conflict, InvalidInput
+from pos_app.domain.members import MAX_NAME_LEN
+from pos_app.domain.text import clean_text
 from pos_app.services.common import audit, emit, require
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import StaffDTO
 
 # Interactive-login cost: ~20 ms on the counter PC, still memory-hard.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
-_PIN_RE = re.compile(r"^\d{4,8}$")
+_PIN_RE = re.compile(r"^[0-9]{4,8}$")
 _CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{2,32}$")
+
+
+def normalize_pin(pin: str | None) -> str:
+    """A PIN as typed: full-width digits (a Chinese IME's １２３４) are the same keys as 1234 (NFKC), in
+    both the set and the check path, so a PIN that was accepted can always be typed back."""
+    return unicodedata.normalize("NFKC", str(pin or "")).strip()
+
+
+def normalize_staff_code(code: str | None) -> str:
+    """Staff codes are case-insensitive: stored and looked up in lower case (``C01`` is ``c01``)."""
+    return unicodedata.normalize("NFKC", str(code or "")).strip().lower()
 
 
 @cache
@@ -35,11 +49,11 @@ SYSTEM = Actor(staff_id="", code="system", name="system", role=roles.MANAGER)
 
 def hash_pin(pin: str) -> str:
     check_pin_format(pin)
-    return str(_HASHER.hash(pin))
+    return str(_HASHER.hash(normalize_pin(pin)))
 
 
 def check_pin_format(pin: str) -> None:
-    if not _PIN_RE.match(str(pin or "")):
+    if not _PIN_RE.match(normalize_pin(pin)):
         raise InvalidInput("staff.pin_invalid")
 
 
@@ -64,9 +78,11 @@ def init_store(
     settings: dict[str, Any] | None = None,
 ) -> bool:
     """Create the store row (once) and, on an empty database, the first manager. True if created."""
+    store_name = clean_text(store_name, field="name", max_chars=MAX_NAME_LEN) or "门店"
     if manager_code is not None:
         if not _CODE_RE.match(manager_code):
             raise InvalidInput("staff.code_invalid", code=manager_code)
+        manager_code = normalize_staff_code(manager_code)
         check_pin_format(manager_pin or "")
     with ctx.uow() as uow:
         s = uow.session
@@ -121,15 +137,28 @@ def update_settings(ctx: ServiceContext, actor: Actor, **changes: Any) -> dict[s
 def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
     """Check a staff code and PIN. The same message for an unknown code and a wrong PIN."""
     with ctx.uow(read_only=True) as uow:
-        staff = uow.session.scalar(select(m.Staff).where(m.Staff.code == (code or "").strip()))
+        staff = _find_staff(uow.session, code)
         hashed = staff.pin_hash if staff is not None and staff.active else _dummy_hash()
+        typed = normalize_pin(pin)
         try:
-            _HASHER.verify(hashed, str(pin or ""))
+            _HASHER.verify(hashed, typed)
         except (VerificationError, InvalidHashError):
             raise AuthenticationFailed("auth.failed") from None
         if staff is None or not staff.active:
             raise AuthenticationFailed("auth.failed")
         return Actor(staff.id, staff.code, staff.name, staff.role)
+
+
+def _find_staff(s: Any, code: str | None) -> m.Staff | None:
+    """The account for a typed code, without case. Should the data already hold two codes that differ
+    only in case (made before codes were normalised), the exact spelling wins, else the oldest."""
+    key = normalize_staff_code(code)
+    if not key:
+        return None
+    rows = list(s.scalars(select(m.Staff).where(func.lower(m.Staff.code) == key).order_by(m.Staff.created_at)))
+    exact = [r for r in rows if r.code == str(code or "").strip()]
+    found: m.Staff | None = (exact or rows or [None])[0]
+    return found
 
 
 def add_staff(
@@ -138,17 +167,19 @@ def add_staff(
     require(actor, "staff.manage")
     if not _CODE_RE.match(code or ""):
         raise InvalidInput("staff.code_invalid", code=code)
+    code = normalize_staff_code(code)
     if role not in roles.ROLES:
         raise InvalidInput("staff.role_invalid", role=role, allowed=", ".join(roles.ROLES))
+    shown_name = clean_text(name, field="name", max_chars=MAX_NAME_LEN) or code
     pin_hash = hash_pin(pin)
     with ctx.uow() as uow:
         s = uow.session
-        if s.scalar(select(m.Staff.id).where(m.Staff.code == code)) is not None:
+        if _find_staff(s, code) is not None:
             raise Conflict("staff.code_taken", code=code)
         staff = m.Staff(
             id=ctx.new_id(),
             code=code,
-            name=(name or code).strip(),
+            name=shown_name,
             role=role,
             pin_hash=pin_hash,
             active=True,
@@ -165,7 +196,7 @@ def add_staff(
 def set_staff_active(ctx: ServiceContext, actor: Actor, code: str, active: bool) -> StaffDTO:
     require(actor, "staff.manage")
     with ctx.uow() as uow:
-        staff = uow.session.scalar(select(m.Staff).where(m.Staff.code == code))
+        staff = _find_staff(uow.session, code)
         if staff is None:
             raise InvalidInput("staff.unknown", code=code)
         if staff.id == actor.staff_id and not active:

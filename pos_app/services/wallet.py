@@ -18,8 +18,9 @@ from pos_app.domain.campaign import GRANT_COUPON, GRANT_GIFT, GRANT_VOUCHER, Cam
 from pos_app.domain.coupons import REDEEMED
 from pos_app.domain.errors import InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
+from pos_app.domain.text import clean_text
 from pos_app.services import grants
-from pos_app.services.campaigns import current_campaign, parse_rules
+from pos_app.services.campaigns import current_campaign, no_campaign_for_tier, parse_rules
 from pos_app.services.common import (
     audit,
     check_pay_method,
@@ -229,6 +230,8 @@ def recharge(
         member = load_member(uow, phone=phone, member_id=member_id)
         campaign = current_campaign(uow, ctx)
         if amount_fen is None:
+            if tier_code and campaign is None:
+                raise no_campaign_for_tier(uow, ctx, tier_code)  # ended / not started, not "enter an amount"
             if not tier_code or campaign is None:
                 raise InvalidInput("money.missing", field="amount")
             amount_fen = campaign.tier(tier_code).pay_fen
@@ -382,6 +385,7 @@ def spend(
     """Pay from the stored balance. Never more than the balance."""
     require(actor, "wallet.spend")
     _check_amount(amount_fen)
+    note = clean_text(note, field="note")  # free text by the one rule (domain.text)
     request_id = check_request_id(request_id, ctx)
     with ctx.uow() as uow:
         s = uow.session

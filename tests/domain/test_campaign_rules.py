@@ -20,6 +20,8 @@ from pos_app.domain.campaign import (
     active_campaign,
     campaign_from_dict,
     evaluate_recharge,
+    gift_skus,
+    overlaps,
 )
 from pos_app.domain.errors import InvalidInput
 
@@ -170,3 +172,61 @@ def test_numbers_in_a_campaign_may_be_toml_numbers_too(demo_data):
     d["tiers"][0]["bonus"] = 49.9
     c = campaign_from_dict(d)
     assert (c.tiers[0].pay_fen, c.tiers[0].bonus_fen) == (500_00, 49_90)
+
+
+# ---------------------------------------------------------------- files that cannot work (issue 9, item 16)
+
+
+def _one_tier(demo_data, **tier):
+    data = copy.deepcopy(demo_data)
+    data["tiers"] = [{"code": "t", "pay": "500", **tier}]
+    return data
+
+
+def test_a_bonus_larger_than_the_price_is_refused_unless_the_file_allows_it(demo_data):
+    with pytest.raises(InvalidInput) as exc:
+        campaign_from_dict(_one_tier(demo_data, bonus="10000"))
+    assert exc.value.key == "campaign.bonus_too_large"
+    assert (exc.value.params["value"], exc.value.params["pay"], exc.value.params["max_percent"]) == (1_000_000, 50_000, "100")
+    assert campaign_from_dict(_one_tier(demo_data, bonus="500")).tiers[0].bonus_fen == 50_000  # equal is fine
+    generous = _one_tier(demo_data, bonus="1500")
+    generous["campaign"]["max_bonus_percent"] = "300"
+    assert campaign_from_dict(generous).tiers[0].bonus_fen == 150_000
+    strict = _one_tier(demo_data, bonus="60")
+    strict["campaign"]["max_bonus_percent"] = "10"
+    with pytest.raises(InvalidInput):
+        campaign_from_dict(strict)
+
+
+def test_tier_codes_that_differ_only_in_case_are_refused_and_lookup_ignores_case(demo_data):
+    data = copy.deepcopy(demo_data)
+    data["tiers"].append({**data["tiers"][0], "code": "BASIC", "pay": "555"})
+    with pytest.raises(InvalidInput) as exc:
+        campaign_from_dict(data)
+    assert exc.value.key == "campaign.tier_case_clash"
+    assert {exc.value.params["tier"], exc.value.params["other"]} == {"basic", "BASIC"}
+    c = campaign_from_dict(demo_data)
+    assert c.tier("BASIC").code == "basic"
+    assert evaluate_recharge(c, 500_00, "Basic").tier_code == "basic"
+
+
+def test_gift_skus_are_listed_from_the_tiers_and_the_referral_rewards(demo_data):
+    skus = gift_skus(campaign_from_dict(demo_data))
+    assert ("TOY-001", "tiers.advanced.gifts") in skus and ("FOOD-BOX", "tiers.luxury.gifts") in skus
+    assert ("FOOD-BOX", "referral.milestone_rewards") in skus and ("TOY-001", "referral.new_member_rewards") in skus
+
+
+def test_overlap_needs_a_common_day_and_a_common_store(demo_data):
+    a = campaign_from_dict(demo_data)
+
+    def other(starts, ends, stores=("*",), code="B"):
+        d = copy.deepcopy(demo_data)
+        d["campaign"].update(code=code, starts_on=starts, ends_on=ends, stores=list(stores))
+        return campaign_from_dict(d)
+
+    assert overlaps(a, other("2027-01-31", "2027-02-28"))  # the last day is shared (inclusive)
+    assert not overlaps(a, other("2027-02-01", "2027-02-28"))
+    assert not overlaps(a, other("2026-11-01", "2027-01-31", code=a.code))  # the same campaign reloaded
+    x = other("2026-12-01", "2026-12-31", stores=("S1",), code="X")
+    assert overlaps(x, other("2026-12-15", "2027-01-15", stores=("S1", "S2")))
+    assert not overlaps(x, other("2026-12-15", "2027-01-15", stores=("S2",)))

@@ -101,3 +101,18 @@ def test_names_are_trimmed_and_40_chars_at_most():
     assert normalize_name("x" * 40) == "x" * 40
     with pytest.raises(InvalidInput):
         normalize_name("x" * 41)
+
+
+@pytest.mark.parametrize("bad", ["\x1b[2J", "\x07", "\u202e", "\u200b", "\ufeff", "\x7f", "\udcb3"])
+def test_names_with_control_or_format_characters_are_refused(bad):
+    with pytest.raises(InvalidInput) as exc:
+        normalize_name(f"陈{bad}一")
+    assert exc.value.key == "text.bad_character" and exc.value.params["char"] == f"U+{ord(bad[0]):04X}"
+
+
+def test_name_too_long_counts_characters_not_money():
+    from pos_app import messages
+
+    with pytest.raises(InvalidInput) as exc:
+        normalize_name("名" * 41)
+    assert "40" in messages.tr_error(exc.value, "en") and "¥" not in messages.tr_error(exc.value, "zh_CN")

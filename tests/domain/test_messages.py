@@ -54,3 +54,25 @@ def test_money_parameters_are_shown_in_yuan_and_roles_by_name():
 def test_unknown_key_or_missing_parameter_still_gives_a_message():
     assert messages.translate("no.such.key") == "no.such.key"
     assert messages.translate("money.invalid", {}, "en") == "Not a valid amount: {value}"
+
+
+def test_count_and_length_parameters_are_not_money():
+    from pos_app.services import coupons, gifts  # noqa: F401  (register their messages)
+
+    for key, params in (("coupon.count_invalid", {"count": 0, "max_count": 1000}),
+                        ("gift.reason_too_long", {"max_chars": 200}), ("text.too_long", {"field": "note", "max_chars": 200}),
+                        ("member.name_too_long", {"max_chars": 40})):
+        for lang in messages.LANGS:
+            text = messages.translate(key, params, lang)
+            assert "¥" not in text and "{" not in text, (key, lang, text)
+            assert str(params.get("max_count", params.get("max_chars"))) in text
+
+
+def test_free_text_refusals_name_the_field_in_the_language():
+    from pos_app.domain.errors import InvalidInput
+    from pos_app.domain.text import clean_text
+
+    with pytest.raises(InvalidInput) as exc:
+        clean_text("a\x1bb", field="note")
+    assert messages.tr_error(exc.value, "zh_CN").startswith("备注含有不允许的控制字符（U+001B）")
+    assert messages.tr_error(exc.value, "en").startswith("The note contains")

@@ -116,3 +116,20 @@ def test_find_by_phone_prefix_code_prefix_and_name(store):
     assert [r.phone for r in members.find_members(store.ctx, store.cashier, code[:6])][:1] == ["13900139000"]
     assert members.count_members(store.ctx, store.cashier) == 4
     assert len(members.list_members(store.ctx, store.cashier)) == 4
+
+
+def test_name_search_treats_like_wildcards_as_text(store):
+    members.register_member(store.ctx, store.cashier, phone="13800138000", name="陈一")
+    for q in ("_", "%", "陈_", "\\", "/"):
+        assert members.find_members(store.ctx, store.cashier, q) == [], q
+    members.register_member(store.ctx, store.cashier, phone="13900139000", name="A_B 100%")
+    assert [r.phone for r in members.find_members(store.ctx, store.cashier, "_")] == ["13900139000"]  # literally
+    assert [r.phone for r in members.find_members(store.ctx, store.cashier, "_B 100%")] == ["13900139000"]
+
+
+def test_names_with_control_characters_are_refused_and_nothing_is_written(store):
+    before = _count(store, "member")
+    with pytest.raises(InvalidInput) as exc:
+        members.register_member(store.ctx, store.cashier, phone="13800138000", name="\x1b[2J陈一")
+    assert exc.value.key == "text.bad_character"
+    assert _count(store, "member") == before

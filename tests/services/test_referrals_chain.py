@@ -145,7 +145,7 @@ def test_inviter_from_another_campaign_refused_when_the_campaign_says_so(store):
     data = campaigns.read_campaign_file(DEMO_CAMPAIGN)
     data["campaign"].update(code="SPRING", starts_on="2026-11-20", ends_on="2027-03-31")
     data["referral"]["same_campaign_only"] = True
-    campaigns.load_campaign(store.ctx, store.manager, data)
+    campaigns.load_campaign(store.ctx, store.manager, data, replace=True)  # overlaps DEMO-RECHARGE on purpose
     with pytest.raises(InvalidInput) as exc:
         _reg(store, "13800000002", a)
     assert exc.value.key == "referral.other_campaign"

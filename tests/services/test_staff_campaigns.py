@@ -108,3 +108,67 @@ def test_without_a_campaign_a_recharge_earns_no_tier(bare_store):
     r = wallet.recharge(bare_store.ctx, bare_store.cashier, member_id=m.member_id, amount_fen=1000_00)
     assert (r.tier_code, r.bonus_fen, r.points, r.campaign_code) == (None, 0, 0, None)
     assert campaigns.get_active_campaign(bare_store.ctx, bare_store.cashier) is None
+
+
+# ---------------------------------------------------------------- issue 9 (items 16, 18)
+
+
+def test_staff_codes_are_case_insensitive_and_stored_lower_case(store):
+    dto = staff.add_staff(store.ctx, store.manager, code="C07", role="cashier", pin="1234")
+    assert dto.code == "c07"
+    with pytest.raises(Conflict):
+        staff.add_staff(store.ctx, store.manager, code="c07", role="cashier", pin="1234")
+    with pytest.raises(Conflict):
+        staff.add_staff(store.ctx, store.manager, code="BOSS", role="cashier", pin="1234")
+    assert staff.login(store.ctx, "C07", "1234").code == "c07"
+
+
+def test_a_full_width_pin_is_the_same_pin_when_set_and_when_typed(store):
+    staff.add_staff(store.ctx, store.manager, code="fw1", role="cashier", pin="１２３４")
+    assert staff.login(store.ctx, "fw1", "1234").role == "cashier"
+    assert staff.login(store.ctx, "fw1", "１２３４").role == "cashier"
+    with pytest.raises(InvalidInput):
+        staff.add_staff(store.ctx, store.manager, code="fw2", role="cashier", pin="١٢٣٤")  # other scripts' digits
+
+
+def _gift_tier(data, sku):
+    data["tiers"][0].setdefault("gifts", []).append({"sku": sku, "qty": 1})
+    return data
+
+
+def test_a_campaign_naming_a_gift_the_catalogue_lacks_is_refused_and_nothing_is_written(store):
+    from pos_app.services import gifts
+
+    gifts.add_gift(store.ctx, store.manager, sku="TOY-001", name="玩具", unit_value_fen=39_00)
+    gifts.add_gift(store.ctx, store.manager, sku="FOOD-BOX", name="礼盒", unit_value_fen=128_00)
+    data = read_campaign_file(DEMO_CAMPAIGN)
+    before = campaigns.get_campaign(store.ctx, store.manager, "DEMO-RECHARGE")
+    with pytest.raises(InvalidInput) as exc:
+        campaigns.load_campaign(store.ctx, store.manager, _gift_tier(data, "TOY-999"))
+    assert exc.value.key == "campaign.unknown_gift" and exc.value.params["sku"] == "TOY-999"
+    assert campaigns.get_campaign(store.ctx, store.manager, "DEMO-RECHARGE") == before
+    data = read_campaign_file(DEMO_CAMPAIGN)
+    data["campaign"].update(starts_on="2026-11-01", ends_on="2027-01-31")
+    assert campaigns.load_campaign(store.ctx, store.manager, _gift_tier(data, "TOY-001")).version == 2
+
+
+def test_an_overlapping_campaign_needs_replace_and_then_the_later_start_applies(store):
+    data = read_campaign_file(DEMO_CAMPAIGN)
+    data["campaign"].update(code="FLASH", starts_on="2026-11-20", ends_on="2026-11-30")
+    with pytest.raises(InvalidInput) as exc:
+        campaigns.load_campaign(store.ctx, store.manager, data)
+    assert exc.value.key == "campaign.overlaps" and exc.value.params["other"] == "DEMO-RECHARGE"
+    assert [c.code for c in campaigns.list_campaigns(store.ctx, store.manager)] == ["DEMO-RECHARGE"]
+    campaigns.load_campaign(store.ctx, store.manager, data, replace=True)
+    rows = {c.code: c.active for c in campaigns.list_campaigns(store.ctx, store.manager)}
+    assert rows == {"DEMO-RECHARGE": False, "FLASH": True}  # exactly one applies today
+
+
+def test_a_tier_recharge_after_the_campaign_ended_names_the_end(store):
+    from pos_app.services import members, wallet
+
+    members.register_member(store.ctx, store.cashier, phone="13800138000")
+    store.clock.advance(days=90)  # the demo campaign ended on 2027-01-31
+    with pytest.raises(InvalidInput) as exc:
+        wallet.recharge(store.ctx, store.cashier, phone="13800138000", tier_code="basic")
+    assert exc.value.key == "campaign.ended" and exc.value.params["ends"] == "2027-01-31"
