@@ -256,7 +256,9 @@ def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
 
 def _locked(uow: UnitOfWork, until: datetime) -> AuthenticationFailed:
     """The lock message: locked until ``until`` in the store's time (rounded up to the minute)."""
-    shown = until + timedelta(seconds=59) if until.second or until.microsecond else until
+    shown = until.replace(second=0, microsecond=0)
+    if shown < until:
+        shown += timedelta(minutes=1)
     try:
         local = shown.astimezone(settings(uow).tz)
     except NotFound:
@@ -286,6 +288,7 @@ def add_staff(
     if role not in roles.ROLES:
         raise InvalidInput("staff.role_invalid", role=role, allowed=", ".join(roles.ROLES))
     shown_name = clean_text(name, field="name", max_chars=MAX_NAME_LEN) or code
+    check_pin_format(pin, pin_policy(ctx).min_length)
     pin_hash = hash_pin(pin)
     with ctx.uow() as uow:
         s = uow.session
@@ -423,9 +426,9 @@ def demo_pin_in_use(ctx: ServiceContext, actor: Actor) -> bool:
         staff = uow.session.get(m.Staff, actor.staff_id)
         if staff is None or staff.code not in demo_pins or _is_demo_store(uow):
             return False
-        hashed = staff.pin_hash
+        hashed, demo_pin = staff.pin_hash, demo_pins[staff.code]
     try:
-        return bool(_HASHER.verify(hashed, demo_pins[staff.code]))
+        return bool(_HASHER.verify(hashed, demo_pin))
     except (VerificationError, InvalidHashError):
         return False
 
