@@ -241,7 +241,7 @@ def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
         audit(uow, ctx, None, "staff.login_failed", "staff", staff.id, code=staff.code, reason="pin",
               attempts=attempts)
         if attempts >= policy.max_attempts:
-            until = now + timedelta(minutes=policy.lock_minutes)
+            until = _next_minute(now + timedelta(minutes=policy.lock_minutes))
             staff.failed_attempts = 0
             staff.locked_until = until
             audit(uow, ctx, None, "staff.locked", "staff", staff.id, code=staff.code, attempts=attempts,
@@ -254,11 +254,15 @@ def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
     raise refusal
 
 
+def _next_minute(at: datetime) -> datetime:
+    """``at`` rounded up to a whole minute: the lock ends when the time shown says (never a minute early)."""
+    whole = at.replace(second=0, microsecond=0)
+    return whole if whole == at else whole + timedelta(minutes=1)
+
+
 def _locked(uow: UnitOfWork, until: datetime) -> AuthenticationFailed:
-    """The lock message: locked until ``until`` in the store's time (rounded up to the minute)."""
-    shown = until.replace(second=0, microsecond=0)
-    if shown < until:
-        shown += timedelta(minutes=1)
+    """The lock message: locked until ``until`` in the store's time."""
+    shown = _next_minute(until)
     try:
         local = shown.astimezone(settings(uow).tz)
     except NotFound:

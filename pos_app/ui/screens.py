@@ -30,6 +30,7 @@ SCREEN_MODULES = (
     "pos_app.ui.coupons_view",
     "pos_app.ui.gifts_view",
     "pos_app.ui.stock_view",
+    "pos_app.ui.staff_view",
 )
 
 

@@ -103,7 +103,10 @@ def test_lockout_attempts_and_minutes_are_store_settings(bare_store):
     errs = _wrong(store, "shelf1", 3)
     assert [e.key for e in errs] == ["auth.failed", "auth.failed", "auth.locked"]
     assert errs[-1].params == {"until": "2026-11-23 10:03"}
-    store.clock.advance(minutes=2, seconds=1)
+    store.clock.advance(minutes=2, seconds=1)  # the lock ends at the whole minute shown
+    with pytest.raises(AuthenticationFailed, match="auth.locked"):
+        staff.login(store.ctx, "shelf1", "2222")
+    store.clock.advance(minutes=1)
     assert staff.login(store.ctx, "shelf1", "2222").code == "shelf1"
     for key, bad in (("lockout_attempts", 0), ("lockout_minutes", "x"), ("pin_min_length", 3),
                      ("pin_min_length", 9), ("lockout_attempts", True)):
