@@ -149,3 +149,53 @@ def test_manager_only_command_refused_for_a_cashier_exit_3_and_done_for_a_manage
         assert counts(db) == before
     ok(run(db, *args, staff="boss", pin="9999"))
     assert set(TABLES) == set(counts(db))
+
+
+def _on_a_terminal(db: Path, *args: str, typed: str) -> tuple[int, str]:
+    """Run `pos-app` with a pseudo-terminal as its controlling terminal; answer the first prompt with
+    ``typed``. Returns (exit code, everything the terminal showed)."""
+    import os
+    import pty
+    import select
+    import sys
+
+    from tests.cli.test_cli import ROOT, _env
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "pos_app", "--db", str(db), *args], _env())
+    shown = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:  # a guard against a hang, not a timing assertion
+            os.kill(pid, 9)
+            break
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+        if not answered and b"PIN for" in shown:
+            os.write(fd, typed.encode() + b"\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_pin_is_asked_without_echo_when_a_terminal_is_attached(db):
+    code, shown = _on_a_terminal(db, "--staff", "cash1", "member", "find", "138", typed="1111")
+    assert code == 0, shown
+    assert "PIN for cash1:" in shown and "13800138000" in shown
+    assert "1111" not in shown  # not echoed
+    code, shown = _on_a_terminal(db, "--staff", "cash1", "member", "find", "138", typed="0000")
+    assert code == 3 and "Wrong staff code or PIN" in shown
+
+
+def test_without_a_terminal_a_missing_pin_is_refused_not_asked(db):
+    p = run(db, "member", "find", "138", staff="cash1")
+    assert p.returncode == 3 and "PIN for" not in p.stdout + p.stderr
