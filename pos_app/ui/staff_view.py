@@ -189,6 +189,7 @@ class StaffScreen(QWidget):
     def _rows(self, rows: list[Any]) -> None:
         current = self.selected()
         self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
         codes = [r.code for r in rows]
         if rows:
             self.table.selectRow(codes.index(current.code) if current is not None and current.code in codes else 0)
