@@ -204,39 +204,65 @@ def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
     The same message and the same work (an argon2 verify) for an unknown code, a disabled account and a
     wrong PIN. After ``lockout_attempts`` wrong PINs in a row the account is locked for
     ``lockout_minutes``: refused even with the right PIN, with the time it opens again (store time).
-    Each failure and each lock is audited in its own committed transaction before the refusal."""
+    Each failure and each lock is audited in its own committed transaction before the refusal.
+
+    The check itself is a read (a command that only reads never waits for a writer, and no lock is held
+    during the argon2 verify); a good login then notes its time when the store is not busy."""
     typed = normalize_pin(pin)
-    refusal: AuthenticationFailed
-    with ctx.uow() as uow:
-        policy = _policy(uow)
+    typed_code = normalize_staff_code(code)[:32]
+    with ctx.uow(read_only=True) as uow:
         now = ctx.now()
         staff = _find_staff(uow.session, code)
         usable = staff is not None and staff.active
+        staff_id = staff.id if staff is not None else ""
         hashed = staff.pin_hash if staff is not None and usable else _dummy_hash()
-        try:
-            _HASHER.verify(hashed, typed)
-            good = usable
-        except (VerificationError, InvalidHashError):
-            good = False
-        typed_code = normalize_staff_code(code)[:32]
+        locked = staff is not None and staff.locked_until is not None and staff.locked_until > now
+        actor = Actor(staff.id, staff.code, staff.name, staff.role) if staff is not None else None
+    try:
+        _HASHER.verify(hashed, typed)
+        good = usable
+    except (VerificationError, InvalidHashError):
+        good = False
+    if good and not locked and actor is not None:
+        _note_login(ctx, staff_id)
+        return actor
+    raise _refuse(ctx, staff_id if staff is not None else None, typed_code, usable=usable)
+
+
+def _note_login(ctx: ServiceContext, staff_id: str) -> None:
+    """A good login clears the wrong-attempt count and records its time; skipped (not an error) when
+    another program holds the write lock, so a login never waits on a writer to read."""
+    from pos_app.db.engine import StoreWriteBusy  # noqa: PLC0415
+
+    try:
+        with ctx.uow() as uow:
+            staff = uow.session.get(m.Staff, staff_id)
+            if staff is not None:
+                staff.failed_attempts = 0
+                staff.locked_until = None
+                staff.last_login_at = ctx.now()
+                uow.commit()
+    except StoreWriteBusy:
+        pass
+
+
+def _refuse(ctx: ServiceContext, staff_id: str | None, typed_code: str, *, usable: bool) -> AuthenticationFailed:
+    """Record a refused login (audit row; the count and the lock) in its own transaction; the error to raise."""
+    with ctx.uow() as uow:
+        policy = _policy(uow)
+        now = ctx.now()
+        staff = uow.session.get(m.Staff, staff_id) if staff_id else None
         if staff is None or not usable:
-            audit(uow, ctx, None, "staff.login_failed", "staff", staff.id if staff is not None else "",
+            audit(uow, ctx, None, "staff.login_failed", "staff", staff_id or "",
                   code=typed_code, reason="unknown" if staff is None else "disabled")
             uow.commit()
-            raise AuthenticationFailed("auth.failed")
+            return AuthenticationFailed("auth.failed")
         if staff.locked_until is not None and staff.locked_until > now:
             audit(uow, ctx, None, "staff.login_locked", "staff", staff.id, code=staff.code,
                   until=staff.locked_until.isoformat())
             refusal = _locked(uow, staff.locked_until)
             uow.commit()
-            raise refusal
-        if good:
-            staff.failed_attempts = 0
-            staff.locked_until = None
-            staff.last_login_at = now
-            actor = Actor(staff.id, staff.code, staff.name, staff.role)
-            uow.commit()
-            return actor
+            return refusal
         attempts = (staff.failed_attempts or 0) + 1
         audit(uow, ctx, None, "staff.login_failed", "staff", staff.id, code=staff.code, reason="pin",
               attempts=attempts)
@@ -251,7 +277,7 @@ def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
             staff.failed_attempts = attempts
             refusal = AuthenticationFailed("auth.failed")
         uow.commit()
-    raise refusal
+        return refusal
 
 
 def _next_minute(at: datetime) -> datetime:
