@@ -73,6 +73,13 @@ class Cli:
 
             code = getattr(self.args, "staff", None) or os.environ.get("POS_STAFF")
             pin = getattr(self.args, "pin", None) or os.environ.get("POS_PIN")
+            if code and not pin and sys.stdin is not None and sys.stdin.isatty():
+                import getpass  # noqa: PLC0415 - asked without echo: --pin shows in the process list
+
+                try:
+                    pin = getpass.getpass(messages.translate("auth.pin_prompt", {"code": code}))
+                except EOFError:
+                    pin = None
             if not code or not pin:
                 raise AuthenticationFailed("auth.required")
             self._actor = staff.login(self.ctx, code, pin)
@@ -416,8 +423,49 @@ def cmd_staff_add(cli: Cli, a: argparse.Namespace) -> int:
 def cmd_staff_list(cli: Cli, a: argparse.Namespace) -> int:
     from pos_app.services import staff  # noqa: PLC0415
 
-    rows = staff.list_staff(cli.ctx, cli.actor())
-    return cli.emit(rows, lambda: "\n".join(f"{s.code:<10} {s.role:<8} {s.name} {'' if s.active else '(off)'}" for s in rows))
+    rows = staff.staff_rows(cli.ctx, cli.actor())
+
+    def line(s: Any) -> str:
+        last = cli.local(s.last_login_at) if s.last_login_at else "-"
+        locked = f"  {messages.translate('staff.locked_until', {'until': cli.local(s.locked_until)})}" if s.locked_until else ""
+        off = f"  {messages.translate('staff.off')}" if not s.active else ""
+        return f"{s.code:<10} {s.role:<8} {s.name}  {messages.translate('staff.last_login')} {last}{locked}{off}"
+
+    return cli.emit(rows, lambda: "\n".join(line(s) for s in rows))
+
+
+def _staff_done(cli: Cli, dto: Any) -> int:
+    return cli.emit(dto, f"{dto.code} {dto.role} {'' if dto.active else messages.translate('staff.off')}".rstrip())
+
+
+def cmd_staff_disable(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import staff  # noqa: PLC0415
+
+    return _staff_done(cli, staff.set_staff_active(cli.ctx, cli.actor(), a.code, False))
+
+
+def cmd_staff_enable(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import staff  # noqa: PLC0415
+
+    return _staff_done(cli, staff.set_staff_active(cli.ctx, cli.actor(), a.code, True))
+
+
+def cmd_staff_reset_pin(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import staff  # noqa: PLC0415
+
+    return _staff_done(cli, staff.reset_pin(cli.ctx, cli.actor(), a.code, a.new_pin))
+
+
+def cmd_staff_role(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import staff  # noqa: PLC0415
+
+    return _staff_done(cli, staff.change_role(cli.ctx, cli.actor(), a.code, a.role))
+
+
+def cmd_staff_unlock(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import staff  # noqa: PLC0415
+
+    return _staff_done(cli, staff.unlock(cli.ctx, cli.actor(), a.code))
 
 
 def cmd_points_expire(cli: Cli, a: argparse.Namespace) -> int:
@@ -520,7 +568,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--role", required=True, choices=["cashier", "staff", "manager"])
     sp.add_argument("--new-pin", "--password", dest="new_pin", required=True, help="the new account's PIN")
     sp.add_argument("--name")
-    add("list", cmd_staff_list, "list staff accounts", stp)
+    add("list", cmd_staff_list, "list staff accounts with last login and lock", stp)
+    for name, handler, help_ in (("disable", cmd_staff_disable, "disable an account"),
+                                 ("enable", cmd_staff_enable, "re-enable an account"),
+                                 ("unlock", cmd_staff_unlock, "lift a PIN lock")):
+        add(name, handler, help_, stp).add_argument("code")
+    sp = add("reset-pin", cmd_staff_reset_pin, "set an account's PIN (one's own: any role)", stp)
+    sp.add_argument("code")
+    sp.add_argument("--new-pin", dest="new_pin", required=True, help="the new PIN")
+    sp = add("role", cmd_staff_role, "change an account's role", stp)
+    sp.add_argument("code")
+    sp.add_argument("role", choices=["cashier", "staff", "manager"])
 
     pp = sub.add_parser("points", help="points").add_subparsers(dest="sub", metavar="ACTION", required=True)
     add("expire", cmd_points_expire, "apply points expiry now", pp)
@@ -647,6 +705,10 @@ messages.register(
         "refund.slip_written": "退款凭证已保存：{path}",
         "file.write_failed": "无法写入文件 {path}：{detail}",
         "file.not_writable": "不是可写入的文件路径",
+        "auth.pin_prompt": "{code} 的密码：",
+        "staff.last_login": "上次登录",
+        "staff.locked_until": "锁定至 {until}",
+        "staff.off": "（已停用）",
     },
 )
 messages.register(
@@ -677,6 +739,10 @@ messages.register(
         "refund.slip_written": "Refund slip saved: {path}",
         "file.write_failed": "Cannot write {path}: {detail}",
         "file.not_writable": "not a path a new file can be written to",
+        "auth.pin_prompt": "PIN for {code}: ",
+        "staff.last_login": "last login",
+        "staff.locked_until": "locked until {until}",
+        "staff.off": "(disabled)",
     },
 )
 

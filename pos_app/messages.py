@@ -264,3 +264,19 @@ register("en", {
     "refund.perk_value_invalid": "The value of a perk used cannot be negative",
     "item.member_price_name": "Member prices for {months} months",
 })
+
+# --- staff and security: PIN lockout, PIN policy, staff management ----------------------------------
+register("zh_CN", {
+    "auth.locked": "账号已锁定，请于 {until} 后再试，或请店长解锁",
+    "staff.pin_too_short": "密码须为 {min}–8 位数字",
+    "staff.pin_is_demo": "不能使用示范密码，请换一个新密码",
+    "staff.last_manager": "{code} 是本店最后一位在职店长，不能停用或改为其他角色",
+    "settings.range": "设置 {setting} 须为 {low} 到 {high} 之间的整数",
+})
+register("en", {
+    "auth.locked": "This account is locked until {until}; try again then, or ask a manager to unlock it",
+    "staff.pin_too_short": "The PIN must be {min} to 8 digits",
+    "staff.pin_is_demo": "The demo PIN cannot be used here; choose a new PIN",
+    "staff.last_manager": "{code} is the store's last active manager: cannot be disabled or given another role",
+    "settings.range": "Setting {setting} must be a whole number from {low} to {high}",
+})

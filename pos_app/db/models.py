@@ -52,6 +52,11 @@ class Staff(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: wrong PINs in a row since the last good login or unlock (migration 0006)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: no login (any path) until then, UTC; None = not locked
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Member(Base):

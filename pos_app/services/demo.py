@@ -16,6 +16,9 @@ from pos_app.services.common import local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.hooks import hooks
 
+DEMO_STORE_CODE = "DEMO01"
+DEMO_STORE_NAME = "示范宠物店"
+
 DEMO_STAFF = (
     # code, role, PIN, name
     ("admin", "manager", "8888", "王店长"),
@@ -61,8 +64,8 @@ def load_demo(ctx: ServiceContext, actor: Actor | None = None) -> dict[str, Any]
         require(actor, "system.admin")
     staff.init_store(
         ctx,
-        store_name="示范宠物店",
-        store_code="DEMO01",
+        store_name=DEMO_STORE_NAME,
+        store_code=DEMO_STORE_CODE,
         manager_code=DEMO_STAFF[0][0],
         manager_pin=DEMO_STAFF[0][2],
         manager_name=DEMO_STAFF[0][3],

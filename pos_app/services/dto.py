@@ -30,6 +30,20 @@ class StaffDTO:
 
 
 @dataclass(frozen=True)
+class StaffRow:
+    """A staff account as the manager's staff list shows it."""
+
+    staff_id: str
+    code: str
+    name: str
+    role: str
+    active: bool
+    last_login_at: datetime | None
+    locked_until: datetime | None
+    failed_attempts: int
+
+
+@dataclass(frozen=True)
 class MemberSummary:
     member_id: str
     phone: str

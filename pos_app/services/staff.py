@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -13,17 +15,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
 from pos_app.db import models as m
+from pos_app.db.uow import UnitOfWork
 from pos_app.domain import roles
-from pos_app.domain.errors import AuthenticationFailed, Conflict, InvalidInput
+from pos_app.domain.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.members import MAX_NAME_LEN
 from pos_app.domain.text import clean_text
-from pos_app.services.common import audit, emit, require
+from pos_app.services.common import audit, emit, require, settings
 from pos_app.services.context import Actor, ServiceContext
-from pos_app.services.dto import StaffDTO
+from pos_app.services.dto import StaffDTO, StaffRow
 
 # Interactive-login cost: ~20 ms on the counter PC, still memory-hard.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _PIN_RE = re.compile(r"^[0-9]{4,8}$")
+PIN_MAX_LENGTH = 8
 _CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{2,32}$")
 
 
@@ -52,13 +56,70 @@ def hash_pin(pin: str) -> str:
     return str(_HASHER.hash(normalize_pin(pin)))
 
 
-def check_pin_format(pin: str) -> None:
-    if not _PIN_RE.match(normalize_pin(pin)):
-        raise InvalidInput("staff.pin_invalid")
+def check_pin_format(pin: str, min_length: int = 4) -> None:
+    typed = normalize_pin(pin)
+    if not _PIN_RE.match(typed) or len(typed) < min_length:
+        raise InvalidInput("staff.pin_invalid" if min_length <= 4 else "staff.pin_too_short", min=min_length)
+
+
+# ----------------------------------------------------------------------------- PIN policy
+
+
+@dataclass(frozen=True)
+class PinPolicy:
+    """Store settings ``pin_min_length`` (4-8), ``lockout_attempts`` (wrong PINs in a row before the
+    account locks) and ``lockout_minutes`` (how long it stays locked)."""
+
+    min_length: int = 4
+    max_attempts: int = 5
+    lock_minutes: int = 15
+
+
+#: setting key -> (PinPolicy field, smallest, largest)
+POLICY_KEYS: dict[str, tuple[str, int, int]] = {
+    "pin_min_length": ("min_length", 4, PIN_MAX_LENGTH),
+    "lockout_attempts": ("max_attempts", 1, 100),
+    "lockout_minutes": ("lock_minutes", 1, 24 * 60),
+}
+
+
+def check_policy_setting(key: str, value: Any) -> int:
+    _field, lo, hi = POLICY_KEYS[key]
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise InvalidInput("settings.range", setting=key, low=lo, high=hi)
+    n = int(str(value).strip())
+    if not lo <= n <= hi:
+        raise InvalidInput("settings.range", setting=key, low=lo, high=hi)
+    return n
+
+
+def _policy(uow: UnitOfWork) -> PinPolicy:
+    try:
+        raw = settings(uow).raw
+    except NotFound:
+        return PinPolicy()
+    values: dict[str, int] = {}
+    for key, (field_name, _lo, _hi) in POLICY_KEYS.items():
+        if key in raw:
+            try:
+                values[field_name] = check_policy_setting(key, raw[key])
+            except InvalidInput:
+                continue  # a bad stored value: the default, never a crash at the login screen
+    return PinPolicy(**values)
+
+
+def pin_policy(ctx: ServiceContext) -> PinPolicy:
+    with ctx.uow(read_only=True) as uow:
+        return _policy(uow)
 
 
 def _dto(s: m.Staff) -> StaffDTO:
     return StaffDTO(s.id, s.code, s.name, s.role, s.active)
+
+
+def _row(s: m.Staff, now: datetime) -> StaffRow:
+    locked = s.locked_until if s.locked_until is not None and s.locked_until > now else None
+    return StaffRow(s.id, s.code, s.name, s.role, s.active, s.last_login_at, locked, s.failed_attempts or 0)
 
 
 def is_initialised(ctx: ServiceContext) -> bool:
@@ -126,6 +187,9 @@ def update_settings(ctx: ServiceContext, actor: Actor, **changes: Any) -> dict[s
         info = uow.session.get(m.StoreInfo, 1)
         assert info is not None
         raw = json.loads(info.settings_json or "{}")
+        for key in POLICY_KEYS:
+            if key in changes:
+                changes[key] = check_policy_setting(key, changes[key])
         if "store_name" in changes:
             info.name = str(changes.pop("store_name"))
         raw.update(changes)
@@ -136,18 +200,101 @@ def update_settings(ctx: ServiceContext, actor: Actor, **changes: Any) -> dict[s
 
 
 def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
-    """Check a staff code and PIN. The same message for an unknown code and a wrong PIN."""
+    """Check a staff code and PIN: every path (login window, manager approval, CLI) comes here.
+
+    The same message and the same work (an argon2 verify) for an unknown code, a disabled account and a
+    wrong PIN. After ``lockout_attempts`` wrong PINs in a row the account is locked for
+    ``lockout_minutes``: refused even with the right PIN, with the time it opens again (store time).
+    Each failure and each lock is audited in its own committed transaction before the refusal.
+
+    The check itself is a read (a command that only reads never waits for a writer, and no lock is held
+    during the argon2 verify); a good login then notes its time when the store is not busy."""
+    typed = normalize_pin(pin)
+    typed_code = normalize_staff_code(code)[:32]
     with ctx.uow(read_only=True) as uow:
+        now = ctx.now()
         staff = _find_staff(uow.session, code)
-        hashed = staff.pin_hash if staff is not None and staff.active else _dummy_hash()
-        typed = normalize_pin(pin)
-        try:
-            _HASHER.verify(hashed, typed)
-        except (VerificationError, InvalidHashError):
-            raise AuthenticationFailed("auth.failed") from None
-        if staff is None or not staff.active:
-            raise AuthenticationFailed("auth.failed")
-        return Actor(staff.id, staff.code, staff.name, staff.role)
+        usable = staff is not None and staff.active
+        staff_id = staff.id if staff is not None else ""
+        hashed = staff.pin_hash if staff is not None and usable else _dummy_hash()
+        locked = staff is not None and staff.locked_until is not None and staff.locked_until > now
+        actor = Actor(staff.id, staff.code, staff.name, staff.role) if staff is not None else None
+    try:
+        _HASHER.verify(hashed, typed)
+        good = usable
+    except (VerificationError, InvalidHashError):
+        good = False
+    if good and not locked and actor is not None:
+        _note_login(ctx, staff_id)
+        return actor
+    raise _refuse(ctx, staff_id if staff is not None else None, typed_code, usable=usable)
+
+
+def _note_login(ctx: ServiceContext, staff_id: str) -> None:
+    """A good login clears the wrong-attempt count and records its time; skipped (not an error) when
+    another program holds the write lock, so a login never waits on a writer to read."""
+    from pos_app.db.engine import StoreWriteBusy  # noqa: PLC0415
+
+    try:
+        with ctx.uow() as uow:
+            staff = uow.session.get(m.Staff, staff_id)
+            if staff is not None:
+                staff.failed_attempts = 0
+                staff.locked_until = None
+                staff.last_login_at = ctx.now()
+                uow.commit()
+    except StoreWriteBusy:
+        pass
+
+
+def _refuse(ctx: ServiceContext, staff_id: str | None, typed_code: str, *, usable: bool) -> AuthenticationFailed:
+    """Record a refused login (audit row; the count and the lock) in its own transaction; the error to raise."""
+    with ctx.uow() as uow:
+        policy = _policy(uow)
+        now = ctx.now()
+        staff = uow.session.get(m.Staff, staff_id) if staff_id else None
+        if staff is None or not usable:
+            audit(uow, ctx, None, "staff.login_failed", "staff", staff_id or "",
+                  code=typed_code, reason="unknown" if staff is None else "disabled")
+            uow.commit()
+            return AuthenticationFailed("auth.failed")
+        if staff.locked_until is not None and staff.locked_until > now:
+            audit(uow, ctx, None, "staff.login_locked", "staff", staff.id, code=staff.code,
+                  until=staff.locked_until.isoformat())
+            refusal = _locked(uow, staff.locked_until)
+            uow.commit()
+            return refusal
+        attempts = (staff.failed_attempts or 0) + 1
+        audit(uow, ctx, None, "staff.login_failed", "staff", staff.id, code=staff.code, reason="pin",
+              attempts=attempts)
+        if attempts >= policy.max_attempts:
+            until = _next_minute(now + timedelta(minutes=policy.lock_minutes))
+            staff.failed_attempts = 0
+            staff.locked_until = until
+            audit(uow, ctx, None, "staff.locked", "staff", staff.id, code=staff.code, attempts=attempts,
+                  until=until.isoformat())
+            refusal = _locked(uow, until)
+        else:
+            staff.failed_attempts = attempts
+            refusal = AuthenticationFailed("auth.failed")
+        uow.commit()
+        return refusal
+
+
+def _next_minute(at: datetime) -> datetime:
+    """``at`` rounded up to a whole minute: the lock ends when the time shown says (never a minute early)."""
+    whole = at.replace(second=0, microsecond=0)
+    return whole if whole == at else whole + timedelta(minutes=1)
+
+
+def _locked(uow: UnitOfWork, until: datetime) -> AuthenticationFailed:
+    """The lock message: locked until ``until`` in the store's time."""
+    shown = _next_minute(until)
+    try:
+        local = shown.astimezone(settings(uow).tz)
+    except NotFound:
+        local = shown
+    return AuthenticationFailed("auth.locked", until=local.strftime("%Y-%m-%d %H:%M"))
 
 
 def _find_staff(s: Any, code: str | None) -> m.Staff | None:
@@ -172,6 +319,7 @@ def add_staff(
     if role not in roles.ROLES:
         raise InvalidInput("staff.role_invalid", role=role, allowed=", ".join(roles.ROLES))
     shown_name = clean_text(name, field="name", max_chars=MAX_NAME_LEN) or code
+    check_pin_format(pin, pin_policy(ctx).min_length)
     pin_hash = hash_pin(pin)
     with ctx.uow() as uow:
         s = uow.session
@@ -194,21 +342,137 @@ def add_staff(
         return _dto(staff)
 
 
+def _staff_or_refuse(uow: UnitOfWork, code: str) -> m.Staff:
+    staff = _find_staff(uow.session, code)
+    if staff is None:
+        raise InvalidInput("staff.unknown", code=code)
+    return staff
+
+
+def _other_active_managers(uow: UnitOfWork, staff: m.Staff) -> int:
+    return int(uow.session.scalar(
+        select(func.count()).select_from(m.Staff).where(
+            m.Staff.role == roles.MANAGER, m.Staff.active.is_(True), m.Staff.id != staff.id)
+    ) or 0)
+
+
+def _keep_a_manager(uow: UnitOfWork, staff: m.Staff) -> None:
+    """Refused when ``staff`` is the store's last active manager (the store would be left unmanaged)."""
+    if staff.role == roles.MANAGER and staff.active and _other_active_managers(uow, staff) == 0:
+        raise StateError("staff.last_manager", code=staff.code)
+
+
 def set_staff_active(ctx: ServiceContext, actor: Actor, code: str, active: bool) -> StaffDTO:
+    """Disable or re-enable an account (manager). The last active manager cannot be disabled."""
     require(actor, "staff.manage")
     with ctx.uow() as uow:
-        staff = _find_staff(uow.session, code)
-        if staff is None:
-            raise InvalidInput("staff.unknown", code=code)
-        if staff.id == actor.staff_id and not active:
-            raise InvalidInput("staff.cannot_disable_self")
+        staff = _staff_or_refuse(uow, code)
+        if not active:
+            if staff.id == actor.staff_id:
+                raise InvalidInput("staff.cannot_disable_self")
+            _keep_a_manager(uow, staff)
         staff.active = active
-        audit(uow, ctx, actor, "staff.active" if active else "staff.disable", "staff", staff.id, code=code)
+        audit(uow, ctx, actor, "staff.enable" if active else "staff.disable", "staff", staff.id, code=staff.code)
         uow.commit()
         return _dto(staff)
+
+
+def change_role(ctx: ServiceContext, actor: Actor, code: str, role: str) -> StaffDTO:
+    """Change an account's role (manager). The last active manager cannot be demoted."""
+    require(actor, "staff.manage")
+    if role not in roles.ROLES:
+        raise InvalidInput("staff.role_invalid", role=role, allowed=", ".join(roles.ROLES))
+    with ctx.uow() as uow:
+        staff = _staff_or_refuse(uow, code)
+        if role != roles.MANAGER:
+            _keep_a_manager(uow, staff)
+        before = staff.role
+        staff.role = role
+        audit(uow, ctx, actor, "staff.role", "staff", staff.id, code=staff.code, before=before, after=role)
+        uow.commit()
+        return _dto(staff)
+
+
+def _is_demo_pin(uow: UnitOfWork, staff: m.Staff, pin: str) -> bool:
+    from pos_app.services import demo  # noqa: PLC0415 - demo imports this module
+
+    demo_pins = {c: p for c, _r, p, _n in demo.DEMO_STAFF}
+    return demo_pins.get(staff.code) == normalize_pin(pin) and not _is_demo_store(uow)
+
+
+def _is_demo_store(uow: UnitOfWork) -> bool:
+    from pos_app.services import demo  # noqa: PLC0415
+
+    try:
+        st = settings(uow)
+    except NotFound:
+        return False
+    return st.store_code == demo.DEMO_STORE_CODE and st.name == demo.DEMO_STORE_NAME
+
+
+def _set_pin(uow: UnitOfWork, staff: m.Staff, new_pin: str) -> None:
+    check_pin_format(new_pin, _policy(uow).min_length)
+    if _is_demo_pin(uow, staff, new_pin):
+        raise InvalidInput("staff.pin_is_demo")
+    staff.pin_hash = hash_pin(new_pin)
+    staff.failed_attempts = 0
+    staff.locked_until = None
+
+
+def reset_pin(ctx: ServiceContext, actor: Actor, code: str, new_pin: str) -> StaffDTO:
+    """Set another account's PIN (manager), or one's own (any role). Clears a lock."""
+    if normalize_staff_code(code) != normalize_staff_code(actor.code):
+        require(actor, "staff.manage")
+    with ctx.uow() as uow:
+        staff = _staff_or_refuse(uow, code)
+        if staff.id != actor.staff_id:
+            require(actor, "staff.manage")
+        _set_pin(uow, staff, new_pin)
+        audit(uow, ctx, actor, "staff.reset_pin", "staff", staff.id, code=staff.code)
+        uow.commit()
+        return _dto(staff)
+
+
+def unlock(ctx: ServiceContext, actor: Actor, code: str) -> StaffDTO:
+    """Lift a PIN lock and clear the wrong-attempt count (manager)."""
+    require(actor, "staff.manage")
+    with ctx.uow() as uow:
+        staff = _staff_or_refuse(uow, code)
+        was = staff.locked_until
+        staff.locked_until = None
+        staff.failed_attempts = 0
+        audit(uow, ctx, actor, "staff.unlock", "staff", staff.id, code=staff.code,
+              was_locked_until=was.isoformat() if was is not None else None)
+        uow.commit()
+        return _dto(staff)
+
+
+def demo_pin_in_use(ctx: ServiceContext, actor: Actor) -> bool:
+    """True when ``actor`` is a demo account (admin, c01, s01) still on its published demo PIN on a store
+    that is not the demo store: the app then asks for a new PIN after login."""
+    from pos_app.services import demo  # noqa: PLC0415
+
+    demo_pins = {c: p for c, _r, p, _n in demo.DEMO_STAFF}
+    with ctx.uow(read_only=True) as uow:
+        staff = uow.session.get(m.Staff, actor.staff_id)
+        if staff is None or staff.code not in demo_pins or _is_demo_store(uow):
+            return False
+        hashed, demo_pin = staff.pin_hash, demo_pins[staff.code]
+    try:
+        return bool(_HASHER.verify(hashed, demo_pin))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def list_staff(ctx: ServiceContext, actor: Actor) -> list[StaffDTO]:
     require(actor, "staff.manage")
     with ctx.uow(read_only=True) as uow:
         return [_dto(s) for s in uow.session.scalars(select(m.Staff).order_by(m.Staff.code))]
+
+
+def staff_rows(ctx: ServiceContext, actor: Actor) -> list[StaffRow]:
+    """Every account with its last login and the end of its lock (None when not locked), by code."""
+    require(actor, "staff.manage")
+    now = ctx.now()
+    with ctx.uow(read_only=True) as uow:
+        return [_row(s, now) for s in uow.session.scalars(select(m.Staff).order_by(m.Staff.code))]

@@ -518,6 +518,9 @@ class MainWindow(QMainWindow):
         same = self.locked_by is not None and self.locked_by.staff_id == actor.staff_id
         self.locked_by = None
         self._enter_work(actor, rebuild=not same or not self.screens)
+        from pos_app.ui.staff_view import ask_demo_pin_change  # noqa: PLC0415
+
+        ask_demo_pin_change(self.appctx, actor, self)  # a demo PIN on a real store: asks for a new one
 
     def _enter_work(self, actor: Any, *, rebuild: bool) -> None:
         self.appctx.set_actor(actor)
