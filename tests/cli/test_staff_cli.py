@@ -120,7 +120,8 @@ COMMANDS: dict[str, list[list[str]]] = {
                      ["staff", "disable", "tgt1"], ["staff", "enable", "tgt1"],
                      ["staff", "reset-pin", "tgt1", "--new-pin", "7777"], ["staff", "role", "tgt1", "cashier"],
                      ["staff", "unlock", "tgt1"], ["staff", "list"]],
-    "report.read": [],  # no report command yet (tests/services/test_staff_security.py checks the role table)
+    "report.read": [["audit", "list"]],
+    "backup.create": [["backup"]],
     "coupon.issue": [["coupon", "issue", "--template", "PET20", "--phone", "13800138000", "--reason", "test"]],
     "coupon.void": [["coupon", "void", "{coupon}", "--reason", "test"]],
     "coupon.manage": [["coupon", "template", "add", "--code", "T10", "--name", "十元券", "--kind", "amount_off",

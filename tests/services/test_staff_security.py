@@ -14,7 +14,7 @@ from pos_app.db import models as m
 from pos_app.domain import coupons as coupon_rules
 from pos_app.domain import roles
 from pos_app.domain.errors import AuthenticationFailed, InvalidInput, PermissionDenied, StateError
-from pos_app.services import campaigns, coupons, gifts, members, staff, wallet
+from pos_app.services import audit, backup, campaigns, coupons, gifts, members, staff, wallet
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.context import Actor
 from tests.conftest import DEMO_CAMPAIGN, Store
@@ -272,7 +272,8 @@ USE_CASES: dict[str, list[tuple[str, Callable[[Store], Callable[[Actor], Any]]]]
         ("staff.unlock", lambda s: (lambda c: lambda a: staff.unlock(s.ctx, a, c))(_target(s))),
         ("staff.staff_rows", lambda s: lambda a: staff.staff_rows(s.ctx, a)),
     ],
-    "report.read": [("roles.check (no report use case yet)", lambda s: lambda a: roles.check(a.role, "report.read"))],
+    "report.read": [("audit.audit_rows", lambda s: lambda a: audit.audit_rows(s.ctx, a))],
+    "backup.create": [("backup.backup_now", lambda s: lambda a: backup.backup_now(s.ctx, a))],
     "coupon.issue": [("coupons.issue_coupons", lambda s: (lambda mid: lambda a: coupons.issue_coupons(
         s.ctx, a, template_code="PET20", member_id=mid, count=1, reason="test"))(_member(s)))],
     "coupon.void": [("coupons.void_coupon", lambda s: (lambda code: lambda a: coupons.void_coupon(
