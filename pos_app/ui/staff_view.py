@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -330,8 +331,9 @@ def ask_demo_pin_change(appctx: AppContext, actor: Any, parent: QWidget | None =
 _OPEN: list[DemoPinDialog] = []
 
 
-def open_demo_dialogs() -> list[DemoPinDialog]:
-    return list(_OPEN)
+def open_demo_dialogs(parent: QWidget | None = None) -> list[DemoPinDialog]:
+    """The demo PIN dialogs open now (over ``parent``'s window when given)."""
+    return [d for d in _OPEN if shiboken6.isValid(d) and (parent is None or d.parentWidget() is parent)]
 
 
 register_screen(ScreenSpec("staff", "screen.staff", "F10", StaffScreen, frozenset({roles.MANAGER}), 90))

@@ -29,6 +29,21 @@ class StepClock:
         return self.t
 
 
+@pytest.fixture(autouse=True)
+def _no_window_outlives_its_test() -> Iterator[None]:
+    """Tests share no state through windows either: a dialog a test left open (a modal one would hold off the
+    next test's idle lock and take its keys) is closed and deleted when the test ends."""
+    yield
+    app = QApplication.instance()
+    if app is None:
+        return
+    for w in QApplication.topLevelWidgets():
+        if w.isVisible():
+            w.close()
+        w.deleteLater()
+    QApplication.sendPostedEvents(None, 0)  # the DeferredDelete events: gone before the next test starts
+
+
 @pytest.fixture
 def win(store: Any, qtbot: Any) -> Iterator[MainWindow]:
     w = create_window(store.ctx)

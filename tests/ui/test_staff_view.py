@@ -176,11 +176,11 @@ def test_demo_pin_on_a_real_store_is_changed_after_login(win: Any, qtbot: Any, s
     staff.add_staff(store.ctx, store.manager, code="admin", role="manager", pin="8888", name="王店长")
     login(qtbot, win, "boss", "9999")
     qtbot.waitUntil(lambda: idle(win))
-    assert staff_view.open_demo_dialogs() == []  # not a demo account: nothing asked
+    assert staff_view.open_demo_dialogs(win) == []  # not a demo account: nothing asked
     win.switch_user()
     login(qtbot, win, "admin", "8888")
-    qtbot.waitUntil(lambda: len(staff_view.open_demo_dialogs()) == 1 and idle(win), timeout=10_000)
-    dlg = staff_view.open_demo_dialogs()[0]
+    qtbot.waitUntil(lambda: len(staff_view.open_demo_dialogs(win)) == 1 and idle(win), timeout=10_000)
+    dlg = staff_view.open_demo_dialogs(win)[0]
     assert "admin" in dlg.findChild(type(win.login.title)).text() or dlg.windowTitle() == "请更改示范密码"
     qtbot.keyClicks(dlg.pin, "8888")  # the demo PIN again: refused
     qtbot.keyClicks(dlg.pin2, "8888")
@@ -191,5 +191,5 @@ def test_demo_pin_on_a_real_store_is_changed_after_login(win: Any, qtbot: Any, s
     qtbot.keyClicks(dlg.pin2, "135790")
     dlg.buttons.accepted.emit()
     qtbot.waitUntil(lambda: dlg.changed and idle(win), timeout=10_000)
-    assert staff_view.open_demo_dialogs() == []
+    assert staff_view.open_demo_dialogs(win) == []
     assert staff.login(store.ctx, "admin", "135790").code == "admin"
