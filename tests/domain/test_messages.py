@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2] / "pos_app"
 FOUNDATION = [
     *sorted((ROOT / "domain").glob("*.py")),
     *(ROOT / "services" / f"{n}.py" for n in ("common", "wallet", "members", "staff", "campaigns", "grants")),
-    ROOT / "cli.py",
+    *sorted((ROOT / "cli").glob("*.py")),
 ]
 _RAISE = re.compile(
     r"(?:InvalidInput|NotFound|PermissionDenied|AuthenticationFailed|InsufficientFunds|LimitExceeded|Conflict|"

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from pos_app import messages
-from pos_app.cli import check_output_path, write_output
+from pos_app.cli.base import check_output_path, write_output
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import format_fen, parse_yuan
 

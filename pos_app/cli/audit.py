@@ -48,13 +48,12 @@ def cmd_list(cli: Any, a: argparse.Namespace) -> int:
 def cmd_export(cli: Any, a: argparse.Namespace) -> int:
     from pos_app.services import audit  # noqa: PLC0415
 
-    path = audit.export_audit(cli.ctx, cli.actor(), a.out, limit=a.limit, **_filters(a))
+    limit = audit.MAX_ROWS if a.limit is None else a.limit
+    path = audit.export_audit(cli.ctx, cli.actor(), a.out, limit=limit, **_filters(a))
     return int(cli.emit({"path": str(path)}, messages.translate("audit.exported_cli", {"path": str(path)})))
 
 
 def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]) -> None:
-    from pos_app.services.audit import MAX_ROWS  # noqa: PLC0415
-
     ap = sub.add_parser("audit", help="the audit trail (manager)").add_subparsers(dest="sub", metavar="ACTION",
                                                                                  required=True)
     for name, handler, help_ in (("list", cmd_list, "audit rows, newest first"),
@@ -65,7 +64,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         sp.add_argument("--since", help="first store-local day, YYYY-MM-DD")
         sp.add_argument("--until", help="last store-local day, YYYY-MM-DD")
         sp.add_argument("--phone", help="rows about this member")
-        sp.add_argument("--limit", type=int, default=200 if name == "list" else MAX_ROWS)
+        sp.add_argument("--limit", type=int, default=200 if name == "list" else None)
         if name == "export":
             sp.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pos_app import messages
-from pos_app.cli import check_output_path, write_output
+from pos_app.cli.base import check_output_path, write_output
 from pos_app.domain import coupons as rules
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import format_fen, parse_percent_bp, parse_yuan
