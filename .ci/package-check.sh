@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # After `make package`: the built app (dist/pos-app/) works on its own, without the source tree, the virtualenv or the
 # user's settings: it creates and migrates a new store, opens the main window offscreen (`gui --smoke`: every screen,
-# doctor), reaches the login window (POS_GUI_BENCH), does one CLI recharge, prints a PDF with the bundled CJK font,
+# doctor), starts as a user starts it (window shown, store opened and held), does one CLI recharge, prints a PDF with the bundled CJK font,
 # and `doctor` passes. Usage: bash .ci/package-check.sh [PATH/TO/pos-app]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,11 +44,26 @@ else
   bad "gui --smoke"; cat "$TMP/smoke.out" "$TMP/smoke.err" >&2
 fi
 
-if run env POS_GUI_BENCH=1 "$APP" --db "$DB" gui >"$TMP/login.out" 2>&1 && grep -q "^POS_LOGIN_SHOWN" "$TMP/login.out"; then
-  ok "gui: the login window shows"
+# The app as a user starts it (`pos-app gui`, no --smoke): it shows its window, then opens the store on its
+# database worker and holds it, so a command run beside it is refused and names the app's process.
+run sh -c 'echo $$ >"$0"; exec "$1" --db "$2" gui' "$TMP/gui.pid" "$APP" "$DB" >"$TMP/gui.out" 2>&1 &
+held=""
+for _ in $(seq 1 120); do
+  sleep 0.5
+  [ -s "$TMP/gui.pid" ] && kill -0 "$(cat "$TMP/gui.pid")" 2>/dev/null || break
+  if ! run "$APP" --db "$DB" --lang en doctor >"$TMP/beside.out" 2>&1 \
+     && grep -q "counter app has this store open.*process $(cat "$TMP/gui.pid")" "$TMP/beside.out"; then
+    held=1; break
+  fi
+done
+if [ -n "$held" ]; then
+  ok "gui: the app starts, opens the store and holds it"
 else
-  bad "gui: no login window"; cat "$TMP/login.out" >&2
+  bad "gui: the app did not start and open the store"; cat "$TMP/gui.out" >&2
+  [ ! -f "$TMP/beside.out" ] || cat "$TMP/beside.out" >&2
 fi
+[ -s "$TMP/gui.pid" ] && kill "$(cat "$TMP/gui.pid")" 2>/dev/null || true
+wait || true
 
 if command -v xvfb-run >/dev/null; then  # the desktop's platform plugin too, on a real (virtual) X server
   if (cd "$TMP" && xvfb-run -a sh -c 'exec env -i HOME="$0/home" PATH=/usr/bin:/bin LANG=C.UTF-8 DISPLAY="$DISPLAY" \

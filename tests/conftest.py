@@ -39,8 +39,7 @@ DEMO_CAMPAIGN = ROOT / "resources" / "campaigns" / "demo.toml"
 
 
 #: the user's own settings, read from the environment by the app and the CLI: never seen by a test
-USER_ENV = ("POS_LANG", "POS_DB", "POS_STAFF", "POS_PIN", "POS_CENTRAL_URL", "POS_SYNC_MINUTES", "POS_PRINTER",
-            "POS_GUI_BENCH")
+USER_ENV = ("POS_LANG", "POS_DB", "POS_STAFF", "POS_PIN", "POS_CENTRAL_URL", "POS_SYNC_MINUTES", "POS_PRINTER")
 
 
 @pytest.fixture(autouse=True)

@@ -700,7 +700,7 @@ def attach_store(appctx: AppContext, ctx: Any, brief: Any) -> None:
 
 
 def create_window(ctx: Any, *, central_url: str | None = None) -> MainWindow:
-    """A main window over an already open store (tests, screenshots, benchmarks): login page shown."""
+    """A main window over an already open store (tests, screenshots, measurements): login page shown."""
     from pos_app.services.counter import store_brief  # noqa: PLC0415
 
     app = QApplication.instance()
@@ -795,11 +795,6 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     try:
         if smoke:
             return smoke_check(app, win, appctx, db)
-        if os.environ.get("POS_GUI_BENCH"):
-            app.processEvents()
-            print("POS_LOGIN_SHOWN", flush=True)
-            return 0
-
         jobs: list[Any] = []
 
         def opened(res: tuple[Any, Any]) -> None:
@@ -810,8 +805,8 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
             daily.start()
             jobs.append(daily)
             # The app's long-lived heap (Qt wrappers, SQLAlchemy mappers, caches) is built now: move it out of
-            # the cyclic collector's way so full collections do not stall the counter (measured in
-            # tests/bench/bench_coupons.py: code validation p99 0.6 ms frozen against 2.3 ms not).
+            # the cyclic collector's way so full collections do not stall the counter (measured: code
+            # validation p99 0.6 ms frozen against 2.3 ms not).
             gc.freeze()
 
         def failed(exc: BaseException) -> None:

@@ -200,7 +200,6 @@ def test_run_gui_opens_the_store_on_the_worker_then_enables_login(store: Any, tm
     import sys
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "POS_GUI_SETTINGS": str(tmp_path / "gui.ini")}
-    env.pop("POS_GUI_BENCH", None)
     r = subprocess.run([sys.executable, "-c", RUN_GUI_SCRIPT, str(store.path)], capture_output=True, text=True,
                        env=env, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
