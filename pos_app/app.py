@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from pos_app.db import migrate
-from pos_app.db.engine import Database, to_url
+from pos_app.db.engine import Database
+from pos_app.db.sqlitefile import sqlite_path
 from pos_app.db.storelock import StoreLock
 from pos_app.domain.errors import DomainError
 from pos_app.services.context import ServiceContext
@@ -26,14 +27,6 @@ class StoreMissing(DomainError):
 
 class StorePathInvalid(DomainError):
     key = "store.path_invalid"
-
-
-def sqlite_path(db: str | Path) -> Path | None:
-    """The file behind a store address, or None for a server URL or an in-memory database."""
-    url = to_url(db)
-    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
-        return None
-    return Path(url.removeprefix("sqlite:///"))
 
 
 def open_store(

@@ -35,7 +35,8 @@ def cmd_backup(cli: Any, a: argparse.Namespace) -> int:
 
 
 def cmd_restore(cli: Any, a: argparse.Namespace) -> int:
-    from pos_app.app import StorePathInvalid, sqlite_path  # noqa: PLC0415
+    from pos_app.app import StorePathInvalid  # noqa: PLC0415
+    from pos_app.db.sqlitefile import sqlite_path  # noqa: PLC0415
     from pos_app.services import backup  # noqa: PLC0415
 
     path = sqlite_path(cli.db_path)

@@ -32,6 +32,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pos_app import config, messages
+from pos_app.db.sqlitefile import checkpoint as _checkpoint
+from pos_app.db.sqlitefile import integrity_check as _integrity
 from pos_app.db.storelock import StoreBusy, StoreLock, read_owner
 from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
 from pos_app.services.common import audit, require, settings
@@ -188,15 +190,6 @@ def _fsync(path: Path, directory: bool = False) -> None:
             raise
     finally:
         os.close(fd)
-
-
-def _integrity(path: Path) -> list[str]:
-    """``PRAGMA integrity_check`` on a fresh read-only connection to a copy we wrote."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
-    finally:
-        conn.close()
 
 
 def _remove(*paths: Path) -> None:
@@ -364,19 +357,6 @@ def _copy_checked(source: Path, tmp: Path) -> tuple[str, ...]:
     except sqlite3.DatabaseError as exc:
         raise BackupInvalid("backup.corrupt", file=str(source), detail=str(exc)) from None
     return revs
-
-
-def _checkpoint(engine: Any, *, leave_wal: bool = False) -> None:
-    """Copy the WAL into the database file (outside any transaction: on the driver connection); with
-    ``leave_wal``, also switch the file out of WAL mode so it is one self-contained file."""
-    raw = engine.raw_connection()
-    try:
-        conn = raw.driver_connection
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        if leave_wal:
-            conn.execute("PRAGMA journal_mode=DELETE").fetchall()
-    finally:
-        raw.close()
 
 
 def _prepare(source: Path, tmp: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QMarginsF, QObject, QRectF, QSizeF, Qt, QThread, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPageLayout, QPageSize, QPainter, QPixmap, QShortcut
+from PySide6.QtCore import QItemSelectionModel, QObject, Qt, QThread, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,7 +44,7 @@ from pos_app.domain import coupons as rules
 from pos_app.domain.errors import DomainError, InvalidInput
 from pos_app.domain.money import format_fen, parse_percent_bp, parse_yuan
 from pos_app.printing import card as card_png
-from pos_app.printing import pdf, raster
+from pos_app.printing import pdf, qtprint
 from pos_app.services import coupons, referrals
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
@@ -103,38 +103,6 @@ class RewardModel(DtoTableModel):
 
     def foreground(self, row: Any, column: int) -> QColor | None:
         return QColor("#b36b00") if row.state == "owed" else None
-
-
-# ----------------------------------------------------------------------------- painting on a QPrinter
-
-
-def paint_coupons(
-    painter: QPainter, printer: QPrinter, rows: Sequence[Any], store: str, *, cols: int = 2, per_page: int = 10,
-    progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None,
-) -> int:
-    """Draw coupons on ``printer`` (paper or PDF), ``per_page`` a page with cut marks: each coupon is drawn
-    by Pillow (printing/raster.py) and placed with one ``drawImage``. Safe off the GUI thread (QPainter on
-    a QPrinter). Returns the coupons drawn."""
-    page = printer.pageLayout().paintRectPixels(printer.resolution())
-    rows_per_page = max(1, per_page // cols)
-    cw, ch = page.width() / cols, page.height() / rows_per_page
-    scale = min(1.0, 200 / max(1, printer.resolution()))  # images at 200 dpi at most, scaled by Qt
-    iw, ih = max(1, int(cw * scale)), max(1, int(ch * scale))
-    done = 0
-    for i, c in enumerate(rows):
-        if cancelled is not None and cancelled():
-            break
-        slot = i % per_page
-        if slot == 0 and i:
-            printer.newPage()
-        col, row = slot % cols, slot // cols
-        img = raster.coupon_image(c, store, iw, ih)
-        qimg = QImage(img.tobytes("raw", "RGB"), img.width, img.height, img.width * 3, QImage.Format.Format_RGB888)
-        painter.drawImage(QRectF(col * cw, row * ch, cw, ch), qimg)
-        done += 1
-        if progress is not None and (done % 10 == 0 or done == len(rows)):
-            progress(done, len(rows))
-    return done
 
 
 class PrintJob(QThread):
@@ -631,23 +599,16 @@ class CouponsScreen(QWidget):
             self.preview_dialog = None
 
     def _setup_printer(self, printer: QPrinter) -> None:
-        layout = self.layout_choice.currentData()
-        if layout in pdf.SLIP_WIDTH_MM:
-            w = pdf.SLIP_WIDTH_MM[layout]
-            printer.setPageSize(QPageSize(QSizeF(w, 120), QPageSize.Unit.Millimeter, f"{w}mm"))
-            printer.setPageMargins(QMarginsF(2, 2, 2, 2), QPageLayout.Unit.Millimeter)
-        else:
-            printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-            printer.setPageMargins(QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter)
+        qtprint.set_coupon_page(printer, self.layout_choice.currentData())
 
     def _per_page(self) -> tuple[int, int]:
-        return (1, 1) if self.layout_choice.currentData() in pdf.SLIP_WIDTH_MM else (2, 10)
+        return qtprint.coupons_per_page(self.layout_choice.currentData())
 
     def _paint(self, printer: QPrinter, rows: Sequence[Any], store: str) -> int:
         cols, per = self._per_page()
         painter = QPainter(printer)
         try:
-            n = paint_coupons(painter, printer, rows, store, cols=cols, per_page=per)
+            n = qtprint.paint_coupons(painter, printer, rows, store, cols=cols, per_page=per)
         finally:
             painter.end()
         self.painted += n
@@ -673,7 +634,7 @@ class CouponsScreen(QWidget):
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> int:
             painter = QPainter(printer)
             try:
-                return paint_coupons(painter, printer, rows, store, cols=cols, per_page=per, progress=progress,
+                return qtprint.paint_coupons(painter, printer, rows, store, cols=cols, per_page=per, progress=progress,
                                      cancelled=cancelled)
             finally:
                 painter.end()
@@ -874,8 +835,7 @@ class InvitesScreen(QWidget):
             self.card_image.clear()
             return
         self.card_title.setText(tr("cv.card_for", phone=info.phone, code=info.invite_code))
-        img = card_png.invite_card_image(info).convert("RGBA")
-        qimg = QImage(img.tobytes("raw", "RGBA"), img.width, img.height, QImage.Format.Format_RGBA8888).copy()
+        qimg = qtprint.qimage(card_png.invite_card_image(info).convert("RGBA"))
         self.card_image.setPixmap(QPixmap.fromImage(qimg).scaledToHeight(320, Qt.TransformationMode.SmoothTransformation))
 
     def issue_due(self) -> None:

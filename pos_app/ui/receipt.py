@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, Qt
-from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QShortcut, QTextDocument
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
@@ -79,20 +79,6 @@ def receipt_html(result: Any, store_name: str = "", staff_name: str = "", tier_n
         f"<p style='color:#555;font-size:9pt'>{_esc(tr('receipt.no'))} {_esc(receipt_no(result))}</p>"
         f"<p align='center'>{_esc(tr('receipt.thanks'))}</p></body></html>"
     )
-
-
-def save_pdf(doc: QTextDocument, path: str) -> None:
-    """Write the receipt as a PDF; an unwritable path raises a translated DomainError."""
-    from PySide6.QtPrintSupport import QPrinter  # noqa: PLC0415
-
-    filedialogs.check_output(path)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(path)
-    printer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A5), QPageLayout.Orientation.Portrait,
-                                      QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter))
-    doc.print_(printer)
-    filedialogs.check_written(path)
 
 
 class ReceiptDialog(QDialog):

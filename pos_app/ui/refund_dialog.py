@@ -7,12 +7,11 @@ Ctrl+S saves it as PDF, Enter closes."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QSizeF, Qt
-from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QShortcut, QTextDocument
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -214,22 +213,9 @@ class RefundConfirmDialog(QDialog):
         """The slip for Qt's printer (an 80 mm roll): the same lines as the PDF."""
         if self.result is None:
             return ""
-        from pos_app.printing import pdf  # noqa: PLC0415
+        from pos_app.printing import pdf, qtprint  # noqa: PLC0415
 
-        font = ", ".join(f"'{f}'" for f in CJK_FAMILIES)
-        out = []
-        for b in pdf.refund_blocks(self.result, self.appctx.store_name):
-            if isinstance(b, pdf.Line):
-                label, _, value = b.text.partition("\t")
-                align = "center" if b.align == "center" else "right" if b.align == "right" else "left"
-                if b.align == "pair":
-                    out.append(f"<tr><td>{html.escape(label)}</td><td align='right'>{html.escape(value)}</td></tr>")
-                else:
-                    out.append(f"<tr><td colspan='2' align='{align}'>{html.escape(b.text)}</td></tr>")
-            else:
-                out.append("<tr><td colspan='2'><hr/></td></tr>")
-        return (f"<html><body style=\"font-family: {font}; font-size: 8pt\"><table width='100%'>"
-                + "".join(out) + "</table></body></html>")
+        return qtprint.blocks_html(pdf.refund_blocks(self.result, self.appctx.store_name), families=CJK_FAMILIES)
 
     def print_slip(self) -> None:
         """Ctrl+P: the system print dialog, then the slip on an 80 mm roll."""
@@ -237,10 +223,10 @@ class RefundConfirmDialog(QDialog):
             return
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter  # noqa: PLC0415
 
+        from pos_app.printing import qtprint  # noqa: PLC0415
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setPageLayout(QPageLayout(QPageSize(QSizeF(80, 160), QPageSize.Unit.Millimeter, "80mm"),
-                                          QPageLayout.Orientation.Portrait, QMarginsF(3, 3, 3, 3),
-                                          QPageLayout.Unit.Millimeter))
+        printer.setPageLayout(qtprint.roll_page(80, 160, 3))
         self.printer = printer
         dlg = QPrintDialog(printer, self)
         self.print_dialog = dlg

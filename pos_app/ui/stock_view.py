@@ -240,19 +240,12 @@ def stocktake_html(lines: Sequence[Any], store_name: str = "", staff_name: str =
 def save_sheet_pdf(html: str, path: str) -> None:
     """The count sheet as an A4 PDF (Qt's PDF writer, CJK through the system fonts); a path that cannot be
     written raises a translated DomainError."""
-    from PySide6.QtCore import QMarginsF  # noqa: PLC0415
-    from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument  # noqa: PLC0415
-    from PySide6.QtPrintSupport import QPrinter  # noqa: PLC0415
+    from PySide6.QtGui import QPageSize  # noqa: PLC0415
+
+    from pos_app.printing import qtprint  # noqa: PLC0415
 
     filedialogs.check_output(path)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(path)
-    printer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                                      QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter))
-    doc = QTextDocument()
-    doc.setHtml(html)
-    doc.print_(printer)
+    qtprint.html_pdf(html, path, qtprint.sheet_page(QPageSize.PageSizeId.A4, 12))
     filedialogs.check_written(path)
 
 

@@ -1,0 +1,41 @@
+"""SQLite store files below the ORM: which file a store address names, a file's own integrity check, and a
+WAL checkpoint on a store's engine. The services that back up, restore and open stores use these; nothing
+outside db/ speaks PRAGMA to a file of its own."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from pos_app.db.engine import to_url
+
+
+def sqlite_path(db: str | Path) -> Path | None:
+    """The file behind a store address, or None for a server URL or an in-memory database."""
+    url = to_url(db)
+    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def integrity_check(path: Path) -> list[str]:
+    """``PRAGMA integrity_check`` on a fresh read-only connection to a file (``["ok"]`` when whole)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    finally:
+        conn.close()
+
+
+def checkpoint(engine: Any, *, leave_wal: bool = False) -> None:
+    """Copy the WAL into the database file (outside any transaction: on the driver connection); with
+    ``leave_wal``, also switch the file out of WAL mode so it is one self-contained file."""
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        if leave_wal:
+            conn.execute("PRAGMA journal_mode=DELETE").fetchall()
+    finally:
+        raw.close()
