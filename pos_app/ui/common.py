@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSizePolicy, QW
 from pos_app import messages
 from pos_app.domain.errors import DomainError
 from pos_app.domain.money import format_fen
-from pos_app.ui import i18n  # noqa: F401  (registers the UI's strings)
 
 STYLE_FILE = Path(__file__).resolve().parents[2] / "resources" / "styles" / "counter.qss"
 #: fonts shipped with the app (the packaged app carries its CJK font there, see build.spec)
