@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from pos_app import messages
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.uow import UnitOfWork
@@ -26,6 +25,7 @@ from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
 from pos_app.domain.referrals import rules_from_dict
 from pos_app.domain.text import clean_text
+from pos_app.domain.textparams import Money, message_ref
 from pos_app.services import grants
 from pos_app.services.common import (
     audit,
@@ -773,7 +773,7 @@ def _check_bill(amount_fen: int) -> int:
     if amount_fen < 0:
         raise InvalidInput("money.negative", value=str(amount_fen), field="amount")
     if amount_fen > MAX_AMOUNT_FEN:
-        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=MAX_AMOUNT_FEN)
+        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=Money(MAX_AMOUNT_FEN))
     return amount_fen
 
 
@@ -848,7 +848,7 @@ def pay_with_coupon(
         sp = None
         if payable > 0:
             sp = wallet.spend_in_uow(uow, ctx, actor, member, payable, request_id,
-                                     note=f"{messages.translate('coupon.label')} {rules.group(c.code)}")
+                                     note=message_ref("coupon.pay_note", code=rules.group(c.code)))
             c.spend_id = sp.id
         _event(uow, ctx, actor, c, "redeem", member_id=member.id, amount_fen=amount_fen, discount_fen=discount,
                spend_id=sp.id if sp else None)

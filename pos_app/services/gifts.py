@@ -28,6 +28,7 @@ from pos_app.domain import gifts as rules
 from pos_app.domain.campaign import Campaign, RechargeOutcome
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.text import MAX_TEXT_LEN, clean_text
+from pos_app.domain.textparams import Term
 from pos_app.services import grants
 from pos_app.services.audit import note_move
 from pos_app.services.common import (
@@ -303,7 +304,7 @@ def _short_text(text: str | None, max_len: int, field: str) -> str | None:
     if not t:
         return None
     if len(t) > max_len:
-        raise InvalidInput("gift.text_too_long", field=field, max_chars=max_len)
+        raise InvalidInput("gift.text_too_long", field=Term(f"term.field.{field}", field), max_chars=max_len)
     return clean_text(text, field=field, max_chars=max_len)
 
 

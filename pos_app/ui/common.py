@@ -19,14 +19,9 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang
                 "WenQuanYi Zen Hei")
 
 
-#: money parameters of the UI's own messages (besides those pos_app.messages already formats)
-UI_MONEY_PARAMS = {"bonus", "principal"}
-
-
 def tr(key: str, **params: Any) -> str:
-    for k in UI_MONEY_PARAMS & params.keys():
-        if isinstance(params[k], int):
-            params[k] = format_fen(params[k])
+    """The text of message ``key`` in the app's language; parameters are shown by their type (wrap money in
+    ``domain.textparams.Money``)."""
     return messages.translate(key, params or None)
 
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.domain.textparams import Money
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, money, tr
@@ -170,7 +171,7 @@ class RefundConfirmDialog(QDialog):
         self.busy = False
         self.result = result
         method = tr(f"refund.method.{result.method}", pay=tr(f"pay.{result.pay_method}"))
-        self.status.setText(tr("refund.done_text", amount=result.principal_refund_fen, method=method))
+        self.status.setText(tr("refund.done_text", amount=Money(result.principal_refund_fen), method=method))
         self.status.show()
         self.values["net"].setText(money(result.principal_refund_fen))
         self.confirm_btn.hide()
