@@ -27,6 +27,9 @@ class Money(int):
     def __repr__(self) -> str:
         return f"Money({int(self)})"
 
+    def __str__(self) -> str:  # the plain number (the repr above would otherwise be str() and format())
+        return int.__repr__(self)
+
 
 class Count(int):
     """A count or a length (characters, rows, items): shown as a plain whole number."""
@@ -35,6 +38,9 @@ class Count(int):
 
     def __repr__(self) -> str:
         return f"Count({int(self)})"
+
+    def __str__(self) -> str:  # the plain number (the repr above would otherwise be str() and format())
+        return int.__repr__(self)
 
 
 @dataclass(frozen=True, slots=True)
