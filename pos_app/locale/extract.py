@@ -49,7 +49,7 @@ def _callee(node: ast.Call) -> str:
 def _pattern(node: ast.expr) -> str | None:
     """``f"pay.{x}"`` or ``"pay." + x`` as ``pay.{}``; None when it is not an id built from a value."""
     if isinstance(node, ast.JoinedStr):
-        text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        text = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.left, ast.Constant) \
             and isinstance(node.left.value, str):
         text = node.left.value + "{}"
