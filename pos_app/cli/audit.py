@@ -67,13 +67,3 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         sp.add_argument("--limit", type=int, default=200 if name == "list" else None)
         if name == "export":
             sp.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
-
-
-messages.register("zh_CN", {
-    "audit.date_invalid": "日期无效：{value}（格式 YYYY-MM-DD）", "audit.none": "没有审计记录",
-    "audit.exported_cli": "已导出到 {path}",
-})
-messages.register("en", {
-    "audit.date_invalid": "Invalid date: {value} (use YYYY-MM-DD)", "audit.none": "No audit rows",
-    "audit.exported_cli": "Exported to {path}",
-})

@@ -393,31 +393,3 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     sp.add_argument("--confirm", action="store_true", help="post the adjustments (manager)")
     sp.add_argument("--reason", help="required with --confirm")
     sp.add_argument("--request-id")
-
-
-messages.register("zh_CN", {
-    "gift.low_flag": "低库存", "gift.inactive": "已停用", "gift.overdue": "已逾期", "gift.none": "礼品目录为空",
-    "gift.no_low": "没有低库存礼品", "gift.no_movements": "没有库存变动",
-    "gift.handed_out_line": "已发放：{sku} {name}",
-    "gift.still_owed_line": "待发放：{sku} {name}（{why}，应发日期 {due}）",
-    "gift.declined_n": "已记录会员放弃 {count} 份礼品",
-    "gift.exported": "已导出 {rows} 行到 {path}",
-    "gift.stocktake_done": "盘点已确认，调整 {count} 个礼品",
-    "gift.stocktake_preview": "有 {count} 个礼品存在差异（加 --confirm --reason 确认调整）",
-    "gift.count_arg_invalid": "盘点数量格式应为 SKU=数量：{value}",
-    "gift.date_invalid": "日期格式应为 YYYY-MM-DD：{value}",
-    "gift.none_owed_sku": "该会员没有待发放的 {sku}",
-})
-messages.register("en", {
-    "gift.low_flag": "LOW", "gift.inactive": "inactive", "gift.overdue": "OVERDUE", "gift.none": "The catalogue is empty",
-    "gift.no_low": "No gift is low on stock", "gift.no_movements": "No stock movements",
-    "gift.handed_out_line": "Handed out: {sku} {name}",
-    "gift.still_owed_line": "Still owed: {sku} {name} ({why}, due {due})",
-    "gift.declined_n": "Recorded {count} gift(s) declined by the member",
-    "gift.exported": "Exported {rows} rows to {path}",
-    "gift.stocktake_done": "Stocktake confirmed: {count} gift(s) adjusted",
-    "gift.stocktake_preview": "{count} gift(s) differ (add --confirm --reason to post the adjustments)",
-    "gift.count_arg_invalid": "A count is SKU=QUANTITY: {value}",
-    "gift.date_invalid": "A date is YYYY-MM-DD: {value}",
-    "gift.none_owed_sku": "This member is not owed any {sku}",
-})

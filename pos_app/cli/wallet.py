@@ -11,6 +11,7 @@ from pos_app import messages
 from pos_app.cli.base import Add, Cli
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.domain.textparams import Money
 
 
 def cmd_recharge(cli: Cli, a: argparse.Namespace) -> int:
@@ -25,7 +26,8 @@ def cmd_recharge(cli: Cli, a: argparse.Namespace) -> int:
         lines = [
             messages.translate(
                 "recharge.done",
-                {"amount": res.principal_fen, "value": res.bonus_fen, "balance": res.balance_fen, "points": res.points},
+                {"amount": Money(res.principal_fen), "value": Money(res.bonus_fen), "balance": Money(res.balance_fen),
+                 "points": res.points},
             ),
             f"  {messages.translate('recharge.receipt_no')}: {res.receipt_no}",
             f"  recharge_id: {res.recharge_id}",
@@ -47,8 +49,8 @@ def cmd_spend(cli: Cli, a: argparse.Namespace) -> int:
         res,
         lambda: messages.translate(
             "spend.done",
-            {"amount": res.amount_fen, "principal": format_fen(res.principal_fen), "bonus": format_fen(res.bonus_fen),
-             "balance": res.balance_fen},
+            {"amount": Money(res.amount_fen), "principal": format_fen(res.principal_fen), "bonus": format_fen(res.bonus_fen),
+             "balance": Money(res.balance_fen)},
         ),
     )
 
@@ -91,14 +93,14 @@ def cmd_refund(cli: Cli, a: argparse.Namespace) -> int:
     def human() -> str:
         lines = [messages.translate(
             "refund.done",
-            {"amount": res.principal_refund_fen, "value": res.bonus_revoke_fen, "points": res.points_revoked,
-             "balance": res.balance_fen},
+            {"amount": Money(res.principal_refund_fen), "value": Money(res.bonus_revoke_fen), "points": res.points_revoked,
+             "balance": Money(res.balance_fen)},
         )]
-        lines.append("  " + messages.translate("refund.refundable", {"amount": res.principal_refundable_fen}))
+        lines.append("  " + messages.translate("refund.refundable", {"amount": Money(res.principal_refundable_fen)}))
         for d in res.deductions:
-            lines.append("  " + messages.translate("refund.deduction", {"kind": d.kind, "name": d.name, "value": d.value_fen}))
+            lines.append("  " + messages.translate("refund.deduction", {"kind": d.kind, "name": d.name, "value": Money(d.value_fen)}))
         if res.deductions:
-            lines.append("  " + messages.translate("refund.deductions_total", {"value": res.deductions_fen}))
+            lines.append("  " + messages.translate("refund.deductions_total", {"value": Money(res.deductions_fen)}))
         lines.append("  " + messages.translate(f"refund.paid_back.{res.method}", {"pay": res.pay_method}))
         if a.slip:
             lines.append("  " + messages.translate("refund.slip_written", {"path": a.slip}))

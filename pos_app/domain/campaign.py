@@ -13,6 +13,7 @@ from typing import Any
 
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import parse_percent_bp, parse_yuan, percent_of
+from pos_app.domain.textparams import Money
 
 GRANT_COUPON = "coupon"
 GRANT_GIFT = "gift"
@@ -139,7 +140,7 @@ def evaluate_recharge(campaign: Campaign | None, amount_fen: int, tier_code: str
         tier: Tier | None = campaign.tier(tier_code)
         assert tier is not None
         if amount_fen < tier.pay_fen:
-            raise InvalidInput("campaign.tier_amount_short", tier=tier.code, pay=tier.pay_fen)
+            raise InvalidInput("campaign.tier_amount_short", tier=tier.code, pay=Money(tier.pay_fen))
     else:
         tier = campaign.best_tier_for(amount_fen)
     items: list[GrantedItem] = []
@@ -191,7 +192,7 @@ def check_bonus_ratio(tier: Tier, max_bonus_bp: int) -> None:
     """Refuse a tier whose bonus is more than ``max_bonus_bp`` (basis points) of its price."""
     if tier.bonus_fen * 10_000 > tier.pay_fen * max_bonus_bp:
         raise InvalidInput(
-            "campaign.bonus_too_large", tier=tier.code, value=tier.bonus_fen, pay=tier.pay_fen,
+            "campaign.bonus_too_large", tier=tier.code, value=Money(tier.bonus_fen), pay=Money(tier.pay_fen),
             max_percent=f"{max_bonus_bp / 100:g}",
         )
 

@@ -31,6 +31,7 @@ from pos_app.domain.campaign import field_date, field_money
 from pos_app.domain.errors import InvalidInput, NotFound, StateError
 from pos_app.domain.ids import CROCKFORD, RandBits
 from pos_app.domain.money import parse_percent_bp, percent_of
+from pos_app.domain.textparams import Money
 
 # ----------------------------------------------------------------------------- codes
 
@@ -285,7 +286,7 @@ def check_redeemable(c: CouponState, *, member_id: str | None, amount_fen: int, 
     if today < c.valid_from:
         raise StateError("coupon.not_yet_valid", code=group(c.code), since=c.valid_from.isoformat())
     if amount_fen < c.min_spend_fen:
-        raise StateError("coupon.min_spend", code=group(c.code), min_spend=c.min_spend_fen, amount=amount_fen)
+        raise StateError("coupon.min_spend", code=group(c.code), min_spend=Money(c.min_spend_fen), amount=Money(amount_fen))
     return discount_for(c, amount_fen)
 
 

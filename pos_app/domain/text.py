@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from pos_app.domain.errors import InvalidInput
+from pos_app.domain.textparams import Term
 
 #: the one length limit for a note or a reason, in characters (names have their own, shorter one)
 MAX_TEXT_LEN = 200
@@ -36,16 +37,17 @@ def clean_text(
     """Validate one free-text value. Returns it with white space folded, or None when empty and not
     ``required``. Refusals: ``text.required``, ``text.bad_character``, ``text.too_long``."""
     raw = "" if text is None else str(text)
+    named = Term(f"term.field.{field}", field)  # the field's name, in the reader's language
     bad = bad_character(raw)
     if bad is not None:
-        raise InvalidInput("text.bad_character", field=field, char=bad)
+        raise InvalidInput("text.bad_character", field=named, char=bad)
     folded = " ".join(raw.split())
     if not folded:
         if required:
-            raise InvalidInput("text.required", field=field)
+            raise InvalidInput("text.required", field=named)
         return None
     if len(folded) > max_chars:
-        raise InvalidInput("text.too_long", field=field, max_chars=max_chars)
+        raise InvalidInput("text.too_long", field=named, max_chars=max_chars)
     return folded
 
 

@@ -285,35 +285,3 @@ def export_audit(ctx: ServiceContext, actor: Actor, path: str | Path, **filters:
     with ctx.uow(read_only=True) as uow:
         tz = settings(uow).tz
     return export_rows(path, rows, tz)
-
-
-def _register_messages() -> None:
-    messages.register("zh_CN", {
-        "audit.chain_changed": "审计记录第 {seq} 条（{id}）被修改：哈希与内容不符",
-        "audit.chain_deleted": "审计记录第 {missing} 条被删除（之后是第 {seq} 条，{id}）",
-        "audit.chain_inserted": "审计记录第 {seq} 条（{id}）是插入的：与上一条的哈希链不符",
-        "audit.chain_ok": "审计链完整：{n} 条",
-        "audit.limit_invalid": "条数 {limit} 无效（1 到 {max}）",
-        "audit.range_invalid": "开始日期 {since} 晚于结束日期 {until}",
-        "audit.col.seq": "序号", "audit.col.at": "时间", "audit.col.staff": "员工", "audit.col.approved_by": "批准店长",
-        "audit.col.action": "操作", "audit.col.entity": "对象", "audit.col.entity_id": "对象编号",
-        "audit.col.store": "门店", "audit.col.device": "设备", "audit.col.request": "请求号",
-        "audit.col.moves": "变动（前 -> 后）", "audit.col.details": "详情",
-        "audit.move.wallet": "余额", "audit.move.points": "积分", "audit.move.stock": "库存",
-    })
-    messages.register("en", {
-        "audit.chain_changed": "audit row seq {seq} ({id}) was changed: its hash does not match its content",
-        "audit.chain_deleted": "audit row seq {missing} was deleted (next row: seq {seq}, {id})",
-        "audit.chain_inserted": "audit row seq {seq} ({id}) was inserted: it does not chain to the previous row's hash",
-        "audit.chain_ok": "audit chain intact: {n} rows",
-        "audit.limit_invalid": "Invalid row limit {limit} (1 to {max})",
-        "audit.range_invalid": "The start date {since} is after the end date {until}",
-        "audit.col.seq": "Seq", "audit.col.at": "Time", "audit.col.staff": "Staff", "audit.col.approved_by": "Approved by",
-        "audit.col.action": "Action", "audit.col.entity": "Entity", "audit.col.entity_id": "Entity id",
-        "audit.col.store": "Store", "audit.col.device": "Device", "audit.col.request": "Request id",
-        "audit.col.moves": "Moved (before -> after)", "audit.col.details": "Details",
-        "audit.move.wallet": "balance", "audit.move.points": "points", "audit.move.stock": "stock",
-    })
-
-
-_register_messages()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pos_app import config, messages
+from pos_app import config
 from pos_app.db.sqlitefile import checkpoint as _checkpoint
 from pos_app.db.sqlitefile import integrity_check as _integrity
 from pos_app.db.storelock import StoreBusy, StoreLock, read_owner
@@ -505,51 +505,3 @@ def restore(db: str | Path, source: str | Path, *, login: Login, wait_s: float =
 def describe(res: Any) -> dict[str, Any]:
     """For --json: the result's fields."""
     return dict(res.__dict__)
-
-
-messages.register("zh_CN", {
-    "config.invalid": "设置 {setting} 的值无效：{value}（允许：{allowed}）",
-    "backup.failed": "备份失败（{path}）：{detail}；未留下备份文件",
-    "backup.check_failed": "备份写入后检查未通过（{path}）：{detail}；已删除该备份",
-    "backup.dir_failed": "无法使用备份文件夹 {path}：{detail}",
-    "backup.not_sqlite_store": "只有 SQLite 门店数据库可以这样备份",
-    "backup.out_folder_missing": "备份目标所在的文件夹不存在：{path}",
-    "backup.out_exists": "备份目标已存在，不会覆盖：{path}",
-    "backup.done": "已备份到 {path}（{size_bytes} 字节，检查通过）",
-    "backup.done_pruned": "已删除较旧的备份 {count} 个（保留最近 {keep} 个）",
-    "backup.invalid": "备份文件不可用：{file}；门店数据库未被改动",
-    "backup.missing": "备份文件不存在：{file}；门店数据库未被改动",
-    "backup.unreadable": "无法读取备份文件 {file}：{detail}；门店数据库未被改动",
-    "backup.not_sqlite": "不是 SQLite 数据库文件：{file}；门店数据库未被改动",
-    "backup.truncated": "备份文件不完整（{size} 字节，应为 {expected} 字节）：{file}；门店数据库未被改动",
-    "backup.corrupt": "备份文件已损坏（{detail}）：{file}；门店数据库未被改动",
-    "backup.not_store": "这不是 pos_app 门店数据库的备份：{file}；门店数据库未被改动",
-    "backup.too_new": "此备份由更新版本的 pos_app 创建（数据库版本 {version}，本程序只认识到 {known}）：请先升级程序；门店数据库未被改动",
-    "backup.doctor_failed": "备份文件未通过检查（{detail}）：{file}；门店数据库未被改动",
-    "backup.is_store": "不能用门店数据库本身恢复：{file}",
-    "restore.done": "已从 {restored_from} 恢复门店数据库 {db}",
-    "restore.kept_aside": "原数据库已保留为 {path}",
-})
-messages.register("en", {
-    "config.invalid": "Setting {setting} has an invalid value: {value} (allowed: {allowed})",
-    "backup.failed": "Backup failed ({path}): {detail}; no backup file was left",
-    "backup.check_failed": "The backup did not pass its check after writing ({path}): {detail}; it was deleted",
-    "backup.dir_failed": "Cannot use the backup folder {path}: {detail}",
-    "backup.not_sqlite_store": "Only a SQLite store database can be backed up this way",
-    "backup.out_folder_missing": "The folder of the backup file does not exist: {path}",
-    "backup.out_exists": "The backup file already exists and is not overwritten: {path}",
-    "backup.done": "Backed up to {path} ({size_bytes} bytes, check ok)",
-    "backup.done_pruned": "Removed {count} older backup(s) (keeping the last {keep})",
-    "backup.invalid": "The backup file cannot be used: {file}; the store was not touched",
-    "backup.missing": "No such backup file: {file}; the store was not touched",
-    "backup.unreadable": "Cannot read the backup file {file}: {detail}; the store was not touched",
-    "backup.not_sqlite": "Not a SQLite database file: {file}; the store was not touched",
-    "backup.truncated": "The backup file is incomplete ({size} bytes of {expected}): {file}; the store was not touched",
-    "backup.corrupt": "The backup file is damaged ({detail}): {file}; the store was not touched",
-    "backup.not_store": "Not a backup of a pos_app store database: {file}; the store was not touched",
-    "backup.too_new": "This backup was written by a newer pos_app (database version {version}; this program knows up to {known}): update the program first; the store was not touched",
-    "backup.doctor_failed": "The backup file did not pass the checks ({detail}): {file}; the store was not touched",
-    "backup.is_store": "Cannot restore the store from itself: {file}",
-    "restore.done": "Store {db} restored from {restored_from}",
-    "restore.kept_aside": "The previous database is kept as {path}",
-})

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pos_app.domain import wallet as w
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import MAX_AMOUNT_FEN
+from pos_app.domain.textparams import Money
 from pos_app.services.common import require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.members import load_member
@@ -40,7 +41,7 @@ def preview_spend(ctx: ServiceContext, actor: Actor, *, member_id: str, amount_f
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise InvalidInput("money.zero", value=str(amount_fen), field="amount")
     if amount_fen > MAX_AMOUNT_FEN:
-        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=MAX_AMOUNT_FEN)
+        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=Money(MAX_AMOUNT_FEN))
     with ctx.uow(read_only=True) as uow:
         member = load_member(uow, member_id=member_id)
         st = settings(uow)

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from pos_app import messages
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.uow import UnitOfWork
@@ -26,6 +25,7 @@ from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
 from pos_app.domain.referrals import rules_from_dict
 from pos_app.domain.text import clean_text
+from pos_app.domain.textparams import Money, message_ref
 from pos_app.services import grants
 from pos_app.services.common import (
     audit,
@@ -773,7 +773,7 @@ def _check_bill(amount_fen: int) -> int:
     if amount_fen < 0:
         raise InvalidInput("money.negative", value=str(amount_fen), field="amount")
     if amount_fen > MAX_AMOUNT_FEN:
-        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=MAX_AMOUNT_FEN)
+        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=Money(MAX_AMOUNT_FEN))
     return amount_fen
 
 
@@ -848,7 +848,7 @@ def pay_with_coupon(
         sp = None
         if payable > 0:
             sp = wallet.spend_in_uow(uow, ctx, actor, member, payable, request_id,
-                                     note=f"{messages.translate('coupon.label')} {rules.group(c.code)}")
+                                     note=message_ref("coupon.pay_note", code=rules.group(c.code)))
             c.spend_id = sp.id
         _event(uow, ctx, actor, c, "redeem", member_id=member.id, amount_fen=amount_fen, discount_fen=discount,
                spend_id=sp.id if sp else None)
@@ -966,88 +966,4 @@ def coupon_stats(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
         }
 
 
-messages.register("zh_CN", {
-    "coupon.label": "优惠券",
-    "coupon.code_malformed": "券码格式不正确：{code}（应为 17 位字母数字，如 XXXX-XXXX-XXXX-XXXX-X）",
-    "coupon.code_check": "券码校验位不符，请检查是否输错：{code}",
-    "coupon.unknown": "券码不存在：{code}",
-    "coupon.other_member": "该券属于其他会员，不能使用：{code}",
-    "coupon.used": "该券已使用：{code}",
-    "coupon.voided": "该券已作废：{code}",
-    "coupon.expired": "该券已过期（有效期至 {until}）：{code}",
-    "coupon.not_yet_valid": "该券尚未生效（{since} 起可用）：{code}",
-    "coupon.min_spend": "未达到使用门槛：满 {min_spend} 可用，本单 {amount}",
-    "coupon.state_unknown": "该券状态异常（{state}）：{code}",
-    "coupon.template_unknown": "券模板不存在：{template}",
-    "coupon.template_exists": "券模板已存在：{template}",
-    "coupon.template_duplicate": "活动文件中券模板重复：{template}",
-    "coupon.template_code_invalid": "券模板代码无效：{template}",
-    "coupon.kind_invalid": "券类型无效：{kind}（可选：{allowed}）",
-    "coupon.percent_invalid": "券模板 {template} 的折扣比例无效（应在 0–100% 之间）",
-    "coupon.value_invalid": "券模板 {template} 的面值无效",
-    "coupon.min_below_value": "券模板 {template} 的使用门槛低于面值",
-    "coupon.validity_both": "券模板 {template} 不能同时设置固定日期和有效天数",
-    "coupon.validity_missing": "券模板 {template} 缺少有效期（有效天数或截止日期）",
-    "coupon.validity_invalid": "券模板 {template} 的有效期无效",
-    "coupon.member_required": "券模板 {template} 限本人使用，请指定会员",
-    "coupon.reason_required": "请填写原因",
-    "coupon.count_invalid": "张数无效：{count}（1–{max_count}）",
-    "coupon.code_exhausted": "无法生成券码，请重试",
-    "coupon.foreign_store": "该券由门店 {store} 发放，本店设置为不接受他店券：{code}",
-})
-messages.register("en", {
-    "coupon.label": "Coupon",
-    "coupon.code_malformed": "Not a coupon code: {code} (17 letters/digits, e.g. XXXX-XXXX-XXXX-XXXX-X)",
-    "coupon.code_check": "The check character does not match; the code was mistyped: {code}",
-    "coupon.unknown": "No such coupon: {code}",
-    "coupon.other_member": "This coupon belongs to another member: {code}",
-    "coupon.used": "This coupon was already used: {code}",
-    "coupon.voided": "This coupon was voided: {code}",
-    "coupon.expired": "This coupon expired on {until}: {code}",
-    "coupon.not_yet_valid": "This coupon is valid from {since}: {code}",
-    "coupon.min_spend": "Minimum spend not met: {min_spend} needed, the bill is {amount}",
-    "coupon.state_unknown": "This coupon is in an unexpected state ({state}): {code}",
-    "coupon.template_unknown": "No coupon template {template}",
-    "coupon.template_exists": "Coupon template {template} already exists",
-    "coupon.template_duplicate": "Coupon template {template} appears twice in the campaign file",
-    "coupon.template_code_invalid": "Invalid coupon template code: {template}",
-    "coupon.kind_invalid": "Invalid coupon kind: {kind} (one of: {allowed})",
-    "coupon.percent_invalid": "Template {template}: the percentage must be between 0 and 100%",
-    "coupon.value_invalid": "Template {template}: invalid value",
-    "coupon.min_below_value": "Template {template}: the minimum spend is below the value",
-    "coupon.validity_both": "Template {template}: give either fixed dates or a number of days, not both",
-    "coupon.validity_missing": "Template {template}: validity missing (days or an end date)",
-    "coupon.validity_invalid": "Template {template}: invalid validity",
-    "coupon.member_required": "Template {template} is for a named member: choose the member",
-    "coupon.reason_required": "Please give a reason",
-    "coupon.count_invalid": "Invalid count: {count} (1 to {max_count})",
-    "coupon.code_exhausted": "Could not generate a coupon code, please retry",
-    "coupon.foreign_store": "This coupon was issued by store {store}; this store does not accept other stores' coupons: {code}",
-})
 # shown states, kinds and the CLI/GUI's coupon and invite lines
-messages.register("zh_CN", {
-    "coupon.state.issued": "可用", "coupon.state.redeemed": "已使用", "coupon.state.voided": "已作废",
-    "coupon.state.expired": "已过期", "coupon.bearer": "不记名",
-    "coupon.kind.amount_off": "满减券", "coupon.kind.percent_off": "折扣券",
-    "coupon.kind.gift_voucher": "礼品券", "coupon.kind.service_voucher": "服务券",
-    "coupon.min_spend_label": "使用门槛", "coupon.discount_label": "抵扣", "coupon.void_reason_label": "作废原因",
-    "coupon.redeemed": "已核销 {code}：抵扣 {discount}，应付 {payable}",
-    "coupon.printed": "已输出 {count} 张券：{out}",
-    "coupon.print_target_missing": "请指定 --out 文件或 --escpos 打印机",
-    "invite.card_done": "邀请卡已生成：{out}（邀请码 {code}）",
-    "invite.card_format": "邀请卡文件须为 .png 或 .pdf：{out}",
-    "invite.issued_due": "已发放到期奖励 {count} 项",
-})
-messages.register("en", {
-    "coupon.state.issued": "usable", "coupon.state.redeemed": "used", "coupon.state.voided": "voided",
-    "coupon.state.expired": "expired", "coupon.bearer": "bearer",
-    "coupon.kind.amount_off": "Amount off", "coupon.kind.percent_off": "Percent off",
-    "coupon.kind.gift_voucher": "Gift voucher", "coupon.kind.service_voucher": "Service voucher",
-    "coupon.min_spend_label": "Min. spend", "coupon.discount_label": "Discount", "coupon.void_reason_label": "Void reason",
-    "coupon.redeemed": "Redeemed {code}: {discount} off, {payable} to pay",
-    "coupon.printed": "{count} coupons printed to {out}",
-    "coupon.print_target_missing": "Give --out FILE or --escpos DEVICE",
-    "invite.card_done": "Invite card written: {out} (invite code {code})",
-    "invite.card_format": "The invite card file must be .png or .pdf: {out}",
-    "invite.issued_due": "{count} owed rewards issued",
-})

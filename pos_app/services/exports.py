@@ -60,19 +60,3 @@ def write_table(
     except OSError as exc:
         raise InvalidInput("export.write_failed", path=str(p), detail=str(exc)) from None
     return p
-
-
-def _register_messages() -> None:
-    from pos_app import messages  # noqa: PLC0415
-
-    messages.register("zh_CN", {
-        "export.format_invalid": "不支持的导出格式：{path}（可选：{allowed}）",
-        "export.write_failed": "无法写入文件 {path}：{detail}",
-    })
-    messages.register("en", {
-        "export.format_invalid": "Unsupported export format: {path} (one of: {allowed})",
-        "export.write_failed": "Could not write {path}: {detail}",
-    })
-
-
-_register_messages()

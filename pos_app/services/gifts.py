@@ -28,6 +28,7 @@ from pos_app.domain import gifts as rules
 from pos_app.domain.campaign import Campaign, RechargeOutcome
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.text import MAX_TEXT_LEN, clean_text
+from pos_app.domain.textparams import Term
 from pos_app.services import grants
 from pos_app.services.audit import note_move
 from pos_app.services.common import (
@@ -303,7 +304,7 @@ def _short_text(text: str | None, max_len: int, field: str) -> str | None:
     if not t:
         return None
     if len(t) > max_len:
-        raise InvalidInput("gift.text_too_long", field=field, max_chars=max_len)
+        raise InvalidInput("gift.text_too_long", field=Term(f"term.field.{field}", field), max_chars=max_len)
     return clean_text(text, field=field, max_chars=max_len)
 
 
@@ -1209,99 +1210,3 @@ def count_summary(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
         "handed_out": int(handed or 0), "owed": len(owed), "overdue": sum(1 for o in owed if o.overdue),
         "on_hand_units": int(units), "on_hand_value_fen": int(value), "low_skus": len(low_stock(ctx, actor)),
     }
-
-
-messages.register("zh_CN", {
-    "gift.sku_invalid": "礼品编码无效：{sku}（字母、数字、-、_、.，最多 64 位）",
-    "gift.sku_unknown": "礼品目录中没有 {sku}",
-    "gift.sku_taken": "礼品编码 {sku} 已存在",
-    "gift.barcode_taken": "条码 {barcode} 已被其他礼品使用",
-    "gift.name_missing": "请输入礼品名称",
-    "gift.name_too_long": "礼品名称过长（最多 {max_chars} 个字）",
-    "gift.qty_invalid": "数量无效：{qty}（应为 1–100000 的整数）",
-    "gift.threshold_invalid": "预警数量无效：{threshold}",
-    "gift.unit_value_invalid": "单价无效：{unit_value}",
-    "gift.reason_required": "请填写原因",
-    "gift.reason_too_long": "原因过长（最多 {max_chars} 个字）",
-    "gift.text_too_long": "{field} 过长（最多 {max_chars} 个字）",
-    "gift.kind_invalid": "库存变动类型无效：{kind}（可选：{allowed}）",
-    "gift.out_of_stock": "{sku} 库存不足：现有 {on_hand} 件，需要 {qty} 件（库存不能为负）",
-    "gift.handout_none": "{sku} 现无库存（现有 {on_hand} 件），{count} 件礼品继续待发放",
-    "gift.unknown_sku_owed": "礼品 {sku} 不在礼品目录中，无法发放",
-    "gift.tier_blocked": "档位「{tier}」的赠品 {sku} 库存不足（需要 {qty} 件，可用 {available} 件），本活动设置为缺货时不可选该档位",
-    "gift.nothing_owed": "该会员没有待发放的礼品",
-    "gift.nothing_selected": "请选择要处理的礼品",
-    "gift.not_owed": "礼品「{name}」不是待发放状态（当前：{state}），每份礼品只能发放一次",
-    "gift.entitlement_unknown": "未找到该会员的这份礼品：{entitlement_id}",
-    "gift.entitlement_repeated": "同一份礼品重复出现：{entitlement_id}",
-    "gift.adjust_needs_one": "请填写盘点数量或调整数量（二选一）",
-    "gift.adjust_nothing": "{sku} 的盘点数量与库存相同（{on_hand} 件），无需调整",
-    "gift.store_required": "请填写对方门店",
-    "gift.nothing_to_change": "没有要修改的内容",
-    "gift.stocktake_empty": "没有填写任何盘点数量",
-    "gift.stocktake_repeated": "盘点中 {sku} 出现了两次",
-    "gift.count_invalid": "第 {row} 行的盘点数量无效：{qty}",
-    "gift.col.sku": "礼品编码", "gift.col.name": "名称", "gift.col.on_hand": "库存", "gift.col.owed": "待发放",
-    "gift.col.available": "可用", "gift.col.threshold": "预警数量", "gift.col.unit_value": "单价（元）",
-    "gift.col.value": "库存金额（元）", "gift.col.low": "低库存", "gift.col.active": "启用", "gift.col.barcode": "条码",
-    "gift.col.time": "时间", "gift.col.kind": "类型", "gift.col.delta": "数量变动", "gift.col.on_hand_after": "变动后库存",
-    "gift.col.phone": "会员手机", "gift.col.reason": "原因", "gift.col.supplier": "供应商", "gift.col.reference": "单号",
-    "gift.col.other_store": "对方门店", "gift.col.staff": "员工", "gift.col.movement_id": "流水号",
-    "gift.col.expected": "账面数量", "gift.col.counted": "盘点数量", "gift.col.difference": "差异",
-    "gift.col.difference_value": "差异金额（元）", "gift.col.member": "会员", "gift.col.source": "来源",
-    "gift.col.due_on": "应发日期", "gift.col.action": "操作",
-    "gift.kind.received": "入库", "gift.kind.handout": "发放", "gift.kind.returned": "退回", "gift.kind.adjusted": "盘点调整",
-    "gift.kind.transfer_out": "调出", "gift.kind.transfer_in": "调入",
-    "gift.source.tier": "充值档位赠品", "gift.source.milestone": "邀请里程碑", "gift.source.referral": "邀请奖励",
-    "gift.source.new_member": "新会员礼", "gift.source.prize": "抽奖奖品", "gift.source.redemption": "兑换",
-    "gift.source.manual": "手工", "gift.source.rebate": "充值返利",
-    "gift.short.out_of_stock": "缺货", "gift.short.unknown_sku": "未入目录",
-    "gift.waiting": "{count} 位会员正在等待 {sku}（共 {units} 件）",
-})
-messages.register("en", {
-    "gift.sku_invalid": "Invalid gift SKU: {sku} (letters, digits, -, _ and ., up to 64)",
-    "gift.sku_unknown": "No gift {sku} in the catalogue",
-    "gift.sku_taken": "Gift SKU {sku} already exists",
-    "gift.barcode_taken": "Barcode {barcode} is already used by another gift",
-    "gift.name_missing": "Enter the gift's name",
-    "gift.name_too_long": "Gift name too long (at most {max_chars} characters)",
-    "gift.qty_invalid": "Invalid quantity: {qty} (a whole number from 1 to 100000)",
-    "gift.threshold_invalid": "Invalid low-stock threshold: {threshold}",
-    "gift.unit_value_invalid": "Invalid unit value: {unit_value}",
-    "gift.reason_required": "A reason is required",
-    "gift.reason_too_long": "Reason too long (at most {max_chars} characters)",
-    "gift.text_too_long": "{field} is too long (at most {max_chars} characters)",
-    "gift.kind_invalid": "Invalid movement kind: {kind} (one of: {allowed})",
-    "gift.out_of_stock": "Not enough {sku} on hand: {on_hand} on hand, {qty} needed (stock cannot go below zero)",
-    "gift.handout_none": "{sku} is out of stock ({on_hand} on hand); {count} gift(s) stay owed",
-    "gift.unknown_sku_owed": "Gift {sku} is not in the catalogue and cannot be handed out",
-    "gift.tier_blocked": "Tier '{tier}': gift {sku} is short ({qty} needed, {available} available) and this campaign blocks the tier when its gift is out of stock",
-    "gift.nothing_owed": "This member is not owed any gift",
-    "gift.nothing_selected": "Select the gifts first",
-    "gift.not_owed": "Gift '{name}' is not owed (it is {state}); each gift is handed out at most once",
-    "gift.entitlement_unknown": "This member is not owed gift {entitlement_id}",
-    "gift.entitlement_repeated": "The same gift is listed twice: {entitlement_id}",
-    "gift.adjust_needs_one": "Give either the counted quantity or the change, not both",
-    "gift.adjust_nothing": "The count of {sku} equals the stock ({on_hand}): nothing to adjust",
-    "gift.store_required": "Enter the other store",
-    "gift.nothing_to_change": "Nothing to change",
-    "gift.stocktake_empty": "No counted quantities were entered",
-    "gift.stocktake_repeated": "{sku} appears twice in the count",
-    "gift.count_invalid": "Invalid count on row {row}: {qty}",
-    "gift.col.sku": "SKU", "gift.col.name": "Name", "gift.col.on_hand": "On hand", "gift.col.owed": "Owed",
-    "gift.col.available": "Available", "gift.col.threshold": "Threshold", "gift.col.unit_value": "Unit value (yuan)",
-    "gift.col.value": "Stock value (yuan)", "gift.col.low": "Low", "gift.col.active": "Active", "gift.col.barcode": "Barcode",
-    "gift.col.time": "Time", "gift.col.kind": "Kind", "gift.col.delta": "Change", "gift.col.on_hand_after": "On hand after",
-    "gift.col.phone": "Member phone", "gift.col.reason": "Reason", "gift.col.supplier": "Supplier",
-    "gift.col.reference": "Reference", "gift.col.other_store": "Other store", "gift.col.staff": "Staff",
-    "gift.col.movement_id": "Movement id", "gift.col.expected": "Expected", "gift.col.counted": "Counted",
-    "gift.col.difference": "Difference", "gift.col.difference_value": "Difference value (yuan)",
-    "gift.col.member": "Member", "gift.col.source": "Source", "gift.col.due_on": "Due", "gift.col.action": "Action",
-    "gift.kind.received": "received", "gift.kind.handout": "handed out", "gift.kind.returned": "returned",
-    "gift.kind.adjusted": "adjusted", "gift.kind.transfer_out": "transferred out", "gift.kind.transfer_in": "transferred in",
-    "gift.source.tier": "recharge tier", "gift.source.milestone": "referral milestone", "gift.source.referral": "referral",
-    "gift.source.new_member": "new-member gift", "gift.source.prize": "prize", "gift.source.redemption": "redemption",
-    "gift.source.manual": "manual", "gift.source.rebate": "rebate",
-    "gift.short.out_of_stock": "out of stock", "gift.short.unknown_sku": "not in catalogue",
-    "gift.waiting": "{count} member(s) are waiting for {sku} ({units} item(s))",
-})

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from pos_app import messages
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.uow import UnitOfWork
@@ -423,19 +422,3 @@ def invite_card(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, 
             raise InvalidInput("referral.url_template_invalid", template=template)
         qr = template.replace("{code}", mm.invite_code) if template else mm.invite_code
         return InviteCard(st.name, mm.id, mm.phone, mask_phone(mm.phone), mm.name, mm.invite_code, qr)
-
-
-messages.register("zh_CN", {
-    "referral.loop": "邀请关系不能成环",
-    "state.owed": "待发放", "state.issued": "已发放", "state.handed_out": "已领取", "state.declined": "已放弃",
-    "state.revoked": "已收回", "state.kept": "已保留", "state.cancelled": "已取消",
-    "referral.other_campaign": "本活动只接受本活动会员的邀请（邀请人属于活动 {inviter_campaign}，当前活动 {campaign}）",
-    "referral.url_template_invalid": "邀请链接模板须包含 {{code}}：{template}",
-})
-messages.register("en", {
-    "referral.loop": "Invitations cannot form a loop",
-    "state.owed": "owed", "state.issued": "issued", "state.handed_out": "handed out", "state.declined": "declined",
-    "state.revoked": "taken back", "state.kept": "kept", "state.cancelled": "cancelled",
-    "referral.other_campaign": "This campaign only accepts inviters from the same campaign (inviter: {inviter_campaign}, now: {campaign})",
-    "referral.url_template_invalid": "The invite URL template must contain {{code}}: {template}",
-})

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import func, select
 
+from pos_app import messages
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
@@ -19,6 +20,7 @@ from pos_app.domain.coupons import REDEEMED
 from pos_app.domain.errors import InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
 from pos_app.domain.text import clean_text
+from pos_app.domain.textparams import Money
 from pos_app.services import grants
 from pos_app.services.audit import note_move
 from pos_app.services.campaigns import current_campaign, no_campaign_for_tier, parse_rules
@@ -58,7 +60,7 @@ def _check_amount(amount_fen: int) -> int:
     if amount_fen <= 0:
         raise InvalidInput("money.negative" if amount_fen < 0 else "money.zero", value=str(amount_fen), field="amount")
     if amount_fen > MAX_AMOUNT_FEN:
-        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=MAX_AMOUNT_FEN)
+        raise InvalidInput("money.absurd", value=str(amount_fen), field="amount", max=Money(MAX_AMOUNT_FEN))
     return amount_fen
 
 
@@ -341,7 +343,7 @@ def _spend_result(uow: UnitOfWork, sp: m.Spend) -> SpendResult:
         bonus_balance_fen=entry.bonus_after_fen,
         balance_fen=entry.principal_after_fen + entry.bonus_after_fen,
         created_at=sp.created_at,
-        note=sp.note,
+        note=messages.stored_text(sp.note),  # a stored message reference reads in the reader's language
     )
 
 

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app import messages
 from pos_app.domain.errors import DomainError
 from pos_app.services import audit
 from pos_app.ui import filedialogs
@@ -173,23 +172,3 @@ def _now() -> Any:
 
 
 register_screen(ScreenSpec("audit", "screen.audit", "F11", AuditScreen, frozenset({"manager"}), 90))
-
-messages.register("zh_CN", {
-    "screen.audit": "审计日志",
-    "audit.staff_hint": "员工编号", "audit.phone_hint": "会员手机号", "audit.dates": "按日期（门店时间）",
-    "audit.apply": "筛选", "audit.export": "导出… (Ctrl+Shift+E)", "audit.export_title": "导出审计日志",
-    "audit.shown": "共 {n} 条（最新在前）", "audit.exported": "已导出到 {path}",
-    "audit.all_actions": "全部操作", "audit.act.wallet": "储值（充值/消费/退款）", "audit.act.member": "会员",
-    "audit.act.coupon": "优惠券", "audit.act.gift": "礼品库存", "audit.act.referral": "邀请",
-    "audit.act.points": "积分", "audit.act.staff": "员工", "audit.act.settings": "设置", "audit.act.campaign": "活动",
-})
-messages.register("en", {
-    "screen.audit": "Audit trail",
-    "audit.staff_hint": "staff code", "audit.phone_hint": "member phone", "audit.dates": "By date (store time)",
-    "audit.apply": "Filter", "audit.export": "Export… (Ctrl+Shift+E)", "audit.export_title": "Export the audit trail",
-    "audit.shown": "{n} rows (newest first)", "audit.exported": "Exported to {path}",
-    "audit.all_actions": "All actions", "audit.act.wallet": "Wallet (recharge/pay/refund)", "audit.act.member": "Members",
-    "audit.act.coupon": "Coupons", "audit.act.gift": "Gift stock", "audit.act.referral": "Referrals",
-    "audit.act.points": "Points", "audit.act.staff": "Staff", "audit.act.settings": "Settings",
-    "audit.act.campaign": "Campaigns",
-})

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSizePolicy, QW
 from pos_app import messages
 from pos_app.domain.errors import DomainError
 from pos_app.domain.money import format_fen
-from pos_app.ui import i18n  # noqa: F401  (registers the UI's strings)
 
 STYLE_FILE = Path(__file__).resolve().parents[2] / "resources" / "styles" / "counter.qss"
 #: fonts shipped with the app (the packaged app carries its CJK font there, see build.spec)
@@ -20,14 +19,9 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang
                 "WenQuanYi Zen Hei")
 
 
-#: money parameters of the UI's own messages (besides those pos_app.messages already formats)
-UI_MONEY_PARAMS = {"bonus", "principal"}
-
-
 def tr(key: str, **params: Any) -> str:
-    for k in UI_MONEY_PARAMS & params.keys():
-        if isinstance(params[k], int):
-            params[k] = format_fen(params[k])
+    """The text of message ``key`` in the app's language; parameters are shown by their type (wrap money in
+    ``domain.textparams.Money``)."""
     return messages.translate(key, params or None)
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.domain.members import is_phone_prefix, normalize_phone
+from pos_app.domain.textparams import Money
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, big_button, error_text, money, tr
 from pos_app.ui.models import MemberTableModel
@@ -135,7 +136,7 @@ class MemberPanel(QFrame):
                 v.setText("")
             return
         self.header.setText(f"{m.name or tr('counter.no_name')}  {m.phone}")
-        self.balance.setText(tr("panel.total", amount=m.balance_fen))
+        self.balance.setText(tr("panel.total", amount=Money(m.balance_fen)))
         price = tr("panel.member_price_until", date=m.member_price_until.isoformat()) if m.member_price_active and m.member_price_until else tr("panel.no")
         vals = {
             "phone": m.phone,

@@ -175,10 +175,10 @@ def output_error(exc: OSError, path: str) -> InvalidInput:
     if code == errno.EISDIR or os.path.isdir(path):
         return InvalidInput("file.is_dir", path=path)
     if code == errno.ENOENT or not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        return InvalidInput("file.no_folder", path=path)
+        return InvalidInput("save.no_folder", path=path)
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return InvalidInput("file.not_writable", path=path)
-    return InvalidInput("file.write_failed", path=path, detail=exc.strerror or str(exc))
+        return InvalidInput("save.not_writable", path=path)
+    return InvalidInput("save.write_failed", path=path, detail=exc.strerror or str(exc))
 
 
 def check_output(path: str) -> None:
@@ -187,7 +187,7 @@ def check_output(path: str) -> None:
     if os.path.isdir(path):
         raise InvalidInput("file.is_dir", path=path)
     if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise InvalidInput("file.no_folder", path=path)
+        raise InvalidInput("save.no_folder", path=path)
     try:
         with open(path, "ab"):
             pass
@@ -202,7 +202,7 @@ def check_written(path: str) -> None:
     except OSError as exc:
         raise output_error(exc, path) from None
     if not ok:
-        raise InvalidInput("file.write_failed", path=path, detail="0 bytes")
+        raise InvalidInput("save.write_failed", path=path, detail="0 bytes")
 
 
 def writing(path: str, fn: Callable[[], T]) -> T:
@@ -233,20 +233,3 @@ def print_dialog(printer: QPrinter, parent: QWidget | None = None) -> QPrintDial
     dlg = QPrintDialog(printer, parent)
     dlg.kept_printer = printer  # type: ignore[attr-defined]
     return dlg
-
-messages.register("zh_CN", {
-    "file.is_dir": "无法保存：{path} 是一个文件夹，请输入文件名",
-    "file.no_folder": "无法保存：文件夹不存在（{path}）",
-    "file.not_writable": "无法保存：没有写入权限（{path}）",
-    "file.write_failed": "无法保存到 {path}：{detail}",
-    "file.saved": "已保存到 {path}",
-    "file.type_folder": "文件夹", "file.type_file": "文件", "file.type_suffix": "{suffix} 文件",
-})
-messages.register("en", {
-    "file.is_dir": "Cannot save: {path} is a folder, type a file name",
-    "file.no_folder": "Cannot save: the folder does not exist ({path})",
-    "file.not_writable": "Cannot save: no permission to write {path}",
-    "file.write_failed": "Cannot save to {path}: {detail}",
-    "file.saved": "Saved to {path}",
-    "file.type_folder": "Folder", "file.type_file": "File", "file.type_suffix": "{suffix} File",
-})

@@ -487,36 +487,3 @@ class GiftsScreen(QWidget):
 
 
 register_screen(ScreenSpec("gifts", "screen.gifts", "F6", GiftsScreen, frozenset({"cashier", "staff", "manager"}), 60))
-
-messages.register("zh_CN", {
-    "screen.gifts": "礼品发放", "gift.overdue": "已逾期",
-    "gifts.hand_out": "发放 (Enter)", "gifts.hand_out_all": "全部发放 (Ctrl+Enter)", "gifts.decline": "会员放弃（所选）(Alt+D)",
-    "gifts.none_on_hand": "所选礼品没有库存，暂不能发放",
-    "gifts.keys_hint": "Enter 查找会员 · ↓ 到待领列表 · ↑↓ 选择 · Enter 发放所选 · Ctrl+Enter 全部发放 · Alt+D 会员放弃"
-                       " · Alt+L 全店待发放列表（Enter 选中该会员）",
-    "gifts.owed_title": "{phone} 待领礼品 {n} 件", "gifts.none_owed": "该会员没有待领礼品",
-    "gifts.pick_member": "请扫码或输入手机号查找会员",
-    "gifts.handed_n": "已发放 {n} 件：{names}", "gifts.still_owed_n": "{n} 件继续待发放：{names}",
-    "gifts.declined_n": "已记录会员放弃 {n} 件礼品",
-    "gifts.dialog_title": "发放礼品", "gifts.close": "关闭 (Esc)",
-    "gifts.receive_title": "礼品到货：", "gifts.receive_sku": "礼品编码或条码", "gifts.receive": "入库 (Enter)",
-    "gifts.received": "{sku} 入库 {qty} 件，现有 {on_hand} 件。",
-    "gifts.search_hint": "扫码或输入手机号 / 会员码，回车", "gifts.store_owed": "全店待发放礼品 {n} 件（已逾期 {late} 件），最早的在前",
-})
-messages.register("en", {
-    "screen.gifts": "Gifts", "gift.overdue": "OVERDUE",
-    "gifts.hand_out": "Hand out (Enter)", "gifts.hand_out_all": "Hand out all (Ctrl+Enter)",
-    "gifts.decline": "Declined (selected) (Alt+D)",
-    "gifts.none_on_hand": "None of the selected gift is on the shelf: it cannot be handed out yet",
-    "gifts.keys_hint": "Enter finds the member · ↓ to the owed list · ↑↓ select · Enter hands out the selection"
-                       " · Ctrl+Enter all · Alt+D declined · Alt+L the store's owed list (Enter picks that member)",
-    "gifts.owed_title": "{phone} is owed {n} gift(s)", "gifts.none_owed": "This member is not owed any gift",
-    "gifts.pick_member": "Scan or type a phone number to find the member",
-    "gifts.handed_n": "Handed out {n}: {names}", "gifts.still_owed_n": "{n} still owed: {names}",
-    "gifts.declined_n": "Recorded {n} gift(s) declined",
-    "gifts.dialog_title": "Hand out gifts", "gifts.close": "Close (Esc)",
-    "gifts.receive_title": "Stock arrived:", "gifts.receive_sku": "SKU or barcode", "gifts.receive": "Receive (Enter)",
-    "gifts.received": "{sku}: received {qty}, {on_hand} on hand.",
-    "gifts.search_hint": "Scan or type a phone / member code, Enter",
-    "gifts.store_owed": "Gifts owed in the store: {n} ({late} overdue), oldest first",
-})

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.domain.textparams import Money
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, tr
 from pos_app.ui.models import (
@@ -219,7 +220,7 @@ class HistoryScreen(QWidget):
             for mdl in (self.statement_model, self.recharge_model, self.points_model, self.item_model, self.coupon_model):
                 mdl.set_rows([])
         else:
-            self.member_label.setText(tr("history.for_member", phone=member.phone, name=member.name or "", balance=member.balance_fen))
+            self.member_label.setText(tr("history.for_member", phone=member.phone, name=member.name or "", balance=Money(member.balance_fen)))
             self.reload()
 
     def _changed(self, area: str) -> None:
@@ -301,7 +302,7 @@ class HistoryScreen(QWidget):
     @staticmethod
     def refund_prompt(r: Any) -> str:
         """What the confirmation says about recharge ``r``; its day is the store's (as in the table)."""
-        return tr("history.refund_reason", amount=r.principal_left_fen, time=store_date(r.created_at).isoformat())
+        return tr("history.refund_reason", amount=Money(r.principal_left_fen), time=store_date(r.created_at).isoformat())
 
     def confirm_refund(self, r: Any) -> None:
         """Ask for the refund of ``r``: its breakdown (refund_preview, read on the worker: the unspent
@@ -354,8 +355,8 @@ class HistoryScreen(QWidget):
         self.refund_in_flight = False
         self.refund_btn.setEnabled(True)
         self.last_refund = res
-        self.refund_result.setText(tr("history.refunded", amount=res.principal_refund_fen, value=res.bonus_revoke_fen,
-                                      points=res.points_revoked, balance=res.balance_fen))
+        self.refund_result.setText(tr("history.refunded", amount=Money(res.principal_refund_fen), value=Money(res.bonus_revoke_fen),
+                                      points=res.points_revoked, balance=Money(res.balance_fen)))
         if self.refund_dialog is not None:
             self.refund_dialog.show_done(res)
         self.reload()

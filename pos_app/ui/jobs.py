@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from pos_app import messages
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import error_text, tr
 
@@ -192,11 +191,3 @@ def _valid(widget: QWidget) -> bool:
     import shiboken6  # noqa: PLC0415
 
     return bool(shiboken6.isValid(widget))
-
-
-messages.register("zh_CN", {
-    "backup.now": "立即备份", "backup.now_button": "立即备份(&B)", "backup.running": "正在备份…", "backup.title": "备份",
-})
-messages.register("en", {
-    "backup.now": "Back up now", "backup.now_button": "&Back up now", "backup.running": "Backing up…", "backup.title": "Backup",
-})

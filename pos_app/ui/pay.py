@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain.errors import DomainError, InvalidInput
 from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.domain.textparams import Money
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, tr
 from pos_app.ui.screens import ScreenSpec, register_screen
@@ -161,8 +162,8 @@ class PayScreen(QWidget):
         if member is None:
             self.member_label.setText(tr("ui.select_member_first"))
         else:
-            self.member_label.setText(tr("pay.for_member", phone=member.phone, name=member.name or "", balance=member.balance_fen,
-                                         principal=member.principal_fen, bonus=member.bonus_fen))
+            self.member_label.setText(tr("pay.for_member", phone=member.phone, name=member.name or "", balance=Money(member.balance_fen),
+                                         principal=Money(member.principal_fen), bonus=Money(member.bonus_fen)))
         mid = member.member_id if member is not None else None
         if mid != self._member_id:
             self._member_id = mid
@@ -315,14 +316,14 @@ class PayScreen(QWidget):
         if cerr is not None:
             self.coupon_error.show_error(cerr)
         if cp is not None:
-            lines.append(tr("pay.coupon_line", name=cp.name, amount=cp.discount_fen))
-            lines.append(tr("pay.payable", amount=cp.payable_fen))
+            lines.append(tr("pay.coupon_line", name=cp.name, amount=Money(cp.discount_fen)))
+            lines.append(tr("pay.payable", amount=Money(cp.payable_fen)))
         if sp is not None:
             lines += [
-                tr("pay.from_balance", amount=sp.amount_fen),
-                tr("pay.split", principal=sp.principal_fen, bonus=sp.bonus_fen),
-                "<b>" + tr("pay.balance_after", amount=sp.balance_after_fen) + "</b>",
-                tr("pay.split_after", principal=sp.principal_after_fen, bonus=sp.bonus_after_fen),
+                tr("pay.from_balance", amount=Money(sp.amount_fen)),
+                tr("pay.split", principal=Money(sp.principal_fen), bonus=Money(sp.bonus_fen)),
+                "<b>" + tr("pay.balance_after", amount=Money(sp.balance_after_fen)) + "</b>",
+                tr("pay.split_after", principal=Money(sp.principal_after_fen), bonus=Money(sp.bonus_after_fen)),
             ]
         self.preview_label.setText("<br>".join(lines) if lines else tr("pay.preview_empty"))
 
@@ -366,10 +367,10 @@ class PayScreen(QWidget):
         spend = getattr(result, "spend", result)
         parts = []
         if hasattr(result, "coupon_code"):
-            parts.append(tr("pay.coupon_used", code=result.coupon_code, amount=result.discount_fen))
+            parts.append(tr("pay.coupon_used", code=result.coupon_code, amount=Money(result.discount_fen)))
         if spend is not None:
-            parts.append(tr("pay.done", amount=spend.amount_fen, principal=spend.principal_fen, bonus=spend.bonus_fen,
-                            balance=spend.balance_fen))
+            parts.append(tr("pay.done", amount=Money(spend.amount_fen), principal=Money(spend.principal_fen), bonus=Money(spend.bonus_fen),
+                            balance=Money(spend.balance_fen)))
         self.amount.clear()
         self.coupon.clear()
         self.note.clear()

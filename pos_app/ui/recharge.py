@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain.errors import DomainError, InvalidInput
 from pos_app.domain.money import parse_yuan
+from pos_app.domain.textparams import Money
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, clear_layout, money, tr
 from pos_app.ui.screens import ScreenSpec, register_screen
@@ -34,7 +35,7 @@ PREVIEW_DELAY_MS = 150
 
 
 def tier_text(index: int, tier: Any) -> str:
-    parts = [tr("recharge.tier_pay_bonus", pay=tier.pay_fen, bonus=tier.bonus_fen)]
+    parts = [tr("recharge.tier_pay_bonus", pay=Money(tier.pay_fen), bonus=Money(tier.bonus_fen))]
     extras = []
     for it in tier.items:
         extras.append(f"{it['name']}×{it['quantity']}")
@@ -146,7 +147,7 @@ class RechargeScreen(QWidget):
         if member is None:
             self.member_label.setText(tr("ui.select_member_first"))
         else:
-            self.member_label.setText(tr("recharge.for_member", phone=member.phone, name=member.name or "", balance=member.balance_fen))
+            self.member_label.setText(tr("recharge.for_member", phone=member.phone, name=member.name or "", balance=Money(member.balance_fen)))
         self._selection_changed()
 
     def _changed(self, area: str) -> None:
@@ -324,9 +325,9 @@ class RechargeScreen(QWidget):
     def _show_preview(self, p: Any) -> None:
         self.preview = p
         lines = [
-            tr("preview.pay", amount=p.amount_fen),
+            tr("preview.pay", amount=Money(p.amount_fen)),
             tr("preview.tier", name=p.tier_name or tr("preview.no_tier")),
-            tr("preview.bonus", amount=p.bonus_fen),
+            tr("preview.bonus", amount=Money(p.bonus_fen)),
             tr("preview.points", n=p.points),
         ]
         kinds: dict[str, list[str]] = {}
@@ -344,10 +345,10 @@ class RechargeScreen(QWidget):
         if p.member_price_months:
             lines.append(tr("recharge.member_price_months", n=p.member_price_months))
         if p.balance_after_fen is not None:
-            lines.append("<b>" + tr("preview.balance_after", amount=p.balance_after_fen) + "</b>")
+            lines.append("<b>" + tr("preview.balance_after", amount=Money(p.balance_after_fen)) + "</b>")
         self.preview_label.setText("<br>".join(lines))
         if not p.within_cap:
-            self.cap_warning.setText(tr("preview.cap_warning", cap=p.cap_fen, after=p.balance_after_fen or 0))
+            self.cap_warning.setText(tr("preview.cap_warning", cap=Money(p.cap_fen), after=Money(p.balance_after_fen or 0)))
             self.cap_warning.show()
         else:
             self.cap_warning.hide()

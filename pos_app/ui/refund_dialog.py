@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app import messages
+from pos_app.domain.textparams import Money
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, money, tr
@@ -170,7 +170,7 @@ class RefundConfirmDialog(QDialog):
         self.busy = False
         self.result = result
         method = tr(f"refund.method.{result.method}", pay=tr(f"pay.{result.pay_method}"))
-        self.status.setText(tr("refund.done_text", amount=result.principal_refund_fen, method=method))
+        self.status.setText(tr("refund.done_text", amount=Money(result.principal_refund_fen), method=method))
         self.status.show()
         self.values["net"].setText(money(result.principal_refund_fen))
         self.confirm_btn.hide()
@@ -234,55 +234,3 @@ class RefundConfirmDialog(QDialog):
             doc = QTextDocument()
             doc.setHtml(self.slip_html())
             doc.print_(printer)
-
-
-messages.register("zh_CN", {
-    "refund.confirm_title": "退款确认",
-    "refund.confirm_head": "退还会员 {phone} 的充值 {no}（{time}）",
-    "refund.row.paid": "充值本金",
-    "refund.row.refundable": "未消费本金",
-    "refund.row.deduction": "扣除{kind}：{name}",
-    "refund.row.deductions": "扣除合计",
-    "refund.row.net": "实退金额",
-    "refund.row.bonus": "收回赠送金",
-    "refund.row.points": "收回积分",
-    "refund.perk.coupon": "优惠券", "refund.perk.voucher": "服务券", "refund.perk.gift": "礼品",
-    "refund.no_deduction_rule": "本活动的退款规则：不扣除已使用的权益",
-    "refund.nothing_used": "会员未使用本次充值的券和礼品，不作扣除",
-    "refund.method_label": "退款方式：",
-    "refund.method.original": "原路退回（{pay}）",
-    "refund.method.cash": "现金",
-    "refund.confirm": "确认退款 (Enter)",
-    "refund.cancel": "取消 (Esc)",
-    "refund.in_progress": "正在退款…",
-    "refund.done_text": "退款完成：实退 {amount}，{method}",
-    "refund.print_slip": "打印退款凭证 (Ctrl+P)",
-    "refund.save_slip": "存为 PDF (Ctrl+S)",
-    "refund.close": "完成 (Enter)",
-    "refund.slip_saved": "退款凭证已保存：{path}",
-})
-messages.register("en", {
-    "refund.confirm_title": "Confirm the refund",
-    "refund.confirm_head": "Refund {phone}'s recharge {no} ({time})",
-    "refund.row.paid": "Principal paid",
-    "refund.row.refundable": "Unspent principal",
-    "refund.row.deduction": "Less {kind}: {name}",
-    "refund.row.deductions": "Deducted in all",
-    "refund.row.net": "Refund",
-    "refund.row.bonus": "Bonus taken back",
-    "refund.row.points": "Points taken back",
-    "refund.perk.coupon": "coupon", "refund.perk.voucher": "voucher", "refund.perk.gift": "gift",
-    "refund.no_deduction_rule": "This campaign's refund rule: perks used are not deducted",
-    "refund.nothing_used": "The member used none of this recharge's coupons or gifts: nothing is deducted",
-    "refund.method_label": "Pay back:",
-    "refund.method.original": "to the original method ({pay})",
-    "refund.method.cash": "in cash",
-    "refund.confirm": "Refund (Enter)",
-    "refund.cancel": "Cancel (Esc)",
-    "refund.in_progress": "Refunding…",
-    "refund.done_text": "Refunded {amount}, {method}",
-    "refund.print_slip": "Print the slip (Ctrl+P)",
-    "refund.save_slip": "Save as PDF (Ctrl+S)",
-    "refund.close": "Done (Enter)",
-    "refund.slip_saved": "Refund slip saved: {path}",
-})

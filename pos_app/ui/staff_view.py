@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app import messages
 from pos_app.domain import roles
 from pos_app.services import staff
 from pos_app.ui.appctx import AppContext
@@ -337,31 +336,3 @@ def open_demo_dialogs(parent: QWidget | None = None) -> list[DemoPinDialog]:
 
 
 register_screen(ScreenSpec("staff", "screen.staff", "F10", StaffScreen, frozenset({roles.MANAGER}), 90))
-
-messages.register("zh_CN", {
-    "screen.staff": "员工",
-    "sv.col.code": "工号", "sv.col.name": "姓名", "sv.col.role": "角色", "sv.col.active": "在职",
-    "sv.col.last_login": "上次登录", "sv.col.locked_until": "锁定至", "sv.yes": "是", "sv.no": "否",
-    "sv.add": "新增", "sv.toggle": "停用/启用", "sv.reset_pin": "重设密码", "sv.role": "改角色", "sv.unlock": "解锁",
-    "sv.add_title": "新增员工", "sv.role_title": "更改 {code} 的角色", "sv.reset_title": "重设 {code} 的密码",
-    "sv.new_pin": "新密码", "sv.new_pin_again": "再输一次", "sv.pins_differ": "两次输入的密码不一致",
-    "sv.done_add": "已新增 {code}", "sv.done_enable": "已启用 {code}", "sv.done_disable": "已停用 {code}",
-    "sv.done_reset_pin": "已重设 {code} 的密码", "sv.done_role": "{code} 现为{role}", "sv.done_unlock": "已解锁 {code}",
-    "sv.demo_title": "请更改示范密码",
-    "sv.demo_info": "账号 {code} 仍在使用公开的示范密码。本店不是示范门店，请设置新密码（{code} 可在员工页面停用）。",
-})
-messages.register("en", {
-    "screen.staff": "Staff",
-    "sv.col.code": "Code", "sv.col.name": "Name", "sv.col.role": "Role", "sv.col.active": "Active",
-    "sv.col.last_login": "Last login", "sv.col.locked_until": "Locked until", "sv.yes": "yes", "sv.no": "no",
-    "sv.add": "Add", "sv.toggle": "Disable/enable", "sv.reset_pin": "Reset PIN", "sv.role": "Change role",
-    "sv.unlock": "Unlock",
-    "sv.add_title": "Add a staff account", "sv.role_title": "Change the role of {code}",
-    "sv.reset_title": "Reset the PIN of {code}",
-    "sv.new_pin": "New PIN", "sv.new_pin_again": "New PIN again", "sv.pins_differ": "The two PINs differ",
-    "sv.done_add": "Added {code}", "sv.done_enable": "Enabled {code}", "sv.done_disable": "Disabled {code}",
-    "sv.done_reset_pin": "PIN of {code} reset", "sv.done_role": "{code} is now {role}", "sv.done_unlock": "Unlocked {code}",
-    "sv.demo_title": "Change the demo PIN",
-    "sv.demo_info": "The account {code} still uses the published demo PIN. This is not the demo store: choose a "
-                    "new PIN ({code} can also be disabled on the staff screen).",
-})
