@@ -6,8 +6,8 @@ transaction. What members are owed are the foundation's ``entitlement`` rows of 
 (ref = SKU, state "owed"); handing one out writes a "handout" movement and sets the entitlement to
 "handed_out" with ``issued_ref`` = the movement id, together.
 
-Also the feature hooks the foundation calls: ``before_recharge`` (block a tier whose gift is out of
-stock when the campaign says so), ``doctor_checks`` and ``load_demo_data``.
+Also the handlers it registers (services/registry.py, :data:`FEATURE`): before a recharge (block a tier
+whose gift is out of stock when the campaign says so), doctor checks and demo data.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.exports import write_table, yuan
+from pos_app.services.registry import Feature, Registrar
 
 GIFT = "gift"
 DEFAULT_MOVEMENT_LIMIT = 1000
@@ -1098,7 +1099,7 @@ def read_counts(path: str | Path) -> dict[str, int]:
     return out
 
 
-# ----------------------------------------------------------------------------- hooks
+# ----------------------------------------------------------------------------- handlers (see FEATURE)
 
 
 def before_recharge(uow: UnitOfWork, ctx: ServiceContext, outcome: RechargeOutcome, campaign: Campaign | None) -> None:
@@ -1192,6 +1193,15 @@ def load_demo_data(ctx: ServiceContext, actor: Actor) -> None:
         add_gift(ctx, actor, sku=sku, name=name, unit_value_fen=unit, threshold=thr, request_id=f"demo-gift-{sku}")
         receive(ctx, actor, sku=sku, qty=qty, supplier=supplier, reference="DEMO-PO-001",
                 request_id=f"demo-gift-recv-{sku}")
+
+
+def register(reg: Registrar) -> None:
+    reg.before_recharge.append(before_recharge)
+    reg.doctor_checks.append(doctor_checks)
+    reg.demo_data.append(load_demo_data)
+
+
+FEATURE = Feature("gifts", register)
 
 
 def count_summary(ctx: ServiceContext, actor: Actor) -> dict[str, int]:

@@ -2,7 +2,8 @@
 refund, rewards owed "within N working days" and the daily job that issues them, the leaderboard, the
 invite card data.
 
-Hooks: validate_campaign, on_member_registered, on_recharge, on_refund, doctor_checks.
+Handlers it registers (:data:`FEATURE`): campaign validate, member registered, on recharge, on refund,
+doctor checks.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from pos_app.services.common import (
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.doctor import Check
 from pos_app.services.members import load_member
+from pos_app.services.registry import Feature, Registrar
 
 # ----------------------------------------------------------------------------- DTOs
 
@@ -180,7 +182,7 @@ def _take_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlem
     e.updated_at = ctx.now()
 
 
-# ----------------------------------------------------------------------------- hooks
+# ----------------------------------------------------------------------------- handlers (see FEATURE)
 
 
 def validate_campaign(data: dict[str, Any]) -> None:
@@ -231,16 +233,15 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
         successful = _successful_others(uow, inviter.id, ref.campaign_code, ref.id) + 1  # + this one
         got = rules.rewards_for_first_recharge(rr, recharge.amount_fen, successful, held)
         due = add_working_days(today, rr.reward_delay_working_days) if rr.reward_delay_working_days else None
-        with coupons.issue_later(due):
-            for who, items, source in (
-                (inviter, got.inviter, rules.SOURCE_REFERRAL),
-                (inviter, got.milestone, rules.SOURCE_MILESTONE),
-                (member, got.invitee, rules.SOURCE_NEW_MEMBER),
-            ):
-                if items:
-                    rows = grants.grant_items(uow, ctx, actor, who, items, today=today, campaign=campaign,
-                                              source_override=source)
-                    granted += [(source, e) for e in rows]
+        for who, items, source in (
+            (inviter, got.inviter, rules.SOURCE_REFERRAL),
+            (inviter, got.milestone, rules.SOURCE_MILESTONE),
+            (member, got.invitee, rules.SOURCE_NEW_MEMBER),
+        ):
+            if items:
+                rows = grants.grant_items(uow, ctx, actor, who, items, today=today, campaign=campaign,
+                                          source_override=source, due_on=due)
+                granted += [(source, e) for e in rows]
         details = json.dumps({"recharge_id": recharge.id})
         insert_rows(uow, mc.ReferralReward, [
             dict(referral_id=ref.id, entitlement_id=e.id, member_id=e.member_id, role=source, details_json=details)
@@ -314,6 +315,17 @@ def doctor_checks(uow: UnitOfWork) -> list[Check]:
     ).scalars().all()
     out.append(Check("reversed_referrals_taken_back", not bad, ", ".join(bad[:5])))
     return out
+
+
+def register(reg: Registrar) -> None:
+    reg.campaign_validate.append(validate_campaign)
+    reg.member_registered.append(on_member_registered)
+    reg.on_recharge.append(on_recharge)
+    reg.on_refund.append(on_refund)
+    reg.doctor_checks.append(doctor_checks)
+
+
+FEATURE = Feature("referrals", register)
 
 
 # ----------------------------------------------------------------------------- use cases
