@@ -120,9 +120,7 @@ def test_no_context_variable_carries_work_between_modules():
     for path in (ROOT / "pos_app").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "contextvars":
-                found.append(str(path.relative_to(ROOT)))
-            elif isinstance(node, ast.Import) and any(a.name == "contextvars" for a in node.names):
+            if isinstance(node, ast.ImportFrom) and node.module == "contextvars" or isinstance(node, ast.Import) and any(a.name == "contextvars" for a in node.names):
                 found.append(str(path.relative_to(ROOT)))
     assert found == []
 
