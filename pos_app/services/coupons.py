@@ -19,6 +19,7 @@ from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import coupons as rules
+from pos_app.domain import entitlements as life
 from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
@@ -380,7 +381,7 @@ def _plan_entitlements(
     coupons, events = _coupon_rows(uow, ctx, actor, todo, today)
     now = ctx.now()
     for e, c in zip(es, coupons, strict=True):
-        e.state = grants.ISSUED
+        e.state = life.transition(e.state, life.ISSUE)
         e.issued_ref = c["id"]
         e.updated_at = now
     return _Planned(list(es), coupons, events)
@@ -427,17 +428,17 @@ def _void_in_uow(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: m
 
 
 def take_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, e: m.Entitlement, reason: str) -> str:
-    """An issued coupon/voucher entitlement whose reason is gone: void the coupon if unused ('revoked'),
-    keep it when already used ('kept')."""
+    """An issued coupon/voucher entitlement whose reason is gone: void the coupon if unused (event
+    'revoke'), keep it when already used ('keep'). Returns the entitlement's event (domain.entitlements)."""
     c = uow.session.get(mc.Coupon, e.issued_ref) if e.issued_ref else None
     if c is None:
-        return grants.KEPT
+        return life.KEEP
     if c.state == rules.ISSUED:
         _void_in_uow(uow, ctx, actor, c, reason)
-        return grants.REVOKED
+        return life.REVOKE
     if c.state == rules.VOIDED:
-        return grants.REVOKED
-    return grants.KEPT
+        return life.REVOKE
+    return life.KEEP
 
 
 # ----------------------------------------------------------------------------- handlers (see FEATURE)
@@ -481,7 +482,7 @@ def on_granted(
 def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> str:
     if e.kind in (GRANT_COUPON, GRANT_VOUCHER):
         return take_back(uow, ctx, actor, e, "refund")
-    return grants.KEPT
+    return life.KEEP
 
 
 def count_unused_coupons(uow: UnitOfWork, member_id: str, today: date) -> int:

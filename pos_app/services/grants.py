@@ -27,17 +27,16 @@ from pos_app.domain.campaign import (
     GrantedItem,
 )
 from pos_app.domain.coupons import group as group_code
+from pos_app.domain.entitlements import CANCELLED as CANCELLED  # the states, written once in the domain
+from pos_app.domain.entitlements import DECLINED as DECLINED
+from pos_app.domain.entitlements import HANDED_OUT as HANDED_OUT
+from pos_app.domain.entitlements import ISSUED as ISSUED
+from pos_app.domain.entitlements import KEPT as KEPT
+from pos_app.domain.entitlements import OWED as OWED
+from pos_app.domain.entitlements import REVOKED as REVOKED
 from pos_app.services.common import persist_objects, plain_object
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
-
-OWED = "owed"
-ISSUED = "issued"
-HANDED_OUT = "handed_out"
-DECLINED = "declined"
-REVOKED = "revoked"
-KEPT = "kept"
-CANCELLED = "cancelled"
 
 
 def item_name(e: m.Entitlement) -> str:
@@ -166,3 +165,7 @@ def recompute_member_price(member: m.Member, grants: list[m.Entitlement], tz: tz
         start = until if until and until >= start_day else start_day
         until = add_months(start, e.quantity)
     member.member_price_until = until
+
+
+messages.register("zh_CN", {"entitlement.transition_forbidden": "该项目当前为“{state}”，不能执行“{event}”"})
+messages.register("en", {"entitlement.transition_forbidden": "This item is {state}: it cannot take the step {event}"})

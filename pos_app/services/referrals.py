@@ -19,6 +19,7 @@ from pos_app import messages
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.uow import UnitOfWork
+from pos_app.domain import entitlements as life
 from pos_app.domain import referrals as rules
 from pos_app.domain.calendar import add_working_days
 from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER, Campaign
@@ -147,7 +148,7 @@ def _milestone_held(uow: UnitOfWork, inviter_id: str, campaign_code: str | None)
         f"JOIN referral r ON r.id = w.referral_id WHERE r.inviter_id = ? AND w.role = ? AND {cond}",
         (inviter_id, rules.SOURCE_MILESTONE, *args),
     )
-    return any(state not in (grants.REVOKED, grants.CANCELLED) for (state,) in states)
+    return any(state not in life.TAKEN_BACK for (state,) in states)
 
 
 def _milestone_entitlements(uow: UnitOfWork, inviter_id: str, campaign_code: str | None) -> list[m.Entitlement]:
@@ -163,22 +164,19 @@ def _milestone_entitlements(uow: UnitOfWork, inviter_id: str, campaign_code: str
 
 
 def _standing(e: m.Entitlement) -> bool:
-    return e.state not in (grants.REVOKED, grants.CANCELLED)
+    return e.state not in life.TAKEN_BACK
 
 
 def _take_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> None:
     """Same rules as a recharge refund: owed -> revoked, unused coupon -> voided (revoked), used or handed
     out -> kept."""
-    if e.state == grants.OWED:
-        e.state = grants.REVOKED
-    elif e.state == grants.HANDED_OUT:
-        e.state = grants.KEPT
-    elif e.state == grants.ISSUED and e.kind in (GRANT_COUPON, GRANT_VOUCHER):
-        e.state = coupons.take_back(uow, ctx, actor, e, "referral_refund")
-    elif e.state == grants.ISSUED:
-        e.state = grants.KEPT
+    if e.state == life.ISSUED and e.kind in (GRANT_COUPON, GRANT_VOUCHER):
+        event: str | None = coupons.take_back(uow, ctx, actor, e, "referral_refund")
     else:
+        event = life.take_back(e.state)
+    if event is None:
         return
+    e.state = life.transition(e.state, event)
     e.updated_at = ctx.now()
 
 

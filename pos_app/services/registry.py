@@ -12,8 +12,8 @@ of each point in registration order, within their own unit of work:
   their state, e.g. 'issued' for the coupons it will write in on_granted)
 - ``on_granted(uow, ctx, actor, member, entitlements, today)``   after entitlements are written
 - ``on_recharge(uow, ctx, actor, member, recharge)``             after a recharge is written
-- ``refund_entitlement[kind](uow, ctx, actor, entitlement) -> state``  an issued item of that kind on
-  refund: its new state (one handler per kind)
+- ``refund_entitlement[kind](uow, ctx, actor, entitlement) -> event``  an issued item of that kind on
+  refund: the event that takes it back, 'revoke' or 'keep' (domain.entitlements; one handler per kind)
 - ``on_refund(uow, ctx, actor, member, recharge)``               after a refund is written
 - ``campaign_validate(data)`` / ``campaign_loaded(uow, ctx, actor, data)``
 - ``count_unused_coupons(uow, member_id, today) -> int``         exactly one
@@ -85,7 +85,8 @@ class RechargeWritten(Protocol):
 
 
 class RefundEntitlement(Protocol):
-    """An issued entitlement of the handler's kind on refund: returns its new state (revoked or kept)."""
+    """An issued entitlement of the handler's kind on refund: does what taking it back needs (void an
+    unused coupon) and returns the entitlement's event, ``REVOKE`` or ``KEEP`` (domain.entitlements)."""
 
     def __call__(self, uow: UnitOfWork, ctx: ServiceContext, actor: Actor, entitlement: m.Entitlement, /) -> str: ...
 

@@ -12,6 +12,7 @@ from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
 from pos_app.db.uow import UnitOfWork
+from pos_app.domain import entitlements as life
 from pos_app.domain import wallet as w
 from pos_app.domain.calendar import add_months
 from pos_app.domain.campaign import (
@@ -445,7 +446,7 @@ def _refund_result(uow: UnitOfWork, rf: m.Refund) -> RefundResult:
         principal_balance_fen=entry.principal_after_fen,
         bonus_balance_fen=entry.bonus_after_fen,
         balance_fen=entry.principal_after_fen + entry.bonus_after_fen,
-        revoked_items=tuple(d for d in dtos if d.state in (grants.REVOKED, grants.CANCELLED)),
+        revoked_items=tuple(d for d in dtos if d.state in life.TAKEN_BACK),
         kept_items=tuple(d for d in dtos if d.state == grants.KEPT),
         created_at=rf.created_at,
         principal_refundable_fen=rf.principal_unspent_fen,
@@ -650,16 +651,14 @@ def _revoke_items(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, rows: Sequ
     take_back = ctx.registry.refund_entitlement
     now = ctx.now()
     for e in rows:
-        if e.state == grants.OWED:
-            e.state = grants.REVOKED
-        elif e.state == grants.HANDED_OUT:
-            e.state = grants.KEPT
-        elif e.state == grants.ISSUED and e.kind == "member_price":
-            e.state = grants.REVOKED
-        elif e.state == grants.ISSUED and e.kind in take_back:
-            e.state = take_back[e.kind](uow, ctx, actor, e)
-        elif e.state == grants.ISSUED:
-            e.state = grants.KEPT
+        if e.state == life.ISSUED and e.kind == "member_price":
+            event: str | None = life.REVOKE
+        elif e.state == life.ISSUED and e.kind in take_back:
+            event = take_back[e.kind](uow, ctx, actor, e)
+        else:
+            event = life.take_back(e.state)
+        if event is not None:
+            e.state = life.transition(e.state, event)
         e.updated_at = now
 
 

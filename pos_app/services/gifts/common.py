@@ -15,10 +15,10 @@ from pos_app import messages
 from pos_app.db import models as m
 from pos_app.db import models_gifts as g
 from pos_app.db.uow import UnitOfWork
+from pos_app.domain import entitlements as life
 from pos_app.domain import gifts as rules
 from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.domain.text import clean_text
-from pos_app.services import grants
 from pos_app.services.audit import note_move
 from pos_app.services.context import Actor, ServiceContext
 
@@ -171,7 +171,7 @@ class TierStock:
 def owed_counts(uow: UnitOfWork, skus: Iterable[str] | None = None) -> dict[str, int]:
     stmt = (
         select(m.Entitlement.ref, func.count())
-        .where(m.Entitlement.state == grants.OWED, m.Entitlement.kind == GIFT)
+        .where(m.Entitlement.state == life.OWED, m.Entitlement.kind == GIFT)
         .group_by(m.Entitlement.ref)
     )
     if skus is not None:
@@ -254,7 +254,7 @@ def load_movement(uow: UnitOfWork, movement_id: str) -> MovementDTO:
 def waiting_for(uow: UnitOfWork, sku: str) -> tuple[int, int]:
     members, units = uow.session.execute(
         select(func.count(func.distinct(m.Entitlement.member_id)), func.count()).where(
-            m.Entitlement.kind == GIFT, m.Entitlement.state == grants.OWED, m.Entitlement.ref == sku
+            m.Entitlement.kind == GIFT, m.Entitlement.state == life.OWED, m.Entitlement.ref == sku
         )
     ).one()
     return int(members), int(units)

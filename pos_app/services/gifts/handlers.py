@@ -11,9 +11,9 @@ from sqlalchemy import func, or_, select
 from pos_app.db import models as m
 from pos_app.db import models_gifts as g
 from pos_app.db.uow import UnitOfWork
+from pos_app.domain import entitlements as life
 from pos_app.domain import gifts as rules
 from pos_app.domain.campaign import Campaign, RechargeOutcome
-from pos_app.services import grants
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.gifts.catalogue import add_gift, stock_levels
 from pos_app.services.gifts.common import GIFT, stock_map
@@ -77,14 +77,14 @@ def doctor_checks(uow: UnitOfWork) -> list[Any]:
         .outerjoin(m.Entitlement, m.Entitlement.id == g.StockMovement.entitlement_id)
         .where(g.StockMovement.kind == rules.HANDOUT)
         .where(or_(m.Entitlement.id.is_(None), m.Entitlement.kind != GIFT,
-                   m.Entitlement.state.not_in((grants.HANDED_OUT, grants.KEPT)),
+                   m.Entitlement.state.not_in((life.HANDED_OUT, life.KEPT)),
                    m.Entitlement.issued_ref != g.StockMovement.id, m.Entitlement.ref != g.StockMovement.sku,
                    g.StockMovement.delta != -1))
     ).all())
     bad += s.execute(
         select(m.Entitlement.id)
         .outerjoin(g.StockMovement, g.StockMovement.entitlement_id == m.Entitlement.id)
-        .where(m.Entitlement.kind == GIFT, m.Entitlement.state == grants.HANDED_OUT)
+        .where(m.Entitlement.kind == GIFT, m.Entitlement.state == life.HANDED_OUT)
         .group_by(m.Entitlement.id)
         .having(func.count(g.StockMovement.id) != 1)
     ).all()

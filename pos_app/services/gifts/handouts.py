@@ -11,9 +11,9 @@ from sqlalchemy import select
 from pos_app.db import models as m
 from pos_app.db import models_gifts as g
 from pos_app.db.uow import UnitOfWork
+from pos_app.domain import entitlements as life
 from pos_app.domain import gifts as rules
 from pos_app.domain.errors import InvalidInput, NotFound, StateError
-from pos_app.services import grants
 from pos_app.services.common import (
     audit,
     check_request_id,
@@ -46,7 +46,7 @@ def owed_gifts(ctx: ServiceContext, actor: Actor, *, member_id: str | None = Non
             select(m.Entitlement, m.Member.phone, m.Member.name, g.GiftItem.on_hand, g.GiftItem.name)
             .join(m.Member, m.Member.id == m.Entitlement.member_id)
             .outerjoin(g.GiftItem, g.GiftItem.sku == m.Entitlement.ref)
-            .where(m.Entitlement.kind == GIFT, m.Entitlement.state == grants.OWED)
+            .where(m.Entitlement.kind == GIFT, m.Entitlement.state == life.OWED)
             .order_by(m.Entitlement.created_at, m.Entitlement.id)
         )
         if member_id:
@@ -63,7 +63,8 @@ def owed_gifts(ctx: ServiceContext, actor: Actor, *, member_id: str | None = Non
         ]
 
 
-def _member_owed(uow: UnitOfWork, member_id: str, ids: Sequence[str] | None) -> list[m.Entitlement]:
+def _member_owed(uow: UnitOfWork, member_id: str, ids: Sequence[str] | None, event: str) -> list[m.Entitlement]:
+    """The member's owed gifts (all, or the ones chosen: each must allow ``event``), oldest first."""
     s = uow.session
     if s.get(m.Member, member_id) is None:
         raise NotFound("member.unknown", query=member_id)
@@ -72,7 +73,7 @@ def _member_owed(uow: UnitOfWork, member_id: str, ids: Sequence[str] | None) -> 
             s.scalars(
                 select(m.Entitlement)
                 .where(m.Entitlement.member_id == member_id, m.Entitlement.kind == GIFT,
-                       m.Entitlement.state == grants.OWED)
+                       m.Entitlement.state == life.OWED)
                 .order_by(m.Entitlement.created_at, m.Entitlement.id)
             )
         )
@@ -86,7 +87,7 @@ def _member_owed(uow: UnitOfWork, member_id: str, ids: Sequence[str] | None) -> 
         e = rows.get(eid)
         if e is None or e.member_id != member_id or e.kind != GIFT:
             raise NotFound("gift.entitlement_unknown", entitlement_id=eid)
-        if e.state != grants.OWED:
+        if not life.allowed(e.state, event):
             raise StateError("gift.not_owed", entitlement_id=eid, name=e.name, state=e.state)
         out.append(e)
     return sorted(out, key=lambda e: (e.created_at, e.id))
@@ -106,7 +107,7 @@ def _handout_result(uow: UnitOfWork, request_id: str, member_id: str, ids: Seque
     ]
     rows = s.scalars(
         select(m.Entitlement)
-        .where(m.Entitlement.member_id == member_id, m.Entitlement.kind == GIFT, m.Entitlement.state == grants.OWED)
+        .where(m.Entitlement.member_id == member_id, m.Entitlement.kind == GIFT, m.Entitlement.state == life.OWED)
         .order_by(m.Entitlement.created_at, m.Entitlement.id)
     ).all()
     if ids is not None:
@@ -147,7 +148,7 @@ def handout(
         done = replayed(uow, request_id, "gift.handout", params)
         if done:
             return _handout_result(uow, request_id, member_id, ids)
-        owed = _member_owed(uow, member_id, ids)
+        owed = _member_owed(uow, member_id, ids, life.HAND_OUT)
         if qty is not None:
             owed = owed[:qty]  # at most qty, oldest first
         if not owed:
@@ -170,7 +171,7 @@ def handout(
             e = by_id[unit.entitlement_id]
             mv = post_movement(uow, ctx, actor, items[unit.sku], rules.HANDOUT, -1, request_id,
                        member_id=member_id, entitlement_id=e.id, reason=e.source)
-            e.state = grants.HANDED_OUT
+            e.state = life.transition(e.state, life.HAND_OUT)
             e.issued_ref = mv.id
             e.updated_at = now
             handed.append(mv)
@@ -207,10 +208,10 @@ def decline(
         done = replayed(uow, request_id, "gift.decline", params)
         if done:
             return DeclineResult(request_id, member_id, tuple(sorted(ids)))
-        rows = _member_owed(uow, member_id, ids)
+        rows = _member_owed(uow, member_id, ids, life.DECLINE)
         now = ctx.now()
         for e in rows:
-            e.state = grants.DECLINED
+            e.state = life.transition(e.state, life.DECLINE)
             e.updated_at = now
         remember(uow, ctx, request_id, "gift.decline", request_id, params)
         audit(uow, ctx, actor, "gift.decline", "member", member_id, entitlements=sorted(ids),
