@@ -144,3 +144,28 @@ def test_a_reward_due_later_is_owed_with_its_day_and_issued_then(store):
         assert [(e.state, e.due_on) for e in now] == [("issued", None)] * 2
         uow.commit()
     assert {r.state for r in referrals.pending_rewards(ctx, store.manager, member_id=mm.member_id)} == {"owed", "issued"}
+
+
+def test_mypy_checks_a_handler_against_its_protocol(tmp_path):
+    """A handler of the wrong shape is a type error (``make typecheck``), not a surprise at the counter."""
+    from mypy import api
+
+    src = tmp_path / "feature_under_test.py"
+    src.write_text(
+        "from datetime import date\n"
+        "from pos_app.db.uow import UnitOfWork\n"
+        "from pos_app.services.registry import Registrar\n\n\n"
+        "def good(uow: UnitOfWork, member_id: str, today: date) -> int:\n    return 0\n\n\n"
+        "def bad(uow: UnitOfWork, member_id: int, today: date) -> int:\n    return 0\n\n\n"
+        "def register(reg: Registrar) -> None:\n"
+        "    reg.count_unused_coupons(good)\n"
+        "    reg.count_unused_coupons(bad)\n"
+        "    reg.on_recharge.append(lambda uow, ctx: None)\n",
+        encoding="utf-8",
+    )
+    out, _err, status = api.run(["--strict", "--no-error-summary", "--cache-dir", str(ROOT / ".mypy_cache"), str(src)])
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert status == 1
+    assert len(errors) == 2, out
+    assert "feature_under_test.py:16:" in errors[0] and "CountUnusedCoupons" in errors[0]
+    assert "feature_under_test.py:17:" in errors[1] and "RechargeWritten" in errors[1]
