@@ -8,14 +8,17 @@ holds it exclusively (``owner="app"``), each ``pos-app`` command shares it with 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
+from pos_app import bootstrap
 from pos_app.db import migrate
 from pos_app.db.engine import Database
 from pos_app.db.sqlitefile import sqlite_path
 from pos_app.db.storelock import StoreLock
 from pos_app.domain.errors import DomainError
 from pos_app.services.context import ServiceContext
+from pos_app.services.registry import Feature
 
 #: how long a command waits for the app to finish starting or for another command's exclusive step
 COMMAND_WAIT_S = 2.0
@@ -36,12 +39,15 @@ def open_store(
     create: bool = True,
     owner: str | None = None,
     wait_s: float = COMMAND_WAIT_S,
+    features: Sequence[Feature] | None = None,
 ) -> ServiceContext:
     """Open (and with ``create``, make) the store at ``db``.
 
     ``create=False`` refuses a file that is not there (a mistyped ``--db`` must not make a new, empty store).
     ``owner`` takes the store's lock (``"app"`` or ``"command"``) before SQLite opens the file, and keeps it
-    until ``ctx.db.dispose()``."""
+    until ``ctx.db.dispose()``. The context carries the start-up registry (``pos_app.bootstrap``; built
+    from ``features`` when given): a feature set missing a required handler fails here."""
+    registry = bootstrap.registry(features)
     if not str(db).strip():
         raise StorePathInvalid(db=str(db))
     path = sqlite_path(db)
@@ -68,4 +74,4 @@ def open_store(
         if lock is not None:
             lock.release()
         raise
-    return ServiceContext(database)
+    return ServiceContext(database, registry)

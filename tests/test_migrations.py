@@ -12,11 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
+from pos_app import bootstrap
 from pos_app.db import migrate
 from pos_app.db.all_models import metadata
 from pos_app.db.engine import Database
 from pos_app.services import doctor, members, staff, wallet
-from pos_app.services.context import ServiceContext
 
 
 def _diff(engine) -> list:
@@ -91,7 +91,7 @@ def test_postgres_register_recharge_spend_refund_through_the_services(pg_schema_
     url, _ = pg_schema_url
     db = Database(url)
     migrate.upgrade(db)
-    ctx = ServiceContext(db, clock=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    ctx = bootstrap.service_context(db, clock=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     staff.init_store(ctx, store_code="PG01", manager_code="boss", manager_pin="9999")
     boss = staff.login(ctx, "boss", "9999")
     staff.add_staff(ctx, boss, code="c1", role="cashier", pin="1111")

@@ -362,6 +362,7 @@ def _copy_checked(source: Path, tmp: Path) -> tuple[str, ...]:
 def _prepare(source: Path, tmp: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The checked copy in ``tmp``, migrated to the current schema and passing the doctor; then closed,
     so it is one file (no WAL, no shm)."""
+    from pos_app import bootstrap  # noqa: PLC0415
     from pos_app.db import migrate  # noqa: PLC0415
     from pos_app.db.engine import Database  # noqa: PLC0415
     from pos_app.services.doctor import run_doctor  # noqa: PLC0415
@@ -374,7 +375,7 @@ def _prepare(source: Path, tmp: Path) -> tuple[tuple[str, ...], tuple[str, ...]]
         except migrate.StoreTooNew as exc:
             raise BackupTooNew(file=str(source), version=exc.params.get("version", ""),
                                known=exc.params.get("known", "")) from None
-        rep = run_doctor(ServiceContext(database))
+        rep = run_doctor(bootstrap.service_context(database))
         if not rep.ok:
             raise BackupInvalid("backup.doctor_failed", file=str(source), detail=rep.problems[0])
         after = tuple(sorted(migrate.current(database)))
@@ -397,12 +398,13 @@ def _seal(database: Any, tmp: Path) -> None:
 def _record(tmp: Path, actor: Actor, source: Path, before: tuple[str, ...]) -> None:
     """The restore's audit row, written into the restored copy before it is put in place (the person
     restoring may not be in the backup: then the row names their staff code only)."""
+    from pos_app import bootstrap  # noqa: PLC0415
     from pos_app.db import models as m  # noqa: PLC0415
     from pos_app.db.engine import Database  # noqa: PLC0415
 
     database = Database(tmp)
     try:
-        ctx = ServiceContext(database)
+        ctx = bootstrap.service_context(database)
         with ctx.uow() as uow:
             known = uow.session.get(m.Staff, actor.staff_id) is not None if actor.staff_id else False
             who = actor if known else Actor("", actor.code, actor.name, actor.role)

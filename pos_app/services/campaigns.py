@@ -23,7 +23,6 @@ from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.services.common import audit, emit, local_date, raw_rows, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import CampaignDTO, RechargePreview, TierDTO
-from pos_app.services.hooks import hooks
 
 
 def read_campaign_file(path: str | Path) -> dict[str, Any]:
@@ -123,7 +122,7 @@ def load_campaign(
     says so. Campaigns from the central server are central's decision and are not refused here."""
     require(actor, "campaign.manage")
     c = campaign_from_dict(data)
-    _validate_extensions(data)
+    _validate_extensions(ctx, data)
     rules_json = json.dumps(data, default=str, ensure_ascii=False, sort_keys=True)
     with ctx.uow() as uow:
         s = uow.session
@@ -202,15 +201,15 @@ def no_campaign_for_tier(uow: UnitOfWork, ctx: ServiceContext, tier_code: str) -
     return InvalidInput("campaign.none_active")
 
 
-def _validate_extensions(data: dict[str, Any]) -> None:
+def _validate_extensions(ctx: ServiceContext, data: dict[str, Any]) -> None:
     """Parts of a campaign file that other modules own (coupon templates, referral rules...)."""
-    for fn in hooks("validate_campaign"):
-        fn(data)
+    for validate in ctx.registry.campaign_validate:
+        validate(data)
 
 
 def _after_load(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, data: dict[str, Any]) -> None:
-    for fn in hooks("on_campaign_loaded"):
-        fn(uow, ctx, actor, data)
+    for loaded in ctx.registry.campaign_loaded:
+        loaded(uow, ctx, actor, data)
 
 
 def load_campaign_file(ctx: ServiceContext, actor: Actor, path: str | Path, *, replace: bool = False) -> CampaignDTO:

@@ -1,4 +1,5 @@
-"""What every use case needs: the database, a clock and a random source (tests control both)."""
+"""What every use case needs: the database, the feature handlers (the registry built at start-up by
+``pos_app.bootstrap``), a clock and a random source (tests control both)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pos_app.db.engine import Database
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.ids import RandBits, uuid7
+
+if TYPE_CHECKING:
+    from pos_app.services.registry import Registry
 
 
 def utc_now() -> datetime:
@@ -19,6 +24,7 @@ def utc_now() -> datetime:
 @dataclass
 class ServiceContext:
     db: Database
+    registry: Registry
     clock: Callable[[], datetime] = utc_now
     randbits: RandBits = field(default=secrets.randbits)
 

@@ -1,15 +1,13 @@
 """Coupons: templates, issue (by tier/rebate entitlements, referral rewards, a manager by hand), redeem at
 payment (optionally paying the rest from the stored balance in the same transaction), void, history.
 
-Hooks (see services/hooks.py): validate_campaign, on_campaign_loaded, on_granted, on_refund_entitlement,
-count_unused_coupons, doctor_checks, load_demo_data.
+Handlers it registers (see services/registry.py, :data:`FEATURE`): campaign validate/loaded, prepare/on
+granted, refund of an issued coupon/voucher, count of unused coupons, doctor checks, demo data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +18,7 @@ from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import coupons as rules
+from pos_app.domain import entitlements as life
 from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
@@ -44,6 +43,7 @@ from pos_app.services.common import (
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.doctor import Check
 from pos_app.services.dto import SpendResult
+from pos_app.services.registry import Feature, Registrar
 
 DEFAULT_VOUCHER_VALID_DAYS = 365
 MAX_BATCH = 1000
@@ -381,7 +381,7 @@ def _plan_entitlements(
     coupons, events = _coupon_rows(uow, ctx, actor, todo, today)
     now = ctx.now()
     for e, c in zip(es, coupons, strict=True):
-        e.state = grants.ISSUED
+        e.state = life.transition(e.state, life.ISSUE)
         e.issued_ref = c["id"]
         e.updated_at = now
     return _Planned(list(es), coupons, events)
@@ -428,51 +428,29 @@ def _void_in_uow(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: m
 
 
 def take_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, e: m.Entitlement, reason: str) -> str:
-    """An issued coupon/voucher entitlement whose reason is gone: void the coupon if unused ('revoked'),
-    keep it when already used ('kept')."""
+    """An issued coupon/voucher entitlement whose reason is gone: void the coupon if unused (event
+    'revoke'), keep it when already used ('keep'). Returns the entitlement's event (domain.entitlements)."""
     c = uow.session.get(mc.Coupon, e.issued_ref) if e.issued_ref else None
     if c is None:
-        return grants.KEPT
+        return life.KEEP
     if c.state == rules.ISSUED:
         _void_in_uow(uow, ctx, actor, c, reason)
-        return grants.REVOKED
+        return life.REVOKE
     if c.state == rules.VOIDED:
-        return grants.REVOKED
-    return grants.KEPT
+        return life.REVOKE
+    return life.KEEP
 
 
-# --- "within N working days": callers (referrals) may ask coupons granted now to be issued later
-
-_ISSUE_ON: ContextVar[date | None] = ContextVar("pos_coupons_issue_on", default=None)
-
-
-@contextmanager
-def issue_later(due_on: date | None) -> Iterator[None]:
-    """Entitlements granted inside this block are issued on ``due_on`` (by the daily job), not now."""
-    token = _ISSUE_ON.set(due_on)
-    try:
-        yield
-    finally:
-        _ISSUE_ON.reset(token)
-
-
-# ----------------------------------------------------------------------------- hooks
+# ----------------------------------------------------------------------------- handlers (see FEATURE)
 
 
 def _to_issue_now(entitlements: Sequence[m.Entitlement], today: date) -> list[m.Entitlement]:
-    """The owed coupons/vouchers to issue now; under :func:`issue_later` they get their due day instead."""
-    due = _ISSUE_ON.get()
-    now: list[m.Entitlement] = []
-    for e in entitlements:
-        if e.state != grants.OWED:
-            continue
-        if due is not None and due > today:
-            if e.due_on != due:
-                e.due_on = due  # gifts too: the promise date; the gift module hands them out
-            continue
-        if e.kind in (GRANT_COUPON, GRANT_VOUCHER):
-            now.append(e)
-    return now
+    """The owed coupons/vouchers to issue now: those due later (``due_on`` after ``today``, e.g. referral
+    rewards "within N working days") are issued by the daily job (:func:`referrals.issue_due`)."""
+    return [
+        e for e in entitlements
+        if e.state == grants.OWED and e.kind in (GRANT_COUPON, GRANT_VOUCHER) and (e.due_on is None or e.due_on <= today)
+    ]
 
 
 def prepare_granted(
@@ -504,7 +482,7 @@ def on_granted(
 def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> str:
     if e.kind in (GRANT_COUPON, GRANT_VOUCHER):
         return take_back(uow, ctx, actor, e, "refund")
-    return grants.KEPT
+    return life.KEEP
 
 
 def count_unused_coupons(uow: UnitOfWork, member_id: str, today: date) -> int:
@@ -601,6 +579,21 @@ def load_demo_data(ctx: ServiceContext, actor: Actor) -> None:
         has = _template_row(uow, "GROOM85") is not None
     if has:
         issue_coupons(ctx, actor, template_code="GROOM85", count=2, reason="开业活动派发", request_id="demo-coupons-1")
+
+
+def register(reg: Registrar) -> None:
+    reg.campaign_validate.append(validate_campaign)
+    reg.campaign_loaded.append(on_campaign_loaded)
+    reg.prepare_granted.append(prepare_granted)
+    reg.on_granted.append(on_granted)
+    for kind in (GRANT_COUPON, GRANT_VOUCHER):
+        reg.refund_entitlement(kind, on_refund_entitlement)
+    reg.count_unused_coupons(count_unused_coupons)
+    reg.doctor_checks.append(doctor_checks)
+    reg.demo_data.append(load_demo_data)
+
+
+FEATURE = Feature("coupons", register)
 
 
 # ----------------------------------------------------------------------------- templates

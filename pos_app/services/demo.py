@@ -14,7 +14,6 @@ from pos_app.services import campaigns, members, staff, wallet
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.common import local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
-from pos_app.services.hooks import hooks
 
 DEMO_STORE_CODE = "DEMO01"
 DEMO_STORE_NAME = "示范宠物店"
@@ -106,6 +105,6 @@ def load_demo(ctx: ServiceContext, actor: Actor | None = None) -> dict[str, Any]
 
 
 def _extras(ctx: ServiceContext, actor: Actor) -> None:
-    """Feature modules add their demo data (gift catalogue, coupon templates) with ``load_demo_data``."""
-    for fn in hooks("load_demo_data"):
-        fn(ctx, actor)
+    """Feature modules add their demo data (gift catalogue, coupon templates): the registry's ``demo_data``."""
+    for load in ctx.registry.demo_data:
+        load(ctx, actor)

@@ -12,7 +12,6 @@ from pos_app.db import migrate
 from pos_app.db import models as m
 from pos_app.services import audit
 from pos_app.services.context import ServiceContext
-from pos_app.services.hooks import hooks
 
 
 @dataclass(frozen=True)
@@ -183,6 +182,6 @@ def run_doctor(ctx: ServiceContext) -> DoctorReport:
         chain = audit.verify_chain(uow)
         checks.append(Check("audit_chain", chain.ok,
                             chain.problem.message() if chain.problem else f"{chain.rows} rows"))
-        for extra in hooks("doctor_checks"):
+        for extra in ctx.registry.doctor_checks:
             checks.extend(extra(uow))
     return DoctorReport(tuple(checks))

@@ -1,8 +1,8 @@
 """Turn what a recharge earns into entitlements (one row per unit) in the recharge's transaction.
 
 Other modules extend this: the coupon module issues coupons for coupon entitlements, the gift module
-decides whether a gift can be handed out now or stays owed. They plug in through ``on_granted`` hooks
-so the recharge stays one transaction."""
+decides whether a gift can be handed out now or stays owed. They plug in through the registry's
+``prepare_granted``/``on_granted`` handlers (services/registry.py) so the recharge stays one transaction."""
 
 from __future__ import annotations
 
@@ -27,18 +27,16 @@ from pos_app.domain.campaign import (
     GrantedItem,
 )
 from pos_app.domain.coupons import group as group_code
+from pos_app.domain.entitlements import CANCELLED as CANCELLED  # the states, written once in the domain
+from pos_app.domain.entitlements import DECLINED as DECLINED
+from pos_app.domain.entitlements import HANDED_OUT as HANDED_OUT
+from pos_app.domain.entitlements import ISSUED as ISSUED
+from pos_app.domain.entitlements import KEPT as KEPT
+from pos_app.domain.entitlements import OWED as OWED
+from pos_app.domain.entitlements import REVOKED as REVOKED
 from pos_app.services.common import persist_objects, plain_object
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
-from pos_app.services.hooks import hooks
-
-OWED = "owed"
-ISSUED = "issued"
-HANDED_OUT = "handed_out"
-DECLINED = "declined"
-REVOKED = "revoked"
-KEPT = "kept"
-CANCELLED = "cancelled"
 
 
 def item_name(e: m.Entitlement) -> str:
@@ -110,9 +108,13 @@ def grant_items(
     campaign: Campaign | None,
     recharge_id: str | None = None,
     source_override: str | None = None,
+    due_on: date | None = None,
 ) -> list[m.Entitlement]:
     """Write one entitlement row per unit. Member-price months apply at once; the rest are owed until
-    the coupon/gift modules issue or hand them out (their hooks run right after)."""
+    the coupon/gift modules issue or hand them out (their handlers run right after). With ``due_on``
+    after ``today`` (referral rewards "within N working days") the owed rows are due that day: coupons
+    are issued then by the daily job, not now."""
+    later = due_on if due_on is not None and due_on > today else None
     values: list[dict[str, Any]] = []
     due_days = campaign.gift_due_working_days if campaign else 3
     now = ctx.now()
@@ -128,25 +130,25 @@ def grant_items(
                 issued_ref=member.member_price_until.isoformat(), created_at=now, updated_at=now,
             ))
             continue
-        due_on = None
-        if item.kind == GRANT_GIFT:
+        item_due = later
+        if item.kind == GRANT_GIFT and later is None:
             if gift_due is None:
                 gift_due = add_working_days(today, due_days)
-            due_on = gift_due
+            item_due = gift_due
         for _ in range(item.quantity):
             values.append(dict(
                 id=ctx.new_id(), member_id=member.id, recharge_id=recharge_id,
                 source=source_override or item.source, kind=item.kind, ref=item.ref, name=item.name,
-                value_fen=item.value_fen, quantity=1, state=OWED, due_on=due_on,
+                value_fen=item.value_fen, quantity=1, state=OWED, due_on=item_due,
                 issued_ref=None, created_at=now, updated_at=now,
             ))
     rows = [plain_object(m.Entitlement, v) for v in values]
-    for hook in hooks("prepare_granted"):  # e.g. the coupon module marks the coupons it will issue
-        hook(uow, ctx, actor, member, rows, today)
-    # written now, in one statement, with what the hooks decided; later changes are written as updates
+    for prepare in ctx.registry.prepare_granted:  # e.g. the coupon module marks the coupons it will issue
+        prepare(uow, ctx, actor, member, rows, today)
+    # written now, in one statement, with what the handlers decided; later changes are written as updates
     persist_objects(uow, m.Entitlement, rows)
-    for hook in hooks("on_granted"):
-        hook(uow, ctx, actor, member, rows, today)
+    for granted in ctx.registry.on_granted:
+        granted(uow, ctx, actor, member, rows, today)
     for found in uow.cache.get(_COLLECT_KEY, ()):
         found.extend(rows)
     return rows
@@ -163,3 +165,5 @@ def recompute_member_price(member: m.Member, grants: list[m.Entitlement], tz: tz
         start = until if until and until >= start_day else start_day
         until = add_months(start, e.quantity)
     member.member_price_until = until
+
+

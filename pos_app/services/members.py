@@ -30,7 +30,6 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import MemberDTO, MemberSummary
-from pos_app.services.hooks import hooks
 
 SEARCH_LIMIT = 50
 
@@ -76,7 +75,7 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
         " (SELECT COUNT(*) FROM entitlement WHERE member_id = ? AND state = 'owed' AND kind = 'coupon')",
         (mm.inviter_id, mm.id, mm.id, mm.id),
     )[0]
-    unused_coupons = _count_unused_coupons(uow, mm.id, today) + int(owed_coupons or 0)
+    unused_coupons = _count_unused_coupons(uow, ctx, mm.id, today) + int(owed_coupons or 0)
     return MemberDTO(
         member_id=mm.id,
         member_code=mm.member_code,
@@ -100,10 +99,10 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
     )
 
 
-def _count_unused_coupons(uow: UnitOfWork, member_id: str, today: date) -> int:
+def _count_unused_coupons(uow: UnitOfWork, ctx: ServiceContext, member_id: str, today: date) -> int:
     """Issued coupons not yet used and still valid on the store's ``today`` (the services' clock, never the
-    machine's calendar). The coupon module answers when it is installed."""
-    return sum(int(fn(uow, member_id, today)) for fn in hooks("count_unused_coupons"))
+    machine's calendar). The coupon module answers (a required handler of the registry)."""
+    return int(ctx.registry.count_unused_coupons(uow, member_id, today))
 
 
 def _unique_code(uow: UnitOfWork, ctx: ServiceContext, column: Any, make: Callable[[RandBits], str]) -> str:
@@ -194,9 +193,9 @@ def register_member(
 
 
 def _after_register(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, inviter: m.Member | None) -> None:
-    """Hook for the referral module (new-member gift etc.), inside the same transaction."""
-    for fn in hooks("on_member_registered"):
-        fn(uow, ctx, actor, member, inviter)
+    """Handlers of the referral module (new-member gift etc.), inside the same transaction."""
+    for handler in ctx.registry.member_registered:
+        handler(uow, ctx, actor, member, inviter)
 
 
 def _find_one(uow: UnitOfWork, *, phone: str | None = None, code: str | None = None, member_id: str | None = None) -> m.Member:

@@ -2,7 +2,8 @@
 refund, rewards owed "within N working days" and the daily job that issues them, the leaderboard, the
 invite card data.
 
-Hooks: validate_campaign, on_member_registered, on_recharge, on_refund, doctor_checks.
+Handlers it registers (:data:`FEATURE`): campaign validate, member registered, on recharge, on refund,
+doctor checks.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.uow import UnitOfWork
+from pos_app.domain import entitlements as life
 from pos_app.domain import referrals as rules
 from pos_app.domain.calendar import add_working_days
 from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER, Campaign
@@ -40,6 +42,7 @@ from pos_app.services.common import (
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.doctor import Check
 from pos_app.services.members import load_member
+from pos_app.services.registry import Feature, Registrar
 
 # ----------------------------------------------------------------------------- DTOs
 
@@ -144,7 +147,7 @@ def _milestone_held(uow: UnitOfWork, inviter_id: str, campaign_code: str | None)
         f"JOIN referral r ON r.id = w.referral_id WHERE r.inviter_id = ? AND w.role = ? AND {cond}",
         (inviter_id, rules.SOURCE_MILESTONE, *args),
     )
-    return any(state not in (grants.REVOKED, grants.CANCELLED) for (state,) in states)
+    return any(state not in life.TAKEN_BACK for (state,) in states)
 
 
 def _milestone_entitlements(uow: UnitOfWork, inviter_id: str, campaign_code: str | None) -> list[m.Entitlement]:
@@ -160,26 +163,23 @@ def _milestone_entitlements(uow: UnitOfWork, inviter_id: str, campaign_code: str
 
 
 def _standing(e: m.Entitlement) -> bool:
-    return e.state not in (grants.REVOKED, grants.CANCELLED)
+    return e.state not in life.TAKEN_BACK
 
 
 def _take_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> None:
     """Same rules as a recharge refund: owed -> revoked, unused coupon -> voided (revoked), used or handed
     out -> kept."""
-    if e.state == grants.OWED:
-        e.state = grants.REVOKED
-    elif e.state == grants.HANDED_OUT:
-        e.state = grants.KEPT
-    elif e.state == grants.ISSUED and e.kind in (GRANT_COUPON, GRANT_VOUCHER):
-        e.state = coupons.take_back(uow, ctx, actor, e, "referral_refund")
-    elif e.state == grants.ISSUED:
-        e.state = grants.KEPT
+    if e.state == life.ISSUED and e.kind in (GRANT_COUPON, GRANT_VOUCHER):
+        event: str | None = coupons.take_back(uow, ctx, actor, e, "referral_refund")
     else:
+        event = life.take_back(e.state)
+    if event is None:
         return
+    e.state = life.transition(e.state, event)
     e.updated_at = ctx.now()
 
 
-# ----------------------------------------------------------------------------- hooks
+# ----------------------------------------------------------------------------- handlers (see FEATURE)
 
 
 def validate_campaign(data: dict[str, Any]) -> None:
@@ -230,16 +230,15 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
         successful = _successful_others(uow, inviter.id, ref.campaign_code, ref.id) + 1  # + this one
         got = rules.rewards_for_first_recharge(rr, recharge.amount_fen, successful, held)
         due = add_working_days(today, rr.reward_delay_working_days) if rr.reward_delay_working_days else None
-        with coupons.issue_later(due):
-            for who, items, source in (
-                (inviter, got.inviter, rules.SOURCE_REFERRAL),
-                (inviter, got.milestone, rules.SOURCE_MILESTONE),
-                (member, got.invitee, rules.SOURCE_NEW_MEMBER),
-            ):
-                if items:
-                    rows = grants.grant_items(uow, ctx, actor, who, items, today=today, campaign=campaign,
-                                              source_override=source)
-                    granted += [(source, e) for e in rows]
+        for who, items, source in (
+            (inviter, got.inviter, rules.SOURCE_REFERRAL),
+            (inviter, got.milestone, rules.SOURCE_MILESTONE),
+            (member, got.invitee, rules.SOURCE_NEW_MEMBER),
+        ):
+            if items:
+                rows = grants.grant_items(uow, ctx, actor, who, items, today=today, campaign=campaign,
+                                          source_override=source, due_on=due)
+                granted += [(source, e) for e in rows]
         details = json.dumps({"recharge_id": recharge.id})
         insert_rows(uow, mc.ReferralReward, [
             dict(referral_id=ref.id, entitlement_id=e.id, member_id=e.member_id, role=source, details_json=details)
@@ -313,6 +312,17 @@ def doctor_checks(uow: UnitOfWork) -> list[Check]:
     ).scalars().all()
     out.append(Check("reversed_referrals_taken_back", not bad, ", ".join(bad[:5])))
     return out
+
+
+def register(reg: Registrar) -> None:
+    reg.campaign_validate.append(validate_campaign)
+    reg.member_registered.append(on_member_registered)
+    reg.on_recharge.append(on_recharge)
+    reg.on_refund.append(on_refund)
+    reg.doctor_checks.append(doctor_checks)
+
+
+FEATURE = Feature("referrals", register)
 
 
 # ----------------------------------------------------------------------------- use cases

@@ -13,9 +13,17 @@ from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
 from pos_app.db.uow import UnitOfWork
+from pos_app.domain import entitlements as life
 from pos_app.domain import wallet as w
 from pos_app.domain.calendar import add_months
-from pos_app.domain.campaign import GRANT_COUPON, GRANT_GIFT, GRANT_VOUCHER, Campaign, evaluate_recharge
+from pos_app.domain.campaign import (
+    GRANT_COUPON,
+    GRANT_GIFT,
+    GRANT_VOUCHER,
+    Campaign,
+    RechargeOutcome,
+    evaluate_recharge,
+)
 from pos_app.domain.coupons import REDEEMED
 from pos_app.domain.errors import InvalidInput, NotFound, StateError
 from pos_app.domain.money import MAX_AMOUNT_FEN
@@ -50,7 +58,6 @@ from pos_app.services.dto import (
     SpendResult,
     WalletLine,
 )
-from pos_app.services.hooks import hooks
 from pos_app.services.members import load_member as load_member
 
 
@@ -314,16 +321,16 @@ def _tier_bonuses(campaign: Campaign | None) -> tuple[tuple[int, int], ...]:
     return tuple((t.pay_fen, t.bonus_fen) for t in campaign.tiers) if campaign is not None else ()
 
 
-def _before_recharge(uow: UnitOfWork, ctx: ServiceContext, outcome: object, campaign: object) -> None:
-    """Hook: the gift module refuses a tier whose gift is out of stock when the campaign says so."""
-    for fn in hooks("before_recharge"):
-        fn(uow, ctx, outcome, campaign)
+def _before_recharge(uow: UnitOfWork, ctx: ServiceContext, outcome: RechargeOutcome, campaign: Campaign | None) -> None:
+    """Handlers: the gift module refuses a tier whose gift is out of stock when the campaign says so."""
+    for check in ctx.registry.before_recharge:
+        check(uow, ctx, outcome, campaign)
 
 
 def _after_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, r: m.Recharge) -> None:
-    """Hook: referral rewards when this is the member's first recharge (same transaction)."""
-    for fn in hooks("on_recharge"):
-        fn(uow, ctx, actor, member, r)
+    """Handlers: referral rewards when this is the member's first recharge (same transaction)."""
+    for handler in ctx.registry.on_recharge:
+        handler(uow, ctx, actor, member, r)
 
 
 def _spend_result(uow: UnitOfWork, sp: m.Spend) -> SpendResult:
@@ -441,7 +448,7 @@ def _refund_result(uow: UnitOfWork, rf: m.Refund) -> RefundResult:
         principal_balance_fen=entry.principal_after_fen,
         bonus_balance_fen=entry.bonus_after_fen,
         balance_fen=entry.principal_after_fen + entry.bonus_after_fen,
-        revoked_items=tuple(d for d in dtos if d.state in (grants.REVOKED, grants.CANCELLED)),
+        revoked_items=tuple(d for d in dtos if d.state in life.TAKEN_BACK),
         kept_items=tuple(d for d in dtos if d.state == grants.KEPT),
         created_at=rf.created_at,
         principal_refundable_fen=rf.principal_unspent_fen,
@@ -643,26 +650,23 @@ def refund(
 def _revoke_items(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, rows: Sequence[m.Entitlement]) -> None:
     """Owed items are revoked. Issued coupons/vouchers: the coupon module voids the unused ones (revoked)
     and keeps the used ones; a gift handed out is recorded as kept."""
-    found = hooks("on_refund_entitlement")
-    coupon_hook = found[0] if found else None
+    take_back = ctx.registry.refund_entitlement
     now = ctx.now()
     for e in rows:
-        if e.state == grants.OWED:
-            e.state = grants.REVOKED
-        elif e.state == grants.HANDED_OUT:
-            e.state = grants.KEPT
-        elif e.state == grants.ISSUED and e.kind == "member_price":
-            e.state = grants.REVOKED
-        elif e.state == grants.ISSUED and coupon_hook is not None:
-            e.state = str(coupon_hook(uow, ctx, actor, e))
-        elif e.state == grants.ISSUED:
-            e.state = grants.KEPT
+        if e.state == life.ISSUED and e.kind == "member_price":
+            event: str | None = life.REVOKE
+        elif e.state == life.ISSUED and e.kind in take_back:
+            event = take_back[e.kind](uow, ctx, actor, e)
+        else:
+            event = life.take_back(e.state)
+        if event is not None:
+            e.state = life.transition(e.state, event)
         e.updated_at = now
 
 
 def _after_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, r: m.Recharge) -> None:
-    for fn in hooks("on_refund"):
-        fn(uow, ctx, actor, member, r)
+    for handler in ctx.registry.on_refund:
+        handler(uow, ctx, actor, member, r)
 
 
 # ----------------------------------------------------------------------------- queries

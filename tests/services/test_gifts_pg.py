@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pos_app import bootstrap
 from pos_app.db import migrate
 from pos_app.db.engine import Database
 from pos_app.domain.gifts import OutOfStock
 from pos_app.services import campaigns, doctor, gifts, members, staff, wallet
 from pos_app.services.campaigns import read_campaign_file
-from pos_app.services.context import ServiceContext
 from tests.conftest import DEMO_CAMPAIGN
 from tests.test_migrations import pg_schema_url  # noqa: F401  (fixture)
 
@@ -22,7 +22,7 @@ def test_gift_stock_on_postgres(pg_schema_url):  # noqa: F811
     url, _ = pg_schema_url
     db = Database(url)
     migrate.upgrade(db)
-    ctx = ServiceContext(db, clock=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    ctx = bootstrap.service_context(db, clock=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     staff.init_store(ctx, store_code="PG01", manager_code="boss", manager_pin="9999")
     boss = staff.login(ctx, "boss", "9999")
     data = read_campaign_file(DEMO_CAMPAIGN)
