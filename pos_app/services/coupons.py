@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from pos_app import messages
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import coupons as rules
 from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
@@ -32,10 +33,7 @@ from pos_app.services.common import (
     check_request_id,
     emit,
     emit_many,
-    insert_rows,
     local_date,
-    plain_object,
-    raw_rows,
     remember,
     replayed,
     require,
@@ -182,7 +180,7 @@ def _dto(uow: UnitOfWork, c: mc.Coupon, today: date) -> CouponDTO:
 def find_coupon(uow: UnitOfWork, text: str) -> mc.Coupon:
     """Check the code first (no lookup for a mistyped one), then look it up."""
     code = rules.parse_code(text)
-    c = uow.session.scalar(select(mc.Coupon).where(mc.Coupon.code == code))
+    c = repo.coupons.by_code(uow.session, code)
     if c is None:
         raise rules.unknown_code(code)
     return c
@@ -191,10 +189,10 @@ def find_coupon(uow: UnitOfWork, text: str) -> mc.Coupon:
 def _event(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: mc.Coupon, kind: str, **kw: Any
 ) -> None:
-    uow.session.add(
-        mc.CouponEvent(id=ctx.new_id(), coupon_id=c.id, kind=kind, at=ctx.now(),
-                       staff_id=actor.staff_id if actor and actor.staff_id else None, **kw)
-    )
+    repo.coupons.add_events(uow.session, [dict(
+        id=ctx.new_id(), coupon_id=c.id, kind=kind, at=ctx.now(),
+        staff_id=actor.staff_id if actor and actor.staff_id else None, **kw,
+    )])
 
 
 def _new_codes(uow: UnitOfWork, ctx: ServiceContext, n: int) -> list[str]:
@@ -202,11 +200,7 @@ def _new_codes(uow: UnitOfWork, ctx: ServiceContext, n: int) -> list[str]:
     (80 random bits: a clash never happens in practice, and the UNIQUE constraint stays the last word)."""
     codes = [rules.new_code(ctx.randbits) for _ in range(n)]
     for _ in range(10):
-        taken: set[str] = set()
-        for i in range(0, n, 500):
-            part = codes[i:i + 500]
-            taken.update(r[0] for r in raw_rows(
-                uow, f"SELECT code FROM coupon WHERE code IN ({', '.join('?' for _ in part)})", tuple(part)))
+        taken = repo.coupons.taken_codes(uow.session, codes)
         seen: set[str] = set()
         clash = False
         for i, code in enumerate(codes):
@@ -267,9 +261,10 @@ def _coupon_rows(
 
 def _write_coupons(uow: UnitOfWork, coupons: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[mc.Coupon]:
     """INSERT the coupons, then their history rows (one statement per table); copies for reading."""
-    insert_rows(uow, mc.Coupon, coupons)
-    insert_rows(uow, mc.CouponEvent, events)
-    return [plain_object(mc.Coupon, c) for c in coupons]
+    issued = repo.coupons.add_many(uow.session, coupons)
+    repo.coupons.add_events(uow.session, events)
+    grants.note_codes(uow, {c.id: c.code for c in issued})
+    return issued
 
 
 def _issue_many(
@@ -313,32 +308,9 @@ def _template_row(uow: UnitOfWork, code: str) -> mc.CouponTemplate | None:
     return uow.session.scalar(select(mc.CouponTemplate).where(mc.CouponTemplate.code == code))
 
 
-_TEMPLATE_COLS = (
-    "code, name, kind, value_fen, percent_bp, max_discount_fen, min_spend_fen, valid_days, valid_from, valid_until, "
-    "category, bearer"
-)
-
-
-def _as_date(value: Any) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _templates(uow: UnitOfWork, codes: set[str]) -> dict[str, rules.Template]:
     """The templates of these codes, in one plain query."""
-    if not codes:
-        return {}
-    found = raw_rows(
-        uow, f"SELECT {_TEMPLATE_COLS} FROM coupon_template WHERE code IN ({', '.join('?' for _ in codes)})",
-        tuple(codes),
-    )
-    return {
-        r[0]: rules.Template(
-            code=r[0], name=r[1], kind=r[2], value_fen=r[3], percent_bp=r[4], max_discount_fen=r[5],
-            min_spend_fen=r[6], valid_days=r[7], valid_from=_as_date(r[8]), valid_until=_as_date(r[9]),
-            category=r[10], bearer=bool(r[11]),
-        )
-        for r in found
-    }
+    return {r["code"]: rules.Template(**{**r, "bearer": bool(r["bearer"])}) for r in repo.coupons.templates(uow.session, codes)}
 
 
 @dataclass
@@ -491,14 +463,13 @@ def on_granted(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, entitlements: Sequence[m.Entitlement],
     today: date,
 ) -> None:
-    """After the entitlement rows are written: write the coupons planned for them (and issue any owed
-    coupon/voucher that was not planned)."""
+    """After the entitlement rows are written: write the coupons :func:`prepare_granted` planned for them
+    (every coupon/voucher to issue now was planned there, before its row was written)."""
     planned: list[_Planned] = uow.cache.get("_coupons_planned") or []
     ids = {id(e) for e in entitlements}
     for plan in [p for p in planned if id(p.entitlements[0]) in ids]:
         planned.remove(plan)
         _write_planned(uow, ctx, actor, plan)
-    issue_entitlements(uow, ctx, actor, _to_issue_now(entitlements, today), today)
 
 
 def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import wallet as w
 from pos_app.domain.calendar import add_months
@@ -27,10 +28,7 @@ from pos_app.services.common import (
     check_pay_method,
     check_request_id,
     emit,
-    insert_row,
     local_date,
-    new_object,
-    plain_object,
     remember,
     replayed,
     require,
@@ -77,8 +75,8 @@ def append_wallet_entry(
 ) -> m.WalletEntry:
     """Append a ledger row and move the cached balance with it, in the same transaction.
 
-    The row is written at once (Core INSERT; the recharge/spend/refund row it refers to must already be
-    flushed). The returned object is a detached copy for reading: the ledger is never edited."""
+    The row is written at once (the recharge/spend/refund row it refers to is written before it). The
+    returned object is a transient copy for reading: the ledger is never edited."""
     if member.principal_fen + principal_delta < 0 or member.bonus_fen + bonus_delta < 0:
         raise StateError("wallet.negative")  # the domain never lets this happen; a last guard
     note_move(uow, "wallet", member.id, member.principal_fen + member.bonus_fen,
@@ -101,8 +99,7 @@ def append_wallet_entry(
         staff_id=actor.staff_id,
         created_at=ctx.now(),
     )
-    insert_row(uow, m.WalletEntry, values)
-    return plain_object(m.WalletEntry, values)
+    return repo.ledger.append_wallet_entry(uow.session, values)
 
 
 def add_points_lot(
@@ -117,7 +114,7 @@ def add_points_lot(
     ref: str | None = None,
 ) -> m.PointsLot:
     """A new points lot and its 'earn' ledger row, written at once; the member's cached points move with
-    it. Returns a detached copy of the lot (load it with ``session.get`` to change ``remaining``)."""
+    it. Returns a transient copy of the lot (load it with ``session.get`` to change ``remaining``)."""
     if points <= 0:
         raise InvalidInput("points.invalid", points=points)
     now = ctx.now()
@@ -131,16 +128,14 @@ def add_points_lot(
         expires_on=expires_on,
         recharge_id=recharge_id,
     )
-    insert_row(uow, m.PointsLot, lot)
-    insert_row(
-        uow,
-        m.PointsEntry,
+    copy = repo.ledger.add_points_lot(
+        uow.session, lot,
         dict(id=ctx.new_id(), member_id=member.id, lot_id=lot["id"], kind="earn", delta=points,
              ref=ref or recharge_id, created_at=now),
     )
     note_move(uow, "points", member.id, member.points_balance, member.points_balance + points, phone=member.phone)
     member.points_balance += points
-    return plain_object(m.PointsLot, lot)
+    return copy
 
 
 def _build_recharge_result(
@@ -189,11 +184,10 @@ def _next_receipt_no(uow: UnitOfWork, store_code: str, day: date) -> str:
     """``T001-20261202-0007``: the store's code, its local date and the day's sequence (one writer at a
     time: the recharge's transaction holds the write lock)."""
     prefix = f"{store_code}-{day:%Y%m%d}-"
-    used = uow.session.scalar(
-        select(func.count()).select_from(m.Recharge)
-        .where(m.Recharge.receipt_no >= prefix, m.Recharge.receipt_no < prefix + "~")
-    ) or 0
-    return f"{prefix}{int(used) + 1:04d}"
+    last = repo.ledger.last_receipt_no(uow.session, prefix)
+    tail = last.removeprefix(prefix) if last else ""
+    used = int(tail) if tail.isdigit() else 0
+    return f"{prefix}{used + 1:04d}"
 
 
 def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
@@ -253,7 +247,7 @@ def recharge(
             _tier_bonuses(campaign),
         )
         _before_recharge(uow, ctx, outcome, campaign)
-        r = new_object(uow, m.Recharge, dict(  # written now: the rows below refer to it
+        r = repo.ledger.add_recharge(s, dict(  # written now: the rows below refer to it
             id=ctx.new_id(),
             request_id=request_id,
             member_id=member.id,
@@ -287,6 +281,7 @@ def recharge(
                                       recharge_id=r.id)
             if r.items_count != len(rows):
                 r.items_count = len(rows)
+                repo.ledger.set_items_count(s, r.id, len(rows))
             _after_recharge(uow, ctx, actor, member, r)
         remember(uow, ctx, request_id, "wallet.recharge", r.id, params)
         result = _build_recharge_result(
