@@ -1,13 +1,46 @@
-"""Unit of work: one use case = one transaction. Everything is written, or nothing."""
+"""Unit of work: one use case = one transaction. Everything is written, or nothing.
+
+A writing transaction has at most one outbox event (DESIGN.md: one use case = one event): the use case
+names it once (:meth:`UnitOfWork.set_event`), feature code adds the facts it produced to it
+(:meth:`UnitOfWork.add_facts`: the coupons a recharge issued, a referral it qualified...), and the one
+outbox row is written just before the commit, with the next gap-free per-device sequence number (safe:
+every write transaction holds SQLite's write lock from its first statement, BEGIN IMMEDIATE)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from pos_app.db.engine import Database
+
+
+class EventError(RuntimeError):
+    """A programming error: a second event in one transaction, or facts no event carries."""
+
+
+@dataclass
+class PendingEvent:
+    event_id: str
+    device_id: str
+    type: str
+    occurred_at: Any
+    payload: dict[str, Any]
+    facts: dict[str, list[Any]] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        clash = set(self.facts) & set(self.payload)
+        if clash:
+            raise EventError(f"event {self.type}: facts {sorted(clash)} would overwrite its payload")
+        return {**self.payload, **self.facts}
+
+
+def event_json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, default=str, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 class UnitOfWork:
@@ -18,6 +51,9 @@ class UnitOfWork:
         self.committed = False
         #: per-transaction memo (e.g. the store row, which the session's weak identity map would drop)
         self.cache: dict[str, Any] = {}
+        #: the transaction's one outbox event, once the use case named it
+        self.event: PendingEvent | None = None
+        self._facts: dict[str, list[Any]] = {}
 
     @property
     def session(self) -> Session:
@@ -30,9 +66,38 @@ class UnitOfWork:
         self._session.begin()
         return self
 
+    def set_event(self, event: PendingEvent) -> None:
+        """The use case's event (once per transaction: a second one is a loud error)."""
+        if self.read_only:
+            raise EventError("a read-only unit of work writes no event")
+        if self.event is not None:
+            raise EventError(f"two events in one transaction: {self.event.type} and {event.type}")
+        self.event = event
+
+    def add_facts(self, key: str, facts: list[Any]) -> None:
+        """Facts a feature module produced in this transaction (``key``: coupons, referral...), carried by
+        the transaction's one event under ``key``."""
+        self._facts.setdefault(key, []).extend(facts)
+
+    def _write_event(self) -> None:
+        from pos_app.db import repo  # noqa: PLC0415  (the repositories import this module's engine)
+
+        ev = self.event
+        if ev is None:
+            if any(self._facts.values()):
+                raise EventError(f"facts {sorted(self._facts)} but no event in this transaction")
+            return
+        ev.facts = {k: v for k, v in self._facts.items() if v}
+        body = event_json(ev.body())
+        repo.outbox.add(self.session, dict(
+            seq=repo.outbox.last_seq(self.session) + 1, event_id=ev.event_id, device_id=ev.device_id, type=ev.type,
+            occurred_at=ev.occurred_at, payload_json=body, payload_hash=hashlib.sha256(body.encode()).hexdigest(),
+        ))
+
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("read-only unit of work cannot commit")
+        self._write_event()
         self.session.commit()
         self.committed = True
 
@@ -47,3 +112,5 @@ class UnitOfWork:
             self._session.close()
             self._session = None
             self.cache.clear()
+            self.event = None
+            self._facts = {}

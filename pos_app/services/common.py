@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pos_app.db import models as m
 from pos_app.db import repo
-from pos_app.db.uow import UnitOfWork
+from pos_app.db.uow import PendingEvent, UnitOfWork
 from pos_app.domain import roles
 from pos_app.domain.errors import Conflict, InvalidInput, NotFound
 from pos_app.domain.wallet import DEFAULT_BALANCE_CAP_FEN, PROPORTIONAL, SPEND_ORDERS
@@ -112,40 +112,19 @@ def audit(
     uow.cache["_audit_last"] = (values["seq"], values["hash"])
 
 
-def emit(uow: UnitOfWork, ctx: ServiceContext, event_type: str, payload: dict[str, Any]) -> int:
-    """Append an outbox event with the next gap-free per-device sequence number.
+def emit(uow: UnitOfWork, ctx: ServiceContext, event_type: str, payload: dict[str, Any]) -> None:
+    """Name the use case's one outbox event (a second in the same transaction is a loud error). The row
+    is written just before the commit, carrying ``payload`` and every fact feature code added with
+    :func:`add_facts`, with the next gap-free per-device sequence number."""
+    uow.set_event(PendingEvent(event_id=ctx.new_id(), device_id=settings(uow).device_id, type=event_type,
+                               occurred_at=ctx.now(), payload=payload))
 
-    Safe because every write transaction holds SQLite's write lock from its first statement
-    (BEGIN IMMEDIATE): no two transactions can read the same max(seq)."""
-    return emit_many(uow, ctx, [(event_type, payload)])[0]
 
-
-def emit_many(uow: UnitOfWork, ctx: ServiceContext, events: list[tuple[str, dict[str, Any]]]) -> list[int]:
-    """:func:`emit` for several events in a row (one statement); returns their sequence numbers."""
-    st = settings(uow)
-    last = uow.cache.get("_outbox_seq")
-    if last is None:
-        last = repo.outbox.last_seq(uow.session)
-    rows: list[dict[str, Any]] = []
-    seqs: list[int] = []
-    for event_type, payload in events:
-        last += 1
-        seqs.append(last)
-        body = json.dumps(payload, default=str, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        rows.append(dict(
-            seq=last,
-            event_id=ctx.new_id(),
-            device_id=st.device_id,
-            type=event_type,
-            occurred_at=ctx.now(),
-            payload_json=body,
-            payload_hash=hashlib.sha256(body.encode()).hexdigest(),
-        ))
-    for row in rows:
-        repo.outbox.add(uow.session, row)
-    # the transaction holds the write lock and only emit() writes the outbox: the next one follows on
-    uow.cache["_outbox_seq"] = last
-    return seqs
+def add_facts(uow: UnitOfWork, key: str, facts: list[Any]) -> None:
+    """Facts feature code produced in this transaction (issued coupons, a qualified referral...), carried
+    by the transaction's one event under ``key`` (the use case names the event; facts without one fail
+    the commit)."""
+    uow.add_facts(key, facts)
 
 
 def store_info(uow: UnitOfWork) -> m.StoreInfo:

@@ -27,6 +27,7 @@ from pos_app.domain.errors import InvalidInput
 from pos_app.services import coupons, grants
 from pos_app.services.campaigns import current_campaign
 from pos_app.services.common import (
+    add_facts,
     audit,
     check_request_id,
     emit,
@@ -231,12 +232,13 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
         ])
     audit(uow, ctx, actor, "referral.qualified", "referral", ref.id, inviter_id=ref.inviter_id, invitee_id=member.id,
           recharge_id=recharge.id, rewards=[e.id for _, e in granted])
-    emit(uow, ctx, "referral.qualified", {
+    # a fact of the recharge's one event (wallet.recharged), not an event of its own
+    add_facts(uow, "referral", [{
         "referral_id": ref.id, "inviter_id": ref.inviter_id, "invitee_id": member.id, "recharge_id": recharge.id,
         "campaign_code": ref.campaign_code, "amount_fen": recharge.amount_fen,
         "rewards": [{"id": e.id, "member_id": e.member_id, "source": src, "kind": e.kind, "ref": e.ref,
                      "state": e.state, "due_on": e.due_on} for src, e in granted],
-    })
+    }])
 
 
 def on_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, recharge: m.Recharge) -> None:
@@ -266,10 +268,11 @@ def on_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Memb
                 touched.append(e)
     audit(uow, ctx, actor, "referral.reversed", "referral", ref.id, recharge_id=recharge.id,
           items={e.id: e.state for e in touched})
-    emit(uow, ctx, "referral.reversed", {
+    # a fact of the refund's one event (wallet.refunded)
+    add_facts(uow, "referral_reversed", [{
         "referral_id": ref.id, "inviter_id": ref.inviter_id, "invitee_id": ref.invitee_id,
         "recharge_id": recharge.id, "items": [{"id": e.id, "state": e.state} for e in touched],
-    })
+    }])
 
 
 def doctor_checks(uow: UnitOfWork) -> list[Check]:

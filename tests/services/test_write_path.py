@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from datetime import UTC
@@ -131,7 +132,7 @@ def test_pending_inserts_and_updates_are_written_together(store) -> None:
 
 
 def _coupon_picture(ctx, recharge_id: str) -> tuple[list, list, list]:
-    """(entitlements, coupons, coupon.issued payloads) as plain tuples, read in one transaction."""
+    """(entitlements, coupons, the recharge's one event payload) as plain tuples, read in one transaction."""
     with ctx.uow(read_only=True) as uow:
         s = uow.session
         ents = [(e.id, e.kind, e.state, e.issued_ref) for e in
@@ -139,8 +140,8 @@ def _coupon_picture(ctx, recharge_id: str) -> tuple[list, list, list]:
         ids = [e[0] for e in ents]
         coupons = [(c.id, c.entitlement_id, c.member_id, c.state, c.code) for c in
                    s.scalars(select(mc.Coupon).where(mc.Coupon.entitlement_id.in_(ids)))]
-        events = list(s.scalars(select(m.Outbox.payload_json).where(m.Outbox.type == "coupon.issued")))
-        return ents, coupons, events
+        events = [json.loads(p) for p in s.scalars(select(m.Outbox.payload_json))]
+        return ents, coupons, [e for e in events if e.get("recharge_id") == recharge_id]
 
 
 def test_luxury_recharge_writes_its_entitlements_once_already_issued(store) -> None:
@@ -161,14 +162,16 @@ def test_luxury_recharge_writes_its_entitlements_once_already_issued(store) -> N
         cid, c_ent, c_member, c_state, code = by_id[issued_ref]
         assert (c_ent, c_member, c_state) == (eid, mid, "issued")
         assert rules.is_valid_check(code)
-        assert sum(code in ev for ev in events) == 1  # one coupon.issued event carries it
+        assert [c["code"] for c in events[0]["coupons"]].count(code) == 1  # the recharge's event carries it
     assert {i.entitlement_id: i.state for i in r.items if i.kind in ("coupon", "voucher")} == {
         e[0]: "issued" for e in couponish
     }
-    assert len(events) == 5
+    assert len(events) == 1 and len(events[0]["coupons"]) == 5  # one event for the whole recharge
+    assert {c["entitlement_id"] for c in events[0]["coupons"]} == {e[0] for e in couponish}
     with ctx.uow(read_only=True) as uow:
-        hist = uow.session.scalar(select(func.count()).select_from(mc.CouponEvent).where(mc.CouponEvent.kind == "issue"))
-    assert hist == 5
+        hist = uow.session.scalar(select(func.count()).select_from(mc.CouponEvent))
+        outbox = uow.session.scalar(select(func.count()).select_from(m.Outbox).where(m.Outbox.type == "coupon.issued"))
+    assert (hist, outbox) == (0, 0)  # the coupon row is its issue; the recharge's event carries it
     report = doctor.run_doctor(ctx)
     assert all(c.ok for c in report.checks), [c for c in report.checks if not c.ok]
 
@@ -265,6 +268,8 @@ def test_any_run_of_recharges_and_replays_keeps_coupons_events_and_ledgers_whole
         coupons = [(c.id, c.entitlement_id, c.code) for c in ss.scalars(select(mc.Coupon))]
         seqs = list(ss.scalars(select(m.Outbox.seq).order_by(m.Outbox.seq)))
         types = list(ss.scalars(select(m.Outbox.type)))
+        payloads = [json.loads(p) for p in ss.scalars(select(m.Outbox.payload_json))]
+        ss_recharges = ss.scalar(select(func.count()).select_from(m.Recharge))
         mine = ss.scalar(select(func.count()).select_from(m.Recharge).where(m.Recharge.member_id.in_(ids)))
     assert mine == len(done)
     assert all(state == "issued" for _, state, _ in couponish)
@@ -272,7 +277,10 @@ def test_any_run_of_recharges_and_replays_keeps_coupons_events_and_ledgers_whole
     assert {e[2] for e in couponish} == {c[0] for c in coupons}
     assert len({c[2] for c in coupons}) == len(coupons)
     assert seqs == list(range(1, len(seqs) + 1))
-    assert types.count("coupon.issued") == len(coupons)
+    assert "coupon.issued" not in types
+    carried = [c["code"] for p in payloads if p.get("coupons") for c in p["coupons"]]
+    assert sorted(carried) == sorted(c[2] for c in coupons)  # each coupon in exactly one event
+    assert types.count("wallet.recharged") == ss_recharges
     assert all(c.ok for c in doctor.run_doctor(ctx).checks)
 
 
@@ -343,3 +351,48 @@ def test_an_update_listener_gets_the_orms_flush(store) -> None:
     assert seen == ["2"]
     with ctx.uow(read_only=True) as uow:
         assert uow.session.get(m.KeyValue, "l").value == "2"
+
+
+# ----------------------------------------------------------------------------- one event per transaction
+
+
+def test_two_events_in_one_transaction_are_refused_and_facts_need_an_event(store) -> None:
+    from pos_app.db.uow import EventError
+    from pos_app.services import common
+
+    ctx = store.ctx
+    with ctx.uow() as uow:
+        common.emit(uow, ctx, "test.one", {"n": 1})
+        with pytest.raises(EventError, match="two events"):
+            common.emit(uow, ctx, "test.two", {"n": 2})
+    with ctx.uow() as uow:
+        common.add_facts(uow, "coupons", [{"code": "X"}])
+        with pytest.raises(EventError, match="no event"):
+            uow.commit()
+    with ctx.uow() as uow:  # facts join the one event, under their key
+        common.add_facts(uow, "coupons", [{"code": "X"}])
+        common.emit(uow, ctx, "test.one", {"n": 1})
+        common.add_facts(uow, "coupons", [{"code": "Y"}])
+        uow.commit()
+    (row,) = _text(store, "SELECT type, payload_json FROM outbox WHERE type LIKE 'test.%'")
+    assert row[0] == "test.one" and json.loads(row[1]) == {"n": 1, "coupons": [{"code": "X"}, {"code": "Y"}]}
+
+
+def test_the_daily_issue_job_writes_one_event_carrying_every_coupon_it_issued(store) -> None:
+    from pos_app.services import referrals
+
+    ctx = store.ctx
+    data = campaigns.read_campaign_file(DEMO_CAMPAIGN)
+    data["referral"]["reward_delay_working_days"] = 2
+    campaigns.load_campaign(ctx, store.manager, data)
+    a = members.register_member(ctx, store.cashier, phone="13700000001")
+    for k in (2, 3):
+        b = members.register_member(ctx, store.cashier, phone=f"1370000000{k}", invite_code=a.invite_code)
+        wallet.recharge(ctx, store.cashier, member_id=b.member_id, tier_code="basic")
+    before = _text(store, "SELECT COUNT(*) FROM outbox")[0][0]
+    store.clock.advance(days=7)
+    res = referrals.issue_due(ctx, store.manager)
+    assert res.issued >= 2
+    rows = _text(store, "SELECT type, payload_json FROM outbox WHERE seq > ?", before)
+    assert [t for t, _ in rows] == ["coupon.issued_due"]
+    assert sorted(c["code"] for c in json.loads(rows[0][1])["coupons"]) == sorted(res.coupon_codes)

@@ -24,12 +24,12 @@ def table(model: type[Base]) -> Table:
 def append(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT append-only rows of ``model`` now, in the session's transaction: one statement (Core
     ``insert()``; several rows go in as one multi-row INSERT through insertmanyvalues). Every row must
-    have the same keys; columns not given take their default. New ORM objects are flushed first (the
-    rows may refer to them); changed ones are not."""
+    have the same keys; columns not given take their default. When the session holds new ORM objects it
+    is flushed first (the rows may refer to them); otherwise changed objects stay pending until commit."""
     if not rows:
         return
     if session.new:
-        session.flush(objects=list(session.new))  # only them: changed rows are written at commit, once
+        session.flush()
     run(session, insert(table(model)), dict(rows[0]) if len(rows) == 1 else list(rows))
 
 

@@ -143,12 +143,12 @@ def incomplete_spends(session: Session) -> list[str]:
     return list(session.execute(stmt).scalars())
 
 
-def points_not_ledger(session: Session, earned: Any = None) -> list[str]:
-    """Phones whose cached points are not the sum of their points ledger, nor what is left of their
-    lots, or are negative. ``earned``: an extra correlated sum added to the ledger's (default none)."""
-    ledger = select(_sum0(_PE.c.delta)).where(_PE.c.member_id == _M.c.id).scalar_subquery()
-    if earned is not None:
-        ledger = ledger + earned
+def points_not_ledger(session: Session) -> list[str]:
+    """Phones whose cached points are not what their lots earned plus their points ledger (what left the
+    lots: spent, expired, revoked), nor what is left of their lots, or are negative."""
+    earned = select(_sum0(_L.c.points)).where(_L.c.member_id == _M.c.id).scalar_subquery()
+    moved = select(_sum0(_PE.c.delta)).where(_PE.c.member_id == _M.c.id).scalar_subquery()
+    ledger = earned + moved
     left = select(_sum0(_L.c.remaining)).where(_L.c.member_id == _M.c.id).scalar_subquery()
     stmt = select(_M.c.phone).where(or_(_M.c.points_balance != ledger, _M.c.points_balance != left,
                                         _M.c.points_balance < 0))

@@ -9,17 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pos_app.db import models_coupons as mc
-from pos_app.db.repo.base import append, copy_of, run, table
+from pos_app.db.repo.base import append, run, table
 
 _C = table(mc.Coupon)
 _T = table(mc.CouponTemplate)
 _CHUNK = 500
 
 
-def add_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[mc.Coupon]:
-    """INSERT the coupons in one statement; transient copies for reading (load one to change it)."""
+def add_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT the coupons in one statement (insertmanyvalues). A coupon's row is its issue: there is no
+    separate history row for it."""
     append(session, mc.Coupon, rows)
-    return [copy_of(mc.Coupon, r) for r in rows]
 
 
 def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:

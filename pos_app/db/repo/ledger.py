@@ -35,17 +35,15 @@ def last_receipt_no(session: Session, prefix: str) -> str | None:
     return None if last is None else str(last)
 
 
-def append_wallet_entry(session: Session, values: Mapping[str, Any]) -> m.WalletEntry:
+def append_wallet_entry(session: Session, values: Mapping[str, Any]) -> None:
     append(session, m.WalletEntry, [values])
-    return copy_of(m.WalletEntry, values)
 
 
-def add_points_lot(session: Session, lot: Mapping[str, Any], entry: Mapping[str, Any] | None = None) -> m.PointsLot:
-    """A new points lot (and its ledger row, when given), written now; a transient copy of the lot."""
+def add_points_lot(session: Session, lot: Mapping[str, Any], entry: Mapping[str, Any] | None = None) -> None:
+    """A new points lot (and its ledger row, when given), written now."""
     append(session, m.PointsLot, [lot])
     if entry is not None:
         append(session, m.PointsEntry, [entry])
-    return copy_of(m.PointsLot, lot)
 
 
 def add_entitlements(session: Session, rows: Sequence[m.Entitlement]) -> None:
