@@ -10,7 +10,6 @@ import random
 import sqlite3
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from pos_app.db import models as m
 from pos_app.db.repo.base import append, copy_of, run, table, values_of
 
 _R = table(m.Recharge)
+_LAST_RECEIPT = select(func.max(_R.c.receipt_no)).where(_R.c.receipt_no >= bindparam("lo"), _R.c.receipt_no < bindparam("hi"))
 
 
 def add_recharge(session: Session, values: Mapping[str, Any]) -> m.Recharge:
@@ -30,8 +31,7 @@ def set_items_count(session: Session, recharge_id: str, count: int) -> None:
 
 def last_receipt_no(session: Session, prefix: str) -> str | None:
     """The highest receipt number starting with ``prefix`` (one index seek on the unique receipt_no)."""
-    last = run(session, select(func.max(_R.c.receipt_no))
-               .where(_R.c.receipt_no >= prefix, _R.c.receipt_no < prefix + "~")).scalar()
+    last = run(session, _LAST_RECEIPT, {"lo": prefix, "hi": prefix + "~"}).scalar()
     return None if last is None else str(last)
 
 
