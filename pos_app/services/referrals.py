@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from pos_app import messages
 from pos_app.db import models as m
@@ -344,13 +345,13 @@ def pending_rewards(
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
         s = uow.session
-        invitee = m.Member.__table__.alias("invitee")
+        invitee = aliased(m.Member, name="invitee")
         stmt = (
-            select(m.Entitlement, m.Member.phone, invitee.c.phone, mc.Coupon.code)
+            select(m.Entitlement, m.Member.phone, invitee.phone, mc.Coupon.code)
             .join(m.Member, m.Member.id == m.Entitlement.member_id)
             .outerjoin(mc.ReferralReward, mc.ReferralReward.entitlement_id == m.Entitlement.id)
             .outerjoin(mc.Referral, mc.Referral.id == mc.ReferralReward.referral_id)
-            .outerjoin(invitee, invitee.c.id == mc.Referral.invitee_id)
+            .outerjoin(invitee, invitee.id == mc.Referral.invitee_id)
             .outerjoin(mc.Coupon, mc.Coupon.id == m.Entitlement.issued_ref)
             .where(m.Entitlement.source.in_(rules.SOURCES))
         )
