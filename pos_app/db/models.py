@@ -136,7 +136,7 @@ class SpendAllocation(Base):
     __tablename__ = "spend_allocation"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     spend_id: Mapped[str] = mapped_column(ForeignKey("spend.id"), index=True)
-    recharge_id: Mapped[str] = mapped_column(ForeignKey("recharge.id"), index=True)
+    recharge_id: Mapped[str] = mapped_column(ForeignKey("recharge.id"))
     principal_fen: Mapped[int] = mapped_column(Integer)
     bonus_fen: Mapped[int] = mapped_column(Integer)
 
@@ -199,13 +199,15 @@ class PointsLot(Base):
 
 
 class PointsEntry(Base):
-    """Append-only points ledger."""
+    """Append-only points ledger of what leaves a lot (the lot records what was earned)."""
 
     __tablename__ = "points_entry"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
-    lot_id: Mapped[str] = mapped_column(ForeignKey("points_lot.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # earn | spend | expire | revoke
+    lot_id: Mapped[str] = mapped_column(ForeignKey("points_lot.id"))
+    #: spend | expire | revoke (what leaves a lot; the lot itself records the earning). Rows of kind
+    #: "earn" were written before migration 0007 and only where they do not match their lot.
+    kind: Mapped[str] = mapped_column(String(16))
     delta: Mapped[int] = mapped_column(Integer)
     ref: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -227,7 +229,7 @@ class Entitlement(Base):
     value_fen: Mapped[int] = mapped_column(Integer, default=0)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     #: owed -> issued (coupon/voucher made) | handed_out (gift) | declined ; refund: revoked | kept
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # indexed by ix_entitlement_state_kind_ref (models_gifts)
     due_on: Mapped[date | None] = mapped_column(Date)
     issued_ref: Mapped[str | None] = mapped_column(String(64))  # coupon id / stock movement id
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,6 +1,7 @@
 """Coupons, coupon templates, the coupon history and referrals (issue 4).
 
-``coupon_event`` is append-only (issue / redeem / void), like the other ledgers."""
+``coupon_event`` is append-only (redeem / void), like the other ledgers; a coupon's issue is its own row
+(issued_at, issued_by, member_id, source, reason)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class Coupon(Base):
     #: issued | redeemed | voided  (expired is derived from valid_until)
     state: Mapped[str] = mapped_column(String(16), index=True)
     source: Mapped[str] = mapped_column(String(32))  # tier | rebate | referral | milestone | new_member | manual ...
-    entitlement_id: Mapped[str | None] = mapped_column(ForeignKey("entitlement.id"), index=True)
+    entitlement_id: Mapped[str | None] = mapped_column(ForeignKey("entitlement.id"))
     store_code: Mapped[str] = mapped_column(String(32))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_by: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
@@ -73,7 +74,7 @@ class Coupon(Base):
 
 
 class CouponEvent(Base):
-    """Append-only coupon history: issue, redeem, void."""
+    """Append-only coupon history after the issue (which is the coupon row): redeem, void."""
 
     __tablename__ = "coupon_event"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -111,6 +112,6 @@ class ReferralReward(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
     entitlement_id: Mapped[str] = mapped_column(ForeignKey("entitlement.id"), unique=True)
-    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"))
     role: Mapped[str] = mapped_column(String(16))  # referral | milestone | new_member
     details_json: Mapped[str] = mapped_column(Text, default="{}")

@@ -1,101 +1,46 @@
-"""Unit of work: one use case = one transaction. Everything is written, or nothing."""
+"""Unit of work: one use case = one transaction. Everything is written, or nothing.
+
+A writing transaction has at most one outbox event (DESIGN.md: one use case = one event): the use case
+names it once (:meth:`UnitOfWork.set_event`), feature code adds the facts it produced to it
+(:meth:`UnitOfWork.add_facts`: the coupons a recharge issued, a referral it qualified...), and the one
+outbox row is written just before the commit, with the next gap-free per-device sequence number (safe:
+every write transaction holds SQLite's write lock from its first statement, BEGIN IMMEDIATE)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
 from pos_app.db.engine import Database
-from pos_app.db.rawsql import bind_processor
-
-# ------------------------------------------------------------------ lean flush of changed rows
-#
-# At commit, a use case usually has a few persistent rows with changed columns (the member's cached
-# balances, an entitlement's state) and nothing new or deleted left to write. The ORM's flush of those
-# costs ~0.1-0.3 ms each in Python; on SQLite :func:`_flush_updates` writes each as one plain
-# ``UPDATE ... WHERE pk = ?`` on the transaction's own connection (the columns' own bind processors
-# convert the values, so the stored text is what the ORM writes) and marks the values committed. Anything
-# else (pending inserts or deletes, other databases, mappers with a version column or onupdate
-# defaults) goes through the ORM's flush as before.
-
-_UPDATE_PLANS: dict[tuple[type, tuple[str, ...]], tuple[str, tuple[Any, ...], Any] | None] = {}
 
 
-def _update_plan(mapper: Any, keys: tuple[str, ...], dialect: Any) -> tuple[str, tuple[Any, ...], Any] | None:
-    cache_key = (mapper.class_, keys)
-    if cache_key in _UPDATE_PLANS:
-        return _UPDATE_PLANS[cache_key]
-    plan: tuple[str, tuple[Any, ...], Any] | None = None
-    table = mapper.local_table
-    simple = (
-        mapper.version_id_col is None
-        and len(mapper.primary_key) == 1
-        and not mapper.inherits
-        and all(c.onupdate is None and c.server_onupdate is None for c in table.columns)
-    )
-    if simple:
-        cols: list[Any] = []
-        for k in keys:
-            prop = mapper.column_attrs.get(k) if hasattr(mapper.column_attrs, "get") else None
-            if prop is None or len(prop.columns) != 1 or prop.columns[0].table is not table:
-                cols = []
-                break
-            cols.append(prop.columns[0])
-        pk = mapper.primary_key[0]
-        if cols and pk.name not in {c.name for c in cols}:
-            sql = f"UPDATE {table.name} SET {', '.join(f'{c.name} = ?' for c in cols)} WHERE {pk.name} = ?"
-            procs = tuple(bind_processor(c.type, dialect) for c in cols)
-            plan = (sql, procs, bind_processor(pk.type, dialect))
-    _UPDATE_PLANS[cache_key] = plan
-    return plan
+class EventError(RuntimeError):
+    """A programming error: a second event in one transaction, or facts no event carries."""
 
 
-def _flush_updates(session: Session) -> None:
-    """Write the changed columns of dirty persistent rows with plain UPDATEs (SQLite only; see above)."""
-    if session.new or session.deleted or session.dispatch.before_flush or session.dispatch.after_flush:
-        return  # the ORM orders inserts/deletes and updates by their foreign keys; flush listeners expect it
-    states = [sa_inspect(obj) for obj in session.dirty]
-    if not states:
-        return
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        return
-    work = []
-    for state in states:
-        keys = tuple(sorted(state.committed_state))
-        if not keys or state.key is None:
-            continue
-        mapper = state.mapper
-        if mapper.dispatch.before_update or mapper.dispatch.after_update:
-            return  # an update listener expects the ORM's flush: leave all of it to the ORM
-        plan = _update_plan(mapper, keys, conn.dialect)
-        if plan is None:
-            return  # leave all of it to the ORM
-        work.append((state, keys, plan))
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    for state, keys, (sql, procs, pk_proc) in work:
-        d = state.dict
-        params = [p(d[k]) if p is not None else d[k] for p, k in zip(procs, keys, strict=True)]
-        ident = state.key[1][0]
-        params.append(pk_proc(ident) if pk_proc is not None else ident)
-        cur = raw.execute(sql, params)
-        if cur.rowcount != 1:
-            raise StaleDataError(f"UPDATE of {state.mapper.class_.__name__} {ident!r} matched {cur.rowcount} rows")
-        commit_all = getattr(state, "_commit_all", None)
-        if commit_all is not None:
-            # every change of the row is written: it is clean (as after the ORM's own flush), so the
-            # ORM's flush at commit has nothing left to visit
-            commit_all(d, state.session.identity_map if state.session else None)
-        else:
-            obj = state.obj()
-            for k in keys:
-                set_committed_value(obj, k, d[k])
+@dataclass
+class PendingEvent:
+    event_id: str
+    device_id: str
+    type: str
+    occurred_at: Any
+    payload: dict[str, Any]
+    facts: dict[str, list[Any]] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        clash = set(self.facts) & set(self.payload)
+        if clash:
+            raise EventError(f"event {self.type}: facts {sorted(clash)} would overwrite its payload")
+        return {**self.payload, **self.facts}
+
+
+def event_json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, default=str, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 class UnitOfWork:
@@ -106,6 +51,9 @@ class UnitOfWork:
         self.committed = False
         #: per-transaction memo (e.g. the store row, which the session's weak identity map would drop)
         self.cache: dict[str, Any] = {}
+        #: the transaction's one outbox event, once the use case named it
+        self.event: PendingEvent | None = None
+        self._facts: dict[str, list[Any]] = {}
 
     @property
     def session(self) -> Session:
@@ -118,10 +66,38 @@ class UnitOfWork:
         self._session.begin()
         return self
 
+    def set_event(self, event: PendingEvent) -> None:
+        """The use case's event (once per transaction: a second one is a loud error)."""
+        if self.read_only:
+            raise EventError("a read-only unit of work writes no event")
+        if self.event is not None:
+            raise EventError(f"two events in one transaction: {self.event.type} and {event.type}")
+        self.event = event
+
+    def add_facts(self, key: str, facts: list[Any]) -> None:
+        """Facts a feature module produced in this transaction (``key``: coupons, referral...), carried by
+        the transaction's one event under ``key``."""
+        self._facts.setdefault(key, []).extend(facts)
+
+    def _write_event(self) -> None:
+        from pos_app.db import repo  # noqa: PLC0415  (the repositories import this module's engine)
+
+        ev = self.event
+        if ev is None:
+            if any(self._facts.values()):
+                raise EventError(f"facts {sorted(self._facts)} but no event in this transaction")
+            return
+        ev.facts = {k: v for k, v in self._facts.items() if v}
+        body = event_json(ev.body())
+        repo.outbox.add(self.session, dict(
+            seq=repo.outbox.last_seq(self.session) + 1, event_id=ev.event_id, device_id=ev.device_id, type=ev.type,
+            occurred_at=ev.occurred_at, payload_json=body, payload_hash=hashlib.sha256(body.encode()).hexdigest(),
+        ))
+
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("read-only unit of work cannot commit")
-        _flush_updates(self.session)
+        self._write_event()
         self.session.commit()
         self.committed = True
 
@@ -136,3 +112,5 @@ class UnitOfWork:
             self._session.close()
             self._session = None
             self.cache.clear()
+            self.event = None
+            self._facts = {}

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select
 
 from pos_app import messages
 from pos_app.db import models as m
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.errors import InvalidInput
 from pos_app.services.context import Actor, ServiceContext
@@ -114,9 +115,6 @@ class ChainReport:
         return self.problem is None
 
 
-_CHAIN_SQL = f"SELECT {', '.join(FIELDS)}, hash FROM audit_log ORDER BY seq, id"
-
-
 def check_rows(rows: Iterable[Sequence[Any]]) -> ChainReport:
     """Walk rows (the :data:`FIELDS` then ``hash``) in seq order; stop at the first problem."""
     expected_prev = GENESIS
@@ -140,16 +138,9 @@ def check_rows(rows: Iterable[Sequence[Any]]) -> ChainReport:
     return ChainReport(n, None, expected_prev)
 
 
-def _stream(uow: UnitOfWork, batch: int) -> Iterator[Sequence[Any]]:
-    # plain text columns: ``at`` comes back as the stored text on SQLite (what was hashed)
-    result = uow.session.execute(text(_CHAIN_SQL).execution_options(yield_per=batch))
-    for part in result.partitions():
-        yield from part
-
-
 def verify_chain(uow: UnitOfWork, batch: int = 10_000) -> ChainReport:
     """The chain check over every audit row, streamed in seq order."""
-    return check_rows(_stream(uow, batch))
+    return check_rows(repo.audit.chain_rows(uow.session, FIELDS, batch))
 
 
 # ----------------------------------------------------------------------------- reading (managers)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pos_app.db import models as m
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.campaign import (
     Campaign,
@@ -20,7 +21,7 @@ from pos_app.domain.campaign import (
     overlaps,
 )
 from pos_app.domain.errors import InvalidInput, NotFound
-from pos_app.services.common import audit, emit, local_date, raw_rows, require, settings
+from pos_app.services.common import audit, emit, local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import CampaignDTO, RechargePreview, TierDTO
 
@@ -107,8 +108,8 @@ def current_campaign(uow: UnitOfWork, ctx: ServiceContext) -> Campaign | None:
     """The campaign running today in this store (only the rows whose window contains today are read)."""
     st = settings(uow)
     today = local_date(ctx, st)
-    rows = raw_rows(uow, "SELECT rules_json FROM campaign WHERE starts_on <= ? AND ends_on >= ?", (today, today))
-    return active_campaign([parse_rules(r[0]) for r in rows], today, st.store_code)
+    rows = repo.campaigns.running_rules(uow.session, today)
+    return active_campaign([parse_rules(text) for text in rows], today, st.store_code)
 
 
 def load_campaign(

@@ -7,7 +7,7 @@ granted, refund of an issued coupon/voucher, count of unused coupons, doctor che
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import coupons as rules
 from pos_app.domain import entitlements as life
@@ -27,14 +28,11 @@ from pos_app.domain.text import clean_text
 from pos_app.domain.textparams import Money, message_ref
 from pos_app.services import grants
 from pos_app.services.common import (
+    add_facts,
     audit,
     check_request_id,
     emit,
-    emit_many,
-    insert_rows,
     local_date,
-    plain_object,
-    raw_rows,
     remember,
     replayed,
     require,
@@ -182,7 +180,7 @@ def _dto(uow: UnitOfWork, c: mc.Coupon, today: date) -> CouponDTO:
 def find_coupon(uow: UnitOfWork, text: str) -> mc.Coupon:
     """Check the code first (no lookup for a mistyped one), then look it up."""
     code = rules.parse_code(text)
-    c = uow.session.scalar(select(mc.Coupon).where(mc.Coupon.code == code))
+    c = repo.coupons.by_code(uow.session, code)
     if c is None:
         raise rules.unknown_code(code)
     return c
@@ -191,10 +189,10 @@ def find_coupon(uow: UnitOfWork, text: str) -> mc.Coupon:
 def _event(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: mc.Coupon, kind: str, **kw: Any
 ) -> None:
-    uow.session.add(
-        mc.CouponEvent(id=ctx.new_id(), coupon_id=c.id, kind=kind, at=ctx.now(),
-                       staff_id=actor.staff_id if actor and actor.staff_id else None, **kw)
-    )
+    repo.coupons.add_events(uow.session, [dict(
+        id=ctx.new_id(), coupon_id=c.id, kind=kind, at=ctx.now(),
+        staff_id=actor.staff_id if actor and actor.staff_id else None, **kw,
+    )])
 
 
 def _new_codes(uow: UnitOfWork, ctx: ServiceContext, n: int) -> list[str]:
@@ -202,11 +200,7 @@ def _new_codes(uow: UnitOfWork, ctx: ServiceContext, n: int) -> list[str]:
     (80 random bits: a clash never happens in practice, and the UNIQUE constraint stays the last word)."""
     codes = [rules.new_code(ctx.randbits) for _ in range(n)]
     for _ in range(10):
-        taken: set[str] = set()
-        for i in range(0, n, 500):
-            part = codes[i:i + 500]
-            taken.update(r[0] for r in raw_rows(
-                uow, f"SELECT code FROM coupon WHERE code IN ({', '.join('?' for _ in part)})", tuple(part)))
+        taken = repo.coupons.taken_codes(uow.session, codes)
         seen: set[str] = set()
         clash = False
         for i, code in enumerate(codes):
@@ -234,18 +228,18 @@ class _Issue:
 
 def _coupon_rows(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, todo: Sequence[_Issue], today: date
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The coupon rows and their 'issue' history rows for ``todo`` (fresh codes, ids), not yet written."""
+) -> list[dict[str, Any]]:
+    """The coupon rows for ``todo`` (fresh codes, ids), not yet written. The row is the coupon's issue:
+    when (issued_at), by whom (issued_by), for whom (member_id) and why (source, reason)."""
     for it in todo:
         if it.member_id is None and not it.t.bearer:
             raise InvalidInput("coupon.member_required", template=it.t.code)
     if not todo:
-        return [], []
+        return []
     st = settings(uow)
     staff_id = actor.staff_id if actor and actor.staff_id else None
     codes = _new_codes(uow, ctx, len(todo))
     coupons: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
     for it, code in zip(todo, codes, strict=True):
         t = it.t
         start, end = rules.validity(t, today)
@@ -260,24 +254,23 @@ def _coupon_rows(
             redeemed_at=None, redeemed_member_id=None, bill_fen=None, discount_fen=None, spend_id=None,
             voided_at=None, void_reason=None,
         ))
-        events.append(dict(id=ctx.new_id(), coupon_id=cid, kind="issue", at=ctx.now(), staff_id=staff_id,
-                           member_id=it.member_id, reason=it.reason))
-    return coupons, events
+    return coupons
 
 
-def _write_coupons(uow: UnitOfWork, coupons: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[mc.Coupon]:
-    """INSERT the coupons, then their history rows (one statement per table); copies for reading."""
-    insert_rows(uow, mc.Coupon, coupons)
-    insert_rows(uow, mc.CouponEvent, events)
-    return [plain_object(mc.Coupon, c) for c in coupons]
+def _write_coupons(uow: UnitOfWork, coupons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """INSERT the coupons (one statement); the transaction's event carries them (fact ``coupons``)."""
+    repo.coupons.add_many(uow.session, coupons)
+    grants.note_codes(uow, {c["id"]: c["code"] for c in coupons})
+    add_facts(uow, "coupons", [_issued_fact(c) for c in coupons])
+    return coupons
 
 
 def _issue_many(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, todo: Sequence[_Issue], today: date
 ) -> list[mc.Coupon]:
-    """Issue the coupons inside the caller's transaction, each with its 'issue' history row: the rows go
-    in with one statement per table. Returns copies for reading (load a coupon to change it)."""
-    return _write_coupons(uow, *_coupon_rows(uow, ctx, actor, todo, today))
+    """Issue the coupons inside the caller's transaction (one statement). Returns copies for reading
+    (load a coupon to change it)."""
+    return [mc.Coupon(**c) for c in _write_coupons(uow, _coupon_rows(uow, ctx, actor, todo, today))]
 
 
 def issue_in_uow(
@@ -294,51 +287,35 @@ def issue_in_uow(
     reason: str | None = None,
     batch_id: str | None = None,
 ) -> mc.Coupon:
-    """Issue one coupon of template ``t`` inside the caller's transaction (with its history row). Returns a
-    copy for reading (load it with ``session.get`` to change it)."""
+    """Issue one coupon of template ``t`` inside the caller's transaction. Returns a copy for reading
+    (load it with ``session.get`` to change it)."""
     return _issue_many(uow, ctx, actor, [_Issue(t, member_id, source, name, entitlement_id, reason, batch_id)], today)[0]
 
 
-def _event_payload(c: mc.Coupon) -> dict[str, Any]:
+def _event_payload(c: Mapping[str, Any]) -> dict[str, Any]:
     """What another store needs to redeem the coupon offline (pulled from the central server)."""
     return {
-        "id": c.id, "code": c.code, "kind": c.kind, "name": c.name, "value_fen": c.value_fen,
-        "percent_bp": c.percent_bp, "max_discount_fen": c.max_discount_fen, "min_spend_fen": c.min_spend_fen,
-        "category": c.category, "member_id": c.member_id, "bearer": c.bearer,
-        "valid_from": c.valid_from.isoformat(), "valid_until": c.valid_until.isoformat(), "store_code": c.store_code,
+        "id": c["id"], "code": c["code"], "kind": c["kind"], "name": c["name"], "value_fen": c["value_fen"],
+        "percent_bp": c["percent_bp"], "max_discount_fen": c["max_discount_fen"], "min_spend_fen": c["min_spend_fen"],
+        "category": c["category"], "member_id": c["member_id"], "bearer": c["bearer"],
+        "valid_from": c["valid_from"].isoformat(), "valid_until": c["valid_until"].isoformat(),
+        "store_code": c["store_code"],
     }
+
+
+def _issued_fact(c: Mapping[str, Any]) -> dict[str, Any]:
+    """A coupon issued in this transaction, as its event carries it: what redeems it elsewhere, and why."""
+    return {**_event_payload(c), "template": c["template_code"], "source": c["source"],
+            "entitlement_id": c["entitlement_id"], "batch_id": c["batch_id"], "reason": c["reason"]}
 
 
 def _template_row(uow: UnitOfWork, code: str) -> mc.CouponTemplate | None:
     return uow.session.scalar(select(mc.CouponTemplate).where(mc.CouponTemplate.code == code))
 
 
-_TEMPLATE_COLS = (
-    "code, name, kind, value_fen, percent_bp, max_discount_fen, min_spend_fen, valid_days, valid_from, valid_until, "
-    "category, bearer"
-)
-
-
-def _as_date(value: Any) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _templates(uow: UnitOfWork, codes: set[str]) -> dict[str, rules.Template]:
     """The templates of these codes, in one plain query."""
-    if not codes:
-        return {}
-    found = raw_rows(
-        uow, f"SELECT {_TEMPLATE_COLS} FROM coupon_template WHERE code IN ({', '.join('?' for _ in codes)})",
-        tuple(codes),
-    )
-    return {
-        r[0]: rules.Template(
-            code=r[0], name=r[1], kind=r[2], value_fen=r[3], percent_bp=r[4], max_discount_fen=r[5],
-            min_spend_fen=r[6], valid_days=r[7], valid_from=_as_date(r[8]), valid_until=_as_date(r[9]),
-            category=r[10], bearer=bool(r[11]),
-        )
-        for r in found
-    }
+    return {r["code"]: rules.Template(**{**r, "bearer": bool(r["bearer"])}) for r in repo.coupons.templates(uow.session, codes)}
 
 
 @dataclass
@@ -347,7 +324,6 @@ class _Planned:
 
     entitlements: list[m.Entitlement]
     coupons: list[dict[str, Any]]
-    events: list[dict[str, Any]]
 
 
 def _plan_entitlements(
@@ -378,37 +354,28 @@ def _plan_entitlements(
             )
             name = e.name
         todo.append(_Issue(t, e.member_id, e.source, name, e.id))
-    coupons, events = _coupon_rows(uow, ctx, actor, todo, today)
+    coupons = _coupon_rows(uow, ctx, actor, todo, today)
     now = ctx.now()
     for e, c in zip(es, coupons, strict=True):
         e.state = life.transition(e.state, life.ISSUE)
         e.issued_ref = c["id"]
         e.updated_at = now
-    return _Planned(list(es), coupons, events)
+    return _Planned(list(es), coupons)
 
 
-def _write_planned(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, plan: _Planned) -> list[mc.Coupon]:
-    """Write planned coupons (their entitlements are written already) with one 'coupon.issued' outbox
-    event per entitlement."""
-    issued = _write_coupons(uow, plan.coupons, plan.events)
-    emit_many(uow, ctx, [
-        ("coupon.issued", {
-            "entitlement_id": e.id, "template": c.template_code, "member_id": c.member_id, "source": c.source,
-            "coupons": [_event_payload(c)], "staff": actor.code if actor else None,
-        })
-        for e, c in zip(plan.entitlements, issued, strict=True)
-    ])
-    return issued
+def _write_planned(uow: UnitOfWork, plan: _Planned) -> list[dict[str, Any]]:
+    """Write planned coupons (their entitlements are written already); the event carries them."""
+    return _write_coupons(uow, plan.coupons)
 
 
 def issue_entitlements(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, es: Sequence[m.Entitlement], today: date
 ) -> list[mc.Coupon]:
-    """Turn owed coupon/voucher entitlements into real coupons (state owed -> issued), one coupon each,
-    with one 'coupon.issued' outbox event per entitlement."""
+    """Turn owed coupon/voucher entitlements into real coupons (state owed -> issued), one coupon each;
+    the transaction's event carries them. Returns copies for reading."""
     if not es:
         return []
-    return _write_planned(uow, ctx, actor, _plan_entitlements(uow, ctx, actor, es, today))
+    return [mc.Coupon(**c) for c in _write_planned(uow, _plan_entitlements(uow, ctx, actor, es, today))]
 
 
 def issue_entitlement(
@@ -423,8 +390,8 @@ def _void_in_uow(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: m
     c.voided_at = ctx.now()
     c.void_reason = reason
     _event(uow, ctx, actor, c, "void", member_id=c.member_id, reason=reason)
-    emit(uow, ctx, "coupon.voided", {"coupon_id": c.id, "code": c.code, "reason": reason,
-                                     "staff": actor.code if actor else None})
+    add_facts(uow, "coupons_voided", [{"coupon_id": c.id, "code": c.code, "reason": reason,
+                                       "staff": actor.code if actor else None}])
 
 
 def take_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, e: m.Entitlement, reason: str) -> str:
@@ -469,14 +436,13 @@ def on_granted(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, entitlements: Sequence[m.Entitlement],
     today: date,
 ) -> None:
-    """After the entitlement rows are written: write the coupons planned for them (and issue any owed
-    coupon/voucher that was not planned)."""
+    """After the entitlement rows are written: write the coupons :func:`prepare_granted` planned for them
+    (every coupon/voucher to issue now was planned there, before its row was written)."""
     planned: list[_Planned] = uow.cache.get("_coupons_planned") or []
     ids = {id(e) for e in entitlements}
     for plan in [p for p in planned if id(p.entitlements[0]) in ids]:
         planned.remove(plan)
-        _write_planned(uow, ctx, actor, plan)
-    issue_entitlements(uow, ctx, actor, _to_issue_now(entitlements, today), today)
+        _write_planned(uow, plan)
 
 
 def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e: m.Entitlement) -> str:
@@ -552,7 +518,8 @@ def doctor_checks(uow: UnitOfWork) -> list[Check]:
     wrong = []
     for c in s.scalars(select(mc.Coupon)):
         ev = events.get(c.id, [])
-        ok = ev.count("issue") == 1 and ev.count("redeem") == (1 if c.state == rules.REDEEMED else 0)
+        # the coupon row is its issue (issued_at, issued_by, member, reason): no history row repeats it
+        ok = c.issued_at is not None and "issue" not in ev and ev.count("redeem") == (1 if c.state == rules.REDEEMED else 0)
         ok = ok and ev.count("void") == (1 if c.state == rules.VOIDED else 0)
         if c.state == rules.REDEEMED:
             ok = ok and c.discount_fen is not None and c.bill_fen is not None and 0 <= c.discount_fen <= c.bill_fen
@@ -669,8 +636,7 @@ def issue_coupons(
               member_id=member.id if member else None)
         emit(uow, ctx, "coupon.issued", {
             "batch_id": batch, "template": t.code, "member_id": member.id if member else None, "reason": reason,
-            "coupons": [_event_payload(c) for c in issued],
-            "staff": actor.code,
+            "staff": actor.code,  # the coupons: the event's fact ``coupons``
         })
         out = [_dto(uow, c, today) for c in issued]
         uow.commit()
@@ -687,11 +653,16 @@ def coupon_history(ctx: ServiceContext, actor: Actor, code: str) -> list[CouponE
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
         c = find_coupon(uow, code)
-        rows = uow.session.execute(
+        s = uow.session
+        issuer = s.scalar(select(m.Staff.code).where(m.Staff.id == c.issued_by)) if c.issued_by else None
+        # the issue is the coupon row itself; redemption and void are history rows
+        issue = CouponEventDTO("issue", c.issued_at, issuer, c.member_id, None, None, c.reason)
+        rows = s.execute(
             select(mc.CouponEvent, m.Staff.code).outerjoin(m.Staff, m.Staff.id == mc.CouponEvent.staff_id)
             .where(mc.CouponEvent.coupon_id == c.id).order_by(mc.CouponEvent.at)
         ).all()
-        return [CouponEventDTO(e.kind, e.at, sc, e.member_id, e.amount_fen, e.discount_fen, e.reason) for e, sc in rows]
+        return [issue] + [CouponEventDTO(e.kind, e.at, sc, e.member_id, e.amount_fen, e.discount_fen, e.reason)
+                          for e, sc in rows]
 
 
 def list_coupons(
@@ -935,6 +906,8 @@ def void_coupon(
         _void_in_uow(uow, ctx, actor, c, reason)
         remember(uow, ctx, request_id, "coupon.void", c.id, params)
         audit(uow, ctx, actor, "coupon.void", "coupon", c.id, reason=reason)
+        emit(uow, ctx, "coupon.voided", {"coupon_id": c.id, "code": c.code, "reason": reason, "request_id": request_id,
+                                         "staff": actor.code})
         dto = _dto(uow, c, today)
         uow.commit()
         return dto

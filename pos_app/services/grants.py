@@ -11,11 +11,9 @@ from contextlib import contextmanager
 from datetime import UTC, date, tzinfo
 from typing import Any
 
-from sqlalchemy import select
-
 from pos_app import messages
 from pos_app.db import models as m
-from pos_app.db import models_coupons as mc
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.calendar import add_months, add_working_days
 from pos_app.domain.campaign import (
@@ -34,7 +32,6 @@ from pos_app.domain.entitlements import ISSUED as ISSUED
 from pos_app.domain.entitlements import KEPT as KEPT
 from pos_app.domain.entitlements import OWED as OWED
 from pos_app.domain.entitlements import REVOKED as REVOKED
-from pos_app.services.common import persist_objects, plain_object
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
 
@@ -61,13 +58,24 @@ def entitlement_dto(e: m.Entitlement, code: str | None = None) -> GrantedItemDTO
     )
 
 
+_CODES_KEY = "issued_coupon_codes"
+
+
+def note_codes(uow: UnitOfWork, codes: dict[str, str]) -> None:
+    """The coupon module tells which coupons (id -> normalised code) this transaction issued, so the
+    use case's result is built from the rows in hand, without reading them back."""
+    uow.cache.setdefault(_CODES_KEY, {}).update(codes)
+
+
 def coupon_codes(uow: UnitOfWork, rows: Sequence[m.Entitlement]) -> dict[str, str]:
     """The printed codes (XXXX-XXXX-...) of the coupons these entitlements issued, by coupon id."""
     ids = [e.issued_ref for e in rows if e.kind in (GRANT_COUPON, GRANT_VOUCHER) and e.issued_ref]
     if not ids:
         return {}
-    found = uow.session.execute(select(mc.Coupon.id, mc.Coupon.code).where(mc.Coupon.id.in_(ids)))
-    return {cid: group_code(code) for cid, code in found}
+    known: dict[str, str] = uow.cache.get(_CODES_KEY, {})
+    found = {cid: known[cid] for cid in ids if cid in known}
+    found.update(repo.coupons.codes_by_id(uow.session, [cid for cid in ids if cid not in found]))
+    return {cid: group_code(code) for cid, code in found.items()}
 
 
 def item_dtos(uow: UnitOfWork, rows: Sequence[m.Entitlement]) -> tuple[GrantedItemDTO, ...]:
@@ -142,11 +150,11 @@ def grant_items(
                 value_fen=item.value_fen, quantity=1, state=OWED, due_on=item_due,
                 issued_ref=None, created_at=now, updated_at=now,
             ))
-    rows = [plain_object(m.Entitlement, v) for v in values]
+    rows = [m.Entitlement(**v) for v in values]  # transient: written below, as the handlers leave them
     for prepare in ctx.registry.prepare_granted:  # e.g. the coupon module marks the coupons it will issue
         prepare(uow, ctx, actor, member, rows, today)
-    # written now, in one statement, with what the handlers decided; later changes are written as updates
-    persist_objects(uow, m.Entitlement, rows)
+    # written now, in one statement, with what the handlers decided (a later use case loads a row to change it)
+    repo.ledger.add_entitlements(uow.session, rows)
     for granted in ctx.registry.on_granted:
         granted(uow, ctx, actor, member, rows, today)
     for found in uow.cache.get(_COLLECT_KEY, ()):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pos_app.db import models as m
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import members as rules
 from pos_app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -20,9 +21,7 @@ from pos_app.services.common import (
     audit,
     check_request_id,
     emit,
-    load_object,
     local_date,
-    raw_rows,
     remember,
     replayed,
     require,
@@ -61,20 +60,9 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
     today = local_date(ctx, st)
     lots = [
         PointsLot(lot_id, _as_date(earned_at), _as_date(expires_on), remaining)
-        for lot_id, earned_at, expires_on, remaining in raw_rows(
-            uow,
-            "SELECT id, earned_at, expires_on, remaining FROM points_lot WHERE member_id = ? AND remaining > 0",
-            (mm.id,),
-        )
+        for lot_id, earned_at, expires_on, remaining in repo.members.live_lots(uow.session, mm.id)
     ]
-    inviter_phone, invites, owed_gifts, owed_coupons = raw_rows(
-        uow,
-        "SELECT (SELECT phone FROM member WHERE id = ?),"
-        " (SELECT COUNT(*) FROM member WHERE inviter_id = ?),"
-        " (SELECT COUNT(*) FROM entitlement WHERE member_id = ? AND state = 'owed' AND kind = 'gift'),"
-        " (SELECT COUNT(*) FROM entitlement WHERE member_id = ? AND state = 'owed' AND kind = 'coupon')",
-        (mm.inviter_id, mm.id, mm.id, mm.id),
-    )[0]
+    inviter_phone, invites, owed_gifts, owed_coupons = repo.members.view_counts(uow.session, mm.id, mm.inviter_id)
     unused_coupons = _count_unused_coupons(uow, ctx, mm.id, today) + int(owed_coupons or 0)
     return MemberDTO(
         member_id=mm.id,
@@ -200,19 +188,19 @@ def _after_register(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: 
 
 def _find_one(uow: UnitOfWork, *, phone: str | None = None, code: str | None = None, member_id: str | None = None) -> m.Member:
     if member_id:
-        mm = load_object(uow, m.Member, "id = ?", (member_id,))
+        mm = repo.members.get(uow.session, member_id=member_id)
         if mm is None:
             raise NotFound("member.unknown", query=member_id)
         return mm
     if phone:
         p = rules.normalize_phone(phone)
-        mm = load_object(uow, m.Member, "phone = ?", (p,))
+        mm = repo.members.get(uow.session, phone=p)
         if mm is None:
             raise NotFound("member.unknown", query=p)
         return mm
     if code:
         mc = rules.normalize_member_code(code)
-        mm = load_object(uow, m.Member, "member_code = ?", (mc,))
+        mm = repo.members.get(uow.session, member_code=mc)
         if mm is None:
             raise NotFound("member.unknown", query=mc)
         return mm

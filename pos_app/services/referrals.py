@@ -14,9 +14,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import entitlements as life
 from pos_app.domain import referrals as rules
@@ -27,13 +29,11 @@ from pos_app.domain.errors import InvalidInput
 from pos_app.services import coupons, grants
 from pos_app.services.campaigns import current_campaign
 from pos_app.services.common import (
+    add_facts,
     audit,
     check_request_id,
     emit,
-    insert_rows,
-    load_object,
     local_date,
-    raw_rows,
     remember,
     replayed,
     require,
@@ -104,7 +104,7 @@ def _referral_for(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, campai
     s = uow.session
     # a plain read (no autoflush of the recharge's pending changes): this runs on every recharge of an
     # invited member, and after the first one it finds the referral qualified and stops
-    ref = load_object(uow, mc.Referral, "invitee_id = ?", (member.id,))
+    ref = repo.referrals.by_invitee(s, member.id)
     if ref is None:  # e.g. a member who came from another store through sync
         ref = mc.Referral(
             id=ctx.new_id(), inviter_id=member.inviter_id, invitee_id=member.id,
@@ -125,29 +125,15 @@ def _successful(uow: UnitOfWork, inviter_id: str, campaign_code: str | None) -> 
     ) or 0)
 
 
-def _campaign_cond(campaign_code: str | None) -> tuple[str, tuple[str, ...]]:
-    return ("r.campaign_code = ?", (campaign_code,)) if campaign_code else ("r.campaign_code IS NULL", ())
-
-
 def _successful_others(uow: UnitOfWork, inviter_id: str, campaign_code: str | None, except_id: str) -> int:
     """Qualified invitations of this inviter in this campaign, other than ``except_id`` (a plain read)."""
-    cond, args = _campaign_cond(campaign_code)
-    return int(raw_rows(
-        uow, f"SELECT COUNT(*) FROM referral r WHERE r.inviter_id = ? AND r.state = ? AND {cond} AND r.id != ?",
-        (inviter_id, rules.QUALIFIED, *args, except_id),
-    )[0][0])
+    return repo.referrals.qualified_count(uow.session, inviter_id, campaign_code, except_id)
 
 
 def _milestone_held(uow: UnitOfWork, inviter_id: str, campaign_code: str | None) -> bool:
     """Whether the inviter holds a standing milestone reward in this campaign (a plain read)."""
-    cond, args = _campaign_cond(campaign_code)
-    states = raw_rows(
-        uow,
-        "SELECT e.state FROM entitlement e JOIN referral_reward w ON w.entitlement_id = e.id "
-        f"JOIN referral r ON r.id = w.referral_id WHERE r.inviter_id = ? AND w.role = ? AND {cond}",
-        (inviter_id, rules.SOURCE_MILESTONE, *args),
-    )
-    return any(state not in life.TAKEN_BACK for (state,) in states)
+    states = repo.referrals.reward_states(uow.session, inviter_id, campaign_code, rules.SOURCE_MILESTONE)
+    return any(state not in life.TAKEN_BACK for state in states)
 
 
 def _milestone_entitlements(uow: UnitOfWork, inviter_id: str, campaign_code: str | None) -> list[m.Entitlement]:
@@ -210,8 +196,7 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
     ref = _referral_for(uow, ctx, member, campaign)
     if ref is None or ref.state != rules.REGISTERED:
         return  # nothing twice: qualified (or reversed) once
-    earlier = raw_rows(uow, "SELECT 1 FROM recharge WHERE member_id = ? AND id != ? LIMIT 1", (member.id, recharge.id))
-    if earlier:
+    if repo.referrals.has_other_recharge(uow.session, member.id, recharge.id):
         return  # not the first recharge
     ref.state = rules.QUALIFIED
     ref.qualifying_recharge_id = recharge.id
@@ -219,8 +204,8 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
     ref.qualified_at = ctx.now()
     if campaign is not None:
         ref.campaign_code = campaign.code
-    # the referral's new state is written at commit (plain UPDATE); the reads below are plain reads of the
-    # rows as they stand, so they add this referral themselves
+    # the referral's new state is written at commit; the reads below are plain reads of the rows as they
+    # stand (they do not flush it), so they add this referral themselves
     rr = campaign_rules(campaign)
     granted: list[tuple[str, m.Entitlement]] = []
     if rr is not None:
@@ -240,18 +225,19 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
                                           source_override=source, due_on=due)
                 granted += [(source, e) for e in rows]
         details = json.dumps({"recharge_id": recharge.id})
-        insert_rows(uow, mc.ReferralReward, [
+        repo.referrals.add_rewards(uow.session, [
             dict(referral_id=ref.id, entitlement_id=e.id, member_id=e.member_id, role=source, details_json=details)
             for source, e in granted
         ])
     audit(uow, ctx, actor, "referral.qualified", "referral", ref.id, inviter_id=ref.inviter_id, invitee_id=member.id,
           recharge_id=recharge.id, rewards=[e.id for _, e in granted])
-    emit(uow, ctx, "referral.qualified", {
+    # a fact of the recharge's one event (wallet.recharged), not an event of its own
+    add_facts(uow, "referral", [{
         "referral_id": ref.id, "inviter_id": ref.inviter_id, "invitee_id": member.id, "recharge_id": recharge.id,
         "campaign_code": ref.campaign_code, "amount_fen": recharge.amount_fen,
         "rewards": [{"id": e.id, "member_id": e.member_id, "source": src, "kind": e.kind, "ref": e.ref,
                      "state": e.state, "due_on": e.due_on} for src, e in granted],
-    })
+    }])
 
 
 def on_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, recharge: m.Recharge) -> None:
@@ -281,10 +267,11 @@ def on_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Memb
                 touched.append(e)
     audit(uow, ctx, actor, "referral.reversed", "referral", ref.id, recharge_id=recharge.id,
           items={e.id: e.state for e in touched})
-    emit(uow, ctx, "referral.reversed", {
+    # a fact of the refund's one event (wallet.refunded)
+    add_facts(uow, "referral_reversed", [{
         "referral_id": ref.id, "inviter_id": ref.inviter_id, "invitee_id": ref.invitee_id,
         "recharge_id": recharge.id, "items": [{"id": e.id, "state": e.state} for e in touched],
-    })
+    }])
 
 
 def doctor_checks(uow: UnitOfWork) -> list[Check]:
@@ -367,13 +354,13 @@ def pending_rewards(
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
         s = uow.session
-        invitee = m.Member.__table__.alias("invitee")
+        invitee = aliased(m.Member, name="invitee")
         stmt = (
-            select(m.Entitlement, m.Member.phone, invitee.c.phone, mc.Coupon.code)
+            select(m.Entitlement, m.Member.phone, invitee.phone, mc.Coupon.code)
             .join(m.Member, m.Member.id == m.Entitlement.member_id)
             .outerjoin(mc.ReferralReward, mc.ReferralReward.entitlement_id == m.Entitlement.id)
             .outerjoin(mc.Referral, mc.Referral.id == mc.ReferralReward.referral_id)
-            .outerjoin(invitee, invitee.c.id == mc.Referral.invitee_id)
+            .outerjoin(invitee, invitee.id == mc.Referral.invitee_id)
             .outerjoin(mc.Coupon, mc.Coupon.id == m.Entitlement.issued_ref)
             .where(m.Entitlement.source.in_(rules.SOURCES))
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -12,6 +13,7 @@ from pos_app import messages
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
+from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import entitlements as life
 from pos_app.domain import wallet as w
@@ -37,10 +39,7 @@ from pos_app.services.common import (
     check_pay_method,
     check_request_id,
     emit,
-    insert_row,
     local_date,
-    new_object,
-    plain_object,
     remember,
     replayed,
     require,
@@ -83,11 +82,10 @@ def append_wallet_entry(
     recharge_id: str | None = None,
     spend_id: str | None = None,
     refund_id: str | None = None,
-) -> m.WalletEntry:
-    """Append a ledger row and move the cached balance with it, in the same transaction.
-
-    The row is written at once (Core INSERT; the recharge/spend/refund row it refers to must already be
-    flushed). The returned object is a detached copy for reading: the ledger is never edited."""
+) -> None:
+    """Append a ledger row and move the cached balance with it, in the same transaction (the member's
+    balances after it are the row's). The row is written at once (the recharge/spend/refund row it
+    refers to is written before it); the ledger is never edited."""
     if member.principal_fen + principal_delta < 0 or member.bonus_fen + bonus_delta < 0:
         raise StateError("wallet.negative")  # the domain never lets this happen; a last guard
     note_move(uow, "wallet", member.id, member.principal_fen + member.bonus_fen,
@@ -110,8 +108,7 @@ def append_wallet_entry(
         staff_id=actor.staff_id,
         created_at=ctx.now(),
     )
-    insert_row(uow, m.WalletEntry, values)
-    return plain_object(m.WalletEntry, values)
+    repo.ledger.append_wallet_entry(uow.session, values)
 
 
 def add_points_lot(
@@ -123,14 +120,14 @@ def add_points_lot(
     source: str,
     expires_on: date,
     recharge_id: str | None = None,
-    ref: str | None = None,
-) -> m.PointsLot:
-    """A new points lot and its 'earn' ledger row, written at once; the member's cached points move with
-    it. Returns a detached copy of the lot (load it with ``session.get`` to change ``remaining``)."""
+) -> dict[str, Any]:
+    """A new points lot, written at once; the member's cached points move with it. The lot is the
+    earning's record (what, when, why: ``source``, ``recharge_id``); the points ledger records what leaves
+    it (spend, expire, revoke). Returns the lot's values (load it with ``session.get`` to change it)."""
     if points <= 0:
         raise InvalidInput("points.invalid", points=points)
     now = ctx.now()
-    lot = dict(
+    lot: dict[str, Any] = dict(
         id=ctx.new_id(),
         member_id=member.id,
         source=source,
@@ -140,16 +137,10 @@ def add_points_lot(
         expires_on=expires_on,
         recharge_id=recharge_id,
     )
-    insert_row(uow, m.PointsLot, lot)
-    insert_row(
-        uow,
-        m.PointsEntry,
-        dict(id=ctx.new_id(), member_id=member.id, lot_id=lot["id"], kind="earn", delta=points,
-             ref=ref or recharge_id, created_at=now),
-    )
+    repo.ledger.add_points_lot(uow.session, lot)
     note_move(uow, "points", member.id, member.points_balance, member.points_balance + points, phone=member.phone)
     member.points_balance += points
-    return plain_object(m.PointsLot, lot)
+    return lot
 
 
 def _build_recharge_result(
@@ -198,11 +189,10 @@ def _next_receipt_no(uow: UnitOfWork, store_code: str, day: date) -> str:
     """``T001-20261202-0007``: the store's code, its local date and the day's sequence (one writer at a
     time: the recharge's transaction holds the write lock)."""
     prefix = f"{store_code}-{day:%Y%m%d}-"
-    used = uow.session.scalar(
-        select(func.count()).select_from(m.Recharge)
-        .where(m.Recharge.receipt_no >= prefix, m.Recharge.receipt_no < prefix + "~")
-    ) or 0
-    return f"{prefix}{int(used) + 1:04d}"
+    last = repo.ledger.last_receipt_no(uow.session, prefix)
+    tail = last.removeprefix(prefix) if last else ""
+    used = int(tail) if tail.isdigit() else 0
+    return f"{prefix}{used + 1:04d}"
 
 
 def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
@@ -262,7 +252,7 @@ def recharge(
             _tier_bonuses(campaign),
         )
         _before_recharge(uow, ctx, outcome, campaign)
-        r = new_object(uow, m.Recharge, dict(  # written now: the rows below refer to it
+        r = repo.ledger.add_recharge(s, dict(  # written now: the rows below refer to it
             id=ctx.new_id(),
             request_id=request_id,
             member_id=member.id,
@@ -280,12 +270,13 @@ def recharge(
             items_count=grants.rows_for(outcome.items),
             receipt_no=_next_receipt_no(uow, st.store_code, today),
         ))
-        entry = append_wallet_entry(
-            uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id
-        )
+        append_wallet_entry(uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id)
+        principal_after, bonus_after = member.principal_fen, member.bonus_fen
+        lot = None
         if outcome.points > 0:
             expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
-            add_points_lot(uow, ctx, member, outcome.points, source="recharge", expires_on=expiry, recharge_id=r.id)
+            lot = add_points_lot(uow, ctx, member, outcome.points, source="recharge", expires_on=expiry,
+                                 recharge_id=r.id)
         # audited before the hooks: their own audit rows (a referral) must not take this recharge's figures
         audit(
             uow, ctx, actor, "wallet.recharge", "recharge", r.id,
@@ -296,10 +287,11 @@ def recharge(
                                       recharge_id=r.id)
             if r.items_count != len(rows):
                 r.items_count = len(rows)
+                repo.ledger.set_items_count(s, r.id, len(rows))
             _after_recharge(uow, ctx, actor, member, r)
         remember(uow, ctx, request_id, "wallet.recharge", r.id, params)
         result = _build_recharge_result(
-            uow, r, member, actor.code, entry.principal_after_fen, entry.bonus_after_fen, granted
+            uow, r, member, actor.code, principal_after, bonus_after, granted
         )
         emit(
             uow, ctx, "wallet.recharged",
@@ -309,8 +301,13 @@ def recharge(
                 "campaign_code": r.campaign_code, "tier_code": r.tier_code, "amount_fen": r.amount_fen,
                 "bonus_fen": r.bonus_fen, "points": r.points, "pay_method": pay_method,
                 "principal_after_fen": result.principal_balance_fen, "bonus_after_fen": result.bonus_balance_fen,
-                "items": [{"id": e.id, "kind": e.kind, "ref": e.ref, "value_fen": e.value_fen} for e in rows],
+                "items": [{"id": e.id, "kind": e.kind, "ref": e.ref, "value_fen": e.value_fen, "state": e.state,
+                           "due_on": e.due_on, "source": e.source, "issued_ref": e.issued_ref} for e in rows],
+                "points_lot": None if lot is None else {
+                    "id": lot["id"], "points": lot["points"], "expires_on": lot["expires_on"], "source": lot["source"]},
                 "staff": actor.code,
+                # facts added by feature code: "coupons" (each issued coupon, as another store redeems it),
+                # "referral" (the invitation this first recharge qualified, with its rewards)
             },
         )
         uow.commit()

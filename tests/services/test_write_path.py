@@ -1,36 +1,74 @@
-"""The recharge's lean paths keep every guarantee of the ORM paths they replace.
+"""The one write path (pos_app.db.repo on the ORM and Core) keeps every guarantee a use case needs.
 
-- plain UPDATEs at commit (``uow._flush_updates``) write what the ORM would, refuse a vanished row, and
-  leave pending inserts to the ORM;
-- the fast SQLite text for timestamps and dates equals SQLAlchemy's own;
-- coupon entitlements are written once, already issued, each with its coupon and its outbox event;
+- the stored text of timestamps and dates is what the ORM writes, whichever path wrote the row;
+- rows changed later in a transaction (a member's balances) are written once, at commit, with their last
+  values; a row gone under its update fails the commit and nothing is written; ORM listeners see it;
+- coupon entitlements are written once, already issued, each with its coupon;
 - a coupon code that clashes with an issued one is drawn again; a source that can only clash fails the
   whole recharge and writes nothing.
 """
 
 from __future__ import annotations
 
+import json
 import random
-from datetime import UTC, date, datetime, timedelta, timezone
+import sqlite3
+from datetime import UTC
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Date, func, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
-from pos_app.db.base import UTCDateTime
-from pos_app.db.rawsql import bind_processor
 from pos_app.domain import coupons as rules
 from pos_app.domain.errors import Conflict, LimitExceeded
-from pos_app.services import campaigns, common, doctor, members, wallet
+from pos_app.services import campaigns, doctor, members, wallet
 from pos_app.services.dto import RechargeResult
 from tests.conftest import DEMO_CAMPAIGN
 
-DIALECT = sqlite.dialect()
+# ----------------------------------------------------------------------------- stored text and updates
+
+
+def _text(store, sql: str, *args) -> list[tuple]:
+    con = sqlite3.connect(store.path)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def test_timestamps_and_dates_are_stored_as_the_orm_stores_them(store) -> None:
+    """A recharge's rows go in through Core inserts, the member through an ORM flush: the stored text of
+    every timestamp is the same naive-UTC microsecond form, every date ISO, and reads back aware and equal."""
+    ctx = store.ctx
+    mid = members.register_member(ctx, store.cashier, phone="13900000002").member_id  # ORM add + flush
+    before = store.clock.now
+    r = wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="luxury", request_id="t-1")
+    with ctx.uow(read_only=True) as uow:
+        row = uow.session.get(m.Recharge, r.recharge_id)
+        assert row.created_at == r.created_at and row.created_at.tzinfo is not None
+        assert before < row.created_at <= store.clock.now
+        member_created = uow.session.get(m.Member, mid).created_at
+        lot = uow.session.scalars(select(m.PointsLot).where(m.PointsLot.recharge_id == r.recharge_id)).one()
+        lot_id, earned_at, expires_on = lot.id, lot.earned_at, lot.expires_on
+
+    def orm_text(value) -> str:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    assert _text(store, "SELECT created_at FROM recharge WHERE id = ?", r.recharge_id) == [(orm_text(r.created_at),)]
+    assert _text(store, "SELECT created_at FROM member WHERE id = ?", mid) == [(orm_text(member_created),)]
+    assert _text(store, "SELECT earned_at, expires_on FROM points_lot WHERE id = ?", lot_id) == [
+        (orm_text(earned_at), expires_on.isoformat())]
+    (until,) = _text(store, "SELECT member_price_until FROM member WHERE id = ?", mid)[0]
+    assert until == members.get_member(ctx, store.cashier, member_id=mid).member_price_until.isoformat()
+    # every timestamp column of every row the recharge wrote has that one form
+    for table, col in (("wallet_entry", "created_at"), ("entitlement", "created_at"), ("coupon", "issued_at"),
+                       ("audit_log", "at"), ("outbox", "occurred_at"), ("request_log", "created_at")):
+        for (text,) in _text(store, f"SELECT {col} FROM {table}"):
+            assert len(text) == 26 and text[10] == " " and text[19] == ".", (table, text)
 
 
 def _trace(store, sink: list[str]) -> None:
@@ -41,66 +79,22 @@ def _trace(store, sink: list[str]) -> None:
         dbapi_conn.set_trace_callback(sink.append)
 
     event.listen(store.ctx.db.engine, "connect", on_connect)
-    store.ctx.db.engine.dispose()  # new connections get the callback
+    store.ctx.db.engine.dispose()
 
 
-# ----------------------------------------------------------------------------- value text
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
-    st.integers(min_value=-14 * 60, max_value=14 * 60),
-)
-def test_fast_timestamp_text_is_sqlalchemys_text(naive: datetime, offset_min: int) -> None:
-    aware = naive.replace(tzinfo=timezone(timedelta(minutes=offset_min)))
-    t = UTCDateTime()
-    fast = bind_processor(t, DIALECT)
-    orig = t._cached_bind_processor(DIALECT)
-    assert fast is not orig
-    assert fast(aware) == orig(aware)
-    assert fast(None) is None
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.dates())
-def test_fast_date_text_is_sqlalchemys_text(d: date) -> None:
-    fast = bind_processor(Date(), DIALECT)
-    orig = Date()._cached_bind_processor(DIALECT)
-    assert fast(d) == orig(d)
-    moment = datetime.combine(d, datetime.min.time())
-    assert fast(moment) == orig(moment)  # a datetime in a Date column: its date, as SQLAlchemy does
-
-
-def test_fast_timestamp_refuses_a_naive_datetime() -> None:
-    with pytest.raises(ValueError, match="naive"):
-        bind_processor(UTCDateTime(), DIALECT)(datetime(2026, 1, 1, 12, 0))
-
-
-def test_a_customised_storage_format_keeps_sqlalchemys_processor() -> None:
-    t = sqlite.DATETIME(truncate_microseconds=True)
-    assert bind_processor(t, DIALECT) is t._cached_bind_processor(DIALECT)
-
-
-# ----------------------------------------------------------------------------- plain UPDATEs at commit
-
-
-def test_changed_rows_are_written_by_one_plain_update_each(store) -> None:
+def test_a_member_changed_several_times_in_a_recharge_is_written_once_with_its_last_values(store) -> None:
     ctx = store.ctx
     mid = members.register_member(ctx, store.cashier, phone="13900000001", name="甲").member_id
     sql: list[str] = []
     _trace(store, sql)
-    with ctx.uow() as uow:
-        mm = members.load_member(uow, member_id=mid)
-        mm.name = "乙"
-        mm.level = "gold"
-        uow.commit()
-        assert not uow.session.dirty
-    updates = [s for s in sql if s.startswith("UPDATE")]
-    assert updates == [f"UPDATE member SET level = 'gold', name = '乙' WHERE id = '{mid}'"]
-    with ctx.uow(read_only=True) as uow:
-        row = uow.session.get(m.Member, mid)
-        assert (row.name, row.level) == ("乙", "gold")
+    r = wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="luxury", request_id="once-1")
+    updates = [s for s in sql if s.startswith("UPDATE member")]
+    assert len(updates) == 1  # balances, wallet seq, points and member-price months together, at commit
+    assert sql.index(updates[0]) > max(i for i, s in enumerate(sql) if s.startswith("INSERT"))
+    got = members.get_member(ctx, store.cashier, member_id=mid)
+    assert (got.principal_fen, got.bonus_fen, got.points) == (r.principal_balance_fen, r.bonus_balance_fen, r.points)
+    assert got.member_price_active
+    assert doctor.run_doctor(ctx).ok
 
 
 def test_a_row_gone_under_the_update_is_refused_and_nothing_is_written(store) -> None:
@@ -110,9 +104,9 @@ def test_a_row_gone_under_the_update_is_refused_and_nothing_is_written(store) ->
         uow.commit()
     with ctx.uow() as uow:
         kv = uow.session.get(m.KeyValue, "k")
-        common.raw_rows(uow, "DELETE FROM kv WHERE key = ?", ("k",))
+        uow.session.execute(delete(m.KeyValue.__table__).where(m.KeyValue.__table__.c.key == "k"))
         kv.value = "2"
-        common.insert_row(uow, m.KeyValue, {"key": "other", "value": "x"})
+        uow.session.add(m.KeyValue(key="other", value="x"))
         with pytest.raises(StaleDataError):
             uow.commit()
     with ctx.uow(read_only=True) as uow:
@@ -120,7 +114,7 @@ def test_a_row_gone_under_the_update_is_refused_and_nothing_is_written(store) ->
         assert uow.session.get(m.KeyValue, "other") is None
 
 
-def test_pending_inserts_go_through_the_orm_with_the_updates(store) -> None:
+def test_pending_inserts_and_updates_are_written_together(store) -> None:
     ctx = store.ctx
     with ctx.uow() as uow:
         uow.session.add(m.KeyValue(key="a", value="1"))
@@ -134,24 +128,11 @@ def test_pending_inserts_go_through_the_orm_with_the_updates(store) -> None:
     assert got == {"a": "2", "b": "3"}
 
 
-def test_timestamps_written_by_plain_sql_read_back_aware_and_equal(store) -> None:
-    ctx = store.ctx
-    mid = members.register_member(ctx, store.cashier, phone="13900000002").member_id
-    before = store.clock.now
-    r = wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="basic", request_id="t-1")
-    with ctx.uow(read_only=True) as uow:
-        row = uow.session.get(m.Recharge, r.recharge_id)
-        assert row.created_at == r.created_at and row.created_at.tzinfo is not None
-        assert before < row.created_at <= store.clock.now
-        text = common.raw_rows(uow, "SELECT created_at FROM recharge WHERE id = ?", (r.recharge_id,))[0][0]
-    assert text == r.created_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 # ----------------------------------------------------------------------------- coupons in a recharge
 
 
 def _coupon_picture(ctx, recharge_id: str) -> tuple[list, list, list]:
-    """(entitlements, coupons, coupon.issued payloads) as plain tuples, read in one transaction."""
+    """(entitlements, coupons, the recharge's one event payload) as plain tuples, read in one transaction."""
     with ctx.uow(read_only=True) as uow:
         s = uow.session
         ents = [(e.id, e.kind, e.state, e.issued_ref) for e in
@@ -159,8 +140,8 @@ def _coupon_picture(ctx, recharge_id: str) -> tuple[list, list, list]:
         ids = [e[0] for e in ents]
         coupons = [(c.id, c.entitlement_id, c.member_id, c.state, c.code) for c in
                    s.scalars(select(mc.Coupon).where(mc.Coupon.entitlement_id.in_(ids)))]
-        events = list(s.scalars(select(m.Outbox.payload_json).where(m.Outbox.type == "coupon.issued")))
-        return ents, coupons, events
+        events = [json.loads(p) for p in s.scalars(select(m.Outbox.payload_json))]
+        return ents, coupons, [e for e in events if e.get("recharge_id") == recharge_id]
 
 
 def test_luxury_recharge_writes_its_entitlements_once_already_issued(store) -> None:
@@ -181,14 +162,16 @@ def test_luxury_recharge_writes_its_entitlements_once_already_issued(store) -> N
         cid, c_ent, c_member, c_state, code = by_id[issued_ref]
         assert (c_ent, c_member, c_state) == (eid, mid, "issued")
         assert rules.is_valid_check(code)
-        assert sum(code in ev for ev in events) == 1  # one coupon.issued event carries it
+        assert [c["code"] for c in events[0]["coupons"]].count(code) == 1  # the recharge's event carries it
     assert {i.entitlement_id: i.state for i in r.items if i.kind in ("coupon", "voucher")} == {
         e[0]: "issued" for e in couponish
     }
-    assert len(events) == 5
+    assert len(events) == 1 and len(events[0]["coupons"]) == 5  # one event for the whole recharge
+    assert {c["entitlement_id"] for c in events[0]["coupons"]} == {e[0] for e in couponish}
     with ctx.uow(read_only=True) as uow:
-        hist = uow.session.scalar(select(func.count()).select_from(mc.CouponEvent).where(mc.CouponEvent.kind == "issue"))
-    assert hist == 5
+        hist = uow.session.scalar(select(func.count()).select_from(mc.CouponEvent))
+        outbox = uow.session.scalar(select(func.count()).select_from(m.Outbox).where(m.Outbox.type == "coupon.issued"))
+    assert (hist, outbox) == (0, 0)  # the coupon row is its issue; the recharge's event carries it
     report = doctor.run_doctor(ctx)
     assert all(c.ok for c in report.checks), [c for c in report.checks if not c.ok]
 
@@ -285,6 +268,8 @@ def test_any_run_of_recharges_and_replays_keeps_coupons_events_and_ledgers_whole
         coupons = [(c.id, c.entitlement_id, c.code) for c in ss.scalars(select(mc.Coupon))]
         seqs = list(ss.scalars(select(m.Outbox.seq).order_by(m.Outbox.seq)))
         types = list(ss.scalars(select(m.Outbox.type)))
+        payloads = [json.loads(p) for p in ss.scalars(select(m.Outbox.payload_json))]
+        ss_recharges = ss.scalar(select(func.count()).select_from(m.Recharge))
         mine = ss.scalar(select(func.count()).select_from(m.Recharge).where(m.Recharge.member_id.in_(ids)))
     assert mine == len(done)
     assert all(state == "issued" for _, state, _ in couponish)
@@ -292,7 +277,10 @@ def test_any_run_of_recharges_and_replays_keeps_coupons_events_and_ledgers_whole
     assert {e[2] for e in couponish} == {c[0] for c in coupons}
     assert len({c[2] for c in coupons}) == len(coupons)
     assert seqs == list(range(1, len(seqs) + 1))
-    assert types.count("coupon.issued") == len(coupons)
+    assert "coupon.issued" not in types
+    carried = [c["code"] for p in payloads if p.get("coupons") for c in p["coupons"]]
+    assert sorted(carried) == sorted(c[2] for c in coupons)  # each coupon in exactly one event
+    assert types.count("wallet.recharged") == ss_recharges
     assert all(c.ok for c in doctor.run_doctor(ctx).checks)
 
 
@@ -363,3 +351,48 @@ def test_an_update_listener_gets_the_orms_flush(store) -> None:
     assert seen == ["2"]
     with ctx.uow(read_only=True) as uow:
         assert uow.session.get(m.KeyValue, "l").value == "2"
+
+
+# ----------------------------------------------------------------------------- one event per transaction
+
+
+def test_two_events_in_one_transaction_are_refused_and_facts_need_an_event(store) -> None:
+    from pos_app.db.uow import EventError
+    from pos_app.services import common
+
+    ctx = store.ctx
+    with ctx.uow() as uow:
+        common.emit(uow, ctx, "test.one", {"n": 1})
+        with pytest.raises(EventError, match="two events"):
+            common.emit(uow, ctx, "test.two", {"n": 2})
+    with ctx.uow() as uow:
+        common.add_facts(uow, "coupons", [{"code": "X"}])
+        with pytest.raises(EventError, match="no event"):
+            uow.commit()
+    with ctx.uow() as uow:  # facts join the one event, under their key
+        common.add_facts(uow, "coupons", [{"code": "X"}])
+        common.emit(uow, ctx, "test.one", {"n": 1})
+        common.add_facts(uow, "coupons", [{"code": "Y"}])
+        uow.commit()
+    (row,) = _text(store, "SELECT type, payload_json FROM outbox WHERE type LIKE 'test.%'")
+    assert row[0] == "test.one" and json.loads(row[1]) == {"n": 1, "coupons": [{"code": "X"}, {"code": "Y"}]}
+
+
+def test_the_daily_issue_job_writes_one_event_carrying_every_coupon_it_issued(store) -> None:
+    from pos_app.services import referrals
+
+    ctx = store.ctx
+    data = campaigns.read_campaign_file(DEMO_CAMPAIGN)
+    data["referral"]["reward_delay_working_days"] = 2
+    campaigns.load_campaign(ctx, store.manager, data)
+    a = members.register_member(ctx, store.cashier, phone="13700000001")
+    for k in (2, 3):
+        b = members.register_member(ctx, store.cashier, phone=f"1370000000{k}", invite_code=a.invite_code)
+        wallet.recharge(ctx, store.cashier, member_id=b.member_id, tier_code="basic")
+    before = _text(store, "SELECT COUNT(*) FROM outbox")[0][0]
+    store.clock.advance(days=7)
+    res = referrals.issue_due(ctx, store.manager)
+    assert res.issued >= 2
+    rows = _text(store, "SELECT type, payload_json FROM outbox WHERE seq > ?", before)
+    assert [t for t, _ in rows] == ["coupon.issued_due"]
+    assert sorted(c["code"] for c in json.loads(rows[0][1])["coupons"]) == sorted(res.coupon_codes)

@@ -1,0 +1,71 @@
+"""Coupons: adding many at once, look-up by code, the codes already taken, templates by code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from pos_app.db import models_coupons as mc
+from pos_app.db.repo.base import append, run, table
+
+_C = table(mc.Coupon)
+_T = table(mc.CouponTemplate)
+_CHUNK = 500
+_TAKEN = select(_C.c.code).where(_C.c.code.in_(bindparam("codes", expanding=True)))
+_BY_CODE = select(mc.Coupon).where(mc.Coupon.code == bindparam("code"))
+_CODES = select(_C.c.id, _C.c.code).where(_C.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def add_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT the coupons in one statement (insertmanyvalues). A coupon's row is its issue: there is no
+    separate history row for it."""
+    append(session, mc.Coupon, rows)
+
+
+def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append coupon history rows (redeem, void)."""
+    append(session, mc.CouponEvent, rows)
+
+
+def taken_codes(session: Session, codes: Sequence[str]) -> set[str]:
+    """Which of ``codes`` are already issued (a plain read, in chunks)."""
+    taken: set[str] = set()
+    for i in range(0, len(codes), _CHUNK):
+        taken.update(run(session, _TAKEN, {"codes": list(codes[i:i + _CHUNK])}).scalars())
+    return taken
+
+
+def by_code(session: Session, code: str) -> mc.Coupon | None:
+    """The coupon of a normalised code, as an ORM object (redeem and void change it)."""
+    with session.no_autoflush:
+        return session.scalars(_BY_CODE, {"code": code}).first()
+
+
+def by_id(session: Session, coupon_id: str) -> mc.Coupon | None:
+    return session.get(mc.Coupon, coupon_id)
+
+
+def codes_by_id(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    return {r[0]: r[1] for r in run(session, _CODES, {"ids": wanted})}
+
+
+TEMPLATE_FIELDS = ("code", "name", "kind", "value_fen", "percent_bp", "max_discount_fen", "min_spend_fen",
+                   "valid_days", "valid_from", "valid_until", "category", "bearer")
+
+
+_TEMPLATES = select(*[_T.c[f] for f in TEMPLATE_FIELDS]).where(_T.c.code.in_(bindparam("codes", expanding=True)))
+
+
+def templates(session: Session, codes: Iterable[str]) -> list[dict[str, Any]]:
+    """The templates of these codes as plain dicts of :data:`TEMPLATE_FIELDS` (a plain read)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return []
+    rows = run(session, _TEMPLATES, {"codes": wanted})
+    return [dict(zip(TEMPLATE_FIELDS, r, strict=True)) for r in rows]

@@ -1,0 +1,105 @@
+"""Read paths through the repositories (pos_app.db.repo), each against a bare ``sqlite3`` indexed SELECT
+of the same row on the same file, in the same run: an exact member look-up by phone
+(``repo.members.get``) and a coupon look-up by code (``repo.coupons.by_code``), each in its own read-only
+unit of work as a use case runs it. The use cases around them (``members.get_member``, which also
+builds the member view, and ``coupons.get_coupon``) are reported beside. Goal: repository / bare <= 10."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pos_app.app import open_store
+from pos_app.db import repo
+from pos_app.domain import coupons as rules
+from pos_app.services import coupons, members, staff
+from tests.bench.bench_member_lookup import _bulk_insert, _percentiles, _phone, _time
+
+
+def _bulk_coupons(path: Path, n: int, rnd: random.Random) -> list[str]:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")  # loading only
+    codes = [rules.new_code(rnd.getrandbits) for _ in range(n)]
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO coupon (id, code, template_code, kind, name, value_fen, percent_bp, max_discount_fen,"
+        " min_spend_fen, category, member_id, bearer, valid_from, valid_until, state, source, entitlement_id,"
+        " store_code, issued_at, issued_by, reason, batch_id) VALUES (?, ?, 'B', 'amount_off', '券', 1000, 0, 0,"
+        " 0, '', NULL, 1, '2026-01-01', '2027-12-31', 'issued', 'manual', NULL, 'B001',"
+        " '2026-01-01 00:00:00.000000', NULL, 'bench', NULL)",
+        [(f"00000000-0000-7000-9000-{i:012d}", c) for i, c in enumerate(codes)],
+    )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    return codes
+
+
+def _ratio(a: list[float], b: list[float]) -> float:
+    return round(statistics.median(a) / statistics.median(b), 1)
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    n_members, n_coupons, probes = (20_000, 20_000, 300) if quick else (1_000_000, 1_000_000, 2000)
+    rnd = random.Random(5)
+    with tempfile.TemporaryDirectory(prefix="bench_reads_") as tmp:
+        path = Path(tmp) / "store.db"
+        ctx = open_store(path)
+        staff.init_store(ctx, store_code="B001", manager_code="boss", manager_pin="9999")
+        boss = staff.login(ctx, "boss", "9999")
+        _bulk_insert(path, n_members)
+        codes = _bulk_coupons(path, n_coupons, rnd)
+        phones = [_phone(rnd.randrange(n_members)) for _ in range(probes)]
+        wanted = [codes[rnd.randrange(n_coupons)] for _ in range(probes)]
+        found: list[bool] = []
+
+        def by_phone(p: str) -> None:
+            with ctx.uow(read_only=True) as uow:
+                found.append(repo.members.get(uow.session, phone=p) is not None)
+
+        def by_code(c: str) -> None:
+            with ctx.uow(read_only=True) as uow:
+                found.append(repo.coupons.by_code(uow.session, c) is not None)
+
+        it = iter(phones)
+        repo_phone = _time(lambda: by_phone(next(it)), probes)
+        it = iter(wanted)
+        repo_code = _time(lambda: by_code(next(it)), probes)
+        it = iter(phones)
+        svc_phone = _time(lambda: members.get_member(ctx, boss, phone=next(it)), probes)
+        it = iter(wanted)
+        svc_code = _time(lambda: coupons.get_coupon(ctx, boss, next(it)), probes)
+        bare = sqlite3.connect(path)
+        it = iter(phones)
+        bare_phone = _time(lambda: bare.execute("SELECT * FROM member WHERE phone = ?", (next(it),)).fetchone(), probes)
+        it = iter(wanted)
+        bare_code = _time(lambda: bare.execute("SELECT * FROM coupon WHERE code = ?", (next(it),)).fetchone(), probes)
+        bare.close()
+        ctx.db.dispose()
+    r_phone, r_code = _ratio(repo_phone, bare_phone), _ratio(repo_code, bare_code)
+    return {
+        "members": n_members,
+        "coupons": n_coupons,
+        "probes": probes,
+        "rows_found": sum(found),
+        "member_by_phone": {
+            "repository": _percentiles(repo_phone), "bare_sqlite": _percentiles(bare_phone),
+            "use_case_get_member": _percentiles(svc_phone),
+            "ratio_repository_over_bare_p50": r_phone, "goal_ratio_max": 10, "meets_goal": r_phone <= 10,
+        },
+        "coupon_by_code": {
+            "repository": _percentiles(repo_code), "bare_sqlite": _percentiles(bare_code),
+            "use_case_get_coupon": _percentiles(svc_code),
+            "ratio_repository_over_bare_p50": r_code, "goal_ratio_max": 10, "meets_goal": r_code <= 10,
+        },
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(quick=True), indent=2))
