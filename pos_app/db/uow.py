@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from pos_app.db import written
 from pos_app.db.engine import Database
 from pos_app.db.rawsql import bind_processor
 
@@ -84,6 +86,7 @@ def _flush_updates(session: Session) -> None:
         params = [p(d[k]) if p is not None else d[k] for p, k in zip(procs, keys, strict=True)]
         ident = state.key[1][0]
         params.append(pk_proc(ident) if pk_proc is not None else ident)
+        written.note(conn.info, state.mapper.local_table.name)
         cur = raw.execute(sql, params)
         if cur.rowcount != 1:
             raise StaleDataError(f"UPDATE of {state.mapper.class_.__name__} {ident!r} matched {cur.rowcount} rows")
@@ -99,9 +102,18 @@ def _flush_updates(session: Session) -> None:
 
 
 class UnitOfWork:
-    def __init__(self, db: Database, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        read_only: bool = False,
+        before_commit: Callable[[frozenset[str]], None] | None = None,
+    ) -> None:
         self.db = db
         self.read_only = read_only
+        #: called with the tables the transaction wrote, just before COMMIT (may refuse by raising)
+        self.before_commit = before_commit
+        #: the tables the committed transaction wrote (see db/written.py)
+        self.written: frozenset[str] = frozenset()
         self._session: Session | None = None
         self.committed = False
         #: per-transaction memo (e.g. the store row, which the session's weak identity map would drop)
@@ -122,7 +134,12 @@ class UnitOfWork:
         if self.read_only:
             raise RuntimeError("read-only unit of work cannot commit")
         _flush_updates(self.session)
+        self.session.flush()
+        tables = written.take(self.session.connection().info)
+        if self.before_commit is not None:
+            self.before_commit(tables)
         self.session.commit()
+        self.written = tables
         self.committed = True
 
     def __exit__(

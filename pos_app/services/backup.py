@@ -36,6 +36,7 @@ from pos_app.db.storelock import StoreBusy, StoreLock, read_owner
 from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
 from pos_app.services.common import audit, require, settings
 from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import Result
 
 try:  # POSIX; see pos_app/db/storelock.py
     import fcntl
@@ -62,7 +63,7 @@ class BackupTooNew(DomainError):
 
 
 @dataclass(frozen=True)
-class BackupResult:
+class BackupResult(Result):
     path: str
     size_bytes: int
     store_code: str

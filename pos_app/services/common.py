@@ -15,6 +15,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
 
 from pos_app.db import models as m
+from pos_app.db import written
 from pos_app.db.base import Base
 from pos_app.db.rawsql import bind_processor
 from pos_app.db.uow import UnitOfWork
@@ -109,6 +110,7 @@ def insert_row(uow: UnitOfWork, model: type[Base], values: dict[str, Any]) -> No
     if raw is None:
         uow.session.connection().execute(insert(model), values)
         return
+    written.note(uow.session.connection().info, model.__tablename__)
     plan = _insert_plan(uow.db.engine.dialect, model, tuple(values))
     raw.execute(plan[0], _params(plan, values))
 
@@ -121,6 +123,7 @@ def insert_rows(uow: UnitOfWork, model: type[Base], rows: list[dict[str, Any]]) 
     if raw is None:
         uow.session.connection().execute(insert(model), rows)
         return
+    written.note(uow.session.connection().info, model.__tablename__)
     keys = tuple(rows[0])
     plan = _insert_plan(uow.db.engine.dialect, model, keys)
     for r in rows:

@@ -43,7 +43,7 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.doctor import Check
-from pos_app.services.dto import SpendResult
+from pos_app.services.dto import Result, SpendResult
 
 DEFAULT_VOUCHER_VALID_DAYS = 365
 MAX_BATCH = 1000
@@ -52,7 +52,7 @@ MAX_BATCH = 1000
 
 
 @dataclass(frozen=True)
-class TemplateDTO:
+class TemplateDTO(Result):
     template_id: str
     code: str
     name: str
@@ -71,7 +71,7 @@ class TemplateDTO:
 
 
 @dataclass(frozen=True)
-class CouponDTO:
+class CouponDTO(Result):
     coupon_id: str
     code: str  # grouped reading form, XXXX-XXXX-XXXX-XXXX-C
     raw_code: str  # normalised, no dashes (what the QR code holds)
@@ -122,7 +122,7 @@ class RedemptionPreview:
 
 
 @dataclass(frozen=True)
-class CouponPayment:
+class CouponPayment(Result):
     coupon_code: str
     discount_fen: int
     payable_fen: int

@@ -40,6 +40,7 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.doctor import Check
+from pos_app.services.dto import Result
 from pos_app.services.members import load_member
 
 # ----------------------------------------------------------------------------- DTOs
@@ -83,7 +84,7 @@ class InviteCard:
 
 
 @dataclass(frozen=True)
-class IssueDueResult:
+class IssueDueResult(Result):
     issued: int
     coupon_codes: tuple[str, ...]
     today: date
