@@ -43,8 +43,8 @@ class UseCaseIncomplete(RuntimeError):
 @dataclass(frozen=True)
 class UseCase:
     name: str
-    #: the roles action checked before the use case runs (see domain/roles.py)
-    permission: str | None
+    #: the roles action(s) checked before the use case runs (see domain/roles.py)
+    permission: str | tuple[str, ...] | None
     #: the outbox event type its transaction appends (one event per use case)
     event: str | None
     #: whether its transaction writes an audit row
@@ -89,17 +89,50 @@ class UseCaseRun:
         self.changes = Changes.of(areas(tables))
 
 
+class ChangedList(list[Any]):
+    """A use case's list result, with what it changed."""
+
+    changes: Changes = NO_CHANGES
+
+
+class ChangedDict(dict[str, Any]):
+    """A use case's mapping result, with what it changed."""
+
+    changes: Changes = NO_CHANGES
+
+
+class ChangedInt(int):
+    """A use case's count result, with what it changed."""
+
+    changes: Changes = NO_CHANGES
+
+
 def with_changes(result: R, changes: Changes) -> R:
-    """``result`` carrying ``changes`` (results are frozen dataclasses with a ``changes`` field)."""
-    if dataclasses.is_dataclass(result) and not isinstance(result, type) and hasattr(result, "changes"):
-        return dataclasses.replace(result, changes=changes)  # type: ignore[type-var]
-    return result
+    """``result`` carrying ``changes``: results are frozen dataclasses with a ``changes`` field (see
+    dto.Result), or a list, mapping or count, given as the Changed* types above."""
+    out: Any = result
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        if not hasattr(result, "changes"):
+            raise TypeError(f"{type(result).__name__} is a use case's result: derive it from dto.Result")
+        return dataclasses.replace(result, changes=changes)
+    if isinstance(result, bool | BaseException) or result is None:  # a refusal to raise, a yes/no
+        return result
+    if isinstance(result, list):
+        out = ChangedList(result)
+    elif isinstance(result, dict):
+        out = ChangedDict(result)
+    elif isinstance(result, int):
+        out = ChangedInt(result)
+    else:
+        raise TypeError(f"a use case returned a {type(result).__name__}: return a dto.Result")
+    out.changes = changes
+    return out  # type: ignore[no-any-return]
 
 
 def use_case(
     name: str,
     *,
-    permission: str | None,
+    permission: str | tuple[str, ...] | None,
     event: str | None,
     audited: bool = True,
     idempotent: bool = False,
@@ -107,9 +140,10 @@ def use_case(
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Declare a writing use case (see the module's docstring). The function takes the ServiceContext
     first and the acting Actor second (``actor=`` or positionally)."""
-    if permission is not None:
-        roles.PERMISSIONS[permission]  # an unknown action fails at import, not at the counter
-    elif not permission_note:
+    needed = (permission,) if isinstance(permission, str) else tuple(permission or ())
+    for action in needed:
+        roles.PERMISSIONS[action]  # an unknown action fails at import, not at the counter
+    if not needed and not permission_note:
         raise ValueError(f"use case {name}: no permission and no permission_note saying why")
 
     def wrap(fn: Callable[P, R]) -> Callable[P, R]:
@@ -121,14 +155,15 @@ def use_case(
         @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
             ctx: Any = args[0] if args else kwargs["ctx"]
-            if permission is not None:
+            if needed:
                 actor: Any = kwargs["actor"] if "actor" in kwargs else args[1]
-                roles.check(actor.role, permission)
+                for action in needed:
+                    roles.check(actor.role, action)
             inner = ctx.running(UseCaseRun(spec))
             call_args = (inner, *args[1:]) if args else args
             if not args:
                 kwargs["ctx"] = inner
-            result = fn(*call_args, **kwargs)  # type: ignore[arg-type]
+            result = fn(*call_args, **kwargs)
             return with_changes(result, inner.run.changes)
 
         run.use_case = spec  # type: ignore[attr-defined]

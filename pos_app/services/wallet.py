@@ -50,6 +50,7 @@ from pos_app.services.dto import (
 )
 from pos_app.services.hooks import hooks
 from pos_app.services.members import load_member as load_member
+from pos_app.services.usecase import use_case
 
 
 def _check_amount(amount_fen: int) -> int:
@@ -212,6 +213,7 @@ def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
     return _build_recharge_result(uow, r, member, staff.code, entry.principal_after_fen, entry.bonus_after_fen, items)
 
 
+@use_case("wallet.recharge", permission="wallet.recharge", event="wallet.recharged", idempotent=True)
 def recharge(
     ctx: ServiceContext,
     actor: Actor,
@@ -224,7 +226,6 @@ def recharge(
     request_id: str | None = None,
 ) -> RechargeResult:
     """One recharge, all or nothing: wallet row, points lot, entitlements, audit, outbox event."""
-    require(actor, "wallet.recharge")
     check_pay_method(pay_method)
     request_id = check_request_id(request_id, ctx)
     if amount_fen is not None:
@@ -377,6 +378,7 @@ def spend_in_uow(
     return sp
 
 
+@use_case("wallet.spend", permission="wallet.spend", event="wallet.spent", idempotent=True)
 def spend(
     ctx: ServiceContext,
     actor: Actor,
@@ -388,7 +390,6 @@ def spend(
     note: str | None = None,
 ) -> SpendResult:
     """Pay from the stored balance. Never more than the balance."""
-    require(actor, "wallet.spend")
     _check_amount(amount_fen)
     note = clean_text(note, field="note")  # free text by the one rule (domain.text)
     request_id = check_request_id(request_id, ctx)
@@ -544,6 +545,7 @@ def refund_preview(ctx: ServiceContext, actor: Actor, recharge_id: str) -> Refun
         )
 
 
+@use_case("wallet.refund", permission="wallet.refund", event="wallet.refunded", idempotent=True)
 def refund(
     ctx: ServiceContext,
     actor: Actor,
@@ -559,7 +561,6 @@ def refund(
     or kept of its perks (the campaign's ``[refund] deduct_used_perks``, default on; never below zero);
     takes back its unspent bonus, its unspent points and the coupons/vouchers/gifts not yet used or handed
     out (those are kept). ``method``: ``original`` (default: the recharge's payment method) or ``cash``."""
-    require(actor, "wallet.refund")
     request_id = check_request_id(request_id, ctx)
     method = _check_method(method)
     with ctx.uow() as uow:
@@ -769,9 +770,9 @@ def get_recharge(ctx: ServiceContext, actor: Actor, recharge_id: str) -> Recharg
         return _recharge_result(uow, r)
 
 
+@use_case("points.expire", permission="points.expire", event="points.expired")
 def expire_points(ctx: ServiceContext, actor: Actor) -> int:
     """Apply points expiry (run daily and at start-up). Returns the points expired."""
-    require(actor, "member.read")
     with ctx.uow() as uow:
         s = uow.session
         today = local_date(ctx, settings(uow))
