@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from pos_app.db import written
 from pos_app.db.storelock import StoreLock, WalGuard
 from pos_app.domain.errors import DomainError
 
@@ -96,6 +97,7 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         self.engine = create_engine(self.url, **kwargs)
+        written.track(self.engine)  # which tables each transaction writes: the use case's Changes
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine, self.guard, timeout_ms)
             self.read_engine = self.engine.execution_options(pos_read_only=True)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pos_app.db import written
 from pos_app.db.engine import Database
 
 
@@ -44,9 +46,18 @@ def event_json(payload: dict[str, Any]) -> str:
 
 
 class UnitOfWork:
-    def __init__(self, db: Database, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        read_only: bool = False,
+        before_commit: Callable[[frozenset[str], str | None], None] | None = None,
+    ) -> None:
         self.db = db
         self.read_only = read_only
+        #: called with the tables the transaction wrote and its event type, just before COMMIT (may refuse by raising)
+        self.before_commit = before_commit
+        #: the tables the committed transaction wrote (see db/written.py)
+        self.written: frozenset[str] = frozenset()
         self._session: Session | None = None
         self.committed = False
         #: per-transaction memo (e.g. the store row, which the session's weak identity map would drop)
@@ -98,7 +109,12 @@ class UnitOfWork:
         if self.read_only:
             raise RuntimeError("read-only unit of work cannot commit")
         self._write_event()
+        self.session.flush()
+        tables = written.take(self.session.connection().info)
+        if self.before_commit is not None:
+            self.before_commit(tables, self.event.type if self.event is not None else None)
         self.session.commit()
+        self.written = tables
         self.committed = True
 
     def __exit__(

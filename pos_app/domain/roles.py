@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "coupon.void": frozenset({MANAGER}),
     "coupon.manage": frozenset({MANAGER}),
     "referral.issue_due": frozenset({CASHIER, STAFF, MANAGER}),
+    # the daily points expiry runs in the name of whoever is logged in (it writes: not a read permission)
+    "points.expire": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.read": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.handout": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.receive": frozenset({STAFF, MANAGER}),

@@ -36,8 +36,10 @@ from pos_app.db.sqlitefile import checkpoint as _checkpoint
 from pos_app.db.sqlitefile import integrity_check as _integrity
 from pos_app.db.storelock import StoreBusy, StoreLock, read_owner
 from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
-from pos_app.services.common import audit, require, settings
+from pos_app.services.common import audit, emit, require, settings
 from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import Result
+from pos_app.services.usecase import use_case
 
 try:  # POSIX; see pos_app/db/storelock.py
     import fcntl
@@ -64,7 +66,7 @@ class BackupTooNew(DomainError):
 
 
 @dataclass(frozen=True)
-class BackupResult:
+class BackupResult(Result):
     path: str
     size_bytes: int
     store_code: str
@@ -89,18 +91,18 @@ class RestoreResult:
 
 
 # ------------------------------------------------------------------------------------------ backup
+@use_case("backup.create", permission="backup.create", event="backup.created")
 def backup_now(ctx: ServiceContext, actor: Actor, *, out: str | Path | None = None) -> BackupResult:
     """A backup now (a manager): into the backup folder (keeping the last ``backup_keep``), or to ``out``."""
-    require(actor, "backup.create")
     cfg = config.load_backup()
     return _take(ctx, actor, cfg, out=Path(out) if out is not None and str(out).strip() else None, kind="manual")
 
 
+@use_case("backup.daily", permission="backup.daily", event="backup.created")
 def daily_backup(ctx: ServiceContext, actor: Actor, day: str) -> BackupResult | None:
     """The scheduled backup of store day ``day``, in the name of whoever is logged in: only from
     ``backup_at`` on, and only once that day (None when it is not time yet or one was already taken), so a
     restart, or a cashier, cannot push the older backups out of the folder."""
-    require(actor, "backup.daily")
     cfg = config.load_backup()
     code, tz = _store(ctx)
     local = ctx.now().astimezone(tz)
@@ -266,6 +268,8 @@ def _take(ctx: ServiceContext, actor: Actor, cfg: config.BackupSettings, *, out:
     with ctx.uow() as uow:
         audit(uow, ctx, actor, "backup.create", "backup", target.name, kind=kind, path=str(target),
               size_bytes=size, pruned=len(pruned))
+        emit(uow, ctx, "backup.created", {"file": target.name, "kind": kind, "size_bytes": size,
+                                          "taken_at": taken.isoformat(), "staff": actor.code})
         uow.commit()
     return BackupResult(
         path=str(target), size_bytes=size, store_code=code, taken_at=taken,

@@ -24,6 +24,7 @@ from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.services.common import audit, emit, local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import CampaignDTO, RechargePreview, TierDTO
+from pos_app.services.usecase import use_case
 
 
 def read_campaign_file(path: str | Path) -> dict[str, Any]:
@@ -112,6 +113,7 @@ def current_campaign(uow: UnitOfWork, ctx: ServiceContext) -> Campaign | None:
     return active_campaign([parse_rules(text) for text in rows], today, st.store_code)
 
 
+@use_case("campaign.load", permission="campaign.manage", event="campaign.loaded")
 def load_campaign(
     ctx: ServiceContext, actor: Actor, data: dict[str, Any], *, source: str = "local", replace: bool = False
 ) -> CampaignDTO:
@@ -121,7 +123,6 @@ def load_campaign(
     store keeps one), and may not overlap another campaign in time and stores unless ``replace``: while
     two overlap, only the one that starts last applies (:func:`active_campaign`), and ``campaign list``
     says so. Campaigns from the central server are central's decision and are not refused here."""
-    require(actor, "campaign.manage")
     c = campaign_from_dict(data)
     _validate_extensions(ctx, data)
     rules_json = json.dumps(data, default=str, ensure_ascii=False, sort_keys=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from pos_app.domain.ids import RandBits, uuid7
 
 if TYPE_CHECKING:
     from pos_app.services.registry import Registry
+    from pos_app.services.usecase import UseCaseRun
 
 
 def utc_now() -> datetime:
@@ -27,9 +28,18 @@ class ServiceContext:
     registry: Registry
     clock: Callable[[], datetime] = utc_now
     randbits: RandBits = field(default=secrets.randbits)
+    #: the use case being run (set by services/usecase.py on the context it hands the use case)
+    run: UseCaseRun | None = None
 
     def uow(self, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.db, read_only=read_only)
+        if read_only or self.run is None:
+            return UnitOfWork(self.db, read_only=read_only)
+        self.run.opened()
+        return UnitOfWork(self.db, before_commit=self.run.before_commit)
+
+    def running(self, run: UseCaseRun) -> ServiceContext:
+        """This context for one call of a use case: its write transaction is checked by ``run``."""
+        return replace(self, run=run)
 
     def now(self) -> datetime:
         now = self.clock()

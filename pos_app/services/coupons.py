@@ -40,8 +40,9 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.doctor import Check
-from pos_app.services.dto import SpendResult
+from pos_app.services.dto import Result, SpendResult
 from pos_app.services.registry import Feature, Registrar
+from pos_app.services.usecase import use_case
 
 DEFAULT_VOUCHER_VALID_DAYS = 365
 MAX_BATCH = 1000
@@ -50,7 +51,7 @@ MAX_BATCH = 1000
 
 
 @dataclass(frozen=True)
-class TemplateDTO:
+class TemplateDTO(Result):
     template_id: str
     code: str
     name: str
@@ -69,7 +70,7 @@ class TemplateDTO:
 
 
 @dataclass(frozen=True)
-class CouponDTO:
+class CouponDTO(Result):
     coupon_id: str
     code: str  # grouped reading form, XXXX-XXXX-XXXX-XXXX-C
     raw_code: str  # normalised, no dashes (what the QR code holds)
@@ -120,7 +121,7 @@ class RedemptionPreview:
 
 
 @dataclass(frozen=True)
-class CouponPayment:
+class CouponPayment(Result):
     coupon_code: str
     discount_fen: int
     payable_fen: int
@@ -566,9 +567,9 @@ FEATURE = Feature("coupons", register)
 # ----------------------------------------------------------------------------- templates
 
 
+@use_case("coupon.add_template", permission="coupon.manage", event="coupon.template_added")
 def add_template(ctx: ServiceContext, actor: Actor, template: rules.Template) -> TemplateDTO:
     """A manager adds a template by hand (the campaign file is the other way in)."""
-    require(actor, "coupon.manage")
     t = rules.check_template(template)
     clean_text(t.name, field="name")  # printed on every coupon: free text by the one rule
     with ctx.uow() as uow:
@@ -593,6 +594,7 @@ def list_templates(ctx: ServiceContext, actor: Actor) -> list[TemplateDTO]:
 # ----------------------------------------------------------------------------- issue / show / list
 
 
+@use_case("coupon.issue", permission="coupon.issue", event="coupon.issued", idempotent=True)
 def issue_coupons(
     ctx: ServiceContext,
     actor: Actor,
@@ -605,7 +607,6 @@ def issue_coupons(
     request_id: str | None = None,
 ) -> list[CouponDTO]:
     """A manager issues coupons by hand, with a reason (to a member, or bearer coupons to print)."""
-    require(actor, "coupon.issue")
     reason = _reason(reason)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
         raise InvalidInput("coupon.count_invalid", count=count, max_count=MAX_BATCH)
@@ -776,6 +777,7 @@ def _redeem_in_uow(
     return discount
 
 
+@use_case("coupon.pay", permission=("coupon.redeem", "wallet.spend"), event="coupon.redeemed", idempotent=True)
 def pay_with_coupon(
     ctx: ServiceContext,
     actor: Actor,
@@ -787,8 +789,6 @@ def pay_with_coupon(
 ) -> CouponPayment:
     """Redeem the coupon on a bill of ``amount_fen`` and take the rest from the stored balance, in one
     transaction. Idempotent by request id."""
-    require(actor, "coupon.redeem")
-    require(actor, "wallet.spend")
     code_n = rules.parse_code(code)
     _check_bill(amount_fen)
     request_id = check_request_id(request_id, ctx)
@@ -834,6 +834,7 @@ def pay_with_coupon(
         return CouponPayment(rules.group(c.code), discount, payable, spend_dto, amount_fen, c.id)
 
 
+@use_case("coupon.redeem", permission="coupon.redeem", event="coupon.redeemed", idempotent=True)
 def redeem_coupon(
     ctx: ServiceContext,
     actor: Actor,
@@ -844,7 +845,6 @@ def redeem_coupon(
     request_id: str | None = None,
 ) -> CouponPayment:
     """Redeem on a bill paid some other way (cash, card): records the redemption only."""
-    require(actor, "coupon.redeem")
     code_n = rules.parse_code(code)
     _check_bill(amount_fen)
     request_id = check_request_id(request_id, ctx)
@@ -882,11 +882,11 @@ def _reason(reason: str | None) -> str:
     return text
 
 
+@use_case("coupon.void", permission="coupon.void", event="coupon.voided", idempotent=True)
 def void_coupon(
     ctx: ServiceContext, actor: Actor, *, code: str, reason: str, request_id: str | None = None
 ) -> CouponDTO:
     """A manager voids an unused coupon, with a reason."""
-    require(actor, "coupon.void")
     code_n = rules.parse_code(code)
     reason = _reason(reason)
     request_id = check_request_id(request_id, ctx)

@@ -6,11 +6,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pos_app.services.changes import NO_CHANGES, Changes
+
+
+@dataclass(frozen=True)
+class Result:
+    """A use case's result: what it changed rides along (set by services/usecase.py; not compared, not
+    part of the JSON the CLI prints)."""
+
+    changes: Changes = field(default=NO_CHANGES, compare=False, repr=False, kw_only=True)
+
 
 def to_jsonable(obj: Any) -> Any:
     """DTO -> plain JSON-able structure (dates as ISO strings)."""
     if hasattr(obj, "__dataclass_fields__"):
-        return {k: to_jsonable(v) for k, v in asdict(obj).items()}
+        return {k: to_jsonable(v) for k, v in asdict(obj).items() if k != "changes" or not isinstance(v, dict)}
     if isinstance(obj, dict):
         return {k: to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -21,7 +31,7 @@ def to_jsonable(obj: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class StaffDTO:
+class StaffDTO(Result):
     staff_id: str
     code: str
     name: str
@@ -56,7 +66,7 @@ class MemberSummary:
 
 
 @dataclass(frozen=True)
-class MemberDTO:
+class MemberDTO(Result):
     member_id: str
     member_code: str
     invite_code: str
@@ -94,7 +104,7 @@ class GrantedItemDTO:
 
 
 @dataclass(frozen=True)
-class RechargeResult:
+class RechargeResult(Result):
     recharge_id: str
     request_id: str
     member_id: str
@@ -137,7 +147,7 @@ class RechargePreview:
 
 
 @dataclass(frozen=True)
-class SpendResult:
+class SpendResult(Result):
     spend_id: str
     request_id: str
     member_id: str
@@ -153,7 +163,7 @@ class SpendResult:
 
 
 @dataclass(frozen=True)
-class RefundResult:
+class RefundResult(Result):
     refund_id: str
     recharge_id: str
     member_id: str
@@ -254,7 +264,7 @@ class TierDTO:
 
 
 @dataclass(frozen=True)
-class CampaignDTO:
+class CampaignDTO(Result):
     campaign_id: str
     code: str
     name: str

@@ -29,6 +29,7 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import MemberDTO, MemberSummary
+from pos_app.services.usecase import use_case
 
 SEARCH_LIMIT = 50
 
@@ -101,6 +102,7 @@ def _unique_code(uow: UnitOfWork, ctx: ServiceContext, column: Any, make: Callab
     raise Conflict("member.code_exhausted")
 
 
+@use_case("member.register", permission="member.register", event="member.registered", idempotent=True)
 def register_member(
     ctx: ServiceContext,
     actor: Actor,
@@ -111,7 +113,6 @@ def register_member(
     level: str | None = None,
     request_id: str | None = None,
 ) -> MemberDTO:
-    require(actor, "member.register")
     phone_n = rules.normalize_phone(phone)
     name_n = rules.normalize_name(name)
     code_n = rules.normalize_invite_code(invite_code) if invite_code and invite_code.strip() else None

@@ -41,8 +41,10 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.doctor import Check
+from pos_app.services.dto import Result
 from pos_app.services.members import load_member
 from pos_app.services.registry import Feature, Registrar
+from pos_app.services.usecase import use_case
 
 # ----------------------------------------------------------------------------- DTOs
 
@@ -85,7 +87,7 @@ class InviteCard:
 
 
 @dataclass(frozen=True)
-class IssueDueResult:
+class IssueDueResult(Result):
     issued: int
     coupon_codes: tuple[str, ...]
     today: date
@@ -315,11 +317,11 @@ FEATURE = Feature("referrals", register)
 # ----------------------------------------------------------------------------- use cases
 
 
+@use_case("referral.issue_due", permission="referral.issue_due", event="coupon.issued_due", idempotent=True)
 def issue_due(
     ctx: ServiceContext, actor: Actor, *, include_not_due: bool = False, request_id: str | None = None
 ) -> IssueDueResult:
     """The daily job (and "issue now" on demand): issue the owed coupons/vouchers whose day has come."""
-    require(actor, "referral.issue_due")
     request_id = check_request_id(request_id, ctx)
     with ctx.uow() as uow:
         s = uow.session
@@ -341,8 +343,8 @@ def issue_due(
         run_id = ctx.new_id()
         remember(uow, ctx, request_id, "referral.issue_due", run_id, params)
         audit(uow, ctx, actor, "referral.issue_due", "issue_due", run_id, issued=len(codes), codes=codes)
-        if codes:
-            emit(uow, ctx, "coupon.issued_due", {"run_id": run_id, "date": today.isoformat(), "codes": codes})
+        # one event per run, an empty run too: what was audited is also what central is told
+        emit(uow, ctx, "coupon.issued_due", {"run_id": run_id, "date": today.isoformat(), "codes": codes})
         uow.commit()
         return IssueDueResult(len(codes), tuple(codes), today)
 

@@ -23,6 +23,7 @@ from pos_app.domain.text import clean_text
 from pos_app.services.common import audit, emit, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import StaffDTO, StaffRow
+from pos_app.services.usecase import use_case
 
 # Interactive-login cost: ~20 ms on the counter PC, still memory-hard.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
@@ -127,6 +128,8 @@ def is_initialised(ctx: ServiceContext) -> bool:
         return uow.session.get(m.StoreInfo, 1) is not None
 
 
+@use_case("store.init", permission=None, event="store.initialised",
+          permission_note="creates the store and its first manager: there is no staff yet")
 def init_store(
     ctx: ServiceContext,
     *,
@@ -177,12 +180,17 @@ def init_store(
             s.flush()
             audit(uow, ctx, None, "staff.add", "staff", staff.id, code=manager_code, role=roles.MANAGER)
             created = True
+        if created:
+            info = s.get(m.StoreInfo, 1)
+            assert info is not None
+            emit(uow, ctx, "store.initialised", {"store_code": info.store_code, "name": info.name,
+                                                 "timezone": info.timezone, "manager": manager_code})
         uow.commit()
         return created
 
 
+@use_case("settings.update", permission="system.admin", event="settings.updated")
 def update_settings(ctx: ServiceContext, actor: Actor, **changes: Any) -> dict[str, Any]:
-    require(actor, "system.admin")
     with ctx.uow() as uow:
         info = uow.session.get(m.StoreInfo, 1)
         assert info is not None
@@ -195,6 +203,7 @@ def update_settings(ctx: ServiceContext, actor: Actor, **changes: Any) -> dict[s
         raw.update(changes)
         info.settings_json = json.dumps(raw, ensure_ascii=False)
         audit(uow, ctx, actor, "settings.update", "store", str(info.store_code), **changes)
+        emit(uow, ctx, "settings.updated", {"changes": changes, "staff": actor.code})
         uow.commit()
         return dict(raw)
 
@@ -230,6 +239,8 @@ def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
     raise _refuse(ctx, staff_id if staff is not None else None, typed_code, usable=usable)
 
 
+@use_case("staff.login", permission=None, event=None, audited=False,
+          permission_note="the login itself: the PIN was just checked; notes its time and clears the count")
 def _note_login(ctx: ServiceContext, staff_id: str) -> None:
     """A good login clears the wrong-attempt count and records its time; skipped (not an error) when
     another program holds the write lock, so a login never waits on a writer to read."""
@@ -247,6 +258,8 @@ def _note_login(ctx: ServiceContext, staff_id: str) -> None:
         pass
 
 
+@use_case("staff.login_refused", permission=None, event=None,
+          permission_note="a refused login: nobody is logged in; counts the attempt, may lock the account")
 def _refuse(ctx: ServiceContext, staff_id: str | None, typed_code: str, *, usable: bool) -> AuthenticationFailed:
     """Record a refused login (audit row; the count and the lock) in its own transaction; the error to raise."""
     with ctx.uow() as uow:
@@ -309,10 +322,10 @@ def _find_staff(s: Any, code: str | None) -> m.Staff | None:
     return found
 
 
+@use_case("staff.add", permission="staff.manage", event="staff.added")
 def add_staff(
     ctx: ServiceContext, actor: Actor, *, code: str, role: str, pin: str, name: str | None = None
 ) -> StaffDTO:
-    require(actor, "staff.manage")
     if not _CODE_RE.match(code or ""):
         raise InvalidInput("staff.code_invalid", code=code)
     code = normalize_staff_code(code)
@@ -362,9 +375,9 @@ def _keep_a_manager(uow: UnitOfWork, staff: m.Staff) -> None:
         raise StateError("staff.last_manager", code=staff.code)
 
 
+@use_case("staff.set_active", permission="staff.manage", event="staff.active_set")
 def set_staff_active(ctx: ServiceContext, actor: Actor, code: str, active: bool) -> StaffDTO:
     """Disable or re-enable an account (manager). The last active manager cannot be disabled."""
-    require(actor, "staff.manage")
     with ctx.uow() as uow:
         staff = _staff_or_refuse(uow, code)
         if not active:
@@ -373,13 +386,15 @@ def set_staff_active(ctx: ServiceContext, actor: Actor, code: str, active: bool)
             _keep_a_manager(uow, staff)
         staff.active = active
         audit(uow, ctx, actor, "staff.enable" if active else "staff.disable", "staff", staff.id, code=staff.code)
+        emit(uow, ctx, "staff.active_set", {"staff_id": staff.id, "code": staff.code, "active": active,
+                                            "staff": actor.code})
         uow.commit()
         return _dto(staff)
 
 
+@use_case("staff.change_role", permission="staff.manage", event="staff.role_changed")
 def change_role(ctx: ServiceContext, actor: Actor, code: str, role: str) -> StaffDTO:
     """Change an account's role (manager). The last active manager cannot be demoted."""
-    require(actor, "staff.manage")
     if role not in roles.ROLES:
         raise InvalidInput("staff.role_invalid", role=role, allowed=", ".join(roles.ROLES))
     with ctx.uow() as uow:
@@ -389,6 +404,8 @@ def change_role(ctx: ServiceContext, actor: Actor, code: str, role: str) -> Staf
         before = staff.role
         staff.role = role
         audit(uow, ctx, actor, "staff.role", "staff", staff.id, code=staff.code, before=before, after=role)
+        emit(uow, ctx, "staff.role_changed", {"staff_id": staff.id, "code": staff.code, "before": before,
+                                              "role": role, "staff": actor.code})
         uow.commit()
         return _dto(staff)
 
@@ -419,6 +436,8 @@ def _set_pin(uow: UnitOfWork, staff: m.Staff, new_pin: str) -> None:
     staff.locked_until = None
 
 
+@use_case("staff.reset_pin", permission=None, event="staff.pin_reset",
+          permission_note="one's own PIN (any role) or another's (staff.manage): decided from the account")
 def reset_pin(ctx: ServiceContext, actor: Actor, code: str, new_pin: str) -> StaffDTO:
     """Set another account's PIN (manager), or one's own (any role). Clears a lock."""
     if normalize_staff_code(code) != normalize_staff_code(actor.code):
@@ -429,13 +448,14 @@ def reset_pin(ctx: ServiceContext, actor: Actor, code: str, new_pin: str) -> Sta
             require(actor, "staff.manage")
         _set_pin(uow, staff, new_pin)
         audit(uow, ctx, actor, "staff.reset_pin", "staff", staff.id, code=staff.code)
+        emit(uow, ctx, "staff.pin_reset", {"staff_id": staff.id, "code": staff.code, "staff": actor.code})
         uow.commit()
         return _dto(staff)
 
 
+@use_case("staff.unlock", permission="staff.manage", event="staff.unlocked")
 def unlock(ctx: ServiceContext, actor: Actor, code: str) -> StaffDTO:
     """Lift a PIN lock and clear the wrong-attempt count (manager)."""
-    require(actor, "staff.manage")
     with ctx.uow() as uow:
         staff = _staff_or_refuse(uow, code)
         was = staff.locked_until
@@ -443,6 +463,7 @@ def unlock(ctx: ServiceContext, actor: Actor, code: str) -> StaffDTO:
         staff.failed_attempts = 0
         audit(uow, ctx, actor, "staff.unlock", "staff", staff.id, code=staff.code,
               was_locked_until=was.isoformat() if was is not None else None)
+        emit(uow, ctx, "staff.unlocked", {"staff_id": staff.id, "code": staff.code, "staff": actor.code})
         uow.commit()
         return _dto(staff)
 

@@ -58,6 +58,7 @@ from pos_app.services.dto import (
     WalletLine,
 )
 from pos_app.services.members import load_member as load_member
+from pos_app.services.usecase import use_case
 
 
 def _check_amount(amount_fen: int) -> int:
@@ -211,6 +212,7 @@ def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
     return _build_recharge_result(uow, r, member, staff.code, entry.principal_after_fen, entry.bonus_after_fen, items)
 
 
+@use_case("wallet.recharge", permission="wallet.recharge", event="wallet.recharged", idempotent=True)
 def recharge(
     ctx: ServiceContext,
     actor: Actor,
@@ -223,7 +225,6 @@ def recharge(
     request_id: str | None = None,
 ) -> RechargeResult:
     """One recharge, all or nothing: wallet row, points lot, entitlements, audit, outbox event."""
-    require(actor, "wallet.recharge")
     check_pay_method(pay_method)
     request_id = check_request_id(request_id, ctx)
     if amount_fen is not None:
@@ -383,6 +384,7 @@ def spend_in_uow(
     return sp
 
 
+@use_case("wallet.spend", permission="wallet.spend", event="wallet.spent", idempotent=True)
 def spend(
     ctx: ServiceContext,
     actor: Actor,
@@ -394,7 +396,6 @@ def spend(
     note: str | None = None,
 ) -> SpendResult:
     """Pay from the stored balance. Never more than the balance."""
-    require(actor, "wallet.spend")
     _check_amount(amount_fen)
     note = clean_text(note, field="note")  # free text by the one rule (domain.text)
     request_id = check_request_id(request_id, ctx)
@@ -550,6 +551,7 @@ def refund_preview(ctx: ServiceContext, actor: Actor, recharge_id: str) -> Refun
         )
 
 
+@use_case("wallet.refund", permission="wallet.refund", event="wallet.refunded", idempotent=True)
 def refund(
     ctx: ServiceContext,
     actor: Actor,
@@ -565,7 +567,6 @@ def refund(
     or kept of its perks (the campaign's ``[refund] deduct_used_perks``, default on; never below zero);
     takes back its unspent bonus, its unspent points and the coupons/vouchers/gifts not yet used or handed
     out (those are kept). ``method``: ``original`` (default: the recharge's payment method) or ``cash``."""
-    require(actor, "wallet.refund")
     request_id = check_request_id(request_id, ctx)
     method = _check_method(method)
     with ctx.uow() as uow:
@@ -772,9 +773,9 @@ def get_recharge(ctx: ServiceContext, actor: Actor, recharge_id: str) -> Recharg
         return _recharge_result(uow, r)
 
 
+@use_case("points.expire", permission="points.expire", event="points.expired")
 def expire_points(ctx: ServiceContext, actor: Actor) -> int:
     """Apply points expiry (run daily and at start-up). Returns the points expired."""
-    require(actor, "member.read")
     with ctx.uow() as uow:
         s = uow.session
         today = local_date(ctx, settings(uow))

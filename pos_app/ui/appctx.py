@@ -24,8 +24,8 @@ DEFAULT_STORE_TZ = "Asia/Shanghai"
 
 
 class AppContext(QObject):
-    #: an area changed: "members", "wallet", "coupons", "gifts", "stock", "campaigns", "staff", "sync"
-    changed = Signal(str)
+    #: what an operation changed (a services.changes.Changes, from the service's result)
+    changed = Signal(object)
     #: the logged-in staff member changed (login, switch user); carries the Actor or None when locked
     actor_changed = Signal(object)
     #: the member selected at the counter changed (a MemberDTO or None)
@@ -111,14 +111,15 @@ class AppContext(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         *,
-        changes: str | None = None,
         key: str | None = None,
     ) -> None:
-        """Run ``fn`` (a service call) on the database worker; on success, announce ``changes``."""
+        """Run ``fn`` (a service call) on the database worker; on success, announce what the service says
+        it changed (its result's ``changes``)."""
 
         def ok(result: Any) -> None:
             if on_success is not None and alive(on_success):
                 on_success(result)
+            changes = getattr(result, "changes", None)
             if changes:
                 self.changed.emit(changes)
 
@@ -131,7 +132,7 @@ class ScreenScope(QObject):
     rebuilds the screens (another user, another language), so nothing connected to it (bound methods or
     lambdas) is called on a screen that is gone."""
 
-    changed = Signal(str)
+    changed = Signal(object)
     actor_changed = Signal(object)
     member_changed = Signal(object)
 
@@ -158,7 +159,6 @@ class ScreenScope(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         *,
-        changes: str | None = None,
         key: str | None = None,
     ) -> None:
         """As ``AppContext.run``; an answer that comes back after the scope was detached is not delivered
@@ -173,7 +173,7 @@ class ScreenScope(QObject):
                 on_failure(exc)
 
         self._root.run(fn, ok if on_success is not None else None, fail if on_failure is not None else None,
-                       changes=changes, key=key)
+                       key=key)
 
     def detach(self) -> None:
         """Stop relaying (at once, before the old screens are deleted) and delete the scope later."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.domain.members import is_phone_prefix, normalize_phone
 from pos_app.domain.textparams import Money
+from pos_app.services.changes import Changes
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, big_button, error_text, money, tr
 from pos_app.ui.models import MemberTableModel
@@ -263,7 +264,7 @@ class RegisterDialog(QDialog):
         self.ok.setEnabled(False)
         self.appctx.run(
             lambda: members.register_member(ctx, actor, phone=phone, name=name or None, invite_code=invite or None, request_id=rid),
-            self._ok, self._fail, changes="members",
+            self._ok, self._fail,
         )
 
     def _ok(self, member: Any) -> None:
@@ -499,8 +500,8 @@ class CounterScreen(QWidget):
             self.select_member(dlg.member)
 
     # --------------------------------------------------------------- refresh
-    def _changed(self, area: str) -> None:
-        if area in ("wallet", "members", "coupons", "gifts") and self.appctx.member is not None and self.appctx.has_actor:
+    def _changed(self, changes: Changes) -> None:
+        if changes.any("wallet", "members", "coupons", "gifts") and self.appctx.member is not None and self.appctx.has_actor:
             from pos_app.services import members  # noqa: PLC0415
 
             ctx, actor, mid = self.appctx.ctx, self.appctx.actor, self.appctx.member.member_id

@@ -46,6 +46,7 @@ from pos_app.domain.money import format_fen, parse_percent_bp, parse_yuan
 from pos_app.printing import card as card_png
 from pos_app.printing import pdf, qtprint
 from pos_app.services import coupons, referrals
+from pos_app.services.changes import Changes
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, big_button
@@ -198,8 +199,7 @@ class TemplateDialog(QDialog):
             self.error.show_error(exc)
             return
         ctx, actor = self.appctx.ctx, self.appctx.actor
-        self.appctx.run(lambda: coupons.add_template(ctx, actor, t), self._done, self.error.show_error,
-                        changes="coupons")
+        self.appctx.run(lambda: coupons.add_template(ctx, actor, t), self._done, self.error.show_error)
 
     def _done(self, dto: Any) -> None:
         self.created = dto
@@ -399,8 +399,8 @@ class CouponsScreen(QWidget):
         self.load_templates()
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)  # arrows pick coupons at once
 
-    def on_changed(self, area: str) -> None:
-        if area in ("coupons", "wallet", "members", "campaigns"):
+    def on_changed(self, changes: Changes) -> None:
+        if changes.any("coupons", "wallet", "members", "campaigns"):
             self.refresh()
 
     def set_member(self, member: Any) -> None:
@@ -506,7 +506,7 @@ class CouponsScreen(QWidget):
         self.pay_btn.setEnabled(False)
         self.appctx.run(
             lambda: coupons.pay_with_coupon(ctx, actor, member_id=mid, amount_fen=amount, code=code, request_id=rid),
-            self._paid, self._pay_failed, changes="wallet",
+            self._paid, self._pay_failed,
         )
 
     def redeem_other(self) -> None:
@@ -523,7 +523,7 @@ class CouponsScreen(QWidget):
         rid = self.appctx.new_request_id()
         self.appctx.run(
             lambda: coupons.redeem_coupon(ctx, actor, code=code, amount_fen=amount, member_id=mid, request_id=rid),
-            self._paid, self._pay_failed, changes="coupons",
+            self._paid, self._pay_failed,
         )
 
     def _paid(self, res: Any) -> None:
@@ -549,7 +549,7 @@ class CouponsScreen(QWidget):
         self.appctx.run(
             lambda: coupons.issue_coupons(ctx, actor, template_code=tcode, member_id=mid, count=count, reason=reason,
                                           request_id=rid),
-            self._issued, self.manage_error.show_error, changes="coupons",
+            self._issued, self.manage_error.show_error,
         )
 
     def _issued(self, rows: list[Any]) -> None:
@@ -571,8 +571,7 @@ class CouponsScreen(QWidget):
         code = rows[0].code
         rid = self.appctx.new_request_id()
         self.appctx.run(lambda: coupons.void_coupon(ctx, actor, code=code, reason=reason, request_id=rid),
-                        lambda _r: (self.reason.clear(), self.refresh()), self.manage_error.show_error,
-                        changes="coupons")
+                        lambda _r: (self.reason.clear(), self.refresh()), self.manage_error.show_error)
 
     # ----------------------------------------------------------------- printing
     def rows_to_print(self) -> list[Any]:
@@ -793,8 +792,8 @@ class InvitesScreen(QWidget):
     def on_shown(self) -> None:
         self.refresh()
 
-    def on_changed(self, area: str) -> None:
-        if area in ("coupons", "wallet", "members", "gifts"):
+    def on_changed(self, changes: Changes) -> None:
+        if changes.any("coupons", "wallet", "members", "gifts"):
             self.refresh()
 
     def set_member(self, member: Any) -> None:
@@ -841,8 +840,7 @@ class InvitesScreen(QWidget):
     def issue_due(self) -> None:
         ctx, actor = self.appctx.ctx, self.appctx.actor
         rid = self.appctx.new_request_id()
-        self.appctx.run(lambda: referrals.issue_due(ctx, actor, request_id=rid), self._issued, self.error.show_error,
-                        changes="coupons")
+        self.appctx.run(lambda: referrals.issue_due(ctx, actor, request_id=rid), self._issued, self.error.show_error)
 
     def _issued(self, res: Any) -> None:
         self.last_issue = res

@@ -40,6 +40,7 @@ from pos_app import messages
 from pos_app.domain.gifts import MAX_QTY
 from pos_app.domain.roles import PERMISSIONS
 from pos_app.services import gifts, members
+from pos_app.services.changes import Changes
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, big_button, tr
 from pos_app.ui.models import Column, DtoTableModel, fmt_date, fmt_dt
@@ -261,7 +262,7 @@ class GiftHandoutPanel(QWidget):
         self._start()
         self.appctx.run(
             lambda: gifts.handout(ctx, actor, member_id=mid, entitlement_ids=ids, request_id=rid),
-            self._handed, self._action_failed, changes="gifts",
+            self._handed, self._action_failed,
         )
 
     def decline_selected(self) -> None:
@@ -277,7 +278,7 @@ class GiftHandoutPanel(QWidget):
         self._start()
         self.appctx.run(
             lambda: gifts.decline(ctx, actor, member_id=mid, entitlement_ids=ids, request_id=rid),
-            self._declined, self._action_failed, changes="gifts",
+            self._declined, self._action_failed,
         )
 
     def _start(self) -> None:
@@ -407,8 +408,8 @@ class GiftsScreen(QWidget):
         self.refresh()
         self.search.setFocus()
 
-    def on_changed(self, area: str) -> None:
-        if area in ("gifts", "stock", "wallet", "members"):
+    def on_changed(self, changes: Changes) -> None:
+        if changes.any("gifts", "stock", "wallet", "members"):
             self.refresh()
 
     def set_member(self, member: Any) -> None:
@@ -450,7 +451,7 @@ class GiftsScreen(QWidget):
             self.find_error.show_error(exc)
 
         self.find_error.show_error(None)
-        self.appctx.run(lambda: gifts.receive(ctx, actor, sku=sku, qty=qty, request_id=rid), ok, fail, changes="stock")
+        self.appctx.run(lambda: gifts.receive(ctx, actor, sku=sku, qty=qty, request_id=rid), ok, fail)
 
     def find_member(self) -> None:
         text = self.search.text().strip()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.textparams import Money
+from pos_app.services.changes import Changes
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, tr
 from pos_app.ui.models import (
@@ -223,8 +224,8 @@ class HistoryScreen(QWidget):
             self.member_label.setText(tr("history.for_member", phone=member.phone, name=member.name or "", balance=Money(member.balance_fen)))
             self.reload()
 
-    def _changed(self, area: str) -> None:
-        if area in ("wallet", "coupons", "gifts") and self.isVisible():
+    def _changed(self, changes: Changes) -> None:
+        if changes.any("wallet", "coupons", "gifts") and self.isVisible():
             self.reload()
 
     def reload(self) -> None:
@@ -348,7 +349,7 @@ class HistoryScreen(QWidget):
         self.refund_btn.setEnabled(False)
         self.appctx.run(
             lambda: wallet.refund(ctx, manager, recharge_id=recharge_id, request_id=rid, operator=operator, method=method),
-            self._refunded, self._refund_failed, changes="wallet",
+            self._refunded, self._refund_failed,
         )
 
     def _refunded(self, res: Any) -> None:

@@ -67,9 +67,6 @@ NOT_BEFORE: dict[str, Callable[[], dtime]] = {
     "backup.daily": _backup_at,
 }
 
-#: name -> the data area a job changes (the screens showing it refresh); None: nothing shown
-CHANGES: dict[str, str | None] = {"referral.issue_due": "coupons", "backup.daily": None}
-
 
 class DailyJobs(QObject):
     def __init__(self, appctx: AppContext, *, tz: str = "Asia/Shanghai",
@@ -114,17 +111,17 @@ class DailyJobs(QObject):
             self.running.add(name)
             self.appctx.worker.run(
                 lambda job=job: job(ctx, actor, day),
-                lambda _res, name=name: self._ok(name, day),
+                lambda res, name=name: self._ok(name, day, res),
                 lambda exc, name=name: self._failed(name, exc),
             )
 
-    def _ok(self, name: str, day: str) -> None:
+    def _ok(self, name: str, day: str, result: Any) -> None:
         self.running.discard(name)
         self.errors.pop(name, None)
         self.done[name] = day
-        area = CHANGES.get(name, "members")
-        if area is not None:
-            self.appctx.changed.emit(area)
+        changes = getattr(result, "changes", None)  # what the job's use case says it changed
+        if changes:
+            self.appctx.changed.emit(changes)
 
     def _failed(self, name: str, exc: BaseException) -> None:
         self.running.discard(name)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app import messages
+from pos_app.services.changes import Changes
 from pos_app.ui.appctx import AppContext, ScreenScope
 from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text, install_qt_translator, tr
 from pos_app.ui.login import LoginPanel, ask_manager
@@ -54,7 +55,7 @@ MIN_SIZE = QSize(960, 600)
 #: room left for a title bar and borders when the window manager has not told us yet
 FRAME_ALLOWANCE = QSize(16, 40)
 SETTINGS_KEYS = "Ctrl+,"
-ALERT_AREAS = frozenset({"stock", "gifts", "wallet"})
+ALERT_AREAS = ("stock", "gifts", "wallet")
 
 
 def gui_settings() -> QSettings:
@@ -603,14 +604,14 @@ class MainWindow(QMainWindow):
             if hasattr(w, "set_member"):
                 w.set_member(member)
 
-    def _data_changed(self, area: str) -> None:
-        if area in ALERT_AREAS:  # a recharge owes a gift, a refund or hand-out frees one, stock arrives
+    def _data_changed(self, changes: Changes) -> None:
+        if changes.any(*ALERT_AREAS):  # a recharge owes a gift, a refund or hand-out frees one, stock arrives
             self.check_alerts()
         w: Any = self.tabs.currentWidget() if self.stack.currentIndex() == 1 else None
         if w is None or getattr(w, "handles_changes", False):
             return
         if hasattr(w, "on_changed"):
-            w.on_changed(area)
+            w.on_changed(changes)
         elif hasattr(w, "on_shown"):
             w.on_shown()
 

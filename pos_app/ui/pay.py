@@ -358,7 +358,7 @@ class PayScreen(QWidget):
                 return wallet.spend(ctx, actor, amount_fen=amount, member_id=mid, request_id=rid, note=note)
         self.in_flight = True
         self.confirm_btn.setEnabled(False)
-        self.appctx.run(fn, self._done, self._failed, changes="wallet")
+        self.appctx.run(fn, self._done, self._failed)
 
     def _done(self, result: Any) -> None:
         self.in_flight = False

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from pos_app.domain.errors import DomainError, InvalidInput
 from pos_app.domain.money import parse_yuan
 from pos_app.domain.textparams import Money
+from pos_app.services.changes import Changes
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, clear_layout, money, tr
 from pos_app.ui.screens import ScreenSpec, register_screen
@@ -150,8 +151,8 @@ class RechargeScreen(QWidget):
             self.member_label.setText(tr("recharge.for_member", phone=member.phone, name=member.name or "", balance=Money(member.balance_fen)))
         self._selection_changed()
 
-    def _changed(self, area: str) -> None:
-        if area in ("campaigns", "stock", "gifts"):
+    def _changed(self, changes: Changes) -> None:
+        if changes.any("campaigns", "stock", "gifts"):
             self.load_campaign()
 
     def load_campaign(self) -> None:
@@ -378,7 +379,7 @@ class RechargeScreen(QWidget):
         self.error.show_error(None)
         self.appctx.run(
             lambda: wallet.recharge(ctx, actor, amount_fen=amount, member_id=mid, tier_code=tier, pay_method=pay, request_id=rid),
-            self._done, self._failed, changes="wallet",
+            self._done, self._failed,
         )
 
     def _done(self, result: Any) -> None:

@@ -210,7 +210,7 @@ class StaffScreen(QWidget):
             self.status.setText(tr(done_key, **params))
             self.refresh()
 
-        self.appctx.run(fn, ok, self._failed, changes="staff")
+        self.appctx.run(fn, ok, self._failed)
 
     def _open(self, dlg: QDialog, on_accept: Any) -> None:
         self.dialog = dlg
@@ -294,8 +294,7 @@ class DemoPinDialog(PinDialog):
             self.pin2.clear()
             return
         ctx, actor, pin = self.appctx.ctx, self.actor, self.pin.text()
-        self.appctx.run(lambda: staff.reset_pin(ctx, actor, actor.code, pin), self._done, self._failed,
-                        changes="staff")
+        self.appctx.run(lambda: staff.reset_pin(ctx, actor, actor.code, pin), self._done, self._failed)
 
     def _done(self, _result: Any) -> None:
         self.changed = True

@@ -33,6 +33,7 @@ from pos_app.domain.errors import DomainError
 from pos_app.domain.gifts import KINDS, MAX_QTY
 from pos_app.domain.money import fen_to_yuan_str, format_fen, parse_yuan
 from pos_app.services import gifts
+from pos_app.services.changes import Changes
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, tr
@@ -515,8 +516,8 @@ class StockScreen(QWidget):
     def on_shown(self) -> None:
         self.refresh()
 
-    def on_changed(self, area: str) -> None:
-        if area in ("gifts", "stock", "wallet"):
+    def on_changed(self, changes: Changes) -> None:
+        if changes.any("gifts", "stock", "wallet"):
             self.refresh()
 
     def refresh(self) -> None:
@@ -527,8 +528,8 @@ class StockScreen(QWidget):
         self.refresh_movements()
 
     # ----------------------------------------------------------------- queries
-    def _call(self, fn: Any, ok: Any, *, key: str | None = None, changes: str | None = None) -> None:
-        self.appctx.run(fn, ok, self._failed, key=key, changes=changes)
+    def _call(self, fn: Any, ok: Any, *, key: str | None = None) -> None:
+        self.appctx.run(fn, ok, self._failed, key=key)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
@@ -587,7 +588,7 @@ class StockScreen(QWidget):
 
         self.busy = True
         self._call(lambda: gifts.receive(ctx, actor, sku=sku, qty=qty, supplier=supplier, reference=reference,
-                                         request_id=rid), ok, changes="stock")
+                                         request_id=rid), ok)
 
     def adjust(self, sku: str, counted: int, reason: str) -> None:
         ctx, actor, rid = self.appctx.ctx, self.appctx.actor, self.appctx.new_request_id()
@@ -596,7 +597,6 @@ class StockScreen(QWidget):
             lambda: gifts.adjust(ctx, actor, sku=sku, counted=counted, reason=reason, request_id=rid),
             lambda res: self._acted(tr("stock.adjusted", sku=res.level.sku, delta=f"{res.movement.delta:+d}",
                                        on_hand=res.level.on_hand))(res),
-            changes="stock",
         )
 
     def move(self, kind: str, sku: str, qty: int, text: str | None = None, reference: str | None = None) -> None:
@@ -614,8 +614,7 @@ class StockScreen(QWidget):
 
         self.busy = True
         self._call(fn, lambda res: self._acted(tr("stock.moved", sku=res.level.sku, kind=tr(f"gift.kind.{res.movement.kind}"),
-                                                  delta=f"{res.movement.delta:+d}", on_hand=res.level.on_hand))(res),
-                   changes="stock")
+                                                  delta=f"{res.movement.delta:+d}", on_hand=res.level.on_hand))(res))
 
     def ask_movement(self, kind: str) -> None:
         lv = self._selected_level(None)
@@ -638,7 +637,7 @@ class StockScreen(QWidget):
             def fn() -> Any:
                 return gifts.update_gift(ctx, actor, **v)
 
-        self._call(fn, lambda lv: self._acted(tr("stock.saved", sku=lv.sku))(lv), changes="stock")
+        self._call(fn, lambda lv: self._acted(tr("stock.saved", sku=lv.sku))(lv))
 
     def _skus(self) -> list[str]:
         return [r.sku for r in self.model.rows]
@@ -714,8 +713,7 @@ class StockScreen(QWidget):
             self._st_summary()
             self._acted(tr("stock.st_done", n=res.adjusted))(res)
 
-        self._call(lambda: gifts.confirm_stocktake(ctx, actor, counts, reason=reason, request_id=rid), ok,
-                   changes="stock")
+        self._call(lambda: gifts.confirm_stocktake(ctx, actor, counts, reason=reason, request_id=rid), ok)
 
     # ----------------------------------------------------------------- exports
     def export_to(self, what: str, path: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from pos_app.services import members
+from pos_app.services.changes import Changes
 from tests.ui.conftest import idle, login, press, select_member
 
 
@@ -140,7 +141,7 @@ def test_member_panel_refreshes_after_a_change(win: Any, qtbot: Any, store: Any)
     login(qtbot, win, "cash1", "1111")
     m = select_member(qtbot, win, "13800000001")
     wallet.recharge(store.ctx, store.cashier, member_id=m.member_id, tier_code="basic")
-    win.appctx.changed.emit("wallet")
+    win.appctx.changed.emit(Changes.of(["wallet"]))
     qtbot.waitUntil(lambda: win.appctx.member.balance_fen == 550_00 and idle(win))
     assert win.screens["counter"].panel.values["balance"].text() == "¥550.00"
     assert win.screens["counter"].panel.values["points"].text() == "50"

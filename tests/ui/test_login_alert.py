@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pos_app.services import gifts
+from pos_app.services.changes import Changes
 from tests.ui.conftest import idle, login
 
 
@@ -26,7 +27,7 @@ def test_manager_sees_low_stock_alert_on_login_and_opens_stock(win: Any, qtbot: 
     assert win.alert.isVisible()
     # stock arrives: the alert goes away
     gifts.receive(store.ctx, store.staff, sku="FOOD-BOX", qty=10)
-    win.appctx.changed.emit("stock")
+    win.appctx.changed.emit(Changes.of(["stock"]))
     qtbot.waitUntil(lambda: idle(win) and not win.alert.text(), timeout=10_000)
     assert not win.alert.isVisible()
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton, QTableWidget
 
 from pos_app.services import gifts, members, wallet
+from pos_app.services.changes import Changes
 from tests.ui.conftest import idle, login, press
 
 
@@ -26,7 +27,7 @@ def test_no_deleted_screen_is_called_after_a_language_switch(win: Any, qtbot: An
         win.lock()
         login(qtbot, win, code, pin)
         qtbot.waitUntil(lambda: idle(win), timeout=10_000)
-    win.appctx.changed.emit("wallet")
+    win.appctx.changed.emit(Changes.of(["wallet"]))
     win.appctx.set_member(None)
     qtbot.waitUntil(lambda: idle(win), timeout=10_000)
     _out, err = capfd.readouterr()
@@ -42,7 +43,7 @@ def test_language_switch_detaches_the_old_screens(win: Any, qtbot: Any) -> None:
     old_scope.changed.connect(heard.append)
     win.set_language("en")
     assert win.scope is not old_scope
-    win.appctx.changed.emit("wallet")  # the old screens' scope no longer relays
+    win.appctx.changed.emit(Changes.of(["wallet"]))  # the old screens' scope no longer relays
     assert heard == []
     assert all(w.appctx is win.scope for w in win.screens.values())
 
@@ -59,11 +60,11 @@ def test_low_stock_banner_follows_a_recharge_and_its_refund(win: Any, qtbot: Any
     qtbot.waitUntil(lambda: idle(win), timeout=10_000)
     assert not win.alert.isVisible()
     res = wallet.recharge(store.ctx, store.cashier, member_id=m.member_id, tier_code="advanced")  # owes one toy
-    win.appctx.changed.emit("wallet")
+    win.appctx.changed.emit(Changes.of(["wallet"]))
     qtbot.waitUntil(lambda: idle(win) and win.alert.isVisible(), timeout=10_000)
     assert "宠物玩具" in win.alert.text()
     wallet.refund(store.ctx, store.manager, recharge_id=res.recharge_id)  # the owed toy is freed
-    win.appctx.changed.emit("wallet")
+    win.appctx.changed.emit(Changes.of(["wallet"]))
     qtbot.waitUntil(lambda: idle(win) and not win.alert.isVisible(), timeout=10_000)
     assert win.alert.text() == ""
 
@@ -155,5 +156,5 @@ def test_closing_the_window_detaches_its_screens(win: Any, qtbot: Any) -> None:
     heard: list[str] = []
     scope.changed.connect(heard.append)
     win.close()
-    win.appctx.changed.emit("wallet")
+    win.appctx.changed.emit(Changes.of(["wallet"]))
     assert heard == [] and win.scope is None

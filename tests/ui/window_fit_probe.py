@@ -21,6 +21,7 @@ def main(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from pos_app import messages
     from pos_app.services import gifts, members
+    from pos_app.services.changes import Changes
     from pos_app.ui.main import create_window
     from tests.conftest import make_store
 
@@ -60,7 +61,7 @@ def main(argv: list[str]) -> int:
                       ("LEASH-9", "可伸缩牵引绳（大型犬专用加长款）")):
         gifts.add_gift(st.ctx, st.manager, sku=sku, name=name, unit_value_fen=39_00, threshold=5)
         gifts.receive(st.ctx, st.staff, sku=sku, qty=1)
-    win.appctx.changed.emit("stock")
+    win.appctx.changed.emit(Changes.of(["stock"]))
     wait(lambda: win.appctx.worker.pending == 0 and win.alert.isVisible())
     for _ in range(20):
         app.processEvents()

@@ -28,8 +28,10 @@ from pos_app.services.gifts.common import (
     stock_level,
     stock_map,
 )
+from pos_app.services.usecase import use_case
 
 
+@use_case("gift.add", permission="gift.manage", event="gift.catalogue", idempotent=True)
 def add_gift(
     ctx: ServiceContext,
     actor: Actor,
@@ -43,7 +45,6 @@ def add_gift(
     request_id: str | None = None,
 ) -> StockLevel:
     """Add a gift to the catalogue (manager). Its stock starts at zero: receive it with :func:`receive`."""
-    require(actor, "gift.manage")
     sku_n = rules.normalize_sku(sku)
     name_n = rules.check_name(name)
     rules.check_unit_value(unit_value_fen)
@@ -75,6 +76,7 @@ def add_gift(
         return level
 
 
+@use_case("gift.update", permission="gift.manage", event="gift.catalogue")
 def update_gift(
     ctx: ServiceContext,
     actor: Actor,
@@ -88,7 +90,6 @@ def update_gift(
 ) -> StockLevel:
     """Edit a catalogue entry (manager). Stock is never edited here: only movements change it.
     ``barcode=""`` removes the barcode."""
-    require(actor, "gift.manage")
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = rules.check_name(name)

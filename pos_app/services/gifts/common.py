@@ -21,6 +21,7 @@ from pos_app.domain.text import clean_text
 from pos_app.domain.textparams import Term
 from pos_app.services.audit import note_move
 from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.dto import Result
 
 GIFT = "gift"
 DEFAULT_MOVEMENT_LIMIT = 1000
@@ -29,7 +30,7 @@ DEFAULT_MOVEMENT_LIMIT = 1000
 
 
 @dataclass(frozen=True)
-class StockLevel:
+class StockLevel(Result):
     sku: str
     name: str
     on_hand: int
@@ -68,7 +69,7 @@ class MovementDTO:
 
 
 @dataclass(frozen=True)
-class MovementResult:
+class MovementResult(Result):
     movement: MovementDTO
     level: StockLevel
     #: members with an owed gift of this SKU (said when stock is received: "N members are waiting")
@@ -110,7 +111,7 @@ class StillOwed:
 
 
 @dataclass(frozen=True)
-class HandoutResult:
+class HandoutResult(Result):
     request_id: str
     member_id: str
     handed_out: tuple[HandedOut, ...]
@@ -118,7 +119,7 @@ class HandoutResult:
 
 
 @dataclass(frozen=True)
-class DeclineResult:
+class DeclineResult(Result):
     request_id: str
     member_id: str
     declined: tuple[str, ...]
@@ -140,7 +141,7 @@ class CountLineDTO:
 
 
 @dataclass(frozen=True)
-class StocktakeResult:
+class StocktakeResult(Result):
     stocktake_id: str
     request_id: str
     reason: str

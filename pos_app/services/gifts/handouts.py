@@ -35,6 +35,7 @@ from pos_app.services.gifts.common import (
     movement_event,
     post_movement,
 )
+from pos_app.services.usecase import use_case
 
 
 def owed_gifts(ctx: ServiceContext, actor: Actor, *, member_id: str | None = None, sku: str | None = None) -> list[OwedGift]:
@@ -121,6 +122,7 @@ def _handout_result(uow: UnitOfWork, request_id: str, member_id: str, ids: Seque
     return HandoutResult(request_id, member_id, tuple(handed), still)
 
 
+@use_case("gift.handout", permission="gift.handout", event="gift.handed_out", idempotent=True)
 def handout(
     ctx: ServiceContext,
     actor: Actor,
@@ -135,7 +137,6 @@ def handout(
     entitlement's source) and the entitlement "handed_out", in one transaction.
 
     Refused when nothing at all can be handed out because it is not on the shelf (nothing is written)."""
-    require(actor, "gift.handout")
     if qty is not None and (isinstance(qty, bool) or not isinstance(qty, int) or qty < 1):
         raise InvalidInput("gift.handout_qty_invalid", qty=str(qty))  # 0 must not mean "all", -1 "all but one"
     request_id = check_request_id(request_id, ctx)
@@ -189,6 +190,7 @@ def handout(
         return result
 
 
+@use_case("gift.decline", permission="gift.handout", event="gift.declined", idempotent=True)
 def decline(
     ctx: ServiceContext,
     actor: Actor,
@@ -199,7 +201,6 @@ def decline(
     request_id: str | None = None,
 ) -> DeclineResult:
     """The member does not want these gifts: they are recorded as declined (no stock moves)."""
-    require(actor, "gift.handout")
     request_id = check_request_id(request_id, ctx)
     why = rules.check_reason(reason, required=False)
     ids = list(entitlement_ids)

@@ -34,6 +34,7 @@ from pos_app.services.gifts.common import (
     post_movement,
     short_text,
 )
+from pos_app.services.usecase import use_case
 
 
 def _day_bounds(st: StoreSettings, since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
@@ -116,6 +117,7 @@ def _simple_movement(
         return result
 
 
+@use_case("gift.receive", permission="gift.receive", event="gift.movement", idempotent=True)
 def receive(
     ctx: ServiceContext,
     actor: Actor,
@@ -127,13 +129,13 @@ def receive(
     request_id: str | None = None,
 ) -> MovementResult:
     """Stock arrived. The result says how many members are waiting for this SKU."""
-    require(actor, "gift.receive")
     return _simple_movement(
         ctx, actor, "gift.receive", sku, rules.RECEIVED, qty, request_id,
         supplier=short_text(supplier, 100, "supplier"), reference=short_text(reference, 100, "reference"),
     )
 
 
+@use_case("gift.return", permission="gift.receive", event="gift.movement", idempotent=True)
 def return_gift(
     ctx: ServiceContext,
     actor: Actor,
@@ -145,13 +147,13 @@ def return_gift(
     request_id: str | None = None,
 ) -> MovementResult:
     """Items came back to the shelf (a member returned a gift, a display item put back)."""
-    require(actor, "gift.receive")
     fields: dict[str, Any] = {"reason": rules.check_reason(reason, required=False)}
     if member_id:
         fields["member_id"] = member_id
     return _simple_movement(ctx, actor, "gift.return", sku, rules.RETURNED, qty, request_id, **fields)
 
 
+@use_case("gift.transfer_out", permission="gift.adjust", event="gift.movement", idempotent=True)
 def transfer_out(
     ctx: ServiceContext,
     actor: Actor,
@@ -163,7 +165,6 @@ def transfer_out(
     request_id: str | None = None,
 ) -> MovementResult:
     """Send stock to another store (manager); the other store records the transfer in."""
-    require(actor, "gift.adjust")
     store = short_text(to_store, 32, "store")
     if not store:
         raise InvalidInput("gift.store_required")
@@ -171,6 +172,7 @@ def transfer_out(
                             other_store=store, reference=short_text(reference, 100, "reference"))
 
 
+@use_case("gift.transfer_in", permission="gift.receive", event="gift.movement", idempotent=True)
 def transfer_in(
     ctx: ServiceContext,
     actor: Actor,
@@ -182,7 +184,6 @@ def transfer_in(
     request_id: str | None = None,
 ) -> MovementResult:
     """Stock arrived from another store."""
-    require(actor, "gift.receive")
     store = short_text(from_store, 32, "store")
     if not store:
         raise InvalidInput("gift.store_required")
@@ -190,6 +191,7 @@ def transfer_in(
                             other_store=store, reference=short_text(reference, 100, "reference"))
 
 
+@use_case("gift.adjust", permission="gift.adjust", event="gift.movement", idempotent=True)
 def adjust(
     ctx: ServiceContext,
     actor: Actor,
@@ -202,7 +204,6 @@ def adjust(
 ) -> MovementResult:
     """Correct the stock of one SKU after a count (``counted``) or by a signed ``delta`` (manager).
     The reason is mandatory. A count equal to the stock is refused (nothing to adjust)."""
-    require(actor, "gift.adjust")
     why = rules.check_reason(reason, required=True)
     if (counted is None) == (delta is None):
         raise InvalidInput("gift.adjust_needs_one")

@@ -31,6 +31,7 @@ from pos_app.services.gifts.common import (
     post_movement,
     short_text,
 )
+from pos_app.services.usecase import use_case
 
 
 def stocktake_sheet(ctx: ServiceContext, actor: Actor, *, include_inactive: bool = False) -> list[CountLineDTO]:
@@ -74,6 +75,7 @@ def preview_stocktake(ctx: ServiceContext, actor: Actor, counted: Mapping[str, i
         return _count_lines(uow, counted)[0]
 
 
+@use_case("gift.stocktake", permission="gift.adjust", event="gift.stocktake", idempotent=True)
 def confirm_stocktake(
     ctx: ServiceContext,
     actor: Actor,
@@ -85,7 +87,6 @@ def confirm_stocktake(
 ) -> StocktakeResult:
     """Post one adjustment per SKU whose count differs, all in ONE transaction, with the stocktake
     record and every counted line (so the sheet can be printed/exported later)."""
-    require(actor, "gift.adjust")
     why = rules.check_reason(reason, required=True)
     assert why is not None
     request_id = check_request_id(request_id, ctx)

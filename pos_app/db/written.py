@@ -1,0 +1,68 @@
+"""Which tables a transaction wrote, seen on the connection (every INSERT, UPDATE and DELETE the ORM's
+flush or a Core statement runs goes through ``Connection.execute``), and which area of the store each
+table belongs to. The unit of work turns them into the use case's ``Changes``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Delete, Engine, Insert, Update, event
+
+#: every table of the store, with the area (what a screen shows) a write to it changes
+TABLE_AREAS: dict[str, str] = {
+    "member": "members",
+    "referral": "members",
+    "referral_reward": "members",
+    "wallet_entry": "wallet",
+    "recharge": "wallet",
+    "spend": "wallet",
+    "spend_allocation": "wallet",
+    "refund": "wallet",
+    "points_lot": "points",
+    "points_entry": "points",
+    "coupon": "coupons",
+    "coupon_event": "coupons",
+    "coupon_template": "coupons",
+    "entitlement": "gifts",
+    "gift_item": "stock",
+    "stock_movement": "stock",
+    "stocktake": "stock",
+    "stocktake_line": "stock",
+    "campaign": "campaigns",
+    "staff": "staff",
+    "store_info": "settings",
+    "kv": "settings",
+    "outbox": "sync",
+    "audit_log": "audit",
+    "request_log": "requests",
+}
+
+_KEY = "pos_written_tables"
+
+
+def track(engine: Engine) -> None:
+    """Record, on each connection's ``info``, the tables written through it since :func:`take`."""
+
+    @event.listens_for(engine, "before_execute")
+    def _seen(conn: Any, clause: Any, _multiparams: Any, _params: Any, _options: Any) -> None:
+        if isinstance(clause, (Insert, Update, Delete)):
+            conn.info.setdefault(_KEY, set()).add(clause.table.name)
+
+    @event.listens_for(engine, "begin")
+    def _fresh(conn: Any) -> None:
+        conn.info.pop(_KEY, None)  # a rolled-back transaction's writes are not this one's
+
+
+def note(conn_info: dict[Any, Any], table: str) -> None:
+    """Record a write the connection did not see as a statement."""
+    conn_info.setdefault(_KEY, set()).add(table)
+
+
+def take(conn_info: dict[Any, Any]) -> frozenset[str]:
+    """The tables written since the last call (and forget them)."""
+    found = conn_info.pop(_KEY, None)
+    return frozenset(found) if found else frozenset()
+
+
+def areas(tables: frozenset[str]) -> frozenset[str]:
+    return frozenset(TABLE_AREAS[t] for t in tables if t in TABLE_AREAS)
