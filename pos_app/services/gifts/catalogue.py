@@ -10,14 +10,7 @@ from sqlalchemy import or_, select
 from pos_app.db import models_gifts as g
 from pos_app.domain import gifts as rules
 from pos_app.domain.errors import Conflict, InvalidInput
-from pos_app.services.common import (
-    audit,
-    check_request_id,
-    emit,
-    remember,
-    replayed,
-    require,
-)
+from pos_app.services.common import audit, check_request_id, emit, remember, replayed, require
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.gifts.common import (
     StockLevel,

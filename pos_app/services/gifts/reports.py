@@ -11,10 +11,7 @@ from sqlalchemy import func, select
 from pos_app import messages
 from pos_app.db import models_gifts as g
 from pos_app.domain import gifts as rules
-from pos_app.services.common import (
-    require,
-    settings,
-)
+from pos_app.services.common import require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.exports import write_table, yuan
 from pos_app.services.gifts.catalogue import low_stock, stock_levels

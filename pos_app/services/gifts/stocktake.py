@@ -15,14 +15,7 @@ from pos_app.db.uow import UnitOfWork
 from pos_app.domain import gifts as rules
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.text import MAX_TEXT_LEN
-from pos_app.services.common import (
-    audit,
-    check_request_id,
-    emit,
-    remember,
-    replayed,
-    require,
-)
+from pos_app.services.common import audit, check_request_id, emit, remember, replayed, require
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.gifts.common import (
     CountLineDTO,
