@@ -130,6 +130,7 @@ def test_a_reward_due_later_is_owed_with_its_day_and_issued_then(store):
     the rows carry the day; the daily job issues them on it."""
     from pos_app.domain.campaign import GrantedItem
     from pos_app.services import grants
+    from pos_app.services.common import emit
 
     mm = members.register_member(store.ctx, store.cashier, phone="13900000001", request_id="r1")
     item = GrantedItem(GRANT_COUPON, "GROOM85", "GROOM85", 2, 0, "referral")
@@ -142,6 +143,7 @@ def test_a_reward_due_later_is_owed_with_its_day_and_issued_then(store):
                                  due_on=date(2026, 11, 23))
         assert [(e.state, e.due_on) for e in later] == [("owed", date(2026, 11, 26))] * 2
         assert [(e.state, e.due_on) for e in now] == [("issued", None)] * 2
+        emit(uow, ctx, "test.granted", {})  # the coupons issued now are facts of the transaction's one event
         uow.commit()
     assert {r.state for r in referrals.pending_rewards(ctx, store.manager, member_id=mm.member_id)} == {"owed", "issued"}
 
