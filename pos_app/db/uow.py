@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pos_app.db import written
+from pos_app.db import repo, written
 from pos_app.db.engine import Database
 
 
@@ -91,8 +91,6 @@ class UnitOfWork:
         self._facts.setdefault(key, []).extend(facts)
 
     def _write_event(self) -> None:
-        from pos_app.db import repo  # noqa: PLC0415  (the repositories import this module's engine)
-
         ev = self.event
         if ev is None:
             if any(self._facts.values()):
