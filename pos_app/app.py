@@ -1,35 +1,21 @@
-"""Open a store database: check it is there (or create it), take its owner lock, migrate it, and build
-the service context.
+"""Open a store: its database (``pos_app.db.opening``: there or created, its owner lock, migrated) and the
+service context around it, carrying the start-up registry (``pos_app.bootstrap``).
 
-Who may open the store at the same time is decided here (docs/store-file-safety.md): the counter app
-holds it exclusively (``owner="app"``), each ``pos-app`` command shares it with other commands
+Who may open the store at the same time is decided in ``pos_app.db.opening`` (docs/store-file-safety.md): the
+counter app holds it exclusively (``owner="app"``), each ``pos-app`` command shares it with other commands
 (``owner="command"``), and tests and tools that pass no owner take no lock."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from pos_app import bootstrap
-from pos_app.db import migrate
-from pos_app.db.engine import Database
-from pos_app.db.sqlitefile import sqlite_path
-from pos_app.db.storelock import StoreLock
-from pos_app.domain.errors import DomainError
+from pos_app.db.opening import COMMAND_WAIT_S, StoreMissing, StorePathInvalid, open_database
 from pos_app.services.context import ServiceContext
 from pos_app.services.registry import Feature
 
-#: how long a command waits for the app to finish starting or for another command's exclusive step
-COMMAND_WAIT_S = 2.0
-
-
-class StoreMissing(DomainError):
-    key = "store.missing"
-
-
-class StorePathInvalid(DomainError):
-    key = "store.path_invalid"
+__all__ = ["COMMAND_WAIT_S", "StoreMissing", "StorePathInvalid", "open_store"]
 
 
 def open_store(
@@ -48,30 +34,5 @@ def open_store(
     until ``ctx.db.dispose()``. The context carries the start-up registry (``pos_app.bootstrap``; built
     from ``features`` when given): a feature set missing a required handler fails here."""
     registry = bootstrap.registry(features)
-    if not str(db).strip():
-        raise StorePathInvalid(db=str(db))
-    path = sqlite_path(db)
-    lock: StoreLock | None = None
-    if path is not None:
-        if path.is_dir():
-            raise StorePathInvalid(db=str(path))
-        if not path.exists():
-            if not create:
-                raise StoreMissing(db=str(path))
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # an empty file is a new SQLite database; made owner-only, SQLite gives its WAL and shm the same mode
-            try:
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError:
-                pass  # another process made it a moment ago
-        if owner is not None:
-            lock = StoreLock(path, owner).acquire(wait_s=wait_s)
-    try:
-        database = Database(db, lock=lock)
-        if migrate_now:
-            migrate.upgrade(database)
-    except BaseException:
-        if lock is not None:
-            lock.release()
-        raise
+    database = open_database(db, migrate_now=migrate_now, create=create, owner=owner, wait_s=wait_s)
     return ServiceContext(database, registry)

@@ -422,10 +422,11 @@ def _record(tmp: Path, actor: Actor, source: Path, before: tuple[str, ...]) -> N
 def _authorize(db_path: Path, tmp: Path, login: Login) -> Actor:
     """A manager of the current store; when there is none that can be read (missing, damaged, not
     initialised), a manager of the backup. A wrong PIN on a readable store is final."""
-    from pos_app.app import open_store  # noqa: PLC0415
+    from pos_app import bootstrap  # noqa: PLC0415
+    from pos_app.db.opening import open_database  # noqa: PLC0415
 
     def as_manager(path: Path, checkpoint: bool) -> Actor:
-        ctx = open_store(path, create=False, migrate_now=False)
+        ctx = bootstrap.service_context(open_database(path, create=False, migrate_now=False))
         try:
             actor = login(ctx)
             require(actor, "system.admin")

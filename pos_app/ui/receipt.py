@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -19,66 +18,15 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.errors import DomainError
+from pos_app.printing.receipt_html import receipt_html, receipt_no
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
-from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, money, tr
-from pos_app.ui.models import fmt_date, fmt_dt
-
-
-def _esc(v: Any) -> str:
-    return html.escape(str(v))
-
-
-def receipt_no(result: Any) -> str:
-    """The short receipt number (T001-20261202-0007); the internal id only for a result without one."""
-    return str(getattr(result, "receipt_no", "") or result.recharge_id)
+from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, tr
+from pos_app.ui.models import fmt_date, store_timezone
 
 
 def gifts_to_hand_over(result: Any) -> list[Any]:
     return [i for i in result.items if i.kind == "gift" and i.state == "owed"]
-
-
-def receipt_html(result: Any, store_name: str = "", staff_name: str = "", tier_name: str | None = None) -> str:
-    """The receipt for a RechargeResult as simple HTML (QTextDocument's subset)."""
-    font = ", ".join(f"'{f}'" for f in CJK_FAMILIES)
-    rows = [
-        (tr("receipt.time"), fmt_dt(result.created_at)),
-        (tr("receipt.member"), result.phone),
-        (tr("receipt.tier"), tier_name or result.tier_code or tr("recharge.custom")),
-        (tr("receipt.pay_method"), tr(f"pay.{result.pay_method}")),
-        (tr("receipt.paid"), money(result.principal_fen)),
-        (tr("receipt.bonus"), money(result.bonus_fen)),
-        (tr("receipt.points"), f"+{result.points}"),
-        (tr("receipt.principal_after"), money(result.principal_balance_fen)),
-        (tr("receipt.bonus_after"), money(result.bonus_balance_fen)),
-        (tr("receipt.balance_after"), money(result.balance_fen)),
-        (tr("receipt.points_after"), str(result.points_balance)),
-        (tr("receipt.staff"), staff_name or result.staff_code),
-    ]
-    body = "".join(
-        f"<tr><td style='padding:2px 12px 2px 0;color:#555'>{_esc(k)}</td><td align='right'><b>{_esc(v)}</b></td></tr>"
-        for k, v in rows
-    )
-    items = ""
-    if result.items:
-        lis = "".join(
-            (f"<li>{_esc(tr('receipt.member_price', date=i.issued_ref or ''))}</li>" if i.kind == "member_price" else
-             f"<li>{_esc(tr('item.kind.' + i.kind))}：{_esc(i.name)}"
-            + (f"（{_esc(money(i.value_fen))}）" if i.value_fen else "")
-            + f" — {_esc(tr('item.state.' + i.state))}"
-            + (f"，{_esc(tr('receipt.due', date=fmt_date(i.due_on)))}" if i.due_on and i.state == "owed" else "")
-            + "</li>")
-            for i in result.items
-        )
-        items = f"<h3>{_esc(tr('receipt.items'))}</h3><ul>{lis}</ul>"
-    return (
-        f"<html><body style=\"font-family: {font}; font-size: 11pt\">"
-        f"<h2 align='center'>{_esc(store_name)}</h2>"
-        f"<h3 align='center'>{_esc(tr('receipt.title'))}</h3>"
-        f"<table width='100%'>{body}</table>{items}"
-        f"<p style='color:#555;font-size:9pt'>{_esc(tr('receipt.no'))} {_esc(receipt_no(result))}</p>"
-        f"<p align='center'>{_esc(tr('receipt.thanks'))}</p></body></html>"
-    )
 
 
 class ReceiptDialog(QDialog):
@@ -91,7 +39,8 @@ class ReceiptDialog(QDialog):
         self.resize(560, 680)
         lay = QVBoxLayout(self)
         staff = appctx.actor.name if appctx.has_actor else ""
-        self.html = receipt_html(result, appctx.store_name, staff, tier_name)
+        #: the receipt as HTML (printing.receipt_html): store time, the UI's CJK fonts
+        self.html = receipt_html(result, appctx.store_name, staff, tier_name, tz=store_timezone(), families=CJK_FAMILIES)
         self.view = QTextBrowser()
         self.view.setObjectName("receipt")
         self.view.setHtml(self.html)
@@ -165,7 +114,6 @@ class ReceiptDialog(QDialog):
     def save_pdf(self, path: str) -> None:
         """The receipt as the printing module draws it: one page on an 80 mm roll, words never broken."""
         from pos_app.printing import pdf  # noqa: PLC0415
-        from pos_app.ui.models import store_timezone  # noqa: PLC0415
 
         filedialogs.check_output(path)
         filedialogs.writing(path, lambda: pdf.recharge_receipt(

@@ -32,6 +32,7 @@ from pos_app import messages
 from pos_app.domain.errors import DomainError
 from pos_app.domain.gifts import KINDS, MAX_QTY
 from pos_app.domain.money import fen_to_yuan_str, format_fen, parse_yuan
+from pos_app.printing import stock_sheet
 from pos_app.services import gifts
 from pos_app.services.changes import Changes
 from pos_app.ui import filedialogs
@@ -111,8 +112,7 @@ class StocktakeModel(QAbstractTableModel):
     """The count sheet: the counted column is editable; the difference follows; rows that differ are
     highlighted. ``counts()`` gives what was entered."""
 
-    HEADERS = ("gift.col.sku", "gift.col.name", "gift.col.expected", "gift.col.counted", "gift.col.difference",
-               "gift.col.difference_value")
+    HEADERS = stock_sheet.HEADERS
     COUNTED = 3
 
     def __init__(self) -> None:
@@ -212,30 +212,6 @@ class StocktakeModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.HEADERS):
             return tr(self.HEADERS[section])
         return None
-
-
-def stocktake_html(lines: Sequence[Any], store_name: str = "", staff_name: str = "", when: str = "") -> str:
-    """The printable count sheet: expected quantities, the counted column (blank until counted), differences,
-    and lines to sign."""
-    from html import escape  # noqa: PLC0415
-
-    head = "".join(f"<th>{escape(tr(k))}</th>" for k in StocktakeModel.HEADERS)
-    body = []
-    for c in lines:
-        diff = c.difference
-        cells = [
-            escape(c.sku), escape(c.name), str(c.expected), "" if c.counted is None else str(c.counted),
-            "" if diff is None else f"{diff:+d}", "" if diff is None else escape(format_fen(diff * c.unit_value_fen)),
-        ]
-        body.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-    return (
-        "<html><body style='font-size:10pt'>"
-        f"<h2>{escape(tr('stock.sheet_title'))}</h2>"
-        f"<p>{escape(store_name)} &nbsp; {escape(when)} &nbsp; {escape(tr('gift.col.staff'))}: {escape(staff_name)}</p>"
-        "<table border='1' cellspacing='0' cellpadding='4' width='100%'>"
-        f"<tr>{head}</tr>{''.join(body)}</table>"
-        f"<p><br/>{escape(tr('stock.sheet_sign'))}</p></body></html>"
-    )
 
 
 def save_sheet_pdf(html: str, path: str) -> None:
@@ -759,11 +735,10 @@ class StockScreen(QWidget):
         return out
 
     def sheet_html(self) -> str:
-        from datetime import datetime  # noqa: PLC0415
-
+        """The count sheet as printed (printing.stock_sheet), stamped with the store's clock."""
         staff_name = self.appctx.actor.name if self.appctx.has_actor else ""
-        return stocktake_html(self._sheet_lines(), self.appctx.store_name, staff_name,
-                              datetime.now().strftime("%Y-%m-%d %H:%M"))
+        return stock_sheet.stocktake_html(self._sheet_lines(), self.appctx.store_name, staff_name,
+                                          self.appctx.store_now(), tz=str(self.appctx.store_tz.key))
 
     def save_sheet_pdf(self, path: str) -> bool:
         """The count sheet as PDF at ``path``: says where it went, or why it could not be written."""
