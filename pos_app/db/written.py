@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Delete, Engine, Insert, Update, event
+from sqlalchemy import Delete, Engine, Insert, TableClause, Update, event
 
 #: every table of the store, with the area (what a screen shows) a write to it changes
 TABLE_AREAS: dict[str, str] = {
@@ -45,7 +45,7 @@ def track(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_execute")
     def _seen(conn: Any, clause: Any, _multiparams: Any, _params: Any, _options: Any) -> None:
-        if isinstance(clause, (Insert, Update, Delete)):
+        if isinstance(clause, (Insert, Update, Delete)) and isinstance(clause.table, TableClause):
             conn.info.setdefault(_KEY, set()).add(clause.table.name)
 
     @event.listens_for(engine, "begin")
