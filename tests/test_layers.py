@@ -5,10 +5,13 @@ CLI, Qt or ``pos_app.app`` (the entry point that opens a store). Function-level 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
 import pytest
+
+import pos_app
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pos_app"
 
@@ -89,3 +92,41 @@ def test_a_domain_module_importing_a_library_or_a_service_is_found(tmp_path: Pat
     assert offending("domain", allowed=("pos_app.domain",)) == [
         "pos_app/domain/bad.py:1 sqlalchemy", "pos_app/domain/bad.py:2 pos_app.services",
         "pos_app/domain/bad.py:2 pos_app.services.wallet"]
+
+
+
+_SQL = re.compile(r"^\s*(SELECT\s.+\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|PRAGMA\s)", re.S)
+
+
+def sql_and_private_names(root: Path) -> list[str]:
+    """String literals that are SQL, ``text(...)`` / ``exec_driver_sql`` calls, and attributes starting
+    with ``_`` of anything but ``self``/``cls`` (a library's private names), in the modules under ``root``."""
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = path.relative_to(root)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.match(node.value):
+                found.append(f"{where}:{node.lineno}: SQL text {node.value[:40]!r}")
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
+                    "text", "exec_driver_sql"):
+                found.append(f"{where}:{node.lineno}: {ast.unparse(node.func)}()")
+            elif (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                  and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+                found.append(f"{where}:{node.lineno}: private name {ast.unparse(node)}")
+    return found
+
+
+def test_services_write_no_sql_and_use_no_private_names() -> None:
+    """DESIGN.md: services never build SQL text and never use a library name that starts with ``_``; SQL
+    lives in db/ (its repositories)."""
+    assert sql_and_private_names(Path(pos_app.__file__).parent / "services") == []
+
+
+def test_the_sql_scan_finds_sql_and_private_names(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text(
+        'q = "SELECT id FROM member"\nconn.exec_driver_sql("x")\nproc = col.type._cached_bind_processor(d)\n'
+        'ok = self._cache\nname = "Select a member"\n',
+        encoding="utf-8")
+    assert [line.split(": ", 1)[1].split(" ", 1)[0] for line in sql_and_private_names(tmp_path)] == [
+        "SQL", "conn.exec_driver_sql()", "private"]

@@ -39,3 +39,45 @@ def checkpoint(engine: Any, *, leave_wal: bool = False) -> None:
             conn.execute("PRAGMA journal_mode=DELETE").fetchall()
     finally:
         raw.close()
+
+
+def copy_live(engine: Any, dest: Path) -> None:
+    """Copy the store behind ``engine`` into ``dest`` (an empty file) with SQLite's online backup API, as one
+    self-contained file (journal mode DELETE: no WAL beside it). Raises ``sqlite3.Error``."""
+    dst = sqlite3.connect(dest)
+    try:
+        raw = engine.raw_connection()  # a pooled connection of the store: SQLite reads the file
+        try:
+            source: Any = raw.driver_connection  # the sqlite3 connection SQLAlchemy opened
+            source.backup(dst)
+        finally:
+            raw.close()
+        dst.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        dst.close()
+
+
+def copy_file(source: Path, dest: Path) -> tuple[list[str], tuple[str, ...]]:
+    """Copy the store file ``source`` into ``dest`` (an empty file) with SQLite's backup API, read-only (with
+    its WAL when one lies beside it, else as an immutable file: no lock, no shm made beside it). Returns the
+    copy's integrity check and the schema revisions it records (empty when it has none). Raises
+    ``sqlite3.DatabaseError`` for a file that is not a database."""
+    with_wal = Path(f"{source}-wal").is_file()
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro{'' if with_wal else '&immutable=1'}", uri=True)
+    try:
+        dst = sqlite3.connect(dest)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+            check = [str(r[0]) for r in dst.execute("PRAGMA integrity_check").fetchall()]
+            if check != ["ok"]:
+                return check, ()
+            try:
+                revs = tuple(sorted(str(r[0]) for r in dst.execute("SELECT version_num FROM alembic_version")))
+            except sqlite3.OperationalError:
+                revs = ()
+            return check, revs
+        finally:
+            dst.close()
+    finally:
+        src.close()

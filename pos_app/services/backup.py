@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from pos_app import config
 from pos_app.db.sqlitefile import checkpoint as _checkpoint
+from pos_app.db.sqlitefile import copy_file, copy_live
 from pos_app.db.sqlitefile import integrity_check as _integrity
 from pos_app.db.storelock import StoreBusy, StoreLock, read_owner
 from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
@@ -229,17 +230,7 @@ def _take(ctx: ServiceContext, actor: Actor, cfg: config.BackupSettings, *, out:
     try:
         # the destination, made owner-only before SQLite writes a byte into it
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        dst = sqlite3.connect(tmp)
-        try:
-            raw = ctx.db.engine.raw_connection()  # a pooled connection of the store: SQLite reads the file
-            try:
-                source: Any = raw.driver_connection  # the sqlite3 connection SQLAlchemy opened
-                source.backup(dst)
-            finally:
-                raw.close()
-            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no WAL beside it
-        finally:
-            dst.close()
+        copy_live(ctx.db.engine, tmp)
         os.chmod(tmp, 0o600)
         _fsync(tmp)
         result = _integrity(tmp)
@@ -336,28 +327,11 @@ def _copy_checked(source: Path, tmp: Path) -> tuple[str, ...]:
     _header_check(source)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        # a copy of a store taken with its WAL (store.db + store.db-wal) is read with it; anything else as an
-        # immutable file (no lock, no shm made beside it)
-        with_wal = Path(f"{source}-wal").is_file()
-        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro{'' if with_wal else '&immutable=1'}", uri=True)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-                dst.execute("PRAGMA journal_mode=DELETE")
-                check = [str(r[0]) for r in dst.execute("PRAGMA integrity_check").fetchall()]
-                if check != ["ok"]:
-                    raise BackupInvalid("backup.corrupt", file=str(source), detail="; ".join(check[:2]))
-                try:
-                    revs = tuple(sorted(str(r[0]) for r in dst.execute("SELECT version_num FROM alembic_version")))
-                except sqlite3.OperationalError:
-                    revs = ()
-                if not revs:
-                    raise BackupInvalid("backup.not_store", file=str(source))
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        check, revs = copy_file(source, tmp)
+        if check != ["ok"]:
+            raise BackupInvalid("backup.corrupt", file=str(source), detail="; ".join(check[:2]))
+        if not revs:
+            raise BackupInvalid("backup.not_store", file=str(source))
     except sqlite3.DatabaseError as exc:
         raise BackupInvalid("backup.corrupt", file=str(source), detail=str(exc)) from None
     return revs

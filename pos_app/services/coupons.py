@@ -803,7 +803,7 @@ def pay_with_coupon(
             assert c is not None and c.discount_fen is not None and c.bill_fen is not None
             sp = s.get(m.Spend, c.spend_id) if c.spend_id else None
             return CouponPayment(rules.group(c.code), c.discount_fen, c.bill_fen - c.discount_fen,
-                                 wallet._spend_result(uow, sp) if sp else None, c.bill_fen, c.id)
+                                 wallet.spend_result(uow, sp) if sp else None, c.bill_fen, c.id)
         member = wallet.load_member(uow, member_id=member_id)
         c = find_coupon(uow, code_n)
         today = local_date(ctx, settings(uow))
@@ -820,7 +820,7 @@ def pay_with_coupon(
         audit(uow, ctx, actor, "coupon.pay", "coupon", c.id, member_id=member.id, amount_fen=amount_fen,
               discount_fen=discount, spend_id=sp.id if sp else None)
         s.flush()
-        spend_dto = wallet._spend_result(uow, sp) if sp else None
+        spend_dto = wallet.spend_result(uow, sp) if sp else None
         emit(uow, ctx, "coupon.redeemed", {
             "coupon_id": c.id, "code": c.code, "member_id": member.id, "amount_fen": amount_fen,
             "discount_fen": discount, "request_id": request_id, "staff": actor.code,

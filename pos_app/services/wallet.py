@@ -331,7 +331,7 @@ def _after_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: 
         handler(uow, ctx, actor, member, r)
 
 
-def _spend_result(uow: UnitOfWork, sp: m.Spend) -> SpendResult:
+def spend_result(uow: UnitOfWork, sp: m.Spend) -> SpendResult:
     s = uow.session
     member = s.get(m.Member, sp.member_id)
     entry = s.scalar(select(m.WalletEntry).where(m.WalletEntry.spend_id == sp.id))
@@ -407,13 +407,13 @@ def spend(
         if done:
             first = s.get(m.Spend, done)
             assert first is not None
-            return _spend_result(uow, first)
+            return spend_result(uow, first)
         sp = spend_in_uow(uow, ctx, actor, member, amount_fen, request_id, note)
         remember(uow, ctx, request_id, "wallet.spend", sp.id, params)
         audit(uow, ctx, actor, "wallet.spend", "spend", sp.id, member_id=member.id, amount_fen=amount_fen,
               principal_fen=sp.principal_fen, bonus_fen=sp.bonus_fen)
         s.flush()
-        result = _spend_result(uow, sp)
+        result = spend_result(uow, sp)
         emit(uow, ctx, "wallet.spent", {
             "spend_id": sp.id, "request_id": request_id, "member_id": member.id, "amount_fen": amount_fen,
             "principal_fen": sp.principal_fen, "bonus_fen": sp.bonus_fen,
