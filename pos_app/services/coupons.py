@@ -328,10 +328,13 @@ class _Planned:
 
 
 def _plan_entitlements(
-    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, es: Sequence[m.Entitlement], today: date
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, es: Sequence[m.Entitlement], today: date,
+    *, fold: bool = False,
 ) -> _Planned:
     """Make the coupon rows for owed coupon/voucher entitlements and mark the entitlements issued
-    (state, issued_ref = the coupon's id). Nothing is written yet: see :func:`_write_planned`."""
+    (state, issued_ref = the coupon's id). Nothing is written yet: see :func:`_write_planned`. ``fold``
+    (entitlements not written yet, a recharge's): a coupon issued at once is its entitlement's only row
+    (:func:`grants.held_by_coupon`; the recharge then does not write that entitlement row)."""
     templates = _templates(uow, {e.ref for e in es})
     todo: list[_Issue] = []
     for e in es:
@@ -361,7 +364,7 @@ def _plan_entitlements(
         e.state = life.transition(e.state, life.ISSUE)
         e.issued_ref = c["id"]
         e.updated_at = now
-        if grants.held_by_coupon(e):  # issued at once by a recharge: the coupon row is the entitlement's row
+        if fold and grants.held_by_coupon(e):  # issued at once by a recharge: the coupon row is the entitlement's row
             c["entitlement_id"] = None
             c["batch_id"] = e.recharge_id
             c["item_json"] = grants.item_json(e)
@@ -434,7 +437,7 @@ def prepare_granted(
     themselves are written by :func:`on_granted`, after the rows they refer to."""
     now = _to_issue_now(entitlements, today)
     if now:
-        uow.cache.setdefault("_coupons_planned", []).append(_plan_entitlements(uow, ctx, actor, now, today))
+        uow.cache.setdefault("_coupons_planned", []).append(_plan_entitlements(uow, ctx, actor, now, today, fold=True))
 
 
 def on_granted(
