@@ -57,6 +57,8 @@ class Coupon(Base):
     #: issued | redeemed | voided  (expired is derived from valid_until)
     state: Mapped[str] = mapped_column(String(16), index=True)
     source: Mapped[str] = mapped_column(String(32))  # tier | rebate | referral | milestone | new_member | manual ...
+    #: the entitlement row it was issued for; None for a coupon that is its entitlement's only row
+    #: (``item_json`` holds that entitlement's id)
     entitlement_id: Mapped[str | None] = mapped_column(ForeignKey("entitlement.id"))
     store_code: Mapped[str] = mapped_column(String(32))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -64,6 +66,10 @@ class Coupon(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     #: coupons issued together by one request (a manager's batch): the request's result
     batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    #: set when this row is also its entitlement's (a coupon/voucher a recharge issued at once: ``batch_id``
+    #: is the recharge): the entitlement's id and what it said that the coupon row does not (kind, ref,
+    #: name, value, created_at, due_on), as JSON. Its state is derived (services.grants.coupon_item)
+    item_json: Mapped[str | None] = mapped_column(Text)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     redeemed_member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"))
     bill_fen: Mapped[int | None] = mapped_column(Integer)

@@ -84,3 +84,13 @@ def take_back(state: str) -> str | None:
     if state in (HANDED_OUT, ISSUED):
         return KEEP
     return None
+
+
+def held_by_coupon_state(*, recharge_refunded: bool, coupon_voided: bool) -> str:
+    """The state of a coupon/voucher a recharge issued at once, whose coupon row is its only row: issued,
+    until its recharge is refunded; then revoked when the refund voided it (or it was void already), kept
+    when the member had used it. These are the only moves such an entitlement makes (issue at birth, then
+    revoke or keep on refund), so its state is a function of the two facts and is not stored."""
+    if not recharge_refunded:
+        return ISSUED
+    return REVOKED if coupon_voided else KEPT

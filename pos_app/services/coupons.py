@@ -174,7 +174,7 @@ def _dto(uow: UnitOfWork, c: mc.Coupon, today: date) -> CouponDTO:
         bearer=c.bearer, valid_from=c.valid_from, valid_until=c.valid_until,
         state=rules.effective_state(_state(c), today), source=c.source, issued_at=c.issued_at, reason=c.reason,
         redeemed_at=c.redeemed_at, discount_fen=c.discount_fen, void_reason=c.void_reason,
-        entitlement_id=c.entitlement_id,
+        entitlement_id=grants.unit_id(c),
     )
 
 
@@ -253,7 +253,7 @@ def _coupon_rows(
             valid_from=start, valid_until=end, state=rules.ISSUED, source=it.source, entitlement_id=it.entitlement_id,
             store_code=st.store_code, issued_at=now, issued_by=staff_id, reason=it.reason, batch_id=it.batch_id,
             redeemed_at=None, redeemed_member_id=None, bill_fen=None, discount_fen=None, spend_id=None,
-            voided_at=None, void_reason=None,
+            voided_at=None, void_reason=None, item_json=None,
         ))
     return coupons
 
@@ -307,7 +307,7 @@ def _event_payload(c: Mapping[str, Any]) -> dict[str, Any]:
 def _issued_fact(c: Mapping[str, Any]) -> dict[str, Any]:
     """A coupon issued in this transaction, as its event carries it: what redeems it elsewhere, and why."""
     return {**_event_payload(c), "template": c["template_code"], "source": c["source"],
-            "entitlement_id": c["entitlement_id"], "batch_id": c["batch_id"], "reason": c["reason"]}
+            "entitlement_id": grants.unit_id(c), "batch_id": c["batch_id"], "reason": c["reason"]}
 
 
 def _template_row(uow: UnitOfWork, code: str) -> mc.CouponTemplate | None:
@@ -328,10 +328,13 @@ class _Planned:
 
 
 def _plan_entitlements(
-    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, es: Sequence[m.Entitlement], today: date
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, es: Sequence[m.Entitlement], today: date,
+    *, fold: bool = False,
 ) -> _Planned:
     """Make the coupon rows for owed coupon/voucher entitlements and mark the entitlements issued
-    (state, issued_ref = the coupon's id). Nothing is written yet: see :func:`_write_planned`."""
+    (state, issued_ref = the coupon's id). Nothing is written yet: see :func:`_write_planned`. ``fold``
+    (entitlements not written yet, a recharge's): a coupon issued at once is its entitlement's only row
+    (:func:`grants.held_by_coupon`; the recharge then does not write that entitlement row)."""
     templates = _templates(uow, {e.ref for e in es})
     todo: list[_Issue] = []
     for e in es:
@@ -361,6 +364,10 @@ def _plan_entitlements(
         e.state = life.transition(e.state, life.ISSUE)
         e.issued_ref = c["id"]
         e.updated_at = now
+        if fold and grants.held_by_coupon(e):  # issued at once by a recharge: the coupon row is the entitlement's row
+            c["entitlement_id"] = None
+            c["batch_id"] = e.recharge_id
+            c["item_json"] = grants.item_json(e)
     return _Planned(list(es), coupons)
 
 
@@ -430,7 +437,7 @@ def prepare_granted(
     themselves are written by :func:`on_granted`, after the rows they refer to."""
     now = _to_issue_now(entitlements, today)
     if now:
-        uow.cache.setdefault("_coupons_planned", []).append(_plan_entitlements(uow, ctx, actor, now, today))
+        uow.cache.setdefault("_coupons_planned", []).append(_plan_entitlements(uow, ctx, actor, now, today, fold=True))
 
 
 def on_granted(

@@ -6,13 +6,17 @@ decides whether a gift can be handed out now or stays owed. They plug in through
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
+
+from sqlalchemy import select
 
 from pos_app import messages
 from pos_app.db import models as m
+from pos_app.db import models_coupons as mc
 from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain.calendar import add_months, add_working_days
@@ -24,6 +28,7 @@ from pos_app.domain.campaign import (
     Campaign,
     GrantedItem,
 )
+from pos_app.domain.coupons import VOIDED as COUPON_VOIDED
 from pos_app.domain.coupons import group as group_code
 from pos_app.domain.entitlements import CANCELLED as CANCELLED  # the states, written once in the domain
 from pos_app.domain.entitlements import DECLINED as DECLINED
@@ -32,6 +37,7 @@ from pos_app.domain.entitlements import ISSUED as ISSUED
 from pos_app.domain.entitlements import KEPT as KEPT
 from pos_app.domain.entitlements import OWED as OWED
 from pos_app.domain.entitlements import REVOKED as REVOKED
+from pos_app.domain.entitlements import held_by_coupon_state
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import GrantedItemDTO
 
@@ -82,6 +88,65 @@ def item_dtos(uow: UnitOfWork, rows: Sequence[m.Entitlement]) -> tuple[GrantedIt
     """DTOs for these entitlements, each coupon/voucher with its code."""
     codes = coupon_codes(uow, rows)
     return tuple(entitlement_dto(e, codes.get(e.issued_ref or "")) for e in rows)
+
+
+# ----------------------------------------------------------------------------- coupons issued at once
+
+
+def held_by_coupon(e: m.Entitlement) -> bool:
+    """A coupon/voucher a recharge issued at once: its coupon row is its only row (``coupon.item_json``,
+    ``batch_id`` = the recharge). Owed coupons (due later) and referral rewards (``referral_reward`` points
+    at their entitlement row) keep their entitlement row."""
+    return (e.recharge_id is not None and e.kind in (GRANT_COUPON, GRANT_VOUCHER) and e.state == ISSUED
+            and e.issued_ref is not None)
+
+
+def item_json(e: m.Entitlement) -> str:
+    """What the entitlement says that its coupon row does not (stored on the coupon as ``item_json``)."""
+    return json.dumps({"id": e.id, "kind": e.kind, "ref": e.ref, "name": e.name, "value_fen": e.value_fen,
+                       "created_at": e.created_at.isoformat(),
+                       "due_on": e.due_on.isoformat() if e.due_on else None}, ensure_ascii=False, sort_keys=True)
+
+
+def unit_id(c: mc.Coupon | Mapping[str, Any]) -> str | None:
+    """The entitlement a coupon was issued for: its row's id, or the one the coupon row holds."""
+    get = c.get if isinstance(c, Mapping) else lambda k: getattr(c, k)
+    held = get("item_json")
+    return str(json.loads(held)["id"]) if held else get("entitlement_id")
+
+
+def coupon_item(c: mc.Coupon, recharge_state: str) -> m.Entitlement:
+    """The entitlement a coupon row holds, as a transient (never written) row for the code that reads
+    entitlements: its state derived from its recharge and its coupon (domain.entitlements)."""
+    d = json.loads(c.item_json or "{}")
+    created = datetime.fromisoformat(d["created_at"])
+    return m.Entitlement(
+        id=d["id"], member_id=c.member_id, recharge_id=c.batch_id, source=c.source, kind=d["kind"],
+        ref=d["ref"], name=d["name"], value_fen=d["value_fen"], quantity=1,
+        state=held_by_coupon_state(recharge_refunded=recharge_state == "refunded",
+                                   coupon_voided=c.state == COUPON_VOIDED),
+        due_on=date.fromisoformat(d["due_on"]) if d.get("due_on") else None, issued_ref=c.id,
+        created_at=created, updated_at=c.voided_at or created,
+    )
+
+
+def recharge_rows(uow: UnitOfWork, recharge_id: str) -> list[m.Entitlement]:
+    """Every entitlement of a recharge: its rows, and the coupons that are their own row (by id)."""
+    s = uow.session
+    rows = list(s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == recharge_id)))
+    rows += [coupon_item(c, st) for c, st in repo.coupons.items_of_recharges(s, [recharge_id])]
+    rows.sort(key=lambda e: e.id)
+    return rows
+
+
+def member_rows(uow: UnitOfWork, member_id: str) -> list[m.Entitlement]:
+    """Every entitlement of a member, newest first (the 券与礼品 list)."""
+    s = uow.session
+    rows = list(s.scalars(select(m.Entitlement).where(m.Entitlement.member_id == member_id)))
+    rows += [coupon_item(c, st) for c, st in repo.coupons.items_of_member(s, member_id)]
+    rows.sort(key=lambda e: e.id)  # one recharge's items (same created_at) in the order they were made
+    rows.sort(key=lambda e: e.created_at, reverse=True)
+    return rows
 
 
 _COLLECT_KEY = "granted_rows"
@@ -153,8 +218,9 @@ def grant_items(
     rows = [m.Entitlement(**v) for v in values]  # transient: written below, as the handlers leave them
     for prepare in ctx.registry.prepare_granted:  # e.g. the coupon module marks the coupons it will issue
         prepare(uow, ctx, actor, member, rows, today)
-    # written now, in one statement, with what the handlers decided (a later use case loads a row to change it)
-    repo.ledger.add_entitlements(uow.session, rows)
+    # written now, in one statement, with what the handlers decided (a later use case loads a row to change
+    # it); a coupon issued at once is written as its coupon row only (see held_by_coupon)
+    repo.ledger.add_entitlements(uow.session, [e for e in rows if not held_by_coupon(e)])
     for granted in ctx.registry.on_granted:
         granted(uow, ctx, actor, member, rows, today)
     for found in uow.cache.get(_COLLECT_KEY, ()):

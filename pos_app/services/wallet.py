@@ -207,7 +207,7 @@ def _recharge_result(uow: UnitOfWork, r: m.Recharge) -> RechargeResult:
         select(m.WalletEntry).where(m.WalletEntry.recharge_id == r.id, m.WalletEntry.kind == "recharge")
     )
     assert entry is not None
-    items = list(s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)))
+    items = grants.recharge_rows(uow, r.id)
     items += _referral_rows(uow, r)
     return _build_recharge_result(uow, r, member, staff.code, entry.principal_after_fen, entry.bonus_after_fen, items)
 
@@ -432,7 +432,7 @@ def _refund_result(uow: UnitOfWork, rf: m.Refund) -> RefundResult:
     member = s.get(m.Member, rf.member_id)
     staff = s.get(m.Staff, rf.staff_id)
     assert r is not None and member is not None and staff is not None
-    items = s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == rf.recharge_id).order_by(m.Entitlement.id)).all()
+    items = grants.recharge_rows(uow, rf.recharge_id)
     dtos = grants.item_dtos(uow, items)
     lines = tuple(RefundLine(d["kind"], d["name"], int(d["value_fen"])) for d in json.loads(rf.deductions_json or "[]"))
     return RefundResult(
@@ -482,7 +482,7 @@ def _used_perks(uow: UnitOfWork, r: m.Recharge) -> list[w.UsedPerk]:
     coupons and vouchers redeemed (their face value; a percent-off coupon: the discount it gave), gifts
     handed out (the catalogue's unit value). The new-member gift of a first recharge counts too."""
     s = uow.session
-    rows = list(s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)))
+    rows = grants.recharge_rows(uow, r.id)
     rows += [e for e in _referral_rows(uow, r) if e.member_id == r.member_id]
     rows.sort(key=lambda e: e.id)
     coupon_ids = [e.issued_ref for e in rows if e.kind in (GRANT_COUPON, GRANT_VOUCHER) and e.issued_ref]
@@ -598,6 +598,9 @@ def refund(
         )
         s.add(rf)
         s.flush()
+        # its items as they stand before the refund (a coupon that is its own item derives its state from
+        # the recharge's: loaded now, it is still "issued", and the coupon module decides below)
+        rows = grants.recharge_rows(uow, r.id)
         r.principal_left_fen = 0
         r.bonus_left_fen = 0
         r.state = "refunded"
@@ -615,7 +618,6 @@ def refund(
                 rf.points_revoked += lot.remaining
             rf.points_kept += lot.points - lot.remaining
             lot.remaining = 0
-        rows = s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == r.id)).all()
         _revoke_items(uow, ctx, actor, rows)
         grants.recompute_member_price(
             member,
@@ -740,9 +742,7 @@ def points_lots(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[Po
 def member_items(ctx: ServiceContext, actor: Actor, *, member_id: str) -> list[GrantedItemDTO]:
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
-        rows = list(uow.session.scalars(
-            select(m.Entitlement).where(m.Entitlement.member_id == member_id).order_by(m.Entitlement.created_at.desc())
-        ))
+        rows = grants.member_rows(uow, member_id)
         return list(grants.item_dtos(uow, rows))  # each coupon/voucher with its printed code
 
 

@@ -12,11 +12,13 @@ def test_recharge_benchmark_counts_the_rows_and_index_entries_of_a_luxury_rechar
     out = json.loads(json.dumps(bench_recharge.run(quick=True)))
     assert out["n"] == 100 and out["tier"] == "luxury"
     # the demo campaign's luxury tier: 3 coupons, the consultation voucher and the 5% rebate voucher are
-    # coupons; 7 entitlements (those 5, the food gift box, member-price months); one row each elsewhere
-    assert out["rows_inserted_by_table"] == {"audit_log": 1, "coupon": 5, "entitlement": 7, "outbox": 1,
+    # coupons, issued at once: each coupon row is its entitlement's only row; 2 entitlements (the food
+    # gift box, owed; member-price months); one row each elsewhere
+    assert out["rows_inserted_by_table"] == {"audit_log": 1, "coupon": 5, "entitlement": 2, "outbox": 1,
                                              "points_lot": 1, "recharge": 1, "request_log": 1, "wallet_entry": 1}
     assert out["rows_updated_by_table"] == {"member": 1}
-    assert out["rows_written"] == sum(out["rows_inserted_by_table"].values()) + 1 == 19
+    assert out["rows_written"] == sum(out["rows_inserted_by_table"].values()) + 1 == 14
+    assert out["meets_goal_rows"] is True and out["goal_rows_max"] == 15
     per_table = out["indexes_by_table"]
     assert out["index_entries_written"] == sum(n * per_table[t] for t, n in out["rows_inserted_by_table"].items()) + 1
     assert out["replay_same_rows"] is True  # the bare replay wrote exactly what the service wrote

@@ -68,8 +68,10 @@ def _check_whole(path: Path) -> int:
     assert len(events) == len(set(events)) == n_rc
     # 3 of every 4 recharges are tier recharges with points; all of them earn points (10 per 100 yuan)
     assert _q(path, "SELECT COUNT(*) FROM points_lot WHERE recharge_id IS NOT NULL")[0][0] == n_rc
+    # each item is an entitlement row, or a coupon issued at once that is its own row
     assert _q(path, "SELECT COUNT(*) FROM recharge r WHERE items_count != "
-                    "(SELECT COUNT(*) FROM entitlement e WHERE e.recharge_id = r.id)")[0][0] == 0
+                    "(SELECT COUNT(*) FROM entitlement e WHERE e.recharge_id = r.id) + "
+                    "(SELECT COUNT(*) FROM coupon c WHERE c.batch_id = r.id AND c.item_json IS NOT NULL)")[0][0] == 0
     # request ids are applied once each: rc-0 .. rc-(n-1), no gaps, no repeats
     ids = sorted(int(r[0][3:]) for r in _q(path, "SELECT request_id FROM recharge"))
     assert ids == list(range(len(ids)))

@@ -56,7 +56,10 @@ def test_recharge_500_on_basic_tier_writes_every_part(store, member):
     ]
     # one entitlement: the PET20 coupon
     assert [(i.kind, i.ref, i.value_fen) for i in r.items] == [("coupon", "PET20", 20_00)]
-    assert _q(store, "SELECT COUNT(*) FROM entitlement WHERE recharge_id = ?", r.recharge_id) == [(1,)]
+    # issued at once: its coupon row is its only row (the entitlement's facts on it, tied to the recharge)
+    assert _q(store, "SELECT COUNT(*) FROM entitlement WHERE recharge_id = ?", r.recharge_id) == [(0,)]
+    assert _q(store, "SELECT id, template_code FROM coupon WHERE batch_id = ? AND item_json IS NOT NULL",
+              r.recharge_id) == [(r.items[0].issued_ref, "PET20")]
     audit = _q(store, "SELECT action, staff_id, details_json FROM audit_log WHERE entity_id = ?", r.recharge_id)
     assert audit[0][:2] == ("wallet.recharge", store.cashier.staff_id)
     assert json.loads(audit[0][2])["amount_fen"] == 500_00

@@ -23,9 +23,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
+from pos_app.db import repo
 from pos_app.domain import coupons as rules
 from pos_app.domain.errors import Conflict, LimitExceeded
-from pos_app.services import campaigns, doctor, members, wallet
+from pos_app.services import campaigns, doctor, grants, members, wallet
 from pos_app.services.dto import RechargeResult
 from tests.conftest import DEMO_CAMPAIGN
 
@@ -135,11 +136,11 @@ def _coupon_picture(ctx, recharge_id: str) -> tuple[list, list, list]:
     """(entitlements, coupons, the recharge's one event payload) as plain tuples, read in one transaction."""
     with ctx.uow(read_only=True) as uow:
         s = uow.session
-        ents = [(e.id, e.kind, e.state, e.issued_ref) for e in
-                s.scalars(select(m.Entitlement).where(m.Entitlement.recharge_id == recharge_id))]
+        ents = [(e.id, e.kind, e.state, e.issued_ref) for e in grants.recharge_rows(uow, recharge_id)]
         ids = [e[0] for e in ents]
-        coupons = [(c.id, c.entitlement_id, c.member_id, c.state, c.code) for c in
-                   s.scalars(select(mc.Coupon).where(mc.Coupon.entitlement_id.in_(ids)))]
+        coupons = [(c.id, grants.unit_id(c), c.member_id, c.state, c.code) for c in
+                   s.scalars(select(mc.Coupon).where(mc.Coupon.entitlement_id.in_(ids)
+                                                     | (mc.Coupon.batch_id == recharge_id)))]
         events = [json.loads(p) for p in s.scalars(select(m.Outbox.payload_json))]
         return ents, coupons, [e for e in events if e.get("recharge_id") == recharge_id]
 
@@ -151,7 +152,9 @@ def test_luxury_recharge_writes_its_entitlements_once_already_issued(store) -> N
     _trace(store, sql)
     r = wallet.recharge(ctx, store.cashier, member_id=mid, tier_code="luxury", request_id="lux-1")
     assert not [s for s in sql if s.startswith("UPDATE entitlement")]
-    assert len([s for s in sql if s.startswith("INSERT INTO entitlement")]) == len(r.items)
+    # the coupons and vouchers issued at once are their coupon rows only: one statement for the other rows
+    inserts = [s for s in sql if s.startswith("INSERT INTO entitlement")]
+    assert len(inserts) == len([i for i in r.items if i.kind not in ("coupon", "voucher")]) == 2
     ents, coupons, events = _coupon_picture(ctx, r.recharge_id)
     couponish = [e for e in ents if e[1] in ("coupon", "voucher")]
     # luxury: 3 x PET20, the consultation voucher, and the 5% rebate voucher (2000 yuan >= 1000)
@@ -263,9 +266,11 @@ def test_any_run_of_recharges_and_replays_keeps_coupons_events_and_ledgers_whole
             done[rid] = got
     with ctx.uow(read_only=True) as uow:
         ss = uow.session
+        held = repo.coupons.items_of_recharges(ss, list(ss.scalars(select(m.Recharge.id))))
         couponish = [(e.id, e.state, e.issued_ref) for e in
                      ss.scalars(select(m.Entitlement).where(m.Entitlement.kind.in_(["coupon", "voucher"])))]
-        coupons = [(c.id, c.entitlement_id, c.code) for c in ss.scalars(select(mc.Coupon))]
+        couponish += [(e.id, e.state, e.issued_ref) for e in (grants.coupon_item(c, st) for c, st in held)]
+        coupons = [(c.id, grants.unit_id(c), c.code) for c in ss.scalars(select(mc.Coupon))]
         seqs = list(ss.scalars(select(m.Outbox.seq).order_by(m.Outbox.seq)))
         types = list(ss.scalars(select(m.Outbox.type)))
         payloads = [json.loads(p) for p in ss.scalars(select(m.Outbox.payload_json))]

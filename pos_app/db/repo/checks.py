@@ -9,6 +9,7 @@ from sqlalchemy import Engine, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from pos_app.db import models as m
+from pos_app.db import models_coupons as mc
 from pos_app.db.repo.base import table
 
 _M = table(m.Member)
@@ -23,6 +24,7 @@ _F = table(m.Refund)
 _S = table(m.Spend)
 _SA = table(m.SpendAllocation)
 _O = table(m.Outbox)
+_C = table(mc.Coupon)
 
 Rows = list[tuple[Any, ...]]
 
@@ -90,9 +92,13 @@ def lots_not_balance(session: Session) -> list[str]:
 def incomplete_recharges(session: Session, items_count: Any = None) -> list[str]:
     """Recharges missing a part (their wallet entry, points lot, audit row, request-log row, refund) or
     with impossible amounts left. ``items_count``: the correlated count that must equal the recharge's
-    ``items_count`` (default: its entitlement rows)."""
+    ``items_count`` (default: its entitlement rows, and the coupons it issued at once, which are their
+    entitlement's only row)."""
     if items_count is None:
-        items_count = select(func.count()).select_from(_E).where(_E.c.recharge_id == _R.c.id).scalar_subquery()
+        rows = select(func.count()).select_from(_E).where(_E.c.recharge_id == _R.c.id).scalar_subquery()
+        held = (select(func.count()).select_from(_C)
+                .where(_C.c.batch_id == _R.c.id, _C.c.item_json.is_not(None)).scalar_subquery())
+        items_count = rows + held
     stmt = select(_R.c.id).where(or_(
         ~exists().where(_W.c.recharge_id == _R.c.id, _W.c.kind == "recharge",
                         _W.c.principal_delta_fen == _R.c.amount_fen, _W.c.bonus_delta_fen == _R.c.bonus_fen),

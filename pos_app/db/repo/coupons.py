@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.repo.base import append, run, table
 
@@ -16,6 +17,10 @@ _T = table(mc.CouponTemplate)
 _CHUNK = 500
 _TAKEN = select(_C.c.code).where(_C.c.code.in_(bindparam("codes", expanding=True)))
 _BY_CODE = select(mc.Coupon).where(mc.Coupon.code == bindparam("code"))
+_ITEMS = (select(mc.Coupon, m.Recharge.state).join(m.Recharge, m.Recharge.id == mc.Coupon.batch_id)
+          .where(mc.Coupon.item_json.is_not(None)))
+_ITEMS_OF_RECHARGES = _ITEMS.where(mc.Coupon.batch_id.in_(bindparam("ids", expanding=True)))
+_ITEMS_OF_MEMBER = _ITEMS.where(mc.Coupon.member_id == bindparam("member_id"))
 _CODES = select(_C.c.id, _C.c.code).where(_C.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -53,6 +58,22 @@ def codes_by_id(session: Session, ids: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     return {r[0]: r[1] for r in run(session, _CODES, {"ids": wanted})}
+
+
+def items_of_recharges(session: Session, recharge_ids: Iterable[str]) -> list[tuple[mc.Coupon, str]]:
+    """The coupons that are their entitlement's only row (issued at once by these recharges), each with its
+    recharge's state (one seek on ``ix_coupon_batch_id`` per recharge). ORM objects: a refund voids them."""
+    wanted = list(recharge_ids)
+    if not wanted:
+        return []
+    with session.no_autoflush:
+        return [(c, str(state)) for c, state in session.execute(_ITEMS_OF_RECHARGES, {"ids": wanted})]
+
+
+def items_of_member(session: Session, member_id: str) -> list[tuple[mc.Coupon, str]]:
+    """The same for a member's recharges (one seek on ``ix_coupon_member_id``)."""
+    with session.no_autoflush:
+        return [(c, str(state)) for c, state in session.execute(_ITEMS_OF_MEMBER, {"member_id": member_id})]
 
 
 TEMPLATE_FIELDS = ("code", "name", "kind", "value_fen", "percent_bp", "max_discount_fen", "min_spend_fen",
