@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pos_app.db.base import Base, UTCDateTime
@@ -40,6 +40,8 @@ class Coupon(Base):
     """One issued coupon. ``code`` is the normalised code (no dashes) with its check character."""
 
     __tablename__ = "coupon"
+    #: a member's coupons by state (the member view's count of unused coupons, the usable-coupon picker)
+    __table_args__ = (Index("ix_coupon_member_state", "member_id", "state"),)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     code: Mapped[str] = mapped_column(String(24), unique=True)
     template_code: Mapped[str | None] = mapped_column(String(32))
@@ -50,7 +52,7 @@ class Coupon(Base):
     max_discount_fen: Mapped[int] = mapped_column(Integer, default=0)
     min_spend_fen: Mapped[int] = mapped_column(Integer, default=0)
     category: Mapped[str] = mapped_column(String(64), default="")
-    member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"), index=True)
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"))
     bearer: Mapped[bool] = mapped_column(Boolean, default=False)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)

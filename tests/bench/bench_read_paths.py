@@ -20,7 +20,9 @@ from pos_app.services import coupons, members, staff
 from tests.bench.bench_member_lookup import _bulk_insert, _percentiles, _phone, _time
 
 
-def _bulk_coupons(path: Path, n: int, rnd: random.Random) -> list[str]:
+def _bulk_coupons(path: Path, n: int, rnd: random.Random, n_members: int) -> list[str]:
+    """``n`` issued coupons: four in five owned by a random member, the rest bearer coupons (as a store's
+    mix: the planner's statistics then see member_id as the selective column it is)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous=OFF")  # loading only
     codes = [rules.new_code(rnd.getrandbits) for _ in range(n)]
@@ -29,9 +31,11 @@ def _bulk_coupons(path: Path, n: int, rnd: random.Random) -> list[str]:
         "INSERT INTO coupon (id, code, template_code, kind, name, value_fen, percent_bp, max_discount_fen,"
         " min_spend_fen, category, member_id, bearer, valid_from, valid_until, state, source, entitlement_id,"
         " store_code, issued_at, issued_by, reason, batch_id) VALUES (?, ?, 'B', 'amount_off', '券', 1000, 0, 0,"
-        " 0, '', NULL, 1, '2026-01-01', '2027-12-31', 'issued', 'manual', NULL, 'B001',"
+        " 0, '', ?, ?, '2026-01-01', '2027-12-31', 'issued', 'manual', NULL, 'B001',"
         " '2026-01-01 00:00:00.000000', NULL, 'bench', NULL)",
-        [(f"00000000-0000-7000-9000-{i:012d}", c) for i, c in enumerate(codes)],
+        [(f"00000000-0000-7000-9000-{i:012d}", c, owner, owner is None)
+         for i, c in enumerate(codes)
+         for owner in [f"00000000-0000-7000-8000-{rnd.randrange(n_members):012d}" if i % 5 else None]],
     )
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
@@ -52,7 +56,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         staff.init_store(ctx, store_code="B001", manager_code="boss", manager_pin="9999")
         boss = staff.login(ctx, "boss", "9999")
         _bulk_insert(path, n_members)
-        codes = _bulk_coupons(path, n_coupons, rnd)
+        codes = _bulk_coupons(path, n_coupons, rnd, n_members)
         phones = [_phone(rnd.randrange(n_members)) for _ in range(probes)]
         wanted = [codes[rnd.randrange(n_coupons)] for _ in range(probes)]
         found: list[bool] = []

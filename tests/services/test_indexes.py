@@ -48,6 +48,11 @@ def test_the_state_indexes_kept_are_the_ones_the_queries_use(store):
         # a member's items (member_items, the hand-out list)
         mine = _plan(con, "SELECT * FROM entitlement WHERE member_id = ? ORDER BY created_at DESC", "m")
         assert "ix_entitlement_member_state" in mine
+        # a member's unused coupons (the member view): from the (member_id, state) index, never a walk of
+        # every issued coupon through the state index
+        unused = _plan(con, "SELECT COUNT(*) FROM coupon WHERE member_id = ? AND state = ? AND valid_until >= ?",
+                       "m", "issued", "2026-12-02")
+        assert "ix_coupon_member_state" in unused
         # coupon figures by state (coupon_stats)
         stats = _plan(con, "SELECT state, COUNT(*) FROM coupon GROUP BY state")
         assert "ix_coupon_state" in stats
