@@ -13,16 +13,11 @@ from datetime import date
 from typing import Any
 
 from pos_app import messages
-from pos_app.domain.errors import InvalidInput
+from pos_app.cli.base import date_arg
 
 
 def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("audit.date_invalid", value=text) from None
+    return date_arg(text, "audit.date_invalid")
 
 
 def _filters(a: argparse.Namespace) -> dict[str, Any]:

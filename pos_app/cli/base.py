@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -100,6 +101,16 @@ def money_arg(text: str) -> int:
 # ----------------------------------------------------------------------------- output files
 
 T = TypeVar("T")
+
+
+def date_arg(text: str | None, message_id: str) -> date | None:
+    """An ISO date option (``--since 2026-12-01``), or None when not given; ``message_id`` names the refusal."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(message_id, value=text) from None
 
 
 def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> Path:

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from pos_app import messages
-from pos_app.cli.base import check_output_path, write_output
+from pos_app.cli.base import check_output_path, date_arg, write_output
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import format_fen, parse_yuan
 
@@ -72,12 +72,7 @@ def _member_id(cli: Any, phone: str) -> str:
 
 
 def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("gift.date_invalid", value=text) from None
+    return date_arg(text, "gift.date_invalid")
 
 
 def _money(text: str | None) -> int | None:
