@@ -56,8 +56,6 @@ class UnitOfWork:
         self.read_only = read_only
         #: called with the tables the transaction wrote and its event type, just before COMMIT (may refuse by raising)
         self.before_commit = before_commit
-        #: the tables the committed transaction wrote (see db/written.py)
-        self.written: frozenset[str] = frozenset()
         self._session: Session | None = None
         self.committed = False
         #: per-transaction memo (e.g. the store row, which the session's weak identity map would drop)
@@ -112,7 +110,6 @@ class UnitOfWork:
         if self.before_commit is not None:
             self.before_commit(tables, self.event.type if self.event is not None else None)
         self.session.commit()
-        self.written = tables
         self.committed = True
 
     def __exit__(

@@ -53,11 +53,6 @@ def track(engine: Engine) -> None:
         conn.info.pop(_KEY, None)  # a rolled-back transaction's writes are not this one's
 
 
-def note(conn_info: dict[Any, Any], table: str) -> None:
-    """Record a write the connection did not see as a statement."""
-    conn_info.setdefault(_KEY, set()).add(table)
-
-
 def take(conn_info: dict[Any, Any]) -> frozenset[str]:
     """The tables written since the last call (and forget them)."""
     found = conn_info.pop(_KEY, None)
