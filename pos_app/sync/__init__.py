@@ -1,0 +1,1 @@
+"""Store <-> central sync: the wire protocol (shared by both sides), the store's client and its scheduler."""
