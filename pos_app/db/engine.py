@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from pos_app.db import written
+from pos_app.db import memo, written
 from pos_app.db.storelock import StoreLock, WalGuard
 from pos_app.domain.errors import DomainError
 
@@ -62,6 +62,7 @@ def _install_sqlite_pragmas(engine: Engine, guard: WalGuard | None, timeout_ms: 
         raw = conn.connection.driver_connection
         if conn.get_execution_options().get("pos_read_only"):
             raw.execute("BEGIN")  # WAL: readers never wait for the writer
+            memo.on_begin(conn.info, raw)
             return
         if guard is not None:
             try:
@@ -77,6 +78,7 @@ def _install_sqlite_pragmas(engine: Engine, guard: WalGuard | None, timeout_ms: 
             raise
         if guard is not None:
             guard.after_begin(conn.info)
+        memo.on_begin(conn.info, raw)  # what the connection knew holds only if nothing was committed since
 
 
 class Database:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pos_app.db import repo, written
+from pos_app.db import memo, repo, written
 from pos_app.db.engine import Database
 
 
@@ -106,10 +106,17 @@ class UnitOfWork:
             raise RuntimeError("read-only unit of work cannot commit")
         self._write_event()
         self.session.flush()
-        tables = written.take(self.session.connection().info)
+        conn = self.session.connection()
+        counts = written.counts(conn.info)
+        tables = written.take(conn.info)
         if self.before_commit is not None:
             self.before_commit(tables, self.event.type if self.event is not None else None)
-        self.session.commit()
+        memo.committing(self.session, counts, conn.connection.driver_connection)
+        try:
+            self.session.commit()
+        except BaseException:
+            memo.commit_failed(conn.info)
+            raise
         self.committed = True
 
     def __exit__(
@@ -118,6 +125,7 @@ class UnitOfWork:
         assert self._session is not None
         try:
             if not self.committed:
+                memo.ended(self._session)
                 self._session.rollback()
         finally:
             self._session.close()

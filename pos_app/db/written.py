@@ -37,25 +37,35 @@ TABLE_AREAS: dict[str, str] = {
     "request_log": "requests",
 }
 
-_KEY = "pos_written_tables"
+#: on a connection's ``info``: {table: statements that wrote it} in the current transaction
+KEY = "pos_written_tables"
 
 
 def track(engine: Engine) -> None:
-    """Record, on each connection's ``info``, the tables written through it since :func:`take`."""
+    """Count, on each connection's ``info``, the statements that wrote each table since :func:`take`."""
 
     @event.listens_for(engine, "before_execute")
     def _seen(conn: Any, clause: Any, _multiparams: Any, _params: Any, _options: Any) -> None:
         if isinstance(clause, (Insert, Update, Delete)) and isinstance(clause.table, TableClause):
-            conn.info.setdefault(_KEY, set()).add(clause.table.name)
+            counts = conn.info.get(KEY)
+            if counts is None:
+                counts = conn.info[KEY] = {}
+            name = clause.table.name
+            counts[name] = counts.get(name, 0) + 1
 
     @event.listens_for(engine, "begin")
     def _fresh(conn: Any) -> None:
-        conn.info.pop(_KEY, None)  # a rolled-back transaction's writes are not this one's
+        conn.info.pop(KEY, None)  # a rolled-back transaction's writes are not this one's
+
+
+def counts(conn_info: dict[Any, Any]) -> dict[str, int]:
+    """The statements that wrote each table since the last :func:`take` (a copy)."""
+    return dict(conn_info.get(KEY) or {})
 
 
 def take(conn_info: dict[Any, Any]) -> frozenset[str]:
     """The tables written since the last call (and forget them)."""
-    found = conn_info.pop(_KEY, None)
+    found = conn_info.pop(KEY, None)
     return frozenset(found) if found else frozenset()
 
 

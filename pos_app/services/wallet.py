@@ -186,10 +186,14 @@ def _referral_rows(uow: UnitOfWork, r: m.Recharge) -> list[m.Entitlement]:
     ))
 
 
+def _receipt_prefix(store_code: str, day: date) -> str:
+    return f"{store_code}-{day:%Y%m%d}-"
+
+
 def _next_receipt_no(uow: UnitOfWork, store_code: str, day: date) -> str:
     """``T001-20261202-0007``: the store's code, its local date and the day's sequence (one writer at a
     time: the recharge's transaction holds the write lock)."""
-    prefix = f"{store_code}-{day:%Y%m%d}-"
+    prefix = _receipt_prefix(store_code, day)
     last = repo.ledger.last_receipt_no(uow.session, prefix)
     tail = last.removeprefix(prefix) if last else ""
     used = int(tail) if tail.isdigit() else 0
@@ -270,7 +274,7 @@ def recharge(
             state="active",
             items_count=grants.rows_for(outcome.items),
             receipt_no=_next_receipt_no(uow, st.store_code, today),
-        ))
+        ), receipt_prefix=_receipt_prefix(st.store_code, today))
         append_wallet_entry(uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id)
         principal_after, bonus_after = member.principal_fen, member.bonus_fen
         lot = None

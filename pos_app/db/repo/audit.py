@@ -8,21 +8,34 @@ from typing import Any
 from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import Session
 
+from pos_app.db import memo
 from pos_app.db import models as m
 from pos_app.db.repo.base import append, run, table
 
 _A = table(m.AuditLog)
+_HEAD = "audit.head"
+_TABLES = frozenset({"audit_log"})
 _LAST = select(_A.c.seq, _A.c.hash).order_by(_A.c.seq.desc()).limit(1)
 
 
 def last_link(session: Session) -> tuple[int, str] | None:
-    """(seq, hash) of the newest row, None for an empty trail (a plain read)."""
+    """(seq, hash) of the newest row, None for an empty trail (a plain read; known on the connection
+    while this process is the trail's only writer: :mod:`pos_app.db.memo`)."""
+    known = memo.recall(session, _HEAD)
+    if known is not memo.UNKNOWN:
+        return known  # type: ignore[no-any-return]
     row = run(session, _LAST).first()
-    return None if row is None else (int(row[0]), str(row[1]))
+    found = None if row is None else (int(row[0]), str(row[1]))
+    memo.learn(session, _HEAD, found, _TABLES)
+    return found
 
 
 def add(session: Session, values: Mapping[str, Any]) -> None:
+    """Append a row. When it follows the head known so far (a higher seq), it is the new head."""
+    head = memo.recall(session, _HEAD)
     append(session, m.AuditLog, [values])
+    if head is not memo.UNKNOWN and (head is None or values["seq"] > head[0]):
+        memo.learn(session, _HEAD, (int(values["seq"]), str(values["hash"])), _TABLES)
 
 
 def chain_rows(session: Session, fields: Sequence[str], batch: int) -> Iterator[Sequence[Any]]:

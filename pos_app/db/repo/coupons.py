@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from pos_app.db import memo
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db.repo.base import append, run, table
@@ -80,13 +81,19 @@ TEMPLATE_FIELDS = ("code", "name", "kind", "value_fen", "percent_bp", "max_disco
                    "valid_days", "valid_from", "valid_until", "category", "bearer")
 
 
+_TEMPLATE_TABLES = frozenset({"coupon_template"})
 _TEMPLATES = select(*[_T.c[f] for f in TEMPLATE_FIELDS]).where(_T.c.code.in_(bindparam("codes", expanding=True)))
 
 
 def templates(session: Session, codes: Iterable[str]) -> list[dict[str, Any]]:
-    """The templates of these codes as plain dicts of :data:`TEMPLATE_FIELDS` (a plain read)."""
+    """The templates of these codes as plain dicts of :data:`TEMPLATE_FIELDS` (a plain read; known on the
+    connection until a template is written: :mod:`pos_app.db.memo`)."""
     wanted = sorted(set(codes))
     if not wanted:
         return []
-    rows = run(session, _TEMPLATES, {"codes": wanted})
+    key = ("coupon.templates", tuple(wanted))
+    rows = memo.recall(session, key)
+    if rows is memo.UNKNOWN:
+        rows = tuple(tuple(r) for r in run(session, _TEMPLATES, {"codes": wanted}))
+        memo.learn(session, key, rows, _TEMPLATE_TABLES)
     return [dict(zip(TEMPLATE_FIELDS, r, strict=True)) for r in rows]

@@ -12,16 +12,26 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from pos_app.db import memo
 from pos_app.db import models as m
 from pos_app.db.repo.base import append, copy_of, run, table, values_of
 
 _R = table(m.Recharge)
+_TABLES = frozenset({"recharge"})
 _LAST_RECEIPT = select(func.max(_R.c.receipt_no)).where(_R.c.receipt_no >= bindparam("lo"), _R.c.receipt_no < bindparam("hi"))
 
 
-def add_recharge(session: Session, values: Mapping[str, Any]) -> m.Recharge:
-    """INSERT the recharge now (the rows after it refer to it); a transient copy for reading."""
+def add_recharge(session: Session, values: Mapping[str, Any], *, receipt_prefix: str | None = None) -> m.Recharge:
+    """INSERT the recharge now (the rows after it refer to it); a transient copy for reading.
+    ``receipt_prefix``: the prefix its receipt number was counted under (:func:`last_receipt_no`)."""
+    key = ("receipt.last", receipt_prefix)
+    last = memo.recall(session, key) if receipt_prefix is not None else memo.UNKNOWN
     append(session, m.Recharge, [values])
+    if last is not memo.UNKNOWN and receipt_prefix is not None:
+        no = values.get("receipt_no")
+        if no is not None and receipt_prefix <= no < receipt_prefix + "~":
+            last = no if last is None else max(last, no)
+        memo.learn(session, key, last, _TABLES)
     return copy_of(m.Recharge, values)
 
 
@@ -30,9 +40,15 @@ def set_items_count(session: Session, recharge_id: str, count: int) -> None:
 
 
 def last_receipt_no(session: Session, prefix: str) -> str | None:
-    """The highest receipt number starting with ``prefix`` (one index seek on the unique receipt_no)."""
-    last = run(session, _LAST_RECEIPT, {"lo": prefix, "hi": prefix + "~"}).scalar()
-    return None if last is None else str(last)
+    """The highest receipt number starting with ``prefix`` (one index seek on the unique receipt_no; known
+    on the connection while this process is the only one writing recharges: :mod:`pos_app.db.memo`)."""
+    key = ("receipt.last", prefix)
+    known = memo.recall(session, key)
+    if known is memo.UNKNOWN:
+        last = run(session, _LAST_RECEIPT, {"lo": prefix, "hi": prefix + "~"}).scalar()
+        known = None if last is None else str(last)
+        memo.learn(session, key, known, _TABLES)
+    return known  # type: ignore[no-any-return]
 
 
 def append_wallet_entry(session: Session, values: Mapping[str, Any]) -> None:
