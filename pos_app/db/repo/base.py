@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Table, insert
+from sqlalchemy import Executable, Insert, Table, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -30,14 +30,20 @@ def append(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]
         return
     if session.new:
         session.flush()
-    run(session, insert(table(model)), dict(rows[0]) if len(rows) == 1 else list(rows))
+    run(session, _insert(model), dict(rows[0]) if len(rows) == 1 else list(rows))
+
+
+@cache
+def _insert(model: type[Base]) -> Insert:
+    """The model's INSERT, built once (its cache key is computed once, the compiled form is cached)."""
+    return insert(table(model))
 
 
 def run(session: Session, stmt: Executable, params: Any = None) -> Any:
-    """Execute ``stmt`` in the session's transaction without flushing its pending changes first: the
-    ORM objects a use case changes (a member's balances...) are written once, at commit."""
-    with session.no_autoflush:
-        return session.execute(stmt, params)
+    """Execute the Core statement ``stmt`` in the session's transaction, on its connection: nothing is
+    flushed first (the ORM objects a use case changes, a member's balances..., are written once, at
+    commit) and no ORM execution step is run for a statement that loads no ORM object."""
+    return session.connection().execute(stmt, params)
 
 
 @cache

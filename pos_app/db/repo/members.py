@@ -16,6 +16,7 @@ _L = table(m.PointsLot)
 _E = table(m.Entitlement)
 
 # built once: a look-up at the counter only binds its values (no statement built, no cache key computed)
+_BY_ID = select(m.Member).where(m.Member.id == bindparam("v"))
 _BY_PHONE = select(m.Member).where(m.Member.phone == bindparam("v"))
 _BY_CODE = select(m.Member).where(m.Member.member_code == bindparam("v"))
 _LIVE_LOTS = select(_L.c.id, _L.c.earned_at, _L.c.expires_on, _L.c.remaining).where(
@@ -42,7 +43,9 @@ def get(session: Session, *, member_id: str | None = None, phone: str | None = N
     read does not flush pending changes; an object already in the session is returned as it stands."""
     with session.no_autoflush:
         if member_id is not None:
-            return session.get(m.Member, member_id)  # the identity map first
+            if session.identity_key(m.Member, member_id) in session.identity_map:
+                return session.get(m.Member, member_id)  # the object in hand, as it stands
+            return session.scalars(_BY_ID, {"v": member_id}).first()
         if phone is not None:
             return session.scalars(_BY_PHONE, {"v": phone}).first()
         if member_code is not None:
