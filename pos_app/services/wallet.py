@@ -190,10 +190,9 @@ def _receipt_prefix(store_code: str, day: date) -> str:
     return f"{store_code}-{day:%Y%m%d}-"
 
 
-def _next_receipt_no(uow: UnitOfWork, store_code: str, day: date) -> str:
-    """``T001-20261202-0007``: the store's code, its local date and the day's sequence (one writer at a
-    time: the recharge's transaction holds the write lock)."""
-    prefix = _receipt_prefix(store_code, day)
+def _next_receipt_no(uow: UnitOfWork, prefix: str) -> str:
+    """``T001-20261202-0007``: the store's code, its local date (``prefix``, :func:`_receipt_prefix`) and the
+    day's sequence (one writer at a time: the recharge's transaction holds the write lock)."""
     last = repo.ledger.last_receipt_no(uow.session, prefix)
     tail = last.removeprefix(prefix) if last else ""
     used = int(tail) if tail.isdigit() else 0
@@ -257,6 +256,7 @@ def recharge(
             _tier_bonuses(campaign),
         )
         _before_recharge(uow, ctx, outcome, campaign)
+        prefix = _receipt_prefix(st.store_code, today)
         r = repo.ledger.add_recharge(s, dict(  # written now: the rows below refer to it
             id=ctx.new_id(),
             request_id=request_id,
@@ -273,8 +273,8 @@ def recharge(
             bonus_left_fen=outcome.bonus_fen,
             state="active",
             items_count=grants.rows_for(outcome.items),
-            receipt_no=_next_receipt_no(uow, st.store_code, today),
-        ), receipt_prefix=_receipt_prefix(st.store_code, today))
+            receipt_no=_next_receipt_no(uow, prefix),
+        ), receipt_prefix=prefix)
         append_wallet_entry(uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id)
         principal_after, bonus_after = member.principal_fen, member.bonus_fen
         lot = None
