@@ -679,8 +679,15 @@ def validate_campaign(data: dict[str, Any]) -> None:
     rules.rules_from_dict(data)
 
 
+def _demo_products(ctx: ServiceContext, actor: Actor) -> None:
+    from pos_app.services.checkout.demo import load_demo_products  # noqa: PLC0415  (demo imports this module)
+
+    load_demo_products(ctx, actor)
+
+
 def register(reg: Registrar) -> None:
     reg.campaign_validate.append(validate_campaign)
+    reg.demo_data.append(_demo_products)
 
 
 FEATURE = Feature("checkout", register)
