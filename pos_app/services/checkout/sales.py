@@ -679,7 +679,8 @@ def validate_campaign(data: dict[str, Any]) -> None:
     rules.rules_from_dict(data)
 
 
-def _demo_products(ctx: ServiceContext, actor: Actor) -> None:
+def load_demo_data(ctx: ServiceContext, actor: Actor) -> None:
+    """The registry's ``demo_data`` handler: the demo catalogue (the demo sales come after the members)."""
     from pos_app.services.checkout.demo import load_demo_products  # noqa: PLC0415  (demo imports this module)
 
     load_demo_products(ctx, actor)
@@ -687,7 +688,7 @@ def _demo_products(ctx: ServiceContext, actor: Actor) -> None:
 
 def register(reg: Registrar) -> None:
     reg.campaign_validate.append(validate_campaign)
-    reg.demo_data.append(_demo_products)
+    reg.demo_data.append(load_demo_data)
 
 
 FEATURE = Feature("checkout", register)
