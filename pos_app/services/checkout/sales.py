@@ -319,11 +319,12 @@ def ring_up(
                 "spend_id": sp.id, "amount_fen": sp.amount_fen, "principal_fen": sp.principal_fen,
                 "bonus_fen": sp.bonus_fen, "principal_after_fen": result.principal_after_fen,
                 "bonus_after_fen": result.bonus_after_fen},
-            "coupons": coupon_facts,
+            "coupons_redeemed": coupon_facts,
             "points_lot": None if lot is None else {
                 "id": lot["id"], "points": lot["points"], "expires_on": lot["expires_on"], "source": lot["source"]},
             "staff": actor.code,
-            # facts added by feature code: "referral" (the invitation this first purchase qualified)
+            # facts added by feature code: "referral" (the invitation this first purchase qualified, with
+            # its rewards) and "coupons" (the coupons those rewards issued)
         })
         uow.commit()
         return result
