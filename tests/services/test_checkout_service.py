@@ -13,7 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from openpyxl import Workbook
 
-from pos_app.domain.errors import Conflict, InsufficientFunds, InvalidInput, NotFound, PermissionDenied, StateError
+from pos_app.domain.errors import (
+    Conflict,
+    InsufficientFunds,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StateError,
+)
 from pos_app.services import campaigns, checkout, coupons, doctor, members, staff, wallet
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.checkout import LineInput, PaymentInput

@@ -3,8 +3,9 @@ few days of sales, so the checkout screen and the history are not empty on first
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pos_app.domain.errors import DomainError
 from pos_app.services.checkout.dto import LineInput, PaymentInput
@@ -70,6 +71,15 @@ DEMO_SALES: tuple[tuple[int, str | None, tuple[tuple[int, int] | tuple[str, int]
 )
 
 
+def _earlier(clock: Callable[[], datetime], days: int) -> Callable[[], datetime]:
+    """``clock`` moved back by ``days`` (and two hours a day, so the sales fall at different hours)."""
+
+    def now() -> datetime:
+        return clock() - timedelta(days=days, hours=2 * days)
+
+    return now
+
+
 def load_demo_sales(ctx: ServiceContext, actor: Actor, member_ids: dict[str, str]) -> int:
     """A few days of sales of the demo members (``member_ids`` by phone) and walk-ins. A sale of an
     earlier day is rung up on that day's clock and paid from outside the wallet; today's may use the
@@ -78,8 +88,7 @@ def load_demo_sales(ctx: ServiceContext, actor: Actor, member_ids: dict[str, str
     for n, (days_ago, phone, picks, methods) in enumerate(DEMO_SALES, start=1):
         if phone is not None and phone not in member_ids:
             continue
-        base = ctx.clock
-        day_ctx = replace(ctx, clock=lambda base=base, d=days_ago: base() - timedelta(days=d, hours=2 * d))
+        day_ctx = replace(ctx, clock=_earlier(ctx.clock, days_ago))
         lines = [LineInput(category=str(p[0]), amount_fen=int(p[1])) if isinstance(p[0], str)
                  else LineInput(barcode=demo_barcode(int(p[0])), qty=int(p[1])) for p in picks]
         member_id = member_ids.get(phone) if phone else None
