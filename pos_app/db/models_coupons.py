@@ -108,6 +108,8 @@ class Referral(Base):
     state: Mapped[str] = mapped_column(String(16))  # registered | qualified | reversed
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     qualifying_recharge_id: Mapped[str | None] = mapped_column(ForeignKey("recharge.id"), unique=True)
+    #: or the first purchase that qualified it (campaign ``[referral] qualify``; migration 0010)
+    qualifying_sale_id: Mapped[str | None] = mapped_column(String(36))
     recharge_amount_fen: Mapped[int | None] = mapped_column(Integer)
     qualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -35,6 +35,13 @@ TABLE_AREAS: dict[str, str] = {
     "outbox": "sync",
     "audit_log": "audit",
     "request_log": "requests",
+    "product": "products",
+    "sale": "sales",
+    "sale_line": "sales",
+    "sale_payment": "sales",
+    "sale_return": "sales",
+    "return_line": "sales",
+    "return_payment": "sales",
 }
 
 _KEY = "pos_written_tables"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 #: the areas a screen can ask about
 AREAS = ("members", "wallet", "points", "coupons", "gifts", "stock", "campaigns", "staff", "settings", "sync",
-         "audit")
+         "audit", "products", "sales")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,10 @@ class Changes:
     #: the outbox (events waiting for the central server)
     sync: bool = False
     audit: bool = False
+    #: the product catalogue (checkout)
+    products: bool = False
+    #: sales and returns (checkout)
+    sales: bool = False
 
     @classmethod
     def of(cls, areas: Iterable[str]) -> Changes:
