@@ -86,12 +86,6 @@ class SaleLineModel(DtoTableModel):
         Column("co.col.amount", lambda r: r.amount_fen, money=True),
     )
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return tr(self.COLUMNS[section].header_key)
-        return None
-
 
 class PaymentPanel(QFrame):
     """The payment split: an amount per method (cash: what the member hands over; the cash part is what is
