@@ -35,7 +35,7 @@ from pos_app.printing import sale_receipt
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, tr
-from pos_app.ui.models import store_timezone
+from pos_app.ui.models import Column, DtoTableModel, fmt_dt, store_timezone
 
 LAYOUTS = ("80mm", "58mm", "a4")
 
@@ -301,11 +301,12 @@ class ReturnDialog(QDialog):
         self.confirm_btn.setEnabled(False)
         self.error.show_error(None)
 
-        def work() -> tuple[Any, Any]:
-            ret = checkout.return_sale(ctx, actor, request_id=rid, sale_id=sale_id, lines=lines, approver=approver)
-            return ret, checkout.get_sale(ctx, actor, sale_id)
+        def returned(ret: Any) -> None:  # its changes are announced; then the sale as it is now
+            self.appctx.run(lambda: checkout.get_sale(ctx, actor, sale_id), lambda sale: self._done((ret, sale)),
+                            self._failed)
 
-        self.appctx.run(work, self._done, self._failed)
+        self.appctx.run(lambda: checkout.return_sale(ctx, actor, request_id=rid, sale_id=sale_id, lines=lines,
+                                                     approver=approver), returned, self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
@@ -338,3 +339,29 @@ class ReturnDialog(QDialog):
         self.close_btn.setDefault(True)
         self.close_btn.setFocus()
         self.returned.emit(sale)
+
+
+def payments_text(sale: Any) -> str:
+    """The payment split in one cell: 余额 ¥50.00 + 现金 ¥70.00."""
+    from pos_app.ui.checkout import method_name  # noqa: PLC0415
+
+    return " + ".join(f"{method_name(p.method)} {format_fen(p.amount_fen)}" for p in sale.payments)
+
+
+def returned_fen(sale: Any) -> int:
+    return sum(rf.amount_fen for r in sale.returns for rf in r.refunds)
+
+
+class SaleModel(DtoTableModel):
+    """A member's purchases (SaleDTO), newest first, with what returns paid back."""
+
+    COLUMNS = (
+        Column("co.hist.col.time", lambda r: fmt_dt(r.occurred_at)),
+        Column("co.hist.col.receipt_no", lambda r: r.receipt_no),
+        Column("co.hist.col.items", lambda r: sum(ln.qty for ln in r.lines), numeric=True),
+        Column("co.hist.col.total", lambda r: r.total_fen, money=True),
+        Column("co.hist.col.paid", lambda r: r.paid_fen, money=True),
+        Column("co.hist.col.payments", payments_text),
+        Column("co.hist.col.points", lambda r: r.points_earned, numeric=True),
+        Column("co.hist.col.returned", lambda r: returned_fen(r) or "", money=True),
+    )
