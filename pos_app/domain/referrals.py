@@ -6,6 +6,11 @@ When an invitee completes a first recharge:
 - when the inviter reaches ``milestone_invites`` successful invites, ``milestone_rewards`` (a gift pack);
 - the invitee receives ``new_member_rewards``.
 Rewards may be issued later: ``reward_delay_working_days`` (0 = at once).
+
+What qualifies an invitee is ``qualify``: ``first_recharge`` (the default), ``first_purchase`` (the first
+purchase of at least ``first_purchase_min`` yuan actually paid: a smaller purchase before it does not use
+the chance up) or ``either`` (whichever comes first). The extra reward's threshold is compared with the
+qualifying amount (the recharge's principal, or the purchase's actually paid).
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ SOURCES = (SOURCE_REFERRAL, SOURCE_MILESTONE, SOURCE_NEW_MEMBER)
 REGISTERED = "registered"  # invitee registered, no recharge yet
 QUALIFIED = "qualified"  # first recharge done: rewards granted
 REVERSED = "reversed"  # the qualifying recharge was refunded: rewards taken back (or kept when used)
+
+FIRST_RECHARGE = "first_recharge"
+FIRST_PURCHASE = "first_purchase"
+EITHER = "either"
+QUALIFY = (FIRST_RECHARGE, FIRST_PURCHASE, EITHER)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,21 @@ class ReferralRules:
     reward_delay_working_days: int = 0
     #: refuse an inviter who registered under another campaign
     same_campaign_only: bool = False
+    #: what qualifies the invitee (QUALIFY)
+    qualify: str = FIRST_RECHARGE
+    #: first_purchase / either: the least a purchase must have actually paid (fen)
+    first_purchase_min_fen: int = 0
+
+    @property
+    def by_recharge(self) -> bool:
+        return self.qualify in (FIRST_RECHARGE, EITHER)
+
+    @property
+    def by_purchase(self) -> bool:
+        return self.qualify in (FIRST_PURCHASE, EITHER)
+
+    def purchase_qualifies(self, paid_fen: int) -> bool:
+        return self.by_purchase and paid_fen > 0 and paid_fen >= self.first_purchase_min_fen
 
     def coupon_templates(self) -> set[str]:
         every = self.inviter_rewards + self.extra_rewards + self.milestone_rewards + self.new_member_rewards
@@ -108,7 +133,18 @@ def rules_from_dict(data: Mapping[str, Any]) -> ReferralRules | None:
         )
     except InvalidInput:
         raise InvalidInput("campaign.bad_field", field="referral.extra_threshold", value=str(threshold)) from None
+    qualify = str(r.get("qualify", FIRST_RECHARGE) or FIRST_RECHARGE)
+    if qualify not in QUALIFY:
+        raise InvalidInput("campaign.bad_field", field="referral.qualify", value=qualify[:60])
+    least = r.get("first_purchase_min", "0") or "0"
+    try:
+        least_fen = parse_yuan(f"{least:.2f}" if isinstance(least, float) else least, allow_zero=True,
+                               field="first_purchase_min")
+    except InvalidInput:
+        raise InvalidInput("campaign.bad_field", field="referral.first_purchase_min", value=str(least)) from None
     rules = ReferralRules(
+        qualify=qualify,
+        first_purchase_min_fen=least_fen,
         inviter_rewards=_rewards(r.get("inviter_rewards"), "referral.inviter_rewards"),
         extra_threshold_fen=threshold_fen,
         extra_rewards=_rewards(r.get("extra_rewards"), "referral.extra_rewards"),

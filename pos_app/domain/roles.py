@@ -37,6 +37,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # name of whoever is logged in (at most one per store day, into the owner-only backup folder)
     "backup.create": frozenset({MANAGER}),
     "backup.daily": frozenset({CASHIER, STAFF, MANAGER}),
+    # checkout: ringing up a sale; a return is the manager's (a cashier brings a manager's approval)
+    "sale.ring_up": frozenset({CASHIER, MANAGER}),
+    "sale.return": frozenset({MANAGER}),
+    "product.read": frozenset({CASHIER, STAFF, MANAGER}),
+    "product.manage": frozenset({MANAGER}),
 }
 
 

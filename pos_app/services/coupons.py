@@ -527,7 +527,8 @@ def doctor_checks(uow: UnitOfWork) -> list[Check]:
     for c in s.scalars(select(mc.Coupon)):
         ev = events.get(c.id, [])
         # the coupon row is its issue (issued_at, issued_by, member, reason): no history row repeats it
-        ok = c.issued_at is not None and "issue" not in ev and ev.count("redeem") == (1 if c.state == rules.REDEEMED else 0)
+        redeems = ev.count("redeem") - ev.count("reinstate")  # a returned sale reinstates its coupon
+        ok = c.issued_at is not None and "issue" not in ev and redeems == (1 if c.state == rules.REDEEMED else 0)
         ok = ok and ev.count("void") == (1 if c.state == rules.VOIDED else 0)
         if c.state == rules.REDEEMED:
             ok = ok and c.discount_fen is not None and c.bill_fen is not None and 0 <= c.discount_fen <= c.bill_fen
@@ -782,6 +783,36 @@ def _redeem_in_uow(
     c.bill_fen = amount_fen
     c.discount_fen = discount
     return discount
+
+
+def coupon_state(c: mc.Coupon) -> rules.CouponState:
+    """What redemption checks know of an issued coupon (for checkout, which checks it against the lines)."""
+    return _state(c)
+
+
+def redeem_on_sale(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor, c: mc.Coupon, member_id: str | None, bill_fen: int,
+    discount_fen: int, sale_id: str,
+) -> None:
+    """Mark the coupon redeemed on a sale (checkout checked it on the lines it covers: ``bill_fen``)."""
+    check_store(uow, c)
+    c.state = rules.REDEEMED
+    c.redeemed_at = ctx.now()
+    c.redeemed_member_id = member_id
+    c.bill_fen = bill_fen
+    c.discount_fen = discount_fen
+    _event(uow, ctx, actor, c, "redeem", member_id=member_id, amount_fen=bill_fen, discount_fen=discount_fen,
+           reason=sale_id)
+
+
+def reinstate(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, c: mc.Coupon, sale_id: str) -> None:
+    """A coupon used on a sale that is returned in full is usable again (its history keeps both)."""
+    c.state = rules.ISSUED
+    c.redeemed_at = None
+    c.redeemed_member_id = None
+    c.bill_fen = None
+    c.discount_fen = None
+    _event(uow, ctx, actor, c, "reinstate", member_id=c.member_id, reason=sale_id)
 
 
 @use_case("coupon.pay", permission=("coupon.redeem", "wallet.spend"), event="coupon.redeemed", idempotent=True)

@@ -3,7 +3,7 @@ refund, rewards owed "within N working days" and the daily job that issues them,
 invite card data.
 
 Handlers it registers (:data:`FEATURE`): campaign validate, member registered, on recharge, on refund,
-doctor checks.
+on sale and on sale returned (a first purchase qualifies when the campaign says so), doctor checks.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from pos_app.db import models as m
+from pos_app.db import models_checkout as mk
 from pos_app.db import models_coupons as mc
 from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
@@ -191,31 +192,60 @@ def on_member_registered(
 
 
 def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, recharge: m.Recharge) -> None:
-    """The invitee's FIRST recharge qualifies the invitation and grants the rewards, in this transaction."""
+    """The invitee's FIRST recharge qualifies the invitation and grants the rewards, in this transaction
+    (unless the campaign's ``[referral] qualify`` is ``first_purchase``)."""
     if member.inviter_id is None:
         return
     campaign = current_campaign(uow, ctx)
+    rr = campaign_rules(campaign)
+    if rr is not None and not rr.by_recharge:
+        return
     ref = _referral_for(uow, ctx, member, campaign)
     if ref is None or ref.state != rules.REGISTERED:
         return  # nothing twice: qualified (or reversed) once
     if repo.referrals.has_other_recharge(uow.session, member.id, recharge.id):
         return  # not the first recharge
-    ref.state = rules.QUALIFIED
     ref.qualifying_recharge_id = recharge.id
     ref.recharge_amount_fen = recharge.amount_fen
+    _qualify(uow, ctx, actor, member, ref, campaign, rr, recharge.amount_fen, {"recharge_id": recharge.id})
+
+
+def on_sale(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale) -> None:
+    """Campaign ``[referral] qualify = "first_purchase"`` (or ``either``): the invitee's first purchase of at
+    least ``first_purchase_min`` actually paid qualifies the invitation, in the sale's transaction."""
+    if member.inviter_id is None:
+        return
+    campaign = current_campaign(uow, ctx)
+    rr = campaign_rules(campaign)
+    if rr is None or not rr.purchase_qualifies(sale.paid_fen):
+        return
+    ref = _referral_for(uow, ctx, member, campaign)
+    if ref is None or ref.state != rules.REGISTERED:
+        return
+    ref.qualifying_sale_id = sale.id
+    ref.recharge_amount_fen = sale.paid_fen
+    _qualify(uow, ctx, actor, member, ref, campaign, rr, sale.paid_fen, {"sale_id": sale.id})
+
+
+def _qualify(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, ref: mc.Referral, campaign: Campaign | None,
+    rr: rules.ReferralRules | None, amount_fen: int, why: dict[str, str],
+) -> None:
+    """The invitation qualifies now (by ``why``: the recharge or the sale): grant the rewards, audit it,
+    and add the fact to the use case's one event."""
+    ref.state = rules.QUALIFIED
     ref.qualified_at = ctx.now()
     if campaign is not None:
         ref.campaign_code = campaign.code
     # the referral's new state is written at commit; the reads below are plain reads of the rows as they
     # stand (they do not flush it), so they add this referral themselves
-    rr = campaign_rules(campaign)
     granted: list[tuple[str, m.Entitlement]] = []
     if rr is not None:
         inviter = load_member(uow, member_id=ref.inviter_id)
         today = local_date(ctx, settings(uow))
         held = _milestone_held(uow, inviter.id, ref.campaign_code)
         successful = _successful_others(uow, inviter.id, ref.campaign_code, ref.id) + 1  # + this one
-        got = rules.rewards_for_first_recharge(rr, recharge.amount_fen, successful, held)
+        got = rules.rewards_for_first_recharge(rr, amount_fen, successful, held)
         due = add_working_days(today, rr.reward_delay_working_days) if rr.reward_delay_working_days else None
         for who, items, source in (
             (inviter, got.inviter, rules.SOURCE_REFERRAL),
@@ -226,17 +256,17 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
                 rows = grants.grant_items(uow, ctx, actor, who, items, today=today, campaign=campaign,
                                           source_override=source, due_on=due)
                 granted += [(source, e) for e in rows]
-        details = json.dumps({"recharge_id": recharge.id})
+        details = json.dumps(why)
         repo.referrals.add_rewards(uow.session, [
             dict(referral_id=ref.id, entitlement_id=e.id, member_id=e.member_id, role=source, details_json=details)
             for source, e in granted
         ])
     audit(uow, ctx, actor, "referral.qualified", "referral", ref.id, inviter_id=ref.inviter_id, invitee_id=member.id,
-          recharge_id=recharge.id, rewards=[e.id for _, e in granted])
-    # a fact of the recharge's one event (wallet.recharged), not an event of its own
+          rewards=[e.id for _, e in granted], **why)
+    # a fact of the use case's one event (wallet.recharged, sale.completed), not an event of its own
     add_facts(uow, "referral", [{
-        "referral_id": ref.id, "inviter_id": ref.inviter_id, "invitee_id": member.id, "recharge_id": recharge.id,
-        "campaign_code": ref.campaign_code, "amount_fen": recharge.amount_fen,
+        "referral_id": ref.id, "inviter_id": ref.inviter_id, "invitee_id": member.id, **why,
+        "campaign_code": ref.campaign_code, "amount_fen": amount_fen,
         "rewards": [{"id": e.id, "member_id": e.member_id, "source": src, "kind": e.kind, "ref": e.ref,
                      "state": e.state, "due_on": e.due_on} for src, e in granted],
     }])
@@ -245,10 +275,29 @@ def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Me
 def on_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, recharge: m.Recharge) -> None:
     """A refunded first recharge takes back the rewards it justified (unused -> revoked, used -> kept), and
     the inviter's milestone gift pack when the inviter falls below the milestone."""
-    s = uow.session
-    ref = s.scalar(select(mc.Referral).where(mc.Referral.qualifying_recharge_id == recharge.id))
+    ref = uow.session.scalar(select(mc.Referral).where(mc.Referral.qualifying_recharge_id == recharge.id))
     if ref is None or ref.state != rules.QUALIFIED:
         return
+    _reverse(uow, ctx, actor, ref, {"recharge_id": recharge.id})
+
+
+def on_sale_returned(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale) -> None:
+    """A returned qualifying purchase reverses the invitation as a refunded recharge does: when all of it
+    is returned, or what is left of it no longer reaches the campaign's ``first_purchase_min``."""
+    s = uow.session
+    ref = s.scalar(select(mc.Referral).where(mc.Referral.qualifying_sale_id == sale.id))
+    if ref is None or ref.state != rules.QUALIFIED:
+        return
+    left = sale.paid_fen - repo.sales.returned_paid(s, sale.id)
+    campaign = s.scalar(select(m.Campaign).where(m.Campaign.code == ref.campaign_code)) if ref.campaign_code else None
+    rr = rules.rules_from_dict(json.loads(campaign.rules_json)) if campaign is not None else None
+    if left > 0 and (rr is None or left >= rr.first_purchase_min_fen):
+        return
+    _reverse(uow, ctx, actor, ref, {"sale_id": sale.id})
+
+
+def _reverse(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, ref: mc.Referral, why: dict[str, str]) -> None:
+    s = uow.session
     ref.state = rules.REVERSED
     ref.reversed_at = ctx.now()
     s.flush()
@@ -267,12 +316,11 @@ def on_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Memb
             if e.state in (grants.OWED, grants.ISSUED, grants.HANDED_OUT):
                 _take_back(uow, ctx, actor, e)
                 touched.append(e)
-    audit(uow, ctx, actor, "referral.reversed", "referral", ref.id, recharge_id=recharge.id,
-          items={e.id: e.state for e in touched})
-    # a fact of the refund's one event (wallet.refunded)
+    audit(uow, ctx, actor, "referral.reversed", "referral", ref.id, items={e.id: e.state for e in touched}, **why)
+    # a fact of the use case's one event (wallet.refunded, sale.returned)
     add_facts(uow, "referral_reversed", [{
-        "referral_id": ref.id, "inviter_id": ref.inviter_id, "invitee_id": ref.invitee_id,
-        "recharge_id": recharge.id, "items": [{"id": e.id, "state": e.state} for e in touched],
+        "referral_id": ref.id, "inviter_id": ref.inviter_id, "invitee_id": ref.invitee_id, **why,
+        "items": [{"id": e.id, "state": e.state} for e in touched],
     }])
 
 
@@ -286,7 +334,8 @@ def doctor_checks(uow: UnitOfWork) -> list[Check]:
     out.append(Check("referral_links_match_members", not bad, ", ".join(bad[:5])))
     bad = list(s.execute(
         select(mc.Referral.id).where(
-            mc.Referral.state.in_((rules.QUALIFIED, rules.REVERSED)), mc.Referral.qualifying_recharge_id.is_(None))
+            mc.Referral.state.in_((rules.QUALIFIED, rules.REVERSED)), mc.Referral.qualifying_recharge_id.is_(None),
+            mc.Referral.qualifying_sale_id.is_(None))
     ).scalars().all())
     bad += s.execute(
         select(mc.Referral.id).join(m.Recharge, m.Recharge.id == mc.Referral.qualifying_recharge_id)
@@ -308,6 +357,8 @@ def register(reg: Registrar) -> None:
     reg.member_registered.append(on_member_registered)
     reg.on_recharge.append(on_recharge)
     reg.on_refund.append(on_refund)
+    reg.on_sale.append(on_sale)
+    reg.on_sale_returned.append(on_sale_returned)
     reg.doctor_checks.append(doctor_checks)
 
 

@@ -15,6 +15,8 @@ of each point in registration order, within their own unit of work:
 - ``refund_entitlement[kind](uow, ctx, actor, entitlement) -> event``  an issued item of that kind on
   refund: the event that takes it back, 'revoke' or 'keep' (domain.entitlements; one handler per kind)
 - ``on_refund(uow, ctx, actor, member, recharge)``               after a refund is written
+- ``on_sale(uow, ctx, actor, member, sale)``                     after a member's sale is written (checkout)
+- ``on_sale_returned(uow, ctx, actor, member, sale)``            after a return of a member's sale is written
 - ``campaign_validate(data)`` / ``campaign_loaded(uow, ctx, actor, data)``
 - ``count_unused_coupons(uow, member_id, today) -> int``         exactly one
 - ``doctor_checks(uow) -> list[Check]`` and ``demo_data(ctx, actor)``
@@ -35,6 +37,7 @@ from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
 
 if TYPE_CHECKING:
     from pos_app.db import models as m
+    from pos_app.db import models_checkout as mk
     from pos_app.db.uow import UnitOfWork
     from pos_app.domain.campaign import Campaign, RechargeOutcome
     from pos_app.services.context import Actor, ServiceContext
@@ -84,6 +87,13 @@ class RechargeWritten(Protocol):
     ) -> None: ...
 
 
+class SaleWritten(Protocol):
+    """``on_sale`` (after a member's sale is written) and ``on_sale_returned`` (after a return of it is
+    written, the sale's ``state`` already moved)."""
+
+    def __call__(self, uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale, /) -> None: ...
+
+
 class RefundEntitlement(Protocol):
     """An issued entitlement of the handler's kind on refund: does what taking it back needs (void an
     unused coupon) and returns the entitlement's event, ``REVOKE`` or ``KEEP`` (domain.entitlements)."""
@@ -127,6 +137,8 @@ class Registry:
     on_granted: tuple[Granted, ...] = ()
     on_recharge: tuple[RechargeWritten, ...] = ()
     on_refund: tuple[RechargeWritten, ...] = ()
+    on_sale: tuple[SaleWritten, ...] = ()
+    on_sale_returned: tuple[SaleWritten, ...] = ()
     campaign_validate: tuple[CampaignValidate, ...] = ()
     campaign_loaded: tuple[CampaignLoaded, ...] = ()
     doctor_checks: tuple[DoctorChecks, ...] = ()
@@ -143,6 +155,8 @@ class Registrar:
     on_granted: list[Granted] = field(default_factory=list)
     on_recharge: list[RechargeWritten] = field(default_factory=list)
     on_refund: list[RechargeWritten] = field(default_factory=list)
+    on_sale: list[SaleWritten] = field(default_factory=list)
+    on_sale_returned: list[SaleWritten] = field(default_factory=list)
     campaign_validate: list[CampaignValidate] = field(default_factory=list)
     campaign_loaded: list[CampaignLoaded] = field(default_factory=list)
     doctor_checks: list[DoctorChecks] = field(default_factory=list)
@@ -179,6 +193,8 @@ class Registrar:
             on_granted=tuple(self.on_granted),
             on_recharge=tuple(self.on_recharge),
             on_refund=tuple(self.on_refund),
+            on_sale=tuple(self.on_sale),
+            on_sale_returned=tuple(self.on_sale_returned),
             campaign_validate=tuple(self.campaign_validate),
             campaign_loaded=tuple(self.campaign_loaded),
             doctor_checks=tuple(self.doctor_checks),

@@ -46,6 +46,11 @@ def add_points_lot(session: Session, lot: Mapping[str, Any], entry: Mapping[str,
         append(session, m.PointsEntry, [entry])
 
 
+def add_points_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Points leaving lots (spend, expire, revoke), written now."""
+    append(session, m.PointsEntry, rows)
+
+
 def add_entitlements(session: Session, rows: Sequence[m.Entitlement]) -> None:
     """INSERT new entitlements (transient objects, as the hooks left them) in one statement. They stay
     transient copies: a later use case loads a row to change it."""
