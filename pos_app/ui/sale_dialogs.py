@@ -210,7 +210,7 @@ class ReturnDialog(QDialog):
             for c, v in enumerate((str(ln.no), ln.name, f"{left}/{ln.qty}", format_fen(ln.amount_fen), "0")):
                 it = QTableWidgetItem(v)
                 if c != 1:
-                    it.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                    it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, it)
         if self.lines:
             self.table.selectRow(0)

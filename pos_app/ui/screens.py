@@ -66,8 +66,8 @@ class ScreenSpec:
 
 
 def fkey_number(shortcut: str) -> int:
-    """F2 -> 2, F10 -> 10; anything else sorts after the F-keys."""
-    s = shortcut.strip().upper()
+    """F2 -> 2, F10 -> 10, Shift+F12 -> 12 (after F12 itself by its order); anything else sorts after the F-keys."""
+    s = shortcut.strip().upper().split("+")[-1]
     return int(s[1:]) if s.startswith("F") and s[1:].isdigit() else 99
 
 
