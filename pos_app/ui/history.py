@@ -69,8 +69,8 @@ def date_to_qdate(d: date) -> QDate:
 #: the date filter's default: the last 30 days up to the store's today
 DEFAULT_FILTER_DAYS = 30
 #: the sub-tabs, in order (Alt+1..5)
-TAB_KEYS = ("history.statement", "history.recharges", "history.points", "history.items", "history.coupons",
-            "co.hist.sales")
+TAB_KEYS = ("history.statement", "history.recharges", "history.points", "history.items", "co.hist.sales",
+            "history.coupons")
 
 
 class HistoryScreen(QWidget):
@@ -144,7 +144,6 @@ class HistoryScreen(QWidget):
         self.tabs.addTab(rc, self._tab_title(1))
         self.tabs.addTab(self.points_table, self._tab_title(2))
         self.tabs.addTab(self.item_table, self._tab_title(3))
-        self.tabs.addTab(self.coupon_table, self._tab_title(4))
         from pos_app.ui.sale_dialogs import SaleModel  # noqa: PLC0415
 
         self.sale_model = SaleModel()
@@ -170,10 +169,11 @@ class HistoryScreen(QWidget):
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         QShortcut(QKeySequence("Ctrl+Shift+R"), sc, activated=self.return_selected_sale,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.tabs.addTab(sc, self._tab_title(5))
+        self.tabs.addTab(sc, self._tab_title(4))
+        self.tabs.addTab(self.coupon_table, self._tab_title(5))
         #: the table each sub-tab shows (the one that takes the focus)
-        self.tab_tables = (self.statement_table, self.recharge_table, self.points_table, self.item_table, self.coupon_table,
-                           self.sale_table)
+        self.tab_tables = (self.statement_table, self.recharge_table, self.points_table, self.item_table, self.sale_table,
+                           self.coupon_table)
         self.tabs.currentChanged.connect(lambda _i: self.focus_current_table())
         wc = Qt.ShortcutContext.WidgetWithChildrenShortcut
         QShortcut(QKeySequence("Ctrl+Tab"), self, activated=lambda: self.step_tab(1), context=wc)
