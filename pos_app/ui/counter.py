@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.domain.members import is_phone_prefix, normalize_phone
-from pos_app.domain.textparams import Money
+from pos_app.domain.textparams import Count, Money
 from pos_app.services.changes import Changes
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, big_button, error_text, money, tr
-from pos_app.ui.models import MemberTableModel
+from pos_app.ui.models import MemberTableModel, fmt_dt
 from pos_app.ui.screens import ScreenSpec, register_screen
 
 SEARCH_DELAY_MS = 120
@@ -344,6 +344,11 @@ class CounterScreen(QWidget):
         right = QVBoxLayout()
         self.panel = MemberPanel()
         right.addWidget(self.panel, 1)
+        #: the selected member's last purchase (checkout), read when a member is selected
+        self.last_purchase = QLabel("")
+        self.last_purchase.setObjectName("last_purchase")
+        self.last_purchase.setWordWrap(True)
+        right.addWidget(self.last_purchase)
         root.addLayout(right, 2)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -374,6 +379,29 @@ class CounterScreen(QWidget):
     def _member_changed(self, member: Any) -> None:
         self.panel.set_member(member)
         self.selected_for = self.search.text().strip() if member is not None else None
+        self.load_last_purchase(member)
+
+    def load_last_purchase(self, member: Any) -> None:
+        """The member panel's last purchase: when, the receipt number, what was paid (the checkout service)."""
+        self.last_purchase.setText("")
+        if member is None or not self.appctx.has_actor:
+            self.appctx.worker.cancel("last-purchase")
+            return
+        from pos_app.services import checkout  # noqa: PLC0415
+
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, member.member_id
+
+        def show(sale: Any) -> None:
+            if self.appctx.member is None or self.appctx.member.member_id != mid:
+                return
+            if sale is None:
+                self.last_purchase.setText(tr("counter.last_purchase_none"))
+            else:
+                self.last_purchase.setText(tr("counter.last_purchase", time=fmt_dt(sale.occurred_at), no=sale.receipt_no,
+                                              amount=Money(sale.total_fen), n=Count(sum(ln.qty for ln in sale.lines))))
+
+        self.appctx.run(lambda: checkout.last_purchase(ctx, actor, mid), show,
+                        lambda exc: self.last_purchase.setText(error_text(exc)), key="last-purchase")
 
     def _text_changed(self, text: str) -> None:
         self.timer.start()
@@ -501,7 +529,7 @@ class CounterScreen(QWidget):
 
     # --------------------------------------------------------------- refresh
     def _changed(self, changes: Changes) -> None:
-        if changes.any("wallet", "members", "coupons", "gifts") and self.appctx.member is not None and self.appctx.has_actor:
+        if changes.any("wallet", "members", "coupons", "gifts", "sales") and self.appctx.member is not None and self.appctx.has_actor:
             from pos_app.services import members  # noqa: PLC0415
 
             ctx, actor, mid = self.appctx.ctx, self.appctx.actor, self.appctx.member.member_id

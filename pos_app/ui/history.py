@@ -1,9 +1,11 @@
 """Member history (F5): wallet statement (balances after each line), recharges (with refund, manager
-approval), points lots, coupons/gifts/vouchers; filter by date.
+approval), points lots, coupons/gifts/vouchers, purchases and their returns (reprint the receipt, return
+lines); filter by date.
 
 Every day here is the store's (its time zone), never the machine's. Keyboard: Ctrl+Tab / Ctrl+Shift+Tab
 (or Alt+1..5) between the sub-tabs, each tab's table takes the focus (↑/↓ select a row), Ctrl+D the date
-filter, Ctrl+R refunds the selected recharge."""
+filter, Ctrl+R refunds the selected recharge; on the purchases tab Ctrl+P reprints the selected sale's receipt
+and Ctrl+Shift+R opens its return."""
 
 from __future__ import annotations
 
@@ -67,7 +69,8 @@ def date_to_qdate(d: date) -> QDate:
 #: the date filter's default: the last 30 days up to the store's today
 DEFAULT_FILTER_DAYS = 30
 #: the sub-tabs, in order (Alt+1..5)
-TAB_KEYS = ("history.statement", "history.recharges", "history.points", "history.items", "history.coupons")
+TAB_KEYS = ("history.statement", "history.recharges", "history.points", "history.items", "co.hist.sales",
+            "history.coupons")
 
 
 class HistoryScreen(QWidget):
@@ -141,9 +144,36 @@ class HistoryScreen(QWidget):
         self.tabs.addTab(rc, self._tab_title(1))
         self.tabs.addTab(self.points_table, self._tab_title(2))
         self.tabs.addTab(self.item_table, self._tab_title(3))
-        self.tabs.addTab(self.coupon_table, self._tab_title(4))
+        from pos_app.ui.sale_dialogs import SaleModel  # noqa: PLC0415
+
+        self.sale_model = SaleModel()
+        self.sale_table = make_table(self.sale_model, "sales")
+        self.sale_receipt: Any = None
+        self.sale_return: Any = None
+        sc = QWidget()
+        sl = QVBoxLayout(sc)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(self.sale_table, 1)
+        sb = QHBoxLayout()
+        self.sale_receipt_btn = QPushButton(tr("co.hist.receipt") + " (Ctrl+P)")
+        self.sale_receipt_btn.setObjectName("sale_receipt_btn")
+        self.sale_receipt_btn.clicked.connect(self.reprint_selected_sale)
+        self.sale_return_btn = QPushButton(tr("co.hist.return") + " (Ctrl+Shift+R)")
+        self.sale_return_btn.setObjectName("sale_return_btn")
+        self.sale_return_btn.clicked.connect(self.return_selected_sale)
+        sb.addWidget(self.sale_receipt_btn)
+        sb.addWidget(self.sale_return_btn)
+        sb.addStretch(1)
+        sl.addLayout(sb)
+        QShortcut(QKeySequence("Ctrl+P"), sc, activated=self.reprint_selected_sale,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Ctrl+Shift+R"), sc, activated=self.return_selected_sale,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.tabs.addTab(sc, self._tab_title(4))
+        self.tabs.addTab(self.coupon_table, self._tab_title(5))
         #: the table each sub-tab shows (the one that takes the focus)
-        self.tab_tables = (self.statement_table, self.recharge_table, self.points_table, self.item_table, self.coupon_table)
+        self.tab_tables = (self.statement_table, self.recharge_table, self.points_table, self.item_table, self.sale_table,
+                           self.coupon_table)
         self.tabs.currentChanged.connect(lambda _i: self.focus_current_table())
         wc = Qt.ShortcutContext.WidgetWithChildrenShortcut
         QShortcut(QKeySequence("Ctrl+Tab"), self, activated=lambda: self.step_tab(1), context=wc)
@@ -218,14 +248,15 @@ class HistoryScreen(QWidget):
     def set_member(self, member: Any) -> None:
         if member is None:
             self.member_label.setText(tr("ui.select_member_first"))
-            for mdl in (self.statement_model, self.recharge_model, self.points_model, self.item_model, self.coupon_model):
+            for mdl in (self.statement_model, self.recharge_model, self.points_model, self.item_model, self.coupon_model,
+                        self.sale_model):
                 mdl.set_rows([])
         else:
             self.member_label.setText(tr("history.for_member", phone=member.phone, name=member.name or "", balance=Money(member.balance_fen)))
             self.reload()
 
     def _changed(self, changes: Changes) -> None:
-        if changes.any("wallet", "coupons", "gifts") and self.isVisible():
+        if changes.any("wallet", "coupons", "gifts", "sales") and self.isVisible():
             self.reload()
 
     def reload(self) -> None:
@@ -262,6 +293,61 @@ class HistoryScreen(QWidget):
             return st, rc, lots, items, cps, tiers, all_cps
 
         self.appctx.run(work, self._loaded, self.error.show_error, key="history")
+        self.load_sales(mid, in_range)
+
+    # ------------------------------------------------------------------ purchases
+    def load_sales(self, mid: str, in_range: Any) -> None:
+        """The member's purchases (checkout), with their returns, in the date filter's range."""
+        from pos_app.services import checkout  # noqa: PLC0415
+
+        ctx, actor = self.appctx.ctx, self.appctx.actor
+
+        def work() -> list[Any]:
+            return [s for s in checkout.member_sales(ctx, actor, mid) if in_range(s.occurred_at)]
+
+        def show(rows: list[Any]) -> None:
+            kept = self.selected_sale()
+            self.sale_model.set_rows(rows)
+            ids = [s.sale_id for s in rows]
+            if kept is not None and kept.sale_id in ids:
+                self.sale_table.selectRow(ids.index(kept.sale_id))
+            elif rows:
+                self.sale_table.selectRow(0)
+
+        self.appctx.run(work, show, self.error.show_error, key="history-sales")
+
+    def selected_sale(self) -> Any:
+        idx = self.sale_table.selectionModel().selectedRows()
+        return self.sale_model.row(idx[0].row()) if idx else None
+
+    def reprint_selected_sale(self) -> Any:
+        """Ctrl+P on the purchases: the sale's receipt again (preview / print / PDF)."""
+        sale = self.selected_sale()
+        if sale is None:
+            self.error.show_error(tr("co.hist.select_sale"))
+            return None
+        from pos_app.ui.sale_dialogs import SaleReceiptDialog  # noqa: PLC0415
+
+        dlg = SaleReceiptDialog(self.appctx, sale, self)
+        self.sale_receipt = dlg
+        dlg.open()
+        return dlg
+
+    def return_selected_sale(self) -> Any:
+        """Ctrl+Shift+R on the purchases: return the whole sale or chosen lines (a cashier needs a manager)."""
+        sale = self.selected_sale()
+        if sale is None:
+            self.error.show_error(tr("co.hist.select_sale"))
+            return None
+        if all(ln.returned_qty >= ln.qty for ln in sale.lines):
+            self.error.show_error(tr("co.hist.all_returned"))
+            return None
+        from pos_app.ui.sale_dialogs import ReturnDialog  # noqa: PLC0415
+
+        dlg = ReturnDialog(self.appctx, sale, self)
+        self.sale_return = dlg
+        dlg.open()
+        return dlg
 
     def _loaded(self, res: tuple[Any, ...]) -> None:
         st, rc, lots, items, cps, tiers, all_cps = res

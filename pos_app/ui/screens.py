@@ -8,7 +8,8 @@ A screen is a QWidget built as ``factory(appctx)``; it may define ``on_shown()``
 and ``set_member(member_dto)`` (the member selected at the counter). When data changes
 (``AppContext.changed``), the main window calls the visible screen's ``on_changed(area)`` if it has one,
 else its ``on_shown()``, unless the screen sets ``handles_changes = True`` (it listens itself).
-The counter app's own screens use F2 (counter), F3 (recharge), F4 (pay), F5 (history). Screens are shown
+The counter app's own screens use F2 (counter), F3 (recharge), F4 (pay), F5 (history); checkout is F12
+(products Shift+F12). Screens are shown
 in F-key order. A role in ``read_only_roles`` (not in ``roles``) gets ``factory(appctx, read_only=True)``;
 an F-key of a screen the role may not see says why in the status bar.
 
@@ -35,6 +36,8 @@ SCREEN_MODULES = (
     "pos_app.ui.counter",
     "pos_app.ui.recharge",
     "pos_app.ui.pay",
+    "pos_app.ui.checkout",
+    "pos_app.ui.products_view",
     "pos_app.ui.history",
     "pos_app.ui.coupons_view",
     "pos_app.ui.gifts_view",
@@ -63,8 +66,8 @@ class ScreenSpec:
 
 
 def fkey_number(shortcut: str) -> int:
-    """F2 -> 2, F10 -> 10; anything else sorts after the F-keys."""
-    s = shortcut.strip().upper()
+    """F2 -> 2, F10 -> 10, Shift+F12 -> 12 (after F12 itself by its order); anything else sorts after the F-keys."""
+    s = shortcut.strip().upper().split("+")[-1]
     return int(s[1:]) if s.startswith("F") and s[1:].isdigit() else 99
 
 

@@ -3,7 +3,8 @@
     python -m tests.ui.screenshots screenshots
 
 Builds a demo store in a temp dir, logs in as the demo cashier, and drives the real main window by
-keyboard: login, counter with a member, recharge with the preview, receipt, pay, history."""
+keyboard: login, counter with a member, recharge with the preview, receipt, pay, history, checkout (three items
+scanned, the member's prices, a balance + cash split) and its receipt."""
 
 from __future__ import annotations
 
@@ -24,6 +25,52 @@ def wait(app, cond, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-d
             return
         time.sleep(0.01)
     raise TimeoutError("the GUI did not get there")
+
+
+def shoot_checkout(app, win, out: Path, idle) -> None:  # type: ignore[no-untyped-def]
+    """F12 with three demo products scanned for the selected member, the balance and cash split typed in;
+    then the sale's receipt."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from pos_app.services import checkout
+
+    QTest.keyClick(win, Qt.Key.Key_F12)
+    co = win.screens["checkout"]
+    wait(app, idle)
+    products = [p for p in checkout.list_products(win.appctx.ctx, win.appctx.actor) if p.barcode]
+    with_member_price = [p for p in products if p.member_price_fen is not None][:2]
+    picked = with_member_price + [p for p in products if p not in with_member_price][: 3 - len(with_member_price)]
+    if not picked:  # a demo store without a catalogue: nothing to ring up
+        print("checkout: the demo store has no products; no checkout screenshots", file=sys.stderr)
+        return
+    for p in picked:
+        co.barcode.setFocus()
+        QTest.keyClicks(co.barcode, p.barcode)
+        QTest.keyClick(co.barcode, Qt.Key.Key_Return)
+        wait(app, lambda: idle() and co.entries == co.good_entries and co.quote is not None)
+    wait(app, lambda: co.model.rowCount() == len(picked))
+    total = co.quote.total_fen
+    balance = min(co.quote.balance_available_fen or 0, total // 2)
+    if balance:
+        co.payment.fields["balance"].setText(f"{balance // 100}.{balance % 100:02d}")
+    rest = total - balance
+    co.payment.fields["cash"].setText(str((rest // 10000 + 1) * 100))
+    co.payment.changed.emit()
+    app.processEvents()
+    win.grab().save(str(out / "08_checkout.png"))
+    co.confirm()
+    wait(app, lambda: co.sale is not None and idle())
+    app.processEvents()
+    win.grab().save(str(out / "09_checkout_done.png"))
+    dlg = co.open_receipt()
+    dlg.resize(520, 720)
+    app.processEvents()
+    dlg.grab().save(str(out / "10_sale_receipt.png"))
+    dlg.accept()
+    co.new_sale()
+    win.activateWindow()
+    app.processEvents()
 
 
 def main(argv: list[str]) -> int:
@@ -87,6 +134,7 @@ def main(argv: list[str]) -> int:
     hist = win.screens["history"]
     wait(app, lambda: hist.statement_model.rowCount() > 0 and idle())
     win.grab().save(str(out / "06_history.png"))
+    shoot_checkout(app, win, out, idle)
     QTest.keyClick(win, Qt.Key.Key_F2)
     counter.search.setText("13712345678")
     wait(app, lambda: counter.last_query == "13712345678" and idle())
