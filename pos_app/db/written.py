@@ -33,6 +33,9 @@ TABLE_AREAS: dict[str, str] = {
     "store_info": "settings",
     "kv": "settings",
     "outbox": "sync",
+    "sync_state": "sync",
+    "sync_round": "sync",
+    "sync_conflict": "sync",
     "audit_log": "audit",
     "request_log": "requests",
 }

@@ -23,4 +23,5 @@ from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.
     referrals,
     requests,
     store,
+    sync,
 )
