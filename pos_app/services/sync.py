@@ -38,7 +38,7 @@ from pos_app.domain import coupons as coupon_rules
 from pos_app.domain import wallet as w
 from pos_app.domain.campaign import campaign_from_dict
 from pos_app.domain.errors import DomainError, InvalidInput, LimitExceeded, StateError
-from pos_app.domain.textparams import Count
+from pos_app.domain.textparams import Count, Money
 from pos_app.services.audit import note_move
 from pos_app.services.common import audit, emit, settings
 from pos_app.services.context import Actor, ServiceContext
@@ -181,13 +181,13 @@ def check_offline_spend(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, 
     minutes = Count(int((ctx.now() - since).total_seconds() // 60)) if since.year > 1 else Count(0)
     known = member.principal_fen + member.bonus_fen
     if amount_fen > known:
-        raise LimitExceeded("sync.offline_balance", amount=amount_fen, balance=known, minutes=minutes)
+        raise LimitExceeded("sync.offline_balance", amount=Money(amount_fen), balance=known, minutes=minutes)
     if amount_fen > limits.spend_cap_fen:
-        raise LimitExceeded("sync.offline_tx_cap", amount=amount_fen, cap=limits.spend_cap_fen, minutes=minutes)
+        raise LimitExceeded("sync.offline_tx_cap", amount=Money(amount_fen), cap=limits.spend_cap_fen, minutes=minutes)
     day_start = datetime.combine(ctx.now().astimezone(st.tz).date(), time.min, st.tz)
     spent = repo.sync.spent_here_since(uow.session, member.id, max(day_start, since))
     if spent + amount_fen > limits.daily_cap_fen:
-        raise LimitExceeded("sync.offline_day_cap", amount=amount_fen, cap=limits.daily_cap_fen,
+        raise LimitExceeded("sync.offline_day_cap", amount=Money(amount_fen), cap=limits.daily_cap_fen,
                             room=max(0, limits.daily_cap_fen - spent), minutes=minutes)
 
 
@@ -506,7 +506,7 @@ class _Applier:
         return handler(key, data, store)
 
     def staff_id(self) -> str:
-        """The account pulled rows are written under (created once; it cannot log in)."""
+        """The account pulled rows are written under (created once, disabled: it never logs in)."""
         if self._staff is None:
             self._staff = repo.sync.central_staff_id(self.s)
             if self._staff is None:
@@ -515,7 +515,7 @@ class _Applier:
                 self._staff = self.ctx.new_id()
                 repo.sync.add_staff(self.s, dict(
                     id=self._staff, code=repo.sync.CENTRAL_STAFF_CODE, name="central", role="staff",
-                    pin_hash=hash_pin(secrets.token_hex(32)), active=False, created_at=self.now, failed_attempts=0,
+                    pin_hash=hash_pin(f"{secrets.randbelow(10**8):08d}"), active=False, created_at=self.now, failed_attempts=0,
                 ))
         return self._staff
 

@@ -114,7 +114,8 @@ def incomplete_recharges(session: Session, items_count: Any = None) -> list[str]
 
 
 def recharge_ids(session: Session) -> set[str]:
-    return set(session.execute(select(_R.c.id)).scalars())
+    """This store's own recharges (a pulled copy's event is at the store that made it)."""
+    return set(session.execute(select(_R.c.id).where(_R.c.origin_store.is_(None))).scalars())
 
 
 def event_payloads(session: Session, event_type: str) -> list[str]:
