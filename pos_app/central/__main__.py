@@ -1,0 +1,3 @@
+from pos_app.central.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""`pos-central`: the head office's console. Works on the central database directly through the central service
+functions (the same ones the HTTP admin endpoints call); ``serve`` runs the HTTP server.
+
+Every command takes ``--db URL`` (default: an embedded SQLite file in the user data dir; PostgreSQL:
+``postgresql+psycopg://user@host/db``) and ``--json``. Exit codes: 0 done; 2 bad input or a refusal (one line on
+stderr, nothing written)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from pos_app.central import services
+from pos_app.central.db import to_url
+from pos_app.central.services_common import CentralError
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=None, help="database URL or SQLite file (default: the embedded one)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    return common
+
+
+def build_parser() -> Parser:
+    common = _common()
+    parser = Parser(prog="pos-central", description="pos_app central server (head office)")
+    sub = parser.add_subparsers(dest="cmd", required=True, parser_class=Parser)
+
+    sub.add_parser("init", parents=[common], help="create or upgrade the database; a new epoch (stores re-pull)")
+    serve = sub.add_parser("serve", parents=[common], help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--workers", type=int, default=1)
+
+    store = sub.add_parser("store", help="stores").add_subparsers(dest="sub", required=True, parser_class=Parser)
+    add = store.add_parser("add", parents=[common], help="register a store (prints store_id)")
+    add.add_argument("name")
+    add.add_argument("--code", default=None, help="the store's code (else the first paired device's store_code)")
+    store.add_parser("list", parents=[common], help="list stores")
+
+    device = sub.add_parser("device", help="devices").add_subparsers(dest="sub", required=True, parser_class=Parser)
+    code = device.add_parser("code", parents=[common], help="a one-time pairing code for a store's device")
+    code.add_argument("--store", required=True, help="store id or code")
+    code.add_argument("--hours", type=float, default=services.PAIRING_CODE_HOURS, help="validity (default 24)")
+    device.add_parser("list", parents=[common], help="list devices")
+    revoke = device.add_parser("revoke", parents=[common], help="revoke a device")
+    revoke.add_argument("device_id")
+
+    campaign = sub.add_parser("campaign", help="campaigns").add_subparsers(dest="sub", required=True, parser_class=Parser)
+    pub = campaign.add_parser("publish", parents=[common], help="publish a campaign TOML file to stores")
+    pub.add_argument("file")
+    pub.add_argument("--stores", default=None, help="comma-separated store ids or codes (default: the file's stores)")
+    campaign.add_parser("list", parents=[common], help="list published campaigns")
+
+    conflicts = sub.add_parser("conflicts", parents=[common], help="list conflicts")
+    conflicts.add_argument("--store", default=None, help="store id or code")
+    conflict = sub.add_parser("conflict", help="one conflict").add_subparsers(dest="sub", required=True, parser_class=Parser)
+    resolve = conflict.add_parser("resolve", parents=[common], help="resolve a conflict with a note")
+    resolve.add_argument("conflict_id")
+    resolve.add_argument("--note", required=True)
+
+    member = sub.add_parser("member", help="members").add_subparsers(dest="sub", required=True, parser_class=Parser)
+    show = member.add_parser("show", parents=[common], help="a member's merged view across stores")
+    show.add_argument("--phone", required=True)
+
+    sub.add_parser("admin-token", parents=[common], help="make a new admin token for the HTTP admin endpoints")
+    sub.add_parser("totals", parents=[common], help="central's wallet totals, per store")
+    return parser
+
+
+def _fen(v: int) -> str:
+    sign = "-" if v < 0 else ""
+    return f"{sign}{abs(v) // 100}.{abs(v) % 100:02d}"
+
+
+def _text(cmd: str, result: Any) -> str:
+    if cmd == "init":
+        lines = [f"database: {result['database']}", f"epoch: {result['epoch']}"]
+        if result.get("admin_token"):
+            lines.append(f"admin token (shown once): {result['admin_token']}")
+        return "\n".join(lines)
+    if cmd == "store add":
+        return str(result["store_id"])
+    if cmd == "store list":
+        return "\n".join(f"{s['store_id']}  {s['code'] or '-':10}  {s['name']}  devices={s['devices']}" for s in result) \
+            or "no stores"
+    if cmd == "device code":
+        return f"{result['code']}  (store {result['store_code'] or result['store_id']}, expires {result['expires_at']})"
+    if cmd == "device list":
+        return "\n".join(f"{d['device_id']}  {d['store_code'] or d['store_id']}  {d['name']}  acked={d['acked_seq']}"
+                         + (f"  REVOKED {d['revoked_at']}" if d["revoked_at"] else "") for d in result) or "no devices"
+    if cmd == "device revoke":
+        return f"revoked {result['device_id']} at {result['revoked_at']}"
+    if cmd == "campaign publish":
+        return f"published {result['code']} v{result['version']} to {', '.join(result['stores'])}"
+    if cmd == "campaign list":
+        return "\n".join(f"{c['code']}  v{c['version']}  {', '.join(c['stores'])}  {c['name']}" for c in result) \
+            or "no campaigns"
+    if cmd in ("conflicts",):
+        return "\n".join(f"{c['id']}  {c['kind']:13}  {c['store_code'] or '-'}  {'resolved' if c['resolved'] else 'open'}"
+                         f"  {c['detail']}" for c in result) or "no conflicts"
+    if cmd == "conflict resolve":
+        return f"resolved {result['id']}"
+    if cmd == "member show":
+        out = []
+        for m in result["members"]:
+            out.append(f"{m['phone']}  {m['name'] or ''}  member {m['member_id']} (registered at {m['store_code']})")
+            out.append(f"  balance {_fen(m['balance_fen'])} (principal {_fen(m['principal_fen'])}, "
+                       f"bonus {_fen(m['bonus_fen'])}); stores: {', '.join(m['stores'])}")
+            for e in m["history"]:
+                out.append(f"  {e['occurred_at'][:19]}  {e['store_code']:8}  {e['kind']:8}  {_fen(e['amount_fen']):>10}"
+                           f"  central after {_fen(e['central_principal_after_fen'] + e['central_bonus_after_fen'])}")
+            for c in m["coupons"]:
+                out.append(f"  coupon {c['code']}  {c['state']}  at {c['state_store']}")
+        return "\n".join(out)
+    if cmd == "admin-token":
+        return f"admin token (shown once): {result['admin_token']}"
+    return json.dumps(result, ensure_ascii=False, indent=2)
+
+
+def run(args: argparse.Namespace) -> Any:
+    url = to_url(args.db)
+    cmd = " ".join(x for x in (args.cmd, getattr(args, "sub", None)) if x)
+    if cmd == "serve":
+        from pos_app.central import server  # noqa: PLC0415
+
+        server.serve(url, host=args.host, port=args.port, workers=args.workers)
+        return None
+    db = services.open_database(url)
+    try:
+        if cmd == "init":
+            return cmd, services.init(db)
+        if cmd == "store add":
+            return cmd, services.add_store(db, args.name, args.code)
+        if cmd == "store list":
+            return cmd, services.list_stores(db)
+        if cmd == "device code":
+            return cmd, services.device_code(db, args.store, args.hours)
+        if cmd == "device list":
+            return cmd, services.list_devices(db)
+        if cmd == "device revoke":
+            return cmd, services.revoke_device(db, args.device_id)
+        if cmd == "campaign publish":
+            stores = [x.strip() for x in args.stores.split(",") if x.strip()] if args.stores else None
+            return cmd, services.publish_campaign(db, services.read_campaign_file(args.file), stores)
+        if cmd == "campaign list":
+            return cmd, services.list_campaigns(db)
+        if cmd == "conflicts":
+            return cmd, services.list_conflicts(db, args.store)
+        if cmd == "conflict resolve":
+            return cmd, services.note_conflict(db, args.conflict_id, args.note, author="head office", resolve=True)
+        if cmd == "member show":
+            return cmd, services.member_show(db, args.phone)
+        if cmd == "admin-token":
+            return cmd, services.new_admin_token(db)
+        if cmd == "totals":
+            return cmd, services.totals(db)
+        raise CentralError(400, "bad_input", f"unknown command {cmd}")
+    finally:
+        db.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        done = run(args)
+    except CentralError as err:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": err.code, "message": err.message}, ensure_ascii=False), file=sys.stderr)
+        else:
+            print(f"pos-central: {err.message}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a database that cannot be opened or reached: one line, not a traceback
+        from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+        if isinstance(exc, SQLAlchemyError | OSError):
+            print(f"pos-central: database error: {str(exc).splitlines()[0][:300]}", file=sys.stderr)
+            return 2
+        raise
+    if done is None:
+        return 0
+    cmd, result = done
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=None if os.environ.get("POS_JSON_COMPACT") else 2))
+    else:
+        print(_text(cmd, result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,309 @@
+"""The central server's queries: every read and write of its tables goes through these functions (services
+hold no SQL). Each takes the caller's session; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from pos_app.central.db import (
+    Campaign,
+    Change,
+    Conflict,
+    ConflictNote,
+    Counter,
+    Device,
+    Event,
+    GiftStock,
+    Member,
+    Meta,
+    Nonce,
+    PairingCode,
+    Store,
+    Wallet,
+    WalletEntry,
+)
+from pos_app.central.db import Coupon as CouponRow
+
+CHANGE_COUNTER = "change_no"
+
+
+# ----------------------------------------------------------------------------- meta and counters
+def get_meta(s: Session, key: str) -> str | None:
+    row = s.get(Meta, key)
+    return None if row is None else row.value
+
+
+def set_meta(s: Session, key: str, value: str) -> None:
+    row = s.get(Meta, key)
+    if row is None:
+        s.add(Meta(key=key, value=value))
+    else:
+        row.value = value
+    s.flush()
+
+
+def take_numbers(s: Session, count: int) -> int:
+    """Take ``count`` change numbers with ``UPDATE ... RETURNING`` (the row stays locked until this
+    transaction ends, so numbers are handed out in commit order). Returns the last number taken."""
+    last = s.execute(update(Counter).where(Counter.name == CHANGE_COUNTER)
+                     .values(value=Counter.value + count).returning(Counter.value)).scalar_one()
+    return int(last)
+
+
+def last_number(s: Session) -> int:
+    return int(s.execute(select(Counter.value).where(Counter.name == CHANGE_COUNTER)).scalar_one())
+
+
+# ----------------------------------------------------------------------------- stores, codes, devices
+def add_store(s: Session, row: Store) -> None:
+    s.add(row)
+    s.flush()
+
+
+def get_store(s: Session, store_id: str) -> Store | None:
+    return s.get(Store, store_id)
+
+
+def store_by_code(s: Session, code: str) -> Store | None:
+    return s.scalars(select(Store).where(Store.code == code)).first()
+
+
+def list_stores(s: Session) -> Sequence[Store]:
+    return s.scalars(select(Store).order_by(Store.created_ms, Store.id)).all()
+
+
+def device_counts(s: Session) -> dict[str, int]:
+    rows = s.execute(select(Device.store_id, func.count()).where(Device.revoked_ms.is_(None))
+                     .group_by(Device.store_id)).all()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def add_pairing_code(s: Session, row: PairingCode) -> None:
+    s.add(row)
+    s.flush()
+
+
+def use_pairing_code(s: Session, code_hash: str, now_ms: int, device_id: str) -> PairingCode | None:
+    """Mark the code used, atomically: only one caller ever gets the row back."""
+    result = s.execute(update(PairingCode)
+                       .where(PairingCode.code_hash == code_hash, PairingCode.used_ms.is_(None),
+                              PairingCode.expires_ms > now_ms)
+                       .values(used_ms=now_ms, device_id=device_id).returning(PairingCode.id))
+    found = result.scalar_one_or_none()
+    return None if found is None else s.get(PairingCode, found)
+
+
+def get_device(s: Session, device_id: str) -> Device | None:
+    return s.get(Device, device_id)
+
+
+def lock_device(s: Session, device_id: str) -> Device | None:
+    return s.scalars(select(Device).where(Device.id == device_id).with_for_update()).first()
+
+
+def add_device(s: Session, row: Device) -> None:
+    s.add(row)
+    s.flush()
+
+
+def list_devices(s: Session) -> Sequence[tuple[Device, Store]]:
+    rows = s.execute(select(Device, Store).join(Store, Store.id == Device.store_id)
+                     .order_by(Device.created_ms, Device.id)).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def touch_device(s: Session, device_id: str, now_ms: int) -> None:
+    s.execute(update(Device).where(Device.id == device_id).values(last_seen_ms=now_ms))
+
+
+def add_nonce(s: Session, device_id: str, nonce: str, now_ms: int) -> None:
+    """Raises IntegrityError when the device used the nonce before."""
+    s.execute(insert(Nonce).values(device_id=device_id, nonce=nonce, seen_ms=now_ms))
+
+
+def prune_nonces(s: Session, device_id: str, before_ms: int) -> None:
+    s.execute(delete(Nonce).where(Nonce.device_id == device_id, Nonce.seen_ms < before_ms))
+
+
+def set_acked_seq(s: Session, device_id: str, acked: int) -> None:
+    s.execute(update(Device).where(Device.id == device_id, Device.acked_seq < acked).values(acked_seq=acked))
+
+
+def seqs_after(s: Session, device_id: str, after: int, limit: int = 10_000) -> list[int]:
+    return [int(x) for x in s.scalars(select(Event.seq).where(Event.device_id == device_id, Event.seq > after)
+                                      .distinct().order_by(Event.seq).limit(limit)).all()]
+
+
+# ----------------------------------------------------------------------------- events
+def get_event(s: Session, event_id: str) -> Event | None:
+    return s.get(Event, event_id)
+
+
+def add_event(s: Session, row: Event) -> None:
+    s.add(row)
+    s.flush()
+
+
+def count_events(s: Session) -> int:
+    return int(s.execute(select(func.count()).select_from(Event)).scalar_one())
+
+
+# ----------------------------------------------------------------------------- members and wallets
+def get_member(s: Session, member_id: str) -> Member | None:
+    return s.get(Member, member_id)
+
+
+def add_member(s: Session, row: Member) -> None:
+    s.add(row)
+    s.flush()
+
+
+def members_by_phone(s: Session, phone: str) -> Sequence[Member]:
+    return s.scalars(select(Member).where(Member.phone == phone).order_by(Member.registered_at)).all()
+
+
+def wallet_for_update(s: Session, member_id: str) -> Wallet:
+    row = s.scalars(select(Wallet).where(Wallet.member_id == member_id).with_for_update()).first()
+    if row is None:
+        row = Wallet(member_id=member_id, principal_fen=0, bonus_fen=0)
+        s.add(row)
+        s.flush()
+    return row
+
+
+def get_wallet(s: Session, member_id: str) -> Wallet | None:
+    return s.get(Wallet, member_id)
+
+
+def get_wallet_entry(s: Session, entry_id: str) -> WalletEntry | None:
+    return s.get(WalletEntry, entry_id)
+
+
+def add_wallet_entry(s: Session, row: WalletEntry) -> None:
+    s.add(row)
+    s.flush()
+
+
+def wallet_entries(s: Session, member_id: str) -> Sequence[WalletEntry]:
+    return s.scalars(select(WalletEntry).where(WalletEntry.member_id == member_id)
+                     .order_by(WalletEntry.received_ms, WalletEntry.entry_id)).all()
+
+
+def wallet_totals(s: Session) -> dict[str, int]:
+    """Central's balances summed over every member."""
+    row = s.execute(select(func.coalesce(func.sum(Wallet.principal_fen), 0),
+                           func.coalesce(func.sum(Wallet.bonus_fen), 0))).one()
+    return {"principal_fen": int(row[0]), "bonus_fen": int(row[1])}
+
+
+def entry_totals_by_store(s: Session) -> dict[str, dict[str, int]]:
+    rows = s.execute(select(WalletEntry.store_code, func.sum(WalletEntry.principal_delta_fen),
+                            func.sum(WalletEntry.bonus_delta_fen)).group_by(WalletEntry.store_code)).all()
+    return {str(r[0]): {"principal_fen": int(r[1] or 0), "bonus_fen": int(r[2] or 0)} for r in rows}
+
+
+def all_wallets(s: Session) -> dict[str, tuple[int, int]]:
+    return {w.member_id: (w.principal_fen, w.bonus_fen) for w in s.scalars(select(Wallet)).all()}
+
+
+# ----------------------------------------------------------------------------- coupons and gifts
+def coupon_for_update(s: Session, code: str) -> CouponRow | None:
+    return s.scalars(select(CouponRow).where(CouponRow.code == code).with_for_update()).first()
+
+
+def add_coupon(s: Session, row: CouponRow) -> None:
+    s.add(row)
+    s.flush()
+
+
+def coupons_of_members(s: Session, member_ids: Sequence[str]) -> Sequence[CouponRow]:
+    if not member_ids:
+        return []
+    return s.scalars(select(CouponRow).where(CouponRow.member_id.in_(member_ids)).order_by(CouponRow.code)).all()
+
+
+def gift_stock_for_update(s: Session, store_code: str, sku: str) -> GiftStock:
+    row = s.scalars(select(GiftStock).where(GiftStock.store_code == store_code, GiftStock.sku == sku)
+                    .with_for_update()).first()
+    if row is None:
+        row = GiftStock(store_code=store_code, sku=sku, on_hand=0, movements=0)
+        s.add(row)
+        s.flush()
+    return row
+
+
+def gift_stock(s: Session, store_code: str | None = None) -> Sequence[GiftStock]:
+    stmt = select(GiftStock).order_by(GiftStock.store_code, GiftStock.sku)
+    if store_code is not None:
+        stmt = stmt.where(GiftStock.store_code == store_code)
+    return s.scalars(stmt).all()
+
+
+# ----------------------------------------------------------------------------- campaigns
+def get_campaign(s: Session, code: str) -> Campaign | None:
+    return s.get(Campaign, code)
+
+
+def add_campaign(s: Session, row: Campaign) -> None:
+    s.add(row)
+    s.flush()
+
+
+def list_campaigns(s: Session) -> Sequence[Campaign]:
+    return s.scalars(select(Campaign).order_by(Campaign.code)).all()
+
+
+# ----------------------------------------------------------------------------- conflicts
+def conflict_by_key(s: Session, dedupe_key: str) -> Conflict | None:
+    return s.scalars(select(Conflict).where(Conflict.dedupe_key == dedupe_key)).first()
+
+
+def add_conflict(s: Session, row: Conflict) -> None:
+    s.add(row)
+    s.flush()
+
+
+def get_conflict(s: Session, conflict_id: str) -> Conflict | None:
+    return s.get(Conflict, conflict_id)
+
+
+def list_conflicts(s: Session, store_code: str | None = None) -> Sequence[Conflict]:
+    stmt = select(Conflict).order_by(Conflict.created_ms, Conflict.id)
+    if store_code is not None:
+        stmt = stmt.where(or_(Conflict.store_code == store_code, Conflict.other_store_code == store_code))
+    return s.scalars(stmt).all()
+
+
+def add_conflict_note(s: Session, row: ConflictNote) -> None:
+    s.add(row)
+    s.flush()
+
+
+def conflict_notes(s: Session, conflict_ids: Sequence[str]) -> dict[str, list[ConflictNote]]:
+    out: dict[str, list[ConflictNote]] = {i: [] for i in conflict_ids}
+    if not conflict_ids:
+        return out
+    for n in s.scalars(select(ConflictNote).where(ConflictNote.conflict_id.in_(conflict_ids))
+                       .order_by(ConflictNote.created_ms, ConflictNote.id)).all():
+        out[n.conflict_id].append(n)
+    return out
+
+
+# ----------------------------------------------------------------------------- change feed
+def add_changes(s: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        s.execute(insert(Change), list(rows))
+
+
+def changes_after(s: Session, after: int, store_code: str, limit: int) -> Sequence[Change]:
+    """The changes a store is served after ``after``: everyone's and its own audience's, less what it made
+    itself (its own members and wallet entries)."""
+    stmt = (select(Change).where(Change.change_no > after,
+                                 or_(Change.audience.is_(None), Change.audience == store_code),
+                                 or_(Change.skip_store.is_(None), Change.skip_store != store_code))
+            .order_by(Change.change_no).limit(limit))
+    return s.scalars(stmt).all()

@@ -1,0 +1,180 @@
+"""Pydantic models of the wire shapes (docs/sync-protocol.md), for validation and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["accepted", "exists", "conflict", "rejected"]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str | None = None
+    server_time: str | None = None
+
+
+class PairIn(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    device_id: str = Field(min_length=1, max_length=64)
+    store_code: str = Field(min_length=1, max_length=32)
+    device_name: str | None = Field(default=None, max_length=200)
+
+
+class PairOut(BaseModel):
+    device_id: str
+    store_id: str
+    store_code: str
+    store_name: str
+    secret: str
+    epoch: str | None
+    server_time: str
+
+
+class PingOut(BaseModel):
+    device_id: str
+    store_id: str
+    store_code: str
+    epoch: str | None
+    acked_seq: int
+    revoked: bool
+    protocol: int
+    server_time: str
+
+
+class EventIn(BaseModel):
+    """One outbox event. Fields are checked one event at a time, so a malformed event is ``rejected`` alone."""
+
+    model_config = ConfigDict(extra="allow")
+    event_id: Any = None
+    device_id: Any = None
+    seq: Any = None
+    type: Any = None
+    occurred_at: Any = None
+    payload_json: Any = None
+    payload_hash: Any = None
+
+
+class PushIn(BaseModel):
+    events: list[EventIn] = Field(max_length=1000)
+
+
+class PushResult(BaseModel):
+    event_id: str
+    seq: int | None
+    status: Status
+    reason: str | None
+
+
+class PushOut(BaseModel):
+    results: list[PushResult]
+    acked_seq: int
+    server_time: str
+
+
+class ChangeOut(BaseModel):
+    change_no: int
+    kind: str
+    key: str
+    store_code: str | None
+    data: dict[str, Any]
+
+
+class PullOut(BaseModel):
+    epoch: str
+    reset: bool
+    changes: list[ChangeOut]
+    next_cursor: str
+    more: bool
+    server_time: str
+
+
+class NoteOut(BaseModel):
+    author: str
+    note: str
+    at: str | None
+
+
+class ConflictOut(BaseModel):
+    id: str
+    kind: str
+    member_id: str | None
+    coupon_code: str | None
+    event_id: str | None
+    store_code: str | None
+    other_store_code: str | None
+    detail: str
+    amount_fen: int | None
+    created_at: str | None
+    resolved: bool
+    resolved_at: str | None
+    notes: list[NoteOut]
+
+
+class NoteIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+# ----------------------------------------------------------------------------- head office
+class StoreIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class StoreOut(BaseModel):
+    store_id: str
+    code: str | None
+    name: str
+    created_at: str | None
+    devices: int
+
+
+class DeviceCodeIn(BaseModel):
+    store: str = Field(min_length=1, max_length=64)
+    hours: float = Field(default=24, gt=0, le=720)
+
+
+class DeviceCodeOut(BaseModel):
+    code: str
+    store_id: str
+    store_code: str | None
+    expires_at: str | None
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    name: str
+    store_id: str
+    store_code: str | None
+    paired_at: str | None
+    revoked_at: str | None
+    last_seen_at: str | None
+    acked_seq: int
+
+
+class RevokeOut(BaseModel):
+    device_id: str
+    revoked_at: str | None
+
+
+class CampaignIn(BaseModel):
+    rules: dict[str, Any]
+    stores: list[str] | None = None
+
+
+class CampaignOut(BaseModel):
+    code: str
+    name: str
+    version: int
+    stores: list[str]
+    published_at: str | None = None
+
+
+class ResolveIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class MemberView(BaseModel):
+    phone: str
+    members: list[dict[str, Any]]

@@ -1,0 +1,310 @@
+"""Ingest one pushed event and derive its business effects.
+
+Choice (issue 11): each event is applied in its own transaction. The event row (unique key: the event id), its
+projections (members, wallets, coupon states, gift stock), the conflicts it reveals and its change-feed rows
+commit together or not at all; one event's failure never undoes the events before it, and a retried batch
+finds those stored and answers ``exists``. Two pushes of the same event racing each other: the second insert
+hits the unique key (on PostgreSQL it waits for the first to commit), is rolled back, and answers ``exists``.
+
+A business problem (a spend beyond central's balance, a coupon redeemed twice) is recorded as a conflict and the
+event is still ``accepted``: the fact happened at the counter and is never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pos_app.central import db_repo as repo
+from pos_app.central.db import CentralDatabase, Conflict, Event, Member, WalletEntry
+from pos_app.central.db import Coupon as CouponRow
+from pos_app.central.services_common import ChangeBuffer, dumps, iso, new_id, now_ms
+from pos_app.sync import protocol as p
+
+OVERDRAFT = "overdraft"
+COUPON_REUSED = "coupon_reused"
+HASH_MISMATCH = "hash_mismatch"
+UNAPPLIED = "unapplied"
+
+REQUIRED = (("event_id", str), ("device_id", str), ("seq", int), ("type", str), ("occurred_at", str),
+            ("payload_json", str), ("payload_hash", str))
+
+
+def check_shape(ev: Mapping[str, Any]) -> str | None:
+    for name, kind in REQUIRED:
+        value = ev.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"malformed: {name}"
+    if not 0 < len(ev["event_id"]) <= 36 or len(ev["type"]) > 64 or len(ev["occurred_at"]) > 40:
+        return "malformed: field length"
+    if ev["seq"] < 1 or ev["seq"] > 2**62:
+        return "malformed: seq"
+    return None
+
+
+def ingest_event(db: CentralDatabase, device_id: str, store_id: str, store_code: str,
+                 ev: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(status, reason) for one pushed event."""
+    bad = check_shape(ev)
+    if bad:
+        return p.REJECTED, bad
+    if ev["device_id"] != device_id:
+        return p.REJECTED, "other_device"
+    if p.payload_hash(ev["payload_json"]) != ev["payload_hash"]:
+        return p.REJECTED, "bad_hash"
+    try:
+        payload = json.loads(ev["payload_json"])
+    except ValueError:
+        return p.REJECTED, "malformed: payload_json"
+    if not isinstance(payload, dict):
+        return p.REJECTED, "malformed: payload_json"
+    try:
+        with db.session() as s, s.begin():
+            old = repo.get_event(s, ev["event_id"])
+            if old is None:
+                repo.add_event(s, Event(event_id=ev["event_id"], device_id=device_id, store_id=store_id, seq=ev["seq"],
+                                        type=ev["type"], occurred_at=ev["occurred_at"], payload_json=ev["payload_json"],
+                                        payload_hash=ev["payload_hash"], received_ms=now_ms()))
+                changes = ChangeBuffer()
+                apply_effects(s, ev, payload, store_code, changes)
+                changes.flush(s)
+                return p.ACCEPTED, None
+            old_hash, old_device = old.payload_hash, old.device_id
+    except IntegrityError:
+        with db.read_session() as s:
+            found = repo.get_event(s, ev["event_id"])
+        if found is None:
+            return _store_unapplied(db, device_id, store_id, store_code, ev, "integrity error")
+        old_hash, old_device = found.payload_hash, found.device_id
+    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+        # a payload this server cannot apply: the fact is still stored (never lost, never blocking the queue)
+        # and head office is told
+        return _store_unapplied(db, device_id, store_id, store_code, ev, f"{type(exc).__name__}: {exc}")
+    if old_hash == ev["payload_hash"] and old_device == device_id:
+        return p.EXISTS, None
+    record_conflict(db, HASH_MISMATCH, f"{HASH_MISMATCH}:{ev['event_id']}:{ev['payload_hash']}",
+                    store_code=store_code, event_id=ev["event_id"],
+                    detail=f"event {ev['event_id']} ({ev['type']}) was pushed again with a different payload "
+                           f"(stored hash {old_hash[:12]}, now {ev['payload_hash'][:12]}); the stored one is kept")
+    return p.CONFLICT, "hash_mismatch"
+
+
+def _store_unapplied(db: CentralDatabase, device_id: str, store_id: str, store_code: str, ev: Mapping[str, Any],
+                     why: str) -> tuple[str, str | None]:
+    try:
+        with db.session() as s, s.begin():
+            if repo.get_event(s, ev["event_id"]) is not None:
+                return p.EXISTS, None
+            repo.add_event(s, Event(event_id=ev["event_id"], device_id=device_id, store_id=store_id, seq=ev["seq"],
+                                    type=ev["type"], occurred_at=ev["occurred_at"], payload_json=ev["payload_json"],
+                                    payload_hash=ev["payload_hash"], received_ms=now_ms()))
+            changes = ChangeBuffer()
+            add_conflict(s, changes, UNAPPLIED, f"{UNAPPLIED}:{ev['event_id']}", store_code=store_code,
+                         event_id=ev["event_id"],
+                         detail=f"event {ev['event_id']} ({ev['type']}) is stored but its effects could not be "
+                                f"derived ({why[:300]})")
+            changes.flush(s)
+    except IntegrityError:
+        return p.EXISTS, None  # stored by a concurrent push meanwhile
+    return p.ACCEPTED, None
+
+
+def record_conflict(db: CentralDatabase, kind: str, key: str, **fields: Any) -> None:
+    """A conflict in its own transaction, once per key (a repeat finds it and does nothing)."""
+    try:
+        with db.session() as s, s.begin():
+            if repo.conflict_by_key(s, key) is None:
+                changes = ChangeBuffer()
+                add_conflict(s, changes, kind, key, **fields)
+                changes.flush(s)
+    except IntegrityError:
+        pass  # recorded by a concurrent request: once is what we want
+
+
+def add_conflict(s: Session, changes: ChangeBuffer, kind: str, key: str, **fields: Any) -> None:
+    from pos_app.central.services import publish_conflict  # noqa: PLC0415
+
+    c = Conflict(id=new_id(), kind=kind, dedupe_key=key, created_ms=now_ms(), resolved=False, **fields)
+    repo.add_conflict(s, c)
+    publish_conflict(s, c, changes)
+
+
+# ----------------------------------------------------------------------------- effects
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def apply_effects(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str,
+                  changes: ChangeBuffer) -> None:
+    kind = ev["type"]
+    at = ev["occurred_at"]
+    if kind == "member.registered":
+        _member(s, ev, payload, store_code, changes)
+    elif kind == "wallet.recharged":
+        _wallet(s, ev, payload, store_code, changes, "recharge", _str(payload.get("recharge_id")),
+                _int(payload.get("amount_fen")), _int(payload.get("amount_fen")), _int(payload.get("bonus_fen")))
+    elif kind == "wallet.spent":
+        _wallet(s, ev, payload, store_code, changes, "spend", _str(payload.get("spend_id")),
+                _int(payload.get("amount_fen")), -_int(payload.get("principal_fen")), -_int(payload.get("bonus_fen")))
+    elif kind == "wallet.refunded":
+        _wallet(s, ev, payload, store_code, changes, "refund", _str(payload.get("refund_id")),
+                _int(payload.get("principal_refund_fen")), -_int(payload.get("principal_unspent_fen")),
+                -_int(payload.get("bonus_revoke_fen")))
+    elif kind == "coupon.redeemed":
+        _redeem(s, ev, payload, store_code, changes)
+        spend = payload.get("spend")
+        if isinstance(spend, dict):
+            merged = {**spend, "member_id": payload.get("member_id")}
+            _wallet(s, ev, merged, store_code, changes, "spend", _str(spend.get("spend_id")),
+                    _int(spend.get("amount_fen")), -_int(spend.get("principal_fen")), -_int(spend.get("bonus_fen")))
+    elif kind == "coupon.voided":
+        _void(s, ev, _str(payload.get("code")), store_code, changes)
+    elif kind == "gift.movement":
+        _gift(s, payload, store_code)
+    if kind in ("gift.handed_out", "gift.stocktake"):
+        for mv in payload.get("movements") or []:
+            if isinstance(mv, dict):
+                _gift(s, mv, store_code)
+    for c in payload.get("coupons") or []:
+        if isinstance(c, dict):
+            _issue(s, ev, c, store_code, changes, at)
+    for v in payload.get("coupons_voided") or []:
+        if isinstance(v, dict):
+            _void(s, ev, _str(v.get("code")), store_code, changes)
+
+
+def _member(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:
+    member_id = _str(payload.get("member_id"))
+    if member_id is None or repo.get_member(s, member_id) is not None:
+        return
+    origin = _str(payload.get("store_code")) or store_code
+    data = {k: payload.get(k) for k in ("member_id", "phone", "name", "member_code", "invite_code", "inviter_id")}
+    data.update(store_code=origin, registered_at=ev["occurred_at"])
+    repo.add_member(s, Member(member_id=member_id, phone=_str(payload.get("phone")), name=_str(payload.get("name")),
+                              member_code=_str(payload.get("member_code")), store_code=origin, data_json=dumps(data),
+                              event_id=ev["event_id"], registered_at=ev["occurred_at"]))
+    changes.add(p.CHANGE_MEMBER, member_id, data, store_code=origin, skip_store=store_code)
+
+
+def _wallet(s: Session, ev: Mapping[str, Any], payload: Mapping[str, Any], store_code: str, changes: ChangeBuffer,
+            kind: str, entry_id: str | None, amount: int, d_principal: int, d_bonus: int) -> None:
+    member_id = _str(payload.get("member_id"))
+    if member_id is None:
+        return
+    entry_id = entry_id or ev["event_id"]
+    if repo.get_wallet_entry(s, entry_id) is not None:  # one event id per entry: never one entry twice
+        entry_id = f"{ev['event_id']}:{kind}"
+    w = repo.wallet_for_update(s, member_id)
+    before_p, before_b = w.principal_fen, w.bonus_fen
+    w.principal_fen += d_principal
+    w.bonus_fen += d_bonus
+    p_after = payload.get("principal_after_fen")
+    b_after = payload.get("bonus_after_fen")
+    entry = WalletEntry(entry_id=entry_id, event_id=ev["event_id"], member_id=member_id, store_code=store_code, kind=kind,
+                        amount_fen=amount, principal_delta_fen=d_principal, bonus_delta_fen=d_bonus,
+                        principal_after_fen=p_after if isinstance(p_after, int) else None,
+                        bonus_after_fen=b_after if isinstance(b_after, int) else None,
+                        central_principal_after_fen=w.principal_fen, central_bonus_after_fen=w.bonus_fen,
+                        occurred_at=ev["occurred_at"], received_ms=now_ms())
+    repo.add_wallet_entry(s, entry)
+    data = {"entry_id": entry_id, "member_id": member_id, "kind": kind, "store_code": store_code, "amount_fen": amount,
+            "principal_delta_fen": d_principal, "bonus_delta_fen": d_bonus,
+            "principal_after_fen": entry.principal_after_fen, "bonus_after_fen": entry.bonus_after_fen,
+            "central_principal_after_fen": w.principal_fen, "central_bonus_after_fen": w.bonus_fen,
+            "event_id": ev["event_id"], "occurred_at": ev["occurred_at"], "received_at": iso(entry.received_ms)}
+    changes.add(p.CHANGE_WALLET, entry_id, data, store_code=store_code, skip_store=store_code)
+    if kind != "recharge" and (w.principal_fen < 0 or w.bonus_fen < 0):
+        short = max(0, -w.principal_fen) + max(0, -w.bonus_fen) - max(0, -before_p) - max(0, -before_b)
+        add_conflict(s, changes, OVERDRAFT, f"{OVERDRAFT}:{ev['event_id']}", store_code=store_code,
+                     member_id=member_id, event_id=ev["event_id"], amount_fen=max(short, 0),
+                     detail=f"{kind} {entry_id} of {amount} fen at store {store_code} goes beyond the member's central "
+                            f"balance (principal {before_p}, bonus {before_b} fen before; "
+                            f"{w.principal_fen} and {w.bonus_fen} after)")
+
+
+def _coupon_data(row: CouponRow) -> dict[str, Any]:
+    data = json.loads(row.data_json)
+    data.update(code=row.code, state=row.state, store_code=row.state_store, issuer_store=row.issuer_store,
+                at=row.state_at, redemptions=row.redemptions)
+    return data
+
+
+def _issue(s: Session, ev: Mapping[str, Any], c: dict[str, Any], store_code: str, changes: ChangeBuffer, at: str) -> None:
+    code = _str(c.get("code"))
+    if code is None or len(code) > 32:
+        return
+    row = repo.coupon_for_update(s, code)
+    issuer = _str(c.get("store_code")) or store_code
+    if row is None:
+        row = CouponRow(code=code, coupon_id=_str(c.get("id")), member_id=_str(c.get("member_id")), issuer_store=issuer,
+                        state="issued", state_store=issuer, state_event_id=ev["event_id"], state_at=at, redemptions=0,
+                        data_json=dumps(c))
+        repo.add_coupon(s, row)
+    else:  # its redemption or void reached central first: keep that state, learn what it is
+        row.coupon_id = row.coupon_id or _str(c.get("id"))
+        row.member_id = row.member_id or _str(c.get("member_id"))
+        row.issuer_store = issuer
+        row.data_json = dumps(c)
+    changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
+
+
+def _placeholder(s: Session, ev: Mapping[str, Any], code: str, store_code: str) -> CouponRow:
+    row = CouponRow(code=code, coupon_id=None, member_id=None, issuer_store=None, state="issued", state_store=None,
+                    state_event_id=ev["event_id"], state_at=ev["occurred_at"], redemptions=0, data_json="{}")
+    repo.add_coupon(s, row)
+    return row
+
+
+def _redeem(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:
+    code = _str(payload.get("code"))
+    if code is None or len(code) > 32:
+        return
+    row = repo.coupon_for_update(s, code) or _placeholder(s, ev, code, store_code)
+    row.redemptions += 1
+    if row.state == "redeemed" or row.state == "voided":
+        first_store = row.state_store
+        add_conflict(s, changes, COUPON_REUSED, f"{COUPON_REUSED}:{code}:{ev['event_id']}", store_code=store_code,
+                     other_store_code=first_store if first_store != store_code else None,
+                     member_id=_str(payload.get("member_id")), coupon_code=code, event_id=ev["event_id"],
+                     amount_fen=_int(payload.get("discount_fen")),
+                     detail=f"coupon {code} redeemed at store {store_code} was already {row.state} at store "
+                            f"{first_store} ({row.state_at}); both redemptions are kept")
+    else:
+        row.state = "redeemed"
+        row.state_store = store_code
+        row.state_event_id = ev["event_id"]
+        row.state_at = ev["occurred_at"]
+    s.flush()
+    changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
+
+
+def _void(s: Session, ev: Mapping[str, Any], code: str | None, store_code: str, changes: ChangeBuffer) -> None:
+    if code is None or len(code) > 32:
+        return
+    row = repo.coupon_for_update(s, code) or _placeholder(s, ev, code, store_code)
+    if row.state == "issued":
+        row.state = "voided"
+        row.state_store = store_code
+        row.state_event_id = ev["event_id"]
+        row.state_at = ev["occurred_at"]
+        s.flush()
+        changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
+
+
+def _gift(s: Session, mv: Mapping[str, Any], store_code: str) -> None:
+    sku = _str(mv.get("sku"))
+    if sku is None or len(sku) > 64:
+        return
+    row = repo.gift_stock_for_update(s, store_code, sku)
+    row.on_hand += _int(mv.get("delta"))
+    after = mv.get("on_hand_after")
+    row.store_on_hand_after = after if isinstance(after, int) else row.store_on_hand_after
+    row.movements += 1
