@@ -350,7 +350,8 @@ def run_round(
         raise
     finally:
         client.close()
-    pending, acked_seq = record_round(ctx, started=started, ok=True, counts=counts, skew_ms=client.skew_ms)
+    recorded = record_round(ctx, started=started, ok=True, counts=counts, skew_ms=client.skew_ms)
+    pending, acked_seq = recorded.pending, recorded.acked_seq
     return RoundResult(
         ok=True, pushed=counts["pushed"], pulled=counts["pulled"], conflicts=counts["conflicts"],
         rejected=counts["rejected"], pending=pending, acked_seq=acked_seq, cursor=cursor, reset=reset,
@@ -370,12 +371,18 @@ def record_push(ctx: ServiceContext, *, acked_seq: int, skew_ms: int | None) -> 
         uow.commit()
 
 
+@dataclass(frozen=True)
+class Recorded(Result):
+    pending: int
+    acked_seq: int
+
+
 @use_case("sync.round", permission=None, event=None, audited=False,
           permission_note="system: the sync round's outcome and its line in the round log")
 def record_round(
     ctx: ServiceContext, *, started: datetime, ok: bool, counts: Mapping[str, int], skew_ms: int | None,
     error: DomainError | None = None,
-) -> tuple[int, int]:
+) -> Recorded:
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
@@ -402,7 +409,7 @@ def record_round(
         ))
         acked = state.acked_seq
         uow.commit()
-    return pending, acked
+    return Recorded(pending=pending, acked_seq=acked)
 
 
 def _jsonable(v: Any) -> Any:
@@ -587,7 +594,8 @@ class _Applier:
             name=data.get("name"), level=data.get("level"),
             inviter_id=str(inviter) if inviter and repo.sync.member(self.s, str(inviter)) is not None else None,
             store_code=store or "", campaign_code=data.get("campaign_code"), principal_fen=0, bonus_fen=0,
-            points_balance=0, wallet_seq=0, member_price_until=None, created_at=_at(data.get("created_at"), self.now),
+            points_balance=0, wallet_seq=0, member_price_until=None,
+            created_at=_at(data.get("registered_at") or data.get("created_at"), self.now),
         ))
         return "applied"
 
@@ -601,10 +609,11 @@ class _Applier:
             return "skipped"
         dp, db = _int(data.get("principal_delta_fen")), _int(data.get("bonus_delta_fen"))
         kind = str(data.get("kind") or ("recharge" if dp + db > 0 else "spend"))
-        at = _at(data.get("created_at") or data.get("at"), self.now)
+        at = _at(data.get("occurred_at") or data.get("created_at"), self.now)
         recharge_id: str | None = None
         if dp >= 0 and db >= 0 and dp + db > 0:
-            recharge_id = str(data.get("recharge_id") or self.ctx.new_id())
+            # central keys a recharge's entry by the recharge's id: the lot here keeps it
+            recharge_id = str(data.get("recharge_id") or (ref if kind == "recharge" else "") or self.ctx.new_id())
             if repo.sync.recharge(self.s, recharge_id) is not None:
                 recharge_id = self.ctx.new_id()
             receipt = data.get("receipt_no")
@@ -676,7 +685,7 @@ class _Applier:
         return "applied"
 
     def _new_coupon(self, code: str, state: str, data: Mapping[str, Any], store: str | None, at: datetime) -> str:
-        origin = str(data.get("issued_store") or store or "")
+        origin = str(data.get("issuer_store") or data.get("issued_store") or store or "")
         valid_from, valid_until = _day(data.get("valid_from")), _day(data.get("valid_until"))
         if not origin or origin == self.own or valid_from is None or valid_until is None or not data.get("kind"):
             return "skipped"
