@@ -63,6 +63,10 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "gift.stocktake": ("gift.adjust", True, "gift.stocktake", True),
     "backup.create": ("backup.create", True, "backup.created", False),
     "backup.daily": ("backup.daily", True, "backup.created", False),
+    "sync.pair": ("sync.pair", True, "sync.paired", False),
+    "sync.push_acked": (None, False, None, False),
+    "sync.round": (None, False, None, False),
+    "sync.apply": (None, False, None, False),
 }
 
 #: functions that open a write transaction outside the helper, and why
