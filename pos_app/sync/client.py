@@ -59,21 +59,21 @@ class CentralClient:
 
     # ------------------------------------------------------------------ calls
     def pair(self, code: str, *, device_id: str, store_code: str, device_name: str) -> dict[str, Any]:
-        return self._call("POST", protocol.PATH_PAIR, body={
+        return _obj(self._call("POST", protocol.PATH_PAIR, body={
             "code": code, "device_id": device_id, "store_code": store_code, "device_name": device_name,
-        }, signed=False)
+        }, signed=False))
 
     def ping(self) -> dict[str, Any]:
-        return self._call("GET", protocol.PATH_PING)
+        return _obj(self._call("GET", protocol.PATH_PING))
 
     def push(self, events: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._call("POST", protocol.PATH_PUSH, body={"events": events})
+        return _obj(self._call("POST", protocol.PATH_PUSH, body={"events": events}))
 
     def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
         query: dict[str, str] = {"limit": str(limit)}
         if cursor:
             query["cursor"] = cursor
-        return self._call("GET", protocol.PATH_PULL, query=query)
+        return _obj(self._call("GET", protocol.PATH_PULL, query=query))
 
     def conflicts(self) -> list[dict[str, Any]]:
         got = self._call("GET", protocol.PATH_CONFLICTS)
@@ -81,8 +81,8 @@ class CentralClient:
         return list(items) if isinstance(items, list) else []
 
     def note_conflict(self, conflict_id: str, note: str) -> dict[str, Any]:
-        return self._call("POST", f"{protocol.PATH_CONFLICTS}/{quote(str(conflict_id), safe='')}/note",
-                          body={"note": note})
+        return _obj(self._call("POST", f"{protocol.PATH_CONFLICTS}/{quote(str(conflict_id), safe='')}/note",
+                               body={"note": note}))
 
     # ------------------------------------------------------------------ the one request path
     def _call(
@@ -125,6 +125,13 @@ class CentralClient:
         if resp.status_code >= 500:
             raise Offline("sync.server_error", url=self.server_url, detail=str(resp.status_code))
         raise Refused("sync.refused", code=code, status=resp.status_code)
+
+
+def _obj(data: Any) -> dict[str, Any]:
+    """An answer that must be a JSON object (anything else: central is not speaking this protocol)."""
+    if not isinstance(data, dict):
+        raise Refused("sync.refused", code="not_an_object", status=200)
+    return data
 
 
 def _int(text: str | None) -> int | None:
