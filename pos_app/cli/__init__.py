@@ -31,6 +31,7 @@ from pos_app.cli import (
     sales,
     staff,
     store,
+    sync,
     wallet,
 )
 from pos_app.cli.base import Cli, Handler, UsageParser, exit_code_for
@@ -38,7 +39,8 @@ from pos_app.domain.errors import DomainError, PermissionDenied
 from pos_app.domain.text import check_arg_text
 
 #: the modules that add subcommands, in the order of ``pos-app --help``
-AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, coupons, gifts, backup, audit)
+AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, coupons, gifts, backup, audit,
+         sync)
 
 __all__ = ["AREAS", "build_parser", "main"]
 

@@ -115,6 +115,9 @@ class Recharge(Base):
     items_count: Mapped[int] = mapped_column(Integer, default=0)
     #: the short receipt number: store code, store-local date, daily sequence (T001-20261202-0007)
     receipt_no: Mapped[str | None] = mapped_column(String(48), unique=True, index=True)
+    #: None: made in this store. Otherwise the store that made it (a copy pulled from central, migration 0011): the
+    #: lot a spend here takes that member's money from; it has no audit row or request record here
+    origin_store: Mapped[str | None] = mapped_column(String(32))
 
 
 class Spend(Base):
@@ -184,6 +187,12 @@ class WalletEntry(Base):
     refund_id: Mapped[str | None] = mapped_column(ForeignKey("refund.id"), index=True)
     staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: None: made in this store. Otherwise the store that made it (pulled from central, migration 0011), the
+    #: change's key (each is applied once) and the balances after it as that store recorded them
+    origin_store: Mapped[str | None] = mapped_column(String(32))
+    origin_ref: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    origin_principal_after_fen: Mapped[int | None] = mapped_column(Integer)
+    origin_bonus_after_fen: Mapped[int | None] = mapped_column(Integer)
 
 
 class PointsLot(Base):

@@ -79,6 +79,8 @@ class Coupon(Base):
     spend_id: Mapped[str | None] = mapped_column(ForeignKey("spend.id"))
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     void_reason: Mapped[str | None] = mapped_column(String(200))
+    #: when this coupon's current state came from central (pulled, migration 0011); None: known only here
+    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CouponEvent(Base):

@@ -33,6 +33,8 @@ class GiftItem(Base):
     movement_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: local (the store's own entry) | central (the catalogue entry published by head office, migration 0011)
+    source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
 
 
 class StockMovement(Base):

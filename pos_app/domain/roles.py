@@ -33,6 +33,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "gift.adjust": frozenset({MANAGER}),
     "gift.manage": frozenset({MANAGER}),
     "system.admin": frozenset({MANAGER}),
+    # pairing this device with the central server (the one-time code comes from head office)
+    "sync.pair": frozenset({MANAGER}),
+    # a note on a conflict central reported for this store
+    "sync.conflicts": frozenset({MANAGER}),
     # a backup on demand or to a chosen file, and restore, are the manager's; the daily backup runs in the
     # name of whoever is logged in (at most one per store day, into the owner-only backup folder)
     "backup.create": frozenset({MANAGER}),

@@ -776,6 +776,8 @@ def _redeem_in_uow(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor, c: mc.Coupon, member_id: str | None, amount_fen: int, today: date
 ) -> int:
     check_store(uow, c)
+    for check in ctx.registry.before_redeem:  # sync: a coupon of another store while offline
+        check(uow, ctx, c)
     discount = rules.check_redeemable(_state(c), member_id=member_id, amount_fen=amount_fen, today=today)
     c.state = rules.REDEEMED
     c.redeemed_at = ctx.now()

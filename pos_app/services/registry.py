@@ -18,6 +18,10 @@ of each point in registration order, within their own unit of work:
 - ``on_sale(uow, ctx, actor, member, sale)``                     after a member's sale is written (checkout)
 - ``on_sale_returned(uow, ctx, actor, member, sale)``            after a return of a member's sale is written
 - ``campaign_validate(data)`` / ``campaign_loaded(uow, ctx, actor, data)``
+- ``before_spend(uow, ctx, member, amount_fen)``                  may refuse a spend from the balance (sync:
+  the offline limits)
+- ``before_redeem(uow, ctx, coupon)``                             may refuse redeeming a coupon (sync: a coupon
+  of another store while offline)
 - ``count_unused_coupons(uow, member_id, today) -> int``         exactly one
 - ``doctor_checks(uow) -> list[Check]`` and ``demo_data(ctx, actor)``
 
@@ -38,6 +42,7 @@ from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
 if TYPE_CHECKING:
     from pos_app.db import models as m
     from pos_app.db import models_checkout as mk
+    from pos_app.db import models_coupons as mc
     from pos_app.db.uow import UnitOfWork
     from pos_app.domain.campaign import Campaign, RechargeOutcome
     from pos_app.services.context import Actor, ServiceContext
@@ -109,6 +114,19 @@ class CampaignLoaded(Protocol):
     def __call__(self, uow: UnitOfWork, ctx: ServiceContext, actor: Actor, data: dict[str, Any], /) -> None: ...
 
 
+class BeforeSpend(Protocol):
+    """Called before a spend from the member's balance is written (any path: a spend, a coupon payment);
+    raises a DomainError to refuse it."""
+
+    def __call__(self, uow: UnitOfWork, ctx: ServiceContext, member: m.Member, amount_fen: int, /) -> None: ...
+
+
+class BeforeRedeem(Protocol):
+    """Called before a coupon is redeemed; raises a DomainError to refuse it."""
+
+    def __call__(self, uow: UnitOfWork, ctx: ServiceContext, coupon: mc.Coupon, /) -> None: ...
+
+
 class CountUnusedCoupons(Protocol):
     def __call__(self, uow: UnitOfWork, member_id: str, today: date, /) -> int: ...
 
@@ -143,6 +161,8 @@ class Registry:
     campaign_loaded: tuple[CampaignLoaded, ...] = ()
     doctor_checks: tuple[DoctorChecks, ...] = ()
     demo_data: tuple[DemoData, ...] = ()
+    before_spend: tuple[BeforeSpend, ...] = ()
+    before_redeem: tuple[BeforeRedeem, ...] = ()
 
 
 @dataclass
@@ -161,6 +181,8 @@ class Registrar:
     campaign_loaded: list[CampaignLoaded] = field(default_factory=list)
     doctor_checks: list[DoctorChecks] = field(default_factory=list)
     demo_data: list[DemoData] = field(default_factory=list)
+    before_spend: list[BeforeSpend] = field(default_factory=list)
+    before_redeem: list[BeforeRedeem] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     _refund: dict[str, RefundEntitlement] = field(default_factory=dict, init=False)
     _count_unused: list[CountUnusedCoupons] = field(default_factory=list, init=False)
@@ -199,6 +221,8 @@ class Registrar:
             campaign_loaded=tuple(self.campaign_loaded),
             doctor_checks=tuple(self.doctor_checks),
             demo_data=tuple(self.demo_data),
+            before_spend=tuple(self.before_spend),
+            before_redeem=tuple(self.before_redeem),
         )
 
 

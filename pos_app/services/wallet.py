@@ -363,6 +363,8 @@ def spend_in_uow(
     """The spend itself, for use cases that pay from the balance inside their own transaction."""
     s = uow.session
     st = settings(uow)
+    for check in ctx.registry.before_spend:  # sync: the offline limits
+        check(uow, ctx, member, amount_fen)
     split = w.split_spend(w.Balance(member.principal_fen, member.bonus_fen), amount_fen, st.spend_order)
     lots_rows = s.scalars(
         select(m.Recharge)

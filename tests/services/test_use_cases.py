@@ -69,6 +69,10 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "sale.ring_up": ("sale.ring_up", True, "sale.completed", True),
     # a cashier may start a return; it needs a manager's approval, checked inside (services/checkout/sales.py)
     "sale.return": ("sale.ring_up", True, "sale.returned", True),
+    "sync.pair": ("sync.pair", True, "sync.paired", False),
+    "sync.push_acked": (None, False, None, False),
+    "sync.round": (None, False, None, False),
+    "sync.apply": (None, False, None, False),
 }
 
 #: functions that open a write transaction outside the helper, and why

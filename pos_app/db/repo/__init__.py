@@ -25,4 +25,5 @@ from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.
     requests,
     sales,
     store,
+    sync,
 )

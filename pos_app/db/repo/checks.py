@@ -99,7 +99,7 @@ def incomplete_recharges(session: Session, items_count: Any = None) -> list[str]
         held = (select(func.count()).select_from(_C)
                 .where(_C.c.batch_id == _R.c.id, _C.c.item_json.is_not(None)).scalar_subquery())
         items_count = rows + held
-    stmt = select(_R.c.id).where(or_(
+    stmt = select(_R.c.id).where(_R.c.origin_store.is_(None)).where(or_(  # a pulled copy's parts are at its store
         ~exists().where(_W.c.recharge_id == _R.c.id, _W.c.kind == "recharge",
                         _W.c.principal_delta_fen == _R.c.amount_fen, _W.c.bonus_delta_fen == _R.c.bonus_fen),
         and_(_R.c.points > 0, ~exists().where(_L.c.recharge_id == _R.c.id, _L.c.points == _R.c.points)),
@@ -114,7 +114,8 @@ def incomplete_recharges(session: Session, items_count: Any = None) -> list[str]
 
 
 def recharge_ids(session: Session) -> set[str]:
-    return set(session.execute(select(_R.c.id)).scalars())
+    """This store's own recharges (a pulled copy's event is at the store that made it)."""
+    return set(session.execute(select(_R.c.id).where(_R.c.origin_store.is_(None))).scalars())
 
 
 def event_payloads(session: Session, event_type: str) -> list[str]:
@@ -123,7 +124,7 @@ def event_payloads(session: Session, event_type: str) -> list[str]:
 
 def duplicate_entries(session: Session) -> Rows:
     """(kind, ref, count) of movements with more than one wallet entry, or entries that refer to none."""
-    ref = func.coalesce(_W.c.recharge_id, _W.c.spend_id, _W.c.refund_id)
+    ref = func.coalesce(_W.c.recharge_id, _W.c.spend_id, _W.c.refund_id, _W.c.origin_ref)
     return _rows(session, select(_W.c.kind, ref.label("ref"), func.count()).group_by(_W.c.kind, ref)
                  .having(or_(func.count() > 1, ref.is_(None))))
 

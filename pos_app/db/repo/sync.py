@@ -1,0 +1,168 @@
+"""Sync: the device's sync state, the round log, the outbox queue beyond what central acknowledged, and the
+rows pulled changes land in (members, wallet entries and recharge lots of other stores, coupon states, central
+campaigns and gift catalogue entries, conflicts)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pos_app.db import models as m
+from pos_app.db import models_coupons as mc
+from pos_app.db import models_gifts as mg
+from pos_app.db import models_sync as ms
+from pos_app.db.repo.base import append, run, table
+
+_O = table(m.Outbox)
+_R = table(ms.SyncRound)
+_W = table(m.WalletEntry)
+_S = table(m.Spend)
+
+#: the staff code pulled rows are written under (an account that cannot log in: no PIN matches its hash)
+CENTRAL_STAFF_CODE = "@central"
+#: rounds kept in the log
+ROUNDS_KEPT = 200
+
+
+def state(session: Session) -> ms.SyncState | None:
+    return session.get(ms.SyncState, 1)
+
+
+def state_for_update(session: Session) -> ms.SyncState:
+    """The one sync state row, created when missing (in the caller's write transaction)."""
+    row = session.get(ms.SyncState, 1)
+    if row is None:
+        row = ms.SyncState(id=1, acked_seq=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def queued(session: Session, after_seq: int, limit: int) -> list[m.Outbox]:
+    """Outbox events after ``after_seq``, in seq order (never deleted: acked_seq marks what central has)."""
+    return list(session.scalars(select(m.Outbox).where(m.Outbox.seq > after_seq).order_by(m.Outbox.seq).limit(limit)))
+
+
+def pending(session: Session, acked_seq: int) -> tuple[int, datetime | None, int]:
+    """(events not yet acknowledged, when the oldest of them occurred, the highest seq)."""
+    n, oldest = run(session, select(func.count(), func.min(_O.c.occurred_at)).where(_O.c.seq > acked_seq)).one()
+    last = run(session, select(func.max(_O.c.seq))).scalar() or 0
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    return int(n), oldest, int(last)
+
+
+def oldest_pending_at(session: Session, acked_seq: int) -> datetime | None:
+    got = session.scalar(select(m.Outbox.occurred_at).where(m.Outbox.seq > acked_seq).order_by(m.Outbox.seq).limit(1))
+    return got
+
+
+def add_round(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, ms.SyncRound, [values])
+    newest = run(session, select(func.max(_R.c.id))).scalar() or 0
+    if newest > ROUNDS_KEPT:
+        run(session, delete(_R).where(_R.c.id <= newest - ROUNDS_KEPT))
+
+
+def rounds(session: Session, limit: int) -> list[ms.SyncRound]:
+    return list(session.scalars(select(ms.SyncRound).order_by(ms.SyncRound.id.desc()).limit(limit)))
+
+
+def conflicts(session: Session) -> list[ms.SyncConflict]:
+    return list(session.scalars(select(ms.SyncConflict).order_by(ms.SyncConflict.created_at, ms.SyncConflict.id)))
+
+
+def conflict(session: Session, conflict_id: str) -> ms.SyncConflict | None:
+    return session.get(ms.SyncConflict, conflict_id)
+
+
+def central_staff_id(session: Session) -> str | None:
+    return session.scalar(select(m.Staff.id).where(m.Staff.code == CENTRAL_STAFF_CODE))
+
+
+def add_staff(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, m.Staff, [values])
+
+
+# ----------------------------------------------------------------------------- what pulled changes touch
+def member(session: Session, member_id: str) -> m.Member | None:
+    return session.get(m.Member, member_id)
+
+
+def member_clash(session: Session, phone: str, member_code: str, invite_code: str) -> str | None:
+    """The id of a member already holding this phone, member code or invite code (another member)."""
+    return session.scalar(select(m.Member.id).where(
+        (m.Member.phone == phone) | (m.Member.member_code == member_code) | (m.Member.invite_code == invite_code)
+    ).limit(1))
+
+
+def add_member(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, m.Member, [values])
+
+
+def entry_applied(session: Session, origin_ref: str) -> bool:
+    return session.scalar(select(m.WalletEntry.id).where(m.WalletEntry.origin_ref == origin_ref)) is not None
+
+
+def recharge(session: Session, recharge_id: str) -> m.Recharge | None:
+    return session.get(m.Recharge, recharge_id)
+
+
+def receipt_taken(session: Session, receipt_no: str) -> bool:
+    return session.scalar(select(m.Recharge.id).where(m.Recharge.receipt_no == receipt_no)) is not None
+
+
+def add_recharge(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, m.Recharge, [values])
+
+
+def live_lots(session: Session, member_id: str) -> list[m.Recharge]:
+    """The member's recharge lots with something left, oldest first (as a spend here takes them)."""
+    return list(session.scalars(
+        select(m.Recharge)
+        .where(m.Recharge.member_id == member_id, m.Recharge.state == "active")
+        .where((m.Recharge.principal_left_fen > 0) | (m.Recharge.bonus_left_fen > 0))
+        .order_by(m.Recharge.created_at, m.Recharge.id)
+    ))
+
+
+def add_wallet_entry(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, m.WalletEntry, [values])
+
+
+def spent_here_since(session: Session, member_id: str, since: datetime) -> int:
+    """What this store took from the member's balance since ``since`` (its own spends)."""
+    return int(run(session, select(func.coalesce(func.sum(_S.c.amount_fen), 0))
+                   .where(_S.c.member_id == member_id, _S.c.created_at >= since)).scalar() or 0)
+
+
+def coupon_by_code(session: Session, code: str) -> mc.Coupon | None:
+    return session.scalar(select(mc.Coupon).where(mc.Coupon.code == code))
+
+
+def add_coupon(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, mc.Coupon, [values])
+
+
+def campaign_by_code(session: Session, code: str) -> m.Campaign | None:
+    return session.scalar(select(m.Campaign).where(m.Campaign.code == code))
+
+
+def add_campaign(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, m.Campaign, [values])
+
+
+def gift_by_sku(session: Session, sku: str) -> mg.GiftItem | None:
+    return session.scalar(select(mg.GiftItem).where(mg.GiftItem.sku == sku))
+
+
+def add_gift(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, mg.GiftItem, [values])
+
+
+def add_conflicts(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    append(session, ms.SyncConflict, rows)
