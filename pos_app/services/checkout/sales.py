@@ -193,7 +193,7 @@ def quote(
             priced = _price(uow, ctx, member, lines, [], day, crules)
         t = priced.totals
         # what the member would earn paying all of it from outside the wallet
-        points = rules.points_for(t.total_fen, crules)
+        points = rules.points_for(t.total_fen, crules) if member is not None else 0
         return QuoteDTO(
             lines=tuple(_line_dto(line) for line in priced.lines),
             subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen, total_fen=t.total_fen,
