@@ -388,3 +388,15 @@ def test_first_recharge_stays_the_default_and_either_takes_whichever_comes_first
                             coupon_code=None, payments=[PaymentInput("cash", 128_00)])
     wallet.recharge(ctx, c, member_id=b.member_id, tier_code="basic")
     assert _referral(shop, b.member_id)[:3] == ("qualified", sale.sale_id, None)
+
+
+def test_a_balance_part_whose_recharge_was_refunded_cannot_go_back_to_the_balance(rich):
+    store, (mem, _codes) = rich
+    sale = checkout.ring_up(store.ctx, store.cashier, request_id="rf", member_id=mem.member_id,
+                            lines=[LineInput(barcode=FOOD)], coupon_code=None, payments=[PaymentInput("balance", 108_00)])
+    (rid,) = _q(store, "SELECT recharge_id FROM spend_allocation")[0]
+    wallet.refund(store.ctx, store.manager, recharge_id=rid)
+    before = _counts(store)
+    with pytest.raises(StateError) as e:
+        checkout.return_sale(store.ctx, store.manager, request_id=None, sale_id=sale.sale_id)
+    assert e.value.key == "return.recharge_refunded" and _counts(store) == before

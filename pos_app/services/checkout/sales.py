@@ -313,7 +313,7 @@ def ring_up(
             "subtotal_fen": t.subtotal_fen, "saving_fen": t.saving_fen, "discount_fen": t.discount_fen,
             "total_fen": t.total_fen, "paid_fen": actually, "eligible_fen": eligible, "change_fen": sale_row["change_fen"],
             "member_prices": priced.member_prices,
-            "lines": line_rows and [{k: v for k, v in r.items() if k != "sale_id"} for r in line_rows],
+            "lines": [{k: v for k, v in r.items() if k != "sale_id"} for r in line_rows],
             "payments": [{k: v for k, v in r.items() if k != "sale_id"} for r in pay_rows],
             "spend": None if sp is None else {
                 "spend_id": sp.id, "amount_fen": sp.amount_fen, "principal_fen": sp.principal_fen,
@@ -545,15 +545,13 @@ def return_sale(
                 reinstated = True
         ret_row = dict(
             id=ret_id, sale_id=sale.id, staff_id=actor.staff_id, approved_by=manager.staff_id if manager else None,
-            created_at=ctx.now(), amount_fen=sum(x.amount_fen for x in money), spend_id=sp.id if sp else None,
+            created_at=ctx.now(), amount_fen=amount, spend_id=sp.id if sp else None,
             points_taken_back=taken + shortfall.negative, points_policy=shortfall.policy, points_short=shortfall.short,
             deducted_fen=shortfall.deducted_fen, coupon_reinstated=reinstated, full=full,
         )
         rl_rows = [dict(return_id=ret_id, line_no=no, qty=q, amount_fen=a) for no, q, a in back]
         rp_rows = [dict(return_id=ret_id, no=i, method=x.method, amount_fen=x.amount_fen, principal_fen=x.principal_fen,
                         bonus_fen=x.bonus_fen) for i, x in enumerate(money, start=1)]
-        # the return's amount is what the lines were worth; what went back is that less any deduction
-        ret_row["amount_fen"] = amount
         repo.sales.add_return(s, ret_row, rl_rows, rp_rows)
         sale.state = RETURNED if full else PART_RETURNED
         audit(uow, ctx, actor, "sale.return", "sale_return", ret_id, approved_by=manager, sale_id=sale.id,
