@@ -305,8 +305,20 @@ def ring_up(
             for handler in ctx.registry.on_sale:
                 handler(uow, ctx, actor, member, sale_obj)
         remember(uow, ctx, request_id, "sale.ring_up", sale_id, params)
-        s.flush()
-        result = _sale_dto(uow, sale_obj, member=member)
+        # the result from what was just written (a replay or a look-up reads the rows: _sale_dto)
+        result = SaleDTO(
+            sale_id=sale_id, receipt_no=receipt_no, occurred_at=sale_row["created_at"], staff=actor.code,
+            member_id=member.id if member else None, member_name=member.name if member else None,
+            member_phone=member.phone if member else None, lines=tuple(_line_dto(ln) for ln in priced.lines),
+            subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen,
+            coupon_code=group(priced.used[0][0].code) if priced.used else None, total_fen=t.total_fen,
+            payments=tuple(PaymentDTO(p.method, p.amount_fen, p.principal_fen, p.bonus_fen, p.tendered_fen, p.change_fen)
+                           for p in paid),
+            paid_fen=actually, change_fen=sale_row["change_fen"],
+            principal_after_fen=member.principal_fen if member else None,
+            bonus_after_fen=member.bonus_fen if member else None, points_earned=points,
+            points_balance=member.points_balance if member else None, returns=(), store_name=st.name,
+        )
         emit(uow, ctx, "sale.completed", {
             "sale_id": sale_id, "receipt_no": receipt_no, "request_id": request_id,
             "member_id": member.id if member else None, "campaign_code": sale_row["campaign_code"],
