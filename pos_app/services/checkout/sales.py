@@ -271,11 +271,13 @@ def ring_up(
             assert member is not None
             expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
             lot = add_points_lot(uow, ctx, member, points, source="sale", expires_on=expiry)
-        sale_row = dict(
+        now = ctx.now()
+        change = sum(p.change_fen for p in paid)
+        sale_row: dict[str, Any] = dict(
             id=sale_id, receipt_no=receipt_no, member_id=member.id if member else None, staff_id=actor.staff_id,
-            created_at=ctx.now(), campaign_code=campaign.code if campaign else None,
+            created_at=now, campaign_code=campaign.code if campaign else None,
             subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen, total_fen=t.total_fen,
-            paid_fen=actually, eligible_fen=eligible, change_fen=sum(p.change_fen for p in paid), points=points,
+            paid_fen=actually, eligible_fen=eligible, change_fen=change, points=points,
             points_lot_id=lot["id"] if lot else None,
             coupon_id=priced.used[0][0].id if priced.used else None, spend_id=sp.id if sp else None,
             lines_count=len(priced.lines), state=COMPLETE,
@@ -307,14 +309,14 @@ def ring_up(
         remember(uow, ctx, request_id, "sale.ring_up", sale_id, params)
         # the result from what was just written (a replay or a look-up reads the rows: _sale_dto)
         result = SaleDTO(
-            sale_id=sale_id, receipt_no=receipt_no, occurred_at=sale_row["created_at"], staff=actor.code,
+            sale_id=sale_id, receipt_no=receipt_no, occurred_at=now, staff=actor.code,
             member_id=member.id if member else None, member_name=member.name if member else None,
             member_phone=member.phone if member else None, lines=tuple(_line_dto(ln) for ln in priced.lines),
             subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen,
             coupon_code=group(priced.used[0][0].code) if priced.used else None, total_fen=t.total_fen,
             payments=tuple(PaymentDTO(p.method, p.amount_fen, p.principal_fen, p.bonus_fen, p.tendered_fen, p.change_fen)
                            for p in paid),
-            paid_fen=actually, change_fen=sale_row["change_fen"],
+            paid_fen=actually, change_fen=change,
             principal_after_fen=member.principal_fen if member else None,
             bonus_after_fen=member.bonus_fen if member else None, points_earned=points,
             points_balance=member.points_balance if member else None, returns=(), store_name=st.name,
