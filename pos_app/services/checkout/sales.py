@@ -553,10 +553,14 @@ def return_sale(
             sp = _balance_back(uow, ctx, actor, member, sale, bal, ret_id)
         reinstated = False
         if full and sale.coupon_id:
-            c = s.get(mc.Coupon, sale.coupon_id)
-            if c is not None and c.state == "redeemed" and today <= c.valid_until:
-                coupons.reinstate(uow, ctx, actor, c, sale.id)
-                reinstated = True
+            # every coupon the sale redeemed (more than one when the campaign allows stacking): usable again
+            # while still valid, else it stays used (the return records that it was not reinstated)
+            used = s.scalars(select(mc.Coupon).join(mc.CouponEvent, mc.CouponEvent.coupon_id == mc.Coupon.id).where(
+                mc.CouponEvent.kind == "redeem", mc.CouponEvent.reason == sale.id)).all()
+            for c in used:
+                if c.state == "redeemed" and today <= c.valid_until:
+                    coupons.reinstate(uow, ctx, actor, c, sale.id)
+                    reinstated = True
         ret_row = dict(
             id=ret_id, sale_id=sale.id, staff_id=actor.staff_id, approved_by=manager.staff_id if manager else None,
             created_at=ctx.now(), amount_fen=amount, spend_id=sp.id if sp else None,
