@@ -235,6 +235,7 @@ class CheckoutScreen(QWidget):
     def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.appctx = appctx
+        self.setProperty("scan_codes", True)  # the window's scanner hands product bursts to handle_scan
         #: the basket as asked of the service (LineInputs, in line order)
         self.entries: list[Any] = []
         #: the last basket the service priced without refusing it
@@ -535,10 +536,22 @@ class CheckoutScreen(QWidget):
         if n:
             self.table.selectRow(max(0, min(n - 1, self.current_line() + step)))
 
+    def handle_scan(self, text: str) -> None:
+        """A scanner burst in any field of this screen (not a member code: the counter takes those): the
+        product's line, whichever field had the focus."""
+        self.lookup(text.strip())
+        self.payment.refresh()  # a burst taken out of a payment field
+
     def barcode_enter(self) -> None:
         text = self.barcode.text().strip()
         if not text:
             self.confirm()
+            return
+        self.lookup(text)
+
+    def lookup(self, text: str) -> None:
+        """A barcode (or a name, a SKU): its product added, or the matches listed, or why not."""
+        if not text:
             return
         if self.sale is not None:
             self.new_sale()
@@ -555,7 +568,8 @@ class CheckoutScreen(QWidget):
         def found(res: tuple[Any, list[Any]]) -> None:
             product, matches = res
             if product is not None:
-                self.barcode.clear()
+                if self.barcode.text().strip() == text:
+                    self.barcode.clear()
                 self.add_product(product)
                 return
             self.show_matches(matches, text)

@@ -194,6 +194,25 @@ def test_payment_panel_split_and_refused_coupon(win: Any, qtbot: Any, store: Any
     assert co.sale.member_id is None
 
 
+def test_a_burst_in_a_payment_field_adds_the_line_and_leaves_the_field(win: Any, qtbot: Any, store: Any) -> None:
+    catalogue(store)
+    login(qtbot, win, "cash1", "1111")
+    co = open_checkout(qtbot, win)
+    cash = co.payment.fields["cash"]
+    cash.setFocus()
+    win.scanner.clock.step = 0.2  # a person types 50...
+    qtbot.keyClicks(cash, "50")
+    win.scanner.clock.t += 1.0  # ...a pause, then the scanner fires while the cashier is in the cash field
+    win.scanner.clock.step = 0.005
+    scan(qtbot, cash, TOY)
+    qtbot.waitUntil(lambda: idle(win) and co.model.rowCount() == 1, timeout=10_000)
+    assert cash.text() == "50" and co.quote.lines[0].sku == "TOY-01" and co.sale is None
+    # typed slowly (a person), the same digits are just text in the field
+    win.scanner.clock.step = 0.2
+    qtbot.keyClicks(cash, "1")
+    assert cash.text() == "501"
+
+
 def test_free_line_by_category_and_amount(win: Any, qtbot: Any, store: Any) -> None:
     catalogue(store)
     login(qtbot, win, "cash1", "1111")
