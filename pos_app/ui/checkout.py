@@ -7,9 +7,9 @@ charges twice), then the receipt (print preview / print / PDF), a return, and a 
 Keyboard: the barcode field has the focus; a scanner burst (or typed code + Enter) adds the line, the same
 barcode again adds one to its quantity; text that is not a barcode searches the catalogue (↓ into the
 matches, Enter adds). With the barcode field empty: ↑/↓ choose a line, + / - change its quantity, Delete
-removes it, Enter confirms the payment. Ctrl+M the member field, Ctrl+W walk-in, Ctrl+K the coupon, Ctrl+F a
+removes it, Enter confirms the payment (once). Ctrl+M the member field, Ctrl+W walk-in, Ctrl+K the coupon, Ctrl+F a
 free line, Ctrl+1..6 put what is left to pay on balance / cash / WeChat / Alipay / card / other, Esc clears
-the basket; after the sale Ctrl+P the receipt, Ctrl+R a return, Enter a new sale."""
+the basket; after the sale Ctrl+P the receipt, Ctrl+R a return, Ctrl+Shift+N (or the next scan) a new sale."""
 
 from __future__ import annotations
 
@@ -387,7 +387,11 @@ class CheckoutScreen(QWidget):
         self.receipt_btn.clicked.connect(self.open_receipt)
         self.return_btn = big_button(tr("co.return") + " (Ctrl+R)")
         self.return_btn.clicked.connect(self.open_return)
-        self.new_btn = big_button(tr("co.new_sale") + " (Enter)")
+        self.next_hint = QLabel(tr("co.next_hint"))
+        self.next_hint.setObjectName("hint")
+        self.next_hint.setWordWrap(True)
+        dl.addWidget(self.next_hint)
+        self.new_btn = big_button(tr("co.new_sale") + " (Ctrl+Shift+N)")
         self.new_btn.setObjectName("primary")
         self.new_btn.clicked.connect(self.new_sale)
         for b in (self.receipt_btn, self.return_btn, self.new_btn):
@@ -772,11 +776,8 @@ class CheckoutScreen(QWidget):
     def confirm(self) -> None:
         """Enter: ring up the basket with the payment split (once: a second press while it runs, or a repeat
         with the same request id, charges nothing more)."""
-        if self.sale is not None:
-            self.new_sale()
-            return
-        if self.in_flight:
-            return
+        if self.sale is not None or self.in_flight:
+            return  # done: a second Enter (a double press) changes nothing; the next scan starts a new sale
         if not self.entries or self.quote is None or self.entries != self.good_entries:
             self.error.show_error(tr("co.nothing_to_pay") if not self.entries else tr("co.wait_quote"))
             return
@@ -810,7 +811,7 @@ class CheckoutScreen(QWidget):
         self.sale = sale
         self.show_done(sale)
         self.right.setCurrentIndex(1)
-        self.new_btn.setFocus()
+        self.focus_barcode()  # the next customer's first scan starts the new sale
 
     def show_done(self, sale: Any) -> None:
         parts = [f"<h2>{tr('co.done_title', amount=Money(sale.total_fen))}</h2>"]

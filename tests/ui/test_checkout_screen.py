@@ -155,7 +155,10 @@ def test_scan_member_coupon_split_preview_and_return_one_line(win: Any, qtbot: A
     back_to_balance = sum(p.amount_fen for p in r.refunds if p.method == "balance")
     assert final.balance_fen == after.balance_fen + back_to_balance
     ret.accept()
-    # a new sale: Enter; the basket is empty, walk-in
+    # another Enter changes nothing; Ctrl+Shift+N: a new sale, the basket empty, walk-in
+    co.barcode.setFocus()
+    qtbot.keyClick(co.barcode, Qt.Key.Key_Return)
+    assert co.sale is not None
     co.new_btn.click()
     assert co.sale is None and co.model.rowCount() == 0 and co.member is None
 
