@@ -58,7 +58,8 @@ DYNAMIC_IDS: dict[str, tuple[str, ...]] = {
                  "points", "expiring", "member_price", "owed_gifts", "unused_coupons", "invited_by",
                  "invites_made"),
     "pay.{}": ("cash", "wechat", "alipay", "card", "other"),
-    "points.source.{}": ("adjust", "checkin", "invite", "recharge", "spend", "task"),
+    "points.source.{}": ("adjust", "checkin", "invite", "recharge", "sale", "spend", "task"),
+    "checkout.method.{}": ("balance", "cash", "wechat", "alipay", "card", "other"),
     "preview.{}s": ("coupon", "gift", "voucher"),
     "print.pay.{}": ("cash", "wechat", "alipay", "card", "other"),
     "print.perk.{}": ("coupon", "gift", "voucher"),
@@ -69,7 +70,7 @@ DYNAMIC_IDS: dict[str, tuple[str, ...]] = {
     "role.{}": ("cashier", "staff", "manager"),
     "state.{}": ("cancelled", "declined", "handed_out", "issued", "kept", "owed", "revoked"),
     "stock.{}": ("receive", "adjust", "return", "transfer_out", "transfer_in"),
-    "wallet.kind.{}": ("adjust", "recharge", "refund", "spend", "transfer"),
+    "wallet.kind.{}": ("adjust", "recharge", "refund", "sale_return", "spend", "transfer"),
     # words inside sentences (textparams.Term): a role, the name of a free-text field
     "term.role.{}": ("cashier", "staff", "manager"),
     "term.field.{}": ("name", "note", "reason", "barcode", "supplier", "reference", "store"),

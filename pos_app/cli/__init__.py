@@ -27,6 +27,8 @@ from pos_app.cli import (
     gui,
     members,
     points,
+    products,
+    sales,
     staff,
     store,
     wallet,
@@ -36,7 +38,7 @@ from pos_app.domain.errors import DomainError, PermissionDenied
 from pos_app.domain.text import check_arg_text
 
 #: the modules that add subcommands, in the order of ``pos-app --help``
-AREAS = (gui, store, members, campaigns, wallet, staff, points, coupons, gifts, backup, audit)
+AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, coupons, gifts, backup, audit)
 
 __all__ = ["AREAS", "build_parser", "main"]
 

@@ -18,6 +18,7 @@ from pos_app.domain import checkout as rules
 from pos_app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from pos_app.domain.money import parse_yuan
 from pos_app.domain.text import clean_text
+from pos_app.domain.textparams import Money
 from pos_app.services.campaigns import current_campaign
 from pos_app.services.checkout.dto import ImportReport, ProductDTO
 from pos_app.services.common import audit, check_request_id, emit, remember, replayed, require, settings
@@ -80,7 +81,8 @@ def _checked(
         member_price_fen=None if member_price_fen is None else _price(member_price_fen, "member_price"),
     )
     if out["member_price_fen"] is not None and out["member_price_fen"] > out["price_fen"]:
-        raise InvalidInput("product.member_price_above", member_price=out["member_price_fen"], price=out["price_fen"])
+        raise InvalidInput("product.member_price_above", member_price=Money(out["member_price_fen"]),
+                           price=Money(out["price_fen"]))
     return out
 
 
