@@ -138,8 +138,8 @@ class PaymentPanel(QFrame):
         self.fields["balance"].setEnabled(has_balance)
         if not has_balance:
             self.fields["balance"].clear()
-        self.balance_hint.setText(tr("co.pay.balance_available", amount=Money(balance_fen)) if has_balance else
-                                  tr("co.pay.no_balance"))
+        self.balance_hint.setText(tr("co.pay.balance_available", amount=Money(balance_fen)) if balance_fen is not None
+                                  else tr("co.pay.no_balance"))
         self.refresh()
 
     def clear(self) -> None:

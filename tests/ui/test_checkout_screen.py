@@ -125,6 +125,7 @@ def test_scan_member_coupon_split_preview_and_return_one_line(win: Any, qtbot: A
     after = members.get_member(store.ctx, store.manager, member_id=member.member_id)
     assert after.balance_fen == member.balance_fen - 10000
     assert sale.coupon_code and coupons.get_coupon(store.ctx, store.manager, code).state == "redeemed"
+    qtmodeltester.check(SaleModel(sales))
     assert "¥50.00" in co.done_label.text()
     # the receipt: its print preview paints the sale
     dlg = co.open_receipt()
@@ -229,7 +230,8 @@ def test_free_line_by_category_and_amount(win: Any, qtbot: Any, store: Any) -> N
     assert line.sku is None and line.category == "洗护美容" and line.amount_fen == 8800
 
 
-def test_products_screen_add_and_models(win: Any, qtbot: Any, store: Any, qtmodeltester: Any) -> None:
+def test_products_screen_add_import_and_models(win: Any, qtbot: Any, store: Any, qtmodeltester: Any,
+                                               tmp_path: Any) -> None:
     login(qtbot, win, "boss", "9999")
     ps = win.screens["products"]
     win.show_screen_index(win.tabs.indexOf(ps))
@@ -247,4 +249,21 @@ def test_products_screen_add_and_models(win: Any, qtbot: Any, store: Any, qtmode
     assert (p.price_fen, p.member_price_fen, p.category) == (4500, 3990, "宠物用品")
     qtbot.waitUntil(lambda: ps.model.rowCount() >= 1, timeout=10_000)
     qtmodeltester.check(ps.model)
-    qtmodeltester.check(SaleModel())
+    # an import with a bad row: nothing imported, the row and its reason listed
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,barcode,name,category,price,member_price\n"
+                   "BOWL-1,6900000000059,食盆,宠物用品,29,\n"
+                   "BOWL-2,6900000000066,水碗,不存在的类别,19,\n", encoding="utf-8")
+    ps.import_file(str(bad))
+    qtbot.waitUntil(lambda: ps.last_report is not None and idle(win), timeout=10_000)
+    assert ps.last_report.refused and ps.refused.isVisible() and ps.refused.count() == len(ps.last_report.refused)
+    assert "第 3 行" in ps.refused.item(0).text()
+    assert not checkout.search_products(store.ctx, store.manager, "BOWL-1")
+    good = tmp_path / "good.csv"
+    good.write_text("sku,barcode,name,category,price,member_price\n"
+                    "BOWL-1,6900000000059,食盆,宠物用品,29,25\n", encoding="utf-8")
+    ps.last_report = None
+    ps.import_file(str(good))
+    qtbot.waitUntil(lambda: ps.last_report is not None and idle(win), timeout=10_000)
+    assert ps.last_report.added == 1 and not ps.refused.isVisible()
+    assert checkout.get_product(store.ctx, store.manager, "BOWL-1").member_price_fen == 2500
