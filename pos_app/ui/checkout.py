@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.domain.errors import DomainError, InvalidInput
+from pos_app.domain.errors import DomainError, InvalidInput, NotFound
 from pos_app.domain.money import format_fen, parse_yuan
 from pos_app.domain.textparams import Money
 from pos_app.services.changes import Changes
@@ -312,7 +312,13 @@ class CheckoutScreen(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # widths from the headers and a wide amount, never from the cells: a scan never waits on measuring rows
+        fm = self.table.fontMetrics()
+        money_w = fm.horizontalAdvance("¥88,888.88") + 16
+        for c in range(self.model.columnCount()):
+            head = fm.horizontalAdvance(str(self.model.headerData(c, Qt.Orientation.Horizontal))) + 20
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.Fixed)
+            hh.resizeSection(c, max(head, money_w if c >= 3 else fm.horizontalAdvance("888") + 16))
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.installEventFilter(self)
         left.addWidget(self.table, 1)
@@ -561,6 +567,24 @@ class CheckoutScreen(QWidget):
             self.new_sale()
         self.line_error.show_error(None)
         checkout = checkout_service()
+        if text.isdigit():  # a barcode: straight into the basket, priced in one trip to the worker
+            if self.barcode.text().strip() == text:
+                self.barcode.clear()
+            self.match_list.hide()
+            entries = list(self.entries)
+            for i, e in enumerate(entries):
+                if e.barcode == text and e.category is None:
+                    entries[i] = checkout.LineInput(barcode=text, qty=e.qty + 1)
+                    self.set_entries(entries, select=i, scanned=text)
+                    return
+            entries.append(checkout.LineInput(barcode=text, qty=1))
+            self.set_entries(entries, select=len(entries) - 1, scanned=text)
+            return
+        self.search(text)
+
+    def search(self, text: str) -> None:
+        """Text that is not a barcode (or a barcode no product has): a SKU, or a name to search."""
+        checkout = checkout_service()
         ctx, actor = self.appctx.ctx, self.appctx.actor
 
         def work() -> tuple[Any, list[Any]]:
@@ -613,8 +637,8 @@ class CheckoutScreen(QWidget):
         checkout = checkout_service()
         entries = list(self.entries)
         for i, e in enumerate(entries):
-            if e.sku == product.sku and e.category is None:
-                entries[i] = checkout.LineInput(sku=product.sku, qty=e.qty + 1)
+            if e.category is None and (e.sku == product.sku or (e.barcode and e.barcode == product.barcode)):
+                entries[i] = checkout.LineInput(barcode=e.barcode, sku=e.sku, qty=e.qty + 1)
                 self.set_entries(entries, select=i)
                 return
         entries.append(checkout.LineInput(sku=product.sku, qty=1))
@@ -661,11 +685,11 @@ class CheckoutScreen(QWidget):
         entries = self.entries[:i] + self.entries[i + 1:]
         self.set_entries(entries, select=min(i, len(entries) - 1))
 
-    def set_entries(self, entries: list[Any], *, select: int | None = None) -> None:
+    def set_entries(self, entries: list[Any], *, select: int | None = None, scanned: str | None = None) -> None:
         self.entries = entries
         self._select_after = select
         self._edited()
-        self.requote()
+        self.requote(scanned=scanned)
 
     def clear_basket(self) -> None:
         self.entries = []
@@ -694,8 +718,9 @@ class CheckoutScreen(QWidget):
         self.requote()
         self.focus_barcode()
 
-    def requote(self) -> None:
-        """Price the basket on the database worker (the newest ask wins)."""
+    def requote(self, *, scanned: str | None = None) -> None:
+        """Price the basket on the database worker (the newest ask wins). ``scanned``: the barcode just added
+        by this change; when no product has it, it is searched for as a SKU or a name instead."""
         if not self.appctx.has_actor or not self.appctx.has_ctx:
             return
         self._quote_gen += 1
@@ -721,12 +746,15 @@ class CheckoutScreen(QWidget):
         def fail(exc: BaseException) -> None:
             if gen != self._quote_gen:
                 return
-            self.line_error.show_error(exc)
             self.entries = list(self.good_entries)  # the line that was refused is not in the basket
             if self.entries:
                 self.requote()
             else:
                 self.show_quote(None)
+            if scanned is not None and isinstance(exc, NotFound):
+                self.search(scanned)  # not a barcode after all: a SKU, or digits in a name
+            else:
+                self.line_error.show_error(exc)
 
         self.appctx.run(lambda: checkout.quote(ctx, actor, member_id=mid, lines=entries, coupon_code=code),
                         ok, fail, key="co-quote")
