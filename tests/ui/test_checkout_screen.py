@@ -217,6 +217,27 @@ def test_a_burst_in_a_payment_field_adds_the_line_and_leaves_the_field(win: Any,
     assert cash.text() == "501"
 
 
+def test_unknown_barcode_and_a_name_search(win: Any, qtbot: Any, store: Any) -> None:
+    catalogue(store)
+    login(qtbot, win, "cash1", "1111")
+    co = open_checkout(qtbot, win)
+    scan(qtbot, co.barcode, "6999999999999")
+    qtbot.waitUntil(lambda: idle(win) and co.line_error.isVisible(), timeout=10_000)
+    assert "6999999999999" in co.line_error.text() and co.model.rowCount() == 0 and co.entries == []
+    # a name (typed through the input method): one product matches, its line is added
+    co.barcode.setFocus()
+    co.barcode.setText("磨牙")
+    qtbot.keyClick(co.barcode, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: idle(win) and co.model.rowCount() == 1, timeout=10_000)
+    assert co.quote.lines[0].sku == "TOY-02" and co.barcode.text() == ""
+    # a SKU typed: not digits, found by the search, the same line + 1
+    win.scanner.clock.step = 0.2  # a person
+    qtbot.keyClicks(co.barcode, "TOY-02")
+    qtbot.keyClick(co.barcode, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: idle(win) and co.quote.lines[0].qty == 2, timeout=10_000)
+    assert co.model.rowCount() == 1
+
+
 def test_free_line_by_category_and_amount(win: Any, qtbot: Any, store: Any) -> None:
     catalogue(store)
     login(qtbot, win, "cash1", "1111")
