@@ -7,9 +7,9 @@ charges twice), then the receipt (print preview / print / PDF), a return, and a 
 Keyboard: the barcode field has the focus; a scanner burst (or typed code + Enter) adds the line, the same
 barcode again adds one to its quantity; text that is not a barcode searches the catalogue (↓ into the
 matches, Enter adds). With the barcode field empty: ↑/↓ choose a line, + / - change its quantity, Delete
-removes it, Enter confirms the payment. Ctrl+M the member field, Ctrl+W walk-in, Ctrl+K the coupon, Ctrl+F a
+removes it, Enter confirms the payment (once). Ctrl+M the member field, Ctrl+W walk-in, Ctrl+K the coupon, Ctrl+F a
 free line, Ctrl+1..6 put what is left to pay on balance / cash / WeChat / Alipay / card / other, Esc clears
-the basket; after the sale Ctrl+P the receipt, Ctrl+R a return, Enter a new sale."""
+the basket; after the sale Ctrl+P the receipt, Ctrl+R a return, Ctrl+Shift+N (or the next scan) a new sale."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.domain.errors import DomainError, InvalidInput
+from pos_app.domain.errors import DomainError, InvalidInput, NotFound
 from pos_app.domain.money import format_fen, parse_yuan
 from pos_app.domain.textparams import Money
 from pos_app.services.changes import Changes
@@ -138,8 +138,8 @@ class PaymentPanel(QFrame):
         self.fields["balance"].setEnabled(has_balance)
         if not has_balance:
             self.fields["balance"].clear()
-        self.balance_hint.setText(tr("co.pay.balance_available", amount=Money(balance_fen)) if has_balance else
-                                  tr("co.pay.no_balance"))
+        self.balance_hint.setText(tr("co.pay.balance_available", amount=Money(balance_fen)) if balance_fen is not None
+                                  else tr("co.pay.no_balance"))
         self.refresh()
 
     def clear(self) -> None:
@@ -235,6 +235,7 @@ class CheckoutScreen(QWidget):
     def __init__(self, appctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.appctx = appctx
+        self.setProperty("scan_codes", True)  # the window's scanner hands product bursts to handle_scan
         #: the basket as asked of the service (LineInputs, in line order)
         self.entries: list[Any] = []
         #: the last basket the service priced without refusing it
@@ -311,7 +312,13 @@ class CheckoutScreen(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # widths from the headers and a wide amount, never from the cells: a scan never waits on measuring rows
+        fm = self.table.fontMetrics()
+        money_w = fm.horizontalAdvance("¥88,888.88") + 16
+        for c in range(self.model.columnCount()):
+            head = fm.horizontalAdvance(str(self.model.headerData(c, Qt.Orientation.Horizontal))) + 20
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.Fixed)
+            hh.resizeSection(c, max(head, money_w if c >= 3 else fm.horizontalAdvance("888") + 16))
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.installEventFilter(self)
         left.addWidget(self.table, 1)
@@ -386,7 +393,11 @@ class CheckoutScreen(QWidget):
         self.receipt_btn.clicked.connect(self.open_receipt)
         self.return_btn = big_button(tr("co.return") + " (Ctrl+R)")
         self.return_btn.clicked.connect(self.open_return)
-        self.new_btn = big_button(tr("co.new_sale") + " (Enter)")
+        self.next_hint = QLabel(tr("co.next_hint"))
+        self.next_hint.setObjectName("hint")
+        self.next_hint.setWordWrap(True)
+        dl.addWidget(self.next_hint)
+        self.new_btn = big_button(tr("co.new_sale") + " (Ctrl+Shift+N)")
         self.new_btn.setObjectName("primary")
         self.new_btn.clicked.connect(self.new_sale)
         for b in (self.receipt_btn, self.return_btn, self.new_btn):
@@ -535,14 +546,44 @@ class CheckoutScreen(QWidget):
         if n:
             self.table.selectRow(max(0, min(n - 1, self.current_line() + step)))
 
+    def handle_scan(self, text: str) -> None:
+        """A scanner burst in any field of this screen (not a member code: the counter takes those): the
+        product's line, whichever field had the focus."""
+        self.lookup(text.strip())
+        self.payment.refresh()  # a burst taken out of a payment field
+
     def barcode_enter(self) -> None:
         text = self.barcode.text().strip()
         if not text:
             self.confirm()
             return
+        self.lookup(text)
+
+    def lookup(self, text: str) -> None:
+        """A barcode (or a name, a SKU): its product added, or the matches listed, or why not."""
+        if not text:
+            return
         if self.sale is not None:
             self.new_sale()
         self.line_error.show_error(None)
+        checkout = checkout_service()
+        if text.isdigit():  # a barcode: straight into the basket, priced in one trip to the worker
+            if self.barcode.text().strip() == text:
+                self.barcode.clear()
+            self.match_list.hide()
+            entries = list(self.entries)
+            for i, e in enumerate(entries):
+                if e.barcode == text and e.category is None:
+                    entries[i] = checkout.LineInput(barcode=text, qty=e.qty + 1)
+                    self.set_entries(entries, select=i, scanned=text)
+                    return
+            entries.append(checkout.LineInput(barcode=text, qty=1))
+            self.set_entries(entries, select=len(entries) - 1, scanned=text)
+            return
+        self.search(text)
+
+    def search(self, text: str) -> None:
+        """Text that is not a barcode (or a barcode no product has): a SKU, or a name to search."""
         checkout = checkout_service()
         ctx, actor = self.appctx.ctx, self.appctx.actor
 
@@ -555,7 +596,8 @@ class CheckoutScreen(QWidget):
         def found(res: tuple[Any, list[Any]]) -> None:
             product, matches = res
             if product is not None:
-                self.barcode.clear()
+                if self.barcode.text().strip() == text:
+                    self.barcode.clear()
                 self.add_product(product)
                 return
             self.show_matches(matches, text)
@@ -595,8 +637,8 @@ class CheckoutScreen(QWidget):
         checkout = checkout_service()
         entries = list(self.entries)
         for i, e in enumerate(entries):
-            if e.sku == product.sku and e.category is None:
-                entries[i] = checkout.LineInput(sku=product.sku, qty=e.qty + 1)
+            if e.category is None and (e.sku == product.sku or (e.barcode and e.barcode == product.barcode)):
+                entries[i] = checkout.LineInput(barcode=e.barcode, sku=e.sku, qty=e.qty + 1)
                 self.set_entries(entries, select=i)
                 return
         entries.append(checkout.LineInput(sku=product.sku, qty=1))
@@ -643,11 +685,11 @@ class CheckoutScreen(QWidget):
         entries = self.entries[:i] + self.entries[i + 1:]
         self.set_entries(entries, select=min(i, len(entries) - 1))
 
-    def set_entries(self, entries: list[Any], *, select: int | None = None) -> None:
+    def set_entries(self, entries: list[Any], *, select: int | None = None, scanned: str | None = None) -> None:
         self.entries = entries
         self._select_after = select
         self._edited()
-        self.requote()
+        self.requote(scanned=scanned)
 
     def clear_basket(self) -> None:
         self.entries = []
@@ -676,8 +718,9 @@ class CheckoutScreen(QWidget):
         self.requote()
         self.focus_barcode()
 
-    def requote(self) -> None:
-        """Price the basket on the database worker (the newest ask wins)."""
+    def requote(self, *, scanned: str | None = None) -> None:
+        """Price the basket on the database worker (the newest ask wins). ``scanned``: the barcode just added
+        by this change; when no product has it, it is searched for as a SKU or a name instead."""
         if not self.appctx.has_actor or not self.appctx.has_ctx:
             return
         self._quote_gen += 1
@@ -703,12 +746,15 @@ class CheckoutScreen(QWidget):
         def fail(exc: BaseException) -> None:
             if gen != self._quote_gen:
                 return
-            self.line_error.show_error(exc)
             self.entries = list(self.good_entries)  # the line that was refused is not in the basket
             if self.entries:
                 self.requote()
             else:
                 self.show_quote(None)
+            if scanned is not None and isinstance(exc, NotFound):
+                self.search(scanned)  # not a barcode after all: a SKU, or digits in a name
+            else:
+                self.line_error.show_error(exc)
 
         self.appctx.run(lambda: checkout.quote(ctx, actor, member_id=mid, lines=entries, coupon_code=code),
                         ok, fail, key="co-quote")
@@ -758,11 +804,8 @@ class CheckoutScreen(QWidget):
     def confirm(self) -> None:
         """Enter: ring up the basket with the payment split (once: a second press while it runs, or a repeat
         with the same request id, charges nothing more)."""
-        if self.sale is not None:
-            self.new_sale()
-            return
-        if self.in_flight:
-            return
+        if self.sale is not None or self.in_flight:
+            return  # done: a second Enter (a double press) changes nothing; the next scan starts a new sale
         if not self.entries or self.quote is None or self.entries != self.good_entries:
             self.error.show_error(tr("co.nothing_to_pay") if not self.entries else tr("co.wait_quote"))
             return
@@ -796,7 +839,7 @@ class CheckoutScreen(QWidget):
         self.sale = sale
         self.show_done(sale)
         self.right.setCurrentIndex(1)
-        self.new_btn.setFocus()
+        self.focus_barcode()  # the next customer's first scan starts the new sale
 
     def show_done(self, sale: Any) -> None:
         parts = [f"<h2>{tr('co.done_title', amount=Money(sale.total_fen))}</h2>"]

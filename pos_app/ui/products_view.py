@@ -75,6 +75,10 @@ class ProductsScreen(QWidget):
         self.search = QLineEdit()
         self.search.setObjectName("prod_search")
         self.search.setPlaceholderText(tr("co.prod.search_hint"))
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(SEARCH_DELAY_MS)
+        self.timer.timeout.connect(self.reload)
         self.search.textEdited.connect(lambda _t: self.timer.start())
         left.addWidget(self.search)
         self.inactive = QCheckBox(tr("co.prod.show_inactive"))
@@ -157,13 +161,10 @@ class ProductsScreen(QWidget):
         if not read_only:
             for keys, fn in (("Ctrl+N", self.new_product), ("Ctrl+S", self.save), ("Ctrl+I", self.ask_import)):
                 QShortcut(QKeySequence(keys), self, activated=fn, context=wc)
-        for w in (self.sku, self.barcode, self.name, self.category, self.price, self.member_price, self.active,
-                  self.new_btn, self.save_btn, self.import_btn):
-            w.setEnabled(not read_only)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(SEARCH_DELAY_MS)
-        self.timer.timeout.connect(self.reload)
+        editors: tuple[QWidget, ...] = (self.sku, self.barcode, self.name, self.category, self.price,
+                                         self.member_price, self.active, self.new_btn, self.save_btn, self.import_btn)
+        for editor in editors:
+            editor.setEnabled(not read_only)
         appctx.changed.connect(self._changed)
 
     # ------------------------------------------------------------------ list

@@ -58,7 +58,7 @@ class SaleReceiptDialog(QDialog):
             b = QRadioButton(tr({"80mm": "co.rcpt.paper_80", "58mm": "co.rcpt.paper_58", "a4": "co.rcpt.paper_a4"}[name])
                              + f" ({i + 1})")
             b.setObjectName(f"paper_{name}")
-            b.toggled.connect(lambda on, name=name: on and self.set_layout(name))
+            b.toggled.connect(lambda on, name=name: self._paper_toggled(on, name))
             self.layout_group.addButton(b, i)
             self.layout_buttons[name] = b
             prow.addWidget(b)
@@ -86,8 +86,8 @@ class SaleReceiptDialog(QDialog):
         self.close_btn.setObjectName("primary")
         self.close_btn.clicked.connect(self.accept)
         self.close_btn.setDefault(True)
-        for i, b in enumerate((self.preview_btn, self.print_btn, self.pdf_btn, self.close_btn)):
-            row.addWidget(b, i // 2, i % 2)
+        for i, btn in enumerate((self.preview_btn, self.print_btn, self.pdf_btn, self.close_btn)):
+            row.addWidget(btn, i // 2, i % 2)
         lay.addLayout(row)
         for keys, fn in (("Ctrl+P", self.print_direct), ("Ctrl+Shift+P", self.print_preview),
                          ("Ctrl+S", self.ask_save_pdf)):
@@ -100,6 +100,10 @@ class SaleReceiptDialog(QDialog):
         self.close_btn.setFocus()
 
     # ------------------------------------------------------------------ content
+    def _paper_toggled(self, on: bool, name: str) -> None:
+        if on:
+            self.set_layout(name)
+
     def set_layout(self, name: str) -> None:
         self.layout_name = name
         self.html = self.receipt_html()

@@ -6,7 +6,9 @@ looks like a member code or phone number, the burst is taken as a scan: the char
 the field they landed in, the Enter is swallowed, and ``scanned(text)`` is emitted.
 
 Fields that take scans themselves (an invite code, a coupon code) set the Qt property
-``scan_local=True`` and are left alone."""
+``scan_local=True`` and are left alone. A screen that takes other codes (checkout: product barcodes) sets
+``scan_codes=True`` and has a ``handle_scan(text)`` method: a burst that is not a member code, in any of its
+fields, is removed from that field and handed to it."""
 
 from __future__ import annotations
 
@@ -49,6 +51,15 @@ def invite_code_from_scan(text: str) -> str:
         return t
     tokens = _TOKEN6.findall(t)
     return tokens[-1] if tokens else t
+
+
+def scan_handler(w: QWidget | None) -> QWidget | None:
+    """The nearest widget (``w`` or an ancestor) that takes scanned codes (``scan_codes`` and ``handle_scan``)."""
+    while w is not None:
+        if w.property("scan_codes") and callable(getattr(w, "handle_scan", None)):
+            return w
+        w = w.parentWidget()
+    return None
 
 
 def is_scan_local(w: QWidget | None) -> bool:
@@ -112,6 +123,12 @@ class ScannerFilter(QObject):
                 if isinstance(focus, QLineEdit) and focus.text().endswith(text):
                     focus.setText(focus.text()[: -len(text)])
                 self.scanned.emit(text)
+                return True
+            target = scan_handler(focus) if burst else None
+            if target is not None:
+                if isinstance(focus, QLineEdit) and focus.text().endswith(text):
+                    focus.setText(focus.text()[: -len(text)])
+                target.handle_scan(text)  # type: ignore[attr-defined]  # scan_handler checked it
                 return True
             return False
         ch = ev.text()

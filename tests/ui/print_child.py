@@ -141,6 +141,34 @@ def main(argv: list[str]) -> int:
         if errors:
             raise errors[0]
         receipt.accept()
+    elif what == "sale":
+        from pos_app.services import checkout
+        from pos_app.ui.sale_dialogs import SaleReceiptDialog
+
+        checkout.add_product(store.ctx, store.manager, sku="FOOD-01", barcode="6900000000011", name="皇家猫粮",
+                             category="宠物食品", price_fen=12800)
+        sale = checkout.ring_up(store.ctx, store.cashier, request_id="print-child-sale", member_id=m.member_id,
+                                lines=[checkout.LineInput(barcode="6900000000011", qty=2)], coupon_code=None,
+                                payments=[checkout.PaymentInput(method="cash", amount_fen=25600, tendered_fen=30000)])
+        slip = SaleReceiptDialog(win.appctx, sale, win)
+        slip.show()
+        wait(app, slip.isVisible)
+        sale_errors: list[BaseException] = []
+
+        def inside_sale() -> None:
+            try:
+                wait(app, lambda: slip.preview_paints >= 1)
+                exercise(app, slip)
+            except BaseException as exc:
+                sale_errors.append(exc)
+                for d in slip.findChildren(QPrintPreviewDialog):
+                    d.close()
+
+        QTimer.singleShot(0, inside_sale)
+        slip.print_preview()
+        if sale_errors:
+            raise sale_errors[0]
+        slip.accept()
     else:
         print(f"unknown preview: {what}", file=sys.stderr)
         return 2

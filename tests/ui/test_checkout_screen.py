@@ -125,6 +125,7 @@ def test_scan_member_coupon_split_preview_and_return_one_line(win: Any, qtbot: A
     after = members.get_member(store.ctx, store.manager, member_id=member.member_id)
     assert after.balance_fen == member.balance_fen - 10000
     assert sale.coupon_code and coupons.get_coupon(store.ctx, store.manager, code).state == "redeemed"
+    qtmodeltester.check(SaleModel(sales))
     assert "¥50.00" in co.done_label.text()
     # the receipt: its print preview paints the sale
     dlg = co.open_receipt()
@@ -155,7 +156,10 @@ def test_scan_member_coupon_split_preview_and_return_one_line(win: Any, qtbot: A
     back_to_balance = sum(p.amount_fen for p in r.refunds if p.method == "balance")
     assert final.balance_fen == after.balance_fen + back_to_balance
     ret.accept()
-    # a new sale: Enter; the basket is empty, walk-in
+    # another Enter changes nothing; Ctrl+Shift+N: a new sale, the basket empty, walk-in
+    co.barcode.setFocus()
+    qtbot.keyClick(co.barcode, Qt.Key.Key_Return)
+    assert co.sale is not None
     co.new_btn.click()
     assert co.sale is None and co.model.rowCount() == 0 and co.member is None
 
@@ -194,6 +198,46 @@ def test_payment_panel_split_and_refused_coupon(win: Any, qtbot: Any, store: Any
     assert co.sale.member_id is None
 
 
+def test_a_burst_in_a_payment_field_adds_the_line_and_leaves_the_field(win: Any, qtbot: Any, store: Any) -> None:
+    catalogue(store)
+    login(qtbot, win, "cash1", "1111")
+    co = open_checkout(qtbot, win)
+    cash = co.payment.fields["cash"]
+    cash.setFocus()
+    win.scanner.clock.step = 0.2  # a person types 50...
+    qtbot.keyClicks(cash, "50")
+    win.scanner.clock.t += 1.0  # ...a pause, then the scanner fires while the cashier is in the cash field
+    win.scanner.clock.step = 0.005
+    scan(qtbot, cash, TOY)
+    qtbot.waitUntil(lambda: idle(win) and co.model.rowCount() == 1, timeout=10_000)
+    assert cash.text() == "50" and co.quote.lines[0].sku == "TOY-01" and co.sale is None
+    # typed slowly (a person), the same digits are just text in the field
+    win.scanner.clock.step = 0.2
+    qtbot.keyClicks(cash, "1")
+    assert cash.text() == "501"
+
+
+def test_unknown_barcode_and_a_name_search(win: Any, qtbot: Any, store: Any) -> None:
+    catalogue(store)
+    login(qtbot, win, "cash1", "1111")
+    co = open_checkout(qtbot, win)
+    scan(qtbot, co.barcode, "6999999999999")
+    qtbot.waitUntil(lambda: idle(win) and co.line_error.isVisible(), timeout=10_000)
+    assert "6999999999999" in co.line_error.text() and co.model.rowCount() == 0 and co.entries == []
+    # a name (typed through the input method): one product matches, its line is added
+    co.barcode.setFocus()
+    co.barcode.setText("磨牙")
+    qtbot.keyClick(co.barcode, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: idle(win) and co.model.rowCount() == 1, timeout=10_000)
+    assert co.quote.lines[0].sku == "TOY-02" and co.barcode.text() == ""
+    # a SKU typed: not digits, found by the search, the same line + 1
+    win.scanner.clock.step = 0.2  # a person
+    qtbot.keyClicks(co.barcode, "TOY-02")
+    qtbot.keyClick(co.barcode, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: idle(win) and co.quote.lines[0].qty == 2, timeout=10_000)
+    assert co.model.rowCount() == 1
+
+
 def test_free_line_by_category_and_amount(win: Any, qtbot: Any, store: Any) -> None:
     catalogue(store)
     login(qtbot, win, "cash1", "1111")
@@ -207,7 +251,8 @@ def test_free_line_by_category_and_amount(win: Any, qtbot: Any, store: Any) -> N
     assert line.sku is None and line.category == "洗护美容" and line.amount_fen == 8800
 
 
-def test_products_screen_add_and_models(win: Any, qtbot: Any, store: Any, qtmodeltester: Any) -> None:
+def test_products_screen_add_import_and_models(win: Any, qtbot: Any, store: Any, qtmodeltester: Any,
+                                               tmp_path: Any) -> None:
     login(qtbot, win, "boss", "9999")
     ps = win.screens["products"]
     win.show_screen_index(win.tabs.indexOf(ps))
@@ -225,4 +270,21 @@ def test_products_screen_add_and_models(win: Any, qtbot: Any, store: Any, qtmode
     assert (p.price_fen, p.member_price_fen, p.category) == (4500, 3990, "宠物用品")
     qtbot.waitUntil(lambda: ps.model.rowCount() >= 1, timeout=10_000)
     qtmodeltester.check(ps.model)
-    qtmodeltester.check(SaleModel())
+    # an import with a bad row: nothing imported, the row and its reason listed
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,barcode,name,category,price,member_price\n"
+                   "BOWL-1,6900000000059,食盆,宠物用品,29,\n"
+                   "BOWL-2,6900000000066,水碗,不存在的类别,19,\n", encoding="utf-8")
+    ps.import_file(str(bad))
+    qtbot.waitUntil(lambda: ps.last_report is not None and idle(win), timeout=10_000)
+    assert ps.last_report.refused and ps.refused.isVisible() and ps.refused.count() == len(ps.last_report.refused)
+    assert "第 3 行" in ps.refused.item(0).text()
+    assert not checkout.search_products(store.ctx, store.manager, "BOWL-1")
+    good = tmp_path / "good.csv"
+    good.write_text("sku,barcode,name,category,price,member_price\n"
+                    "BOWL-1,6900000000059,食盆,宠物用品,29,25\n", encoding="utf-8")
+    ps.last_report = None
+    ps.import_file(str(good))
+    qtbot.waitUntil(lambda: ps.last_report is not None and idle(win), timeout=10_000)
+    assert ps.last_report.added == 1 and not ps.refused.isVisible()
+    assert checkout.get_product(store.ctx, store.manager, "BOWL-1").member_price_fen == 2500

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.xvfb
-@pytest.mark.parametrize("preview", ["coupons", "stock", "receipt"])
+@pytest.mark.parametrize("preview", ["coupons", "stock", "receipt", "sale"])
 def test_print_preview_repaints_without_crashing(preview: str, tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
