@@ -255,7 +255,7 @@ def _wallet(s: Session, ev: Mapping[str, Any], payload: Mapping[str, Any], store
 
 
 def _coupon_data(row: CouponRow) -> dict[str, Any]:
-    data = json.loads(row.data_json)
+    data: dict[str, Any] = json.loads(row.data_json)
     data.update(code=row.code, state=row.state, store_code=row.state_store, issuer_store=row.issuer_store,
                 at=row.state_at, redemptions=row.redemptions)
     return data

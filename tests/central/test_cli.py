@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from pos_app.central import services
 from pos_app.central.cli import main
 from pos_app.sync import protocol as p
 
-from .conftest import Device, free_port
+from .conftest import BACKENDS, Device, free_port, make_db
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,13 +84,27 @@ def test_head_office_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert cli(db, "store", "add", "二号店").stdout.strip() in {s["store_id"] for s in ok("store", "list")}
 
 
-def test_serve_with_two_workers(tmp_path: Path) -> None:
-    db = tmp_path / "central.db"
-    assert main(["init", "--db", str(db)]) == 0
-    assert main(["store", "add", "一号店", "--code", "S1", "--db", str(db)]) == 0
+PUSHER = """
+import json, sys, time, httpx
+from pos_app.sync import protocol as p
+url, device, secret, path = sys.argv[1:5]
+body = open(path, "rb").read()
+h = p.signed_headers(device, secret, "POST", p.PATH_PUSH, body, int(time.time() * 1000))
+r = httpx.post(url + p.PATH_PUSH, content=body, headers={**h, "content-type": "application/json"}, timeout=120)
+print(json.dumps(r.json()))
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_serve_with_two_workers(tmp_path: Path, backend: str) -> None:
+    """Two server processes on one database; two store processes push the same batch at the same time: every
+    event is applied once."""
+    central = make_db(backend, tmp_path)
+    url_db = central.url
+    services.add_store(central, "一号店", "S1")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "POS_CENTRAL_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([sys.executable, "-m", "pos_app.central", "serve", "--db", str(db), "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "pos_app.central", "serve", "--db", url_db, "--port", str(port),
                              "--workers", "2"], env=env, cwd=ROOT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -102,23 +117,31 @@ def test_serve_with_two_workers(tmp_path: Path) -> None:
                 pass
             assert time.monotonic() < deadline and proc.poll() is None, "the server did not start"
             time.sleep(0.2)
-        from pos_app.central import services
-
-        central = services.open_database(f"sqlite:///{db}")
         code = services.device_code(central, "S1")["code"]
         dev = Device(url, "till-1", "S1")
         assert dev.pair(code).status_code == 200
-        ev = dev.event("member.registered", {"member_id": "m1", "phone": "13800138000", "store_code": "S1"})
-        for _ in range(6):  # spread over both workers: every one answers from the one database
-            r = dev.push([ev])
-            assert r.status_code == 200 and r.json()["acked_seq"] == 1
-        assert dev.request("GET", p.PATH_PING).json()["acked_seq"] == 1
-        listed = services.list_devices(central)
-        assert [(d["device_id"], d["acked_seq"]) for d in listed] == [("till-1", 1)]
-        assert services.member_show(central, "13800138000")["members"][0]["store_code"] == "S1"
-        js(db, "device", "revoke", "till-1")
-        central.dispose()
+        mid = services.new_id()
+        events = [dev.event("member.registered", {"member_id": mid, "phone": "13800138000", "store_code": "S1"})]
+        for i in range(30):
+            events.append(dev.event("wallet.recharged", {"member_id": mid, "recharge_id": f"r{i}", "amount_fen": 100,
+                                                         "bonus_fen": 10}))
+        batch = tmp_path / "batch.json"
+        batch.write_text(json.dumps({"events": events}))
+        pushers = [subprocess.Popen([sys.executable, "-c", PUSHER, url, dev.device_id, dev.secret, str(batch)],
+                                    env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        answers = [json.loads(pr.communicate(timeout=300)[0]) for pr in pushers]
+        for i in range(len(events)):
+            assert sorted(a["results"][i]["status"] for a in answers) == ["accepted", "exists"]
+        assert max(a["acked_seq"] for a in answers) == len(events)
+        assert dev.request("GET", p.PATH_PING).json()["acked_seq"] == len(events)
+        view = services.member_show(central, "13800138000")["members"][0]
+        assert (view["principal_fen"], view["bonus_fen"], len(view["history"])) == (3000, 300, 30)
+        js_out = js(Path(url_db.removeprefix("sqlite:///")), "device", "list") if backend == "sqlite" else \
+            services.list_devices(central)
+        assert [(d["device_id"], d["acked_seq"]) for d in js_out] == [("till-1", len(events))]
+        services.revoke_device(central, "till-1")
         assert dev.request("GET", p.PATH_PING).status_code == 403
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        central.dispose()

@@ -32,9 +32,9 @@ def make_event(device: str, seq: int, type_: str, payload: dict[str, Any]) -> di
                                                                   HealthCheck.too_slow])
 @given(ops=st.lists(op, max_size=30), pushes=st.lists(st.tuples(st.integers(0, STORES - 1), st.integers(1, 6),
                                                                  st.booleans()), max_size=40))
-def test_central_totals_equal_what_the_stores_pushed(sqlite_db: CentralDatabase, ops: list[Any],
+def test_central_totals_equal_what_the_stores_pushed(central_db: CentralDatabase, ops: list[Any],
                                                     pushes: list[Any]) -> None:
-    db = sqlite_db
+    db = central_db
     tag = services.new_id()[-8:]
     auths = []
     for i in range(STORES):
