@@ -126,6 +126,15 @@ def create_app(db: CentralDatabase) -> FastAPI:
     def publish(body: sc.CampaignIn) -> dict[str, Any]:
         return services.publish_campaign(db, body.rules, body.stores)
 
+    @app.get("/v1/admin/gifts", response_model=list[sc.GiftOut], responses=ERRORS, dependencies=[Admin], tags=["admin"])
+    def gifts() -> list[dict[str, Any]]:
+        return services.list_gifts(db)
+
+    @app.post("/v1/admin/gifts", response_model=sc.GiftsPublished, responses=ERRORS, dependencies=[Admin],
+              tags=["admin"])
+    def publish_gifts(body: sc.GiftsIn) -> dict[str, Any]:
+        return services.publish_gifts(db, [g.model_dump() for g in body.gifts], body.stores)
+
     @app.get("/v1/admin/conflicts", response_model=list[sc.ConflictOut], responses=ERRORS, dependencies=[Admin],
              tags=["admin"])
     def all_conflicts(store: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:

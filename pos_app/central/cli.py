@@ -24,8 +24,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message}\n")
 
 
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _common() -> Parser:
+    common = Parser(add_help=False)
     common.add_argument("--db", default=None, help="database URL or SQLite file (default: the embedded one)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
     return common
@@ -61,6 +61,12 @@ def build_parser() -> Parser:
     pub.add_argument("file")
     pub.add_argument("--stores", default=None, help="comma-separated store ids or codes (default: the file's stores)")
     campaign.add_parser("list", parents=[common], help="list published campaigns")
+
+    gift = sub.add_parser("gift", help="gift catalogue").add_subparsers(dest="sub", required=True, parser_class=Parser)
+    gpub = gift.add_parser("publish", parents=[common], help="publish a gift catalogue TOML file ([[gifts]]) to stores")
+    gpub.add_argument("file")
+    gpub.add_argument("--stores", default=None, help="comma-separated store ids or codes (default: all)")
+    gift.add_parser("list", parents=[common], help="list head office's gift catalogue")
 
     conflicts = sub.add_parser("conflicts", parents=[common], help="list conflicts")
     conflicts.add_argument("--store", default=None, help="store id or code")
@@ -106,6 +112,11 @@ def _text(cmd: str, result: Any) -> str:
     if cmd == "campaign list":
         return "\n".join(f"{c['code']}  v{c['version']}  {', '.join(c['stores'])}  {c['name']}" for c in result) \
             or "no campaigns"
+    if cmd == "gift publish":
+        return f"published {len(result['gifts'])} gifts to {', '.join(result['stores'])}"
+    if cmd == "gift list":
+        return "\n".join(f"{g['sku']}  v{g['version']}  {_fen(g['unit_value_fen'])}  {', '.join(g['stores'])}  {g['name']}"
+                         for g in result) or "no gifts"
     if cmd in ("conflicts",):
         return "\n".join(f"{c['id']}  {c['kind']:13}  {c['store_code'] or '-'}  {'resolved' if c['resolved'] else 'open'}"
                          f"  {c['detail']}" for c in result) or "no conflicts"
@@ -155,6 +166,11 @@ def run(args: argparse.Namespace) -> Any:
             return cmd, services.publish_campaign(db, services.read_campaign_file(args.file), stores)
         if cmd == "campaign list":
             return cmd, services.list_campaigns(db)
+        if cmd == "gift publish":
+            stores = [x.strip() for x in args.stores.split(",") if x.strip()] if args.stores else None
+            return cmd, services.publish_gifts(db, services.read_gift_file(args.file), stores)
+        if cmd == "gift list":
+            return cmd, services.list_gifts(db)
         if cmd == "conflicts":
             return cmd, services.list_conflicts(db, args.store)
         if cmd == "conflict resolve":

@@ -209,6 +209,21 @@ class Campaign(Base):
     published_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class GiftCatalogueItem(Base):
+    """A gift of head office's catalogue, published to some stores (``stores_json``) or all (null)."""
+
+    __tablename__ = "gift_catalogue"
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_value_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    threshold: Mapped[int] = mapped_column(Integer, default=0)
+    barcode: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    stores_json: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    published_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class Conflict(Base):
     """A problem found on central; recorded once (``dedupe_key`` is unique), never merged away."""
 

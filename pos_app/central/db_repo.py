@@ -17,6 +17,7 @@ from pos_app.central.db import (
     Counter,
     Device,
     Event,
+    GiftCatalogueItem,
     GiftStock,
     Member,
     Meta,
@@ -255,6 +256,19 @@ def add_campaign(s: Session, row: Campaign) -> None:
 
 def list_campaigns(s: Session) -> Sequence[Campaign]:
     return s.scalars(select(Campaign).order_by(Campaign.code)).all()
+
+
+def get_gift(s: Session, sku: str) -> GiftCatalogueItem | None:
+    return s.get(GiftCatalogueItem, sku)
+
+
+def add_gift(s: Session, row: GiftCatalogueItem) -> None:
+    s.add(row)
+    s.flush()
+
+
+def list_gifts(s: Session) -> Sequence[GiftCatalogueItem]:
+    return s.scalars(select(GiftCatalogueItem).order_by(GiftCatalogueItem.sku)).all()
 
 
 # ----------------------------------------------------------------------------- conflicts

@@ -171,6 +171,37 @@ class CampaignOut(BaseModel):
     published_at: str | None = None
 
 
+class GiftIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    unit_value: str | int = Field(default=0, description="yuan, e.g. \"39\" or \"39.90\"")
+    threshold: int = 0
+    barcode: str | None = Field(default=None, max_length=64)
+    active: bool = True
+
+
+class GiftsIn(BaseModel):
+    gifts: list[GiftIn] = Field(min_length=1, max_length=1000)
+    stores: list[str] | None = None
+
+
+class GiftOut(BaseModel):
+    sku: str
+    name: str
+    unit_value_fen: int
+    threshold: int
+    barcode: str | None
+    active: bool
+    version: int
+    stores: list[str]
+    published_at: str | None
+
+
+class GiftsPublished(BaseModel):
+    gifts: list[dict[str, Any]]
+    stores: list[str]
+
+
 class ResolveIn(BaseModel):
     note: str = Field(min_length=1, max_length=2000)
 

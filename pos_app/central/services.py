@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from pos_app.central import db_repo as repo
-from pos_app.central.db import Campaign, CentralDatabase, Conflict, ConflictNote, PairingCode, Store
+from pos_app.central.db import (
+    Campaign,
+    CentralDatabase,
+    Conflict,
+    ConflictNote,
+    GiftCatalogueItem,
+    PairingCode,
+    Store,
+)
 from pos_app.central.services_common import CentralError, ChangeBuffer, dumps, iso, new_id, now_ms
 from pos_app.domain.errors import DomainError
 from pos_app.domain.ids import random_code
@@ -187,17 +195,7 @@ def publish_campaign(db: CentralDatabase, rules: dict[str, Any], stores: list[st
         raise CentralError(400, "bad_campaign", f"campaign refused: {messages.tr_error(err, 'en')}") from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise CentralError(400, "bad_campaign", f"campaign refused: {exc}") from None
-    targets: list[str] | None
-    if stores:
-        targets = []
-        for ref in stores:
-            st = find_store(db, ref)
-            if st.code is None:
-                raise CentralError(400, "bad_input", f"store {st.id} has no code yet (pair a device or add it with --code)")
-            targets.append(st.code)
-        targets = sorted(set(targets))
-    else:
-        targets = None if "*" in parsed.stores else sorted(set(parsed.stores))
+    targets = _targets(db, stores) if stores else (None if "*" in parsed.stores else sorted(set(parsed.stores)))
     with db.session() as s, s.begin():
         row = repo.get_campaign(s, parsed.code)
         version = 1 if row is None else row.version + 1
@@ -213,7 +211,8 @@ def publish_campaign(db: CentralDatabase, rules: dict[str, Any], stores: list[st
         data = {"code": parsed.code, "name": parsed.name, "version": version, "stores": targets or ["*"],
                 "rules": rules, "published_at": iso(row.published_ms)}
         changes = ChangeBuffer()
-        for audience in (targets or [None]):
+        audiences: list[str | None] = list(targets) if targets else [None]
+        for audience in audiences:
             changes.add(p.CHANGE_CAMPAIGN, parsed.code, data, store_code=None, audience=audience)
         changes.flush(s)
     return {"code": parsed.code, "name": parsed.name, "version": version, "stores": targets or ["*"]}
@@ -224,6 +223,86 @@ def list_campaigns(db: CentralDatabase) -> list[dict[str, Any]]:
         return [{"code": c.code, "name": c.name, "version": c.version,
                  "stores": json.loads(c.stores_json) if c.stores_json else ["*"], "published_at": iso(c.published_ms)}
                 for c in repo.list_campaigns(s)]
+
+
+# ----------------------------------------------------------------------------- gift catalogue
+def _targets(db: CentralDatabase, stores: list[str] | None) -> list[str] | None:
+    """Store codes for the given ids or codes; None (every store) when none are given."""
+    if not stores:
+        return None
+    out = []
+    for ref in stores:
+        st = find_store(db, ref)
+        if st.code is None:
+            raise CentralError(400, "bad_input", f"store {st.id} has no code yet (pair a device or add it with --code)")
+        out.append(st.code)
+    return sorted(set(out))
+
+
+def read_gift_file(path: str | Path) -> list[dict[str, Any]]:
+    """A gift catalogue TOML file: ``[[gifts]]`` tables with ``sku``, ``name``, ``unit_value`` (yuan),
+    ``threshold``, optional ``barcode`` and ``active``."""
+    data = read_campaign_file(path)
+    gifts = data.get("gifts")
+    if not isinstance(gifts, list) or not gifts or not all(isinstance(g, dict) for g in gifts):
+        raise CentralError(400, "bad_input", f"{path}: no [[gifts]] tables")
+    return gifts
+
+
+def publish_gifts(db: CentralDatabase, gifts: list[dict[str, Any]], stores: list[str] | None = None) -> dict[str, Any]:
+    """Publish gift catalogue entries (checked by the store's own gift rules) to some or all stores."""
+    from pos_app import messages  # noqa: PLC0415
+    from pos_app.domain import gifts as rules  # noqa: PLC0415
+    from pos_app.domain.money import parse_yuan  # noqa: PLC0415
+
+    items: list[dict[str, Any]] = []
+    try:
+        for g in gifts:
+            value = g.get("unit_value", 0)
+            fen = parse_yuan(value, allow_zero=True, field="unit_value") if not isinstance(value, float) else -1
+            barcode = g.get("barcode")
+            if barcode is not None and (not isinstance(barcode, str) or len(barcode) > 64):
+                raise CentralError(400, "bad_gift", f"gift {g.get('sku')}: barcode must be text of at most 64 characters")
+            active = g.get("active", True)
+            if not isinstance(active, bool):
+                raise CentralError(400, "bad_gift", f"gift {g.get('sku')}: active must be true or false")
+            items.append({"sku": rules.normalize_sku(str(g.get("sku") or "")), "name": rules.check_name(str(g.get("name") or "")),
+                          "unit_value_fen": rules.check_unit_value(fen), "threshold": rules.check_threshold(g.get("threshold", 0)),
+                          "barcode": barcode or None, "active": active})
+    except DomainError as err:
+        raise CentralError(400, "bad_gift", f"gift catalogue refused: {messages.tr_error(err, 'en')}") from None
+    if len({i["sku"] for i in items}) != len(items):
+        raise CentralError(400, "bad_gift", "gift catalogue refused: a sku appears twice")
+    targets = _targets(db, stores)
+    audiences: list[str | None] = list(targets) if targets else [None]
+    out = []
+    with db.session() as s, s.begin():
+        changes = ChangeBuffer()
+        now = now_ms()
+        for item in items:
+            row = repo.get_gift(s, item["sku"])
+            if row is None:
+                row = GiftCatalogueItem(**item, stores_json=None, version=0, published_ms=now)
+                repo.add_gift(s, row)
+            for k, v in item.items():
+                setattr(row, k, v)
+            row.version += 1
+            row.stores_json = None if targets is None else json.dumps(targets)
+            row.published_ms = now
+            data = {**item, "version": row.version, "stores": targets or ["*"], "published_at": iso(now)}
+            for audience in audiences:
+                changes.add(p.CHANGE_GIFT, item["sku"], data, store_code=None, audience=audience)
+            out.append(data)
+        changes.flush(s)
+    return {"gifts": out, "stores": targets or ["*"]}
+
+
+def list_gifts(db: CentralDatabase) -> list[dict[str, Any]]:
+    with db.read_session() as s:
+        return [{"sku": g.sku, "name": g.name, "unit_value_fen": g.unit_value_fen, "threshold": g.threshold,
+                 "barcode": g.barcode, "active": g.active, "version": g.version,
+                 "stores": json.loads(g.stores_json) if g.stores_json else ["*"], "published_at": iso(g.published_ms)}
+                for g in repo.list_gifts(s)]
 
 
 # ----------------------------------------------------------------------------- conflicts

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from pos_app.central import db_repo as repo
@@ -29,6 +29,9 @@ OVERDRAFT = "overdraft"
 COUPON_REUSED = "coupon_reused"
 HASH_MISMATCH = "hash_mismatch"
 UNAPPLIED = "unapplied"
+
+#: tries of one event's transaction when it races another on a new row or deadlocks
+ATTEMPTS = 5
 
 REQUIRED = (("event_id", str), ("device_id", str), ("seq", int), ("type", str), ("occurred_at", str),
             ("payload_json", str), ("payload_hash", str))
@@ -62,28 +65,10 @@ def ingest_event(db: CentralDatabase, device_id: str, store_id: str, store_code:
         return p.REJECTED, "malformed: payload_json"
     if not isinstance(payload, dict):
         return p.REJECTED, "malformed: payload_json"
-    try:
-        with db.session() as s, s.begin():
-            old = repo.get_event(s, ev["event_id"])
-            if old is None:
-                repo.add_event(s, Event(event_id=ev["event_id"], device_id=device_id, store_id=store_id, seq=ev["seq"],
-                                        type=ev["type"], occurred_at=ev["occurred_at"], payload_json=ev["payload_json"],
-                                        payload_hash=ev["payload_hash"], received_ms=now_ms()))
-                changes = ChangeBuffer()
-                apply_effects(s, ev, payload, store_code, changes)
-                changes.flush(s)
-                return p.ACCEPTED, None
-            old_hash, old_device = old.payload_hash, old.device_id
-    except IntegrityError:
-        with db.read_session() as s:
-            found = repo.get_event(s, ev["event_id"])
-        if found is None:
-            return _store_unapplied(db, device_id, store_id, store_code, ev, "integrity error")
-        old_hash, old_device = found.payload_hash, found.device_id
-    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
-        # a payload this server cannot apply: the fact is still stored (never lost, never blocking the queue)
-        # and head office is told
-        return _store_unapplied(db, device_id, store_id, store_code, ev, f"{type(exc).__name__}: {exc}")
+    stored = _apply(db, device_id, store_id, store_code, ev, payload)
+    if stored is None:
+        return p.ACCEPTED, None
+    old_hash, old_device = stored
     if old_hash == ev["payload_hash"] and old_device == device_id:
         return p.EXISTS, None
     record_conflict(db, HASH_MISMATCH, f"{HASH_MISMATCH}:{ev['event_id']}:{ev['payload_hash']}",
@@ -91,6 +76,45 @@ def ingest_event(db: CentralDatabase, device_id: str, store_id: str, store_code:
                     detail=f"event {ev['event_id']} ({ev['type']}) was pushed again with a different payload "
                            f"(stored hash {old_hash[:12]}, now {ev['payload_hash'][:12]}); the stored one is kept")
     return p.CONFLICT, "hash_mismatch"
+
+
+def _apply(db: CentralDatabase, device_id: str, store_id: str, store_code: str, ev: Mapping[str, Any],
+           payload: dict[str, Any]) -> tuple[str, str] | None:
+    """Store and apply the event in one transaction; None when this call stored it, else the stored event's
+    (hash, device). Two transactions racing on a new row (a member's first wallet row, a coupon, a stock line)
+    or deadlocking: the loser is rolled back and the event tried again from the start."""
+    why = "integrity error"
+    for _attempt in range(ATTEMPTS):
+        try:
+            with db.session() as s, s.begin():
+                old = repo.get_event(s, ev["event_id"])
+                if old is not None:
+                    return old.payload_hash, old.device_id
+                repo.add_event(s, Event(event_id=ev["event_id"], device_id=device_id, store_id=store_id, seq=ev["seq"],
+                                        type=ev["type"], occurred_at=ev["occurred_at"], payload_json=ev["payload_json"],
+                                        payload_hash=ev["payload_hash"], received_ms=now_ms()))
+                changes = ChangeBuffer()
+                apply_effects(s, ev, payload, store_code, changes)
+                changes.flush(s)
+                return None
+        except (IntegrityError, OperationalError) as exc:
+            why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            with db.read_session() as s:
+                found = repo.get_event(s, ev["event_id"])
+            if found is not None:
+                return found.payload_hash, found.device_id
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+            why = f"{type(exc).__name__}: {exc}"
+            break
+    # a payload this server cannot apply: the fact is still stored (never lost, never blocking the queue) and
+    # head office is told
+    status, _ = _store_unapplied(db, device_id, store_id, store_code, ev, why)
+    if status == p.ACCEPTED:
+        return None
+    with db.read_session() as s:
+        found = repo.get_event(s, ev["event_id"])
+    assert found is not None
+    return found.payload_hash, found.device_id
 
 
 def _store_unapplied(db: CentralDatabase, device_id: str, store_id: str, store_code: str, ev: Mapping[str, Any],
@@ -231,7 +255,7 @@ def _wallet(s: Session, ev: Mapping[str, Any], payload: Mapping[str, Any], store
 
 
 def _coupon_data(row: CouponRow) -> dict[str, Any]:
-    data = json.loads(row.data_json)
+    data: dict[str, Any] = json.loads(row.data_json)
     data.update(code=row.code, state=row.state, store_code=row.state_store, issuer_store=row.issuer_store,
                 at=row.state_at, redemptions=row.redemptions)
     return data

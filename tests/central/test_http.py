@@ -7,7 +7,10 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from pos_app.central import services
+from pos_app.central.services_common import CentralError
 from pos_app.sync import protocol as p
 
 from .conftest import Device, Server
@@ -184,3 +187,20 @@ def test_pull_pages_filters_and_resets(server: Server, new_device: Any) -> None:
     # a cursor past the end (a server restored from an older backup) also resets
     epoch = fresh["epoch"]
     assert b.pull(f"{epoch}:999999").json()["reset"] is True
+
+
+def test_gift_catalogue_published_to_some_stores(server: Server, new_device: Any, tmp_path: Any) -> None:
+    a: Device = new_device("S1")
+    b: Device = new_device("S2")
+    f = tmp_path / "gifts.toml"
+    f.write_text('[[gifts]]\nsku = "toy-001"\nname = "宠物玩具"\nunit_value = "39"\nthreshold = 5\n', encoding="utf-8")
+    out = services.publish_gifts(server.db, services.read_gift_file(f), ["S2"])
+    assert out["gifts"][0]["sku"] == "TOY-001" and out["gifts"][0]["unit_value_fen"] == 3900
+    assert a.pull().json()["changes"] == []
+    got = b.pull().json()["changes"]
+    assert [(c["kind"], c["key"], c["data"]["threshold"]) for c in got] == [(p.CHANGE_GIFT, "TOY-001", 5)]
+    for bad in ({"sku": "", "name": "x"}, {"sku": "A", "name": ""}, {"sku": "A", "name": "x", "unit_value": "-1"},
+                {"sku": "A", "name": "x", "threshold": -1}):
+        with pytest.raises(CentralError):
+            services.publish_gifts(server.db, [bad])
+    assert services.list_gifts(server.db)[0]["version"] == 1
