@@ -45,6 +45,8 @@ class AppContext(QObject):
         #: the store's time zone (StoreBrief.timezone, set when the store opens): every clock the UI shows
         self.store_tz: ZoneInfo = ZoneInfo(DEFAULT_STORE_TZ)
         self.central_url: str | None = None
+        #: the sync scheduler (pos_app.ui.sync_view.SyncScheduler) once the store is open, else None
+        self.sync_scheduler: Any = None
         #: set by the main window: asks a manager for their PIN, returns the manager Actor or None
         self.ask_manager: Callable[[str], Actor | None] | None = None
 

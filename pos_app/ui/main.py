@@ -805,6 +805,12 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
             daily = DailyJobs(appctx, tz=res[1].timezone)  # the jobs a store would put in cron run here
             daily.start()
             jobs.append(daily)
+            from pos_app.ui.sync_view import SyncScheduler  # noqa: PLC0415
+
+            syncer = SyncScheduler(appctx, minutes=config.load().sync_minutes)  # its own thread, one round at a time
+            appctx.sync_scheduler = syncer
+            syncer.start()
+            jobs.append(syncer)
             # The app's long-lived heap (Qt wrappers, SQLAlchemy mappers, caches) is built now: move it out of
             # the cyclic collector's way so full collections do not stall the counter (measured: code
             # validation p99 0.6 ms frozen against 2.3 ms not).

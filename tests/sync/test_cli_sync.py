@@ -1,0 +1,65 @@
+"""`pos-app pair`, `pos-app sync [--json]` and `pos-app sync status [--json]` as a person types them, against the
+real central server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pos_app.central import services as central
+from pos_app.services import members
+from tests.central.conftest import Server, make_db
+
+
+@pytest.fixture
+def hq(tmp_path: Path) -> Iterator[Server]:
+    db = make_db("sqlite", tmp_path)
+    srv = Server(db).start()
+    yield srv
+    srv.stop()
+    db.dispose()
+
+
+def run(store: Any, *args: str, staff: str | None = "boss") -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, POS_LANG="en")
+    if staff:
+        env.update(POS_STAFF=staff, POS_PIN=store.pins[staff])
+    return subprocess.run([sys.executable, "-m", "pos_app", "--db", str(store.path), *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_pair_sync_and_status(store: Any, hq: Server) -> None:
+    p = run(store, "sync", staff=None)
+    assert p.returncode == 2 and "not paired" in p.stderr
+    st = central.add_store(hq.db, "store T", "T001")
+    p = run(store, "pair", "--server", hq.url, "--code", "WRONG-CODE")
+    assert p.returncode == 2 and "pairing code was refused" in p.stderr
+    code = central.device_code(hq.db, st["store_id"])["code"]
+    p = run(store, "pair", "--server", hq.url, "--code", code, staff="cash1")
+    assert p.returncode == 3  # a cashier may not pair the device
+    p = run(store, "pair", "--server", hq.url, "--code", code)
+    assert p.returncode == 0, p.stderr
+    assert "Paired with" in p.stdout
+    members.register_member(store.ctx, store.cashier, phone="13812348888")
+    p = run(store, "sync", "--json", staff=None)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert {"pushed", "pulled", "conflicts", "pending", "server_time", "clock_skew_ms"} <= set(out)
+    assert out["pending"] == 0 and out["pushed"] >= 2 and out["server_time"].endswith("Z")
+    p = run(store, "sync", "status", "--json", staff=None)
+    status = json.loads(p.stdout)
+    assert status["pending"] == 0 and status["last_success_at"] and status["paired"] and status["online"]
+    hq.stop()  # central goes away: the round fails and says why; status tells it
+    p = run(store, "sync", staff=None)
+    assert p.returncode == 2 and "cannot be reached" in p.stderr
+    p = run(store, "sync", "status", staff=None)
+    assert "Last failure" in p.stdout and "cannot be reached" in p.stdout
+    p = run(store, "sync", "rounds", "--json", staff=None)
+    assert [r["ok"] for r in json.loads(p.stdout)] == [False, True]
