@@ -42,6 +42,7 @@ TABLE_AREAS: dict[str, str] = {
     "sale_return": "sales",
     "return_line": "sales",
     "return_payment": "sales",
+    "shift": "shifts",
 }
 
 _KEY = "pos_written_tables"

@@ -63,6 +63,8 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "gift.stocktake": ("gift.adjust", True, "gift.stocktake", True),
     "backup.create": ("backup.create", True, "backup.created", False),
     "backup.daily": ("backup.daily", True, "backup.created", False),
+    "shift.open": ("shift.operate", True, "shift.opened", True),
+    "shift.close": ("shift.operate", True, "shift.closed", True),
 }
 
 #: functions that open a write transaction outside the helper, and why
