@@ -31,7 +31,9 @@ def usable(lots: Sequence[PointsLot], today: date) -> list[PointsLot]:
 
 
 def available_points(lots: Sequence[PointsLot], today: date) -> int:
-    return sum(lot.remaining for lot in usable(lots, today))
+    """What the usable lots hold, less any lot below zero (points a return took back that the member had
+    already spent, under the campaign's ``[checkout] spent_points = "negative"``)."""
+    return sum(lot.remaining for lot in usable(lots, today)) + sum(lot.remaining for lot in lots if lot.remaining < 0)
 
 
 def spend_points(lots: Sequence[PointsLot], points: int, today: date) -> tuple[PointsTake, ...]:

@@ -101,6 +101,10 @@ def load_demo(ctx: ServiceContext, actor: Actor | None = None) -> dict[str, Any]
             wallet.recharge(ctx, cashier, phone=phone, tier_code=recharge, pay_method="cash", request_id=f"demo-rc-{phone}")
     if "13800138000" in ours:
         wallet.spend(ctx, cashier, phone="13800138000", amount_fen=128_00, request_id="demo-spend-1", note="狗粮")
+    # a few days of sales at the counter (checkout), for the demo's own members and walk-ins
+    from pos_app.services.checkout.demo import load_demo_sales  # noqa: PLC0415
+
+    load_demo_sales(ctx, cashier, {p: members.get_member(ctx, cashier, phone=p).member_id for p in sorted(ours)})
     return {"staff": [(c, r, p) for c, r, p, _ in DEMO_STAFF], "members": len(DEMO_MEMBERS)}
 
 

@@ -229,7 +229,7 @@ def on_sale(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member
 
 def _qualify(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, ref: mc.Referral, campaign: Campaign | None,
-    rr: rules.ReferralRules | None, amount_fen: int, why: dict[str, str],
+    rr: rules.ReferralRules | None, amount_fen: int, why: dict[str, Any],
 ) -> None:
     """The invitation qualifies now (by ``why``: the recharge or the sale): grant the rewards, audit it,
     and add the fact to the use case's one event."""
@@ -296,7 +296,7 @@ def on_sale_returned(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member:
     _reverse(uow, ctx, actor, ref, {"sale_id": sale.id})
 
 
-def _reverse(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, ref: mc.Referral, why: dict[str, str]) -> None:
+def _reverse(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, ref: mc.Referral, why: dict[str, Any]) -> None:
     s = uow.session
     ref.state = rules.REVERSED
     ref.reversed_at = ctx.now()

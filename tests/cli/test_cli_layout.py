@@ -23,7 +23,7 @@ def test_every_area_module_is_registered():
 
 
 COMMANDS = ("gui", "init", "demo", "doctor", "member", "campaign", "recharge", "spend", "refund", "statement",
-            "staff", "points", "coupon", "invite", "gift", "backup", "restore", "audit")
+            "staff", "points", "coupon", "invite", "gift", "backup", "restore", "audit", "product", "sale", "sales")
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -14,6 +14,7 @@ from pos_app import bootstrap
 from pos_app.app import open_store
 from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
 from pos_app.services import coupons, gifts, members, referrals, wallet
+from pos_app.services.checkout import sales
 from pos_app.services.registry import Feature, Registrar, RegistryError, build_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_app_registry_holds_every_feature_handler_in_order():
     reg = bootstrap.registry()
     assert reg is bootstrap.registry()  # built once
-    assert reg.features == ("coupons", "referrals", "gifts")
+    assert reg.features == ("coupons", "referrals", "gifts", "checkout")
     assert reg.refund_entitlement == {GRANT_COUPON: coupons.on_refund_entitlement,
                                       GRANT_VOUCHER: coupons.on_refund_entitlement}
     assert reg.count_unused_coupons is coupons.count_unused_coupons
@@ -31,11 +32,13 @@ def test_the_app_registry_holds_every_feature_handler_in_order():
     assert reg.member_registered == (referrals.on_member_registered,)
     assert reg.on_recharge == (referrals.on_recharge,)
     assert reg.on_refund == (referrals.on_refund,)
+    assert reg.on_sale == (referrals.on_sale,)
+    assert reg.on_sale_returned == (referrals.on_sale_returned,)
     assert reg.before_recharge == (gifts.before_recharge,)
-    assert reg.campaign_validate == (coupons.validate_campaign, referrals.validate_campaign)
+    assert reg.campaign_validate == (coupons.validate_campaign, referrals.validate_campaign, sales.validate_campaign)
     assert reg.campaign_loaded == (coupons.on_campaign_loaded,)
     assert reg.doctor_checks == (coupons.doctor_checks, referrals.doctor_checks, gifts.doctor_checks)
-    assert reg.demo_data == (coupons.load_demo_data, gifts.load_demo_data)
+    assert reg.demo_data == (coupons.load_demo_data, gifts.load_demo_data, sales.load_demo_data)
 
 
 def test_a_feature_set_without_the_coupon_module_fails_at_start_not_at_a_refund(tmp_path):

@@ -63,6 +63,12 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "gift.stocktake": ("gift.adjust", True, "gift.stocktake", True),
     "backup.create": ("backup.create", True, "backup.created", False),
     "backup.daily": ("backup.daily", True, "backup.created", False),
+    "product.add": ("product.manage", True, "product.changed", True),
+    "product.update": ("product.manage", True, "product.changed", False),
+    "product.import": ("product.manage", True, "product.changed", False),
+    "sale.ring_up": ("sale.ring_up", True, "sale.completed", True),
+    # a cashier may start a return; it needs a manager's approval, checked inside (services/checkout/sales.py)
+    "sale.return": ("sale.ring_up", True, "sale.returned", True),
     "shift.open": ("shift.operate", True, "shift.opened", True),
     "shift.close": ("shift.operate", True, "shift.closed", True),
 }

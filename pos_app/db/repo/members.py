@@ -19,7 +19,7 @@ _E = table(m.Entitlement)
 _BY_PHONE = select(m.Member).where(m.Member.phone == bindparam("v"))
 _BY_CODE = select(m.Member).where(m.Member.member_code == bindparam("v"))
 _LIVE_LOTS = select(_L.c.id, _L.c.earned_at, _L.c.expires_on, _L.c.remaining).where(
-    _L.c.member_id == bindparam("mid"), _L.c.remaining > 0)
+    _L.c.member_id == bindparam("mid"), _L.c.remaining != 0)  # a lot below zero is a debt (a returned sale)
 
 
 def _owed(kind: str) -> Any:
@@ -51,7 +51,7 @@ def get(session: Session, *, member_id: str | None = None, phone: str | None = N
 
 
 def live_lots(session: Session, member_id: str) -> list[tuple[str, datetime, date, int]]:
-    """(id, earned_at, expires_on, remaining) of the member's points lots with points left."""
+    """(id, earned_at, expires_on, remaining) of the member's points lots with points left (or below zero)."""
     rows = run(session, _LIVE_LOTS, {"mid": member_id})
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 

@@ -193,7 +193,7 @@ def quote(
             priced = _price(uow, ctx, member, lines, [], day, crules)
         t = priced.totals
         # what the member would earn paying all of it from outside the wallet
-        points = rules.points_for(t.total_fen, crules)
+        points = rules.points_for(t.total_fen, crules) if member is not None else 0
         return QuoteDTO(
             lines=tuple(_line_dto(line) for line in priced.lines),
             subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen, total_fen=t.total_fen,
@@ -319,11 +319,12 @@ def ring_up(
                 "spend_id": sp.id, "amount_fen": sp.amount_fen, "principal_fen": sp.principal_fen,
                 "bonus_fen": sp.bonus_fen, "principal_after_fen": result.principal_after_fen,
                 "bonus_after_fen": result.bonus_after_fen},
-            "coupons": coupon_facts,
+            "coupons_redeemed": coupon_facts,
             "points_lot": None if lot is None else {
                 "id": lot["id"], "points": lot["points"], "expires_on": lot["expires_on"], "source": lot["source"]},
             "staff": actor.code,
-            # facts added by feature code: "referral" (the invitation this first purchase qualified)
+            # facts added by feature code: "referral" (the invitation this first purchase qualified, with
+            # its rewards) and "coupons" (the coupons those rewards issued)
         })
         uow.commit()
         return result
@@ -679,8 +680,16 @@ def validate_campaign(data: dict[str, Any]) -> None:
     rules.rules_from_dict(data)
 
 
+def load_demo_data(ctx: ServiceContext, actor: Actor) -> None:
+    """The registry's ``demo_data`` handler: the demo catalogue (the demo sales come after the members)."""
+    from pos_app.services.checkout.demo import load_demo_products  # noqa: PLC0415  (demo imports this module)
+
+    load_demo_products(ctx, actor)
+
+
 def register(reg: Registrar) -> None:
     reg.campaign_validate.append(validate_campaign)
+    reg.demo_data.append(load_demo_data)
 
 
 FEATURE = Feature("checkout", register)
