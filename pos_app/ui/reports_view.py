@@ -32,7 +32,7 @@ from pos_app.domain.textparams import Money
 from pos_app.services.reports import liability, sales, shift
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
-from pos_app.ui.common import ErrorLabel, tr
+from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, tr
 from pos_app.ui.models import Column, DtoTableModel
 from pos_app.ui.screens import ScreenSpec, register_screen
 
@@ -140,8 +140,12 @@ class ShiftTab(QWidget):
         self.layout_box.addItem(tr("report.ui.layout_a4"), "a4")
         self.print_btn = QPushButton(tr("report.ui.save_pdf"))
         self.print_btn.clicked.connect(self.ask_pdf)
+        self.paper_btn = QPushButton(tr("report.ui.print"))
+        self.paper_btn.clicked.connect(self.print_paper)
+        self.print_dialog: Any = None  # the last QPrintDialog
         bottom.addStretch(1)
         bottom.addWidget(self.layout_box)
+        bottom.addWidget(self.paper_btn)
         bottom.addWidget(self.print_btn)
         lay.addLayout(bottom)
 
@@ -164,6 +168,7 @@ class ShiftTab(QWidget):
         self.close_btn.setEnabled(is_open)
         self.counted_edit.setEnabled(is_open)
         self.print_btn.setEnabled(rep is not None)
+        self.paper_btn.setEnabled(rep is not None)
         if rep is None:
             self.status.setText(tr("report.shift.never"))
             self.till.clear()
@@ -224,6 +229,36 @@ class ShiftTab(QWidget):
         self.counted_edit.clear()
         self.float_edit.clear()
         self.show_shift(rep)
+
+    def slip_html(self) -> str:
+        """The shift report as HTML for Qt's printer: the same lines as the PDF."""
+        if self.current is None:
+            return ""
+        from pos_app.printing import qtprint  # noqa: PLC0415
+        from pos_app.printing.reports_pdf import shift_blocks  # noqa: PLC0415
+
+        blocks = shift_blocks(self.current, self.appctx.store_name, tz=str(self.appctx.store_tz))
+        return qtprint.blocks_html(blocks, families=CJK_FAMILIES)
+
+    def print_paper(self) -> None:
+        """The system print dialog, then the report on an 80 mm roll or an A4 page (the layout chosen)."""
+        if self.current is None:
+            return
+        from PySide6.QtGui import QPageSize, QTextDocument  # noqa: PLC0415
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter  # noqa: PLC0415
+        from PySide6.QtWidgets import QDialog  # noqa: PLC0415
+
+        from pos_app.printing import qtprint  # noqa: PLC0415
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        a4 = self.layout_box.currentData() == "a4"
+        printer.setPageLayout(qtprint.sheet_page(QPageSize.PageSizeId.A4, 15) if a4 else qtprint.roll_page(80, 200, 3))
+        dlg = QPrintDialog(printer, self)
+        self.print_dialog = dlg
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            doc = QTextDocument()
+            doc.setHtml(self.slip_html())
+            doc.print_(printer)
 
     def ask_pdf(self) -> None:
         path = filedialogs.save_file(self, tr("report.ui.save_pdf"), "shift.pdf", "PDF (*.pdf)")

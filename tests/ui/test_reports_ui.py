@@ -11,11 +11,13 @@ from typing import Any
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrintDialog
 
 from pos_app.domain.money import format_fen
 from pos_app.services import members, wallet
 from pos_app.services.reports import liability, sales, shift
 from tests.ui.conftest import idle, login, press
+from tests.ui.test_print_keys_ui import answer_next_dialog
 
 
 def _open(win: Any, qtbot: Any, code: str, pin: str) -> Any:
@@ -59,6 +61,12 @@ def test_a_cashier_opens_and_closes_a_shift(win: Any, qtbot: Any, store: Any, tm
     page = PdfReader(str(out)).pages[0]
     assert round(float(page.mediabox.width) / 72 * 25.4) == 210
     assert "交班报表" in page.extract_text().replace(" ", "")
+    html = tab.slip_html()
+    for word in ("交班报表", "备用金", "应有现金", format_fen(-1_000)):
+        assert word in html, word
+    answer_next_dialog(lambda dlg: dlg.reject())  # the system print dialog comes up; cancelled: nothing printed
+    tab.print_paper()
+    assert isinstance(tab.print_dialog, QPrintDialog)
     # the next shift: the float field offers what was counted
     tab.refresh()
     qtbot.waitUntil(lambda: idle(win) and tab.float_edit.text() == "490.00", timeout=10_000)
