@@ -18,7 +18,7 @@ from pos_app.services.exports import Cell
 from pos_app.services.reports import local_day, period
 
 
-@dataclass
+@dataclass(frozen=True)
 class SalesDay:
     day: date
     sales_count: int = 0
@@ -41,24 +41,27 @@ def daily_sales(ctx: ServiceContext, actor: Actor, *, from_day: date, to_day: da
         s = uow.session
         tz = settings(uow).tz
         start, end = period(from_day, to_day, tz)
-        days = {from_day + timedelta(days=i): SalesDay(from_day + timedelta(days=i))
-                for i in range((to_day - from_day).days + 1)}
+        keys = [from_day + timedelta(days=i) for i in range((to_day - from_day).days + 1)]
+        # per day: [sales, total, paid, returns, returned], payments by method, lines by category
+        sums = {k: [0, 0, 0, 0, 0] for k in keys}
+        methods: dict[date, dict[str, int]] = {k: {} for k in keys}
+        cats: dict[date, dict[str, int]] = {k: {} for k in keys}
         for _sid, at, total, paid in repo.reports.sales_rows(s, start, end):
-            d = days[local_day(at, tz)]
-            d.sales_count += 1
-            d.sales_fen += total
-            d.paid_fen += paid
+            row = sums[local_day(at, tz)]
+            row[0] += 1
+            row[1] += total
+            row[2] += paid
         for at, method, amount, _bonus in repo.reports.sale_payment_rows(s, start, end):
-            d = days[local_day(at, tz)]
-            d.by_method_fen[method] = d.by_method_fen.get(method, 0) + amount
+            by = methods[local_day(at, tz)]
+            by[method] = by.get(method, 0) + amount
         for at, category, amount in repo.reports.sale_line_rows(s, start, end):
-            d = days[local_day(at, tz)]
-            d.by_category_fen[category] = d.by_category_fen.get(category, 0) + amount
+            by = cats[local_day(at, tz)]
+            by[category] = by.get(category, 0) + amount
         for at, amount in repo.reports.return_rows(s, start, end):
-            d = days[local_day(at, tz)]
-            d.returns_count += 1
-            d.returns_fen += amount
-    return [days[k] for k in sorted(days)]
+            row = sums[local_day(at, tz)]
+            row[3] += 1
+            row[4] += amount
+    return [SalesDay(k, sums[k][0], sums[k][1], sums[k][2], methods[k], cats[k], sums[k][3], sums[k][4]) for k in keys]
 
 
 def json_rows(rows: list[SalesDay]) -> list[dict[str, Any]]:
