@@ -97,6 +97,7 @@ class SaleReturn(Base):
     staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id"))
     approved_by: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: what the returned lines were worth (what went back is that less ``deducted_fen``: see return_payment)
     amount_fen: Mapped[int] = mapped_column(Integer)
     #: the (negative) spend that put the balance part back (None: no balance part)
     spend_id: Mapped[str | None] = mapped_column(ForeignKey("spend.id"))

@@ -388,3 +388,32 @@ def test_first_recharge_stays_the_default_and_either_takes_whichever_comes_first
                             coupon_code=None, payments=[PaymentInput("cash", 128_00)])
     wallet.recharge(ctx, c, member_id=b.member_id, tier_code="basic")
     assert _referral(shop, b.member_id)[:3] == ("qualified", sale.sale_id, None)
+
+
+def test_a_balance_part_whose_recharge_was_refunded_cannot_go_back_to_the_balance(rich):
+    store, (mem, _codes) = rich
+    sale = checkout.ring_up(store.ctx, store.cashier, request_id="rf", member_id=mem.member_id,
+                            lines=[LineInput(barcode=FOOD)], coupon_code=None, payments=[PaymentInput("balance", 108_00)])
+    (rid,) = _q(store, "SELECT recharge_id FROM spend_allocation")[0]
+    wallet.refund(store.ctx, store.manager, recharge_id=rid)
+    before = _counts(store)
+    with pytest.raises(StateError) as e:
+        checkout.return_sale(store.ctx, store.manager, request_id=None, sale_id=sale.sale_id)
+    assert e.value.key == "return.recharge_refunded" and _counts(store) == before
+
+
+def test_stacked_coupons_when_the_campaign_allows_it_and_an_expired_coupon_is_not_reinstated(rich):
+    store, (mem, codes) = rich
+    data = read_campaign_file(DEMO_CAMPAIGN)
+    data["checkout"]["stack_coupons"] = True
+    campaigns.load_campaign(store.ctx, store.manager, data, replace=True)
+    lines = [LineInput(barcode=TOY, qty=4)]  # 240 of 宠物用品: each PET20 needs 100 of it
+    sale = checkout.ring_up(store.ctx, store.cashier, request_id="st", member_id=mem.member_id, lines=lines,
+                            coupon_code=codes[:2], payments=[PaymentInput("cash", 200_00)])
+    assert sale.discount_fen == 40_00
+    assert [coupons.get_coupon(store.ctx, store.cashier, c).state for c in codes[:2]] == ["redeemed", "redeemed"]
+    store.clock.now += timedelta(days=120)  # PET20 is valid 90 days
+    r = checkout.return_sale(store.ctx, store.manager, request_id="st-r", sale_id=sale.sale_id)
+    assert not r.coupon_reinstated
+    assert [coupons.get_coupon(store.ctx, store.cashier, c).state for c in codes[:2]] == ["redeemed", "redeemed"]
+    _doctor_ok(store)

@@ -17,6 +17,11 @@ The API the checkout screen and the receipt use (stable; a change is noted here)
   ``return_sale(ctx, actor, *, request_id, sale_id, lines=None, approver=None) -> ReturnDTO``,
   ``get_sale(ctx, actor, sale_id) -> SaleDTO``, ``member_sales(ctx, actor, member_id) -> list[SaleDTO]``,
   ``last_purchase(ctx, actor, member_id) -> SaleDTO | None``.
+
+Additions since the first commit (nothing removed or renamed): ``coupon_code`` of ``quote``/``ring_up`` also
+takes a sequence of codes (stacking, when the campaign's ``[checkout] stack_coupons`` allows it);
+``get_sale`` also takes a receipt number; ``return_sale`` raises ``PermissionDenied("return.approval_needed")``
+for a cashier without ``approver``.
 """
 
 from pos_app.services.checkout.dto import (

@@ -271,11 +271,13 @@ def ring_up(
             assert member is not None
             expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
             lot = add_points_lot(uow, ctx, member, points, source="sale", expires_on=expiry)
-        sale_row = dict(
+        now = ctx.now()
+        change = sum(p.change_fen for p in paid)
+        sale_row: dict[str, Any] = dict(
             id=sale_id, receipt_no=receipt_no, member_id=member.id if member else None, staff_id=actor.staff_id,
-            created_at=ctx.now(), campaign_code=campaign.code if campaign else None,
+            created_at=now, campaign_code=campaign.code if campaign else None,
             subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen, total_fen=t.total_fen,
-            paid_fen=actually, eligible_fen=eligible, change_fen=sum(p.change_fen for p in paid), points=points,
+            paid_fen=actually, eligible_fen=eligible, change_fen=change, points=points,
             points_lot_id=lot["id"] if lot else None,
             coupon_id=priced.used[0][0].id if priced.used else None, spend_id=sp.id if sp else None,
             lines_count=len(priced.lines), state=COMPLETE,
@@ -305,15 +307,27 @@ def ring_up(
             for handler in ctx.registry.on_sale:
                 handler(uow, ctx, actor, member, sale_obj)
         remember(uow, ctx, request_id, "sale.ring_up", sale_id, params)
-        s.flush()
-        result = _sale_dto(uow, sale_obj, member=member)
+        # the result from what was just written (a replay or a look-up reads the rows: _sale_dto)
+        result = SaleDTO(
+            sale_id=sale_id, receipt_no=receipt_no, occurred_at=now, staff=actor.code,
+            member_id=member.id if member else None, member_name=member.name if member else None,
+            member_phone=member.phone if member else None, lines=tuple(_line_dto(ln) for ln in priced.lines),
+            subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen,
+            coupon_code=group(priced.used[0][0].code) if priced.used else None, total_fen=t.total_fen,
+            payments=tuple(PaymentDTO(p.method, p.amount_fen, p.principal_fen, p.bonus_fen, p.tendered_fen, p.change_fen)
+                           for p in paid),
+            paid_fen=actually, change_fen=change,
+            principal_after_fen=member.principal_fen if member else None,
+            bonus_after_fen=member.bonus_fen if member else None, points_earned=points,
+            points_balance=member.points_balance if member else None, returns=(), store_name=st.name,
+        )
         emit(uow, ctx, "sale.completed", {
             "sale_id": sale_id, "receipt_no": receipt_no, "request_id": request_id,
             "member_id": member.id if member else None, "campaign_code": sale_row["campaign_code"],
             "subtotal_fen": t.subtotal_fen, "saving_fen": t.saving_fen, "discount_fen": t.discount_fen,
             "total_fen": t.total_fen, "paid_fen": actually, "eligible_fen": eligible, "change_fen": sale_row["change_fen"],
             "member_prices": priced.member_prices,
-            "lines": line_rows and [{k: v for k, v in r.items() if k != "sale_id"} for r in line_rows],
+            "lines": [{k: v for k, v in r.items() if k != "sale_id"} for r in line_rows],
             "payments": [{k: v for k, v in r.items() if k != "sale_id"} for r in pay_rows],
             "spend": None if sp is None else {
                 "spend_id": sp.id, "amount_fen": sp.amount_fen, "principal_fen": sp.principal_fen,
@@ -539,21 +553,23 @@ def return_sale(
             sp = _balance_back(uow, ctx, actor, member, sale, bal, ret_id)
         reinstated = False
         if full and sale.coupon_id:
-            c = s.get(mc.Coupon, sale.coupon_id)
-            if c is not None and c.state == "redeemed" and today <= c.valid_until:
-                coupons.reinstate(uow, ctx, actor, c, sale.id)
-                reinstated = True
+            # every coupon the sale redeemed (more than one when the campaign allows stacking): usable again
+            # while still valid, else it stays used (the return records that it was not reinstated)
+            used = s.scalars(select(mc.Coupon).join(mc.CouponEvent, mc.CouponEvent.coupon_id == mc.Coupon.id).where(
+                mc.CouponEvent.kind == "redeem", mc.CouponEvent.reason == sale.id)).all()
+            for c in used:
+                if c.state == "redeemed" and today <= c.valid_until:
+                    coupons.reinstate(uow, ctx, actor, c, sale.id)
+                    reinstated = True
         ret_row = dict(
             id=ret_id, sale_id=sale.id, staff_id=actor.staff_id, approved_by=manager.staff_id if manager else None,
-            created_at=ctx.now(), amount_fen=sum(x.amount_fen for x in money), spend_id=sp.id if sp else None,
+            created_at=ctx.now(), amount_fen=amount, spend_id=sp.id if sp else None,
             points_taken_back=taken + shortfall.negative, points_policy=shortfall.policy, points_short=shortfall.short,
             deducted_fen=shortfall.deducted_fen, coupon_reinstated=reinstated, full=full,
         )
         rl_rows = [dict(return_id=ret_id, line_no=no, qty=q, amount_fen=a) for no, q, a in back]
         rp_rows = [dict(return_id=ret_id, no=i, method=x.method, amount_fen=x.amount_fen, principal_fen=x.principal_fen,
                         bonus_fen=x.bonus_fen) for i, x in enumerate(money, start=1)]
-        # the return's amount is what the lines were worth; what went back is that less any deduction
-        ret_row["amount_fen"] = amount
         repo.sales.add_return(s, ret_row, rl_rows, rp_rows)
         sale.state = RETURNED if full else PART_RETURNED
         audit(uow, ctx, actor, "sale.return", "sale_return", ret_id, approved_by=manager, sale_id=sale.id,
