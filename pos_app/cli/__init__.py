@@ -28,6 +28,7 @@ from pos_app.cli import (
     members,
     points,
     products,
+    reports,
     sales,
     staff,
     store,
@@ -40,7 +41,7 @@ from pos_app.domain.text import check_arg_text
 
 #: the modules that add subcommands, in the order of ``pos-app --help``
 AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, coupons, gifts, backup, audit,
-         sync)
+         sync, reports)
 
 __all__ = ["AREAS", "build_parser", "main"]
 

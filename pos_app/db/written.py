@@ -45,6 +45,7 @@ TABLE_AREAS: dict[str, str] = {
     "sale_return": "sales",
     "return_line": "sales",
     "return_payment": "sales",
+    "shift": "shifts",
 }
 
 #: on a connection's ``info``: {table: statements that wrote it} in the current transaction

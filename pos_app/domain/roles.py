@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sale.return": frozenset({MANAGER}),
     "product.read": frozenset({CASHIER, STAFF, MANAGER}),
     "product.manage": frozenset({MANAGER}),
+    # reports: a cashier opens and closes their own shift at the till (交班)
+    "shift.operate": frozenset({CASHIER, MANAGER}),
 }
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 #: the areas a screen can ask about
 AREAS = ("members", "wallet", "points", "coupons", "gifts", "stock", "campaigns", "staff", "settings", "sync",
-         "audit", "products", "sales")
+         "audit", "products", "sales", "shifts")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Changes:
     products: bool = False
     #: sales and returns (checkout)
     sales: bool = False
+    #: cashiers' shifts (reports)
+    shifts: bool = False
 
     @classmethod
     def of(cls, areas: Iterable[str]) -> Changes:

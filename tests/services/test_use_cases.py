@@ -73,6 +73,8 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "sync.push_acked": (None, False, None, False),
     "sync.round": (None, False, None, False),
     "sync.apply": (None, False, None, False),
+    "shift.open": ("shift.operate", True, "shift.opened", True),
+    "shift.close": ("shift.operate", True, "shift.closed", True),
 }
 
 #: functions that open a write transaction outside the helper, and why

@@ -22,6 +22,7 @@ from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.
     outbox,
     products,
     referrals,
+    reports,
     requests,
     sales,
     store,

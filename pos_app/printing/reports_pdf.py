@@ -1,0 +1,150 @@
+"""Report PDFs (reportlab, the CJK font of printing/fonts.py): the prepaid liability report on A4 pages
+(a table, then the members above the named-card cap) and the shift report (交班) on an 80 mm roll or an
+A4 page. They take the services' report DTOs and print their figures as they are (never recomputed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from pos_app import messages
+from pos_app.domain.money import format_fen
+from pos_app.domain.textparams import Money
+from pos_app.printing import fonts
+from pos_app.printing.pdf import Block, Line, Rule, draw_layout
+
+
+def _t(key: str, **params: Any) -> str:
+    return messages.translate(key, params)
+
+
+def _canvas(out: str | Path | Any, title: str) -> Canvas:
+    c = Canvas(str(out) if isinstance(out, str | Path) else out, pageCompression=1)
+    c.setTitle(title)
+    c.setCreator("pos_app")
+    return c
+
+
+def _money(fen: int | None) -> str:
+    return "" if fen is None else format_fen(fen)
+
+
+class _Pages:
+    """Lines of text down A4 pages, a new page when one is full."""
+
+    def __init__(self, c: Canvas, title: str) -> None:
+        self.c = c
+        self.title = title
+        self.margin = 15 * mm
+        self.width, self.height = A4
+        self.page = 0
+        self.y = 0.0
+        self.new_page()
+
+    def new_page(self) -> None:
+        if self.page:
+            self.c.showPage()
+        self.page += 1
+        self.c.setPageSize(A4)
+        self.y = self.height - self.margin
+        fonts.draw(self.c, self.width - self.margin, self.margin / 2, f"{self.title}  {self.page}", 7, align="right")
+
+    def need(self, height: float) -> None:
+        if self.y - height < self.margin:
+            self.new_page()
+
+    def text(self, text: str, size: float = 9, gap: float = 4) -> None:
+        self.need(size + gap)
+        self.y -= size + gap
+        fonts.draw(self.c, self.margin, self.y, fonts.fit(text, size, self.width - 2 * self.margin), size)
+
+    def row(self, cells: Sequence[str], widths: Sequence[float], size: float = 8.5, *, bold_rule: bool = False) -> None:
+        self.need(size + 6)
+        self.y -= size + 5
+        x = self.margin
+        for i, (cell, w) in enumerate(zip(cells, widths, strict=True)):
+            if i == 0:
+                fonts.draw(self.c, x + 1, self.y, fonts.fit(cell, size, w - 3), size)
+            else:
+                fonts.draw(self.c, x + w - 2, self.y, fonts.fit(cell, size, w - 3), size, align="right")
+            x += w
+        self.c.setLineWidth(0.6 if bold_rule else 0.2)
+        self.c.line(self.margin, self.y - 2.5, self.margin + sum(widths), self.y - 2.5)
+
+
+def liability_pdf(r: Any, store: str, out: str | Path | Any) -> None:
+    """The prepaid liability report (``r``: services.reports.liability.LiabilityReport) on A4 pages."""
+    from pos_app.services.reports import liability  # noqa: PLC0415
+
+    title = _t("report.liability.title")
+    c = _canvas(out, title)
+    pages = _Pages(c, title)
+    pages.text(store, 14, 0)
+    pages.text(title, 12)
+    for line in liability.summary_lines(r):
+        pages.text(line, 9)
+    pages.y -= 6
+    inner = pages.width - 2 * pages.margin
+    widths = [inner * f for f in (0.34, 0.1, 0.15, 0.15, 0.15, 0.11)]
+    pages.row([_t(h) for h in liability.HEADERS], widths, 8.5, bold_rule=True)
+    for label, count, p, b, pts in liability.lines(r):
+        total = None if p is None or b is None else p + b
+        pages.row([label, "" if count is None else str(count), _money(p), _money(b), _money(total),
+                   "" if pts is None else str(pts)], widths)
+    if r.over_cap:
+        pages.y -= 8
+        pages.text(_t("report.liability.over_cap_title", cap=Money(r.cap_fen)), 10)
+        cw = [inner * f for f in (0.22, 0.24, 0.18, 0.18, 0.18)]
+        pages.row([_t(h) for h in liability.OVER_CAP_HEADERS], cw, 8.5, bold_rule=True)
+        for o in r.over_cap:
+            pages.row([o.phone, o.name or "", format_fen(o.principal_fen), format_fen(o.bonus_fen),
+                       format_fen(o.balance_fen)], cw)
+    c.showPage()
+    c.save()
+
+
+def shift_blocks(rep: Any, store: str, *, tz: str = "Asia/Shanghai") -> list[Block]:
+    """The shift report (``rep``: services.reports.shift.ShiftReport) as slip blocks."""
+    from pos_app.services.reports import shift  # noqa: PLC0415
+
+    blocks: list[Block] = [
+        Line(store, 11, "center"),
+        Line(_t("report.shift.title"), 9, "center"),
+        Line(f"{_t('report.shift.cashier')}\t{rep.staff_code} {rep.staff_name}", 8, "pair"),
+        Line(f"{_t('report.shift.opened')}\t{shift.local_text(rep.opened_at, tz)}", 7.5, "pair"),
+        Line(f"{_t('report.shift.closed')}\t{shift.local_text(rep.closed_at, tz) if rep.closed_at else _t('report.shift.still_open')}",
+             7.5, "pair"),
+        Rule(),
+    ]
+    for section in rep.sections:
+        blocks.append(Line(shift.section_label(section.kind), 8.5, "left"))
+        if not section.rows:
+            blocks.append(Line(f"  {_t('report.shift.none')}\t", 7.5, "pair"))
+        for row in section.rows:
+            blocks.append(Line(f"  {shift.method_label(row.method)} ×{row.count}\t{format_fen(row.amount_fen)}", 7.5, "pair"))
+    blocks += [
+        Rule(),
+        Line(f"{_t('report.shift.float')}\t{format_fen(rep.float_fen)}", 8, "pair"),
+        Line(f"{_t('report.shift.cash_in')}\t{format_fen(rep.cash_in_fen)}", 8, "pair"),
+        Line(f"{_t('report.shift.cash_out')}\t-{format_fen(rep.cash_out_fen)}", 8, "pair"),
+        Line(f"{_t('report.shift.expected')}\t{format_fen(rep.expected_fen)}", 9, "pair"),
+    ]
+    if rep.counted_fen is not None and rep.difference_fen is not None:
+        blocks += [
+            Line(f"{_t('report.shift.counted')}\t{format_fen(rep.counted_fen)}", 9, "pair"),
+            Line(f"{_t('report.shift.difference')}\t{format_fen(rep.difference_fen)}", 10, "pair"),
+        ]
+    blocks += [Rule(), Line(f"{_t('report.shift.signature')} ____________", 8, "left")]
+    return blocks
+
+
+def shift_pdf(rep: Any, store: str, out: str | Path | Any, *, tz: str = "Asia/Shanghai", layout: str = "80mm") -> None:
+    """The shift report as a one-page PDF: an 80 mm roll (default) or an A4 page (``layout="a4"``)."""
+    c = _canvas(out, _t("report.shift.title"))
+    draw_layout(c, shift_blocks(rep, store, tz=tz), layout)
+    c.save()
