@@ -429,5 +429,5 @@ class ReportsScreen(QWidget):
             w.refresh()
 
 
-register_screen(ScreenSpec("reports", "screen.reports", "F12", ReportsScreen,
+register_screen(ScreenSpec("reports", "screen.reports", "Shift+F11", ReportsScreen,
                            frozenset({roles.CASHIER, roles.MANAGER}), 95))

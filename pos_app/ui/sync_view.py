@@ -231,4 +231,4 @@ class SyncScreen(QWidget):
                 self.table.setItem(i, j, QTableWidgetItem(text))
 
 
-register_screen(ScreenSpec("sync", "screen.sync", "F12", SyncScreen, frozenset({"cashier", "staff", "manager"}), 95))
+register_screen(ScreenSpec("sync", "screen.sync", "Shift+F9", SyncScreen, frozenset({"cashier", "staff", "manager"}), 95))

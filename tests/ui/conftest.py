@@ -73,11 +73,11 @@ def login(qtbot: Any, w: MainWindow, code: str, pin: str) -> None:
     qtbot.waitUntil(lambda: w.stack.currentIndex() == 1 and idle(w), timeout=10_000)
 
 
-def press(qtbot: Any, w: MainWindow, key: Any) -> None:
+def press(qtbot: Any, w: MainWindow, key: Any, modifier: Any = Qt.KeyboardModifier.NoModifier) -> None:
     """A key to the main window (F-keys are window shortcuts)."""
     w.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=10_000)
-    qtbot.keyClick(w, key)
+    qtbot.keyClick(w, key, modifier)
 
 
 def select_member(qtbot: Any, w: MainWindow, phone: str) -> Any:

@@ -1,4 +1,4 @@
-"""The reports screen (F12) driven with pytest-qt on a real store: a cashier opens a shift with a float,
+"""The reports screen (Shift+F11) driven with pytest-qt on a real store: a cashier opens a shift with a float,
 sees the cash expected, types the count and sees the difference before closing, saves the shift PDF;
 a manager sees the liability and daily sales tabs whose rows equal the services' figures, and exports."""
 
@@ -22,7 +22,7 @@ from tests.ui.test_print_keys_ui import answer_next_dialog
 
 def _open(win: Any, qtbot: Any, code: str, pin: str) -> Any:
     login(qtbot, win, code, pin)
-    press(qtbot, win, Qt.Key.Key_F12)
+    press(qtbot, win, Qt.Key.Key_F11, Qt.KeyboardModifier.ShiftModifier)
     screen = win.screens["reports"]
     assert win.tabs.currentWidget() is screen
     qtbot.waitUntil(lambda: idle(win), timeout=10_000)

@@ -61,7 +61,7 @@ def test_the_scheduler_syncs_on_its_thread_and_the_status_bar_says_so(win: Any, 
         assert "待上传 1" in win.sync_label.text() and "无法连接总部服务器" in win.sync_label.text()
         proxy.set(PASS)
         login(qtbot, win, "boss", "9999")
-        press(qtbot, win, Qt.Key.Key_F12)
+        press(qtbot, win, Qt.Key.Key_F9, Qt.KeyboardModifier.ShiftModifier)
         screen = win.screens["sync"]
         qtbot.waitUntil(lambda: screen.table.rowCount() == 2, timeout=10_000)
         screen.now_btn.click()
