@@ -46,6 +46,13 @@ def run(session: Session, stmt: Executable, params: Any = None) -> Any:
     return session.connection().execute(stmt, params)
 
 
+def load(session: Session, stmt: Executable, params: Any = None) -> Any:
+    """Execute a SELECT of ORM entities (``select(Model)``) through the session, so its rows come back as
+    the session's objects; pending changes are not flushed first (see :func:`run`)."""
+    with session.no_autoflush:
+        return session.execute(stmt, params)
+
+
 @cache
 def column_keys(model: type[Base]) -> tuple[str, ...]:
     return tuple(attr.key for attr in sa_inspect(model).column_attrs)

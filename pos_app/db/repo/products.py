@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from pos_app.db import models_checkout as mk
-from pos_app.db.repo.base import append, run
+from pos_app.db.repo.base import append, load
 
 _BY_BARCODE = select(mk.Product).where(mk.Product.barcode == bindparam("code"))
 _BY_SKU = select(mk.Product).where(mk.Product.sku == bindparam("sku"))
@@ -17,25 +17,25 @@ _BY_SKU = select(mk.Product).where(mk.Product.sku == bindparam("sku"))
 
 def by_barcode(session: Session, barcode: str) -> mk.Product | None:
     """One index seek (the scanner's path); a plain read that flushes nothing."""
-    row: mk.Product | None = run(session, _BY_BARCODE, {"code": barcode}).scalar_one_or_none()
+    row: mk.Product | None = load(session, _BY_BARCODE, {"code": barcode}).scalar_one_or_none()
     return row
 
 
 def by_sku(session: Session, sku: str) -> mk.Product | None:
-    row: mk.Product | None = run(session, _BY_SKU, {"sku": sku}).scalar_one_or_none()
+    row: mk.Product | None = load(session, _BY_SKU, {"sku": sku}).scalar_one_or_none()
     return row
 
 
 def by_skus(session: Session, skus: Sequence[str]) -> dict[str, mk.Product]:
     if not skus:
         return {}
-    return {p.sku: p for p in run(session, select(mk.Product).where(mk.Product.sku.in_(list(skus)))).scalars()}
+    return {p.sku: p for p in load(session, select(mk.Product).where(mk.Product.sku.in_(list(skus)))).scalars()}
 
 
 def by_barcodes(session: Session, codes: Sequence[str]) -> dict[str, mk.Product]:
     if not codes:
         return {}
-    return {p.barcode: p for p in run(session, select(mk.Product).where(mk.Product.barcode.in_(list(codes)))).scalars()}
+    return {p.barcode: p for p in load(session, select(mk.Product).where(mk.Product.barcode.in_(list(codes)))).scalars()}
 
 
 def search(session: Session, text: str, limit: int, include_inactive: bool = False) -> list[mk.Product]:
@@ -45,7 +45,7 @@ def search(session: Session, text: str, limit: int, include_inactive: bool = Fal
         stmt = stmt.where(or_(mk.Product.name.like(like), mk.Product.sku.like(like), mk.Product.barcode.like(like)))
     if not include_inactive:
         stmt = stmt.where(mk.Product.active.is_(True))
-    return list(run(session, stmt.order_by(mk.Product.sku).limit(limit)).scalars())
+    return list(load(session, stmt.order_by(mk.Product.sku).limit(limit)).scalars())
 
 
 def add(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from pos_app.db import models as m
 from pos_app.db import models_checkout as mk
-from pos_app.db.repo.base import append, run, table
+from pos_app.db.repo.base import append, load, run, table
 
 _S = table(mk.Sale)
 _LAST_RECEIPT = select(func.max(_S.c.receipt_no)).where(_S.c.receipt_no >= bindparam("lo"), _S.c.receipt_no < bindparam("hi"))
@@ -44,39 +44,39 @@ def get(session: Session, sale_id: str) -> mk.Sale | None:
 
 
 def by_receipt(session: Session, receipt_no: str) -> mk.Sale | None:
-    row: mk.Sale | None = run(session, select(mk.Sale).where(mk.Sale.receipt_no == receipt_no)).scalar_one_or_none()
+    row: mk.Sale | None = load(session, select(mk.Sale).where(mk.Sale.receipt_no == receipt_no)).scalar_one_or_none()
     return row
 
 
 def lines(session: Session, sale_id: str) -> list[mk.SaleLine]:
-    return list(run(session, select(mk.SaleLine).where(mk.SaleLine.sale_id == sale_id).order_by(mk.SaleLine.no)).scalars())
+    return list(load(session, select(mk.SaleLine).where(mk.SaleLine.sale_id == sale_id).order_by(mk.SaleLine.no)).scalars())
 
 
 def payments(session: Session, sale_id: str) -> list[mk.SalePayment]:
-    return list(run(session, select(mk.SalePayment).where(mk.SalePayment.sale_id == sale_id)
+    return list(load(session, select(mk.SalePayment).where(mk.SalePayment.sale_id == sale_id)
                     .order_by(mk.SalePayment.no)).scalars())
 
 
 def returns(session: Session, sale_id: str) -> list[mk.SaleReturn]:
-    return list(run(session, select(mk.SaleReturn).where(mk.SaleReturn.sale_id == sale_id)
+    return list(load(session, select(mk.SaleReturn).where(mk.SaleReturn.sale_id == sale_id)
                     .order_by(mk.SaleReturn.created_at, mk.SaleReturn.id)).scalars())
 
 
 def return_lines(session: Session, return_ids: Sequence[str]) -> list[mk.ReturnLine]:
     if not return_ids:
         return []
-    return list(run(session, select(mk.ReturnLine).where(mk.ReturnLine.return_id.in_(list(return_ids)))).scalars())
+    return list(load(session, select(mk.ReturnLine).where(mk.ReturnLine.return_id.in_(list(return_ids)))).scalars())
 
 
 def return_payments(session: Session, return_ids: Sequence[str]) -> list[mk.ReturnPayment]:
     if not return_ids:
         return []
-    return list(run(session, select(mk.ReturnPayment).where(mk.ReturnPayment.return_id.in_(list(return_ids)))
+    return list(load(session, select(mk.ReturnPayment).where(mk.ReturnPayment.return_id.in_(list(return_ids)))
                     .order_by(mk.ReturnPayment.return_id, mk.ReturnPayment.no)).scalars())
 
 
 def member_sales(session: Session, member_id: str, limit: int) -> list[mk.Sale]:
-    return list(run(session, select(mk.Sale).where(mk.Sale.member_id == member_id)
+    return list(load(session, select(mk.Sale).where(mk.Sale.member_id == member_id)
                     .order_by(mk.Sale.created_at.desc(), mk.Sale.id.desc()).limit(limit)).scalars())
 
 
@@ -91,7 +91,7 @@ def returned_paid(session: Session, sale_id: str) -> int:
 def spend_allocations(session: Session, spend_ids: Sequence[str]) -> list[m.SpendAllocation]:
     if not spend_ids:
         return []
-    return list(run(session, select(m.SpendAllocation).where(m.SpendAllocation.spend_id.in_(list(spend_ids)))
+    return list(load(session, select(m.SpendAllocation).where(m.SpendAllocation.spend_id.in_(list(spend_ids)))
                     .order_by(m.SpendAllocation.id)).scalars())
 
 
