@@ -16,12 +16,12 @@ from functools import cache
 
 from pos_app.db.engine import Database
 from pos_app.domain.ids import RandBits
-from pos_app.services import coupons, gifts, referrals
+from pos_app.services import coupons, gifts, points, referrals
 from pos_app.services.context import ServiceContext, utc_now
 from pos_app.services.registry import Feature, Registry, build_registry
 
 #: the feature modules of the store app, in the order their handlers run
-FEATURES: tuple[Feature, ...] = (coupons.FEATURE, referrals.FEATURE, gifts.FEATURE)
+FEATURES: tuple[Feature, ...] = (coupons.FEATURE, referrals.FEATURE, gifts.FEATURE, points.FEATURE)
 
 
 @cache

@@ -5,6 +5,7 @@ Each feature area keeps its models in its own module and adds one import line he
 from pos_app.db import models  # noqa: F401, I001  (one line per feature module, on purpose)
 from pos_app.db import models_coupons  # noqa: F401
 from pos_app.db import models_gifts  # noqa: F401
+from pos_app.db import models_points  # noqa: F401
 from pos_app.db.base import Base
 
 metadata = Base.metadata

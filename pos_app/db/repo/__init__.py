@@ -20,7 +20,9 @@ from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.
     ledger,
     members,
     outbox,
+    points,
     referrals,
     requests,
     store,
+    wheel,
 )
