@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pos_app.domain import points as pr
 from pos_app.domain import wheel as w
-from pos_app.domain.errors import StateError
+from pos_app.domain.errors import InsufficientFunds, StateError
 
 SEED = bytes.fromhex("00112233445566778899aabbccddeeff" * 2)
 
@@ -130,7 +130,7 @@ def test_spending_takes_closest_to_expiry_first_and_never_expired(spec, want, to
             for i, (e, life, rem) in enumerate(spec)]
     have = pr.available_points(lots, today)
     if want > have:
-        with pytest.raises(Exception):
+        with pytest.raises(InsufficientFunds):
             pr.spend_points(lots, want, today)
         return
     takes = pr.spend_points(lots, want, today)
