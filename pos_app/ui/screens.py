@@ -41,6 +41,7 @@ SCREEN_MODULES = (
     "pos_app.ui.stock_view",
     "pos_app.ui.audit_view",
     "pos_app.ui.staff_view",
+    "pos_app.ui.points_view",
 )
 
 
