@@ -205,6 +205,10 @@ class PointsLot(Base):
     earned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_on: Mapped[date] = mapped_column(Date)
     recharge_id: Mapped[str | None] = mapped_column(ForeignKey("recharge.id"), index=True)
+    #: what earned it besides a recharge (migration 0012): the check-in, the draw, the adjustment id
+    ref: Mapped[str | None] = mapped_column(String(64))
+    #: a manager's adjustment: the reason given
+    reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class PointsEntry(Base):
@@ -220,6 +224,8 @@ class PointsEntry(Base):
     delta: Mapped[int] = mapped_column(Integer)
     ref: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: why it left (migration 0012): a manager's adjustment reason, "wheel" for a draw's cost
+    reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Entitlement(Base):

@@ -390,3 +390,46 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
         refund_deduct_used_perks=refund_rules_from_dict(data),
         extra=dict(data),
     )
+
+
+# ----------------------------------------------------------------------------- the points platform
+@dataclass(frozen=True)
+class PointsRules:
+    """The ``[points]`` table of a campaign file: check-in (``[points.checkin]`` with
+    ``[[points.checkin.streaks]]``) and the lucky wheel (``[points.wheel]``)."""
+
+    checkin: Any = None  # domain.points.CheckinRules | None
+    wheel: Any = None  # domain.wheel.WheelRules | None
+
+
+def points_rules_from_dict(data: Mapping[str, Any]) -> PointsRules:
+    from pos_app.domain.points import CheckinRules, StreakBonus  # noqa: PLC0415
+    from pos_app.domain.wheel import wheel_from_dict  # noqa: PLC0415
+
+    p = _table(data.get("points"), "points")
+    checkin = None
+    c = p.get("checkin")
+    if c is not None:
+        c = _table(c, "points.checkin")
+        streaks = []
+        seen: set[int] = set()
+        for i, s in enumerate(_tables(c.get("streaks"), "points.checkin.streaks")):
+            days = _int(s.get("days"), f"points.checkin.streaks[{i}].days", 2, 3660)
+            if days in seen:
+                raise InvalidInput("campaign.bad_field", field=f"points.checkin.streaks[{i}].days", value=str(days))
+            seen.add(days)
+            bonus = StreakBonus(days, _int(s.get("points", 0), f"points.checkin.streaks[{i}].points"),
+                                _int(s.get("tickets", 0), f"points.checkin.streaks[{i}].tickets", 0, 100))
+            if not bonus.points and not bonus.tickets:
+                raise InvalidInput("campaign.missing_field", field=f"points.checkin.streaks[{i}].points")
+            streaks.append(bonus)
+        checkin = CheckinRules(_int(c.get("points", 0), "points.checkin.points", 0, 100_000),
+                               tuple(sorted(streaks, key=lambda b: b.days)))
+    wheel = None
+    if p.get("wheel") is not None:
+        wheel = wheel_from_dict(_table(p.get("wheel"), "points.wheel"), field_money)
+    return PointsRules(checkin, wheel)
+
+
+def points_rules(campaign: Campaign | None) -> PointsRules:
+    return PointsRules() if campaign is None else points_rules_from_dict(campaign.extra)

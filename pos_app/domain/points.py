@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pos_app.domain.errors import InsufficientFunds, InvalidInput
+from pos_app.domain.errors import InsufficientFunds, InvalidInput, StateError
+from pos_app.domain.textparams import Day
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,66 @@ def expiring_soon(lots: Sequence[PointsLot], today: date, within_days: int = 30)
         for lot in usable(lots, today)
         if (lot.expires_on - today).days <= within_days
     )
+
+
+# ----------------------------------------------------------------------------- sources and adjustments
+SOURCES = ("recharge", "spend", "checkin", "task", "invite", "wheel", "adjust")
+
+#: the largest manual adjustment, either way (a typo of a few zeros is refused)
+MAX_ADJUST = 1_000_000
+
+
+def check_adjustment(points: int, reason: str) -> tuple[int, str]:
+    """A manager's adjustment: a non-zero whole number of points within bounds, and a reason."""
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUST:
+        raise InvalidInput("points.adjust_invalid", points=str(points), max=MAX_ADJUST)
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput("points.reason_required")
+    if len(text) > 200:
+        raise InvalidInput("points.reason_too_long", max=200)
+    return points, text
+
+
+# ----------------------------------------------------------------------------- check-in (签到)
+@dataclass(frozen=True)
+class StreakBonus:
+    days: int  # reached on the day the streak is this long
+    points: int = 0
+    tickets: int = 0  # free wheel draws
+
+
+@dataclass(frozen=True)
+class CheckinRules:
+    points: int
+    streaks: tuple[StreakBonus, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckinOutcome:
+    day: date
+    streak: int
+    points: int  # the day's points
+    bonus_points: int  # the streak bonus
+    tickets: int
+
+    @property
+    def total_points(self) -> int:
+        return self.points + self.bonus_points
+
+
+def next_streak(last_day: date | None, last_streak: int, today: date) -> int:
+    """The streak a check-in on store-local ``today`` makes: one more when the last check-in was the
+    store-local day before, else a fresh 1. A second check-in the same day is refused."""
+    if last_day is not None and last_day >= today:
+        raise StateError("checkin.already", day=Day(today))
+    if last_day is not None and (today - last_day).days == 1:
+        return last_streak + 1
+    return 1
+
+
+def checkin(rules: CheckinRules, last_day: date | None, last_streak: int, today: date) -> CheckinOutcome:
+    streak = next_streak(last_day, last_streak, today)
+    bonus = sum(b.points for b in rules.streaks if b.days == streak)
+    tickets = sum(b.tickets for b in rules.streaks if b.days == streak)
+    return CheckinOutcome(today, streak, rules.points, bonus, tickets)

@@ -27,6 +27,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "referral.issue_due": frozenset({CASHIER, STAFF, MANAGER}),
     # the daily points expiry runs in the name of whoever is logged in (it writes: not a read permission)
     "points.expire": frozenset({CASHIER, STAFF, MANAGER}),
+    # the points platform (issue 13): adjustments are the manager's; check-in and draws at the counter
+    "points.adjust": frozenset({MANAGER}),
+    "points.checkin": frozenset({CASHIER, STAFF, MANAGER}),
+    "wheel.draw": frozenset({CASHIER, MANAGER}),
+    "wheel.manage": frozenset({MANAGER}),
     "gift.read": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.handout": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.receive": frozenset({STAFF, MANAGER}),

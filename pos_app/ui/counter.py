@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSizePolicy,
     QStackedWidget,
     QTableView,
@@ -349,6 +350,15 @@ class CounterScreen(QWidget):
         self.last_purchase.setObjectName("last_purchase")
         self.last_purchase.setWordWrap(True)
         right.addWidget(self.last_purchase)
+        # the member's daily check-in (签到): services/points.py; a scan on the points screen (Shift+F5) does it too
+        self.checkin_btn = QPushButton(tr("counter.checkin_button"))
+        self.checkin_btn.setObjectName("counter_checkin")
+        self.checkin_btn.clicked.connect(self.check_in)
+        right.addWidget(self.checkin_btn)
+        self.checkin_info = QLabel("")
+        self.checkin_info.setObjectName("counter_checkin_info")
+        self.checkin_info.setWordWrap(True)
+        right.addWidget(self.checkin_info)
         root.addLayout(right, 2)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -358,6 +368,7 @@ class CounterScreen(QWidget):
         self.search.returnPressed.connect(self.enter_pressed)
         self.search.installEventFilter(self)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=lambda: self.open_register())
+        QShortcut(QKeySequence("Ctrl+K"), self, activated=self.check_in).setWhatsThis(tr("counter.checkin_button"))
         appctx.changed.connect(self._changed)
         appctx.member_changed.connect(self._member_changed)
 
@@ -527,9 +538,23 @@ class CounterScreen(QWidget):
             self.search.setText(dlg.member.phone)
             self.select_member(dlg.member)
 
+    def check_in(self) -> None:
+        """The selected member's check-in for today (a second one today is refused politely)."""
+        m = self.appctx.member
+        if m is None or not self.appctx.has_actor:
+            self.checkin_info.setText(tr("points.select_member"))
+            return
+        from pos_app.services import points  # noqa: PLC0415
+        from pos_app.ui.points_view import checkin_text  # noqa: PLC0415
+
+        ctx, actor, rid, mid = self.appctx.ctx, self.appctx.actor, self.appctx.new_request_id(), m.member_id
+        self.appctx.run(lambda: points.checkin(ctx, actor, member_id=mid, request_id=rid),
+                        lambda r: self.checkin_info.setText(checkin_text(r)),
+                        lambda exc: self.checkin_info.setText(error_text(exc)), key="checkin")
+
     # --------------------------------------------------------------- refresh
     def _changed(self, changes: Changes) -> None:
-        if changes.any("wallet", "members", "coupons", "gifts", "sales") and self.appctx.member is not None and self.appctx.has_actor:
+        if changes.any("wallet", "members", "coupons", "gifts", "sales", "points") and self.appctx.member is not None and self.appctx.has_actor:
             from pos_app.services import members  # noqa: PLC0415
 
             ctx, actor, mid = self.appctx.ctx, self.appctx.actor, self.appctx.member.member_id

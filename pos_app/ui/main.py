@@ -591,7 +591,13 @@ class MainWindow(QMainWindow):
             self.scanner_installed = False
 
     def on_scan(self, text: str) -> None:
-        if not self.appctx.has_actor or "counter" not in self.screens:
+        if not self.appctx.has_actor:
+            return
+        shown: Any = self.tabs.currentWidget() if self.stack.currentIndex() == 1 else None
+        if shown is not None and hasattr(shown, "take_scan"):  # a screen that takes scans itself (F12: check-in)
+            shown.take_scan(text)
+            return
+        if "counter" not in self.screens:
             return
         counter: Any = self.screens["counter"]
         counter.search.setText(text)

@@ -20,6 +20,7 @@ from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.
     ledger,
     members,
     outbox,
+    points,
     products,
     referrals,
     reports,
@@ -27,4 +28,5 @@ from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.
     sales,
     store,
     sync,
+    wheel,
 )
