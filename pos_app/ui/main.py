@@ -19,16 +19,13 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QApplication,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -44,6 +41,7 @@ from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text,
 from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
 from pos_app.ui.scanner import ScannerFilter
+from pos_app.ui.settings_dialog import SettingsDialog
 
 ORG, APP = "pos_app", "pos_app"
 LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
@@ -105,56 +103,14 @@ class ActivityFilter(QObject):
 def choose_language(lang: str | None) -> str:
     """--lang (or POS_LANG) first, then the choice saved in the settings dialog, then the config file."""
     from pos_app import config  # noqa: PLC0415
+    from pos_app.domain.errors import DomainError  # noqa: PLC0415
 
-    chosen = lang or os.environ.get("POS_LANG") or saved_language() or config.load().lang
+    try:
+        from_file: str | None = config.load().lang
+    except DomainError:  # a bad config file is reported by whoever reads it for real (the CLI)
+        from_file = None
+    chosen = lang or os.environ.get("POS_LANG") or saved_language() or from_file
     return chosen if chosen in messages.LANGS else messages.DEFAULT_LANG
-
-
-class SettingsDialog(QDialog):
-    """Language and idle lock. Keyboard: Alt+L / Alt+M go to the fields (underlined letters), arrows or
-    typing change them, Enter saves (OK), Esc cancels; the buttons say so."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(tr("settings.title"))
-        form = QFormLayout(self)
-        self.lang = QComboBox()
-        self.lang.setObjectName("lang")
-        for code in messages.LANGS:
-            self.lang.addItem(LANG_NAMES.get(code, code), code)
-        self.lang.setCurrentIndex(list(messages.LANGS).index(messages.language()))
-        self.lang_label = QLabel(tr("settings.language_mn"))
-        self.lang_label.setBuddy(self.lang)
-        form.addRow(self.lang_label, self.lang)
-        self.lock_minutes = QSpinBox()
-        self.lock_minutes.setObjectName("lock_minutes")
-        self.lock_minutes.setRange(0, 240)
-        self.lock_minutes.setSuffix(tr("settings.minutes_suffix"))
-        self.lock_minutes.setSpecialValueText(tr("settings.never"))
-        self.lock_minutes.setValue(saved_lock_minutes())
-        self.lock_label = QLabel(tr("settings.lock_minutes_mn"))
-        self.lock_label.setBuddy(self.lock_minutes)
-        form.addRow(self.lock_label, self.lock_minutes)
-        from pos_app.ui.jobs import backup_row  # noqa: PLC0415
-
-        form.addRow(*backup_row(getattr(parent, "appctx", None), self))
-        hint = QLabel(tr("settings.keys_hint"))
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
-        form.addRow(hint)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = box.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(tr("settings.ok"))
-        self.ok_button.setDefault(True)
-        self.cancel_button = box.button(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setText(tr("ui.cancel_esc"))
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        form.addRow(box)
-        self.setTabOrder(self.lang, self.lock_minutes)
-        self.setTabOrder(self.lock_minutes, self.ok_button)
-        self.setTabOrder(self.ok_button, self.cancel_button)
-        self.lang.setFocus()
 
 
 def _plain(text: str) -> str:
