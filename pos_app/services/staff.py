@@ -30,6 +30,7 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _PIN_RE = re.compile(r"^[0-9]{4,8}$")
 PIN_MAX_LENGTH = 8
 _CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{2,32}$")
+_STORE_CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
 
 
 def normalize_pin(pin: str | None) -> str:
@@ -143,6 +144,11 @@ def init_store(
 ) -> bool:
     """Create the store row (once) and, on an empty database, the first manager. True if created."""
     store_name = clean_text(store_name, field="name", max_chars=MAX_NAME_LEN) or "门店"
+    if not _STORE_CODE_RE.match(store_code or ""):
+        raise InvalidInput("first_run.store_code_invalid", code=str(store_code)[:40])
+    from pos_app.services.store_settings import check_store_setting  # noqa: PLC0415
+
+    timezone = str(check_store_setting("timezone", timezone))
     if manager_code is not None:
         if not _CODE_RE.match(manager_code):
             raise InvalidInput("staff.code_invalid", code=manager_code)

@@ -638,10 +638,11 @@ def _open_store(db: str, owner: str | None = "app") -> tuple[Any, Any]:
     """The app owns the store while it is open (docs/store-file-safety.md): no command can open it meanwhile."""
     from pos_app.app import open_store  # noqa: PLC0415
     from pos_app.services.counter import store_brief  # noqa: PLC0415
+    from pos_app.services.staff import is_initialised  # noqa: PLC0415
 
     ctx = open_store(db, owner=owner)
     try:
-        return ctx, store_brief(ctx)
+        return ctx, (store_brief(ctx) if is_initialised(ctx) else None)  # None: the first-run wizard asks
     except BaseException:
         ctx.db.dispose()
         raise
@@ -712,6 +713,12 @@ def _smoke_steps(app: Any, win: MainWindow, appctx: AppContext, db: str, errors:
     except Exception as exc:  # the reason goes to stderr
         print(f"smoke: cannot open the store database: {error_text(exc)}", file=sys.stderr)
         return 2
+    if brief is None:
+        from pos_app.domain.errors import NotFound  # noqa: PLC0415
+
+        print(f"smoke: {error_text(NotFound('store.not_initialised'))}", file=sys.stderr)
+        ctx.db.dispose()
+        return 2
     attach_store(appctx, ctx, brief)
     rep = run_doctor(ctx)
     if not rep.ok:
@@ -749,6 +756,7 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     win.show()
     win.raise_()
     win.activateWindow()  # F-key shortcuts work at once, also on a kiosk screen without a window manager
+    unset: list[Any] = []  # a store opened empty, while the first-run wizard asks
     try:
         if smoke:
             return smoke_check(app, win, appctx, db)
@@ -757,6 +765,12 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
         def opened(res: tuple[Any, Any]) -> None:
             from pos_app.ui.jobs import DailyJobs  # noqa: PLC0415
 
+            if res[1] is None:  # an empty store: the first-run wizard sets it up, then this again
+                from pos_app.ui.first_run import ask_first_run  # noqa: PLC0415
+
+                unset.append(res[0])
+                ask_first_run(win, appctx, res[0], lambda brief: opened((res[0], brief)))
+                return
             attach_store(appctx, *res)
             daily = DailyJobs(appctx, tz=res[1].timezone)  # the jobs a store would put in cron run here
             daily.start()
@@ -776,3 +790,6 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
         worker.stop()
         if appctx.has_ctx:
             appctx.ctx.db.dispose()  # every connection closed, then the store's lock released
+        else:
+            for ctx in unset:  # closed during the first-run wizard
+                ctx.db.dispose()
