@@ -82,6 +82,8 @@ def audit(
     IMMEDIATE: the store's one writer), so two rows never get the same seq or previous hash."""
     from pos_app.services import audit as chain  # noqa: PLC0415  (it imports this module)
 
+    if actor is not None and actor.operator is not None and approved_by is None:
+        actor, approved_by = actor.operator, actor  # a manager approved it for the operator at the counter
     moves = chain.take_moves(uow)
     if moves:
         details["moves"] = moves

@@ -53,9 +53,22 @@ class ServiceContext:
 
 @dataclass(frozen=True)
 class Actor:
-    """The logged-in staff member a use case runs for."""
+    """The logged-in staff member a use case runs for.
+
+    A manager who approves one action for the person at the counter is ``Actor.approving(manager, operator)``:
+    the use case checks the manager's role, and its audit row names the operator as who did it and the
+    manager as who approved it (``services.common.audit``)."""
 
     staff_id: str
     code: str
     name: str
     role: str
+    #: the staff member at the counter this manager approves the action for (None: acting for themselves)
+    operator: Actor | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def approving(cls, manager: Actor, operator: Actor | None) -> Actor:
+        """``manager`` approving one action for ``operator`` (the manager alone when it is the same person)."""
+        if operator is None or operator.staff_id == manager.staff_id:
+            return manager
+        return cls(manager.staff_id, manager.code, manager.name, manager.role, operator=operator)

@@ -30,6 +30,7 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _PIN_RE = re.compile(r"^[0-9]{4,8}$")
 PIN_MAX_LENGTH = 8
 _CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{2,32}$")
+_STORE_CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
 
 
 def normalize_pin(pin: str | None) -> str:
@@ -143,6 +144,11 @@ def init_store(
 ) -> bool:
     """Create the store row (once) and, on an empty database, the first manager. True if created."""
     store_name = clean_text(store_name, field="name", max_chars=MAX_NAME_LEN) or "门店"
+    if not _STORE_CODE_RE.match(store_code or ""):
+        raise InvalidInput("first_run.store_code_invalid", code=str(store_code)[:40])
+    from pos_app.services.store_settings import check_store_setting  # noqa: PLC0415
+
+    timezone = str(check_store_setting("timezone", timezone))
     if manager_code is not None:
         if not _CODE_RE.match(manager_code):
             raise InvalidInput("staff.code_invalid", code=manager_code)
@@ -191,19 +197,30 @@ def init_store(
 
 @use_case("settings.update", permission="system.admin", event="settings.updated")
 def update_settings(ctx: ServiceContext, actor: Actor, **changes: Any) -> dict[str, Any]:
+    """Change store settings (``services.store_settings.STORE_KEYS``): every value is checked first (a bad
+    one is refused naming its key, nothing written); None or "" clears an optional key (its default
+    applies). ``actor`` may be a manager approving for the cashier at the counter (``Actor.approving``)."""
+    from pos_app.services.store_settings import check_store_settings  # noqa: PLC0415
+
+    changes = dict(check_store_settings(changes))
+    asked = dict(changes)
     with ctx.uow() as uow:
         info = uow.session.get(m.StoreInfo, 1)
-        assert info is not None
+        if info is None:
+            raise NotFound("store.not_initialised")
         raw = json.loads(info.settings_json or "{}")
-        for key in POLICY_KEYS:
-            if key in changes:
-                changes[key] = check_policy_setting(key, changes[key])
         if "store_name" in changes:
             info.name = str(changes.pop("store_name"))
-        raw.update(changes)
+        if "timezone" in changes:
+            info.timezone = str(changes.pop("timezone"))
+        for key, value in changes.items():
+            if value is None:
+                raw.pop(key, None)
+            else:
+                raw[key] = value
         info.settings_json = json.dumps(raw, ensure_ascii=False)
-        audit(uow, ctx, actor, "settings.update", "store", str(info.store_code), **changes)
-        emit(uow, ctx, "settings.updated", {"changes": changes, "staff": actor.code})
+        audit(uow, ctx, actor, "settings.update", "store", str(info.store_code), **asked)
+        emit(uow, ctx, "settings.updated", {"changes": asked, "staff": actor.code})
         uow.commit()
         return dict(raw)
 

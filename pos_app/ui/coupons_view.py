@@ -198,7 +198,13 @@ class TemplateDialog(QDialog):
         except DomainError as exc:
             self.error.show_error(exc)
             return
-        ctx, actor = self.appctx.ctx, self.appctx.actor
+        from pos_app.ui.approval import approved_actor  # noqa: PLC0415
+
+        actor = approved_actor(self.appctx, "coupon.manage", tr("cv.approve_template"))
+        if actor is None:
+            self.error.show_error(tr("approval.not_given"))
+            return
+        ctx = self.appctx.ctx
         self.appctx.run(lambda: coupons.add_template(ctx, actor, t), self._done, self.error.show_error)
 
     def _done(self, dto: Any) -> None:
@@ -388,9 +394,10 @@ class CouponsScreen(QWidget):
     # ----------------------------------------------------------------- screen protocol
     def _apply_role(self) -> None:
         role = self.appctx.actor.role if self.appctx.has_actor else ""
-        manager = role == "manager"
+        # a manager's work; anyone else is asked for a manager's PIN when they press one (ui/approval.py)
         for w in (self.template, self.count, self.reason, self.issue_btn, self.void_btn, self.template_btn):
-            w.setEnabled(manager)
+            w.setEnabled(bool(role))
+        self.manage_error.show_error(tr("cv.needs_manager_pin") if role and role != "manager" else None)
         for w in (self.pay_btn, self.redeem_btn, self.code, self.amount):
             w.setEnabled(role in ("cashier", "manager"))
 
@@ -541,7 +548,13 @@ class CouponsScreen(QWidget):
 
     # ----------------------------------------------------------------- manage
     def issue(self) -> None:
-        ctx, actor = self.appctx.ctx, self.appctx.actor
+        from pos_app.ui.approval import approved_actor  # noqa: PLC0415
+
+        actor = approved_actor(self.appctx, "coupon.issue", tr("cv.approve_issue"))
+        if actor is None:
+            self.manage_error.show_error(tr("approval.not_given"))
+            return
+        ctx = self.appctx.ctx
         tcode, count, reason = self.template.currentData(), self.count.value(), self.reason.text()
         mid = self.member.member_id if self.member else None
         rid = self.appctx.new_request_id()
@@ -567,7 +580,13 @@ class CouponsScreen(QWidget):
         if not rows:
             self.manage_error.show_error(tr("cv.select_first"))
             return
-        ctx, actor, reason = self.appctx.ctx, self.appctx.actor, self.reason.text()
+        from pos_app.ui.approval import approved_actor  # noqa: PLC0415
+
+        approver = approved_actor(self.appctx, "coupon.void", tr("cv.approve_void"))
+        if approver is None:
+            self.manage_error.show_error(tr("approval.not_given"))
+            return
+        ctx, actor, reason = self.appctx.ctx, approver, self.reason.text()
         code = rows[0].code
         rid = self.appctx.new_request_id()
         self.appctx.run(lambda: coupons.void_coupon(ctx, actor, code=code, reason=reason, request_id=rid),

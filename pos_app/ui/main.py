@@ -19,16 +19,13 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QApplication,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -44,6 +41,7 @@ from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text,
 from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
 from pos_app.ui.scanner import ScannerFilter
+from pos_app.ui.settings_dialog import SettingsDialog
 
 ORG, APP = "pos_app", "pos_app"
 LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
@@ -105,56 +103,14 @@ class ActivityFilter(QObject):
 def choose_language(lang: str | None) -> str:
     """--lang (or POS_LANG) first, then the choice saved in the settings dialog, then the config file."""
     from pos_app import config  # noqa: PLC0415
+    from pos_app.domain.errors import DomainError  # noqa: PLC0415
 
-    chosen = lang or os.environ.get("POS_LANG") or saved_language() or config.load().lang
+    try:
+        from_file: str | None = config.load().lang
+    except DomainError:  # a bad config file is reported by whoever reads it for real (the CLI)
+        from_file = None
+    chosen = lang or os.environ.get("POS_LANG") or saved_language() or from_file
     return chosen if chosen in messages.LANGS else messages.DEFAULT_LANG
-
-
-class SettingsDialog(QDialog):
-    """Language and idle lock. Keyboard: Alt+L / Alt+M go to the fields (underlined letters), arrows or
-    typing change them, Enter saves (OK), Esc cancels; the buttons say so."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(tr("settings.title"))
-        form = QFormLayout(self)
-        self.lang = QComboBox()
-        self.lang.setObjectName("lang")
-        for code in messages.LANGS:
-            self.lang.addItem(LANG_NAMES.get(code, code), code)
-        self.lang.setCurrentIndex(list(messages.LANGS).index(messages.language()))
-        self.lang_label = QLabel(tr("settings.language_mn"))
-        self.lang_label.setBuddy(self.lang)
-        form.addRow(self.lang_label, self.lang)
-        self.lock_minutes = QSpinBox()
-        self.lock_minutes.setObjectName("lock_minutes")
-        self.lock_minutes.setRange(0, 240)
-        self.lock_minutes.setSuffix(tr("settings.minutes_suffix"))
-        self.lock_minutes.setSpecialValueText(tr("settings.never"))
-        self.lock_minutes.setValue(saved_lock_minutes())
-        self.lock_label = QLabel(tr("settings.lock_minutes_mn"))
-        self.lock_label.setBuddy(self.lock_minutes)
-        form.addRow(self.lock_label, self.lock_minutes)
-        from pos_app.ui.jobs import backup_row  # noqa: PLC0415
-
-        form.addRow(*backup_row(getattr(parent, "appctx", None), self))
-        hint = QLabel(tr("settings.keys_hint"))
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
-        form.addRow(hint)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = box.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(tr("settings.ok"))
-        self.ok_button.setDefault(True)
-        self.cancel_button = box.button(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setText(tr("ui.cancel_esc"))
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        form.addRow(box)
-        self.setTabOrder(self.lang, self.lock_minutes)
-        self.setTabOrder(self.lock_minutes, self.ok_button)
-        self.setTabOrder(self.ok_button, self.cancel_button)
-        self.lang.setFocus()
 
 
 def _plain(text: str) -> str:
@@ -688,10 +644,11 @@ def _open_store(db: str, owner: str | None = "app") -> tuple[Any, Any]:
     """The app owns the store while it is open (docs/store-file-safety.md): no command can open it meanwhile."""
     from pos_app.app import open_store  # noqa: PLC0415
     from pos_app.services.counter import store_brief  # noqa: PLC0415
+    from pos_app.services.staff import is_initialised  # noqa: PLC0415
 
     ctx = open_store(db, owner=owner)
     try:
-        return ctx, store_brief(ctx)
+        return ctx, (store_brief(ctx) if is_initialised(ctx) else None)  # None: the first-run wizard asks
     except BaseException:
         ctx.db.dispose()
         raise
@@ -762,6 +719,12 @@ def _smoke_steps(app: Any, win: MainWindow, appctx: AppContext, db: str, errors:
     except Exception as exc:  # the reason goes to stderr
         print(f"smoke: cannot open the store database: {error_text(exc)}", file=sys.stderr)
         return 2
+    if brief is None:
+        from pos_app.domain.errors import NotFound  # noqa: PLC0415
+
+        print(f"smoke: {error_text(NotFound('store.not_initialised'))}", file=sys.stderr)
+        ctx.db.dispose()
+        return 2
     attach_store(appctx, ctx, brief)
     rep = run_doctor(ctx)
     if not rep.ok:
@@ -799,6 +762,7 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     win.show()
     win.raise_()
     win.activateWindow()  # F-key shortcuts work at once, also on a kiosk screen without a window manager
+    unset: list[Any] = []  # a store opened empty, while the first-run wizard asks
     try:
         if smoke:
             return smoke_check(app, win, appctx, db)
@@ -807,6 +771,12 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
         def opened(res: tuple[Any, Any]) -> None:
             from pos_app.ui.jobs import DailyJobs  # noqa: PLC0415
 
+            if res[1] is None:  # an empty store: the first-run wizard sets it up, then this again
+                from pos_app.ui.first_run import ask_first_run  # noqa: PLC0415
+
+                unset.append(res[0])
+                ask_first_run(win, appctx, res[0], lambda brief: opened((res[0], brief)))
+                return
             attach_store(appctx, *res)
             daily = DailyJobs(appctx, tz=res[1].timezone)  # the jobs a store would put in cron run here
             daily.start()
@@ -832,3 +802,6 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
         worker.stop()
         if appctx.has_ctx:
             appctx.ctx.db.dispose()  # every connection closed, then the store's lock released
+        else:
+            for ctx in unset:  # closed during the first-run wizard
+                ctx.db.dispose()

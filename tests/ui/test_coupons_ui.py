@@ -114,13 +114,16 @@ def test_printing_500_coupons_runs_off_the_gui_thread(win: Any, qtbot: Any, stor
     assert screen.print_info.text() == f"已导出 25 张，保存到 {pdf_out}"
 
 
-def test_cashier_cannot_issue_or_void(win: Any, qtbot: Any, store: Any) -> None:
+def test_cashier_issues_or_voids_only_with_a_manager_pin(win: Any, qtbot: Any, store: Any) -> None:
     _member(store)
     login(qtbot, win, "cash1", "1111")
+    win.appctx.ask_manager = lambda reason: None  # the manager's PIN prompt, cancelled
     press(qtbot, win, Qt.Key.Key_F8)
     screen: CouponsScreen = win.screens["coupons"]
     qtbot.waitUntil(lambda: idle(win) and len(screen.model.rows) == 3, timeout=10_000)  # no member selected: all
-    assert not screen.issue_btn.isEnabled() and not screen.void_btn.isEnabled() and screen.pay_btn.isEnabled()
+    assert "PIN" in screen.manage_error.text() and screen.pay_btn.isEnabled()
+    qtbot.mouseClick(screen.issue_btn, Qt.MouseButton.LeftButton)
+    assert "店长授权" in screen.manage_error.text() and idle(win) and len(screen.model.rows) == 3
     screen.code.setText(screen.model.rows[0].code[:-1] + "#")
     screen.amount.setText("100")
     qtbot.waitUntil(lambda: idle(win) and screen.redeem_error.isVisible(), timeout=10_000)

@@ -1,0 +1,140 @@
+"""The store settings a manager may change (kept in the store database, shared by every counter of the store):
+what each key allows, the check that refuses a bad value naming its key, and the read the settings dialog shows.
+
+Changing them is ``staff.update_settings`` (manager only: ``system.admin``); it checks every value here first,
+so a bad value is refused with its key named and nothing is written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pos_app.domain import wallet as w
+from pos_app.domain.errors import InvalidInput
+from pos_app.domain.members import MAX_NAME_LEN
+from pos_app.domain.text import bad_character
+from pos_app.domain.textparams import Count, Money, Term
+from pos_app.services.common import require, settings
+from pos_app.services.context import Actor, ServiceContext
+
+MAX_TEXT = 200
+#: the largest balance cap a store may set (fen): ten times the legal cap of a named card
+MAX_BALANCE_CAP_FEN = 10 * w.DEFAULT_BALANCE_CAP_FEN
+FOREIGN_COUPONS = ("allow", "refuse")
+
+
+@dataclass(frozen=True)
+class StoreKey:
+    """One store setting: its key, its name for people (a message id), and its check."""
+
+    name: str
+    label: str
+    #: ``text``, ``number``, ``money`` (fen), ``choice`` or ``timezone``
+    kind: str
+    low: int = 0
+    high: int = 0
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+
+
+STORE_KEYS: tuple[StoreKey, ...] = (
+    StoreKey("store_name", "store.key.store_name", "text", high=MAX_NAME_LEN),
+    StoreKey("timezone", "store.key.timezone", "timezone"),
+    StoreKey("balance_cap_fen", "store.key.balance_cap_fen", "money", low=100, high=MAX_BALANCE_CAP_FEN),
+    StoreKey("spend_order", "store.key.spend_order", "choice", choices=w.SPEND_ORDERS),
+    StoreKey("pin_min_length", "store.key.pin_min_length", "number", low=4, high=8),
+    StoreKey("lockout_attempts", "store.key.lockout_attempts", "number", low=1, high=100),
+    StoreKey("lockout_minutes", "store.key.lockout_minutes", "number", low=1, high=24 * 60),
+    StoreKey("voucher_valid_days", "store.key.voucher_valid_days", "number", low=1, high=3660),
+    StoreKey("foreign_coupons", "store.key.foreign_coupons", "choice", choices=FOREIGN_COUPONS),
+    StoreKey("invite_url_template", "store.key.invite_url_template", "text", high=MAX_TEXT, optional=True),
+    StoreKey("escpos_device", "store.key.escpos_device", "text", high=MAX_TEXT, optional=True),
+)
+STORE_KEY_BY_NAME: dict[str, StoreKey] = {k.name: k for k in STORE_KEYS}
+
+
+def _refuse(key: StoreKey, message: str, value: object, **params: Any) -> InvalidInput:
+    return InvalidInput(message, setting=key.name, label=Term(key.label), value=str(value)[:MAX_TEXT], **params)
+
+
+def check_store_setting(name: str, value: object) -> object:
+    """``value`` as stored for key ``name`` (numbers as int, text stripped, None: an empty optional key), or an
+    ``InvalidInput`` naming the key and what it allows."""
+    key = STORE_KEY_BY_NAME.get(name)
+    if key is None:
+        raise InvalidInput("settings.unknown_key", setting=name, allowed=", ".join(STORE_KEY_BY_NAME))
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if key.optional:
+            return None
+        raise _refuse(key, "settings.empty", "")
+    if key.kind in ("number", "money"):
+        text = str(value).strip()
+        if isinstance(value, bool) or not isinstance(value, int | str) or not text.isdigit() \
+                or not key.low <= int(text) <= key.high:
+            if key.kind == "money":
+                raise _refuse(key, "settings.money_range", value, low=Money(key.low), high=Money(key.high))
+            raise _refuse(key, "settings.range", value, low=Count(key.low), high=Count(key.high))
+        return int(text)
+    if not isinstance(value, str):
+        raise _refuse(key, "settings.text_invalid", value, max=Count(key.high or MAX_TEXT))
+    text = value.strip()
+    if key.kind == "choice":
+        if text not in key.choices:
+            raise _refuse(key, "settings.choice", value, allowed=", ".join(key.choices))
+        return text
+    if key.kind == "timezone":
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _refuse(key, "settings.timezone", value) from None
+        return text
+    if len(text) > (key.high or MAX_TEXT) or bad_character(text) is not None:
+        raise _refuse(key, "settings.text_invalid", value, max=Count(key.high or MAX_TEXT))
+    if name == "invite_url_template" and "{code}" not in text:
+        raise _refuse(key, "settings.invite_template", value)
+    return text
+
+
+def check_store_settings(changes: dict[str, Any]) -> dict[str, object]:
+    """Every value of ``changes`` checked (the first bad one is refused); the stored values."""
+    return {name: check_store_setting(name, value) for name, value in changes.items()}
+
+
+@dataclass(frozen=True)
+class StoreSettingsView:
+    """What the settings dialog shows: the store's code (not changeable here: it names the store to central)
+    and each setting's current value (None: not set, its default applies)."""
+
+    store_code: str
+    values: dict[str, object]
+
+
+#: the value a setting has when the store never set it
+DEFAULTS: dict[str, Callable[[], object]] = {
+    "balance_cap_fen": lambda: w.DEFAULT_BALANCE_CAP_FEN,
+    "spend_order": lambda: w.PROPORTIONAL,
+    "pin_min_length": lambda: 4,
+    "lockout_attempts": lambda: 5,
+    "lockout_minutes": lambda: 15,
+    "voucher_valid_days": lambda: 365,
+    "foreign_coupons": lambda: "allow",
+}
+
+
+def read_store_settings(ctx: ServiceContext, actor: Actor) -> StoreSettingsView:
+    """The store's settings as the dialog shows them (anyone logged in may look; only a manager may change)."""
+    require(actor, "member.read")
+    with ctx.uow(read_only=True) as uow:
+        st = settings(uow)
+        out: dict[str, object] = {}
+        for key in STORE_KEYS:
+            if key.name == "store_name":
+                out[key.name] = st.name
+            elif key.name == "timezone":
+                out[key.name] = st.timezone
+            else:
+                default = DEFAULTS.get(key.name)
+                out[key.name] = st.raw.get(key.name, default() if default else None)
+        return StoreSettingsView(st.store_code, out)
