@@ -23,6 +23,15 @@ MAX_TEXT = 200
 #: the largest balance cap a store may set (fen): ten times the legal cap of a named card
 MAX_BALANCE_CAP_FEN = 10 * w.DEFAULT_BALANCE_CAP_FEN
 FOREIGN_COUPONS = ("allow", "refuse")
+#: sync's offline limits (DOMAIN.md): once central has not been reached for this long, spends are capped
+DEFAULT_OFFLINE_AFTER_MINUTES = 30
+DEFAULT_OFFLINE_SPEND_CAP_FEN = 50_000
+DEFAULT_OFFLINE_DAILY_CAP_FEN = 100_000
+#: other stores' coupons while offline: as of the last pull, refused, or allowed
+FOREIGN_COUPON_POLICIES = ("last_pull", "refuse", "allow")
+#: how a yes/no setting may be written (a form sends a bool; the CLI and a config file may send text)
+_YES = ("true", "yes", "1", "on")
+_NO = ("false", "no", "0", "off")
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ class StoreKey:
 
     name: str
     label: str
-    #: ``text``, ``number``, ``money`` (fen), ``choice`` or ``timezone``
+    #: ``text``, ``number``, ``money`` (fen), ``choice``, ``flag`` (yes/no) or ``timezone``
     kind: str
     low: int = 0
     high: int = 0
@@ -51,6 +60,12 @@ STORE_KEYS: tuple[StoreKey, ...] = (
     StoreKey("foreign_coupons", "store.key.foreign_coupons", "choice", choices=FOREIGN_COUPONS),
     StoreKey("invite_url_template", "store.key.invite_url_template", "text", high=MAX_TEXT, optional=True),
     StoreKey("escpos_device", "store.key.escpos_device", "text", high=MAX_TEXT, optional=True),
+    StoreKey("point_value_fen", "store.key.point_value_fen", "money", low=0, high=10_000, optional=True),
+    StoreKey("shift_close_required", "store.key.shift_close_required", "flag"),
+    StoreKey("offline_after_minutes", "store.key.offline_after_minutes", "number", low=1, high=7 * 24 * 60),
+    StoreKey("offline_spend_cap_fen", "store.key.offline_spend_cap_fen", "money", low=0, high=MAX_BALANCE_CAP_FEN),
+    StoreKey("offline_daily_cap_fen", "store.key.offline_daily_cap_fen", "money", low=0, high=MAX_BALANCE_CAP_FEN),
+    StoreKey("offline_foreign_coupons", "store.key.offline_foreign_coupons", "choice", choices=FOREIGN_COUPON_POLICIES),
 )
 STORE_KEY_BY_NAME: dict[str, StoreKey] = {k.name: k for k in STORE_KEYS}
 
@@ -69,6 +84,13 @@ def check_store_setting(name: str, value: object) -> object:
         if key.optional:
             return None
         raise _refuse(key, "settings.empty", "")
+    if key.kind == "flag":
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in _YES or word in _NO:
+            return word in _YES
+        raise _refuse(key, "settings.choice", value, allowed="yes, no")
     if key.kind in ("number", "money"):
         text = str(value).strip()
         if isinstance(value, bool) or not isinstance(value, int | str) or not text.isdigit() \
@@ -120,6 +142,11 @@ DEFAULTS: dict[str, Callable[[], object]] = {
     "lockout_minutes": lambda: 15,
     "voucher_valid_days": lambda: 365,
     "foreign_coupons": lambda: "allow",
+    "shift_close_required": lambda: True,
+    "offline_after_minutes": lambda: DEFAULT_OFFLINE_AFTER_MINUTES,
+    "offline_spend_cap_fen": lambda: DEFAULT_OFFLINE_SPEND_CAP_FEN,
+    "offline_daily_cap_fen": lambda: DEFAULT_OFFLINE_DAILY_CAP_FEN,
+    "offline_foreign_coupons": lambda: "last_pull",
 }
 
 

@@ -44,16 +44,19 @@ from pos_app.services.common import audit, emit, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import Result
 from pos_app.services.registry import Feature, Registrar
+
+# the store settings this module reads (settings_json keys): their defaults and checks live with the others
+from pos_app.services.store_settings import (
+    DEFAULT_OFFLINE_AFTER_MINUTES,
+    DEFAULT_OFFLINE_DAILY_CAP_FEN,
+    DEFAULT_OFFLINE_SPEND_CAP_FEN,
+    FOREIGN_COUPON_POLICIES,
+)
 from pos_app.services.usecase import use_case
 from pos_app.sync import credentials, protocol
 from pos_app.sync.client import CentralClient
 from pos_app.sync.errors import NotPaired, SyncError
 
-#: defaults of the store settings this module reads (settings_json keys)
-DEFAULT_OFFLINE_AFTER_MINUTES = 30
-DEFAULT_OFFLINE_SPEND_CAP_FEN = 50_000
-DEFAULT_OFFLINE_DAILY_CAP_FEN = 100_000
-FOREIGN_COUPON_POLICIES = ("last_pull", "refuse", "allow")
 PUSH_BATCH = 200
 PULL_PAGE = 500
 

@@ -21,6 +21,7 @@ import os
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -143,6 +144,8 @@ class SettingsDialog(QDialog):
                 for choice in sk.choices:
                     box.addItem(choice, choice)
                 widget = box
+            elif sk.kind == "flag":
+                widget = QCheckBox()
             else:
                 widget = QLineEdit()
             widget.setObjectName(f"store_{sk.name}")
@@ -225,6 +228,8 @@ class SettingsDialog(QDialog):
             if isinstance(widget, QComboBox):
                 idx = widget.findData(value)
                 widget.setCurrentIndex(max(idx, 0))
+            elif isinstance(widget, QCheckBox):
+                widget.setChecked(bool(value))
             elif isinstance(widget, QLineEdit):
                 if sk.kind == "money" and isinstance(value, int):
                     widget.setText(fen_to_yuan_str(value))
@@ -249,7 +254,7 @@ class SettingsDialog(QDialog):
             text = str(widget.currentData()) if isinstance(widget, QComboBox) else (
                 widget.text() if isinstance(widget, QLineEdit) else "")
             try:
-                value: object = text
+                value: object = widget.isChecked() if isinstance(widget, QCheckBox) else text
                 if sk.kind == "money":
                     value = parse_yuan(text.strip(), field="amount") if text.strip() else ""
                 value = check_store_setting(sk.name, value)

@@ -14,7 +14,8 @@ from pos_app.db import models as m
 from pos_app.domain import coupons as coupon_rules
 from pos_app.domain import roles
 from pos_app.domain.errors import AuthenticationFailed, InvalidInput, PermissionDenied, StateError
-from pos_app.services import audit, backup, campaigns, checkout, coupons, gifts, members, staff, wallet
+from pos_app.services import audit, backup, campaigns, checkout, coupons, gifts, members, points, staff, sync, wallet
+from pos_app.services import wheel as wheel_service
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.context import Actor
 from tests.conftest import DEMO_CAMPAIGN, Store
@@ -298,6 +299,27 @@ USE_CASES: dict[str, list[tuple[str, Callable[[Store], Callable[[Actor], Any]]]]
         s.ctx, a, request_id=None, sale_id=sid))(_sale(s)))],
 }
 
+
+
+def _pair(store: Store, actor: Actor) -> None:
+    """Pairing with a central server that is not there: a manager gets past the permission check and is told
+    central cannot be reached (pairing against a real server: tests/sync/test_e2e.py)."""
+    from pos_app.sync.errors import SyncError
+
+    try:
+        sync.pair(store.ctx, actor, server_url="http://127.0.0.1:9", code="ABCD-1234")
+    except SyncError:
+        if actor.role != roles.MANAGER:
+            raise
+
+
+USE_CASES.update({
+    "points.adjust": [("points.adjust", lambda s: (lambda mid: lambda a: points.adjust(
+        s.ctx, a, phone="13900139000", points=10, reason="test"))(_member(s)))],
+    "wheel.manage": [("wheel.publish", lambda s: lambda a: wheel_service.publish(s.ctx, a))],
+    "sync.pair": [("sync.pair", lambda s: lambda a: _pair(s, a))],
+    "sync.conflicts": [("sync.list_conflicts", lambda s: lambda a: sync.list_conflicts(s.ctx, a))],
+})
 CASES = [(perm, name, setup) for perm in MANAGER_ONLY for name, setup in USE_CASES.get(perm, [])]
 
 

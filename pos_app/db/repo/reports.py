@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pos_app.db import models as m
 from pos_app.db import models_checkout as mk
 from pos_app.db import models_reports as mr
-from pos_app.db.repo.base import append, run
+from pos_app.db.repo.base import append, load, run
 
 #: the wallet entry kind a sale's balance payment is written with; told apart from a wallet spend by its
 #: spend being a sale's (``sale.spend_id``)
@@ -111,7 +111,7 @@ def latest_shift(session: Session, staff_id: str, *, state: str | None = None) -
     q = select(mr.Shift).where(mr.Shift.staff_id == staff_id)
     if state is not None:
         q = q.where(mr.Shift.state == state)
-    row: mr.Shift | None = run(session, q.order_by(mr.Shift.opened_at.desc(), mr.Shift.id.desc()).limit(1)).scalars().first()
+    row: mr.Shift | None = load(session, q.order_by(mr.Shift.opened_at.desc(), mr.Shift.id.desc()).limit(1)).scalars().first()
     return row
 
 
@@ -120,7 +120,7 @@ def shifts(session: Session, start: datetime, end: datetime, staff_id: str | Non
     q = select(mr.Shift).where(mr.Shift.opened_at >= start, mr.Shift.opened_at < end)
     if staff_id is not None:
         q = q.where(mr.Shift.staff_id == staff_id)
-    return list(run(session, q.order_by(mr.Shift.opened_at, mr.Shift.id)).scalars())
+    return list(load(session, q.order_by(mr.Shift.opened_at, mr.Shift.id)).scalars())
 
 
 def staff_names(session: Session) -> dict[str, tuple[str, str]]:
