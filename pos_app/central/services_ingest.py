@@ -189,6 +189,27 @@ def apply_effects(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], st
             merged = {**spend, "member_id": payload.get("member_id")}
             _wallet(s, ev, merged, store_code, changes, "spend", _str(spend.get("spend_id")),
                     _int(spend.get("amount_fen")), -_int(spend.get("principal_fen")), -_int(spend.get("bonus_fen")))
+    elif kind == "sale.completed":
+        spend = payload.get("spend")
+        if isinstance(spend, dict):  # the part paid from the stored balance
+            merged = {**spend, "member_id": payload.get("member_id")}
+            _wallet(s, ev, merged, store_code, changes, "spend", _str(spend.get("spend_id")),
+                    _int(spend.get("amount_fen")), -_int(spend.get("principal_fen")), -_int(spend.get("bonus_fen")))
+        for used in payload.get("coupons_redeemed") or []:
+            if isinstance(used, dict):
+                _redeem(s, ev, {"code": used.get("code"), "member_id": payload.get("member_id"),
+                                "discount_fen": used.get("discount_fen")}, store_code, changes)
+    elif kind == "sale.returned":
+        back = [r for r in payload.get("refunds") or [] if isinstance(r, dict) and r.get("method") == "balance"]
+        if back:  # what went back to the stored balance
+            d_principal = sum(_int(r.get("principal_fen")) for r in back)
+            d_bonus = sum(_int(r.get("bonus_fen")) for r in back)
+            _wallet(s, ev, payload, store_code, changes, "return", _str(payload.get("return_id")),
+                    d_principal + d_bonus, d_principal, d_bonus)
+        coupon = payload.get("coupon")
+        if isinstance(coupon, dict):
+            for code in coupon.get("codes") or []:
+                _reinstate(s, ev, _str(code), store_code, changes)
     elif kind == "coupon.voided":
         _void(s, ev, _str(payload.get("code")), store_code, changes)
     elif kind == "gift.movement":
@@ -308,6 +329,20 @@ def _redeem(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_co
         row.state_at = ev["occurred_at"]
     s.flush()
     changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
+
+
+def _reinstate(s: Session, ev: Mapping[str, Any], code: str | None, store_code: str, changes: ChangeBuffer) -> None:
+    """A coupon redeemed on a sale returned in full at the same store is usable again."""
+    if code is None or len(code) > 32:
+        return
+    row = repo.coupon_for_update(s, code)
+    if row is not None and row.state == "redeemed" and row.state_store == store_code:
+        row.state = "issued"
+        row.state_store = store_code
+        row.state_event_id = ev["event_id"]
+        row.state_at = ev["occurred_at"]
+        s.flush()
+        changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
 
 
 def _void(s: Session, ev: Mapping[str, Any], code: str | None, store_code: str, changes: ChangeBuffer) -> None:

@@ -63,3 +63,44 @@ def test_the_demo_stores_outbox(sqlite_db: CentralDatabase, tmp_path: Path) -> N
     assert member_codes <= codes
     on_hand = dict(store.execute("SELECT sku, sum(delta) FROM stock_movement GROUP BY sku").fetchall())
     assert stock == on_hand
+
+
+def test_a_sale_paid_from_the_balance_and_its_return_move_centrals_balance(sqlite_db: CentralDatabase,
+                                                                           tmp_path: Path) -> None:
+    """Checkout's events: the balance part of a sale is a spend at central, a return puts it back, a coupon
+    used on the sale is redeemed there; central's balance equals the store's after each."""
+    from pos_app.services import checkout, members, wallet
+    from pos_app.services.checkout import LineInput, PaymentInput
+    from tests.conftest import make_store
+
+    st = make_store(tmp_path / "till.db")
+    mem = members.register_member(st.ctx, st.cashier, phone="13800138123")
+    wallet.recharge(st.ctx, st.cashier, member_id=mem.member_id, tier_code="basic")
+    sale = checkout.ring_up(st.ctx, st.cashier, request_id=None, member_id=mem.member_id,
+                            lines=[LineInput(category="洗护美容", amount_fen=50_00)], coupon_code=None,
+                            payments=[PaymentInput("balance", 50_00)])
+    store = sqlite3.connect(tmp_path / "till.db")
+    device_id, store_code = store.execute("SELECT device_id, store_code FROM store_info").fetchone()
+    cst = services.add_store(sqlite_db, "测试门店", store_code)
+    dev = services_sync.pair(sqlite_db, services.device_code(sqlite_db, cst["store_id"])["code"], device_id,
+                             store_code, "till")
+    auth = services_sync.DeviceAuth(device_id, dev["store_id"], store_code)
+
+    def push_and_compare() -> tuple[int, int]:
+        events = [{"event_id": r[0], "device_id": r[1], "seq": r[2], "type": r[3], "occurred_at": str(r[4]),
+                   "payload_json": r[5], "payload_hash": r[6]}
+                  for r in store.execute("SELECT event_id, device_id, seq, type, occurred_at, payload_json, "
+                                         "payload_hash FROM outbox ORDER BY seq")]
+        assert {r["status"] for r in services_sync.push(sqlite_db, auth, events)["results"]} <= {"accepted", "exists"}
+        here = store.execute("SELECT principal_fen, bonus_fen FROM member WHERE id = ?", (mem.member_id,)).fetchone()
+        view = services.member_show(sqlite_db, "13800138123")["members"][0]
+        assert (view["principal_fen"], view["bonus_fen"]) == tuple(here)
+        return int(here[0]), int(here[1])
+
+    after_sale = push_and_compare()
+    assert sum(after_sale) > 0 and services.list_conflicts(sqlite_db) == []
+    checkout.return_sale(st.ctx, st.manager, request_id=None, sale_id=sale.sale_id)
+    after_return = push_and_compare()
+    assert sum(after_return) == sum(after_sale) + 50_00
+    assert services.list_conflicts(sqlite_db) == []
+    st.ctx.db.dispose()

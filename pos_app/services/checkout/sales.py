@@ -552,6 +552,7 @@ def return_sale(
             assert member is not None and sale.spend_id is not None
             sp = _balance_back(uow, ctx, actor, member, sale, bal, ret_id)
         reinstated = False
+        reinstated_codes: list[str] = []
         if full and sale.coupon_id:
             # every coupon the sale redeemed (more than one when the campaign allows stacking): usable again
             # while still valid, else it stays used (the return records that it was not reinstated)
@@ -561,6 +562,7 @@ def return_sale(
                 if c.state == "redeemed" and today <= c.valid_until:
                     coupons.reinstate(uow, ctx, actor, c, sale.id)
                     reinstated = True
+                    reinstated_codes.append(c.code)
         ret_row = dict(
             id=ret_id, sale_id=sale.id, staff_id=actor.staff_id, approved_by=manager.staff_id if manager else None,
             created_at=ctx.now(), amount_fen=amount, spend_id=sp.id if sp else None,
@@ -595,7 +597,8 @@ def return_sale(
                                               "principal_fen": sp.principal_fen, "bonus_fen": sp.bonus_fen},
             "points": {"taken_back": ret_row["points_taken_back"], "lot_id": sale.points_lot_id,
                        "policy": shortfall.policy, "short": shortfall.short, "deducted_fen": shortfall.deducted_fen},
-            "coupon": None if not sale.coupon_id else {"coupon_id": sale.coupon_id, "reinstated": reinstated},
+            "coupon": None if not sale.coupon_id else {"coupon_id": sale.coupon_id, "reinstated": reinstated,
+                                                       "codes": reinstated_codes},
             "staff": actor.code, "approved_by": manager.code if manager else None,
             # facts added by feature code: "referral_reversed"
         })
