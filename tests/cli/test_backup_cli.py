@@ -92,7 +92,7 @@ def _damaged(good: Path, folder: Path) -> dict[str, tuple[Path, str]]:
     newer = tmp_path / "newer.db"
     shutil.copyfile(good, newer)
     conn = sqlite3.connect(newer)
-    conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future' WHERE version_num = '0003_gifts'")
+    conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future' WHERE version_num = (SELECT min(version_num) FROM alembic_version)")
     conn.commit()
     conn.close()
     broken = tmp_path / "broken.db"
