@@ -115,7 +115,7 @@ def runs(text: str) -> list[tuple[str, str]]:
 
 
 def string_width(text: str, size: float) -> float:
-    return sum(pdfmetrics.stringWidth(piece, name, size) for name, piece in runs(text))
+    return float(sum(pdfmetrics.stringWidth(piece, name, size) for name, piece in runs(text)))
 
 
 def draw(c: Any, x: float, y: float, text: str, size: float, *, align: str = "left") -> float:

@@ -68,6 +68,7 @@ def image(text: str, box: int = 10, border: int = 4) -> Any:
     n = len(mtx) + 2 * border
     img = Image.new("L", (n, n), 255)
     px = img.load()
+    assert px is not None  # a new in-memory image always loads
     for r, row in enumerate(mtx):
         for col, dark in enumerate(row):
             if dark:

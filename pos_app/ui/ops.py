@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from pos_app.domain.errors import DomainError
 
-_Item = tuple[int, str | None, Callable[[], Any], Callable[[Any], None] | None, Callable[[BaseException], None] | None]
+_Item = tuple[int, str | None, Callable[[], Any]]
 
 
 def alive(callback: Callable[..., Any] | None) -> bool:
@@ -30,8 +30,12 @@ def alive(callback: Callable[..., Any] | None) -> bool:
     return not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
 
+#: the answer of an op that a newer one with its key superseded before it started
+_SKIPPED = object()
+
+
 class _Bridge(QObject):
-    done = Signal(object, object, object, object, object)  # token, on_success, on_failure, result, error
+    done = Signal(object, object, object)  # token, result, error (the token alone: skipped)
     idle = Signal()
 
 
@@ -43,6 +47,8 @@ class DbWorker:
         self._bridge = _Bridge()
         self._bridge.done.connect(self._deliver)
         self._latest: dict[str, int] = {}
+        #: token -> (key, fn, on_success, on_failure) of every op not yet answered (GUI thread only)
+        self._ops: dict[int, tuple[str | None, Callable[[], Any], Any, Any]] = {}
         self._lock = threading.Lock()
         self._tokens = itertools.count(1)
         self._thread = threading.Thread(target=self._loop, name="db-worker", daemon=True)
@@ -64,26 +70,32 @@ class DbWorker:
             item = self._q.get()
             if item is None:
                 return
-            token, key, fn, ok, fail = item
+            token, key, fn = item
+            del item
             if self._superseded(token, key):
-                self._bridge.done.emit(token, None, None, None, None)
+                del fn
+                self._bridge.done.emit(token, _SKIPPED, None)
                 continue
             try:
                 result = fn()
-                self._bridge.done.emit(token, (key, ok), fail, result, None)
             except BaseException as exc:  # delivered to the GUI thread
                 if not isinstance(exc, DomainError):
                     traceback.print_exc()
-                self._bridge.done.emit(token, (key, ok), fail, None, exc)
+                del fn
+                self._bridge.done.emit(token, None, exc)
+                continue
+            del fn
+            self._bridge.done.emit(token, result, None)
+            del result
 
-    @Slot(object, object, object, object, object)
-    def _deliver(self, token: int, ok: Any, fail: Any, result: Any, error: Any) -> None:
+    @Slot(object, object, object)
+    def _deliver(self, token: int, result: Any, error: Any) -> None:
         self.pending -= 1
+        with self._lock:
+            key, fn, on_success, on_failure = self._ops.pop(token)
+        del fn  # released here, on the GUI thread (see ``run``)
         try:
-            if ok is None:  # skipped
-                return
-            key, on_success = ok
-            if self._superseded(token, key):
+            if result is _SKIPPED or self._superseded(token, key):
                 return
             if error is None:
                 if on_success is not None and alive(on_success):
@@ -91,8 +103,8 @@ class DbWorker:
             else:
                 if not isinstance(error, DomainError):
                     self.crashes.append(error)
-                if fail is not None and alive(fail):
-                    fail(error)
+                if on_failure is not None and alive(on_failure):
+                    on_failure(error)
         finally:
             if self.pending == 0:
                 self.idle.emit()
@@ -105,12 +117,17 @@ class DbWorker:
         *,
         key: str | None = None,
     ) -> None:
+        """Queue ``fn``. The op and its callbacks stay referenced on the GUI thread until its answer is delivered,
+        and the worker drops its own reference before it answers: so whatever they hold (a dialog, a screen) is
+        released on the GUI thread, never on the worker (a Qt object deleted there would leave its timers
+        registered)."""
         token = next(self._tokens)
-        if key is not None:
-            with self._lock:
+        with self._lock:
+            if key is not None:
                 self._latest[key] = token
+            self._ops[token] = (key, fn, on_success, on_failure)
         self.pending += 1
-        self._q.put((token, key, fn, on_success, on_failure))
+        self._q.put((token, key, fn))
 
     def cancel(self, key: str) -> None:
         """Drop whatever is pending under ``key``."""

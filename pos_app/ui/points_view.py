@@ -16,7 +16,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -29,8 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.domain.errors import DomainError
 from pos_app.domain.textparams import Count, Day
 from pos_app.services.changes import Changes
+from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, money, tr
 from pos_app.ui.screens import ScreenSpec, register_screen
@@ -264,20 +265,27 @@ class PointsScreen(QWidget):
         self.slip_btn.setEnabled(True)
 
     def save_slip(self, path: str | Path) -> Path:
-        """The last draw's prize slip as a PDF at ``path``."""
+        """The last draw's prize slip as a PDF at ``path`` (raises DomainError when it cannot be written)."""
         from pos_app.printing.prize_slip import write_prize_slip  # noqa: PLC0415
 
         if self.last_draw is None:
             raise RuntimeError("no draw yet")
-        return write_prize_slip(self.last_draw, path)
+        draw = self.last_draw
+        filedialogs.check_output(str(path))
+        return filedialogs.writing(str(path), lambda: write_prize_slip(draw, path))
 
     def ask_slip(self) -> None:
         if self.last_draw is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("points.slip_button"),
-                                              f"prize-{self.last_draw.seq}.pdf", "PDF (*.pdf)")
-        if path:
+        path = filedialogs.save_file(self, tr("points.slip_button"), f"prize-{self.last_draw.seq}.pdf", "PDF (*.pdf)")
+        if not path:
+            return
+        try:
             self.save_slip(path)
+        except DomainError as exc:
+            self.error.show_error(exc)
+            return
+        self.error.show_error(None)
 
 
 register_screen(ScreenSpec("points", "screen.points", "Shift+F5", PointsScreen, frozenset({"cashier", "staff", "manager"}), 95))

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QTextDocument
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QDialog,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.domain.errors import DomainError
 from pos_app.domain.money import format_fen
 from pos_app.domain.textparams import Money
 from pos_app.printing import sale_receipt
@@ -36,11 +34,12 @@ from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, tr
 from pos_app.ui.models import Column, DtoTableModel, fmt_dt, store_timezone
+from pos_app.ui.printable import PrintableDialog
 
 LAYOUTS = ("80mm", "58mm", "a4")
 
 
-class SaleReceiptDialog(QDialog):
+class SaleReceiptDialog(PrintableDialog):
     def __init__(self, appctx: AppContext, sale: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sale_receipt")
@@ -68,33 +67,8 @@ class SaleReceiptDialog(QDialog):
         self.view = QTextBrowser()
         self.view.setObjectName("receipt")
         lay.addWidget(self.view, 1)
-        self.error = ErrorLabel()
-        lay.addWidget(self.error)
-        self.saved = QLabel()
-        self.saved.setObjectName("result")
-        self.saved.setWordWrap(True)
-        self.saved.hide()
-        lay.addWidget(self.saved)
-        row = QGridLayout()
-        self.preview_btn = big_button(tr("receipt.preview"))
-        self.preview_btn.clicked.connect(self.print_preview)
-        self.print_btn = big_button(tr("receipt.print"))
-        self.print_btn.clicked.connect(self.print_direct)
-        self.pdf_btn = big_button(tr("receipt.save_pdf"))
-        self.pdf_btn.clicked.connect(self.ask_save_pdf)
-        self.close_btn = big_button(tr("receipt.close"))
-        self.close_btn.setObjectName("primary")
-        self.close_btn.clicked.connect(self.accept)
-        self.close_btn.setDefault(True)
-        for i, btn in enumerate((self.preview_btn, self.print_btn, self.pdf_btn, self.close_btn)):
-            row.addWidget(btn, i // 2, i % 2)
-        lay.addLayout(row)
-        for keys, fn in (("Ctrl+P", self.print_direct), ("Ctrl+Shift+P", self.print_preview),
-                         ("Ctrl+S", self.ask_save_pdf)):
-            QShortcut(QKeySequence(keys), self, activated=fn)
-        self.preview_dialog: Any = None
-        self.print_dialog: Any = None
-        self.preview_paints = 0
+        self.add_messages(lay)
+        self.add_buttons(lay)
         self.layout_buttons["80mm"].setChecked(True)
         self.set_layout("80mm")
         self.close_btn.setFocus()
@@ -114,11 +88,6 @@ class SaleReceiptDialog(QDialog):
         return sale_receipt.sale_receipt_html(self.sale, store=self.appctx.store_name, tz=store_timezone(),
                                               families=CJK_FAMILIES, width_mm=width)
 
-    def document(self) -> QTextDocument:
-        doc = QTextDocument()
-        doc.setHtml(self.html)
-        return doc
-
     def page_layout(self) -> Any:
         from PySide6.QtGui import QPageSize  # noqa: PLC0415
 
@@ -134,47 +103,8 @@ class SaleReceiptDialog(QDialog):
         filedialogs.writing(path, lambda: sale_receipt.sale_receipt_pdf(
             self.sale, path, store=self.appctx.store_name, layout=self.layout_name, tz=store_timezone()))
 
-    def ask_save_pdf(self) -> None:
-        path = filedialogs.save_file(self, tr("receipt.save_pdf_title"), f"sale-{self.sale.receipt_no}.pdf",
-                                     "PDF (*.pdf)")
-        if path:
-            self.save_to(path)
-
-    def save_to(self, path: str) -> bool:
-        self.saved.hide()
-        try:
-            self.save_pdf(path)
-        except DomainError as exc:
-            self.error.show_error(exc)
-            return False
-        self.error.show_error(None)
-        self.saved.setText(tr("receipt.saved", path=path))
-        self.saved.show()
-        return True
-
-    # ------------------------------------------------------------------ printer
-    def _paint_preview(self, printer: Any) -> None:
-        self.document().print_(printer)
-        self.preview_paints += 1
-
-    def print_preview(self) -> None:
-        printer = filedialogs.new_printer()
-        printer.setPageLayout(self.page_layout())
-        preview = filedialogs.preview_dialog(printer, self)
-        preview.paintRequested.connect(self._paint_preview)
-        self.preview_dialog = preview
-        preview.exec()
-
-    def print_direct(self) -> None:
-        printer = filedialogs.new_printer()
-        printer.setPageLayout(self.page_layout())
-        dlg = filedialogs.print_dialog(printer, self)
-        self.print_dialog = dlg
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            if not printer.isValid():
-                self.error.show_error(tr("print.failed"))
-                return
-            self.document().print_(printer)
+    def pdf_name(self) -> str:
+        return f"sale-{self.sale.receipt_no}.pdf"
 
 
 class ReturnDialog(QDialog):

@@ -14,7 +14,19 @@ from pos_app.db import models as m
 from pos_app.domain import coupons as coupon_rules
 from pos_app.domain import roles
 from pos_app.domain.errors import AuthenticationFailed, InvalidInput, PermissionDenied, StateError
-from pos_app.services import audit, backup, campaigns, checkout, coupons, gifts, members, points, staff, sync, wallet
+from pos_app.services import (
+    audit,
+    backup,
+    campaigns,
+    checkout,
+    coupons,
+    gifts,
+    members,
+    points,
+    staff,
+    sync,
+    wallet,
+)
 from pos_app.services import wheel as wheel_service
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.context import Actor
