@@ -44,11 +44,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## pytest-xdist processes for the offscreen run (a file's tests stay together, in order, on one of them);
+## PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= auto
 ## The suite offscreen, then the tests marked `xvfb` (they print, preview or open dialogs) under a real X server:
 ## the offscreen platform hides crashes there. A failure or crash in either run fails make; a run that selects
 ## no test at all (pytest's exit code 5, e.g. PYTEST_ARGS=tests/domain) does not.
 pytest: $(STAMP) messages-compile
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -p no:cacheprovider -m "not xvfb" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations 15 \
+		-m "not xvfb" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	xvfb-run -a env QT_QPA_PLATFORM=xcb $(BIN)/pytest -q -p no:cacheprovider -m xvfb $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## Sync in a minute (README "Sync"): a central server on its embedded SQLite in a temp folder, two stores paired

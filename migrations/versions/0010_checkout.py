@@ -143,7 +143,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('referral', schema=None) as batch_op:
+    # a plain column, dropped in place: a batch copy would drop and re-create referral, which is referenced
+    with op.batch_alter_table('referral', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('qualifying_sale_id')
 
     op.drop_table('return_payment')

@@ -133,8 +133,10 @@ def downgrade() -> None:
     op.drop_table("checkin")
     op.drop_index("ix_points_adjustment_member_id", table_name="points_adjustment")
     op.drop_table("points_adjustment")
-    with op.batch_alter_table("points_entry") as b:
+    # Plain columns: dropped in place (SQLite >= 3.35 has DROP COLUMN). A batch copy would drop and re-create
+    # points_lot, which points_entry references: refused while foreign keys are enforced.
+    with op.batch_alter_table("points_entry", recreate="never") as b:
         b.drop_column("reason")
-    with op.batch_alter_table("points_lot") as b:
+    with op.batch_alter_table("points_lot", recreate="never") as b:
         b.drop_column("ref")
         b.drop_column("reason")

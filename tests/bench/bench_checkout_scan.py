@@ -8,12 +8,13 @@ service work of one scan (find_product + quote of the same basket) called direct
 from __future__ import annotations
 
 import os
-import sqlite3
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from tests.bench.store import new_bench_store
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -26,15 +27,8 @@ def barcode(i: int) -> str:
 
 def build_db(path: Path, products: int) -> Any:
     from pos_app.app import open_store
-    from pos_app.services import staff
 
-    ctx = open_store(path)
-    staff.init_store(ctx, store_name="基准门店", store_code="B001", manager_code="boss", manager_pin="9999")
-    boss = staff.login(ctx, "boss", "9999")
-    staff.add_staff(ctx, boss, code="c01", role="cashier", pin="1111")
-    ctx.db.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA synchronous=OFF")
+    con = new_bench_store(path)
     now = "2026-11-01 00:00:00.000000"
     con.executemany(
         "INSERT INTO product (id, sku, barcode, name, category, price_fen, member_price_fen, active, created_at,"

@@ -8,12 +8,13 @@ Goal: longest block < 50 ms."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from tests.bench.store import new_bench_store
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -30,15 +31,8 @@ def _code(i: int, n: int) -> str:
 
 def build_db(path: Path, members: int) -> Any:
     from pos_app.app import open_store
-    from pos_app.services import staff
 
-    ctx = open_store(path)
-    staff.init_store(ctx, store_name="基准门店", store_code="B001", manager_code="boss", manager_pin="9999")
-    boss = staff.login(ctx, "boss", "9999")
-    staff.add_staff(ctx, boss, code="c01", role="cashier", pin="1111")
-    ctx.db.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA synchronous=OFF")
+    con = new_bench_store(path)
     rows = (
         (f"00000000-0000-7000-8000-{i:012d}", f"13{i:09d}", "M" + _code(i, 10), _code(i, 6) if i < 32**6 else _code(i, 8),
          f"会员{i}", None, None, "B001", None, 0, 0, 0, 0, None, "2026-11-01 00:00:00.000000")

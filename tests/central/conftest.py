@@ -24,7 +24,8 @@ from pos_app.central.api import create_app
 from pos_app.central.db import CentralDatabase
 from pos_app.sync import protocol as p
 
-PG_DB_NAME = "central_test"
+#: one database per pytest-xdist worker (``gw0``, ``gw1``...): each test empties it
+PG_DB_NAME = "central_test" + (f"_{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
 
 
 def pg_url() -> str | None:

@@ -156,10 +156,15 @@ def test_f8_keys_say_why_when_the_role_cannot(win: Any, qtbot: Any, store: Any) 
     _member(store)
     screen = _f8(win, qtbot, "cash1", "1111")
     before = len(coupons.list_coupons(store.ctx, store.manager))
+    asked: list[str] = []
+    win.appctx.ask_manager = lambda reason: asked.append(reason)  # the manager's PIN prompt, declined
     key(qtbot, win, Qt.Key.Key_I, CTRL)
-    assert screen.manage_error.isVisible() and "需要店长账号" in screen.manage_error.text()
+    assert len(asked) == 1
+    assert screen.manage_error.isVisible() and "需要店长授权" in screen.manage_error.text()
+    screen.manage_error.show_error(None)
+    screen.table.selectRow(0)  # a coupon to void
     key(qtbot, win, Qt.Key.Key_D, CTRL)
-    assert "需要店长账号" in screen.manage_error.text()
+    assert len(asked) == 2 and "需要店长授权" in screen.manage_error.text()
     key(qtbot, win, Qt.Key.Key_E, CTRL | SHIFT)  # no receipt printer set up
     assert "未设置小票机" in screen.print_info.text()
     qtbot.waitUntil(lambda: idle(win), timeout=10_000)
