@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from pos_app.central import db_repo as repo
-from pos_app.central.db import CentralDatabase, Conflict, Event, Member, WalletEntry
+from pos_app.central.db import CentralDatabase, Conflict, ConflictNote, Event, Member, WalletEntry
 from pos_app.central.db import Coupon as CouponRow
 from pos_app.central.services_common import ChangeBuffer, dumps, iso, new_id, now_ms
 from pos_app.sync import protocol as p
@@ -214,6 +214,8 @@ def apply_effects(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], st
         _void(s, ev, _str(payload.get("code")), store_code, changes)
     elif kind == "gift.movement":
         _gift(s, payload, store_code)
+    elif kind == "sync.conflict_noted":
+        _conflict_note(s, payload, store_code, changes)
     if kind in ("gift.handed_out", "gift.stocktake"):
         for mv in payload.get("movements") or []:
             if isinstance(mv, dict):
@@ -224,6 +226,24 @@ def apply_effects(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], st
     for v in payload.get("coupons_voided") or []:
         if isinstance(v, dict):
             _void(s, ev, _str(v.get("code")), store_code, changes)
+
+
+def _conflict_note(s: Session, payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:
+    """A store manager's note on a conflict that concerns the store (written offline or online): added to the
+    conflict's notes, which go back to every store it concerns. A note on another store's conflict, or on one
+    this server does not have, is not applied (the event is kept and head office is told)."""
+    from pos_app.central.services import publish_conflict  # noqa: PLC0415
+
+    c = repo.get_conflict(s, _str(payload.get("conflict_id")) or "")
+    if c is None or store_code not in (c.store_code, c.other_store_code):
+        raise ValueError(f"no conflict {payload.get('conflict_id')!r} concerning store {store_code}")
+    text = _str(payload.get("note"))
+    if text is None:
+        raise ValueError("a conflict note without text")
+    staff = _str(payload.get("staff_code"))
+    repo.add_conflict_note(s, ConflictNote(conflict_id=c.id, author=f"{store_code}/{staff}" if staff else store_code,
+                                           note=text[:2000], created_ms=now_ms()))
+    publish_conflict(s, c, changes)
 
 
 def _member(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:

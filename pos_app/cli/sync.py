@@ -5,6 +5,7 @@
     sync status                     last success, last failure and why, events waiting, the oldest one's age
     sync rounds                     the recent rounds
     sync conflicts                  this store's conflicts as central reported them (manager)
+    sync note ID --note TEXT        a manager's note on one of them (pushed to central with the next round)
 """
 
 from __future__ import annotations
@@ -84,15 +85,26 @@ def cmd_conflicts(cli: Any, a: argparse.Namespace) -> int:
         f"{'  (resolved)' if r.resolved else ''}" for r in rows) or _t("sync.no_conflicts")))
 
 
+def cmd_note(cli: Any, a: argparse.Namespace) -> int:
+    from pos_app.services import sync  # noqa: PLC0415
+
+    res = sync.note_conflict(cli.ctx, cli.actor(), conflict_id=a.conflict_id, note=a.note, request_id=a.request_id)
+    return int(cli.emit(res, lambda: _t("sync.noted", conflict=res.conflict_id)))
+
+
 def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]) -> None:
     sp = add("pair", cmd_pair, "pair this device with the central server (manager)")
     sp.add_argument("--server", required=True, help="the central server's URL, e.g. http://127.0.0.1:8700")
     sp.add_argument("--code", required=True, help="the one-time pairing code from head office")
     sp.add_argument("--name", help="this device's name as central lists it (default: the store's name)")
     sp = add("sync", cmd_sync, "one sync round with the central server now (status, rounds, conflicts)")
-    subs = sp.add_subparsers(dest="sync_command", metavar="[status|rounds|conflicts]", parser_class=UsageParser)
+    subs = sp.add_subparsers(dest="sync_command", metavar="[status|rounds|conflicts|note]", parser_class=UsageParser)
     subs.required = False
     add("status", cmd_status, "last success, last failure and why, events waiting", parent=subs)
     rp = add("rounds", cmd_rounds, "the recent sync rounds", parent=subs)
     rp.add_argument("--limit", type=int, default=20)
     add("conflicts", cmd_conflicts, "this store's conflicts as central reported them (manager)", parent=subs)
+    np_ = add("note", cmd_note, "a note on one of this store's conflicts, for head office (manager)", parent=subs)
+    np_.add_argument("conflict_id", metavar="ID", help="the conflict's id (`pos-app sync conflicts`)")
+    np_.add_argument("--note", required=True, help="what was done or agreed, up to 500 characters")
+    np_.add_argument("--request-id", dest="request_id")

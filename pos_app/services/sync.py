@@ -37,10 +37,11 @@ from pos_app.db.uow import UnitOfWork
 from pos_app.domain import coupons as coupon_rules
 from pos_app.domain import wallet as w
 from pos_app.domain.campaign import campaign_from_dict
-from pos_app.domain.errors import DomainError, InvalidInput, LimitExceeded, StateError
+from pos_app.domain.errors import DomainError, InvalidInput, LimitExceeded, NotFound, StateError
+from pos_app.domain.text import clean_text
 from pos_app.domain.textparams import Count, Money
 from pos_app.services.audit import note_move
-from pos_app.services.common import audit, emit, settings
+from pos_app.services.common import audit, check_request_id, emit, remember, replayed, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.dto import Result
 from pos_app.services.registry import Feature, Registrar
@@ -789,6 +790,49 @@ def list_conflicts(ctx: ServiceContext, actor: Actor) -> list[ConflictLine]:
                              c.resolved, json.loads(c.detail_json or "{}")) for c in repo.sync.conflicts(uow.session)]
 
 
+#: a manager's note on a conflict, in characters (central keeps up to 2,000)
+NOTE_MAX_CHARS = 500
+
+
+@dataclass(frozen=True)
+class ConflictNoted(Result):
+    conflict_id: str
+    note: str
+
+
+@use_case("sync.conflict_note", permission="sync.conflicts", event="sync.conflict_noted", idempotent=True)
+def note_conflict(
+    ctx: ServiceContext, actor: Actor, *, conflict_id: str, note: str, request_id: str | None = None,
+) -> ConflictNoted:
+    """A manager's note on a conflict central reported for this store ("the customer was told", "refunded in
+    cash"). Offline as online: the note is an event, pushed with the next round, and central adds it to the
+    conflict's notes; until central's copy of the conflict comes back with it, the note shows here as pending."""
+    text = clean_text(note, field="note", max_chars=NOTE_MAX_CHARS, required=True)
+    assert text is not None
+    request_id = check_request_id(request_id, ctx)
+    cid = str(conflict_id or "").strip()
+    params = {"conflict_id": cid, "note": text}
+    with ctx.uow() as uow:
+        if replayed(uow, request_id, "sync.conflict_note", params) is not None:
+            return ConflictNoted(cid, text)
+        c = repo.sync.conflict(uow.session, cid)
+        if c is None:
+            raise NotFound("sync.unknown_conflict", conflict=cid)
+        at = ctx.now()
+        detail = json.loads(c.detail_json or "{}")
+        notes = [n for n in detail.get("notes") or [] if isinstance(n, dict)]
+        notes.append({"author": f"{settings(uow).store_code}/{actor.code}", "staff": actor.code, "note": text,
+                      "at": at.isoformat(), "pending": True})
+        repo.sync.set_conflict_detail(uow.session, cid, json.dumps({**detail, "notes": notes}, ensure_ascii=False,
+                                                                   default=str, sort_keys=True))
+        remember(uow, ctx, request_id, "sync.conflict_note", cid, params)
+        audit(uow, ctx, actor, "sync.conflict_note", "sync_conflict", cid, note=text)
+        emit(uow, ctx, "sync.conflict_noted", {"conflict_id": cid, "note": text, "staff_code": actor.code})
+        result = ConflictNoted(cid, text)
+        uow.commit()
+        return result
+
+
 def pending_events(ctx: ServiceContext) -> Sequence[int]:
     """The seqs of the events central has not acknowledged (tests, the sync screen)."""
     with ctx.uow(read_only=True) as uow:
@@ -797,7 +841,7 @@ def pending_events(ctx: ServiceContext) -> Sequence[int]:
 
 
 __all__ = [
-    "FEATURE", "Applied", "ConflictLine", "OfflineLimits", "PairResult", "RoundLine", "RoundResult", "SyncStatus",
-    "apply_page", "check_offline_coupon", "check_offline_spend", "list_conflicts", "offline_limits", "pair",
+    "FEATURE", "Applied", "ConflictLine", "ConflictNoted", "OfflineLimits", "PairResult", "RoundLine", "RoundResult", "SyncStatus",
+    "apply_page", "check_offline_coupon", "check_offline_spend", "list_conflicts", "note_conflict", "offline_limits", "pair",
     "pending_events", "recent_rounds", "run_round", "status",
 ]

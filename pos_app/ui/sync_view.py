@@ -2,7 +2,12 @@
 thread, never the database worker: a round holds the database only for its short transactions), every N minutes
 (``sync_minutes``, default 5), on "Sync now", and soon after a transaction when online; after a failure it backs
 off exponentially with jitter. The status bar says online/offline, events waiting, the age of the oldest one,
-and the last success or error; the sync screen (F12) lists the recent rounds with their errors."""
+and the last success or error; the sync screen (Shift+F9) lists the recent rounds with their errors and, for a
+manager, this store's conflicts as central reported them, each with its notes; the manager adds a note there
+(it goes to central with the next round, and shows as waiting until central's copy comes back with it).
+
+Keyboard on the sync screen: Ctrl+Shift+S syncs now; ↑/↓ choose a conflict, Ctrl+Enter in the note field adds
+the note."""
 
 from __future__ import annotations
 
@@ -11,10 +16,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -22,8 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.domain.money import format_fen
 from pos_app.ui.appctx import AppContext
-from pos_app.ui.common import error_text, tr
+from pos_app.ui.common import ErrorLabel, error_text, tr
 from pos_app.ui.screens import ScreenSpec, register_screen
 
 #: a round soon after a transaction (coalesced: several transactions, one round)
@@ -47,6 +56,28 @@ def age_text(seconds: int | None) -> str:
     if seconds < 3600:
         return tr("sync.age_minutes", minutes=seconds // 60)
     return tr("sync.age_hours", hours=seconds // 3600, minutes=seconds // 60 % 60)
+
+
+#: the conflict kinds central records, by their message ids (another kind shows as central named it)
+KIND_KEYS = {"overdraft": "sync.kind_overdraft", "coupon_reused": "sync.kind_coupon_reused",
+             "hash_mismatch": "sync.kind_hash_mismatch", "unapplied": "sync.kind_unapplied"}
+
+
+def conflict_cells(c: Any, tz: Any) -> list[str]:
+    """One conflict's cells on the sync screen: when, what, which store, whom or which coupon, how much, its
+    state, and its notes (a note not yet at central is marked as waiting)."""
+    notes = [n for n in (c.detail.get("notes") or []) if isinstance(n, dict)]
+    shown = "; ".join(f"{n.get('author') or '-'}: {n.get('note') or ''}"
+                      + (f" ({tr('sync.note_pending')})" if n.get("pending") else "") for n in notes)
+    return [
+        c.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if c.created_at else "-",
+        tr(KIND_KEYS[c.kind]) if c.kind in KIND_KEYS else c.kind,
+        c.store_code or "-",
+        c.coupon_code or c.detail.get("phone") or (c.member_id or "-")[:8],
+        format_fen(c.amount_fen) if c.amount_fen else "",
+        tr("sync.conflict_resolved") if c.resolved else tr("sync.conflict_open"),
+        shown,
+    ]
 
 
 def status_text(st: Any) -> str:
@@ -199,6 +230,47 @@ class SyncScreen(QWidget):
                                               tr("sync.col_pulled"), tr("sync.col_pending"), tr("sync.col_error")])
         self.table.horizontalHeader().setStretchLastSection(True)
         lay.addWidget(self.table, 1)
+        # ---- conflicts (manager): what central reported for this store, with the notes on each
+        self.manager = appctx.has_actor and appctx.actor.role == "manager"
+        self.conflicts: list[Any] = []
+        self.note_request_id = appctx.new_request_id()
+        self.noting = False
+        title = QLabel(tr("sync.conflicts_title"))
+        title.setObjectName("title")
+        lay.addWidget(title)
+        self.conflicts_hint = QLabel(tr("sync.conflicts_manager_only"))
+        self.conflicts_hint.setObjectName("hint")
+        self.conflicts_hint.setWordWrap(True)
+        lay.addWidget(self.conflicts_hint)
+        self.conflict_table = QTableWidget(0, 7)
+        self.conflict_table.setObjectName("sync_conflicts")
+        self.conflict_table.setHorizontalHeaderLabels([
+            tr("sync.col_when"), tr("sync.col_kind"), tr("sync.col_store"), tr("sync.col_who"), tr("sync.col_amount"),
+            tr("sync.col_state"), tr("sync.col_notes")])
+        self.conflict_table.horizontalHeader().setStretchLastSection(True)
+        self.conflict_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.conflict_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.conflict_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        lay.addWidget(self.conflict_table, 1)
+        row = QHBoxLayout()
+        self.note = QLineEdit()
+        self.note.setObjectName("conflict_note")
+        self.note.setPlaceholderText(tr("sync.note_placeholder"))
+        self.note.setMaxLength(500)
+        row.addWidget(self.note, 1)
+        self.note_btn = QPushButton(tr("sync.add_note") + " (Ctrl+Enter)")
+        self.note_btn.setObjectName("add_note")
+        self.note_btn.clicked.connect(self.add_note)
+        row.addWidget(self.note_btn)
+        lay.addLayout(row)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self.note, activated=self.add_note,
+                      context=Qt.ShortcutContext.WidgetShortcut)
+        self.note_error = ErrorLabel()
+        lay.addWidget(self.note_error)
+        self.conflicts_hint.setVisible(not self.manager)
+        for w in (self.conflict_table, self.note, self.note_btn):
+            w.setVisible(self.manager)
         self.scheduler: SyncScheduler | None = getattr(appctx, "sync_scheduler", None)
         if self.scheduler is not None:
             self.scheduler.finished.connect(lambda *_: self.on_shown())
@@ -213,11 +285,16 @@ class SyncScreen(QWidget):
         from pos_app.services import sync  # noqa: PLC0415
 
         ctx = self.appctx.ctx
-        self.appctx.worker.run(lambda: (sync.status(ctx), sync.recent_rounds(ctx, 50)), self._show,
-                               lambda exc: self.state.setText(error_text(exc)))
+        actor = self.appctx.actor if self.manager else None
 
-    def _show(self, got: tuple[Any, list[Any]]) -> None:
-        st, rounds = got
+        def read() -> tuple[Any, list[Any], list[Any] | None]:
+            conflicts = sync.list_conflicts(ctx, actor) if actor is not None else None
+            return sync.status(ctx), sync.recent_rounds(ctx, 50), conflicts
+
+        self.appctx.worker.run(read, self._show, lambda exc: self.state.setText(error_text(exc)))
+
+    def _show(self, got: tuple[Any, list[Any], list[Any] | None]) -> None:
+        st, rounds, conflicts = got
         lines = [status_text(st)]
         if st.server_url:
             lines.append(tr("sync.status_server", server=st.server_url))
@@ -229,6 +306,61 @@ class SyncScreen(QWidget):
                      str(r.pushed), str(r.pulled), str(r.pending), r.error or ""]
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
+        if conflicts is not None:
+            self.show_conflicts(conflicts)
+
+    def show_conflicts(self, conflicts: list[Any]) -> None:
+        """Newest first; the selection stays on the same conflict."""
+        chosen = self.selected_conflict()
+        self.conflicts = sorted(conflicts, key=lambda c: (c.resolved, -(c.created_at.timestamp() if c.created_at else 0)))
+        tz = self.appctx.store_tz
+        self.conflict_table.setRowCount(len(self.conflicts))
+        for i, c in enumerate(self.conflicts):
+            for j, text in enumerate(conflict_cells(c, tz)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.conflict_table.setItem(i, j, item)
+        self.conflict_table.resizeColumnsToContents()
+        self.conflicts_hint.setVisible(not self.conflicts)
+        if not self.conflicts:
+            self.conflicts_hint.setText(tr("sync.no_conflicts"))
+        ids = [c.id for c in self.conflicts]
+        self.conflict_table.selectRow(ids.index(chosen.id) if chosen is not None and chosen.id in ids else 0)
+
+    def selected_conflict(self) -> Any:
+        rows = self.conflict_table.selectionModel().selectedRows() if self.conflict_table.selectionModel() else []
+        if not rows or rows[0].row() >= len(self.conflicts):
+            return None
+        return self.conflicts[rows[0].row()]
+
+    def add_note(self) -> None:
+        """The note on the chosen conflict, as this manager (the service checks the role)."""
+        if self.noting or not self.manager:
+            return
+        c = self.selected_conflict()
+        if c is None:
+            self.note_error.show_error(tr("sync.choose_conflict"))
+            return
+        from pos_app.services import sync  # noqa: PLC0415
+
+        ctx, actor, text, rid = self.appctx.ctx, self.appctx.actor, self.note.text(), self.note_request_id
+        self.noting = True
+        self.note_btn.setEnabled(False)
+        self.appctx.run(lambda: sync.note_conflict(ctx, actor, conflict_id=c.id, note=text, request_id=rid),
+                        self._noted, self._note_failed)
+
+    def _noted(self, _res: Any) -> None:
+        self.noting = False
+        self.note_btn.setEnabled(True)
+        self.note.clear()
+        self.note_error.show_error(None)
+        self.note_request_id = self.appctx.new_request_id()
+        self.on_shown()
+
+    def _note_failed(self, exc: BaseException) -> None:
+        self.noting = False
+        self.note_btn.setEnabled(True)
+        self.note_error.show_error(exc)
 
 
 register_screen(ScreenSpec("sync", "screen.sync", "Shift+F9", SyncScreen, frozenset({"cashier", "staff", "manager"}), 95))

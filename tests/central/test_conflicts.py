@@ -87,3 +87,14 @@ def test_two_stores_offline_spend_and_redeem_the_same(server: Server, new_device
     # a store cannot note another store's conflict
     if over["store_code"] == "SB":
         assert a.request("POST", f"{p.PATH_CONFLICTS}/{over['id']}/note", {"note": "x"}).status_code == 404
+    # a note pushed as an event (a store's manager noted it, maybe offline): added when the conflict concerns the
+    # device's store; on another store's conflict it is not applied (the fact is kept, head office is told)
+    own, other = (a, b) if over["store_code"] == "SA" else (b, a)
+    for dev, text in ((own, "已补交现金"), (other, "not ours")):
+        res = dev.push([dev.event("sync.conflict_noted", {"conflict_id": over["id"], "note": text,
+                                                           "staff_code": "boss"})]).json()["results"]
+        assert res[0]["status"] == "accepted"
+    after = next(c for c in services.list_conflicts(server.db) if c["id"] == over["id"])
+    assert [(n["author"], n["note"]) for n in after["notes"]] == [(f"{own.store_code}/boss", "已补交现金")]
+    assert any(c["kind"] == "unapplied" and c["store_code"] == other.store_code
+               for c in services.list_conflicts(server.db))

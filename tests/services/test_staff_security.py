@@ -325,12 +325,23 @@ def _pair(store: Store, actor: Actor) -> None:
             raise
 
 
+def _conflict(store: Store) -> str:
+    """A conflict central reported for this store, as a pull brings it."""
+    from tests.sync.helpers import page
+
+    sync.apply_page(store.ctx, page([{"kind": "conflict", "key": "c1", "store_code": "A001", "data": {
+        "id": "c1", "kind": "overdraft", "store_code": "A001", "amount_fen": 1_000, "created_at": "2026-11-22T04:00:00Z"}}]))
+    return "c1"
+
+
 USE_CASES.update({
     "points.adjust": [("points.adjust", lambda s: (lambda mid: lambda a: points.adjust(
         s.ctx, a, phone="13900139000", points=10, reason="test"))(_member(s)))],
     "wheel.manage": [("wheel.publish", lambda s: lambda a: wheel_service.publish(s.ctx, a))],
     "sync.pair": [("sync.pair", lambda s: lambda a: _pair(s, a))],
-    "sync.conflicts": [("sync.list_conflicts", lambda s: lambda a: sync.list_conflicts(s.ctx, a))],
+    "sync.conflicts": [("sync.list_conflicts", lambda s: lambda a: sync.list_conflicts(s.ctx, a)),
+                       ("sync.note_conflict", lambda s: (lambda cid: lambda a: sync.note_conflict(
+                           s.ctx, a, conflict_id=cid, note="顾客已知悉"))(_conflict(s)))],
 })
 CASES = [(perm, name, setup) for perm in MANAGER_ONLY for name, setup in USE_CASES.get(perm, [])]
 

@@ -75,6 +75,7 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     # a cashier may start a return; it needs a manager's approval, checked inside (services/checkout/sales.py)
     "sale.return": ("sale.ring_up", True, "sale.returned", True),
     "sync.pair": ("sync.pair", True, "sync.paired", False),
+    "sync.conflict_note": ("sync.conflicts", True, "sync.conflict_noted", True),
     "sync.push_acked": (None, False, None, False),
     "sync.round": (None, False, None, False),
     "sync.apply": (None, False, None, False),

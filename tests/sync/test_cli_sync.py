@@ -63,3 +63,27 @@ def test_pair_sync_and_status(store: Any, hq: Server) -> None:
     assert "Last failure" in p.stdout and "cannot be reached" in p.stdout
     p = run(store, "sync", "rounds", "--json", staff=None)
     assert [r["ok"] for r in json.loads(p.stdout)] == [False, True]
+
+
+def test_sync_conflicts_and_a_managers_note(store: Any) -> None:
+    """`pos-app sync conflicts` lists what central reported; `pos-app sync note ID --note TEXT` adds the manager's
+    note (a cashier is refused, a bad note or an unknown id says why; none of them writes anything)."""
+    from pos_app.services import sync
+    from tests.sync.helpers import page
+
+    sync.apply_page(store.ctx, page([{"kind": "conflict", "key": "c9", "store_code": "A001", "data": {
+        "id": "c9", "kind": "overdraft", "store_code": "A001", "amount_fen": 2_500,
+        "created_at": "2026-11-22T04:00:00Z"}}]))
+    p = run(store, "sync", "conflicts")
+    assert p.returncode == 0 and "c9  overdraft" in p.stdout
+    p = run(store, "sync", "note", "c9", "--note", "顾客已补交现金", staff="cash1")
+    assert p.returncode == 3 and "Traceback" not in p.stderr
+    for bad, words in ((["c9", "--note", " "], "note"), (["nope", "--note", "ok"], "No such conflict")):
+        p = run(store, "sync", "note", *bad)
+        assert p.returncode == 2 and words in p.stderr and "Traceback" not in p.stderr
+    assert sync.list_conflicts(store.ctx, store.manager)[0].detail.get("notes") is None
+    p = run(store, "sync", "note", "c9", "--note", "顾客已补交现金", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["note"] == "顾客已补交现金"
+    notes = sync.list_conflicts(store.ctx, store.manager)[0].detail["notes"]
+    assert [(n["note"], n["pending"]) for n in notes] == [("顾客已补交现金", True)]

@@ -69,3 +69,55 @@ def test_the_scheduler_syncs_on_its_thread_and_the_status_bar_says_so(win: Any, 
         assert sched.failures == 0 and "待上传 0" in win.sync_label.text()
     finally:
         proxy.stop()
+
+
+def _conflicts(store: Any) -> None:
+    from tests.sync.helpers import page
+
+    sync.apply_page(store.ctx, page([
+        {"kind": "conflict", "key": key, "store_code": "A001", "data": {
+            "id": key, "kind": kind, "store_code": "A001", "amount_fen": amount, "created_at": at, "notes": notes}}
+        for key, kind, amount, at, notes in (
+            ("c1", "overdraft", 66_00, "2026-11-22T04:00:00Z", [{"author": "head office", "note": "请核对"}]),
+            ("c2", "coupon_reused", None, "2026-11-23T04:00:00Z", []),
+        )]))
+
+
+def test_a_manager_sees_the_conflicts_and_adds_a_note_by_keyboard(win: Any, qtbot: Any, store: Any) -> None:
+    from tests.ui.conftest import idle
+
+    _conflicts(store)
+    login(qtbot, win, "boss", "9999")
+    press(qtbot, win, Qt.Key.Key_F9, Qt.KeyboardModifier.ShiftModifier)
+    screen = win.screens["sync"]
+    qtbot.waitUntil(lambda: screen.conflict_table.rowCount() == 2 and idle(win), timeout=10_000)
+    cells = [[screen.conflict_table.item(r, c).text() for c in range(7)] for r in range(2)]
+    assert cells[0][1] == "券在多店重复使用" and cells[0][5] == "未解决"  # newest first
+    assert cells[1][1] == "余额透支" and cells[1][4] == "¥66.00" and "head office: 请核对" in cells[1][6]
+    assert screen.conflict_table.isVisible() and not screen.conflicts_hint.isVisible()
+    screen.conflict_table.selectRow(1)
+    # an empty note is refused under the field, and nothing is written
+    screen.note.setFocus()
+    qtbot.keyClick(screen.note, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: idle(win) and screen.note_error.isVisible(), timeout=10_000)
+    assert "备注" in screen.note_error.text()
+    assert sync.list_conflicts(store.ctx, store.manager)[0].detail["notes"] == [{"author": "head office",
+                                                                                  "note": "请核对"}]
+    screen.note.insert("已电话联系顾客")  # typed through an input method (QTest types ASCII only)
+    qtbot.keyClick(screen.note, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: idle(win) and not screen.note.text() and "已电话联系顾客" in
+                    screen.conflict_table.item(1, 6).text(), timeout=10_000)
+    assert "待上传" in screen.conflict_table.item(1, 6).text() and not screen.note_error.isVisible()
+    notes = next(c for c in sync.list_conflicts(store.ctx, store.manager) if c.id == "c1").detail["notes"]
+    assert [n["note"] for n in notes] == ["请核对", "已电话联系顾客"]
+
+
+def test_a_cashier_is_told_conflicts_are_the_managers(win: Any, qtbot: Any, store: Any) -> None:
+    _conflicts(store)
+    login(qtbot, win, "cash1", "1111")
+    press(qtbot, win, Qt.Key.Key_F9, Qt.KeyboardModifier.ShiftModifier)
+    screen = win.screens["sync"]
+    qtbot.waitUntil(lambda: "总部" in screen.state.text() or screen.state.text() != "", timeout=10_000)
+    assert screen.conflicts_hint.isVisible() and "店长" in screen.conflicts_hint.text()
+    assert not screen.conflict_table.isVisible() and not screen.note.isVisible()
+    assert screen.conflict_table.rowCount() == 0  # never read for a cashier

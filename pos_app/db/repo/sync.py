@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from pos_app.db import models as m
@@ -78,6 +78,10 @@ def conflicts(session: Session) -> list[ms.SyncConflict]:
 
 def conflict(session: Session, conflict_id: str) -> ms.SyncConflict | None:
     return session.get(ms.SyncConflict, conflict_id)
+
+
+def set_conflict_detail(session: Session, conflict_id: str, detail_json: str) -> None:
+    session.execute(update(ms.SyncConflict).where(ms.SyncConflict.id == conflict_id).values(detail_json=detail_json))
 
 
 def central_staff_id(session: Session) -> str | None:
