@@ -1,10 +1,11 @@
 """What every receipt dialog does with its document: show where a PDF went or why it could not be written,
 the four buttons (preview, print, save as PDF, close) with their keys, print preview, print through the system
-dialog, and save as PDF. A dialog that shows a printable HTML document subclasses :class:`PrintableDialog` and
-says what its PDF is called, how it is written and on which page it prints."""
+dialog, and save as PDF. A dialog that shows a printable HTML document subclasses :class:`PrintableDialog`, gives
+it what its PDF is called and how it is written, and may say on which page it prints (``page_layout``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -19,23 +20,18 @@ from pos_app.ui.common import ErrorLabel, big_button, tr
 class PrintableDialog(QDialog):
     """A dialog around one printable HTML document (``self.html``)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None, *, pdf_name: Callable[[], str],
+                 write_pdf: Callable[[str], None]) -> None:
         super().__init__(parent)
+        self.pdf_name = pdf_name  # the file name the save dialog proposes
+        self._write_pdf = write_pdf  # writes the PDF at a path (raises DomainError when it cannot)
         self.html = ""
         self.preview_dialog: Any = None  # the last QPrintPreviewDialog (it keeps its printer)
         self.print_dialog: Any = None  # the last QPrintDialog
         #: times a preview painted the document (the preview paints when it opens and on every change)
         self.preview_paints = 0
 
-    # ------------------------------------------------------------------ what a subclass says
-    def pdf_name(self) -> str:
-        """The file name the save dialog proposes."""
-        raise NotImplementedError
-
-    def save_pdf(self, path: str) -> None:
-        """Write the PDF at ``path`` (raises DomainError when it cannot)."""
-        raise NotImplementedError
-
+    # ------------------------------------------------------------------ what a subclass may say
     def page_layout(self) -> Any:
         """The QPageLayout to print on, or None for the printer's own."""
         return None
@@ -73,6 +69,11 @@ class PrintableDialog(QDialog):
             QShortcut(QKeySequence(keys), self, activated=fn)
 
     # ------------------------------------------------------------------ PDF
+    def save_pdf(self, path: str) -> None:
+        """Write the PDF at ``path``: checked first, then written (DomainError when it cannot be)."""
+        filedialogs.check_output(path)
+        filedialogs.writing(path, lambda: self._write_pdf(path))
+
     def document(self) -> QTextDocument:
         doc = QTextDocument()
         doc.setHtml(self.html)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.printing.receipt_html import receipt_html, receipt_no
-from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, big_button, tr
 from pos_app.ui.models import fmt_date, store_timezone
@@ -29,7 +28,7 @@ def gifts_to_hand_over(result: Any) -> list[Any]:
 
 class ReceiptDialog(PrintableDialog):
     def __init__(self, appctx: AppContext, result: Any, parent: QWidget | None = None, *, tier_name: str | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, pdf_name=lambda: f"receipt-{receipt_no(result)}.pdf", write_pdf=self._receipt_pdf)
         self.appctx = appctx
         self.result = result
         self.tier_name = tier_name
@@ -78,16 +77,12 @@ class ReceiptDialog(PrintableDialog):
             QShortcut(QKeySequence("Ctrl+G"), self, activated=self.open_handout)
         self.close_btn.setFocus()
 
-    def pdf_name(self) -> str:
-        return f"receipt-{receipt_no(self.result)}.pdf"
-
-    def save_pdf(self, path: str) -> None:
+    def _receipt_pdf(self, path: str) -> None:
         """The receipt as the printing module draws it: one page on an 80 mm roll, words never broken."""
         from pos_app.printing import pdf  # noqa: PLC0415
 
-        filedialogs.check_output(path)
-        filedialogs.writing(path, lambda: pdf.recharge_receipt(
-            self.result, self.appctx.store_name, path, layout="80mm", tier_name=self.tier_name, tz=store_timezone()))
+        pdf.recharge_receipt(self.result, self.appctx.store_name, path, layout="80mm", tier_name=self.tier_name,
+                             tz=store_timezone())
 
     def open_handout(self) -> None:
         try:

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 from pos_app.domain.money import format_fen
 from pos_app.domain.textparams import Money
 from pos_app.printing import sale_receipt
-from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, big_button, tr
 from pos_app.ui.models import Column, DtoTableModel, fmt_dt, store_timezone
@@ -41,7 +40,7 @@ LAYOUTS = ("80mm", "58mm", "a4")
 
 class SaleReceiptDialog(PrintableDialog):
     def __init__(self, appctx: AppContext, sale: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, pdf_name=lambda: f"sale-{sale.receipt_no}.pdf", write_pdf=self._sale_pdf)
         self.setObjectName("sale_receipt")
         self.appctx = appctx
         self.sale = sale
@@ -98,13 +97,9 @@ class SaleReceiptDialog(PrintableDialog):
         return qtprint.roll_page(80 if self.layout_name == "80mm" else 58, 240, 3)
 
     # ------------------------------------------------------------------ PDF
-    def save_pdf(self, path: str) -> None:
-        filedialogs.check_output(path)
-        filedialogs.writing(path, lambda: sale_receipt.sale_receipt_pdf(
-            self.sale, path, store=self.appctx.store_name, layout=self.layout_name, tz=store_timezone()))
-
-    def pdf_name(self) -> str:
-        return f"sale-{self.sale.receipt_no}.pdf"
+    def _sale_pdf(self, path: str) -> None:
+        sale_receipt.sale_receipt_pdf(self.sale, path, store=self.appctx.store_name, layout=self.layout_name,
+                                      tz=store_timezone())
 
 
 class ReturnDialog(QDialog):
