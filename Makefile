@@ -81,9 +81,10 @@ sync-demo: $(STAMP) messages-compile
 	$$B sync; $$A sync; $$A sync status; \
 	echo "== central's merged view"; $(BIN)/python -m pos_app.central member show --phone 13800138001 $$C
 
-## Benchmarks: JSON on stdout (see tests/bench).
+## Benchmarks: one JSON document on stdout and in bench.json, a table of the goals on stderr (see tests/bench);
+## QUICK=1 runs the small sizes (under two minutes).
 bench: $(STAMP)
-	@QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench $(BENCH_ARGS)
+	@QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.ui.screenshots screenshots

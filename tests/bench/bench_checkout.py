@@ -24,6 +24,7 @@ from pos_app.services import campaigns, checkout, coupons, members, staff, walle
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.checkout import LineInput, PaymentInput
 from tests.bench.bench_recharge import _bare
+from tests.bench.figures import figure
 
 ROOT = Path(__file__).resolve().parents[2]
 GOAL_RATIO = 6.0
@@ -104,3 +105,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         "barcode_lookup_ms_median": round(statistics.median(look) * 1000, 3),
         "barcode_lookup_ms_p99": round(look[int(len(look) * 0.99) - 1] * 1000, 3),
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        figure("sale_20_lines", r["service_ms_per_sale"], unit="ms", baseline=r["bare_ms_per_commit"],
+               baseline_is="bare one-row insert + commit", goal=GOAL_RATIO, goal_on="ratio", issue=12),
+        figure("rows_per_sale", r["rows_inserted"], unit="rows"),
+        figure("barcode_lookup_p99", r["barcode_lookup_ms_p99"], unit="ms"),
+    ]

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench.figures import figure
 from tests.bench.store import new_bench_store
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -113,3 +114,8 @@ def run(quick: bool = False) -> dict[str, object]:
         "goal_p99_ms": 30,
         "meets_goal": p99 < 30,
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    return [figure("scan_to_line_p99", r["scan_to_line_ms_p99"], unit="ms", baseline=r["baseline_service_ms_median"],
+                   baseline_is="find_product service call, median", goal=30, op="<", issue=12)]

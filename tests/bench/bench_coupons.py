@@ -23,6 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 from pos_app.domain import coupons as rules
 from pos_app.printing import fonts, pdf
 from pos_app.services.coupons import CouponDTO
+from tests.bench.figures import figure
 
 
 def _coupon(rnd: random.Random, i: int) -> CouponDTO:
@@ -190,6 +191,18 @@ def run(quick: bool = False) -> dict[str, Any]:
         "pdf": bench_pdf(200 if quick else 1000),
         "code_lookup": bench_lookup(20_000 if quick else 1_000_000, 500 if quick else 5000),
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    pdf, look = r["pdf"], r["code_lookup"]
+    return [
+        figure("pdf_coupons_per_s", pdf["coupons_per_second"], unit="/s",
+               baseline=pdf["coupons"] / pdf["baseline_plain_text_lines_seconds"]
+               if pdf["baseline_plain_text_lines_seconds"] else None,
+               baseline_is="plain reportlab text lines, per s", goal=300, op=">=", issue=4),
+        figure("code_lookup_p99", look["p99_ms"], unit="ms", baseline=look["baseline_raw_sqlite_pk_p99_ms"],
+               baseline_is="bare sqlite3 primary-key lookup p99", goal=2.0, op="<", issue=4),
+    ]
 
 
 if __name__ == "__main__":

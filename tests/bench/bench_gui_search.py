@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench.figures import figure
 from tests.bench.store import new_bench_store
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -169,6 +170,16 @@ def run(quick: bool = False) -> dict[str, object]:
         "goal_max_block_ms": 50,
         "ok": block_ms < 50 and name_block_ms < 50,
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    base = r["baseline_idle_max_gap_ms"] or None
+    return [
+        figure("prefix_search_gui_block", r["gui_max_block_ms"], unit="ms", baseline=base,
+               baseline_is="idle event loop, longest gap", goal=50, op="<", issue=3),
+        figure("name_search_gui_block", r["name_search_gui_max_block_ms"], unit="ms", baseline=base,
+               baseline_is="idle event loop, longest gap", goal=50, op="<", issue=3),
+    ]
 
 
 if __name__ == "__main__":

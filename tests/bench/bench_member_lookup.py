@@ -19,6 +19,7 @@ from typing import Any
 
 from pos_app.app import open_store
 from pos_app.services import members, staff
+from tests.bench.figures import figure
 
 CHUNK = 50_000
 
@@ -108,6 +109,16 @@ def run(quick: bool = False) -> dict[str, Any]:
         "baseline_bare_sqlite_exact": _percentiles(baseline),
         "ratio_exact_p50_over_bare": round(statistics.median(exact) / statistics.median(baseline), 1),
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    base = r["baseline_bare_sqlite_exact"]["p99_ms"]
+    return [
+        figure("exact_phone_p99", r["exact_phone_get_member"]["p99_ms"], unit="ms", baseline=base,
+               baseline_is="bare sqlite3 SELECT by phone p99", goal=2, op="<", issue=10),
+        figure("prefix_50_p99", r["prefix_find_members_50"]["p99_ms"], unit="ms", baseline=base,
+               baseline_is="bare sqlite3 SELECT by phone p99", goal=20, op="<", issue=2),
+    ]
 
 
 if __name__ == "__main__":

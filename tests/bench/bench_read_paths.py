@@ -18,6 +18,7 @@ from pos_app.db import repo
 from pos_app.domain import coupons as rules
 from pos_app.services import coupons, members, staff
 from tests.bench.bench_member_lookup import _bulk_insert, _percentiles, _phone, _time
+from tests.bench.figures import figure
 
 
 def _bulk_coupons(path: Path, n: int, rnd: random.Random, n_members: int) -> list[str]:
@@ -101,6 +102,16 @@ def run(quick: bool = False) -> dict[str, Any]:
             "ratio_repository_over_bare_p50": r_code, "goal_ratio_max": 10, "meets_goal": r_code <= 10,
         },
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for key, name in (("member_by_phone", "member_by_phone_p50"), ("coupon_by_code", "coupon_by_code_p50")):
+        part = r[key]
+        out.append(figure(name, part["repository"]["p50_ms"], unit="ms", baseline=part["bare_sqlite"]["p50_ms"],
+                          baseline_is="bare sqlite3 SELECT p50", goal=part["goal_ratio_max"], goal_on="ratio",
+                          issue=10))
+    return out
 
 
 if __name__ == "__main__":

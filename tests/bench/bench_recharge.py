@@ -29,6 +29,7 @@ from sqlalchemy import event
 from pos_app.app import open_store
 from pos_app.services import campaigns, members, staff, wallet
 from pos_app.services.campaigns import read_campaign_file
+from tests.bench.figures import figure
 
 ROOT = Path(__file__).resolve().parents[2]
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000")
@@ -213,6 +214,17 @@ def run(quick: bool = False) -> dict[str, Any]:
         "meets_goal_rows": svc["rows_written"] <= 15,
         **{k: v for k, v in svc.items() if k not in ("service_s", "replay_s", "replay_commit_s")},
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    svc = r["service_ms_per_recharge"]
+    return [
+        figure("luxury_recharge_vs_replay", svc, unit="ms", baseline=r["replay_bare_sqlite_ms_per_recharge"],
+               baseline_is="the same rows replayed with bare sqlite3", goal=1.5, goal_on="ratio", issue=10),
+        figure("luxury_recharge_vs_one_row", svc, unit="ms", baseline=r["bare_one_row_ms_per_commit"],
+               baseline_is="bare one-row insert + commit", goal=4, goal_on="ratio", issue=10),
+        figure("rows_per_luxury_recharge", r["rows_written"], unit="rows", goal=15, issue=10),
+    ]
 
 
 if __name__ == "__main__":

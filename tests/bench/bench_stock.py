@@ -23,6 +23,7 @@ from typing import Any
 
 from pos_app.app import open_store
 from pos_app.services import gifts, staff
+from tests.bench.figures import figure
 
 CHUNK = 100_000
 KIND_WEIGHTS = (("received", 10), ("handout", 70), ("returned", 3), ("adjusted", 7), ("transfer_out", 5),
@@ -209,6 +210,14 @@ def run(quick: bool = False) -> dict[str, Any]:
         # the bench's handout rows carry no entitlement, so gift_handed_out_once flags them by design
         "doctor_gift_checks": {c.name: c.ok for c in checks},
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    base = r["baseline_bare_select_gift_items"]["p99_ms"]
+    keys = ("load_stock_levels_all", "filter_by_text", "filter_low_only", "movements_by_sku_1000",
+            "movements_by_kind_and_month", "movements_by_staff_1000")
+    return [figure(f"{k}_p99", r[k]["p99_ms"], unit="ms", baseline=base, baseline_is="bare SELECT of the gift items p99",
+                   goal=GOAL_MS, op="<", issue=5) for k in keys]
 
 
 if __name__ == "__main__":
