@@ -1,6 +1,7 @@
 """Report PDFs (reportlab, the CJK font of printing/fonts.py): tables of figures on A4 pages (:func:`tables_pdf`:
 the prepaid liability report, a table then the members above the named-card cap; head office's reports) and
-the shift report (交班) on an 80 mm roll or an A4 page. They take the services' report DTOs and print their figures as they are (never recomputed)."""
+the shift report (交班) on an 80 mm roll or an A4 page. They take the services' report DTOs and print their
+figures as they are (never recomputed)."""
 
 from __future__ import annotations
 
