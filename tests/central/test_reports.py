@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,9 +31,9 @@ from pypdf import PdfReader
 from pos_app.central import services, services_reports
 from pos_app.central.cli import main
 from pos_app.central.db import CentralDatabase
+from pos_app.domain.periods import period
 from pos_app.services import checkout, members, staff, sync, wallet
 from pos_app.services.checkout import LineInput, PaymentInput
-from pos_app.domain.periods import period
 from pos_app.services.reports import liability, sales
 from tests.central.conftest import BACKENDS, Server, make_db
 from tests.conftest import Store
@@ -354,6 +355,15 @@ def test_the_api_answers_the_reports_and_refuses_bad_requests(world: World) -> N
 
 
 # ----------------------------------------------------------------------------- the command line and its files
+def _fen(cell: Any) -> int:
+    """A spreadsheet's yuan cell as fen (openpyxl reads numbers back as floats: through their text, exactly)."""
+    return int(Decimal(str(cell)).scaleb(2))
+
+
+def _yuan(fen: int) -> str:
+    return str(Decimal(fen).scaleb(-2))
+
+
 def _cli(capsys: pytest.CaptureFixture[str], world: World, *args: str) -> tuple[int, str, str]:
     try:
         code = main([*args, "--db", world.db.url])
@@ -382,9 +392,9 @@ def test_the_cli_writes_xlsx_csv_and_pdf(world: World, capsys: pytest.CaptureFix
     everyone = [r for r in rows[1:] if r[0] == "全部门店"]
     assert [r[1] for r in everyone] == [d["date"] for d in want["days"]] + ["合计"]
     total = everyone[-1]
-    assert float(total[head.index("充值本金")]) * 100 == pytest.approx(want["totals"]["principal_fen"])
+    assert _fen(total[head.index("充值本金")]) == want["totals"]["principal_fen"]
     assert total[head.index("新充值会员")] == want["totals"]["new_recharging_members"]
-    assert float(total[head.index("实际支付")]) * 100 == pytest.approx(want["totals"]["sales_fen"])
+    assert _fen(total[head.index("实际支付")]) == want["totals"]["sales_fen"]
 
     path = tmp_path / "liability.csv"
     code, out, err = _cli(capsys, world, "report", "liability", "--from", "2026-11-24", "--to", "2026-11-24",
@@ -393,10 +403,10 @@ def test_the_cli_writes_xlsx_csv_and_pdf(world: World, capsys: pytest.CaptureFix
     table = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     liab = services_reports.liability_report(world.db, from_day="2026-11-24", to_day="2026-11-24")
     closing = [r for r in table if r[:2] == ["全部门店", "期末余额"]]
-    assert closing == [["全部门店", "期末余额", "", f"{liab['total']['closing']['principal_fen'] / 100:.2f}",
-                        f"{liab['total']['closing']['bonus_fen'] / 100:.2f}",
-                        f"{sum(liab['total']['closing'].values()) / 100:.2f}"]]
-    assert ["A001", "13800000001"] == [r for r in table if "13800000001" in r][0][:2]
+    closed = liab["total"]["closing"]
+    assert closing == [["全部门店", "期末余额", "", _yuan(closed["principal_fen"]), _yuan(closed["bonus_fen"]),
+                        _yuan(closed["principal_fen"] + closed["bonus_fen"])]]
+    assert [r for r in table if "13800000001" in r][0][:2] == ["A001", "13800000001"]
 
     pdf = tmp_path / "campaign.pdf"
     assert _cli(capsys, world, "report", "campaign", *period, "--out", str(pdf))[0] == 0
@@ -417,3 +427,21 @@ def test_the_cli_writes_xlsx_csv_and_pdf(world: World, capsys: pytest.CaptureFix
         code, out, err = _cli(capsys, world, *args)
         assert code == 2 and len(err.strip().splitlines()) == 1, (args, err)
     assert not (tmp_path / "x.doc").exists()
+
+
+def test_a_published_campaigns_window_and_a_store_that_never_told_its_zone(sqlite_db: CentralDatabase) -> None:
+    """No dates: the published campaign's window; a store whose events never said its zone takes ``tz``."""
+    from tests.conftest import DEMO_CAMPAIGN
+
+    services.add_store(sqlite_db, "三号店", "C003")
+    services.publish_campaign(sqlite_db, services.read_campaign_file(DEMO_CAMPAIGN), ["C003"])
+    r = services_reports.campaign_report(sqlite_db, campaign="DEMO-RECHARGE", tz="Europe/London")
+    assert (r["from"], r["to"]) == ("2026-11-01", "2027-01-31") and len(r["days"]) == 92
+    assert [(s["store_code"], s["timezone"], s["timezone_known"]) for s in r["stores"]] == \
+        [("C003", "Europe/London", False)]
+    assert r["totals"]["recharges"] == 0
+    liab = services_reports.liability_report(sqlite_db, from_day="2026-11-01", to_day="2026-11-30")
+    assert liab["stores"][0]["timezone"] == "Asia/Shanghai" and liab["stores"][0]["cap_fen"] is None
+    assert liab["total"]["balanced"] and liab["total"]["over_cap"] == []
+    with pytest.raises(services_reports.CentralError, match="from is required"):
+        services_reports.campaign_report(sqlite_db, to_day="2026-11-30")
