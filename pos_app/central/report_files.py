@@ -40,9 +40,9 @@ CAMPAIGN_COLUMNS = {
     "discount_fen": "central.report.col.discount",
 }
 #: the columns of the campaign PDF (a portrait page holds these), with their shares of the width
-PDF_COLUMNS = (("recharges", 0.07), ("principal_fen", 0.12), ("bonus_fen", 0.11), ("new_recharging_members", 0.08),
-               ("sales_count", 0.07), ("sales_fen", 0.12), ("returns_fen", 0.1), ("refund_principal_fen", 0.1),
-               ("coupons_issued", 0.04), ("coupons_redeemed", 0.04))
+PDF_COLUMNS = (("recharges", 0.07), ("principal_fen", 0.11), ("bonus_fen", 0.1), ("new_recharging_members", 0.08),
+               ("sales_count", 0.07), ("sales_fen", 0.11), ("returns_fen", 0.09), ("refund_principal_fen", 0.1),
+               ("coupons_issued", 0.07), ("coupons_redeemed", 0.07))
 KIND_LABELS = {"recharge": "report.kind.recharge", "spend": "report.kind.spend",
                "sale_payment": "report.kind.sale_payment", "refund": "report.kind.refund",
                "sale_return": "report.kind.sale_return"}
@@ -156,7 +156,7 @@ def campaign_pdf(report: dict[str, Any], out: str | Path) -> None:
     from pos_app.printing.reports_pdf import PdfTable, tables_pdf  # noqa: PLC0415
 
     headers = [_t("report.col.date")] + [_t(CAMPAIGN_COLUMNS[n]) for n, _w in PDF_COLUMNS]
-    widths = (0.15, *(w for _n, w in PDF_COLUMNS))
+    widths = (0.13, *(w for _n, w in PDF_COLUMNS))
     total = _t("report.col.total")
     sections = [] if report.get("store") else [(_t("central.report.all_stores"), report["days"], report["totals"])]
     sections += [(f"{st['name']} ({st['store_code']})", st["days"], st["totals"]) for st in report["stores"]]
