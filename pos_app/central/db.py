@@ -171,8 +171,12 @@ class WalletEntry(Base):
     occurred_at: Mapped[str] = mapped_column(String(40))
     received_ms: Mapped[int] = mapped_column(BigInteger)
 
-    #: head office's reports sum a store's movements before and within a period (migration c0003)
-    __table_args__ = (Index("ix_wallet_entries_store_occurred", "store_code", "occurred_at"),)
+    #: head office's reports sum a store's movements before and within a period, and the members' balances at
+    #: an instant, from these indexes alone (migration c0003)
+    __table_args__ = (Index("ix_wallet_entries_store_occurred", "store_code", "occurred_at", "principal_delta_fen",
+                            "bonus_delta_fen"),
+                      Index("ix_wallet_entries_member_occurred", "member_id", "occurred_at", "principal_delta_fen",
+                            "bonus_delta_fen"))
 
 
 class Coupon(Base):

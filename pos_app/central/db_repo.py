@@ -386,25 +386,24 @@ def _balances_before(at: str) -> Any:
             .where(WalletEntry.occurred_at < at).group_by(WalletEntry.member_id).subquery())
 
 
-def members_above(s: Session, home_store: str, at: str,
-                  above_fen: int) -> list[tuple[str, str | None, str | None, int, int]]:
-    """(member id, phone, name, principal, bonus) of the members registered at ``home_store`` whose balance,
-    from every store's movements before ``at``, is above ``above_fen``; largest first."""
+def members_above(s: Session, at: str,
+                  above_fen: int) -> list[tuple[str, str | None, str | None, str | None, int, int]]:
+    """(member id, phone, name, registering store, principal, bonus) of the members whose balance, from every
+    store's movements before ``at``, is above ``above_fen``; largest first."""
     bal = _balances_before(at)
     total = bal.c.p + bal.c.b
-    stmt = (select(Member.member_id, Member.phone, Member.name, bal.c.p, bal.c.b)
-            .join(bal, bal.c.member_id == Member.member_id)
-            .where(Member.store_code == home_store, total > above_fen)
-            .order_by(total.desc(), Member.phone))
-    return [(str(i), ph, nm, int(p), int(b)) for i, ph, nm, p, b in s.execute(stmt).all()]
+    stmt = (select(bal.c.member_id, Member.phone, Member.name, Member.store_code, bal.c.p, bal.c.b)
+            .join(Member, Member.member_id == bal.c.member_id)
+            .where(total > above_fen).order_by(total.desc(), Member.phone))
+    return [(str(i), ph, nm, st, int(p), int(b)) for i, ph, nm, st, p, b in s.execute(stmt).all()]
 
 
-def members_holding(s: Session, home_store: str, at: str) -> int:
-    """How many members registered at ``home_store`` hold a balance (principal or bonus) before ``at``."""
+def members_holding(s: Session, at: str) -> dict[str, int]:
+    """Registering store -> how many of its members hold a balance (principal or bonus) before ``at``."""
     bal = _balances_before(at)
-    stmt = (select(func.count()).select_from(bal).join(Member, Member.member_id == bal.c.member_id)
-            .where(Member.store_code == home_store, or_(bal.c.p != 0, bal.c.b != 0)))
-    return int(s.execute(stmt).scalar_one())
+    stmt = (select(Member.store_code, func.count()).select_from(bal).join(Member, Member.member_id == bal.c.member_id)
+            .where(or_(bal.c.p != 0, bal.c.b != 0)).group_by(Member.store_code))
+    return {str(k): int(n) for k, n in s.execute(stmt).all()}
 
 
 def recharge_times(s: Session, member_ids: Sequence[str], before: str) -> list[tuple[str, str, str]]:

@@ -27,6 +27,7 @@ Results are plain JSON-ready dicts (money in integer fen), as the other head-off
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
@@ -40,7 +41,7 @@ from pos_app.central import db_repo as repo
 from pos_app.central.db import CentralDatabase, Store
 from pos_app.central.services_common import CentralError
 from pos_app.domain.errors import DomainError
-from pos_app.domain.periods import day_start, days, local_day, period
+from pos_app.domain.periods import day_start, days, period
 from pos_app.domain.wallet import DEFAULT_BALANCE_CAP_FEN
 
 #: the zone of a store whose events never told central its own
@@ -84,14 +85,6 @@ def wire_time(at: datetime) -> str:
     """An instant as the protocol writes ``occurred_at`` (UTC, milliseconds): such texts sort as time does."""
     u = at.astimezone(UTC)
     return u.strftime("%Y-%m-%dT%H:%M:%S.") + f"{u.microsecond // 1000:03d}Z"
-
-
-def _instant(text: str) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 # ----------------------------------------------------------------------------- stores in scope
@@ -229,17 +222,27 @@ class _Event:
     payload: dict[str, Any]
 
 
-def _events(s: Session, sc: Scope) -> list[_Event]:
+#: the event types whose payload the campaign figures read; another event's payload only for its coupons
+FIGURE_TYPES = frozenset({"wallet.recharged", "sale.completed", "sale.returned", "wallet.refunded", "coupon.redeemed",
+                          "coupon.voided"})
+
+
+def _events(s: Session, sc: Scope, day_list: Sequence[date]) -> list[_Event]:
+    """The store's events of the period with the local day each falls on: the day whose start (as the protocol's
+    UTC text, compared as the SQL window compares) is the last one not after the event's time."""
+    starts = [wire_time(day_start(d, sc.tz)) for d in day_list]
     out = []
     for event_id, kind, at_text, payload_json in repo.store_events(s, sc.store_id, sc.start, sc.end):
-        at = _instant(at_text)
+        if kind not in FIGURE_TYPES and '"coupons' not in payload_json:
+            continue  # nothing of the figures in it: not parsed
         try:
             payload = json.loads(payload_json)
         except ValueError:
             continue
-        if at is None or not isinstance(payload, dict):
+        i = bisect_right(starts, at_text) - 1
+        if i < 0 or not isinstance(payload, dict):
             continue
-        out.append(_Event(event_id, kind, local_day(at, sc.tz), payload))
+        out.append(_Event(event_id, kind, day_list[i], payload))
     return out
 
 
@@ -280,7 +283,7 @@ def _first_recharges(s: Session, evs: Sequence[_Event], end: str) -> dict[str, s
 def _store_figures(s: Session, sc: Scope, day_list: Sequence[date], campaign: str | None,
                    campaign_since: str | None) -> dict[date, Figures]:
     rows = {d: Figures() for d in day_list}
-    evs = _events(s, sc)
+    evs = _events(s, sc, day_list)
     first = _first_recharges(s, evs, sc.end)
     ids = _campaign_ids(s, sc, campaign, campaign_since) if campaign is not None else None
     for e in evs:
@@ -420,7 +423,26 @@ def _balanced(opening: Mapping[str, int], moves: Sequence[Mapping[str, Any]], cl
     return all(opening[f] + sum(int(m[f]) for m in moves) == closing[f] for f in ("principal_fen", "bonus_fen"))
 
 
-def _store_liability(s: Session, sc: Scope) -> dict[str, Any]:
+@dataclass
+class _Holders:
+    """Members' balances at one instant (every store's movements before it), by the store that registered them:
+    how many hold a balance, and who is above a threshold."""
+
+    counts: dict[str, int]
+    above: list[tuple[str, str | None, str | None, str | None, int, int]]
+
+
+def _holders(s: Session, scopes: Sequence[Scope]) -> dict[str, _Holders]:
+    """end -> the members' balances then (one pass over the movements per distinct end of the stores' periods)."""
+    out: dict[str, _Holders] = {}
+    for end in sorted({sc.end for sc in scopes}):
+        caps = [sc.cap_fen for sc in scopes if sc.end == end and sc.cap_fen]
+        above = repo.members_above(s, end, min(caps)) if caps else []
+        out[end] = _Holders(repo.members_holding(s, end), above)
+    return out
+
+
+def _store_liability(s: Session, sc: Scope, holders: _Holders) -> dict[str, Any]:
     op_p, op_b = repo.wallet_sums_before(s, sc.code, sc.start)
     cl_p, cl_b = repo.wallet_sums_before(s, sc.code, sc.end)
     found = {k: (n, p, b) for k, n, p, b in repo.wallet_movements_between(s, sc.code, sc.start, sc.end)}
@@ -430,10 +452,11 @@ def _store_liability(s: Session, sc: Scope) -> dict[str, Any]:
     over = []
     if sc.cap_fen:
         over = [{"member_id": i, "phone": ph, "name": nm, "store_code": sc.code, "principal_fen": p, "bonus_fen": b,
-                 "balance_fen": p + b} for i, ph, nm, p, b in repo.members_above(s, sc.code, sc.end, sc.cap_fen)]
+                 "balance_fen": p + b} for i, ph, nm, home, p, b in holders.above
+                if home == sc.code and p + b > sc.cap_fen]
     return {**_scope_dict(sc), "opening": opening, "movements": moves, "closing": closing,
             "balanced": _balanced(opening, moves, closing), "cap_fen": sc.cap_fen, "over_cap": over,
-            "members_with_balance": repo.members_holding(s, sc.code, sc.end)}
+            "members_with_balance": holders.counts.get(sc.code, 0)}
 
 
 def liability_report(db: CentralDatabase, *, from_day: Any, to_day: Any, store: str | None = None,
@@ -444,7 +467,8 @@ def liability_report(db: CentralDatabase, *, from_day: Any, to_day: Any, store: 
     _window(first, last, default_tz)  # a bad period is refused even when no store is in scope
     with db.read_session() as s:
         scopes = _scopes(db, s, first, last, store, default_tz)
-        per_store = [_store_liability(s, sc) for sc in scopes]
+        holders = _holders(s, scopes)
+        per_store = [_store_liability(s, sc, holders[sc.end]) for sc in scopes]
     opening = {f: sum(x["opening"][f] for x in per_store) for f in ("principal_fen", "bonus_fen")}
     closing = {f: sum(x["closing"][f] for x in per_store) for f in ("principal_fen", "bonus_fen")}
     found: dict[str, tuple[int, int, int]] = {}
