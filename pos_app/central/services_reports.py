@@ -209,6 +209,10 @@ def _list(value: Any) -> list[dict[str, Any]]:
     return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
 
 
+def _one_of(value: Any, ids: set[str]) -> bool:
+    return isinstance(value, str) and value in ids
+
+
 def _bump(by: dict[str, int], key: Any, amount: int) -> None:
     name = str(key) if key not in (None, "") else "?"
     by[name] = by.get(name, 0) + amount
@@ -313,12 +317,12 @@ def _store_figures(s: Session, sc: Scope, day_list: Sequence[date], campaign: st
             row.coupons_redeemed += len(used)
             row.discount_fen += sum(_int(u.get("discount_fen")) for u in used)
         elif e.type == "sale.returned":
-            if ids is not None and p.get("sale_id") not in ids[1]:
+            if ids is not None and not _one_of(p.get("sale_id"), ids[1]):
                 continue
             row.returns_count += 1
             row.returns_fen += _int(p.get("amount_fen"))
         elif e.type == "wallet.refunded":
-            if ids is not None and p.get("recharge_id") not in ids[0]:
+            if ids is not None and not _one_of(p.get("recharge_id"), ids[0]):
                 continue
             row.refunds_count += 1
             row.refund_principal_fen += _int(p.get("principal_refund_fen"))

@@ -445,3 +445,40 @@ def test_a_published_campaigns_window_and_a_store_that_never_told_its_zone(sqlit
     assert liab["total"]["balanced"] and liab["total"]["over_cap"] == []
     with pytest.raises(services_reports.CentralError, match="from is required"):
         services_reports.campaign_report(sqlite_db, to_day="2026-11-30")
+
+
+def test_odd_payloads_never_break_a_report(sqlite_db: CentralDatabase) -> None:
+    """Events central stored whatever their payload (a store of another version, a bug): the reports read what
+    they can and skip the rest, never an error."""
+    from pos_app.central import services_sync
+    from pos_app.sync import protocol as p
+
+    st = services.add_store(sqlite_db, "四号店", "D004")
+    dev = services_sync.pair(sqlite_db, services.device_code(sqlite_db, st["store_id"])["code"], "dev-d4", "D004", "t")
+    auth = services_sync.DeviceAuth("dev-d4", dev["store_id"], "D004")
+    odd: list[tuple[str, Any]] = [
+        ("store.initialised", {"timezone": "Not/AZone"}),
+        ("settings.updated", {"changes": {"balance_cap_fen": "lots", "timezone": 7}}),
+        ("wallet.recharged", {"member_id": ["x"], "amount_fen": "500", "bonus_fen": None, "campaign_code": "C1",
+                              "recharge_id": {"a": 1}, "coupons": "none"}),
+        ("sale.completed", {"sale_id": ["s"], "paid_fen": 1.5, "total_fen": True, "payments": [1, {"method": None}],
+                            "lines": {"category": "x"}, "coupons_redeemed": [{"discount_fen": "2"}],
+                            "campaign_code": "C1"}),
+        ("sale.returned", {"sale_id": ["s"], "amount_fen": 10}),
+        ("wallet.refunded", {"recharge_id": {"r": 1}, "principal_refund_fen": 5}),
+        ("coupon.issued", {"coupons": [{"code": 1}, "x"]}),
+        ("wallet.spent", [1, 2, 3]),
+    ]
+    events = []
+    for i, (kind, payload) in enumerate(odd, start=1):
+        text = json.dumps(payload)
+        events.append({"event_id": f"odd-{i}", "device_id": "dev-d4", "seq": i, "type": kind,
+                       "occurred_at": "garbage" if kind == "coupon.issued" else "2026-11-23T02:00:00.000Z", "payload_json": text,
+                       "payload_hash": p.payload_hash(text)})
+    services_sync.push(sqlite_db, auth, events)
+    for campaign in (None, "C1"):
+        r = services_reports.campaign_report(sqlite_db, from_day="2026-11-20", to_day="2026-11-30", campaign=campaign)
+        assert r["stores"][0]["timezone"] == "Asia/Shanghai" and not r["stores"][0]["timezone_known"]
+    assert r["totals"]["recharges"] == 1 and r["totals"]["principal_fen"] == 0
+    liab = services_reports.liability_report(sqlite_db, from_day="2026-11-20", to_day="2026-11-30")
+    assert liab["total"]["balanced"] and liab["stores"][0]["cap_fen"] == 500_000
