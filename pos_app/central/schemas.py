@@ -224,6 +224,7 @@ class CampaignFigures(BaseModel):
     sales_total_fen: int = Field(description="sales rung up; by_method_fen and by_category_fen split it")
     by_method_fen: dict[str, int]
     by_category_fen: dict[str, int]
+    paid_by_method_fen: dict[str, int] = Field(description="sales_fen by payment method (less the bonus part)")
     returns_count: int
     returns_fen: int
     refunds_count: int = Field(description="recharge refunds")

@@ -9,8 +9,9 @@ each store's rows of that date.
 
 - Campaign (:func:`campaign_report`): per day, the recharges (count, principal paid, bonus given), the new
   recharging members (members whose first recharge anywhere is that day, counted at the store that took it),
-  the sales (count, 实际支付 ``sales_fen``: what was paid less the stored-value bonus part; ``sales_total_fen``
-  rung up, split by payment method and by category as the store's daily sales are), the sale returns, the
+  the sales (count, 实际支付 ``sales_fen``: what was paid less the stored-value bonus part, and split by payment
+  method; ``sales_total_fen`` rung up, split by payment method and by category as the store's daily sales are), the
+  sale returns, the
   recharge refunds (principal paid back, bonus taken back), and the coupons issued, redeemed (with their
   discount) and voided. ``campaign``: only the recharges and sales made under that campaign code, the coupons
   they issued and redeemed, and the refunds and returns of those recharges and sales.
@@ -170,6 +171,9 @@ class Figures:
     sales_total_fen: int = 0
     by_method_fen: dict[str, int] = field(default_factory=dict)
     by_category_fen: dict[str, int] = field(default_factory=dict)
+    #: what was actually paid, by payment method (each payment less its stored-value bonus part): adds up to
+    #: ``sales_fen``
+    paid_by_method_fen: dict[str, int] = field(default_factory=dict)
     returns_count: int = 0
     returns_fen: int = 0
     refunds_count: int = 0
@@ -311,6 +315,7 @@ def _store_figures(s: Session, sc: Scope, day_list: Sequence[date], campaign: st
             row.sales_total_fen += _int(p.get("total_fen"))
             for pay in _list(p.get("payments")):
                 _bump(row.by_method_fen, pay.get("method"), _int(pay.get("amount_fen")))
+                _bump(row.paid_by_method_fen, pay.get("method"), _int(pay.get("amount_fen")) - _int(pay.get("bonus_fen")))
             for line in _list(p.get("lines")):
                 _bump(row.by_category_fen, line.get("category"), _int(line.get("amount_fen")))
             used = _list(p.get("coupons_redeemed"))

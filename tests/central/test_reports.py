@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as hs
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -185,6 +185,7 @@ def test_campaign_rows_equal_each_stores_own_figures_and_add_up(world: World) ->
             assert (row["recharges"], row["principal_fen"], row["bonus_fen"]) == \
                 own[2].get("recharge", (0, 0, 0)) == mine["recharges"].get(d, (0, 0, 0))
             assert row["new_recharging_members"] == mine["new"].get(d, 0)
+            assert sum(row["paid_by_method_fen"].values()) == row["sales_fen"]
             assert (row["refunds_count"], row["refund_principal_fen"], row["refund_bonus_fen"]) == \
                 mine["refunds"].get(d, (0, 0, 0))
             assert row["coupons_issued"] == mine["issued"].get(d, 0)
@@ -192,6 +193,7 @@ def test_campaign_rows_equal_each_stores_own_figures_and_add_up(world: World) ->
     b_days = {d["date"]: d for d in r["stores"][1]["days"]}
     assert b_days["2026-11-22"]["recharges"] == 1 and b_days["2026-11-23"]["recharges"] == 1
     a_tot = r["stores"][0]["totals"]
+    assert a_tot["paid_by_method_fen"]["balance"] < a_tot["by_method_fen"]["balance"] == 80_00  # its bonus part
     assert a_tot["coupons_redeemed"] == 1 and a_tot["discount_fen"] == 20_00
     assert a_tot["refunds_count"] == 1 and a_tot["returns_count"] == 1 and a_tot["new_recharging_members"] == 2
     assert a_tot["recharges"] == 3 and a_tot["principal_fen"] == 2000_00 + 500_00 + 300_00
@@ -300,6 +302,7 @@ def test_liability_equals_each_stores_own_and_the_total_is_their_sum(world: Worl
     assert total["closing"]["principal_fen"] > 0 and total["over_cap"] == a["over_cap"]
 
 
+@settings(max_examples=15)
 @given(first=hs.sampled_from(WINDOW), length=hs.integers(0, 4))
 def test_opening_plus_movements_is_closing_for_any_period(world: World, first: date, length: int) -> None:
     last = first + timedelta(days=length)
