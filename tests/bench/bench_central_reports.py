@@ -104,7 +104,11 @@ def _timed(fn: Any, repeat: int = 3) -> tuple[float, Any]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    events = 12_000 if quick else 100_000
+    return measure(12_000 if quick else 100_000)
+
+
+def measure(events: int) -> dict[str, Any]:
+    """The figures over a month of about ``events`` events."""
     with tempfile.TemporaryDirectory() as tmp:
         db = services.open_database(f"sqlite:///{Path(tmp) / 'central.db'}")
         try:
