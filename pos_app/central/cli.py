@@ -178,7 +178,7 @@ def _report_text(cmd: str, r: dict[str, Any]) -> str:
                                                                else ")")]
     if cmd == "report campaign":
         lines.append(f"{'store':10} {'date':10} {'recharged':>11} {'bonus':>10} {'new':>4} {'sales':>5} "
-                     f"{'paid':>11} {'returns':>10} {'refunded':>10} {'coupons+':>8} {'coupons-':>8}")
+                     f"{'paid':>11} {'returns':>10} {'refunded':>10} {'coupons':>8} {'used':>8}")
 
         def row(store: str, day: str, f: dict[str, Any]) -> str:
             return (f"{store:10} {day:10} {_fen(f['principal_fen']):>11} {_fen(f['bonus_fen']):>10} "
