@@ -84,16 +84,16 @@ def build_parser() -> Parser:
     for name, what in (("campaign", "campaign figures as daily rows, per store and across stores"),
                        ("liability", "the prepaid liability: opening + movements == closing, per store and total")):
         rep = report.add_parser(name, parents=[common], help=what)
-        rep.add_argument("--from", dest="from_day", required=name == "liability", default=None,
+        rep.add_argument("--from", dest="from_day", metavar="DATE", required=name == "liability", default=None,
                          help="first store-local day, YYYY-MM-DD" + (" (default: the campaign's start)"
                                                                      if name == "campaign" else ""))
-        rep.add_argument("--to", dest="to_day", required=name == "liability", default=None,
+        rep.add_argument("--to", dest="to_day", metavar="DATE", required=name == "liability", default=None,
                          help="last day, included" + (" (default: the campaign's end)" if name == "campaign" else ""))
-        rep.add_argument("--store", default=None, help="one store (id or code); default: every store")
+        rep.add_argument("--store", metavar="ID", default=None, help="one store (id or code); default: every store")
         if name == "campaign":
-            rep.add_argument("--campaign", default=None, help="only this campaign's recharges and sales (its code)")
+            rep.add_argument("--campaign", metavar="CODE", default=None, help="only this campaign's recharges and sales (its code)")
         rep.add_argument("--tz", default=None, help="the zone of stores that never told theirs (default Asia/Shanghai)")
-        rep.add_argument("--out", default=None, help="write the report to FILE.xlsx, .csv or .pdf")
+        rep.add_argument("--out", metavar="FILE", default=None, help="write the report to FILE.xlsx, .csv or .pdf")
     sub.add_parser("admin-token", parents=[common], help="make a new admin token for the HTTP admin endpoints")
     sub.add_parser("totals", parents=[common], help="central's wallet totals, per store")
     return parser
