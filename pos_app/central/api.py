@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from pos_app.central import schemas as sc
-from pos_app.central import services, services_sync
+from pos_app.central import services, services_reports, services_sync
 from pos_app.central.db import CentralDatabase
 from pos_app.central.services_common import CentralError, iso, now_ms
 from pos_app.central.services_sync import DeviceAuth
@@ -46,6 +46,14 @@ def admin(request: Request) -> None:
 
 Signed = Annotated[DeviceAuth, Depends(signed)]
 Admin = Depends(admin)
+
+# the head-office reports' query parameters (checked by the report services, which answer 400 with the reason)
+FromDay = Annotated[str | None, Query(alias="from", max_length=10, description="first store-local day, YYYY-MM-DD")]
+ToDay = Annotated[str | None, Query(max_length=10, description="last store-local day (included), YYYY-MM-DD")]
+StoreRef = Annotated[str | None, Query(max_length=64, description="a store id or code (default: every store)")]
+CampaignCode = Annotated[str | None, Query(max_length=64, description="only this campaign's recharges and sales")]
+Zone = Annotated[str | None, Query(max_length=64, description="the zone of stores whose events never told theirs "
+                                                              "(default Asia/Shanghai)")]
 
 
 def create_app(db: CentralDatabase) -> FastAPI:
@@ -149,6 +157,24 @@ def create_app(db: CentralDatabase) -> FastAPI:
              tags=["admin"])
     def member(phone: Annotated[str, Query(min_length=1, max_length=20)]) -> dict[str, Any]:
         return services.member_show(db, phone)
+
+    # ------------------------------------------------------------------------- head office's reports
+    @app.get("/v1/admin/reports/campaign", response_model=sc.CampaignReportOut, responses=ERRORS,
+             dependencies=[Admin], tags=["reports"])
+    def campaign_report(from_: FromDay = None, to: ToDay = None, store: StoreRef = None,
+                        campaign: CampaignCode = None, tz: Zone = None) -> dict[str, Any]:
+        """The campaign figures as daily rows (store-local days, both included), per store and across the
+        stores, from the synced events; ``from``/``to`` may be left out for a campaign head office published."""
+        return services_reports.campaign_report(db, from_day=from_, to_day=to, store=store, campaign=campaign, tz=tz)
+
+    @app.get("/v1/admin/reports/liability", response_model=sc.LiabilityReportOut, responses=ERRORS,
+             dependencies=[Admin], tags=["reports"])
+    def liability_report(from_: Annotated[str, Query(alias="from", max_length=10)],
+                         to: Annotated[str, Query(max_length=10)], store: StoreRef = None,
+                         tz: Zone = None) -> dict[str, Any]:
+        """The prepaid liability per store and in total: opening + movements by kind == closing, principal and
+        bonus apart; the members above their store's named-card cap."""
+        return services_reports.liability_report(db, from_day=from_, to_day=to, store=store, tz=tz)
 
     return app
 

@@ -79,6 +79,21 @@ def build_parser() -> Parser:
     show = member.add_parser("show", parents=[common], help="a member's merged view across stores")
     show.add_argument("--phone", required=True)
 
+    report = sub.add_parser("report", help="head office's reports across stores").add_subparsers(
+        dest="sub", required=True, parser_class=Parser)
+    for name, what in (("campaign", "campaign figures as daily rows, per store and across stores"),
+                       ("liability", "the prepaid liability: opening + movements == closing, per store and total")):
+        rep = report.add_parser(name, parents=[common], help=what)
+        rep.add_argument("--from", dest="from_day", metavar="DATE", required=name == "liability", default=None,
+                         help="first store-local day, YYYY-MM-DD" + (" (default: the campaign's start)"
+                                                                     if name == "campaign" else ""))
+        rep.add_argument("--to", dest="to_day", metavar="DATE", required=name == "liability", default=None,
+                         help="last day, included" + (" (default: the campaign's end)" if name == "campaign" else ""))
+        rep.add_argument("--store", metavar="ID", default=None, help="one store (id or code); default: every store")
+        if name == "campaign":
+            rep.add_argument("--campaign", metavar="CODE", default=None, help="only this campaign's recharges and sales (its code)")
+        rep.add_argument("--tz", default=None, help="the zone of stores that never told theirs (default Asia/Shanghai)")
+        rep.add_argument("--out", metavar="FILE", default=None, help="write the report to FILE.xlsx, .csv or .pdf")
     sub.add_parser("admin-token", parents=[common], help="make a new admin token for the HTTP admin endpoints")
     sub.add_parser("totals", parents=[common], help="central's wallet totals, per store")
     return parser
@@ -90,6 +105,8 @@ def _fen(v: int) -> str:
 
 
 def _text(cmd: str, result: Any) -> str:
+    if cmd.startswith("report "):
+        return _report_text(cmd, result)
     if cmd == "init":
         lines = [f"database: {result['database']}", f"epoch: {result['epoch']}"]
         if result.get("admin_token"):
@@ -139,6 +156,56 @@ def _text(cmd: str, result: Any) -> str:
     return json.dumps(result, ensure_ascii=False, indent=2)
 
 
+def _report(db: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from pos_app.central import report_files, services_reports  # noqa: PLC0415
+
+    if args.out:
+        report_files.check_path(args.out)  # before any work
+    if args.sub == "campaign":
+        result = services_reports.campaign_report(db, from_day=args.from_day, to_day=args.to_day, store=args.store,
+                                                  campaign=args.campaign, tz=args.tz)
+    else:
+        result = services_reports.liability_report(db, from_day=args.from_day, to_day=args.to_day, store=args.store,
+                                                   tz=args.tz)
+    if args.out:
+        result["written"] = str(services_reports.export(result, args.sub, args.out))
+    return result
+
+
+def _report_text(cmd: str, r: dict[str, Any]) -> str:
+    scope = r["store"] or "all stores"
+    lines = [f"{cmd[7:]} {r['from']} .. {r['to']}  ({scope}" + (f", campaign {r['campaign']})" if r.get("campaign")
+                                                               else ")")]
+    if cmd == "report campaign":
+        lines.append(f"{'store':10} {'date':10} {'recharged':>11} {'bonus':>10} {'new':>4} {'sales':>5} "
+                     f"{'paid':>11} {'returns':>10} {'refunded':>10} {'coupons':>8} {'used':>8}")
+
+        def row(store: str, day: str, f: dict[str, Any]) -> str:
+            return (f"{store:10} {day:10} {_fen(f['principal_fen']):>11} {_fen(f['bonus_fen']):>10} "
+                    f"{f['new_recharging_members']:>4} {f['sales_count']:>5} {_fen(f['sales_fen']):>11} "
+                    f"{_fen(f['returns_fen']):>10} {_fen(f['refund_principal_fen']):>10} {f['coupons_issued']:>8} "
+                    f"{f['coupons_redeemed']:>8}")
+
+        for st in r["stores"]:
+            lines += [row(st["store_code"], d["date"], d) for d in st["days"]]
+            lines.append(row(st["store_code"], "total", st["totals"]))
+        if not r["store"]:
+            lines.append(row("ALL", "total", r["totals"]))
+    else:
+        parts = [(st["store_code"], st) for st in r["stores"]] + ([] if r["store"] else [("ALL", r["total"])])
+        for name, part in parts:
+            lines.append(f"{name}: opening {_fen(part['opening']['principal_fen'])} + "
+                         f"{_fen(part['opening']['bonus_fen'])} bonus")
+            lines += [f"  {m['kind']:13} x{m['count']:<5} {_fen(m['principal_fen']):>12} {_fen(m['bonus_fen']):>12}"
+                      for m in part["movements"] if m["count"]]
+            lines.append(f"  closing {_fen(part['closing']['principal_fen'])} + {_fen(part['closing']['bonus_fen'])} "
+                         f"bonus  {'balanced' if part['balanced'] else 'NOT BALANCED'}"
+                         + (f"  over the cap: {len(part['over_cap'])}" if part["cap_fen"] else ""))
+    if r.get("written"):
+        lines.append(f"written: {r['written']}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> Any:
     url = to_url(args.db)
     cmd = " ".join(x for x in (args.cmd, getattr(args, "sub", None)) if x)
@@ -177,6 +244,8 @@ def run(args: argparse.Namespace) -> Any:
             return cmd, services.note_conflict(db, args.conflict_id, args.note, author="head office", resolve=True)
         if cmd == "member show":
             return cmd, services.member_show(db, args.phone)
+        if cmd in ("report campaign", "report liability"):
+            return cmd, _report(db, args)
         if cmd == "admin-token":
             return cmd, services.new_admin_token(db)
         if cmd == "totals":

@@ -126,7 +126,9 @@ class Event(Base):
     payload_hash: Mapped[str] = mapped_column(String(64))
     received_ms: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_events_device_seq", "device_id", "seq"),)
+    __table_args__ = (Index("ix_events_device_seq", "device_id", "seq"),
+                      #: head office's reports read a store's events of a period (migration c0003)
+                      Index("ix_events_store_occurred", "store_id", "occurred_at"))
 
 
 class Member(Base):
@@ -168,6 +170,13 @@ class WalletEntry(Base):
     central_bonus_after_fen: Mapped[int] = mapped_column(BigInteger)
     occurred_at: Mapped[str] = mapped_column(String(40))
     received_ms: Mapped[int] = mapped_column(BigInteger)
+
+    #: head office's reports sum a store's movements before and within a period, and the members' balances at
+    #: an instant, from these indexes alone (migration c0003)
+    __table_args__ = (Index("ix_wallet_entries_store_occurred", "store_code", "occurred_at", "principal_delta_fen",
+                            "bonus_delta_fen"),
+                      Index("ix_wallet_entries_member_occurred", "member_id", "occurred_at", "principal_delta_fen",
+                            "bonus_delta_fen"))
 
 
 class Coupon(Base):

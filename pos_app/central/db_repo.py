@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from pos_app.central.db import (
@@ -321,3 +321,98 @@ def changes_after(s: Session, after: int, store_code: str, limit: int) -> Sequen
                                  or_(Change.skip_store.is_(None), Change.skip_store != store_code))
             .order_by(Change.change_no).limit(limit))
     return s.scalars(stmt).all()
+
+
+# ----------------------------------------------------------------------------- head office's reports
+#: the wallet movement kinds as the store's liability report names them: a spend whose event is a sale is the
+#: sale's balance payment, central's ``return`` is the store's ``sale_return``
+SALE_PAYMENT = "sale_payment"
+SALE_RETURN = "sale_return"
+
+#: how many ids one ``IN (...)`` carries
+CHUNK = 500
+
+
+def store_events(s: Session, store_id: str, start: str, end: str) -> list[tuple[str, str, str, str]]:
+    """(event id, type, occurred at, payload JSON) of the store's events with ``start <= occurred_at < end``
+    (the protocol's UTC text, which sorts as time does), in the order the store made them."""
+    stmt = (select(Event.event_id, Event.type, Event.occurred_at, Event.payload_json)
+            .where(Event.store_id == store_id, Event.occurred_at >= start, Event.occurred_at < end)
+            .order_by(Event.occurred_at, Event.device_id, Event.seq))
+    return [(str(a), str(b), str(c), str(d)) for a, b, c, d in s.execute(stmt).all()]
+
+
+def store_events_of_types(s: Session, store_id: str, types: Sequence[str],
+                          end: str | None = None) -> list[tuple[str, str, str]]:
+    """(type, occurred at, payload JSON) of the store's events of the given types (before ``end`` when given),
+    oldest first."""
+    stmt = select(Event.type, Event.occurred_at, Event.payload_json).where(Event.store_id == store_id,
+                                                                           Event.type.in_(list(types)))
+    if end is not None:
+        stmt = stmt.where(Event.occurred_at < end)
+    stmt = stmt.order_by(Event.occurred_at, Event.device_id, Event.seq)
+    return [(str(a), str(b), str(c)) for a, b, c in s.execute(stmt).all()]
+
+
+def _kind_column() -> Any:
+    return case((and_(WalletEntry.kind == "spend", Event.type == "sale.completed"), SALE_PAYMENT),
+                (WalletEntry.kind == "return", SALE_RETURN), else_=WalletEntry.kind)
+
+
+def wallet_sums_before(s: Session, store_code: str, at: str) -> tuple[int, int]:
+    """(principal, bonus) of every wallet movement made at the store before ``at``."""
+    row = s.execute(select(func.coalesce(func.sum(WalletEntry.principal_delta_fen), 0),
+                           func.coalesce(func.sum(WalletEntry.bonus_delta_fen), 0))
+                    .where(WalletEntry.store_code == store_code, WalletEntry.occurred_at < at)).one()
+    return int(row[0]), int(row[1])
+
+
+def wallet_movements_between(s: Session, store_code: str, start: str, end: str) -> list[tuple[str, int, int, int]]:
+    """(kind, movements, principal, bonus) of the wallet movements made at the store in ``[start, end)``."""
+    kind = _kind_column().label("k")
+    stmt = (select(kind, func.count(), func.coalesce(func.sum(WalletEntry.principal_delta_fen), 0),
+                   func.coalesce(func.sum(WalletEntry.bonus_delta_fen), 0))
+            .join(Event, Event.event_id == WalletEntry.event_id)
+            .where(WalletEntry.store_code == store_code, WalletEntry.occurred_at >= start,
+                   WalletEntry.occurred_at < end)
+            .group_by(kind))
+    return [(str(k), int(n), int(p), int(b)) for k, n, p, b in s.execute(stmt).all()]
+
+
+def _balances_before(at: str) -> Any:
+    return (select(WalletEntry.member_id.label("member_id"),
+                   func.sum(WalletEntry.principal_delta_fen).label("p"),
+                   func.sum(WalletEntry.bonus_delta_fen).label("b"))
+            .where(WalletEntry.occurred_at < at).group_by(WalletEntry.member_id).subquery())
+
+
+def members_above(s: Session, at: str,
+                  above_fen: int) -> list[tuple[str, str | None, str | None, str | None, int, int]]:
+    """(member id, phone, name, registering store, principal, bonus) of the members whose balance, from every
+    store's movements before ``at``, is above ``above_fen``; largest first."""
+    bal = _balances_before(at)
+    total = bal.c.p + bal.c.b
+    stmt = (select(bal.c.member_id, Member.phone, Member.name, Member.store_code, bal.c.p, bal.c.b)
+            .join(Member, Member.member_id == bal.c.member_id)
+            .where(total > above_fen).order_by(total.desc(), Member.phone))
+    return [(str(i), ph, nm, st, int(p), int(b)) for i, ph, nm, st, p, b in s.execute(stmt).all()]
+
+
+def members_holding(s: Session, at: str) -> dict[str, int]:
+    """Registering store -> how many of its members hold a balance (principal or bonus) before ``at``."""
+    bal = _balances_before(at)
+    stmt = (select(Member.store_code, func.count()).select_from(bal).join(Member, Member.member_id == bal.c.member_id)
+            .where(or_(bal.c.p != 0, bal.c.b != 0)).group_by(Member.store_code))
+    return {str(k): int(n) for k, n in s.execute(stmt).all()}
+
+
+def recharge_times(s: Session, member_ids: Sequence[str], before: str) -> list[tuple[str, str, str]]:
+    """(member id, occurred at, event id) of every recharge of these members before ``before``, at any store."""
+    out: list[tuple[str, str, str]] = []
+    ids = sorted(set(member_ids))
+    for i in range(0, len(ids), CHUNK):
+        stmt = select(WalletEntry.member_id, WalletEntry.occurred_at, WalletEntry.event_id).where(
+            WalletEntry.kind == "recharge", WalletEntry.occurred_at < before,
+            WalletEntry.member_id.in_(ids[i:i + CHUNK]))
+        out += [(str(m), str(at), str(e)) for m, at, e in s.execute(stmt).all()]
+    return out

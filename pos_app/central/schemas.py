@@ -209,3 +209,100 @@ class ResolveIn(BaseModel):
 class MemberView(BaseModel):
     phone: str
     members: list[dict[str, Any]]
+
+
+# ----------------------------------------------------------------------------- head office's reports
+class CampaignFigures(BaseModel):
+    """The campaign figures of a day or a period (money in integer fen)."""
+
+    recharges: int
+    principal_fen: int = Field(description="recharged principal (what members paid)")
+    bonus_fen: int = Field(description="bonus given with the recharges")
+    new_recharging_members: int = Field(description="members whose first recharge anywhere this is")
+    sales_count: int
+    sales_fen: int = Field(description="sales actually paid (实际支付: the total less the stored-value bonus part)")
+    sales_total_fen: int = Field(description="sales rung up; by_method_fen and by_category_fen split it")
+    by_method_fen: dict[str, int]
+    by_category_fen: dict[str, int]
+    paid_by_method_fen: dict[str, int] = Field(description="sales_fen by payment method (less the bonus part)")
+    returns_count: int
+    returns_fen: int
+    refunds_count: int = Field(description="recharge refunds")
+    refund_principal_fen: int = Field(description="principal paid back by the recharge refunds")
+    refund_bonus_fen: int = Field(description="bonus taken back by the recharge refunds")
+    coupons_issued: int
+    coupons_redeemed: int
+    coupons_voided: int
+    discount_fen: int = Field(description="discount given by the coupons redeemed")
+
+
+class CampaignDay(CampaignFigures):
+    date: str = Field(description="a store-local day, YYYY-MM-DD")
+
+
+class ReportStore(BaseModel):
+    store_code: str
+    name: str
+    timezone: str
+    timezone_known: bool = Field(description="false: the store's events never told its zone; the tz asked is used")
+
+
+class CampaignStoreOut(ReportStore):
+    days: list[CampaignDay]
+    totals: CampaignFigures
+
+
+class CampaignReportOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str
+    store: str | None
+    campaign: str | None
+    stores: list[CampaignStoreOut]
+    days: list[CampaignDay] = Field(description="the stores' rows added up, date by date")
+    totals: CampaignFigures
+
+
+class Balances(BaseModel):
+    principal_fen: int
+    bonus_fen: int
+
+
+class MovementOut(BaseModel):
+    kind: str = Field(description="recharge, spend, sale_payment, refund, sale_return (or another the ledger holds)")
+    count: int
+    principal_fen: int
+    bonus_fen: int
+
+
+class OverCapOut(BaseModel):
+    member_id: str
+    phone: str | None
+    name: str | None
+    store_code: str
+    principal_fen: int
+    bonus_fen: int
+    balance_fen: int
+
+
+class LiabilityPart(BaseModel):
+    opening: Balances
+    movements: list[MovementOut]
+    closing: Balances
+    balanced: bool = Field(description="opening + movements == closing, principal and bonus apart")
+    cap_fen: int | None = Field(description="the named-card cap; null: central does not know it")
+    over_cap: list[OverCapOut]
+    members_with_balance: int
+
+
+class LiabilityStoreOut(ReportStore, LiabilityPart):
+    pass
+
+
+class LiabilityReportOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str
+    store: str | None
+    stores: list[LiabilityStoreOut]
+    total: LiabilityPart

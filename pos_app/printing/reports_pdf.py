@@ -1,10 +1,12 @@
-"""Report PDFs (reportlab, the CJK font of printing/fonts.py): the prepaid liability report on A4 pages
-(a table, then the members above the named-card cap) and the shift report (交班) on an 80 mm roll or an
-A4 page. They take the services' report DTOs and print their figures as they are (never recomputed)."""
+"""Report PDFs (reportlab, the CJK font of printing/fonts.py): tables of figures on A4 pages (:func:`tables_pdf`:
+the prepaid liability report, a table then the members above the named-card cap; head office's reports) and
+the shift report (交班) on an 80 mm roll or an A4 page. They take the services' report DTOs and print their
+figures as they are (never recomputed)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,35 +79,58 @@ class _Pages:
         self.c.line(self.margin, self.y - 2.5, self.margin + sum(widths), self.y - 2.5)
 
 
-def liability_pdf(r: Any, store: str, out: str | Path | Any) -> None:
-    """The prepaid liability report (``r``: services.reports.liability.LiabilityReport) on A4 pages."""
-    from pos_app.services.reports import liability  # noqa: PLC0415
+@dataclass(frozen=True)
+class PdfTable:
+    """A table of a report PDF: an optional caption above it, its header cells, its rows (text cells, the first
+    left-aligned, the others right-aligned) and each column's share of the page width (they add up to 1)."""
 
-    title = _t("report.liability.title")
+    headers: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    widths: Sequence[float]
+    caption: str | None = None
+    size: float = 8.5
+
+
+def tables_pdf(out: str | Path | Any, *, title: str, store: str, summary: Sequence[str],
+               tables: Sequence[PdfTable]) -> None:
+    """A report on A4 pages: the store (or scope) and the title, the summary sentences, then the tables, each
+    on as many pages as it needs."""
     c = _canvas(out, title)
     pages = _Pages(c, title)
     pages.text(store, 14, 0)
     pages.text(title, 12)
-    for line in liability.summary_lines(r):
+    for line in summary:
         pages.text(line, 9)
-    pages.y -= 6
     inner = pages.width - 2 * pages.margin
-    widths = [inner * f for f in (0.34, 0.1, 0.15, 0.15, 0.15, 0.11)]
-    pages.row([_t(h) for h in liability.HEADERS], widths, 8.5, bold_rule=True)
-    for label, count, p, b, pts in liability.lines(r):
-        total = None if p is None or b is None else p + b
-        pages.row([label, "" if count is None else str(count), _money(p), _money(b), _money(total),
-                   "" if pts is None else str(pts)], widths)
-    if r.over_cap:
-        pages.y -= 8
-        pages.text(_t("report.liability.over_cap_title", cap=Money(r.cap_fen)), 10)
-        cw = [inner * f for f in (0.22, 0.24, 0.18, 0.18, 0.18)]
-        pages.row([_t(h) for h in liability.OVER_CAP_HEADERS], cw, 8.5, bold_rule=True)
-        for o in r.over_cap:
-            pages.row([o.phone, o.name or "", format_fen(o.principal_fen), format_fen(o.bonus_fen),
-                       format_fen(o.balance_fen)], cw)
+    for i, table in enumerate(tables):
+        pages.y -= 8 if i else 6
+        if table.caption:
+            pages.text(table.caption, 10)
+        widths = [inner * f for f in table.widths]
+        pages.row(list(table.headers), widths, table.size, bold_rule=True)
+        for row in table.rows:
+            pages.row(list(row), widths, table.size)
     c.showPage()
     c.save()
+
+
+def liability_pdf(r: Any, store: str, out: str | Path | Any) -> None:
+    """The prepaid liability report (``r``: services.reports.liability.LiabilityReport) on A4 pages."""
+    from pos_app.services.reports import liability  # noqa: PLC0415
+
+    rows = []
+    for label, count, p, b, pts in liability.lines(r):
+        total = None if p is None or b is None else p + b
+        rows.append([label, "" if count is None else str(count), _money(p), _money(b), _money(total),
+                     "" if pts is None else str(pts)])
+    tables = [PdfTable([_t(h) for h in liability.HEADERS], rows, (0.34, 0.1, 0.15, 0.15, 0.15, 0.11))]
+    if r.over_cap:
+        tables.append(PdfTable([_t(h) for h in liability.OVER_CAP_HEADERS],
+                               [[o.phone, o.name or "", format_fen(o.principal_fen), format_fen(o.bonus_fen),
+                                 format_fen(o.balance_fen)] for o in r.over_cap],
+                               (0.22, 0.24, 0.18, 0.18, 0.18),
+                               caption=_t("report.liability.over_cap_title", cap=Money(r.cap_fen))))
+    tables_pdf(out, title=_t("report.liability.title"), store=store, summary=liability.summary_lines(r), tables=tables)
 
 
 def shift_blocks(rep: Any, store: str, *, tz: str = "Asia/Shanghai") -> list[Block]:
