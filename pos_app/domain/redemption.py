@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pos_app.domain.errors import InvalidInput, StateError
+from pos_app.domain.textparams import Term
 
 MALL = "mall"
 PREMIUM = "premium"
@@ -91,7 +92,8 @@ def transition(state: str, event: str) -> str:
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
-        raise StateError("redemption.transition_refused", state=state, event=event) from None
+        raise StateError("redemption.transition_refused", state=Term(f"redemption.state.{state}", state),
+                         event=Term(f"redemption.event.{event}", event)) from None
 
 
 def allowed_events(state: str) -> tuple[str, ...]:
@@ -254,8 +256,9 @@ def check_window(item: ItemRules, campaign_starts: date, campaign_ends: date, to
 def check_limit(item: ItemRules, taken: int) -> None:
     """``taken``: the member's redemptions of the item in its limit period that still count."""
     if item.limit_per_member and taken >= item.limit_per_member:
-        key = "mall.limit_month" if item.limit_period == PER_MONTH else "mall.limit_campaign"
-        raise StateError(key, item=item.name, limit=item.limit_per_member)
+        if item.limit_period == PER_MONTH:
+            raise StateError("mall.limit_month", item=item.name, limit=item.limit_per_member)
+        raise StateError("mall.limit_campaign", item=item.name, limit=item.limit_per_member)
 
 
 def check_stock(name: str, quantity: int, reserved: int, given: int, paused: bool) -> None:

@@ -183,8 +183,10 @@ def item_row(uow: UnitOfWork, campaign: Campaign, program: str, code: str) -> tu
     pr = program_rules(campaign)
     it = pr.item(program, code)
     row = repo.mall.find_item(uow.session, campaign.code, program, code) if it is not None else None
+    if (it is None or row is None) and program == rules.MALL:
+        raise NotFound("mall.item_unknown", item=str(code))
     if it is None or row is None:
-        raise NotFound("mall.item_unknown" if program == rules.MALL else "redemption.item_unknown", item=str(code))
+        raise NotFound("redemption.item_unknown", item=str(code))
     return row, it
 
 
@@ -543,8 +545,10 @@ def set_paused(ctx: ServiceContext, actor: Actor, *, item: str, paused: bool, pr
     with ctx.uow() as uow:
         campaign = running(uow, ctx)
         row, _it = item_row(uow, campaign, program, item)
-        if row.paused == paused:
-            raise StateError("redemption.already_paused" if paused else "redemption.not_paused", item=row.name)
+        if row.paused and paused:
+            raise StateError("redemption.already_paused", item=row.name)
+        if not row.paused and not paused:
+            raise StateError("redemption.not_paused", item=row.name)
         row.paused = paused
         row.updated_at = ctx.now()
         audit(uow, ctx, actor, "redemption.pause", "mall_item", row.id, item=row.code, paused=paused)

@@ -279,15 +279,15 @@ def export_shipping(ctx: ServiceContext, actor: Actor, path: str | Path, *, stat
     to be shipped) with contact, delivery address, carrier and tracking."""
     require(actor, "redemption.review")
     rows = queue(ctx, actor, state=state, month=month, limit=100_000)
-    t = messages.translate
-    headers = [t(f"redemption.col.{c}") for c in ("code", "item", "phone", "name", "contact", "ship_to", "state",
+    _t = messages.translate
+    headers = [_t(f"redemption.col.{c}") for c in ("code", "item", "phone", "name", "contact", "ship_to", "state",
                                                   "requested_at", "carrier", "tracking")]
     tz = ctx_tz(ctx)
     table: list[list[Any]] = [
         [r.code, r.item_name, r.phone, r.member_name or "", r.contact or "", r.ship_to or "",
-         t(f"redemption.state.{r.state}"), r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), r.carrier or "",
+         _t(f"redemption.state.{r.state}"), r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), r.carrier or "",
          r.tracking or ""] for r in rows if r.ship_to]
-    return write_table(path, headers, table, title=t("redemption.shipping_title"))
+    return write_table(path, headers, table, title=_t("redemption.shipping_title"))
 
 
 def ctx_tz(ctx: ServiceContext) -> Any:

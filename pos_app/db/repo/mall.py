@@ -28,9 +28,10 @@ def all_items(session: Session) -> list[mm.MallItem]:
 
 
 def find_item(session: Session, campaign_code: str, program: str, code: str) -> mm.MallItem | None:
-    return load(session, select(mm.MallItem).where(
+    row: mm.MallItem | None = load(session, select(mm.MallItem).where(
         mm.MallItem.campaign_code == campaign_code, mm.MallItem.program == program,
         func.lower(mm.MallItem.code) == code.strip().lower())).scalars().first()
+    return row
 
 
 def get_item(session: Session, item_id: str) -> mm.MallItem | None:
@@ -55,8 +56,10 @@ def known_codes(session: Session, item_id: str, codes: Collection[str]) -> set[s
 
 def free_code(session: Session, item_id: str) -> mm.MallCode | None:
     """The oldest imported code of the item not yet given."""
-    return load(session, select(mm.MallCode).where(mm.MallCode.item_id == item_id, mm.MallCode.redemption_id.is_(None))
-                .order_by(mm.MallCode.imported_at, mm.MallCode.id).limit(1)).scalars().first()
+    row: mm.MallCode | None = load(session, select(mm.MallCode).where(
+        mm.MallCode.item_id == item_id, mm.MallCode.redemption_id.is_(None))
+        .order_by(mm.MallCode.imported_at, mm.MallCode.id).limit(1)).scalars().first()
+    return row
 
 
 def code_counts(session: Session) -> dict[str, tuple[int, int]]:
@@ -75,11 +78,14 @@ def get(session: Session, redemption_id: str) -> mm.Redemption | None:
 
 
 def by_code(session: Session, code: str) -> mm.Redemption | None:
-    return load(session, select(mm.Redemption).where(mm.Redemption.code == code)).scalars().first()
+    row: mm.Redemption | None = load(session, select(mm.Redemption).where(mm.Redemption.code == code)).scalars().first()
+    return row
 
 
 def by_request(session: Session, request_id: str) -> mm.Redemption | None:
-    return load(session, select(mm.Redemption).where(mm.Redemption.request_id == request_id)).scalars().first()
+    row: mm.Redemption | None = load(session, select(mm.Redemption).where(
+        mm.Redemption.request_id == request_id)).scalars().first()
+    return row
 
 
 def taken(session: Session, member_id: str, item_id: str, states: Collection[str], since: datetime | None = None,
