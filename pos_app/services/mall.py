@@ -129,10 +129,22 @@ class RedemptionView(Result):
 
 
 # ----------------------------------------------------------------------------- configuration
+_RULES: dict[int, tuple[Campaign, rules.ProgramRules]] = {}
+
+
 def program_rules(campaign: Campaign | None) -> rules.ProgramRules:
+    """The campaign's mall and premium tables, parsed once per parsed campaign (campaigns.parse_rules keeps
+    one object per stored rules text; the campaign is held here with its rules, so its id is not reused)."""
     if campaign is None:
         return rules.ProgramRules()
-    return rules.program_rules_from_dict(campaign.extra, field_money, field_date)
+    hit = _RULES.get(id(campaign))
+    if hit is not None and hit[0] is campaign:
+        return hit[1]
+    pr = rules.program_rules_from_dict(campaign.extra, field_money, field_date)
+    if len(_RULES) > 32:
+        _RULES.clear()
+    _RULES[id(campaign)] = (campaign, pr)
+    return pr
 
 
 def validate_campaign(data: dict[str, Any]) -> None:
@@ -272,6 +284,16 @@ def view(uow: UnitOfWork, ctx: ServiceContext, red_id: str, *, with_log: bool = 
     return out
 
 
+def fresh_view(red: mm.Redemption, item: mm.MallItem, member: m.Member, campaign: Campaign, today: date,
+               uow: UnitOfWork) -> RedemptionView:
+    """The view of a redemption a use case just wrote, from the rows in hand (no read back)."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    r = SimpleNamespace(**repo.base.values_of(red), phone=member.phone, member_name=member.name,
+                        item_code=item.code, item_name=item.name, kind=item.kind)
+    return row_view(r, program_rules(campaign), today, uow, points_balance=member.points_balance)
+
+
 def row_view(r: Any, pr: rules.ProgramRules, today: date, uow: UnitOfWork, **extra: Any) -> RedemptionView:
     tz = settings(uow).tz
     review_due = receive_due = None
@@ -307,10 +329,9 @@ def find_redemption(uow: UnitOfWork, ref: str, *, program: str | None = None) ->
 
 
 def new_code(uow: UnitOfWork, ctx: ServiceContext) -> str:
-    while True:
-        code = codes.new_code(ctx.randbits)
-        if repo.mall.by_code(uow.session, code) is None:
-            return code
+    """A fresh 核销 code: 80 random bits and a check character (a repeat is as unlikely as a coupon's, and
+    the unique constraint refuses it)."""
+    return codes.new_code(ctx.randbits)
 
 
 def event_payload(red: mm.Redemption, item: mm.MallItem, **extra: Any) -> dict[str, Any]:
@@ -414,7 +435,8 @@ def redeem(
         today = local_date(ctx, settings(uow))
         rules.check_window(it, campaign.starts_on, campaign.ends_on, today)
         rules.check_stock(row.name, row.quantity, row.reserved, row.given, row.paused)
-        rules.check_limit(it, taken_in_period(uow, ctx, member.id, row))
+        if it.limit_per_member:
+            rules.check_limit(it, taken_in_period(uow, ctx, member.id, row))
         pay = None
         if row.cash_fen:
             if not pay_method:
@@ -446,21 +468,21 @@ def redeem(
         row.reserved += dr
         row.given += dg
         now = ctx.now()
-        repo.mall.add_redemption(s, dict(
+        values = dict(
             id=rid, request_id=request_id, program=rules.MALL, item_id=row.id, member_id=member.id, state=state,
             points=row.points, cash_fen=row.cash_fen, pay_method=pay, code=new_code(uow, ctx), contact=member.phone,
             ship_to=None, carrier=None, tracking=None, entitlement_id=entitlement_id, issued_ref=issued, reason=None,
             staff_id=actor.staff_id, created_at=now, updated_at=now, reviewed_at=None, fulfilled_at=None,
-            received_at=None))
+            received_at=None)
+        repo.mall.add_redemption(s, values)
         repo.mall.add_log(s, [dict(id=ctx.new_id(), redemption_id=rid, from_state=None, to_state=state, event="redeem",
                                    staff_id=actor.staff_id, note=None, created_at=now)])
         remember(uow, ctx, request_id, "mall.redeem", rid, params)
         audit(uow, ctx, actor, "mall.redeem", "redemption", rid, item=row.code, member_id=member.id,
               points=row.points, cash_fen=row.cash_fen, state=state)
-        red = repo.mall.get(s, rid)
-        assert red is not None
+        red = repo.base.copy_of(mm.Redemption, values)
         emit(uow, ctx, "mall.redeemed", event_payload(red, row, entitlement_id=entitlement_id, pay_method=pay))
-        result = view(uow, ctx, rid)
+        result = fresh_view(red, row, member, campaign, today, uow)
         uow.commit()
         return result
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pos_app import messages
 from pos_app.db import models as m
+from pos_app.db import models_mall as mm
 from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import redemption as rules
@@ -94,21 +95,21 @@ def request(
             pts.take(uow, ctx, member, row.points, kind="spend", ref=rid, today=today, reason="redemption")
         row.reserved += 1
         now = ctx.now()
-        repo.mall.add_redemption(s, dict(
+        values = dict(
             id=rid, request_id=request_id, program=PREMIUM, item_id=row.id, member_id=member.id,
             state=rules.REQUESTED, points=row.points, cash_fen=0, pay_method=None, code=mall.new_code(uow, ctx),
             contact=contact_phone or member.phone, ship_to=address, carrier=None, tracking=None, entitlement_id=None,
             issued_ref=None, reason=None, staff_id=actor.staff_id, created_at=now, updated_at=now, reviewed_at=None,
-            fulfilled_at=None, received_at=None))
+            fulfilled_at=None, received_at=None)
+        repo.mall.add_redemption(s, values)
         repo.mall.add_log(s, [dict(id=ctx.new_id(), redemption_id=rid, from_state=None, to_state=rules.REQUESTED,
                                    event="request", staff_id=actor.staff_id, note=None, created_at=now)])
         remember(uow, ctx, request_id, "redemption.request", rid, params)
         audit(uow, ctx, actor, "redemption.request", "redemption", rid, item=row.code, member_id=member.id,
               points=row.points, spent_fen=spent, ship=address is not None)
-        red = repo.mall.get(s, rid)
-        assert red is not None
+        red = repo.base.copy_of(mm.Redemption, values)
         emit(uow, ctx, "redemption.requested", mall.event_payload(red, row, contact=red.contact, ship_to=address))
-        result = mall.view(uow, ctx, rid)
+        result = mall.fresh_view(red, row, member, campaign, today, uow)
         uow.commit()
         return result
 

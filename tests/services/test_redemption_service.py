@@ -16,7 +16,18 @@ from pos_app.db import models_gifts as g
 from pos_app.db import models_mall as mm
 from pos_app.domain import redemption as rules
 from pos_app.domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied, StateError
-from pos_app.services import campaigns, checkout, coupons, doctor, gifts, mall, members, points, redemption, wallet
+from pos_app.services import (
+    campaigns,
+    checkout,
+    coupons,
+    doctor,
+    gifts,
+    mall,
+    members,
+    points,
+    redemption,
+    wallet,
+)
 from pos_app.services.campaigns import read_campaign_file
 from tests.conftest import DEMO_CAMPAIGN, make_store
 
