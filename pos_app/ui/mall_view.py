@@ -76,6 +76,7 @@ def _table(cols: list[str], name: str) -> QTableWidget:
     t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     t.verticalHeader().hide()
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    t.setMinimumHeight(90)  # the two tables share what the window has (1024x768 fits)
     return t
 
 
