@@ -491,7 +491,7 @@ def redeem(
 def pickup(ctx: ServiceContext, actor: Actor, *, code: str, request_id: str | None = None) -> RedemptionView:
     """The member shows the slip: the reserved gift is handed out from gift stock (a "handout" movement)
     and the redemption is picked up. Refused when the code is not a mall gift waiting for pick-up."""
-    from pos_app.services.gifts.common import find_item, post_movement  # noqa: PLC0415
+    from pos_app.services.gifts.common import find_item, movement_event, post_movement  # noqa: PLC0415
 
     request_id = check_request_id(request_id, ctx)
     params = {"code": str(code).strip()}
@@ -507,6 +507,7 @@ def pickup(ctx: ServiceContext, actor: Actor, *, code: str, request_id: str | No
             raise StateError("mall.not_waiting", code=codes.group(red.code), state=red.state)
         e = s.get(m.Entitlement, red.entitlement_id) if red.entitlement_id else None
         movement = None
+        moved: list[dict[str, Any]] = []
         if e is not None and life.allowed(e.state, life.HAND_OUT):
             gift = find_item(uow, e.ref)
             mv = post_movement(uow, ctx, actor, gift, gift_rules.HANDOUT, -1, request_id, member_id=red.member_id,
@@ -515,13 +516,16 @@ def pickup(ctx: ServiceContext, actor: Actor, *, code: str, request_id: str | No
             e.issued_ref = mv.id
             e.updated_at = ctx.now()
             movement = mv.id
+            moved.append(movement_event(mv, actor))
         elif e is None or e.state not in (life.HANDED_OUT, life.KEPT):
             raise StateError("mall.not_waiting", code=codes.group(red.code), state=e.state if e else red.state)
         move(uow, ctx, actor, red, item, rules.PICK_UP, note=movement)
         s.flush()
         remember(uow, ctx, request_id, "mall.pickup", red.id, params)
         audit(uow, ctx, actor, "mall.pickup", "redemption", red.id, item=item.code, movement_id=movement)
-        emit(uow, ctx, "mall.picked_up", event_payload(red, item, movement_id=movement, sku=e.ref if e else None))
+        # the gift's stock movement, as a hand-out's event carries it (central keeps the stores' gift stock)
+        emit(uow, ctx, "mall.picked_up", event_payload(red, item, movement_id=movement, sku=e.ref if e else None,
+                                                       movements=moved))
         result = view(uow, ctx, red.id)
         uow.commit()
         return result
