@@ -110,6 +110,14 @@ def test_rejection_needs_a_reason_and_gives_stock_and_points_back(store):
     assert _item(store, "MOUTAI-500").available == 6
     history = points.history(store.ctx, store.cashier, phone=PHONE)
     assert [x.kind for x in history[:2]] == ["release", "spend"]
+    from datetime import date
+
+    from pos_app.services.reports import liability
+
+    rep = liability.liability(store.ctx, store.manager, from_day=date(2026, 11, 1), to_day=date(2026, 11, 30))
+    moves = {mv.kind: mv for mv in rep.points_movements}
+    assert moves["release"].points == 3000 and moves["spend"].points == -3000
+    assert rep.points_opening + sum(mv.points for mv in rep.points_movements) == rep.points_closing == 5000
     assert _doctor_ok(store)
 
 
