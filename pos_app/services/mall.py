@@ -630,6 +630,25 @@ def load_demo_data(ctx: ServiceContext, actor: Actor) -> None:
         import_codes(ctx, actor, item=code, codes_in=[f"{code}-{c}" for c in DEMO_CODES])
 
 
+def load_demo_redemptions(ctx: ServiceContext, manager: Actor, cashier: Actor, phones: set[str]) -> None:
+    """The demo's members have redeemed: a gift waiting for pick-up and a Moutai request waiting for the
+    manager's review (the member's points for it are a demo adjustment, in their history), once."""
+    phone = "15000150000"
+    with ctx.uow(read_only=True) as uow:
+        campaign = current_campaign(uow, ctx)
+        if phone not in phones or campaign is None or repo.mall.listing(uow.session, program=None, limit=1):
+            return
+        pr = program_rules(campaign)
+    if pr.item(rules.PREMIUM, "MOUTAI-500") is None or pr.item(rules.MALL, "M-TOY") is None:
+        return
+    pts.adjust(ctx, manager, phone=phone, points=3500, reason="演示：兑换活动积分", request_id="demo-pts-redeem")
+    redeem(ctx, cashier, item="M-TOY", phone=phone, request_id="demo-mall-1")
+    from pos_app.services import redemption  # noqa: PLC0415  (it builds on this module)
+
+    redemption.request(ctx, cashier, item="MOUTAI-500", phone=phone, ship_to="上海市徐汇区漕溪北路 88 号",
+                       request_id="demo-redeem-1")
+
+
 def register(reg: Registrar) -> None:
     """The mall and premium redemption: the campaign file's items are checked when it is loaded and
     written with it; the doctor checks each item's stock against its redemptions; the demo imports codes."""
