@@ -54,9 +54,20 @@ def items(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, member
 
 
 def next_item(views: Sequence[ItemView]) -> ItemView | None:
-    """The item the member is closest to among those not yet eligible (fewest points short, then spend)."""
+    """The item the member is closest to among those not yet eligible: the smallest share of its price still
+    missing (points short / points, spend short / spend; an item by both counts the larger)."""
+    from fractions import Fraction  # noqa: PLC0415
+
+    def missing(v: ItemView) -> tuple[Fraction, int, str]:
+        parts = [Fraction(0)]
+        if v.points:
+            parts.append(Fraction(v.points_short, v.points))
+        if v.spend_fen:
+            parts.append(Fraction(v.spend_short_fen, v.spend_fen))
+        return max(parts), v.points, v.code
+
     waiting = [v for v in views if v.eligible is False and not v.paused and v.available > 0]
-    return min(waiting, key=lambda v: (v.points_short, v.spend_short_fen, v.points), default=None)
+    return min(waiting, key=missing, default=None)
 
 
 # ----------------------------------------------------------------------------- request
