@@ -59,7 +59,14 @@ DYNAMIC_IDS: dict[str, tuple[str, ...]] = {
                  "invites_made"),
     "pay.{}": ("cash", "wechat", "alipay", "card", "other"),
     "points.source.{}": ("adjust", "checkin", "invite", "recharge", "sale", "spend", "task", "wheel"),
-    "points.kind.{}": ("adjust", "earn", "expire", "revoke", "spend"),
+    "points.kind.{}": ("adjust", "earn", "expire", "release", "revoke", "spend"),
+    "mall.redeemed.{}": ("issued", "reserved"),
+    "print.redemption_note.{}": ("requested", "reserved"),
+    "redemption.state.{}": ("requested", "approved", "rejected", "fulfilled", "received", "cancelled", "issued",
+                            "reserved", "picked_up"),
+    "redemption.event.{}": ("approve", "reject", "fulfil", "receive", "cancel", "pick_up"),
+    "redemption.col.{}": ("code", "item", "phone", "name", "contact", "ship_to", "state", "requested_at", "carrier",
+                          "tracking"),
     "wheel.state.{}": ("closed", "published"),
     "checkout.method.{}": ("balance", "cash", "wechat", "alipay", "card", "other"),
     "preview.{}s": ("coupon", "gift", "voucher"),
@@ -75,7 +82,8 @@ DYNAMIC_IDS: dict[str, tuple[str, ...]] = {
     "wallet.kind.{}": ("adjust", "recharge", "refund", "sale_return", "spend", "transfer"),
     # words inside sentences (textparams.Term): a role, the name of a free-text field
     "term.role.{}": ("cashier", "staff", "manager"),
-    "term.field.{}": ("name", "note", "reason", "barcode", "supplier", "reference", "store"),
+    "term.field.{}": ("name", "note", "reason", "barcode", "supplier", "reference", "store", "ship_to", "carrier",
+                      "tracking"),
 }
 
 

@@ -216,7 +216,7 @@ def apply_effects(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], st
         _gift(s, payload, store_code)
     elif kind == "sync.conflict_noted":
         _conflict_note(s, payload, store_code, changes)
-    if kind in ("gift.handed_out", "gift.stocktake"):
+    if kind in ("gift.handed_out", "gift.stocktake", "mall.picked_up"):
         for mv in payload.get("movements") or []:
             if isinstance(mv, dict):
                 _gift(s, mv, store_code)

@@ -52,6 +52,10 @@ TABLE_AREAS: dict[str, str] = {
     "return_line": "sales",
     "return_payment": "sales",
     "shift": "shifts",
+    "mall_item": "redemptions",
+    "mall_code": "redemptions",
+    "redemption": "redemptions",
+    "redemption_log": "redemptions",
 }
 
 #: on a connection's ``info``: {table: statements that wrote it} in the current transaction

@@ -32,6 +32,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "points.checkin": frozenset({CASHIER, STAFF, MANAGER}),
     "wheel.draw": frozenset({CASHIER, MANAGER}),
     "wheel.manage": frozenset({MANAGER}),
+    # the points mall and premium redemption (issue 13): a review (approve/reject), pausing an item and
+    # importing external codes are the manager's; the daily automatic receipt runs as whoever is logged in
+    "mall.redeem": frozenset({CASHIER, MANAGER}),
+    "redemption.request": frozenset({CASHIER, MANAGER}),
+    "redemption.review": frozenset({MANAGER}),
+    "redemption.fulfil": frozenset({CASHIER, STAFF, MANAGER}),
+    "redemption.manage": frozenset({MANAGER}),
+    "redemption.auto": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.read": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.handout": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.receive": frozenset({STAFF, MANAGER}),

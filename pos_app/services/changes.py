@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 #: the areas a screen can ask about
 AREAS = ("members", "wallet", "points", "coupons", "gifts", "stock", "campaigns", "staff", "settings", "sync",
-         "audit", "products", "sales", "shifts")
+         "audit", "products", "sales", "shifts", "redemptions")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class Changes:
     sales: bool = False
     #: cashiers' shifts (reports)
     shifts: bool = False
+    #: the points mall and premium redemption (items, stock, requests)
+    redemptions: bool = False
 
     @classmethod
     def of(cls, areas: Iterable[str]) -> Changes:

@@ -105,6 +105,9 @@ def load_demo(ctx: ServiceContext, actor: Actor | None = None) -> dict[str, Any]
     from pos_app.services.checkout.demo import load_demo_sales  # noqa: PLC0415
 
     load_demo_sales(ctx, cashier, {p: members.get_member(ctx, cashier, phone=p).member_id for p in sorted(ours)})
+    from pos_app.services.mall import load_demo_redemptions  # noqa: PLC0415
+
+    load_demo_redemptions(ctx, boss, cashier, ours)
     return {"staff": [(c, r, p) for c, r, p, _ in DEMO_STAFF], "members": len(DEMO_MEMBERS)}
 
 

@@ -42,6 +42,12 @@ def _expire_points(ctx: Any, actor: Any, day: str) -> Any:
     return wallet.expire_points(ctx, actor)
 
 
+def _auto_receive(ctx: Any, actor: Any, day: str) -> Any:
+    from pos_app.services import redemption  # noqa: PLC0415
+
+    return redemption.auto_receive(ctx, actor)
+
+
 def _backup(ctx: Any, actor: Any, day: str) -> Any:
     from pos_app.services import backup  # noqa: PLC0415
 
@@ -59,6 +65,7 @@ def _backup_at() -> dtime:
 JOBS: dict[str, Callable[[Any, Any, str], Any]] = {
     "referral.issue_due": _issue_due,
     "points.expire": _expire_points,
+    "redemption.auto_receive": _auto_receive,
     "backup.daily": _backup,
 }
 

@@ -47,6 +47,7 @@ SCREEN_MODULES = (
     "pos_app.ui.sync_view",
     "pos_app.ui.reports_view",
     "pos_app.ui.points_view",
+    "pos_app.ui.mall_view",
 )
 
 

@@ -138,6 +138,9 @@ COMMANDS: dict[str, list[list[str]]] = {
     "sync.conflicts": [["sync", "conflicts"]],
     # pairing needs a central server: a cashier's `pair` exits 3 in tests/sync/test_cli_sync.py
     "sync.pair": [],
+    # the review (approve/reject) of a request is the manager's too: tests/services/test_staff_security.py
+    "redemption.review": [["redemption", "export", "--out", "{campaign}.shipping.xlsx"]],
+    "redemption.manage": [["mall", "pause", "M-TOY"]],
 }
 CASES = [(perm, cmd) for perm in MANAGER_ONLY for cmd in COMMANDS.get(perm, [])]
 

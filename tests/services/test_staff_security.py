@@ -343,6 +343,42 @@ USE_CASES.update({
                        ("sync.note_conflict", lambda s: (lambda cid: lambda a: sync.note_conflict(
                            s.ctx, a, conflict_id=cid, note="顾客已知悉"))(_conflict(s)))],
 })
+
+
+def _premium_request(store: Store) -> str:
+    """A member's request for the demo's Moutai (by points): its review is the manager's."""
+    from pos_app.services import redemption
+
+    _member(store)
+    points.adjust(store.ctx, store.manager, phone="13900139000", points=5000, reason="test")
+    return redemption.request(store.ctx, store.cashier, item="MOUTAI-500", phone="13900139000").redemption_id
+
+
+def _reject(store: Store, actor: Actor, rid: str) -> Any:
+    from pos_app.services import redemption
+
+    return redemption.reject(store.ctx, actor, redemption_id=rid, reason="库存核对")
+
+
+def _approve(store: Store, actor: Actor, rid: str) -> Any:
+    from pos_app.services import redemption
+
+    return redemption.approve(store.ctx, actor, redemption_ids=[rid])
+
+
+def _pause(store: Store, actor: Actor) -> Any:
+    from pos_app.services import mall
+
+    return mall.set_paused(store.ctx, actor, item="MOUTAI-500", paused=True)
+
+
+USE_CASES.update({
+    "redemption.review": [
+        ("redemption.approve", lambda s: (lambda rid: lambda a: _approve(s, a, rid))(_premium_request(s))),
+        ("redemption.reject", lambda s: (lambda rid: lambda a: _reject(s, a, rid))(_premium_request(s))),
+    ],
+    "redemption.manage": [("mall.set_paused", lambda s: lambda a: _pause(s, a))],
+})
 CASES = [(perm, name, setup) for perm in MANAGER_ONLY for name, setup in USE_CASES.get(perm, [])]
 
 

@@ -81,6 +81,17 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "sync.apply": (None, False, None, False),
     "shift.open": ("shift.operate", True, "shift.opened", True),
     "shift.close": ("shift.operate", True, "shift.closed", True),
+    "mall.redeem": ("mall.redeem", True, "mall.redeemed", True),
+    "mall.pickup": ("gift.handout", True, "mall.picked_up", True),
+    "mall.import_codes": ("redemption.manage", True, "mall.codes_imported", False),
+    "redemption.pause": ("redemption.manage", True, "redemption.item_paused", False),
+    "redemption.request": ("redemption.request", True, "redemption.requested", True),
+    "redemption.approve": ("redemption.review", True, "redemption.approved", False),
+    "redemption.reject": ("redemption.review", True, "redemption.rejected", False),
+    "redemption.cancel": ("redemption.request", True, "redemption.cancelled", False),
+    "redemption.fulfil": ("redemption.fulfil", True, "redemption.fulfilled", False),
+    "redemption.receive": ("redemption.fulfil", True, "redemption.received", False),
+    "redemption.auto_receive": ("redemption.auto", True, "redemption.auto_received", False),
 }
 
 #: functions that open a write transaction outside the helper, and why

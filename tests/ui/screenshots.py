@@ -147,6 +147,12 @@ def main(argv: list[str]) -> int:
     wait(app, lambda: dlg.member is not None and idle())
     dlg.grab().save(str(out / "07_registered.png"))
     dlg.accept()
+    win.show_screen("mall")  # the points mall and redemption (Shift+F6)
+    mall_screen = win.screens["mall"]
+    mall_screen.phone.setText("15000150000")
+    mall_screen.refresh()
+    wait(app, lambda: any(v.eligible is not None for v in mall_screen.items) and idle())
+    win.grab().save(str(out / "08_mall.png"))
     win.close()
     worker.stop()
     print("\n".join(str(p) for p in sorted(out.glob("*.png"))))

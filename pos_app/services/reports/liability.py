@@ -40,6 +40,7 @@ LABELS = {
     "points.spend": "report.points.spend",
     "points.expire": "report.points.expire",
     "points.revoke": "report.points.revoke",
+    "points.release": "report.points.release",
     "points.earn": "report.points.earn_fix",
 }
 
