@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.bench_recharge import _bare
+from tests.bench.figures import figure
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,3 +126,12 @@ def run(quick: bool = False) -> dict[str, Any]:
                    round(ratio, 2), "goal_ratio_max": 4, "meets_goal": ratio <= 4},
         "review_queue": queue,
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    red, q = r["redeem"], r["review_queue"]
+    return [
+        figure("mall_redemption", red["service_ms_per_redemption"], unit="ms", baseline=red["bare_one_row_ms_per_commit"],
+               baseline_is="bare one-row insert + commit", goal=4, goal_on="ratio", issue=13),
+        figure("review_queue_filter_p99", q["p99_ms"], unit="ms", goal=100, op="<", issue=13),
+    ]
