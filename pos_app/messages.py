@@ -96,6 +96,7 @@ DYNAMIC_IDS: dict[str, tuple[str, ...]] = {
         "discount_fen", "points_earned", "points_spent", "checkins", "draws"),
     "dashboard.part.{}": ("tier_mix", "by_method", "by_category", "by_customer", "rewards", "top_inviters",
         "by_source", "prizes_won", "prizes_left", "handed_out", "owed", "on_hand", "low_stock"),
+    "dashboard.ui.period.{}": ("today", "week", "campaign", "custom"),
 }
 
 
