@@ -51,36 +51,21 @@ def _local_recharge() -> Any:
 # ----------------------------------------------------------------------------- recharge
 
 
-def recharge_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int, int]]:
-    """(day, recharges, principal paid, bonus given) per day."""
-    r = m.Recharge
-    d = day_index(r.created_at, bounds).label("d")
-    stmt = (select(d, func.count(), _sum0(r.amount_fen), _sum0(r.bonus_fen))
-            .where(_in(r.created_at, bounds), _local_recharge()).group_by(d))
-    return [(int(i), int(n), int(p), int(b)) for i, n, p, b in run(s, stmt)]
-
-
 def _first_recharge() -> Any:
     """A recharge that is its member's first (no earlier recharge of the same member, any store)."""
     r, earlier = m.Recharge, aliased(m.Recharge, name="earlier")
     return ~exists().where(earlier.member_id == r.member_id, earlier.created_at < r.created_at)
 
 
-def new_recharging_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
-    """(day, members whose first recharge was that day)."""
+def recharge_groups(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, str | None, bool, int, int, int]]:
+    """(day, tier code or None, the member's first recharge?, recharges, principal, bonus): the recharge
+    section's figures in one pass over the period's recharges."""
     r = m.Recharge
     d = day_index(r.created_at, bounds).label("d")
-    stmt = (select(d, func.count()).where(_in(r.created_at, bounds), _local_recharge(), _first_recharge())
-            .group_by(d))
-    return [(int(i), int(n)) for i, n in run(s, stmt)]
-
-
-def tier_mix(s: Session, bounds: Sequence[datetime]) -> list[tuple[str | None, int, int, int]]:
-    """(tier code or None for a custom amount without a tier, recharges, principal, bonus)."""
-    r = m.Recharge
-    stmt = (select(r.tier_code, func.count(), _sum0(r.amount_fen), _sum0(r.bonus_fen))
-            .where(_in(r.created_at, bounds), _local_recharge()).group_by(r.tier_code))
-    return [(t, int(n), int(p), int(b)) for t, n, p, b in run(s, stmt)]
+    first = case((_first_recharge(), 1), else_=0).label("first")
+    stmt = (select(d, r.tier_code, first, func.count(), _sum0(r.amount_fen), _sum0(r.bonus_fen))
+            .where(_in(r.created_at, bounds), _local_recharge()).group_by(d, r.tier_code, first))
+    return [(int(i), t, bool(f), int(n), int(p), int(b)) for i, t, f, n, p, b in run(s, stmt)]
 
 
 def refunds(s: Session, bounds: Sequence[datetime]) -> tuple[int, int, int]:

@@ -311,20 +311,29 @@ def _rate(part: int, whole: int) -> int:
 
 def _recharge(r: _Reader) -> Section:
     cur, prev = r.bounds(r.per), r.bounds(r.prev)
-    days, pdays = DB.recharge_days(r.s, cur), DB.recharge_days(r.s, prev)
-    new, pnew = DB.new_recharging_days(r.s, cur), DB.new_recharging_days(r.s, prev)
+    groups, pgroups = DB.recharge_groups(r.s, cur), DB.recharge_groups(r.s, prev)
     n, pn = r.per.days, r.prev.days
-    principal, p_principal = r.daily(days, n, 2), r.daily(pdays, pn, 2)
-    bonus, p_bonus = r.daily(days, n, 3), r.daily(pdays, pn, 3)
-    count, p_count = r.daily(days, n, 1), r.daily(pdays, pn, 1)
-    members, p_members = r.daily(new, n, 1), r.daily(pnew, pn, 1)
+
+    def per_day(rows: list[tuple[int, str | None, bool, int, int, int]], days: int, col: int,
+                first_only: bool = False) -> tuple[int, ...]:
+        return r.daily([(g[0], g[col]) for g in rows if g[2] or not first_only], days, 1)
+
+    principal, p_principal = per_day(groups, n, 4), per_day(pgroups, pn, 4)
+    bonus, p_bonus = per_day(groups, n, 5), per_day(pgroups, pn, 5)
+    count, p_count = per_day(groups, n, 3), per_day(pgroups, pn, 3)
+    members, p_members = per_day(groups, n, 3, True), per_day(pgroups, pn, 3, True)
     growth = r.info.targets.get("recharge_growth_bp")
     # no target without a previous period to grow from
     target = None if growth is None or not sum(p_principal) else sum(p_principal) * (BP_PER_UNIT + growth) // BP_PER_UNIT
     refunds = DB.refunds(r.s, cur)
     tiers = []
     names = r.info.tier_names
-    for tier, cnt, p, _b in sorted(DB.tier_mix(r.s, cur), key=lambda t: (t[0] is None, t[0] or "")):
+    mix: dict[str | None, list[int]] = {}
+    for _d, tier, _f, cnt, p, _b in groups:
+        row = mix.setdefault(tier, [0, 0])
+        row[0] += cnt
+        row[1] += p
+    for tier, (cnt, p) in sorted(mix.items(), key=lambda t: (t[0] is None, t[0] or "")):
         label = names.get(tier or "", tier or "") if tier else messages.translate("dashboard.tier.custom")
         tiers.append(Part(tier or "", label, p, cnt, DrillRef("recharge.tier", tier or "")))
     return Section(
