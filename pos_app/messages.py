@@ -84,6 +84,27 @@ DYNAMIC_IDS: dict[str, tuple[str, ...]] = {
     "term.role.{}": ("cashier", "staff", "manager"),
     "term.field.{}": ("name", "note", "reason", "barcode", "supplier", "reference", "store", "ship_to", "carrier",
                       "tracking"),
+    # the campaign dashboard and report (services/reports/campaign.py)
+    "dashboard.customer.{}": ("member", "walk_in"),
+    "dashboard.reward.{}": ("pending", "issued", "other"),
+    "dashboard.eval.{}": ("recharge_growth", "new_recharging_members", "invitee_conversion", "points_spent",
+        "coupon_redemptions"),
+    "dashboard.section.{}": ("recharge", "sales", "referrals", "coupons", "points", "wheel", "gifts", "tasks",
+        "redemptions"),
+    "dashboard.fig.{}": ("recharge.principal", "recharge.bonus", "recharge.count", "recharge.new_members",
+        "recharge.refunded", "sales.paid", "sales.count", "sales.total", "sales.returns", "referrals.registered",
+        "referrals.converted", "referrals.conversion", "referrals.qualified", "referrals.rewards_pending",
+        "referrals.rewards_issued", "coupons.issued", "coupons.redeemed", "coupons.expired", "coupons.voided",
+        "coupons.redemption_rate", "coupons.discount", "points.earned", "points.spent", "points.expired",
+        "points.revoked", "points.outstanding", "points.checkins", "wheel.draws", "wheel.members",
+        "wheel.active_members", "wheel.participation", "wheel.points_cost", "gifts.handed_out", "gifts.owed",
+        "gifts.overdue", "gifts.on_hand", "gifts.low_stock"),
+    "dashboard.series.{}": ("principal_fen", "bonus_fen", "recharges", "new_recharging_members", "sales_fen",
+        "sales_count", "invitees_registered", "invitees_qualified", "coupons_issued", "coupons_redeemed",
+        "discount_fen", "points_earned", "points_spent", "checkins", "draws"),
+    "dashboard.part.{}": ("tier_mix", "by_method", "by_category", "by_customer", "rewards", "top_inviters",
+        "by_source", "prizes_won", "prizes_left", "handed_out", "owed", "on_hand", "low_stock"),
+    "dashboard.ui.period.{}": ("today", "week", "campaign", "custom"),
 }
 
 

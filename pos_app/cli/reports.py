@@ -3,6 +3,8 @@
     report liability --from DAY --to DAY [--out FILE.pdf|.csv|.xlsx]   prepaid liability (managers)
     report shift [--open --float YUAN | --close --counted YUAN] [--cashier CODE] [--out FILE.pdf] [--layout a4]
     report sales --from DAY --to DAY [--out FILE.csv|.xlsx]             daily sales (managers)
+    report campaign [--campaign CODE] [--from DAY --to DAY] [--out FILE.xlsx|.csv|.pdf]
+                                     the campaign's daily figures and its evaluation against its targets (managers)
 
 Days are store-local (YYYY-MM-DD). ``report shift`` is the logged-in staff member's shift (``--staff``
 is the login); a manager may look at another cashier's with ``--cashier CODE``."""
@@ -131,8 +133,52 @@ def cmd_sales(cli: Cli, a: argparse.Namespace) -> int:
     return cli.emit(sales.json_rows(rows), human)
 
 
+def cmd_campaign(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services.reports import campaign  # noqa: PLC0415
+
+    start = date_arg(a.start, "report.date_invalid")
+    end = date_arg(a.end, "report.date_invalid")
+    if (start is None) != (end is None):
+        raise InvalidInput("dashboard.period_needs_days")
+    if a.out:
+        if start is None or end is None:
+            _info, per = campaign.resolve(cli.ctx, cli.actor(), campaign_code=a.campaign)
+            start, end = per.from_day, per.to_day
+        s, e = start, end
+        write_output(a.out, lambda p: campaign.export(cli.ctx, cli.actor(), p, campaign_code=a.campaign,
+                                                      from_day=s, to_day=e), force=a.force)
+        return cli.emit({"path": str(a.out)}, messages.translate("report.written", {"path": str(a.out)}))
+    r = campaign.campaign_report(cli.ctx, cli.actor(), campaign_code=a.campaign, from_day=start, to_day=end)
+
+    def human() -> str:
+        _t = messages.translate
+        out = [_t("dashboard.report_head", {"campaign": f"{r.campaign.code} {r.campaign.name}",
+                                           "start": r.period.from_day.isoformat(), "end": r.period.to_day.isoformat(),
+                                           "prev_start": r.previous.from_day.isoformat(),
+                                           "prev_end": r.previous.to_day.isoformat()})]
+        for sec in r.sections:
+            if not sec.available:
+                out.append(f"{sec.title}: {sec.note_text}")
+                continue
+            out.append(f"{sec.title}:")
+            for f in sec.figures:
+                extra = []
+                if f.previous is not None:
+                    extra.append(_t("dashboard.previous_short", {"value": campaign.value_text(f.previous, f.unit)}))
+                if f.target is not None:
+                    extra.append(_t("dashboard.target_short", {"value": campaign.value_text(f.target, f.unit)}))
+                out.append(f"  {f.label:<14} {campaign.value_text(f.value, f.unit)}"
+                           + (f"  ({', '.join(extra)})" if extra else ""))
+        out.append(_t("dashboard.col.evaluation") + ":")
+        for label, target, actual, met in campaign.evaluation_lines(r):
+            out.append(f"  {label:<14} {actual} / {target} {met}".rstrip())
+        return "\n".join(out)
+
+    return cli.emit(campaign.json_dict(r), human)
+
+
 def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]) -> None:
-    ap = sub.add_parser("report", help="reports: prepaid liability, shift (交班), daily sales").add_subparsers(
+    ap = sub.add_parser("report", help="reports: prepaid liability, shift (交班), daily sales, campaign").add_subparsers(
         dest="sub", metavar="REPORT", required=True)
     sp = add("liability", cmd_liability, "prepaid liability for a period (manager)", ap)
     sp.add_argument("--from", dest="start", required=True, help="first store-local day, YYYY-MM-DD")
@@ -153,5 +199,11 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     sp.add_argument("--from", dest="start", required=True, help="first store-local day, YYYY-MM-DD")
     sp.add_argument("--to", dest="end", required=True, help="last store-local day, YYYY-MM-DD")
     sp.add_argument("--out", help="FILE.csv or FILE.xlsx")
+    sp.add_argument("--force", action="store_true", help="write through a symbolic link")
+    sp = add("campaign", cmd_campaign, "a campaign's daily figures and its evaluation (manager)", ap)
+    sp.add_argument("--campaign", help="campaign code (default: the running one, else the newest)")
+    sp.add_argument("--from", dest="start", help="first store-local day, YYYY-MM-DD (default: the campaign to date)")
+    sp.add_argument("--to", dest="end", help="last store-local day, YYYY-MM-DD")
+    sp.add_argument("--out", help="FILE.xlsx, FILE.csv or FILE.pdf")
     sp.add_argument("--force", action="store_true", help="write through a symbolic link")
 

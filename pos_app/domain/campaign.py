@@ -6,6 +6,7 @@ from the central server) by :func:`campaign_from_dict`, which validates it and c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -72,6 +73,27 @@ class RebateRule:
 
 
 @dataclass(frozen=True)
+class CampaignTargets:
+    """The ``[targets]`` table of a campaign file: what the campaign aims at, each optional (None: no target).
+    The campaign report sets its actual figures against them at the end."""
+
+    #: recharge (principal) growth over the previous period of the same length, in basis points (2000 = 20%)
+    recharge_growth_bp: int | None = None
+    #: members whose first recharge falls in the campaign
+    new_recharging_members: int | None = None
+    #: invitees who qualified / invitees registered, in basis points
+    invitee_conversion_bp: int | None = None
+    #: points spent (mall, wheel, deductions) during the campaign
+    points_spent: int | None = None
+    #: coupons redeemed during the campaign
+    coupon_redemptions: int | None = None
+
+    def any(self) -> bool:
+        return any(v is not None for v in (self.recharge_growth_bp, self.new_recharging_members,
+                                           self.invitee_conversion_bp, self.points_spent, self.coupon_redemptions))
+
+
+@dataclass(frozen=True)
 class Campaign:
     code: str
     name: str
@@ -84,6 +106,8 @@ class Campaign:
     stores: tuple[str, ...] = ("*",)
     #: ``[refund] deduct_used_perks``: a refund deducts what the member already used or kept (default on)
     refund_deduct_used_perks: bool = True
+    #: ``[targets]``: what the campaign aims at (the campaign report shows progress against them)
+    targets: CampaignTargets = field(default_factory=CampaignTargets)
     #: the whole parsed dict, for parts other issues read (coupon templates, referral, wheel...)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -295,6 +319,46 @@ def refund_rules_from_dict(data: Mapping[str, Any]) -> bool:
     return value
 
 
+#: ``[targets]`` key -> (field of CampaignTargets, kind: percent | count)
+TARGET_KEYS = {
+    "recharge_growth_percent": ("recharge_growth_bp", "percent"),
+    "new_recharging_members": ("new_recharging_members", "count"),
+    "invitee_conversion_percent": ("invitee_conversion_bp", "percent"),
+    "points_spent": ("points_spent", "count"),
+    "coupon_redemptions": ("coupon_redemptions", "count"),
+}
+_PERCENT_TEXT = re.compile(r"^(?P<int>\d{1,5})(?:\.(?P<frac>\d{1,2}))?$")
+
+
+def _target_percent(value: Any, field_name: str) -> int:
+    """A target percentage ("20", "12.5", 20; growth may pass 100), as basis points; at most 10,000%."""
+    text = str(value).strip().rstrip("%").strip()
+    m = _PERCENT_TEXT.match(text) if not isinstance(value, bool | float) else None
+    if m is None or int(m.group("int")) > 10_000:
+        raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)[:60])
+    return int(m.group("int")) * 100 + int((m.group("frac") or "").ljust(2, "0"))
+
+
+def targets_from_dict(data: Mapping[str, Any]) -> CampaignTargets:
+    """The ``[targets]`` table: every key optional; an unknown key or a bad value is refused by its name."""
+    t = _table(data.get("targets"), "targets")
+    values: dict[str, int] = {}
+    for key, value in t.items():
+        known = TARGET_KEYS.get(str(key))
+        if known is None:
+            raise InvalidInput("campaign.target_unknown", field=f"targets.{key}",
+                               allowed=", ".join(TARGET_KEYS))
+        name, kind = known
+        field_name = f"targets.{key}"
+        if kind == "percent":
+            values[name] = _target_percent(value, field_name)
+            if name == "invitee_conversion_bp" and values[name] > 10_000:
+                raise InvalidInput("campaign.bad_field", field=field_name, value=str(value)[:60])
+        else:
+            values[name] = _int(value, field_name, 0, 100_000_000)
+    return CampaignTargets(**values)
+
+
 def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
     """Validate and convert a campaign definition. Money values are yuan strings ("500", "99.90")."""
     head = data.get("campaign", data)
@@ -388,6 +452,7 @@ def campaign_from_dict(data: Mapping[str, Any]) -> Campaign:
         gift_due_working_days=_int(head.get("gift_due_working_days", 3), "campaign.gift_due_working_days", 0, 60),
         stores=tuple(str(s) for s in stores),
         refund_deduct_used_perks=refund_rules_from_dict(data),
+        targets=targets_from_dict(data),
         extra=dict(data),
     )
 

@@ -173,3 +173,57 @@ def shift_pdf(rep: Any, store: str, out: str | Path | Any, *, tz: str = "Asia/Sh
     c = _canvas(out, _t("report.shift.title"))
     draw_layout(c, shift_blocks(rep, store, tz=tz), layout)
     c.save()
+
+
+#: the daily columns the campaign PDF prints (of the report's daily rows), in order
+CAMPAIGN_PDF_DAYS = ("principal_fen", "bonus_fen", "new_recharging_members", "sales_fen", "sales_count",
+                     "coupons_redeemed", "points_spent", "checkins")
+
+
+def campaign_pdf(r: Any, store: str, out: str | Path | Any) -> None:
+    """The campaign report (``r``: services.reports.campaign.CampaignReport) on A4 pages: the figures of
+    each section beside the previous period and the target, the evaluation, then the daily rows."""
+    from pos_app.services.reports import campaign  # noqa: PLC0415
+
+    title = _t("dashboard.report_title")
+    c = _canvas(out, title)
+    pages = _Pages(c, title)
+    pages.text(store, 14, 0)
+    pages.text(f"{title}  {r.campaign.code} {r.campaign.name}", 12)
+    pages.text(_t("dashboard.period_line", start=r.period.from_day.isoformat(), end=r.period.to_day.isoformat(),
+                  prev_start=r.previous.from_day.isoformat(), prev_end=r.previous.to_day.isoformat()), 9)
+    inner = pages.width - 2 * pages.margin
+    widths = [inner * f for f in (0.46, 0.18, 0.18, 0.18)]
+    pages.y -= 4
+    pages.text(_t("dashboard.col.evaluation"), 11)
+    pages.row([_t("dashboard.col.evaluation"), _t("dashboard.col.target"), _t("dashboard.col.actual"),
+               _t("dashboard.col.met")], widths, 8.5, bold_rule=True)
+    for line in campaign.evaluation_lines(r):
+        pages.row(list(line), widths)
+    for sec in r.sections:
+        pages.y -= 6
+        pages.text(sec.title, 11)
+        if not sec.available:
+            pages.text(sec.note_text, 9)
+            continue
+        pages.row([_t("dashboard.col.figure"), _t("dashboard.col.value"), _t("dashboard.col.previous"),
+                   _t("dashboard.col.target")], widths, 8.5, bold_rule=True)
+        for f in sec.figures:
+            pages.row([f.label, campaign.value_text(f.value, f.unit),
+                       "" if f.previous is None else campaign.value_text(f.previous, f.unit),
+                       "" if f.target is None else campaign.value_text(f.target, f.unit)], widths)
+        for b in sec.breakdowns:
+            if b.parts:
+                pages.text(b.label, 8.5)
+                for p in b.parts:
+                    pages.row([f"  {p.label}", campaign.value_text(p.value, b.unit), "", ""], widths, 8)
+    units = dict(campaign.daily_headers(r))
+    cols = [k for k in CAMPAIGN_PDF_DAYS if k in units]
+    pages.new_page()
+    pages.text(_t("dashboard.daily_title"), 11, 0)
+    dw = [inner * 0.12] + [inner * 0.88 / len(cols)] * len(cols)
+    pages.row([_t("report.col.date")] + [_t(f"dashboard.series.{k}") for k in cols], dw, 7, bold_rule=True)
+    for d in r.daily_rows():
+        pages.row([d["date"]] + [campaign.value_text(d[k], units[k]) for k in cols], dw, 7)
+    c.showPage()
+    c.save()

@@ -46,6 +46,7 @@ SCREEN_MODULES = (
     "pos_app.ui.staff_view",
     "pos_app.ui.sync_view",
     "pos_app.ui.reports_view",
+    "pos_app.ui.dashboard_view",
     "pos_app.ui.points_view",
     "pos_app.ui.mall_view",
 )

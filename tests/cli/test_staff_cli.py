@@ -120,7 +120,7 @@ COMMANDS: dict[str, list[list[str]]] = {
                      ["staff", "disable", "tgt1"], ["staff", "enable", "tgt1"],
                      ["staff", "reset-pin", "tgt1", "--new-pin", "7777"], ["staff", "role", "tgt1", "cashier"],
                      ["staff", "unlock", "tgt1"], ["staff", "list"]],
-    "report.read": [["audit", "list"]],
+    "report.read": [["audit", "list"], ["report", "campaign"]],
     "backup.create": [["backup"]],
     "coupon.issue": [["coupon", "issue", "--template", "PET20", "--phone", "13800138000", "--reason", "test"]],
     "coupon.void": [["coupon", "void", "{coupon}", "--reason", "test"]],

@@ -30,6 +30,7 @@ from pos_app.services import (
 from pos_app.services import wheel as wheel_service
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.context import Actor
+from pos_app.services.reports import campaign as campaign_report
 from tests.conftest import DEMO_CAMPAIGN, Store
 
 
@@ -272,6 +273,11 @@ def _sale(store: Store) -> str:
                             payments=[checkout.PaymentInput("cash", 50_00)]).sale_id
 
 
+def _campaign_choice(store: Store) -> dict[str, Any]:
+    info, per = campaign_report.resolve(store.ctx, store.manager)
+    return {"campaign": info, "period": per}
+
+
 def _gift(store: Store) -> str:
     gifts.add_gift(store.ctx, store.manager, sku="TEST-GIFT", name="测试礼品")
     return "TEST-GIFT"
@@ -292,7 +298,10 @@ USE_CASES: dict[str, list[tuple[str, Callable[[Store], Callable[[Actor], Any]]]]
         ("staff.unlock", lambda s: (lambda c: lambda a: staff.unlock(s.ctx, a, c))(_target(s))),
         ("staff.staff_rows", lambda s: lambda a: staff.staff_rows(s.ctx, a)),
     ],
-    "report.read": [("audit.audit_rows", lambda s: lambda a: audit.audit_rows(s.ctx, a))],
+    "report.read": [("audit.audit_rows", lambda s: lambda a: audit.audit_rows(s.ctx, a)),
+                    ("reports.campaign.campaign_report", lambda s: lambda a: campaign_report.campaign_report(s.ctx, a)),
+                    ("reports.campaign.section", lambda s: lambda a: campaign_report.section(
+                        s.ctx, a, "recharge", **_campaign_choice(s)))],
     "backup.create": [("backup.backup_now", lambda s: lambda a: backup.backup_now(s.ctx, a))],
     "coupon.issue": [("coupons.issue_coupons", lambda s: (lambda mid: lambda a: coupons.issue_coupons(
         s.ctx, a, template_code="PET20", member_id=mid, count=1, reason="test"))(_member(s)))],

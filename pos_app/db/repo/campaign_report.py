@@ -1,0 +1,475 @@
+"""The campaign figures' read queries (dashboard and campaign report, issue 14): the only place that knows
+their SQL. Daily figures are grouped by store-local day inside the database: ``bounds`` are the UTC
+instants the days start (and the last one ends), and :func:`day_index` numbers a row's day from them, so a
+month of a large store is summed where it lies and only one row per day comes back. Each figure has a
+``*_rows`` twin that returns the rows behind it (the dashboard's drill-down), and the tests check that the
+rows add up to the figure.
+
+Only this store's own facts count: recharges and wallet rows pulled from other stores (``origin_store``)
+are left out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, literal, select, union
+from sqlalchemy.orm import Session, aliased
+
+from pos_app.db import models as m
+from pos_app.db import models_checkout as mk
+from pos_app.db import models_coupons as mc
+from pos_app.db import models_gifts as mg
+from pos_app.db import models_points as mp
+from pos_app.db.repo.base import run
+
+#: rows a drill-down returns at most (the screen's table; the figure itself is always whole)
+DRILL_LIMIT = 2000
+
+
+def _sum0(col: Any) -> Any:
+    return func.coalesce(func.sum(col), 0)
+
+
+def day_index(col: Any, bounds: Sequence[datetime]) -> Any:
+    """The store-local day number (0 .. len(bounds) - 2) of a timestamp column already inside
+    ``[bounds[0], bounds[-1])``: one comparison per day boundary, evaluated in the database."""
+    if len(bounds) <= 2:
+        return literal(0)
+    return case(*[(col < b, i) for i, b in enumerate(bounds[1:-1])], else_=len(bounds) - 2)
+
+
+def _in(col: Any, bounds: Sequence[datetime]) -> Any:
+    return and_(col >= bounds[0], col < bounds[-1])
+
+
+def _local_recharge() -> Any:
+    return m.Recharge.origin_store.is_(None)
+
+
+# ----------------------------------------------------------------------------- recharge
+
+
+def _first_recharge() -> Any:
+    """A recharge that is its member's first (no earlier recharge of the same member, any store)."""
+    r, earlier = m.Recharge, aliased(m.Recharge, name="earlier")
+    return ~exists().where(earlier.member_id == r.member_id, earlier.created_at < r.created_at)
+
+
+def recharge_groups(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, str | None, bool, int, int, int]]:
+    """(day, tier code or None, the member's first recharge?, recharges, principal, bonus): the recharge
+    section's figures in one pass over the period's recharges."""
+    r = m.Recharge
+    d = day_index(r.created_at, bounds).label("d")
+    first = case((_first_recharge(), 1), else_=0).label("first")
+    stmt = (select(d, r.tier_code, first, func.count(), _sum0(r.amount_fen), _sum0(r.bonus_fen))
+            .where(_in(r.created_at, bounds), _local_recharge()).group_by(d, r.tier_code, first))
+    return [(int(i), t, bool(f), int(n), int(p), int(b)) for i, t, f, n, p, b in run(s, stmt)]
+
+
+def refunds(s: Session, bounds: Sequence[datetime]) -> tuple[int, int, int]:
+    """(refunds, principal paid back, bonus taken back) of the recharge refunds in the period."""
+    f = m.Refund
+    n, p, b = run(s, select(func.count(), _sum0(f.principal_refund_fen), _sum0(f.bonus_revoke_fen))
+                  .where(_in(f.created_at, bounds))).one()
+    return int(n), int(p), int(b)
+
+
+def recharge_rows(s: Session, bounds: Sequence[datetime], *, first_only: bool = False,
+                  tier: str | None = None, any_tier: bool = True) -> list[tuple[Any, ...]]:
+    """(time, receipt no, phone, tier, pay method, principal, bonus) of the recharges behind a figure."""
+    r = m.Recharge
+    stmt = (select(r.created_at, r.receipt_no, m.Member.phone, r.tier_code, r.pay_method, r.amount_fen, r.bonus_fen)
+            .join(m.Member, m.Member.id == r.member_id).where(_in(r.created_at, bounds), _local_recharge()))
+    if first_only:
+        stmt = stmt.where(_first_recharge())
+    if not any_tier:
+        stmt = stmt.where(r.tier_code.is_(None) if tier is None else r.tier_code == tier)
+    return [tuple(row) for row in run(s, stmt.order_by(r.created_at).limit(DRILL_LIMIT))]
+
+
+def refund_rows(s: Session, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]:
+    f = m.Refund
+    stmt = (select(f.created_at, m.Member.phone, f.refund_method, f.principal_refund_fen, f.bonus_revoke_fen)
+            .join(m.Member, m.Member.id == f.member_id).where(_in(f.created_at, bounds)).order_by(f.created_at))
+    return [tuple(row) for row in run(s, stmt.limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- sales
+
+
+def sales_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int, int]]:
+    """(day, sales, total rung up, actually paid) per day."""
+    x = mk.Sale
+    d = day_index(x.created_at, bounds).label("d")
+    stmt = (select(d, func.count(), _sum0(x.total_fen), _sum0(x.paid_fen)).where(_in(x.created_at, bounds))
+            .group_by(d))
+    return [(int(i), int(n), int(t), int(p)) for i, n, t, p in run(s, stmt)]
+
+
+def sales_by_method(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
+    """(method, payments, amount actually paid with it: the amount less its stored-value bonus part)."""
+    x, p = mk.Sale, mk.SalePayment
+    stmt = (select(p.method, func.count(), _sum0(p.amount_fen - p.bonus_fen)).join(x, x.id == p.sale_id)
+            .where(_in(x.created_at, bounds)).group_by(p.method))
+    return [(str(k), int(n), int(a)) for k, n, a in run(s, stmt)]
+
+
+def sales_by_category(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
+    """(category, lines, amount rung up on its lines)."""
+    x, ln = mk.Sale, mk.SaleLine
+    stmt = (select(ln.category, func.count(), _sum0(ln.amount_fen)).join(x, x.id == ln.sale_id)
+            .where(_in(x.created_at, bounds)).group_by(ln.category))
+    return [(str(c), int(n), int(a)) for c, n, a in run(s, stmt)]
+
+
+def sales_by_customer(s: Session, bounds: Sequence[datetime]) -> list[tuple[bool, int, int]]:
+    """(a member's purchase?, sales, actually paid): members against walk-ins."""
+    x = mk.Sale
+    member = x.member_id.is_not(None).label("member")
+    stmt = select(member, func.count(), _sum0(x.paid_fen)).where(_in(x.created_at, bounds)).group_by(member)
+    return [(bool(k), int(n), int(a)) for k, n, a in run(s, stmt)]
+
+
+def returns(s: Session, bounds: Sequence[datetime]) -> tuple[int, int]:
+    r = mk.SaleReturn
+    n, a = run(s, select(func.count(), _sum0(r.amount_fen)).where(_in(r.created_at, bounds))).one()
+    return int(n), int(a)
+
+
+def sale_rows(s: Session, bounds: Sequence[datetime], *, member: bool | None = None,
+              method: str | None = None, category: str | None = None) -> list[tuple[Any, ...]]:
+    """(time, receipt no, phone or None, total, actually paid, the part of the figure) of the sales behind a
+    figure: the part is what the figure adds up (paid; with ``method`` that method's paid part; with
+    ``category`` that category's line amounts)."""
+    x = mk.Sale
+    if method is not None:
+        p = mk.SalePayment
+        part: Any = _sum0(p.amount_fen - p.bonus_fen)
+        stmt = (select(x.created_at, x.receipt_no, m.Member.phone, x.total_fen, x.paid_fen, part)
+                .join(p, p.sale_id == x.id).where(p.method == method))
+    elif category is not None:
+        ln = mk.SaleLine
+        stmt = (select(x.created_at, x.receipt_no, m.Member.phone, x.total_fen, x.paid_fen, _sum0(ln.amount_fen))
+                .join(ln, ln.sale_id == x.id).where(ln.category == category))
+    else:
+        stmt = select(x.created_at, x.receipt_no, m.Member.phone, x.total_fen, x.paid_fen, x.paid_fen)
+    stmt = stmt.outerjoin(m.Member, m.Member.id == x.member_id).where(_in(x.created_at, bounds))
+    if member is not None:
+        stmt = stmt.where(x.member_id.is_not(None) if member else x.member_id.is_(None))
+    if method is not None or category is not None:
+        stmt = stmt.group_by(x.id, x.created_at, x.receipt_no, m.Member.phone, x.total_fen, x.paid_fen)
+    return [tuple(row) for row in run(s, stmt.order_by(x.created_at).limit(DRILL_LIMIT))]
+
+
+def return_rows(s: Session, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]:
+    r, x = mk.SaleReturn, mk.Sale
+    stmt = (select(r.created_at, x.receipt_no, r.amount_fen).join(x, x.id == r.sale_id)
+            .where(_in(r.created_at, bounds)).order_by(r.created_at))
+    return [tuple(row) for row in run(s, stmt.limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- referrals
+
+
+def referral_days(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
+    """(day, invitees registered that day, of them qualified now) of the campaign's referrals."""
+    f = mc.Referral
+    d = day_index(f.registered_at, bounds).label("d")
+    stmt = (select(d, func.count(), _sum0(case((f.state == "qualified", 1), else_=0)))
+            .where(f.campaign_code == campaign, _in(f.registered_at, bounds)).group_by(d))
+    return [(int(i), int(n), int(q)) for i, n, q in run(s, stmt)]
+
+
+def qualified_days(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
+    """(day, referrals that qualified that day and still stand)."""
+    f = mc.Referral
+    d = day_index(f.qualified_at, bounds).label("d")
+    stmt = (select(d, func.count()).where(f.campaign_code == campaign, f.state == "qualified",
+                                          _in(f.qualified_at, bounds)).group_by(d))
+    return [(int(i), int(n)) for i, n in run(s, stmt)]
+
+
+def referral_rewards(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[str, int]]:
+    """(entitlement state, rewards) of the campaign's referral rewards granted in the period."""
+    e, rr, f = m.Entitlement, mc.ReferralReward, mc.Referral
+    stmt = (select(e.state, func.count()).join(rr, rr.entitlement_id == e.id).join(f, f.id == rr.referral_id)
+            .where(f.campaign_code == campaign, _in(e.created_at, bounds)).group_by(e.state))
+    return [(str(k), int(n)) for k, n in run(s, stmt)]
+
+
+def top_inviters(s: Session, campaign: str, bounds: Sequence[datetime], limit: int = 10) -> list[tuple[str, str, str | None, int]]:
+    """(member id, phone, name, invitees qualified in the period) of the campaign's best inviters."""
+    f = mc.Referral
+    n = func.count().label("n")
+    stmt = (select(m.Member.id, m.Member.phone, m.Member.name, n).select_from(f)
+            .join(m.Member, m.Member.id == f.inviter_id)
+            .where(f.campaign_code == campaign, f.state == "qualified", _in(f.qualified_at, bounds))
+            .group_by(m.Member.id, m.Member.phone, m.Member.name).order_by(n.desc(), m.Member.phone).limit(limit))
+    return [(str(i), str(p), nm, int(c)) for i, p, nm, c in run(s, stmt)]
+
+
+def referral_rows(s: Session, campaign: str, bounds: Sequence[datetime], *, qualified: bool = False,
+                  inviter_id: str | None = None) -> list[tuple[Any, ...]]:
+    """(registered at, inviter phone, invitee phone, state, qualified at) of the referrals behind a figure:
+    registered in the period, or with ``qualified`` those that qualified in it and still stand."""
+    f = mc.Referral
+    inviter, invitee = aliased(m.Member, name="inviter"), aliased(m.Member, name="invitee")
+    stmt = (select(f.registered_at, inviter.phone, invitee.phone, f.state, f.qualified_at)
+            .join(inviter, inviter.id == f.inviter_id).join(invitee, invitee.id == f.invitee_id)
+            .where(f.campaign_code == campaign))
+    if qualified:
+        stmt = stmt.where(f.state == "qualified", _in(f.qualified_at, bounds))
+    else:
+        stmt = stmt.where(_in(f.registered_at, bounds))
+    if inviter_id is not None:
+        stmt = stmt.where(f.inviter_id == inviter_id)
+    return [tuple(row) for row in run(s, stmt.order_by(f.registered_at).limit(DRILL_LIMIT))]
+
+
+def reward_rows(s: Session, campaign: str, bounds: Sequence[datetime], states: Sequence[str]) -> list[tuple[Any, ...]]:
+    e, rr, f = m.Entitlement, mc.ReferralReward, mc.Referral
+    stmt = (select(e.created_at, m.Member.phone, rr.role, e.name, e.state, e.due_on)
+            .join(rr, rr.entitlement_id == e.id).join(f, f.id == rr.referral_id)
+            .join(m.Member, m.Member.id == e.member_id)
+            .where(f.campaign_code == campaign, _in(e.created_at, bounds), e.state.in_(list(states)))
+            .order_by(e.created_at))
+    return [tuple(row) for row in run(s, stmt.limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- coupons
+
+
+def coupons_issued_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
+    """(day, coupons issued that day, of them redeemed now)."""
+    c = mc.Coupon
+    d = day_index(c.issued_at, bounds).label("d")
+    stmt = (select(d, func.count(), _sum0(case((c.state == "redeemed", 1), else_=0)))
+            .where(_in(c.issued_at, bounds)).group_by(d))
+    return [(int(i), int(n), int(r)) for i, n, r in run(s, stmt)]
+
+
+def coupons_redeemed_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
+    """(day, coupons redeemed that day (and not reinstated since), discount they gave)."""
+    c = mc.Coupon
+    d = day_index(c.redeemed_at, bounds).label("d")
+    stmt = (select(d, func.count(), _sum0(c.discount_fen))
+            .where(c.state == "redeemed", _in(c.redeemed_at, bounds)).group_by(d))
+    return [(int(i), int(n), int(x)) for i, n, x in run(s, stmt)]
+
+
+def coupons_voided(s: Session, bounds: Sequence[datetime]) -> int:
+    c = mc.Coupon
+    return int(run(s, select(func.count()).where(c.state == "voided", _in(c.voided_at, bounds))).scalar() or 0)
+
+
+def coupons_expired(s: Session, first_last_day: date, last_last_day: date) -> int:
+    """Unused coupons whose last valid day is in ``first_last_day .. last_last_day``."""
+    c = mc.Coupon
+    return int(run(s, select(func.count()).where(c.state == "issued", c.valid_until >= first_last_day,
+                                                c.valid_until <= last_last_day)).scalar() or 0)
+
+
+def coupon_rows(s: Session, *, bounds: Sequence[datetime] | None = None, what: str,
+                last_days: tuple[date, date] | None = None) -> list[tuple[Any, ...]]:
+    """(code, name, phone, issued at, state, valid until, redeemed at, discount) of the coupons behind a figure:
+    ``what`` = issued | issued_redeemed | redeemed | voided | expired."""
+    c = mc.Coupon
+    stmt = (select(c.code, c.name, m.Member.phone, c.issued_at, c.state, c.valid_until, c.redeemed_at, c.discount_fen)
+            .outerjoin(m.Member, m.Member.id == c.member_id))
+    if what in ("issued", "issued_redeemed"):
+        assert bounds is not None
+        stmt = stmt.where(_in(c.issued_at, bounds))
+        if what == "issued_redeemed":
+            stmt = stmt.where(c.state == "redeemed")
+    elif what == "redeemed":
+        assert bounds is not None
+        stmt = stmt.where(c.state == "redeemed", _in(c.redeemed_at, bounds))
+    elif what == "voided":
+        assert bounds is not None
+        stmt = stmt.where(c.state == "voided", _in(c.voided_at, bounds))
+    else:
+        assert last_days is not None
+        stmt = stmt.where(c.state == "issued", c.valid_until >= last_days[0], c.valid_until <= last_days[1])
+    return [tuple(row) for row in run(s, stmt.order_by(c.issued_at, c.code).limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- points
+
+
+def points_earned(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
+    """(source, lots, points) of the points lots earned in the period."""
+    lot = m.PointsLot
+    stmt = select(lot.source, func.count(), _sum0(lot.points)).where(_in(lot.earned_at, bounds)).group_by(lot.source)
+    return [(str(k), int(n), int(p)) for k, n, p in run(s, stmt)]
+
+
+def points_moved(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
+    """(kind, rows, points) of what left points lots in the period (spend, expire, revoke: negative)."""
+    e = m.PointsEntry
+    stmt = select(e.kind, func.count(), _sum0(e.delta)).where(_in(e.created_at, bounds)).group_by(e.kind)
+    return [(str(k), int(n), int(p)) for k, n, p in run(s, stmt)]
+
+
+def points_rows(s: Session, bounds: Sequence[datetime], *, source: str | None = None,
+                kind: str | None = None) -> list[tuple[Any, ...]]:
+    """(time, phone, source or kind, points) of the lots (``source``) or ledger rows (``kind``) behind a figure."""
+    if source is not None:
+        lot = m.PointsLot
+        stmt: Any = (select(lot.earned_at, m.Member.phone, lot.source, lot.points)
+                     .join(m.Member, m.Member.id == lot.member_id)
+                     .where(lot.source == source, _in(lot.earned_at, bounds)).order_by(lot.earned_at))
+    else:
+        e = m.PointsEntry
+        stmt = (select(e.created_at, m.Member.phone, e.kind, e.delta).join(m.Member, m.Member.id == e.member_id)
+                .where(e.kind == kind, _in(e.created_at, bounds)).order_by(e.created_at))
+    return [tuple(row) for row in run(s, stmt.limit(DRILL_LIMIT))]
+
+
+def checkin_days(s: Session, first: date, last: date) -> list[tuple[date, int, int]]:
+    """(store-local day, check-ins, points they earned with their streak bonus)."""
+    c = mp.Checkin
+    stmt = (select(c.day, func.count(), _sum0(c.points + c.bonus_points)).where(c.day >= first, c.day <= last)
+            .group_by(c.day))
+    return [(d, int(n), int(p)) for d, n, p in run(s, stmt)]
+
+
+def checkin_rows(s: Session, first: date, last: date) -> list[tuple[Any, ...]]:
+    c = mp.Checkin
+    stmt = (select(c.created_at, m.Member.phone, c.day, c.streak, c.points + c.bonus_points)
+            .join(m.Member, m.Member.id == c.member_id).where(c.day >= first, c.day <= last).order_by(c.created_at))
+    return [tuple(row) for row in run(s, stmt.limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- wheel
+
+
+def wheel_of(s: Session, campaign: str) -> tuple[str, str, str] | None:
+    """(wheel id, code, name) of the campaign's newest published wheel."""
+    w = mp.Wheel
+    row = run(s, select(w.id, w.code, w.name).where(w.campaign_code == campaign)
+              .order_by(w.published_at.desc()).limit(1)).first()
+    return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
+
+def draw_days(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
+    """(day, draws, points they cost)."""
+    dr = mp.WheelDraw
+    d = day_index(dr.created_at, bounds).label("d")
+    stmt = (select(d, func.count(), _sum0(dr.cost_points)).where(dr.wheel_id == wheel_id, _in(dr.created_at, bounds))
+            .group_by(d))
+    return [(int(i), int(n), int(p)) for i, n, p in run(s, stmt)]
+
+
+def drawing_members(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> int:
+    dr = mp.WheelDraw
+    return int(run(s, select(func.count(func.distinct(dr.member_id)))
+                   .where(dr.wheel_id == wheel_id, _in(dr.created_at, bounds))).scalar() or 0)
+
+
+def active_members(s: Session, bounds: Sequence[datetime], first: date, last: date) -> int:
+    """Members who did anything in the period: a recharge, a purchase, a check-in or a draw."""
+    r, x, c, dr = m.Recharge, mk.Sale, mp.Checkin, mp.WheelDraw
+    q = union(
+        select(r.member_id).where(_in(r.created_at, bounds), _local_recharge()),
+        select(x.member_id).where(_in(x.created_at, bounds), x.member_id.is_not(None)),
+        select(c.member_id).where(c.day >= first, c.day <= last),
+        select(dr.member_id).where(_in(dr.created_at, bounds)),
+    ).subquery()
+    return int(run(s, select(func.count()).select_from(q)).scalar() or 0)
+
+
+def prizes_won(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> list[tuple[str, int]]:
+    """(prize code, draws that won it in the period)."""
+    dr = mp.WheelDraw
+    stmt = (select(dr.prize_code, func.count()).where(dr.wheel_id == wheel_id, _in(dr.created_at, bounds))
+            .group_by(dr.prize_code))
+    return [(str(k), int(n)) for k, n in run(s, stmt)]
+
+
+def prize_table(s: Session, wheel_id: str) -> list[tuple[str, str, str, int, int]]:
+    """(code, tier, name, quantity, won so far) of the wheel's prizes, in wheel order."""
+    p = mp.WheelPrize
+    stmt = select(p.code, p.tier, p.name, p.quantity, p.won).where(p.wheel_id == wheel_id).order_by(p.position)
+    return [(str(c), str(t), str(n), int(q), int(w)) for c, t, n, q, w in run(s, stmt)]
+
+
+def draw_rows(s: Session, wheel_id: str, bounds: Sequence[datetime], prize: str | None = None) -> list[tuple[Any, ...]]:
+    dr = mp.WheelDraw
+    stmt = (select(dr.created_at, m.Member.phone, dr.prize_code, dr.cost_points, dr.claim_code)
+            .join(m.Member, m.Member.id == dr.member_id).where(dr.wheel_id == wheel_id, _in(dr.created_at, bounds)))
+    if prize is not None:
+        stmt = stmt.where(dr.prize_code == prize)
+    return [tuple(row) for row in run(s, stmt.order_by(dr.created_at).limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- gifts
+
+
+def handouts(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
+    """(sku, hand-outs, units handed out) in the period."""
+    mv = mg.StockMovement
+    stmt = (select(mv.sku, func.count(), _sum0(-mv.delta)).where(mv.kind == "handout", _in(mv.created_at, bounds))
+            .group_by(mv.sku))
+    return [(str(k), int(n), int(q)) for k, n, q in run(s, stmt)]
+
+
+def gifts_owed(s: Session, today: date) -> list[tuple[str, int, int]]:
+    """(sku, gifts owed now, of them overdue: due before ``today``)."""
+    e = m.Entitlement
+    overdue = _sum0(case((and_(e.due_on.is_not(None), e.due_on < today), 1), else_=0))
+    stmt = (select(e.ref, func.count(), overdue).where(e.state == "owed", e.kind == "gift").group_by(e.ref))
+    return [(str(k), int(n), int(o)) for k, n, o in run(s, stmt)]
+
+
+def gift_items(s: Session) -> list[tuple[str, str, int, int, bool]]:
+    """(sku, name, on hand, low-stock threshold, active) of the gift catalogue."""
+    g = mg.GiftItem
+    stmt = select(g.sku, g.name, g.on_hand, g.threshold, g.active).order_by(g.sku)
+    return [(str(k), str(n), int(o), int(t), bool(a)) for k, n, o, t, a in run(s, stmt)]
+
+
+def handout_rows(s: Session, bounds: Sequence[datetime], sku: str | None = None) -> list[tuple[Any, ...]]:
+    mv = mg.StockMovement
+    stmt = (select(mv.created_at, mv.sku, m.Member.phone, mv.reason, -mv.delta).outerjoin(m.Member, m.Member.id == mv.member_id)
+            .where(mv.kind == "handout", _in(mv.created_at, bounds)))
+    if sku is not None:
+        stmt = stmt.where(mv.sku == sku)
+    return [tuple(row) for row in run(s, stmt.order_by(mv.created_at).limit(DRILL_LIMIT))]
+
+
+def owed_rows(s: Session, today: date, *, overdue: bool = False, sku: str | None = None) -> list[tuple[Any, ...]]:
+    e = m.Entitlement
+    stmt = (select(e.created_at, m.Member.phone, e.ref, e.name, e.source, e.due_on)
+            .join(m.Member, m.Member.id == e.member_id).where(e.state == "owed", e.kind == "gift"))
+    if overdue:
+        stmt = stmt.where(e.due_on.is_not(None), e.due_on < today)
+    if sku is not None:
+        stmt = stmt.where(e.ref == sku)
+    return [tuple(row) for row in run(s, stmt.order_by(e.due_on, e.created_at).limit(DRILL_LIMIT))]
+
+
+def points_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
+    """(day, points earned that day: every lot)."""
+    lot = m.PointsLot
+    d = day_index(lot.earned_at, bounds).label("d")
+    return [(int(i), int(p)) for i, p in run(s, select(d, _sum0(lot.points)).where(_in(lot.earned_at, bounds))
+                                              .group_by(d))]
+
+
+def points_spent_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
+    """(day, points spent that day, as a positive number)."""
+    e = m.PointsEntry
+    d = day_index(e.created_at, bounds).label("d")
+    return [(int(i), -int(p)) for i, p in run(s, select(d, _sum0(e.delta)).where(e.kind == "spend", _in(e.created_at, bounds))
+                                               .group_by(d))]
+
+
+def drawing_member_rows(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]:
+    """(phone, draws, first draw) of each member who drew in the period."""
+    dr = mp.WheelDraw
+    stmt = (select(m.Member.phone, func.count(), func.min(dr.created_at)).select_from(dr)
+            .join(m.Member, m.Member.id == dr.member_id).where(dr.wheel_id == wheel_id, _in(dr.created_at, bounds))
+            .group_by(m.Member.phone).order_by(m.Member.phone))
+    return [(p, int(n), first) for p, n, first in run(s, stmt.limit(DRILL_LIMIT))]
