@@ -18,7 +18,7 @@ import pytest
 from tests.bench import figures as fig
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = {"central_reports", "checkout", "checkout_scan", "coupons", "gui_search", "gui_start", "mall", "member_lookup", "read_paths",
+MODULES = {"central_reports", "checkout", "checkout_scan", "coupons", "dashboard", "gui_search", "gui_start", "mall", "member_lookup", "read_paths",
            "recharge", "stock"}
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.bench.figures import figure
+
 DAY = 86_400
 CATEGORIES = ("宠物食品", "宠物用品", "洗护美容", "寄养", "医疗")
 METHODS = ("cash", "wechat", "alipay", "card", "balance")
@@ -222,6 +224,15 @@ def run(quick: bool = False) -> dict[str, Any]:
         "rss_mb": {"after_load": rss_before, "figures_shown": rss_after, "goal_max": 400,
                    "meets_goal": rss_after < 400},
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        figure("all_figures_campaign_month", r["all_figures_ms"]["median"], unit="ms",
+               baseline=r["bare_count_wallet_ms"] or None, baseline_is="bare count(*) over the wallet ledger",
+               goal=500, op="<", issue=14),
+        figure("rss_figures_shown", r["rss_mb"]["figures_shown"], unit="MB", goal=400, op="<", issue=14),
+    ]
 
 
 if __name__ == "__main__":
