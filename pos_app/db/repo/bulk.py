@@ -65,7 +65,7 @@ def gift_stock(session: Session) -> list[dict[str, Any]]:
 
 def staff_ids(session: Session) -> dict[str, str]:
     """Staff code -> id."""
-    return dict(session.execute(select(m.Staff.code, m.Staff.id)).tuples().all())
+    return {code: sid for code, sid in session.execute(select(m.Staff.code, m.Staff.id))}
 
 
 def row_counts(session: Session, models: Iterable[type[Base]]) -> dict[str, int]:
