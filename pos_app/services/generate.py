@@ -59,6 +59,8 @@ from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.demo import demo_campaign_file
 
 DEFAULT_TZ = "Asia/Shanghai"
+#: the page cache of the generating connection (MiB): a big store's indexes stay in memory
+CACHE_MIB = 256
 MAX_MEMBERS = 2_000_000
 MAX_DAYS = 3650
 MAX_STORES = 99
@@ -68,7 +70,7 @@ STAFF = ("s01", "2222", "张店员")
 
 #: the tables the generator writes, in an order that satisfies their foreign keys
 WRITE_ORDER: tuple[type[Base], ...] = (
-    m.Member, m.Recharge, mc.Referral, m.Spend, m.SpendAllocation, m.WalletEntry, m.PointsLot, m.Entitlement,
+    m.Member, m.Recharge, mc.Referral, m.Spend, m.SpendAllocation, m.WalletEntry, m.PointsLot, m.PointsEntry, m.Entitlement,
     mc.Coupon, mc.ReferralReward, mk.Sale, mk.SaleLine, mk.SalePayment, mc.CouponEvent, mg.StockMovement,
     m.AuditLog, m.RequestLog, m.Outbox,
 )
@@ -76,6 +78,7 @@ WRITE_ORDER: tuple[type[Base], ...] = (
 MUTABLE: dict[type[Base], tuple[str, ...]] = {
     m.Member: ("principal_fen", "bonus_fen", "points_balance", "wallet_seq", "member_price_until"),
     m.Recharge: ("principal_left_fen", "bonus_left_fen"),
+    m.PointsLot: ("remaining",),
     mc.Coupon: ("state", "redeemed_at", "redeemed_member_id", "bill_fen", "discount_fen"),
     m.Entitlement: ("state", "issued_ref", "updated_at"),
     mc.Referral: ("state", "qualifying_recharge_id", "recharge_amount_fen", "qualified_at", "campaign_code"),
@@ -211,6 +214,8 @@ class Generator:
         self.index: dict[str, _Member] = {}
         self.owing: list[_Member] = []  # members who may be owed gifts (checked when drawn)
         self.receipts: dict[tuple[str, date], int] = {}
+        self.lots_by_age: list[tuple[dict[str, Any], _Member]] = []  # points lots in the order they expire
+        self.expired_upto = 0
         self.today = self.start_day
         self.day = _Day()
         self.tz: Any = ZoneInfo(DEFAULT_TZ)
@@ -331,12 +336,14 @@ class Generator:
             self.day = _Day()
             today = self.start_day + timedelta(days=d)
             self.today = today
+            self._at(today, 8 * 3600)
+            self._expire_points()
             self._at(today, 8.5 * 3600)
             self._receive_stock()
             existing = len(self.all)
-            kinds = (["reg"] * per_day[d] + ["rc"] * (round(0.6 * per_day[d]) + existing // 100)
-                     + ["sale"] * (per_day[d] // 2 + existing * 3 // 100 + 5)
-                     + ["hand"] * (len(self.owing) // 2))
+            kinds = (["reg"] * per_day[d] + ["rc"] * (round(0.6 * per_day[d]) + self._share(existing, 0.01))
+                     + ["sale"] * (per_day[d] // 2 + self._share(existing, 0.03) + 5)
+                     + ["hand"] * self._share(len(self.owing), 0.5))
             self.rng.shuffle(kinds)
             step = 12 * 3600 / (len(kinds) + 1)
             for i, kind in enumerate(kinds):
@@ -351,12 +358,18 @@ class Generator:
                     self._handout()
             self.pending.clear()
             with self.ctx.uow() as uow:
+                repo.bulk.cache_mib(uow.session, CACHE_MIB)
                 ins, upd, per = self.day.write(uow.session)
                 uow.commit()
             self.inserted += ins
             self.updated += upd
             for k, v in per.items():
                 self.per_table[k] = self.per_table.get(k, 0) + v
+
+    def _share(self, n: int, p: float) -> int:
+        """About ``n * p`` (the fraction drawn), so a small store sees its members come back too."""
+        whole, frac = divmod(n * p, 1)
+        return int(whole) + (1 if self.rng.random() < frac else 0)
 
     def _cashier(self) -> tuple[str, str]:
         return self.staff_of["cashier"]
@@ -419,10 +432,38 @@ class Generator:
             id=self.new_id(), member_id=r["id"], source=source, points=points, remaining=points,
             earned_at=self.clock.at, expires_on=add_months(self.today, self.campaign.points_expiry_months),
             recharge_id=recharge_id, ref=None, reason=None))
+        self.lots_by_age.append((lot, mem))
         move = self._moved(mem, "points", r["points_balance"], r["points_balance"] + points)
         r["points_balance"] += points
         self.day.touch(m.Member, r)
         return lot, move
+
+    def _expire_points(self) -> None:
+        """Lots that expire today leave at opening, as the app's daily ``points.expire`` does (one use case)."""
+        total = 0
+        moves: dict[str, dict[str, Any]] = {}
+        now = self.clock.at
+        while self.expired_upto < len(self.lots_by_age) and self.lots_by_age[self.expired_upto][0]["expires_on"] <= self.today:
+            lot, mem = self.lots_by_age[self.expired_upto]
+            self.expired_upto += 1
+            left = lot["remaining"]
+            if left <= 0:
+                continue
+            r = mem.row
+            self.day.add(m.PointsEntry, dict(id=self.new_id(), member_id=r["id"], lot_id=lot["id"], kind="expire",
+                                             delta=-left, ref=None, created_at=now, reason=None))
+            move = moves.setdefault(r["id"], self._moved(mem, "points", r["points_balance"], r["points_balance"]))
+            r["points_balance"] -= left
+            move["after"] = r["points_balance"]
+            lot["remaining"] = 0
+            self.day.touch(m.PointsLot, lot)
+            self.day.touch(m.Member, r)
+            total += left
+        if total:
+            sid, _code = self.staff_of["manager"]
+            self._audit(sid, "points.expire", "points", self.today.isoformat(), None, points=total,
+                        moves=list(moves.values()))
+            self._event("points.expired", {"date": self.today.isoformat(), "points": total})
 
     # ------------------------------------------------------------------ entitlements and coupons
 

@@ -127,6 +127,21 @@ def test_a_store_with_members_is_refused_and_nothing_is_written(made: dict[str, 
     assert not (made["c"] / "busy-B003.db").exists()
 
 
+def test_points_lots_expire_after_their_months(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "long.db"
+    code, out, _err = cli(capsys, "--db", str(path), "--json", "gen", "--members", "20", "--days", "380")
+    assert code == 0 and json.loads(out)["tables"]["points_entry"] > 0
+    code, out, _err = cli(capsys, "--db", str(path), "--json", "doctor")
+    assert code == 0 and json.loads(out)["ok"]
+    with sqlite3.connect(path) as c:
+        # a lot expires 12 months after it was earned (the demo campaign): every expired lot is one expiry row
+        assert c.execute("SELECT COUNT(*) FROM points_lot WHERE remaining = 0").fetchone()[0] == \
+            c.execute("SELECT COUNT(*) FROM points_entry WHERE kind = 'expire'").fetchone()[0] > 0
+        assert c.execute("SELECT COUNT(*) FROM points_entry e JOIN points_lot l ON l.id = e.lot_id"
+                         " WHERE e.delta != -l.points OR date(e.created_at) < l.expires_on").fetchone()[0] == 0
+        assert c.execute("SELECT COUNT(*) FROM outbox WHERE type = 'points.expired'").fetchone()[0] > 0
+
+
 @pytest.mark.parametrize("args, message", [
     (("--members", "-1"), "The number of members must be a whole number from 1 to 2000000 (given: -1)"),
     (("--members", str(10**9)), "The number of members must be a whole number from 1 to 2000000 (given: 1000000000)"),
