@@ -31,12 +31,14 @@ from pos_app.db import models as m
 from pos_app.db import models_checkout as mk
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
+from pos_app.db import models_points as mp
 from pos_app.db import repo
 from pos_app.db.base import Base
 from pos_app.db.uow import event_json
 from pos_app.domain import checkout as co
 from pos_app.domain import coupons as cr
 from pos_app.domain import entitlements as life
+from pos_app.domain import points as pr
 from pos_app.domain import referrals as rr
 from pos_app.domain import wallet as w
 from pos_app.domain.calendar import add_months, add_working_days
@@ -47,6 +49,7 @@ from pos_app.domain.campaign import (
     Campaign,
     GrantedItem,
     evaluate_recharge,
+    points_rules,
 )
 from pos_app.domain.errors import InvalidInput, StateError
 from pos_app.domain.ids import uuid7
@@ -71,7 +74,7 @@ STAFF = ("s01", "2222", "张店员")
 #: the tables the generator writes, in an order that satisfies their foreign keys
 WRITE_ORDER: tuple[type[Base], ...] = (
     m.Member, m.Recharge, mc.Referral, m.Spend, m.SpendAllocation, m.WalletEntry, m.PointsLot, m.PointsEntry, m.Entitlement,
-    mc.Coupon, mc.ReferralReward, mk.Sale, mk.SaleLine, mk.SalePayment, mc.CouponEvent, mg.StockMovement,
+    mc.Coupon, mc.ReferralReward, mp.Checkin, mp.WheelTicket, mk.Sale, mk.SaleLine, mk.SalePayment, mc.CouponEvent, mg.StockMovement,
     m.AuditLog, m.RequestLog, m.Outbox,
 )
 #: what a later day changes on a row written earlier (written back with the bulk UPDATE by primary key)
@@ -160,6 +163,9 @@ class _Member:
     referral: dict[str, Any] | None = None
     recharged: bool = False
     successful: int = 0  # qualified invitations (as the inviter)
+    regular: bool = False  # checks in most days
+    last_checkin: date | None = None
+    streak: int = 0
     milestone: bool = False
 
 
@@ -265,6 +271,9 @@ class Generator:
             self.audit_head = repo.audit.last_link(s) or (0, chain.GENESIS)
             self.outbox_seq = repo.outbox.last_seq(s)
         self.checkout_rules = co.rules_from_dict(self.campaign.extra)
+        self.checkin_rules = points_rules(self.campaign).checkin
+        self.regulars: list[_Member] = []
+        self.checking_in: list[_Member] = []
         self.voucher_days = int(self.st.raw.get("voucher_valid_days", 365))
         self.owed_by_sku: dict[str, int] = {}
 
@@ -341,9 +350,11 @@ class Generator:
             self._at(today, 8.5 * 3600)
             self._receive_stock()
             existing = len(self.all)
+            self.checking_in = [x for x in self.regulars if self.rng.random() < 0.95] if self.checkin_rules else []
             kinds = (["reg"] * per_day[d] + ["rc"] * (round(0.6 * per_day[d]) + self._share(existing, 0.01))
                      + ["sale"] * (per_day[d] // 2 + self._share(existing, 0.03) + 5)
-                     + ["hand"] * self._share(len(self.owing), 0.5))
+                     + ["hand"] * self._share(len(self.owing), 0.5)
+                     + ["chk"] * len(self.checking_in))
             self.rng.shuffle(kinds)
             step = 12 * 3600 / (len(kinds) + 1)
             for i, kind in enumerate(kinds):
@@ -354,6 +365,8 @@ class Generator:
                     self._recharge()
                 elif kind == "sale":
                     self._sale()
+                elif kind == "chk":
+                    self._checkin()
                 else:
                     self._handout()
             self.pending.clear()
@@ -405,6 +418,9 @@ class Generator:
             "request_id": request_id})
         self.all.append(mem)
         self.index[mid] = mem
+        if self.rng.random() < 0.05:
+            mem.regular = True
+            self.regulars.append(mem)
         if self.rng.random() < 0.6:
             self.pending.append(mem)
 
@@ -426,12 +442,13 @@ class Generator:
             origin_bonus_after_fen=None))
         return self._moved(mem, "wallet", before, before + dp + db)
 
-    def _points(self, mem: _Member, points: int, source: str, recharge_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _points(self, mem: _Member, points: int, source: str, recharge_id: str | None, *, ref: str | None = None,
+                reason: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         r = mem.row
         lot = self.day.add(m.PointsLot, dict(
             id=self.new_id(), member_id=r["id"], source=source, points=points, remaining=points,
             earned_at=self.clock.at, expires_on=add_months(self.today, self.campaign.points_expiry_months),
-            recharge_id=recharge_id, ref=None, reason=None))
+            recharge_id=recharge_id, ref=ref, reason=reason))
         self.lots_by_age.append((lot, mem))
         move = self._moved(mem, "points", r["points_balance"], r["points_balance"] + points)
         r["points_balance"] += points
@@ -464,6 +481,40 @@ class Generator:
             self._audit(sid, "points.expire", "points", self.today.isoformat(), None, points=total,
                         moves=list(moves.values()))
             self._event("points.expired", {"date": self.today.isoformat(), "points": total})
+
+    def _checkin(self) -> None:
+        """A regular's daily check-in (services.points.checkin): the day's points, a streak bonus, tickets."""
+        cfg = self.checkin_rules
+        if cfg is None or not self.checking_in:
+            return
+        mem = self.checking_in.pop()
+        sid, _code = self._cashier()
+        r = mem.row
+        out = pr.checkin(cfg, mem.last_checkin, mem.streak, self.today)
+        mem.last_checkin, mem.streak = self.today, out.streak
+        cid, request_id, now = self.new_id(), self.new_id(), self.clock.at
+        self.day.add(mp.Checkin, dict(id=cid, request_id=request_id, member_id=r["id"], day=self.today,
+                                      streak=out.streak, points=out.points, bonus_points=out.bonus_points,
+                                      tickets=out.tickets, campaign_code=self.campaign.code, staff_id=sid,
+                                      created_at=now))
+        moves = []
+        if out.points:
+            moves.append(self._points(mem, out.points, "checkin", None, ref=cid)[1])
+        if out.bonus_points:
+            moves.append(self._points(mem, out.bonus_points, "checkin", None, ref=cid, reason=f"streak:{out.streak}")[1])
+        for _ in range(out.tickets):
+            self.day.add(mp.WheelTicket, dict(id=self.new_id(), member_id=r["id"], source="checkin", ref=cid,
+                                              created_at=now, used_draw_id=None))
+        if len(moves) == 2:  # one move per member and kind: the first before, the last after
+            moves = [{**moves[0], "after": moves[1]["after"]}]
+        self._remember(request_id, "points.checkin", cid, {"phone": r["phone"], "code": None, "member_id": None})
+        self._audit(sid, "points.checkin", "member", r["id"], request_id, day=self.today.isoformat(),
+                    streak=out.streak, points=out.total_points, tickets=out.tickets,
+                    **({"moves": moves} if moves else {}))
+        self._event("points.checked_in", {
+            "checkin_id": cid, "member_id": r["id"], "day": self.today.isoformat(), "streak": out.streak,
+            "points": out.points, "bonus_points": out.bonus_points, "tickets": out.tickets,
+            "points_balance": r["points_balance"]})
 
     # ------------------------------------------------------------------ entitlements and coupons
 

@@ -16,7 +16,7 @@ import pytest
 from pos_app.cli import main
 
 FILLED = ("member", "referral", "recharge", "wallet_entry", "spend", "spend_allocation", "points_lot", "entitlement",
-          "coupon", "coupon_event", "referral_reward", "sale", "sale_line", "sale_payment", "stock_movement",
+          "checkin", "coupon", "coupon_event", "referral_reward", "sale", "sale_line", "sale_payment", "stock_movement",
           "audit_log", "request_log", "outbox", "gift_item", "product", "campaign", "staff")
 
 
