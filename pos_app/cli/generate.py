@@ -69,7 +69,8 @@ def cmd_gen(cli: Cli, a: argparse.Namespace) -> int:
             ctx.db.dispose()
         results.append({"db": str(p), "store_code": r.store_code, "members": r.members, "days": r.days, "seed": r.seed,
                         "tables": r.tables, "rows": r.rows, "rows_inserted": r.rows_inserted,
-                        "rows_updated": r.rows_updated, "seconds": r.seconds, "rows_per_s": round(r.rows_per_s)})
+                        "rows_updated": r.rows_updated, "seconds": r.seconds, "rows_per_s": round(r.rows_per_s),
+                        "cpu_seconds": r.cpu_seconds})
     tables: dict[str, int] = {}
     for r in results:
         for t, n in r["tables"].items():

@@ -57,6 +57,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         "rows_updated": r.rows_updated,
         "seconds": r.seconds,
         "rows_per_s": round(r.rows_per_s),
+        "cpu_seconds": r.cpu_seconds,
+        "rows_per_cpu_s": round(r.rows_per_cpu_s),
         "baseline_bare_executemany_rows_per_s": round(bare),
         "doctor_ok": rep.ok,
         "doctor_problems": rep.problems,
@@ -68,7 +70,9 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
     return [figure("rows_per_s", r["rows_per_s"], unit="rows/s", baseline=r["baseline_bare_executemany_rows_per_s"],
-                   baseline_is="bare sqlite3 executemany into one table", goal=GOAL, op=">=", issue=16)]
+                   baseline_is="bare sqlite3 executemany into one table", goal=GOAL, op=">=", issue=16),
+            # the same rows over this process's CPU time: what the code does when the machine is shared
+            figure("rows_per_cpu_s", r["rows_per_cpu_s"], unit="rows/s")]
 
 
 if __name__ == "__main__":
