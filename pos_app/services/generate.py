@@ -64,6 +64,9 @@ from pos_app.services.demo import demo_campaign_file
 DEFAULT_TZ = "Asia/Shanghai"
 #: the page cache of the generating connection (MiB): a big store's indexes stay in memory
 CACHE_MIB = 256
+#: the template of the bearer coupons a manager hands out each week (printed, for whoever holds one)
+BEARER_TEMPLATE = "GROOM85"
+MAX_BATCH = 1000
 MAX_MEMBERS = 2_000_000
 MAX_DAYS = 3650
 MAX_STORES = 99
@@ -268,7 +271,7 @@ class Generator:
                              "manager": (ids[MANAGER[0]], MANAGER[0])}
             self.products = repo.bulk.products(s)
             self.gifts = {g["sku"]: g for g in repo.bulk.gift_stock(s)}
-            refs = {c.template for t in self.campaign.tiers for c in t.coupons}
+            refs = {c.template for t in self.campaign.tiers for c in t.coupons} | {BEARER_TEMPLATE}
             rules = rr.rules_from_dict(self.campaign.extra)
             self.referral_rules = rules
             if rules is not None:
@@ -280,6 +283,7 @@ class Generator:
         self.checkout_rules = co.rules_from_dict(self.campaign.extra)
         self.checkin_rules = points_rules(self.campaign).checkin
         self.regulars: list[_Member] = []
+        self.bearer_pool: list[dict[str, Any]] = []  # printed bearer coupons in members' hands
         self.checking_in: list[_Member] = []
         self.voucher_days = int(self.st.raw.get("voucher_valid_days", 365))
         self.owed_by_sku: dict[str, int] = {}
@@ -356,6 +360,9 @@ class Generator:
             self._expire_points()
             self._at(today, 8.5 * 3600)
             self._receive_stock()
+            if d % 7 == 0 and BEARER_TEMPLATE in self.templates:
+                self._at(today, 8.75 * 3600)
+                self._issue_bearer(max(5, min(MAX_BATCH, self._share(len(self.all), 0.02))))
             existing = len(self.all)
             self.checking_in = [x for x in self.regulars if self.rng.random() < 0.95] if self.checkin_rules else []
             kinds = (["reg"] * per_day[d] + ["rc"] * (round(0.6 * per_day[d]) + self._share(existing, 0.01))
@@ -525,12 +532,12 @@ class Generator:
 
     # ------------------------------------------------------------------ entitlements and coupons
 
-    def _coupon(self, t: cr.Template, mem: _Member, source: str, name: str, staff_id: str) -> dict[str, Any]:
+    def _coupon(self, t: cr.Template, mem: _Member | None, source: str, name: str, staff_id: str) -> dict[str, Any]:
         start, end = cr.validity(t, self.today)
         return dict(
             id=self.new_id(), code=cr.new_code(self.rng.getrandbits), template_code=t.code or None, kind=t.kind,
             name=name or t.name, value_fen=t.value_fen, percent_bp=t.percent_bp, max_discount_fen=t.max_discount_fen,
-            min_spend_fen=t.min_spend_fen, category=t.category, member_id=mem.row["id"], bearer=t.bearer,
+            min_spend_fen=t.min_spend_fen, category=t.category, member_id=mem.row["id"] if mem else None, bearer=t.bearer,
             valid_from=start, valid_until=end, state=cr.ISSUED, source=source, entitlement_id=None,
             store_code=self.st.store_code, issued_at=self.clock.at, issued_by=staff_id, reason=None, batch_id=None,
             item_json=None, redeemed_at=None, redeemed_member_id=None, bill_fen=None, discount_fen=None,
@@ -602,6 +609,25 @@ class Generator:
                 "valid_until": c["valid_until"].isoformat(), "store_code": c["store_code"],
                 "template": c["template_code"], "source": c["source"], "entitlement_id": grants.unit_id(c),
                 "batch_id": c["batch_id"], "reason": c["reason"]}
+
+    def _issue_bearer(self, count: int) -> None:
+        """A manager prints a batch of bearer coupons (services.coupons.issue_coupons): the coupon rows are the
+        issue; those nobody brings back in time expire."""
+        t = self.templates[BEARER_TEMPLATE]
+        sid, scode = self.staff_of["manager"]
+        request_id, batch, reason = self.new_id(), self.new_id(), "社群派发"
+        rows = []
+        for _ in range(count):
+            c = self._coupon(t, None, "manual", t.name, sid)
+            c.update(reason=reason, batch_id=batch)
+            rows.append(self.day.add(mc.Coupon, c))
+        self.bearer_pool.extend(rows)
+        params = {"template": t.code, "member": None, "count": count, "reason": reason}
+        self._remember(request_id, "coupon.issue", batch, params)
+        self._audit(sid, "coupon.issue", "coupon_batch", batch, request_id, template=t.code, count=count, reason=reason,
+                    member_id=None)
+        self._event("coupon.issued", {"batch_id": batch, "template": t.code, "member_id": None, "reason": reason,
+                                      "staff": scode, "coupons": [self._coupon_fact(c) for c in rows]})
 
     # ------------------------------------------------------------------ wallet.recharge
 
@@ -712,6 +738,9 @@ class Generator:
         usable = [c for c in mem.coupons if c["state"] == cr.ISSUED and c["valid_from"] <= self.today <= c["valid_until"]] \
             if mem else []
         coupon = usable[0] if usable and self.rng.random() < 0.7 else None
+        if coupon is None and self.bearer_pool and self.rng.random() < 0.04:
+            paper = self.bearer_pool.pop(self.rng.randrange(len(self.bearer_pool)))
+            coupon = paper if paper["valid_until"] >= self.today else None  # an expired one stays unused
         picks = [self.rng.choice(self.products) for _ in range(self.rng.choice((1, 1, 2, 2, 3, 4)))]
         if coupon is not None:
             cat = [p for p in self.products if p["category"] == coupon["category"]]
