@@ -35,6 +35,7 @@ def store_paths(db: str, stores: int) -> list[Path]:
 def cmd_gen(cli: Cli, a: argparse.Namespace) -> int:
     from pos_app.app import open_store  # noqa: PLC0415
     from pos_app.services import generate, staff  # noqa: PLC0415
+    from pos_app.services.common import require  # noqa: PLC0415
 
     members, days, stores = _whole(a.members), _whole(a.days), _whole(a.stores)
     generate.check_size(members, days, stores)
@@ -54,7 +55,7 @@ def cmd_gen(cli: Cli, a: argparse.Namespace) -> int:
                 if generate.can_generate(ctx):
                     if not (code and pin):
                         raise AuthenticationFailed("gen.needs_login")
-                    staff.login(ctx, code, pin)
+                    require(staff.login(ctx, code, pin), "system.admin")  # a manager, before any store is written
                     set_up.add(p)
             finally:
                 ctx.db.dispose()

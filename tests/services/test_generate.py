@@ -165,6 +165,12 @@ def test_a_set_up_store_needs_a_manager_and_a_paired_one_is_refused(tmp_path: Pa
     code, _out, err = cli(capsys, "--db", str(path), "gen", "--members", "20", "--days", "2")
     assert code == 3 and "log in as a manager" in err
     assert dump(path) == before
+    assert cli(capsys, "--db", str(path), "--staff", "boss", "--pin", "8888", "staff", "add", "--code", "c09",
+               "--role", "cashier", "--pin", "1234")[0] == 0
+    before = dump(path)
+    code, _out, err = cli(capsys, "--db", str(path), "--staff", "c09", "--pin", "1234", "gen", "--members", "20")
+    assert code == 3 and err.count("\n") == 1
+    assert {k: v for k, v in dump(path).items() if k != "staff"} == {k: v for k, v in before.items() if k != "staff"}
     code, out, _err = cli(capsys, "--db", str(path), "--staff", "boss", "--pin", "8888", "--json", "gen",
                           "--members", "40", "--days", "3")
     doc = json.loads(out)
