@@ -6,7 +6,10 @@ then ``days`` days of counter work are generated in memory and written with the 
 so invite chains form), recharges on the campaign's tiers (wallet entry, recharge lot, points lot, the tier's
 coupons, gifts owed and member-price months; a first recharge qualifies its invitation and grants the referral
 rewards), sales at the till (lines, payments, part paid from the balance as a spend with its allocations over
-the recharge lots, a coupon redeemed now and then, purchase points), gift stock received and handed out.
+the recharge lots, a coupon redeemed now and then, purchase points), gift stock received and handed out, the
+regulars' daily check-ins (streak points, wheel tickets), a weekly batch of bearer coupons from the manager, and
+points lots expiring after the campaign's months. Refunds, returns, wheel draws and redemption requests are not
+generated.
 Every row is what the use case would have written: its audit row (in the hash chain), its request record and
 its one outbox event (gap-free sequence), so ``pos-app doctor`` passes on the result.
 
