@@ -90,7 +90,7 @@ def cmd_gen(cli: Cli, a: argparse.Namespace) -> int:
 
 def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
     sp = add("gen", cmd_gen, "generate a busy store (members, recharges, sales, coupons, gifts) for a demo or a benchmark")
-    sp.add_argument("--members", required=True, help="members to register (1 to 2,000,000)")
+    sp.add_argument("--members", required=True, help="members to register (1 to 1,000,000)")
     sp.add_argument("--days", default="30", help="days of counter work, ending yesterday (default 30)")
     sp.add_argument("--stores", default="1", help="stores: more than one writes <stem>-B001.db... beside --db")
     sp.add_argument("--seed", default="1", help="the random seed: the same seed gives the same store")

@@ -70,7 +70,7 @@ CACHE_MIB = 256
 #: the template of the bearer coupons a manager hands out each week (printed, for whoever holds one)
 BEARER_TEMPLATE = "GROOM85"
 MAX_BATCH = 1000
-MAX_MEMBERS = 2_000_000
+MAX_MEMBERS = 1_000_000
 MAX_DAYS = 3650
 MAX_STORES = 99
 MANAGER = ("boss", "8888", "王店长")
@@ -233,7 +233,9 @@ class Generator:
         self.index: dict[str, _Member] = {}
         self.owing: list[_Member] = []  # members who may be owed gifts (checked when drawn)
         self.receipts: dict[tuple[str, date], int] = {}
-        self.lots_by_age: list[tuple[dict[str, Any], _Member]] = []  # points lots in the order they expire
+        #: points lots in the order they expire: (expires on, lot id, points, member); nothing else takes
+        #: points from a lot here, so what is left at expiry is what was earned
+        self.lots_by_age: list[tuple[date, str, int, _Member]] = []
         self.expired_upto = 0
         self.today = self.start_day
         self.day = _Day()
@@ -466,7 +468,7 @@ class Generator:
             id=self.new_id(), member_id=r["id"], source=source, points=points, remaining=points,
             earned_at=self.clock.at, expires_on=add_months(self.today, self.campaign.points_expiry_months),
             recharge_id=recharge_id, ref=ref, reason=reason))
-        self.lots_by_age.append((lot, mem))
+        self.lots_by_age.append((lot["expires_on"], lot["id"], points, mem))
         move = self._moved(mem, "points", r["points_balance"], r["points_balance"] + points)
         r["points_balance"] += points
         self.day.touch(m.Member, r)
@@ -477,20 +479,18 @@ class Generator:
         total = 0
         moves: dict[str, dict[str, Any]] = {}
         now = self.clock.at
-        while self.expired_upto < len(self.lots_by_age) and self.lots_by_age[self.expired_upto][0]["expires_on"] <= self.today:
-            lot, mem = self.lots_by_age[self.expired_upto]
+        ages = self.lots_by_age
+        while self.expired_upto < len(ages) and ages[self.expired_upto][0] <= self.today:
+            _on, lot_id, left, mem = ages[self.expired_upto]
+            ages[self.expired_upto] = (_on, lot_id, 0, mem)  # forget the member
             self.expired_upto += 1
-            left = lot["remaining"]
-            if left <= 0:
-                continue
             r = mem.row
-            self.day.add(m.PointsEntry, dict(id=self.new_id(), member_id=r["id"], lot_id=lot["id"], kind="expire",
+            self.day.add(m.PointsEntry, dict(id=self.new_id(), member_id=r["id"], lot_id=lot_id, kind="expire",
                                              delta=-left, ref=None, created_at=now, reason=None))
             move = moves.setdefault(r["id"], self._moved(mem, "points", r["points_balance"], r["points_balance"]))
             r["points_balance"] -= left
             move["after"] = r["points_balance"]
-            lot["remaining"] = 0
-            self.day.touch(m.PointsLot, lot)
+            self.day.touch(m.PointsLot, {"id": lot_id, "remaining": 0})
             self.day.touch(m.Member, r)
             total += left
         if total:
@@ -680,6 +680,7 @@ class Generator:
         if not mem.recharged and mem.referral is not None and mem.referral["state"] == rr.REGISTERED:
             facts["referral"] = [self._qualify(mem, rc, sid, request_id, coupons)]
         mem.recharged = True
+        mem.referral = None  # qualified now, or never (a later recharge is not the first)
         self._remember(request_id, "wallet.recharge", rid, {"member_id": r["id"], "amount_fen": amount,
                                                             "tier": tier_code, "pay": pay})
         if coupons:
@@ -738,8 +739,9 @@ class Generator:
         sid, scode = self._cashier()
         mem = self.rng.choice(self.all) if self.all and self.rng.random() < 0.8 else None
         r = mem.row if mem else None
-        usable = [c for c in mem.coupons if c["state"] == cr.ISSUED and c["valid_from"] <= self.today <= c["valid_until"]] \
-            if mem else []
+        if mem is not None:  # what is used or past its validity is not kept
+            mem.coupons = [c for c in mem.coupons if c["state"] == cr.ISSUED and self.today <= c["valid_until"]]
+        usable = [c for c in mem.coupons if c["valid_from"] <= self.today] if mem else []
         coupon = usable[0] if usable and self.rng.random() < 0.7 else None
         if coupon is None and self.bearer_pool and self.rng.random() < 0.04:
             paper = self.bearer_pool.pop(self.rng.randrange(len(self.bearer_pool)))

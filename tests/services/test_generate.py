@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in a fixed order (a staff PIN hash is salted: left out)."""
     out = {}
-    with sqlite3.connect(db) as c:
+    with closing(sqlite3.connect(db)) as c:
         for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
             cols = [r[1] for r in c.execute(f"PRAGMA table_info({name})") if not (name == "staff" and r[1] == "pin_hash")]
             sel = ", ".join(f'"{x}"' for x in cols)
@@ -45,7 +46,7 @@ def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def count(db: Path, sql: str) -> int:
-    with sqlite3.connect(db) as c:
+    with closing(sqlite3.connect(db)) as c:
         return int(c.execute(sql).fetchone()[0])
 
 
@@ -74,7 +75,7 @@ def test_each_store_passes_the_doctor_and_is_full(made: dict[str, Any], capsys: 
         report = json.loads(out)
         assert code == 0 and report["ok"], [c for c in report["checks"] if not c["ok"]]
         assert len(report["checks"]) >= 20
-        with sqlite3.connect(path) as c:
+        with closing(sqlite3.connect(path)) as c:
             assert c.execute("SELECT store_code FROM store_info").fetchone()[0] == f"B00{i}"
             empty = [t for t in FILLED if c.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] == 0]
             assert not empty
@@ -133,7 +134,7 @@ def test_points_lots_expire_after_their_months(tmp_path: Path, capsys: pytest.Ca
     assert code == 0 and json.loads(out)["tables"]["points_entry"] > 0
     code, out, _err = cli(capsys, "--db", str(path), "--json", "doctor")
     assert code == 0 and json.loads(out)["ok"]
-    with sqlite3.connect(path) as c:
+    with closing(sqlite3.connect(path)) as c:
         # a lot expires 12 months after it was earned (the demo campaign): every expired lot is one expiry row
         assert c.execute("SELECT COUNT(*) FROM points_lot WHERE remaining = 0").fetchone()[0] == \
             c.execute("SELECT COUNT(*) FROM points_entry WHERE kind = 'expire'").fetchone()[0] > 0
@@ -143,9 +144,9 @@ def test_points_lots_expire_after_their_months(tmp_path: Path, capsys: pytest.Ca
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--members", "-1"), "The number of members must be a whole number from 1 to 2000000 (given: -1)"),
-    (("--members", str(10**9)), "The number of members must be a whole number from 1 to 2000000 (given: 1000000000)"),
-    (("--members", "abc"), "The number of members must be a whole number from 1 to 2000000 (given: abc)"),
+    (("--members", "-1"), "The number of members must be a whole number from 1 to 1000000 (given: -1)"),
+    (("--members", str(10**9)), "The number of members must be a whole number from 1 to 1000000 (given: 1000000000)"),
+    (("--members", "abc"), "The number of members must be a whole number from 1 to 1000000 (given: abc)"),
     (("--members", "10", "--days", "0"), "The number of days must be a whole number from 1 to 3650 (given: 0)"),
     (("--members", "10", "--stores", "100"), "The number of stores must be a whole number from 1 to 99 (given: 100)"),
     (("--members", "10", "--seed", "x1"), "The seed must be a whole number (given: x1)"),
@@ -180,8 +181,9 @@ def test_a_set_up_store_needs_a_manager_and_a_paired_one_is_refused(tmp_path: Pa
     assert code == 0 and json.loads(out)["ok"]
     paired = tmp_path / "paired.db"
     assert cli(capsys, "--db", str(paired), "init")[0] == 0
-    with sqlite3.connect(paired) as c:
+    with closing(sqlite3.connect(paired)) as c:
         c.execute("INSERT INTO sync_state (id, server_url, acked_seq) VALUES (1, 'http://127.0.0.1:8700', 0)")
+        c.commit()
     before = dump(paired)
     code, _out, err = cli(capsys, "--db", str(paired), "gen", "--members", "20")
     assert code == 2 and "paired with a central server" in err
