@@ -18,8 +18,8 @@ import pytest
 from tests.bench import figures as fig
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = {"central_reports", "checkout", "checkout_scan", "coupons", "dashboard", "gui_search", "gui_start", "mall", "member_lookup", "read_paths",
-           "recharge", "stock"}
+MODULES = {"central_reports", "checkout", "checkout_scan", "coupons", "dashboard", "gen", "gui_search", "gui_start",
+           "mall", "member_lookup", "memory", "read_paths", "recharge", "stock"}
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +112,20 @@ def test_the_gui_benchmarks_drove_the_real_window(bench: dict[str, Any]) -> None
     assert gs["members"] == 20_000 and gs["rows_shown"] == 50  # the prefix matches more than a page
     assert gs["searches_run"] >= 2  # typed key by key, several searches ran
     assert b["checkout_scan"]["scans"] > 0
+
+
+def test_the_generator_filled_a_sound_store_and_the_memory_child_searched(bench: dict[str, Any]) -> None:
+    gen = bench["benchmarks"]["gen"]
+    assert gen["members"] == 3_000 and gen["days"] == 30 and gen["doctor_ok"] is True and gen["doctor_problems"] == []
+    for t in ("member", "referral", "recharge", "wallet_entry", "spend", "spend_allocation", "points_lot", "entitlement",
+              "coupon", "coupon_event", "referral_reward", "sale", "sale_line", "sale_payment", "stock_movement",
+              "audit_log", "request_log", "outbox"):
+        assert gen["tables"][t] > 0, t
+    assert gen["tables"]["member"] == 3_000 and gen["rows_inserted"] > 10 * gen["members"]
+    assert gen["rows_per_s"] > 0 and gen["baseline_bare_executemany_rows_per_s"] > 0
+    mem = bench["benchmarks"]["memory"]
+    assert mem["members"] == 20_000 and mem["rows_shown"] == 50  # the prefix matches more than a page
+    assert mem["app_peak_rss_mb"] > mem["baseline_empty_window_peak_rss_mb"] > 0
 
 
 def test_a_figure_is_judged_on_what_its_goal_names() -> None:

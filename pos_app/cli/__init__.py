@@ -23,6 +23,7 @@ from pos_app.cli import (
     backup,
     campaigns,
     coupons,
+    generate,
     gifts,
     gui,
     mall,
@@ -42,7 +43,7 @@ from pos_app.domain.text import check_arg_text
 
 #: the modules that add subcommands, in the order of ``pos-app --help``
 AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, mall, coupons, gifts, backup,
-         audit, sync, reports)
+         audit, sync, reports, generate)
 
 __all__ = ["AREAS", "build_parser", "main"]
 

@@ -14,6 +14,7 @@ Services call these functions; they write no SQL text and use no SQLAlchemy name
 from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.ledger.append_wallet_entry`` etc.)
     audit,
     base,
+    bulk,
     campaign_report,
     campaigns,
     checks,
