@@ -3,6 +3,7 @@ client; faults through a TCP proxy the test controls."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from pos_app.sync.errors import ClockFarOff, Offline, Revoked
 from tests.central.conftest import Server, make_db
 from tests.conftest import Store
 from tests.sync.helpers import balances, make_store_as
-from tests.sync.proxy import DROP_REQUEST, DROP_RESPONSE, Proxy
+from tests.sync.proxy import DELAY, DROP_REQUEST, DROP_RESPONSE, PASS, Proxy
 
 
 @pytest.fixture
@@ -114,6 +115,30 @@ def test_a_retry_after_a_lost_request_or_response_is_safe(hq: Server, proxy: Pro
     assert again.pending == 0
     assert central_events(hq) == outbox_count(a)  # every event once: none lost, none doubled
     assert central.member_show(hq.db, "13812340003")["members"][0]["balance_fen"] == 30_000
+
+
+def test_an_answer_delayed_past_the_clients_timeout_is_safe(hq: Server, proxy: Proxy, stores: Any) -> None:
+    """Central stores the batch, its answer comes after the client gave up: the next round hears `exists`."""
+    a = paired(hq, stores("A001"), url=proxy.url)
+    reg = members.register_member(a.ctx, a.cashier, phone="13812340006")
+    wallet.recharge(a.ctx, a.cashier, member_id=reg.member_id, amount_fen=20_000, pay_method="cash")
+
+    def impatient(cred: credentials.Credential) -> CentralClient:
+        return CentralClient(cred.server_url, device_id=cred.device_id, secret=cred.secret, timeout_s=0.5)
+
+    proxy.set(DELAY, delay_s=3.0)
+    with pytest.raises(Offline):
+        sync.run_round(a.ctx, client_factory=impatient)
+    proxy.set(PASS)
+    assert sync.status(a.ctx).pending == outbox_count(a)  # nothing is marked sent on a timeout
+    deadline = time.monotonic() + 30
+    while central_events(hq) < outbox_count(a):  # central goes on with the batch it received
+        assert time.monotonic() < deadline, "central never stored the delayed batch"
+        time.sleep(0.05)
+    again = sync.run_round(a.ctx)
+    assert again.pending == 0 and again.pushed == outbox_count(a)
+    assert central_events(hq) == outbox_count(a)
+    assert central.member_show(hq.db, "13812340006")["members"][0]["balance_fen"] == 20_000
 
 
 def test_a_revoked_device_stops_syncing_and_the_counter_goes_on(hq: Server, stores: Any) -> None:

@@ -1,5 +1,6 @@
 """Faults a test can only make with real processes: a `pos-app sync` killed with SIGKILL in the middle of a push
-and in the middle of applying a pulled page, and one batch pushed by two processes at the same instant. Real store
+and in the middle of applying a pulled page, one batch pushed by two processes at the same instant, and
+`pos-central serve` killed in the middle of a batch and started again. Real store
 files, the real central server (uvicorn on 127.0.0.1, on SQLite; on PostgreSQL too for the race when
 POS_TEST_PG_URL is set), the test's TCP proxy between them.
 
@@ -18,11 +19,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -31,7 +35,7 @@ from pos_app.db import models as m
 from pos_app.db import repo
 from pos_app.services import members, sync, wallet
 from pos_app.sync import protocol as p
-from tests.central.conftest import BACKENDS, Device, Server, make_db, paired_device
+from tests.central.conftest import BACKENDS, Device, Server, free_port, make_db, paired_device
 from tests.conftest import Store
 from tests.sync.helpers import make_store_as
 from tests.sync.proxy import HOLD_REQUEST, HOLD_RESPONSE, Proxy
@@ -141,10 +145,14 @@ def statuses(proxy: Proxy, since: int = 0) -> list[str]:
 
 
 def same_balances_as_central(hq: Server, store: Store) -> None:
+    same_balances_as_central_db(hq.db, store)
+
+
+def same_balances_as_central_db(db: Any, store: Store) -> None:
     with store.ctx.uow(read_only=True) as uow:
         here = {mem.phone: (mem.principal_fen, mem.bonus_fen) for mem in uow.session.scalars(select(m.Member))}
     for phone, bal in here.items():
-        view = central.member_show(hq.db, phone)["members"]
+        view = central.member_show(db, phone)["members"]
         assert [(v["principal_fen"], v["bonus_fen"]) for v in view] == [bal], phone
 
 
@@ -272,4 +280,72 @@ def test_one_batch_pushed_by_two_processes_at_once_is_applied_once(tmp_path: Pat
     finally:
         px.stop()
         hq.stop()
+        db.dispose()
+
+
+def test_central_killed_mid_batch_and_restarted_converges(tmp_path: Path) -> None:
+    """`pos-central serve` is killed (SIGKILL) while it ingests a big batch (some of its events stored, the rest
+    not: each event is its own transaction), then started again on the same database and port: the next round
+    finds the stored prefix `exists` and the rest `accepted`."""
+    db = make_db("sqlite", tmp_path)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def serve() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([sys.executable, "-m", "pos_app.central", "serve", "--db", db.url, "--port", str(port)],
+                                env={**os.environ, "PYTHONPATH": str(ROOT), "POS_CENTRAL_LOG_LEVEL": "warning"},
+                                cwd=ROOT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/openapi.json", timeout=2).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, "central did not start"
+            time.sleep(0.1)
+
+    a = make_store_as(tmp_path / "A001.db", "A001", seed=7)
+    st = central.add_store(db, "store A001", "A001")
+    proc = serve()
+    try:
+        sync.pair(a.ctx, a.manager, server_url=url, code=central.device_code(db, st["store_id"])["code"])
+        ids = [members.register_member(a.ctx, a.cashier, phone=f"1361234{i:04d}").member_id for i in range(60)]
+        for i in range(300):
+            wallet.recharge(a.ctx, a.cashier, member_id=ids[i % 60], amount_fen=30_000 + i, pay_method="cash")
+        queued = outbox_ids(a.path)
+        failed: list[BaseException] = []
+
+        def push_all() -> None:
+            try:
+                sync.run_round(a.ctx, push_batch=len(queued))
+            except BaseException as exc:  # noqa: BLE001 - the round is expected to fail; the test checks how
+                failed.append(exc)
+
+        pusher = threading.Thread(target=push_all)
+        pusher.start()
+        deadline = time.monotonic() + 60
+        while not 0 < central.totals(db)["events"] < len(queued) // 2:
+            assert time.monotonic() < deadline and pusher.is_alive(), "the batch was never half way"
+            time.sleep(0.005)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        pusher.join(60)
+        stored = central.totals(db)["events"]
+        assert 0 < stored < len(queued) and acked(a) == 0
+        assert [type(e).__name__ for e in failed] == ["Offline"]
+        proc = serve()
+        got = sync.run_round(a.ctx)
+        assert got.pending == 0 and got.pushed == len(queued)
+        assert central.totals(db)["events"] == len(queued)
+        with db.read_session() as s:
+            from pos_app.central.db import Event, WalletEntry
+
+            assert sorted(s.scalars(select(Event.event_id))) == sorted(queued)
+            assert s.scalar(select(func.count()).select_from(WalletEntry)) == 300
+        same_balances_as_central_db(db, a)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        a.ctx.db.dispose()
         db.dispose()
