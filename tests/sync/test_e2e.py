@@ -141,6 +141,31 @@ def test_an_answer_delayed_past_the_clients_timeout_is_safe(hq: Server, proxy: P
     assert central.member_show(hq.db, "13812340006")["members"][0]["balance_fen"] == 20_000
 
 
+def test_the_counter_warns_when_the_oldest_waiting_event_is_late(hq: Server, proxy: Proxy, stores: Any) -> None:
+    """The status says how old the oldest event central has not acknowledged is, and warns past the offline
+    threshold (the store's ``offline_after_minutes``, 30 by default); once central has it, the warning goes."""
+    from pos_app import messages
+    from pos_app.ui.sync_view import status_text
+
+    a = paired(hq, stores("A001"), url=proxy.url)
+    sync.run_round(a.ctx)
+    members.register_member(a.ctx, a.cashier, phone="13812340007")
+    proxy.set(DROP_REQUEST)
+    a.clock.advance(minutes=29)
+    st = sync.status(a.ctx)
+    assert st.pending == 1 and st.oldest_pending_age_s == 29 * 60 and not st.oldest_pending_late
+    assert "⚠" not in status_text(st)
+    a.clock.advance(minutes=2)
+    st = sync.status(a.ctx)
+    assert st.oldest_pending_late and st.late_after_minutes == 30
+    messages.set_language("zh_CN")
+    assert status_text(st).endswith("最早一笔已等待超过 30 分钟未被总部接收")
+    proxy.set(PASS)
+    sync.run_round(a.ctx)
+    st = sync.status(a.ctx)
+    assert st.pending == 0 and not st.oldest_pending_late and "⚠" not in status_text(st)
+
+
 def test_a_revoked_device_stops_syncing_and_the_counter_goes_on(hq: Server, stores: Any) -> None:
     a = paired(hq, stores("A001"))
     sync.run_round(a.ctx)
