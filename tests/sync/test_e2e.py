@@ -101,6 +101,36 @@ def test_a_member_registered_in_b_is_found_in_c(hq: Server, stores: Any) -> None
     assert [f.member_id for f in found] == [reg.member_id]
 
 
+def test_a_campaign_published_centrally_appears_in_every_store_it_is_for(hq: Server, stores: Any) -> None:
+    """Head office publishes one campaign to all stores and another to B only: after a round, every store runs
+    the first (as a central copy; the campaign made locally stays local), only B the second; a re-publication
+    replaces it."""
+    from tests.conftest import DEMO_CAMPAIGN
+
+    abc = [paired(hq, stores(code)) for code in ("A001", "B002", "C003")]
+    rules = central.read_campaign_file(DEMO_CAMPAIGN)
+    everyone = {**rules, "campaign": {**rules["campaign"], "code": "HQ-WINTER", "name": "总部冬季活动",
+                                      "starts_on": "2026-11-01", "ends_on": "2027-01-31", "stores": ["*"]}}
+    only_b = {**everyone, "campaign": {**everyone["campaign"], "code": "HQ-B-ONLY", "name": "二号店专享"}}
+    central.publish_campaign(hq.db, everyone)
+    central.publish_campaign(hq.db, only_b, ["B002"])
+    for s in abc:
+        sync.run_round(s.ctx)
+
+    def held(s: Store) -> dict[str, tuple[str, str]]:
+        with s.ctx.uow(read_only=True) as uow:
+            return {c.code: (c.source, c.name) for c in uow.session.scalars(select(m.Campaign))}
+
+    for s in abc:
+        got = held(s)
+        assert got["HQ-WINTER"] == ("central", "总部冬季活动") and got["DEMO-RECHARGE"][0] != "central"
+        assert ("HQ-B-ONLY" in got) == (s.path.stem == "B002")
+    central.publish_campaign(hq.db, {**everyone, "campaign": {**everyone["campaign"], "name": "总部冬季活动（延长）"}})
+    for s in abc:
+        sync.run_round(s.ctx)
+        assert held(s)["HQ-WINTER"] == ("central", "总部冬季活动（延长）")
+
+
 @pytest.mark.parametrize("fault", [DROP_REQUEST, DROP_RESPONSE])
 def test_a_retry_after_a_lost_request_or_response_is_safe(hq: Server, proxy: Proxy, stores: Any, fault: str) -> None:
     a = paired(hq, stores("A001"), url=proxy.url)
