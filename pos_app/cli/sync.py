@@ -60,6 +60,8 @@ def cmd_status(cli: Any, a: argparse.Namespace) -> int:
                reason=st.last_failure or "-"),
             _t("sync.status_pending", pending=Count(st.pending), age=_age(st.oldest_pending_age_s)),
         ]
+        if st.oldest_pending_late:
+            lines.append(_t("sync.pending_late", minutes=Count(st.late_after_minutes)))
         if st.clock_skew_ms is not None:
             lines.append(_t("sync.status_skew", ms=Count(st.clock_skew_ms)))
         return "\n".join(lines)

@@ -13,6 +13,9 @@ recharge there becomes a lot a spend here can take from), keeping the balances-a
 coupon state from elsewhere blocks redeeming a coupon used elsewhere; central campaigns and gift catalogue
 entries replace their central copies (a local one stays local); conflicts concerning this store are listed.
 
+The counter shows the age of the oldest event central has not acknowledged, and warns once it is older than the
+offline threshold below (``SyncStatus.oldest_pending_late``).
+
 Offline limits (DOMAIN.md, store settings): once central has not been reached for ``offline_after_minutes``
 (default 30), a spend is allowed only within the member's balance known here (the last one central gave, less
 what this store spent since), ``offline_spend_cap_fen`` per transaction and ``offline_daily_cap_fen`` per
@@ -104,6 +107,10 @@ class SyncStatus:
     pending: int
     oldest_pending_at: datetime | None
     oldest_pending_age_s: int | None
+    #: the oldest waiting event is older than the offline threshold (``offline_after_minutes``): the counter warns
+    oldest_pending_late: bool
+    #: that threshold, in minutes
+    late_after_minutes: int
     acked_seq: int
     last_seq: int
     cursor: str | None
@@ -766,6 +773,8 @@ def status(ctx: ServiceContext) -> SyncStatus:
             pending=pending,
             oldest_pending_at=oldest,
             oldest_pending_age_s=int((now - oldest).total_seconds()) if oldest else None,
+            oldest_pending_late=oldest is not None and now - oldest > limits.after,
+            late_after_minutes=int(limits.after.total_seconds() // 60),
             acked_seq=acked,
             last_seq=last_seq,
             cursor=state.cursor if state else None,

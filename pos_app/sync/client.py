@@ -5,11 +5,16 @@ query as sent, timestamp, nonce, body digest). Every answer carries ``X-POS-Serv
 its clock skew from it (server time less the middle of the request's send and receive times), keeps the last
 value in :attr:`CentralClient.skew_ms`, and never orders anything by its own clock. Failures come out as the
 translated errors of ``pos_app.sync.errors``: offline (no answer within the timeout), revoked, the store's clock
-far off (saying how far), or refused with central's error code."""
+far off (saying how far), or refused with central's error code.
+
+Every client of the process shares one TLS context (:func:`tls_context`, httpx's defaults): building one reads
+the CA bundle, which costs tens of milliseconds, and the app makes a new client for each round."""
 
 from __future__ import annotations
 
 import json
+import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -26,6 +31,20 @@ DEFAULT_TIMEOUT_S = 10.0
 
 def wall_ms() -> int:
     return int(time.time() * 1000)
+
+
+_tls: ssl.SSLContext | None = None
+_tls_lock = threading.Lock()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The process's one TLS context for talking to central (``httpx.create_ssl_context()``: certificates
+    verified against httpx's CA bundle), made on first use."""
+    global _tls
+    with _tls_lock:
+        if _tls is None:
+            _tls = httpx.create_ssl_context()
+        return _tls
 
 
 class CentralClient:
@@ -46,7 +65,7 @@ class CentralClient:
         self.skew_ms: int | None = None
         #: the server's time (ms) of the last answer
         self.server_time_ms: int | None = None
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s), transport=transport)
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s), transport=transport, verify=tls_context())
 
     def close(self) -> None:
         self._http.close()

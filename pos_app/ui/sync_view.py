@@ -86,6 +86,8 @@ def status_text(st: Any) -> str:
         return tr("status.no_central")
     state = tr("sync.status_online") if st.online else tr("sync.status_offline")
     text = tr("sync.bar", state=state, pending=st.pending, age=age_text(st.oldest_pending_age_s))
+    if st.oldest_pending_late:
+        text += " · " + tr("sync.pending_late", minutes=st.late_after_minutes)
     if st.last_failure and (st.last_success_at is None or (st.last_failure_at and st.last_failure_at > st.last_success_at)):
         text += " · " + st.last_failure
     return text

@@ -3,6 +3,7 @@ client; faults through a TCP proxy the test controls."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from pos_app.sync.errors import ClockFarOff, Offline, Revoked
 from tests.central.conftest import Server, make_db
 from tests.conftest import Store
 from tests.sync.helpers import balances, make_store_as
-from tests.sync.proxy import DROP_REQUEST, DROP_RESPONSE, Proxy
+from tests.sync.proxy import DELAY, DROP_REQUEST, DROP_RESPONSE, PASS, Proxy
 
 
 @pytest.fixture
@@ -100,6 +101,36 @@ def test_a_member_registered_in_b_is_found_in_c(hq: Server, stores: Any) -> None
     assert [f.member_id for f in found] == [reg.member_id]
 
 
+def test_a_campaign_published_centrally_appears_in_every_store_it_is_for(hq: Server, stores: Any) -> None:
+    """Head office publishes one campaign to all stores and another to B only: after a round, every store runs
+    the first (as a central copy; the campaign made locally stays local), only B the second; a re-publication
+    replaces it."""
+    from tests.conftest import DEMO_CAMPAIGN
+
+    abc = [paired(hq, stores(code)) for code in ("A001", "B002", "C003")]
+    rules = central.read_campaign_file(DEMO_CAMPAIGN)
+    everyone = {**rules, "campaign": {**rules["campaign"], "code": "HQ-WINTER", "name": "总部冬季活动",
+                                      "starts_on": "2026-11-01", "ends_on": "2027-01-31", "stores": ["*"]}}
+    only_b = {**everyone, "campaign": {**everyone["campaign"], "code": "HQ-B-ONLY", "name": "二号店专享"}}
+    central.publish_campaign(hq.db, everyone)
+    central.publish_campaign(hq.db, only_b, ["B002"])
+    for s in abc:
+        sync.run_round(s.ctx)
+
+    def held(s: Store) -> dict[str, tuple[str, str]]:
+        with s.ctx.uow(read_only=True) as uow:
+            return {c.code: (c.source, c.name) for c in uow.session.scalars(select(m.Campaign))}
+
+    for s in abc:
+        got = held(s)
+        assert got["HQ-WINTER"] == ("central", "总部冬季活动") and got["DEMO-RECHARGE"][0] != "central"
+        assert ("HQ-B-ONLY" in got) == (s.path.stem == "B002")
+    central.publish_campaign(hq.db, {**everyone, "campaign": {**everyone["campaign"], "name": "总部冬季活动（延长）"}})
+    for s in abc:
+        sync.run_round(s.ctx)
+        assert held(s)["HQ-WINTER"] == ("central", "总部冬季活动（延长）")
+
+
 @pytest.mark.parametrize("fault", [DROP_REQUEST, DROP_RESPONSE])
 def test_a_retry_after_a_lost_request_or_response_is_safe(hq: Server, proxy: Proxy, stores: Any, fault: str) -> None:
     a = paired(hq, stores("A001"), url=proxy.url)
@@ -114,6 +145,55 @@ def test_a_retry_after_a_lost_request_or_response_is_safe(hq: Server, proxy: Pro
     assert again.pending == 0
     assert central_events(hq) == outbox_count(a)  # every event once: none lost, none doubled
     assert central.member_show(hq.db, "13812340003")["members"][0]["balance_fen"] == 30_000
+
+
+def test_an_answer_delayed_past_the_clients_timeout_is_safe(hq: Server, proxy: Proxy, stores: Any) -> None:
+    """Central stores the batch, its answer comes after the client gave up: the next round hears `exists`."""
+    a = paired(hq, stores("A001"), url=proxy.url)
+    reg = members.register_member(a.ctx, a.cashier, phone="13812340006")
+    wallet.recharge(a.ctx, a.cashier, member_id=reg.member_id, amount_fen=20_000, pay_method="cash")
+
+    def impatient(cred: credentials.Credential) -> CentralClient:
+        return CentralClient(cred.server_url, device_id=cred.device_id, secret=cred.secret, timeout_s=0.5)
+
+    proxy.set(DELAY, delay_s=3.0)
+    with pytest.raises(Offline):
+        sync.run_round(a.ctx, client_factory=impatient)
+    proxy.set(PASS)
+    assert sync.status(a.ctx).pending == outbox_count(a)  # nothing is marked sent on a timeout
+    deadline = time.monotonic() + 30
+    while central_events(hq) < outbox_count(a):  # central goes on with the batch it received
+        assert time.monotonic() < deadline, "central never stored the delayed batch"
+        time.sleep(0.05)
+    again = sync.run_round(a.ctx)
+    assert again.pending == 0 and again.pushed == outbox_count(a)
+    assert central_events(hq) == outbox_count(a)
+    assert central.member_show(hq.db, "13812340006")["members"][0]["balance_fen"] == 20_000
+
+
+def test_the_counter_warns_when_the_oldest_waiting_event_is_late(hq: Server, proxy: Proxy, stores: Any) -> None:
+    """The status says how old the oldest event central has not acknowledged is, and warns past the offline
+    threshold (the store's ``offline_after_minutes``, 30 by default); once central has it, the warning goes."""
+    from pos_app import messages
+    from pos_app.ui.sync_view import status_text
+
+    a = paired(hq, stores("A001"), url=proxy.url)
+    sync.run_round(a.ctx)
+    members.register_member(a.ctx, a.cashier, phone="13812340007")
+    proxy.set(DROP_REQUEST)
+    a.clock.advance(minutes=29)
+    st = sync.status(a.ctx)
+    assert st.pending == 1 and st.oldest_pending_age_s == 29 * 60 and not st.oldest_pending_late
+    assert "⚠" not in status_text(st)
+    a.clock.advance(minutes=2)
+    st = sync.status(a.ctx)
+    assert st.oldest_pending_late and st.late_after_minutes == 30
+    messages.set_language("zh_CN")
+    assert status_text(st).endswith("最早一笔已等待超过 30 分钟未被总部接收")
+    proxy.set(PASS)
+    sync.run_round(a.ctx)
+    st = sync.status(a.ctx)
+    assert st.pending == 0 and not st.oldest_pending_late and "⚠" not in status_text(st)
 
 
 def test_a_revoked_device_stops_syncing_and_the_counter_goes_on(hq: Server, stores: Any) -> None:
