@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import sync_common as sc
+from tests.bench.figures import figure
 
 GOAL_EVENTS_PER_S = 10_000
 GOAL_RATIO = 4.0
@@ -187,3 +188,14 @@ def run(quick: bool = False) -> dict[str, Any]:
         },
         "machine": sc.machine(),
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    cu, pa, base = r["catch_up"], r["pull_apply"], r["baseline"]
+    return [
+        figure("catch_up_events_per_s", cu["events_per_s"], unit="/s", goal=GOAL_EVENTS_PER_S, op=">=", issue=11),
+        figure("catch_up_push", cu["push_s"], unit="s", baseline=base.get("copy_s", base["executemany_s"]) or None,
+               baseline_is=f"bare {'COPY' if 'copy_s' in base else 'executemany'} of the same rows ({r['backend']})",
+               goal=GOAL_RATIO, goal_on="ratio", issue=11),
+        figure("pull_apply_changes_per_s", pa["changes_per_s_round"], unit="/s", goal=GOAL_APPLY_PER_S, op=">=", issue=11),
+    ]

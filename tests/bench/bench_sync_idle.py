@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import sync_common as sc
+from tests.bench.figures import figure
 
 GOAL_P99_MS = 50.0
 
@@ -73,3 +74,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         "goal_met": idle["p99_ms"] < GOAL_P99_MS,
         "machine": sc.machine(),
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    return [figure("idle_round_p99", r["idle_round"]["p99_ms"], unit="ms",
+                   baseline=r["baseline_signed_ping"]["p99_ms"] or None, baseline_is="a signed ping's p99",
+                   goal=GOAL_P99_MS, op="<", issue=11)]

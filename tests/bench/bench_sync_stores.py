@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from tests.bench import sync_common as sc
+from tests.bench.figures import figure
 
 GOAL_SCALE_OUT = 1.7
 
@@ -156,3 +157,10 @@ def run(quick: bool = False) -> dict[str, Any]:
         "goal_met": ratio >= GOAL_SCALE_OUT,
         "machine": {"after_one": load_after_one, "after_two": sc.machine()},
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    one, two = r["one_process"], r["two_processes"]
+    return [figure("rounds_per_s_two_processes", two["rounds_per_s"], unit="/s", baseline=one["rounds_per_s"] or None,
+                   baseline_is="the same stores against one server process", goal=GOAL_SCALE_OUT, op=">=",
+                   goal_on="ratio", issue=11)]
