@@ -269,3 +269,10 @@ def make_store_ctx(db: Path) -> tuple[object, object]:
 
     ctx = open_store(db, create=False)
     return ctx, staff.login(ctx, "cash1", "1111")
+
+
+def test_the_approver_s_pin_is_asked_without_echo_on_a_terminal(db):
+    code, shown = _on_a_terminal(db, "--staff", "cash1", "--pin", "1111", "--approver", "boss", "audit", "list",
+                                 typed="9999")
+    assert code == 0, shown
+    assert "PIN for boss:" in shown and "9999" not in shown and "staff.add" in shown
