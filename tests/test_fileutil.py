@@ -86,3 +86,34 @@ def test_an_unreadable_config_file_is_reported_and_not_written_over() -> None:
     with pytest.raises(config.ConfigUnreadable):
         config.load()
     assert path.read_bytes() == b"[[["
+
+
+def test_a_new_store_is_owner_only_and_an_old_wider_one_is_narrowed_when_opened(tmp_path: Path) -> None:
+    """The store database, its WAL, shared-memory and lock files are 0600 in a 0700 folder (with the common
+    umask 022); a store an older version left 0644 loses the group and other bits at the next open, and a
+    read-only one stays read-only."""
+    import gc
+
+    from pos_app.cli import main
+
+    old = os.umask(0o022)
+    try:
+        db = tmp_path / "new" / "store.db"
+        assert main(["--db", str(db), "init", "--manager", "boss", "--pin", "9999"]) == 0
+        assert main(["--db", str(db), "--staff", "boss", "--pin", "9999", "member", "add", "--phone",
+                     "13800138000"]) == 0
+        made = [p for p in db.parent.iterdir()]
+        assert {p.name for p in made} >= {"store.db", "store.db.lock"}
+        assert {p.name: _mode(p) for p in made} == {p.name: 0o600 for p in made}
+        assert _mode(db.parent) == 0o700
+        gc.collect()  # the in-process commands' connections closed: the WAL is folded back
+        for p in db.parent.iterdir():
+            os.chmod(p, 0o644)
+        assert main(["--db", str(db), "doctor"]) == 0
+        assert _mode(db) == 0o600
+        assert all(_mode(p) == 0o600 for p in db.parent.iterdir() if p.name.startswith("store.db-"))
+        os.chmod(db, 0o444)
+        assert main(["--db", str(db), "--staff", "boss", "--pin", "9999", "member", "find", "138"]) == 0
+        assert _mode(db) == 0o400
+    finally:
+        os.umask(old)

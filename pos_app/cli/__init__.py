@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--staff", default=argparse.SUPPRESS, help="staff code (env POS_STAFF)")
     g.add_argument("--pin", default=argparse.SUPPRESS, help="staff PIN (env POS_PIN)")
     g.add_argument("--lang", default=argparse.SUPPRESS, choices=messages.LANGS, help="language (default zh_CN)")
+    g.add_argument("--approver", default=argparse.SUPPRESS,
+                   help="a manager's staff code approving this one command for --staff (env POS_APPROVER)")
+    g.add_argument("--approver-pin", default=argparse.SUPPRESS,
+                   help="that manager's PIN (env POS_APPROVER_PIN; asked without echo on a terminal)")
 
     p = UsageParser(prog="pos-app", description="Store membership counter app", parents=[common])
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=UsageParser)

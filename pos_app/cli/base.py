@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pos_app import messages
-from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput
+from pos_app.domain import roles
+from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInput, PermissionDenied
 from pos_app.domain.money import parse_yuan
 
 if TYPE_CHECKING:  # imported lazily: `pos-app gui` shows its window before SQLAlchemy loads
@@ -57,22 +58,48 @@ class Cli:
         return self._ctx
 
     def actor(self) -> Actor:
+        """The staff member logged in with --staff/--pin (or POS_STAFF/POS_PIN; the PIN asked without echo on a
+        terminal). With --approver (POS_APPROVER), a manager approves this one command for them: the
+        manager's PIN is checked the same way (the same lockout), and the command runs as
+        ``Actor.approving(manager, operator)``: the service checks the manager's role, the audit row names
+        the operator as who did it and the manager as who approved it."""
         if self._actor is None:
             from pos_app.services import staff  # noqa: PLC0415
+            from pos_app.services.context import Actor  # noqa: PLC0415
 
             code = getattr(self.args, "staff", None) or os.environ.get("POS_STAFF")
-            pin = getattr(self.args, "pin", None) or os.environ.get("POS_PIN")
-            if code and not pin and sys.stdin is not None and sys.stdin.isatty():
-                import getpass  # noqa: PLC0415 - asked without echo: --pin shows in the process list
-
-                try:
-                    pin = getpass.getpass(messages.translate("auth.pin_prompt", {"code": code}))
-                except EOFError:
-                    pin = None
+            pin = self._pin(code, getattr(self.args, "pin", None) or os.environ.get("POS_PIN"))
             if not code or not pin:
                 raise AuthenticationFailed("auth.required")
-            self._actor = staff.login(self.ctx, code, pin)
+            operator = staff.login(self.ctx, code, pin)
+            approver = self.approver_code
+            if approver:
+                pin = self._pin(approver, getattr(self.args, "approver_pin", None) or os.environ.get("POS_APPROVER_PIN"))
+                if not pin:
+                    raise AuthenticationFailed("auth.required")
+                manager = staff.login(self.ctx, approver, pin)
+                if manager.role != roles.MANAGER:
+                    raise PermissionDenied("auth.approver_not_manager", code=manager.code)
+                operator = Actor.approving(manager, operator)
+            self._actor = operator
         return self._actor
+
+    @property
+    def approver_code(self) -> str | None:
+        return getattr(self.args, "approver", None) or os.environ.get("POS_APPROVER") or None
+
+    @staticmethod
+    def _pin(code: str | None, pin: str | None) -> str | None:
+        """``pin``, or asked without echo when there is none and a terminal is attached (--pin shows in the
+        process list)."""
+        if code and not pin and sys.stdin is not None and sys.stdin.isatty():
+            import getpass  # noqa: PLC0415
+
+            try:
+                return getpass.getpass(messages.translate("auth.pin_prompt", {"code": code}))
+            except EOFError:
+                return None
+        return pin
 
     def local(self, at: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """A stored UTC time as the store's local time (DESIGN.md: stored in UTC, shown in the store's zone)."""

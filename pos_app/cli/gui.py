@@ -9,9 +9,16 @@ from pos_app.cli.base import Add, Cli
 
 
 def cmd_gui(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.domain.errors import DomainError  # noqa: PLC0415
     from pos_app.ui.main import run_gui  # noqa: PLC0415
 
-    return run_gui(cli.db_path, lang=getattr(a, "lang", None), smoke=a.smoke)
+    try:
+        db = cli.db_path
+    except DomainError:  # the settings file cannot be read: the window says so (a smoke run, on stderr)
+        if a.smoke:
+            raise
+        db = ""
+    return run_gui(db, lang=getattr(a, "lang", None), smoke=a.smoke)
 
 
 def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import sys
 from typing import Any
 
 from pos_app import messages
@@ -119,24 +117,10 @@ def cmd_show(cli: Cli, a: argparse.Namespace) -> int:
     return cli.emit(res, lambda: _sale_human(cli, res))
 
 
-def _approver(cli: Cli, a: argparse.Namespace) -> Any:
-    if not a.approver:
-        return None
-    from pos_app.services import staff  # noqa: PLC0415
-
-    pin = a.approver_pin or os.environ.get("POS_APPROVER_PIN")
-    if not pin and sys.stdin is not None and sys.stdin.isatty():
-        import getpass  # noqa: PLC0415
-
-        pin = getpass.getpass(messages.translate("auth.pin_prompt", {"code": a.approver}))
-    return staff.login(cli.ctx, a.approver, pin or "")
-
-
 def cmd_return(cli: Cli, a: argparse.Namespace) -> int:
     from pos_app.services import checkout  # noqa: PLC0415
 
-    ctx, actor = cli.ctx, cli.actor()
-    approver = _approver(cli, a)
+    ctx, actor = cli.ctx, cli.actor()  # a cashier's return: --approver, the manager approving it
     wanted = None
     if a.line:
         sale = checkout.get_sale(ctx, actor, a.sale_id)
@@ -149,7 +133,7 @@ def cmd_return(cli: Cli, a: argparse.Namespace) -> int:
                 raise InvalidInput("cli.return_line_invalid", line=text)
             no = int(no_text)
             wanted.append((no, int(qty_text) if qty_text else max(1, left.get(no, 1))))
-    res = checkout.return_sale(ctx, actor, request_id=a.request_id, sale_id=a.sale_id, lines=wanted, approver=approver)
+    res = checkout.return_sale(ctx, actor, request_id=a.request_id, sale_id=a.sale_id, lines=wanted)
 
     def human() -> str:
         out = [messages.translate("return.done", {"amount": Money(sum(r.amount_fen for r in res.refunds)),
@@ -194,8 +178,6 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
     ret = add("return", cmd_return, "return a whole sale or some lines (manager, or --approver a manager)", ss)
     ret.add_argument("sale_id")
     ret.add_argument("--line", action="append", help="N[xQTY]: line number (and quantity; default all of it)")
-    ret.add_argument("--approver", help="a manager's staff code (a cashier's return)")
-    ret.add_argument("--approver-pin", help="that manager's PIN (env POS_APPROVER_PIN; asked when on a terminal)")
     ret.add_argument("--request-id")
     sp = add("sales", cmd_sales, "a member's purchases")
     sp.add_argument("--phone", required=True)

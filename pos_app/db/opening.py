@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from pos_app.db import migrate
 from pos_app.db.engine import Database
 from pos_app.db.sqlitefile import sqlite_path
@@ -27,6 +29,17 @@ class StoreMissing(DomainError):
 
 class StorePathInvalid(DomainError):
     key = "store.path_invalid"
+
+
+class StoreUnreadable(DomainError):
+    """The store file is there but is no store SQLite can read (garbage, damaged, cut short, empty). Nothing
+    was written to it: the message names the file and what to do (restore a backup)."""
+
+    key = "store.damaged"
+
+
+#: SQLite's primary result codes for a file that is not a database or whose pages are damaged
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
 
 def open_database(
@@ -49,6 +62,12 @@ def open_database(
     if path is not None:
         if path.is_dir():
             raise StorePathInvalid(db=str(path))
+        if path.exists() and not create and path.stat().st_size == 0:
+            # a store file cut to nothing (a failed copy, a full disk) is not taken for a new store
+            raise StoreUnreadable("store.empty", db=str(path))
+        for existing in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if existing.exists():
+                _owner_only(existing)
         if not path.exists():
             if not create:
                 raise StoreMissing(db=str(path))
@@ -60,12 +79,48 @@ def open_database(
                 pass  # another process made it a moment ago
         if owner is not None:
             lock = StoreLock(path, owner).acquire(wait_s=wait_s)
+    database: Database | None = None
     try:
         database = Database(db, lock=lock)
+        if path is not None:
+            _check_readable(database)
         if migrate_now:
             migrate.upgrade(database)
+    except DBAPIError as exc:
+        _release(database, lock)
+        code = getattr(exc.orig, "sqlite_errorcode", None)
+        if path is not None and code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            if code & 0xFF == _SQLITE_NOTADB:
+                raise StoreUnreadable("store.not_database", db=str(path)) from None
+            raise StoreUnreadable("store.damaged", db=str(path)) from None
+        raise
     except BaseException:
-        if lock is not None:
-            lock.release()
+        _release(database, lock)
         raise
     return database
+
+
+def _release(database: Database | None, lock: StoreLock | None) -> None:
+    if database is not None:
+        database.engine.dispose()
+    if lock is not None:
+        lock.release()
+
+
+def _owner_only(path: Path) -> None:
+    """An existing store file keeps no permission for others (an older version made it 0644): group and
+    other bits are dropped, the owner's are kept (a read-only file stays read-only)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+    except OSError:
+        pass  # not ours to change (another owner, a read-only mount): SQLite decides whether it can be read
+
+
+def _check_readable(database: Database) -> None:
+    """Read the schema: SQLite reports a file that is not a database, and one cut short or damaged (its
+    header counts pages the file does not have, or the schema's pages are not b-tree pages)."""
+    with database.read_engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA page_count").scalar()
+        conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()

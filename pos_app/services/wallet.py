@@ -572,7 +572,10 @@ def refund(
     """Manager only. Returns the principal of this recharge not yet spent, less what the member already used
     or kept of its perks (the campaign's ``[refund] deduct_used_perks``, default on; never below zero);
     takes back its unspent bonus, its unspent points and the coupons/vouchers/gifts not yet used or handed
-    out (those are kept). ``method``: ``original`` (default: the recharge's payment method) or ``cash``."""
+    out (those are kept). ``method``: ``original`` (default: the recharge's payment method) or ``cash``.
+    ``operator``: who is at the counter (default: the one ``actor`` approves for, ``Actor.approving``)."""
+    if operator is None and actor.operator is not None:
+        operator = actor.operator
     request_id = check_request_id(request_id, ctx)
     method = _check_method(method)
     with ctx.uow() as uow:

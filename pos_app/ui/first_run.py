@@ -1,7 +1,9 @@
 """The first-run wizard: the app started on an empty store database (no store set up yet) asks for the store's
-name, code and time zone, the first manager's code, name and PIN (twice), and whether to load the demo data;
-then it sets the store up with the services the CLI uses (``staff.init_store``, ``demo.load_demo``) on the
-database worker, and the login window follows. ``make run`` loads the demo store first, so it never shows.
+name, code and time zone, the first manager's code, name and PIN (twice), whether the store runs standalone or
+pairs with a central server (its address and a one-time pairing code from head office), and whether to load the
+demo data; then it sets the store up with the services the CLI uses (``staff.init_store``, ``demo.load_demo``,
+``sync.pair``) on the database worker, and the login window follows. A pairing that fails (central not reached,
+a used code) leaves the store set up, standalone, and the login window says why (pair later: ``pos-app pair``). ``make run`` loads the demo store first, so it never shows.
 
 Keyboard: every field has an underlined letter (Alt+letter), Tab goes on, Enter sets the store up, Esc closes
 the app's question without setting anything up (the app stays at its login window and says why)."""
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -28,10 +31,20 @@ from pos_app.ui.common import ErrorLabel, tr
 STORE_CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
 
 
+@dataclass(frozen=True)
+class SetUp:
+    """What the wizard did: the store's brief for the login window, and why pairing failed (None: paired, or
+    standalone)."""
+
+    brief: Any
+    pair_error: DomainError | None = None
+
+
 def set_up_store(ctx: Any, *, store_name: str, store_code: str, timezone: str, manager_code: str,
-                 manager_name: str, pin: str, pin_again: str, demo: bool) -> Any:
+                 manager_name: str, pin: str, pin_again: str, demo: bool, central_url: str = "",
+                 pair_code: str = "") -> SetUp:
     """The wizard's work (on the database worker): checks, the store and its first manager, the demo data if
-    asked; returns the store's brief for the login window."""
+    asked, the pairing with central when an address is given."""
     from pos_app.services import demo as demo_service  # noqa: PLC0415
     from pos_app.services import staff  # noqa: PLC0415
     from pos_app.services.counter import store_brief  # noqa: PLC0415
@@ -40,9 +53,18 @@ def set_up_store(ctx: Any, *, store_name: str, store_code: str, timezone: str, m
         raise InvalidInput("first_run.pins_differ")
     staff.init_store(ctx, store_name=store_name, store_code=store_code, timezone=timezone,
                      manager_code=manager_code, manager_pin=pin, manager_name=manager_name or manager_code)
+    manager = staff.login(ctx, manager_code, pin) if demo or central_url else None
     if demo:
-        demo_service.load_demo(ctx, staff.login(ctx, manager_code, pin))
-    return store_brief(ctx)
+        demo_service.load_demo(ctx, manager)
+    pair_error: DomainError | None = None
+    if central_url:
+        from pos_app.services import sync  # noqa: PLC0415
+
+        try:
+            sync.pair(ctx, manager, server_url=central_url, code=pair_code)
+        except DomainError as exc:  # the store stays set up and standalone; the login window says why
+            pair_error = exc
+    return SetUp(store_brief(ctx), pair_error)
 
 
 class FirstRunDialog(QDialog):
@@ -74,6 +96,8 @@ class FirstRunDialog(QDialog):
         field("manager_name", "first_run.manager_name")
         field("pin", "first_run.pin", secret=True)
         field("pin_again", "first_run.pin_again", secret=True)
+        field("central_url", "first_run.central_url").setPlaceholderText(tr("first_run.central_url_hint"))
+        field("pair_code", "first_run.pair_code")
         self.demo = QCheckBox(tr("first_run.demo"))
         self.demo.setObjectName("demo")
         form.addRow(self.demo)
@@ -88,6 +112,7 @@ class FirstRunDialog(QDialog):
         box.rejected.connect(self.reject)
         form.addRow(box)
         self.busy = False
+        self.pair_error: DomainError | None = None
         self.fields["store_name"].setFocus()
 
     def values(self) -> dict[str, Any]:
@@ -108,6 +133,13 @@ class FirstRunDialog(QDialog):
             raise InvalidInput("first_run.manager_code_missing")
         if v["pin"] != v["pin_again"]:
             raise InvalidInput("first_run.pins_differ")
+        if v["central_url"]:
+            if not v["central_url"].startswith(("http://", "https://")):
+                raise InvalidInput("sync.server_url_invalid", url=v["central_url"])
+            if not v["pair_code"]:
+                raise InvalidInput("sync.code_missing")
+        elif v["pair_code"]:
+            raise InvalidInput("first_run.central_url_missing")
 
     def accept(self) -> None:
         if self.busy:
@@ -124,10 +156,16 @@ class FirstRunDialog(QDialog):
         ctx = self.ctx
         self.appctx.worker.run(lambda: set_up_store(ctx, **v), self._done, self._failed)
 
-    def _done(self, brief: Any) -> None:
+    def _done(self, res: SetUp) -> None:
         self.busy = False
+        self.pair_error = res.pair_error
+        login = getattr(self.parentWidget(), "login", None)
+        if res.pair_error is not None and login is not None:  # shown on the login page once the store opens
+            from pos_app.ui.common import error_text  # noqa: PLC0415
+
+            login.base_info = tr("first_run.pair_failed", detail=error_text(res.pair_error))
         super().accept()
-        self.done_cb(brief)
+        self.done_cb(res.brief)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False

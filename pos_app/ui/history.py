@@ -142,7 +142,24 @@ class HistoryScreen(QWidget):
         rb.addWidget(self.refund_result, 1)
         rl.addLayout(rb)
         self.tabs.addTab(rc, self._tab_title(1))
-        self.tabs.addTab(self.points_table, self._tab_title(2))
+        pc = QWidget()
+        pl = QVBoxLayout(pc)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.addWidget(self.points_table, 1)
+        pb = QHBoxLayout()
+        self.adjust_btn = QPushButton(tr("points_adjust.button") + " (Ctrl+J)")
+        self.adjust_btn.setObjectName("points_adjust")
+        self.adjust_btn.clicked.connect(self.ask_points_adjust)
+        pb.addWidget(self.adjust_btn)
+        self.adjust_result = QLabel("")
+        self.adjust_result.setObjectName("points_adjust_result")
+        pb.addWidget(self.adjust_result, 1)
+        self.adjust_error = ErrorLabel()
+        pb.addWidget(self.adjust_error, 1)
+        pl.addLayout(pb)
+        QShortcut(QKeySequence("Ctrl+J"), pc, activated=self.ask_points_adjust,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.tabs.addTab(pc, self._tab_title(2))
         self.tabs.addTab(self.item_table, self._tab_title(3))
         from pos_app.ui.sale_dialogs import SaleModel  # noqa: PLC0415
 
@@ -256,8 +273,31 @@ class HistoryScreen(QWidget):
             self.reload()
 
     def _changed(self, changes: Changes) -> None:
-        if changes.any("wallet", "coupons", "gifts", "sales") and self.isVisible():
+        if changes.any("wallet", "coupons", "gifts", "sales", "points") and self.isVisible():
             self.reload()
+
+    def ask_points_adjust(self) -> None:
+        """Ctrl+J: add or take away the member's points, with a reason (a manager, or a manager's PIN)."""
+        from pos_app.ui.points_adjust import PointsAdjustDialog  # noqa: PLC0415
+
+        member = self.appctx.member
+        if member is None:
+            self.adjust_error.show_error(tr("ui.select_member_first"))
+            return
+        dlg = PointsAdjustDialog(member.phone, self)
+        self.points_adjust_dialog = dlg
+        dlg.accepted.connect(lambda: self.points_adjust(member.phone, dlg.points.value(), dlg.reason.text()))
+        dlg.open()
+
+    def points_adjust(self, phone: str, points: int, reason: str) -> None:
+        from pos_app.ui.points_adjust import adjust_points  # noqa: PLC0415
+
+        def done(res: Any) -> None:
+            self.adjust_result.setText(tr("points_adjust.done", points=res.points, balance=res.points_balance))
+
+        self.adjust_result.clear()
+        self.adjust_error.show_error(None)
+        adjust_points(self.appctx, phone, points, reason, done, self.adjust_error.show_error)
 
     def reload(self) -> None:
         member = self.appctx.member

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app import messages
+from pos_app.domain.errors import DomainError
 from pos_app.services.changes import Changes
 from pos_app.ui.appctx import AppContext, ScreenScope
 from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text, install_qt_translator, tr
@@ -643,10 +644,13 @@ class MainWindow(QMainWindow):
 def _open_store(db: str, owner: str | None = "app") -> tuple[Any, Any]:
     """The app owns the store while it is open (docs/store-file-safety.md): no command can open it meanwhile."""
     from pos_app.app import open_store  # noqa: PLC0415
+    from pos_app.db.sqlitefile import sqlite_path  # noqa: PLC0415
     from pos_app.services.counter import store_brief  # noqa: PLC0415
     from pos_app.services.staff import is_initialised  # noqa: PLC0415
 
-    ctx = open_store(db, owner=owner)
+    path = sqlite_path(db)
+    # the first run makes the store; a store file that is there but empty is reported, not set up afresh
+    ctx = open_store(db, owner=owner, create=path is None or not path.exists())
     try:
         return ctx, (store_brief(ctx) if is_initialised(ctx) else None)  # None: the first-run wizard asks
     except BaseException:
@@ -746,6 +750,22 @@ def _smoke_steps(app: Any, win: MainWindow, appctx: AppContext, db: str, errors:
     return 0
 
 
+def show_start_failure(win: MainWindow, exc: BaseException) -> None:
+    """Why the app cannot start on its store, on the login page (its one message; nothing was written)."""
+    from pos_app.config import ConfigInvalid, ConfigUnreadable  # noqa: PLC0415
+
+    text = error_text(exc) if isinstance(exc, ConfigUnreadable | ConfigInvalid) else tr("ui.db_failed",
+                                                                                      detail=error_text(exc))
+    win.login.base_info = text
+    win.login.info.setText(text)
+
+
+def open_in_window(win: MainWindow, appctx: AppContext, db: str, opened: Any) -> None:
+    """Open the store on the database worker (the app owns it from now on); ``opened((ctx, brief))`` on
+    success, else the reason on the login page."""
+    appctx.worker.run(lambda: _open_store(db), opened, lambda exc: show_start_failure(win, exc))
+
+
 def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     from pos_app import config  # noqa: PLC0415
 
@@ -757,7 +777,13 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
     apply_style(app)  # type: ignore[arg-type]
     worker = DbWorker()
     appctx = AppContext(None, worker)
-    appctx.central_url = config.load().central_url
+    try:
+        appctx.central_url = config.load().central_url
+        start_error: BaseException | None = None
+    except DomainError as exc:  # a settings file that cannot be read: said in the window, nothing opened
+        if smoke:
+            raise
+        start_error = exc
     win = MainWindow(appctx)
     win.show()
     win.raise_()
@@ -792,10 +818,10 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
             # validation p99 0.6 ms frozen against 2.3 ms not).
             gc.freeze()
 
-        def failed(exc: BaseException) -> None:
-            win.login.info.setText(tr("ui.db_failed", detail=error_text(exc)))
-
-        QTimer.singleShot(0, lambda: worker.run(lambda: _open_store(db), opened, failed))
+        if start_error is not None:
+            QTimer.singleShot(0, lambda: show_start_failure(win, start_error))
+        else:
+            QTimer.singleShot(0, lambda: open_in_window(win, appctx, db, opened))
         return int(app.exec())
     finally:
         win._set_scanner(False)

@@ -352,7 +352,8 @@ class StockScreen(QWidget):
                                 if b is not export and not b.text().startswith(tr("stock.export"))]
         if read_only:
             for b in self.manager_buttons:
-                b.hide()
+                if b is not self.adjust_button:  # staff count the shelf: a manager approves the adjustment
+                    b.hide()
             self.tabs.removeTab(2)  # the stocktake
 
     # ----------------------------------------------------------------- building
@@ -386,6 +387,8 @@ class StockScreen(QWidget):
             (row2 if key in ("stock.add_gift", "stock.edit_gift", "stock.export_levels") else row).addWidget(b)
             if key == "stock.export_levels":
                 self.levels_export = b
+            if key == "stock.adjust":
+                self.adjust_button = b
         row2.addStretch(1)
         lay.addLayout(row)
         lay.addLayout(row2)
@@ -567,7 +570,14 @@ class StockScreen(QWidget):
                                          request_id=rid), ok)
 
     def adjust(self, sku: str, counted: int, reason: str) -> None:
-        ctx, actor, rid = self.appctx.ctx, self.appctx.actor, self.appctx.new_request_id()
+        """A manager adjusts; anyone else is asked for a manager's PIN for this one adjustment (ui/approval.py)."""
+        from pos_app.ui.approval import approved_actor  # noqa: PLC0415
+
+        actor = approved_actor(self.appctx, "gift.adjust", tr("stock.approve_adjust"))
+        if actor is None:
+            self.error.show_error(tr("approval.not_given"))
+            return
+        ctx, rid = self.appctx.ctx, self.appctx.new_request_id()
         self.busy = True
         self._call(
             lambda: gifts.adjust(ctx, actor, sku=sku, counted=counted, reason=reason, request_id=rid),

@@ -212,3 +212,70 @@ def test_pin_is_asked_without_echo_when_a_terminal_is_attached(db):
 def test_without_a_terminal_a_missing_pin_is_refused_not_asked(db):
     p = run(db, "member", "find", "138", staff="cash1")
     assert p.returncode == 3 and "PIN for" not in p.stdout + p.stderr
+
+
+APPROVABLE = [(perm, cmd) for perm, cmd in CASES if cmd[:2] not in (["demo", "--reload"],)]
+
+
+@pytest.mark.parametrize(("perm", "cmd"), APPROVABLE, ids=[f"{p}:{' '.join(c[:2])}" for p, c in APPROVABLE])
+def test_manager_only_command_done_for_a_cashier_with_approver(db, template_db, tmp_path, capsys, perm, cmd):
+    """`--approver CODE --approver-pin PIN` (or POS_APPROVER / POS_APPROVER_PIN; asked without echo on a
+    terminal): a manager approves this one command for the cashier logged in, whose audit rows name the
+    cashier as who did it and the manager as who approved it. Another cashier as approver is refused (exit
+    3, nothing written). In process (`pos_app.cli.main`, the console script's code) to keep the table fast."""
+    from pos_app.cli import main
+
+    fill = {**template_db[1], "campaign": str(campaign_file(tmp_path))}
+    args = [a.format(**fill) for a in cmd]
+    login = ["--lang", "en", "--db", str(db), "--staff", "cash1", "--pin", "1111"]
+    before = counts(db)
+    assert main([*login, "--approver", "tgt1", "--approver-pin", "3333", *args]) == 3  # staff, not a manager
+    err = capsys.readouterr().err
+    assert err.strip() and "Traceback" not in err and counts(db) == before
+    with sqlite3.connect(db) as c:
+        seq = c.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+    assert main([*login, "--approver", "boss", "--approver-pin", "9999", *args]) == 0, capsys.readouterr().err
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT s.code, a.code FROM audit_log l LEFT JOIN staff s ON s.id = l.staff_id "
+                         "LEFT JOIN staff a ON a.id = l.approved_by WHERE l.seq > ? ORDER BY l.seq", (seq,)).fetchall()
+    assert all(r == ("cash1", "boss") for r in rows), rows
+
+
+def test_a_cashier_s_sale_return_with_approver_from_the_environment(db, capsys, monkeypatch):
+    """The return the sales test runs with --approver, here with POS_APPROVER / POS_APPROVER_PIN: the return
+    is the cashier's, approved by the manager."""
+    from pos_app.cli import main
+    from pos_app.services import checkout
+
+    s = make_store_ctx(db)
+    try:
+        sale = checkout.ring_up(s[0], s[1], request_id=None, member_id=None,
+                                lines=[checkout.LineInput(category="洗护美容", amount_fen=50_00)], coupon_code=None,
+                                payments=[checkout.PaymentInput("cash", 50_00)]).sale_id
+    finally:
+        s[0].db.dispose()
+    login = ["--lang", "en", "--db", str(db), "--staff", "cash1", "--pin", "1111"]
+    assert main([*login, "sale", "return", sale]) == 3
+    assert "manager" in capsys.readouterr().err
+    monkeypatch.setenv("POS_APPROVER", "boss")
+    monkeypatch.setenv("POS_APPROVER_PIN", "9999")
+    assert main([*login, "--json", "sale", "return", sale]) == 0
+    assert '"approver": "boss"' in capsys.readouterr().out
+    with sqlite3.connect(db) as c:
+        who = c.execute("SELECT s.code, a.code FROM sale_return r JOIN staff s ON s.id = r.staff_id "
+                        "JOIN staff a ON a.id = r.approved_by").fetchall()
+    assert who == [("cash1", "boss")]
+
+
+def make_store_ctx(db: Path) -> tuple[object, object]:
+    from pos_app.app import open_store
+
+    ctx = open_store(db, create=False)
+    return ctx, staff.login(ctx, "cash1", "1111")
+
+
+def test_the_approver_s_pin_is_asked_without_echo_on_a_terminal(db):
+    code, shown = _on_a_terminal(db, "--staff", "cash1", "--pin", "1111", "--approver", "boss", "audit", "list",
+                                 typed="9999")
+    assert code == 0, shown
+    assert "PIN for boss:" in shown and "9999" not in shown and "staff.add" in shown

@@ -406,3 +406,23 @@ def test_manager_only_action_refused_for_a_cashier_and_allowed_with_a_manager(st
         assert ei.value.key in ("error.permission_denied", "return.approval_needed")
         assert _audit_count(store) == before  # refused before anything was written
     call(store.manager)  # the manager's approval: the same use case with the manager as the actor
+
+
+@pytest.mark.parametrize(("perm", "name", "setup"), CASES, ids=[f"{p}:{n}" for p, n, _ in CASES])
+def test_manager_only_action_done_for_a_cashier_with_a_managers_approval(store, perm, name, setup):
+    """The counter's way (ui/approval.py, `pos-app --approver`): the cashier stays logged in, a manager
+    approves this one action, and every audit row it writes names the cashier as who did it and the manager
+    as who approved it."""
+    call = setup(store)
+    before = _audit_count(store)
+    call(Actor.approving(store.manager, store.cashier))
+    with store.ctx.uow(read_only=True) as uow:
+        rows = [(r.staff_id, r.approved_by) for r in uow.session.scalars(
+            select(m.AuditLog).where(m.AuditLog.seq > before).order_by(m.AuditLog.seq))]
+    assert all(r == (store.cashier.staff_id, store.manager.staff_id) for r in rows), (name, rows)
+    if name == "checkout.return_sale":  # the return is the cashier's (their shift pays it back), approved
+        from pos_app.db import models_checkout as mk
+
+        with store.ctx.uow(read_only=True) as uow:
+            ret = uow.session.execute(select(mk.SaleReturn.staff_id, mk.SaleReturn.approved_by)).one()
+        assert tuple(ret) == (store.cashier.staff_id, store.manager.staff_id)

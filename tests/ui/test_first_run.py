@@ -94,3 +94,43 @@ def test_closing_the_wizard_sets_nothing_up_and_says_so(fresh: Any, qtbot: Any) 
     qtbot.keyClick(dlg.fields["store_name"], Qt.Key.Key_Escape)
     assert not dlg.isVisible() and not staff.is_initialised(ctx)
     assert "pos-app init" in win.login.info.text()
+
+
+def test_the_wizard_pairs_the_store_with_central_when_asked(fresh: Any, qtbot: Any, tmp_path: Path) -> None:
+    """A real central server on 127.0.0.1: the store is registered there, head office's one-time code typed
+    into the wizard; the store comes up paired (sync state and the owner-only credential)."""
+    from pos_app.central import services as central
+    from pos_app.services import sync
+    from tests.central.conftest import Server, make_db
+
+    hq_db = make_db("sqlite", tmp_path)
+    hq = Server(hq_db).start()
+    try:
+        st = central.add_store(hq_db, "一号店", "SH01")
+        code = central.device_code(hq_db, st["store_id"])["code"]
+        win, dlg, ctx, opened = fresh
+        _fill(qtbot, dlg, store_name="一号店", store_code="SH01", manager_code="wang", pin="4321",
+              pin_again="4321", pair_code=code)
+        qtbot.keyClick(dlg.fields["pair_code"], Qt.Key.Key_Return)  # a code without the server's address
+        assert dlg.isVisible() and "中心服务器地址" in dlg.error.text() and not staff.is_initialised(ctx)
+        _fill(qtbot, dlg, central_url=hq.url)
+        qtbot.keyClick(dlg.fields["pair_code"], Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: bool(opened) and win.login.ok.isEnabled(), timeout=60_000)
+        assert dlg.pair_error is None
+        status = sync.status(ctx)
+        assert status.paired and status.server_url == hq.url
+    finally:
+        hq.stop()
+        hq_db.dispose()
+
+
+def test_a_pairing_that_fails_leaves_the_store_set_up_standalone_and_says_why(fresh: Any, qtbot: Any) -> None:
+    win, dlg, ctx, opened = fresh
+    _fill(qtbot, dlg, store_name="二号店", store_code="SH02", manager_code="li", pin="4321", pin_again="4321",
+          central_url="http://127.0.0.1:9", pair_code="ABCD-1234")  # nothing listens there
+    qtbot.keyClick(dlg.fields["pair_code"], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(opened) and win.login.ok.isEnabled(), timeout=60_000)
+    assert staff.is_initialised(ctx) and dlg.pair_error is not None
+    assert "未能与中心服务器配对" in win.login.info.text() and "pos-app pair" in win.login.info.text()
+    login(qtbot, win, "li", "4321")
+    assert win.appctx.actor.role == "manager"

@@ -117,3 +117,63 @@ def test_whoever_may_act_is_never_asked_and_a_manager_approves_for_them(store: A
     assert approved_actor(Ctx, "coupon.void", "x") is None
     assert Actor.approving(store.manager, store.manager) is store.manager
     assert coupons  # the module the actions call
+
+
+@pytest.mark.parametrize("approves", [True, False], ids=["approved", "cancelled"])
+def test_staff_adjust_the_stock_on_f7_with_a_manager_s_pin(win: Any, qtbot: Any, store: Any, approves: bool) -> None:
+    """Staff (店员) see F7 read-only but keep the adjustment after a count: a manager's PIN approves it."""
+    from pos_app.services import gifts
+
+    gifts.add_gift(store.ctx, store.manager, sku="TEST-GIFT", name="测试礼品")
+    gifts.receive(store.ctx, store.manager, sku="TEST-GIFT", qty=5)
+    login(qtbot, win, "shelf1", "2222")
+    asked: list[str] = []
+    win.appctx.ask_manager = lambda reason: asked.append(reason) or (store.manager if approves else None)
+    press(qtbot, win, Qt.Key.Key_F7)
+    screen: Any = win.screens["stock"]
+    qtbot.waitUntil(lambda: idle(win) and screen.model.rowCount() == 1, timeout=10_000)
+    assert screen.read_only and not screen.adjust_button.isHidden()
+    assert all(b.isHidden() for b in screen.manager_buttons if b is not screen.adjust_button)
+    screen.adjust("TEST-GIFT", 3, "盘点")
+    qtbot.waitUntil(lambda: idle(win), timeout=10_000)
+    assert asked == ["调整库存"]
+    rows = audit.audit_rows(store.ctx, store.manager, action="gift.adjust")
+    if approves:
+        assert [(r.staff_code, r.approved_by_code) for r in rows] == [("shelf1", "boss")]
+        assert gifts.stock_levels(store.ctx, store.manager)[0].on_hand == 3
+    else:
+        assert rows == [] and "店长授权" in screen.error.text()
+        assert gifts.stock_levels(store.ctx, store.manager)[0].on_hand == 5
+
+
+@pytest.mark.parametrize("approves", [True, False], ids=["approved", "cancelled"])
+def test_a_cashier_adjusts_points_on_f5_with_a_manager_s_pin(win: Any, qtbot: Any, store: Any, approves: bool) -> None:
+    from pos_app.services import points
+
+    a = _coupon_store(store)
+    start = points.show(store.ctx, store.manager, phone=a.phone).points_balance
+    assert start >= 5  # the basic recharge's points
+    login(qtbot, win, "cash1", "1111")
+    asked: list[str] = []
+    win.appctx.ask_manager = lambda reason: asked.append(reason) or (store.manager if approves else None)
+    select_member(qtbot, win, "13800000001")
+    press(qtbot, win, Qt.Key.Key_F5)
+    screen: Any = win.screens["history"]
+    qtbot.waitUntil(lambda: idle(win), timeout=10_000)
+    screen.tabs.setCurrentIndex(2)
+    qtbot.keyClick(screen.points_table, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    dlg = screen.points_adjust_dialog
+    qtbot.waitUntil(dlg.isVisible)
+    dlg.points.setValue(-5)
+    dlg.reason.setText("补录")
+    dlg.accept()
+    qtbot.waitUntil(lambda: idle(win), timeout=10_000)
+    assert asked == ["调整积分"]
+    rows = audit.audit_rows(store.ctx, store.manager, action="points.adjust")
+    if approves:
+        assert [(r.staff_code, r.approved_by_code) for r in rows] == [("cash1", "boss")]
+        assert "-5" in screen.adjust_result.text()
+    else:
+        assert rows == [] and "店长授权" in screen.adjust_error.text()
+    now = points.show(store.ctx, store.manager, phone=a.phone).points_balance
+    assert now == (start - 5 if approves else start)

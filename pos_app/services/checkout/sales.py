@@ -501,7 +501,10 @@ def return_sale(
     lines: Sequence[tuple[int, int]] | None = None, approver: Actor | None = None,
 ) -> ReturnDTO:
     """Return a whole sale (``lines`` None: everything not yet returned) or (line no, qty) pairs. A manager,
-    or a cashier with a manager's approval (``approver``)."""
+    or a cashier with a manager's approval (``approver``, or ``actor`` given as ``Actor.approving(manager,
+    cashier)``: the return is then the cashier's, approved by the manager)."""
+    if actor.operator is not None and approver is None:
+        actor, approver = actor.operator, Actor(actor.staff_id, actor.code, actor.name, actor.role)
     request_id = check_request_id(request_id, ctx)
     wanted = None if lines is None else [(int(no), int(q)) for no, q in lines]
     params = {"sale_id": sale_id, "lines": wanted}
