@@ -56,6 +56,13 @@ class Cli:
                                    owner="command")
         return self._ctx
 
+    def close(self) -> None:
+        """Let go of the store (its connections, then its lock) when the command is done: ``main`` may be
+        called again in the same process (tests, tools), and a file system is not left busy."""
+        if self._ctx is not None:
+            ctx, self._ctx, self._actor = self._ctx, None, None
+            ctx.db.dispose()
+
     def actor(self) -> Actor:
         if self._actor is None:
             from pos_app.services import staff  # noqa: PLC0415

@@ -60,12 +60,15 @@ def open_database(
                 pass  # another process made it a moment ago
         if owner is not None:
             lock = StoreLock(path, owner).acquire(wait_s=wait_s)
+    database: Database | None = None
     try:
         database = Database(db, lock=lock)
         if migrate_now:
             migrate.upgrade(database)
     except BaseException:
-        if lock is not None:
+        if database is not None:
+            database.dispose()  # its connections (a file system is not left busy), then the lock
+        elif lock is not None:
             lock.release()
         raise
     return database
