@@ -35,7 +35,7 @@ from tests.reliability import crash_child
 from tests.reliability.conftest import Counters, scaled
 from tests.services.test_crash import _q
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")]
 
 KILLS = scaled(100)
 #: a child that logs nothing for this long is stuck (a bound, never reached when all is well)
