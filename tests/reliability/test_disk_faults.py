@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
+from pos_app import messages
 from pos_app.app import open_store
 from pos_app.db.engine import StoreDiskFull
 from pos_app.services import demo, staff, wallet
@@ -107,7 +108,7 @@ def _fill(folder: Path) -> Path:
 
 
 def test_a_full_disk_refuses_writes_in_one_line_keeps_reads_and_goes_on(tmpfs: Path, cli: Any, campaign: Counters,
-                                                                       tmp_path: Path) -> None:
+                                                                       tmp_path: Path, qtbot: Any) -> None:
     db = copy_db(_demo_into(tmp_path / "src.db"), tmpfs / "store.db")
     # the counter keeps the store open (so SQLite's WAL index is there) while the disk fills up
     holder = open_store(db)
@@ -117,8 +118,16 @@ def test_a_full_disk_refuses_writes_in_one_line_keeps_reads_and_goes_on(tmpfs: P
         before = counts(db)
         filler = _fill(tmpfs)
         check_refused_writes(cli, db, campaign, FULL)
-        with pytest.raises(StoreDiskFull):  # the same through the service, for the app's own worker
-            wallet.recharge(holder, cashier, phone=PHONE, amount_fen=100_00, request_id="while-full")
+        # the same through the app's database worker: a refusal its screen shows in one line, not a crash
+        from pos_app.ui.ops import DbWorker
+
+        worker, failed = DbWorker(), []
+        worker.run(lambda: wallet.recharge(holder, cashier, phone=PHONE, amount_fen=100_00, request_id="while-full"),
+                   None, failed.append)
+        qtbot.waitUntil(lambda: worker.pending == 0, timeout=30_000)
+        worker.stop()
+        assert not worker.crashes and len(failed) == 1 and isinstance(failed[0], StoreDiskFull), failed
+        assert FULL["zh_CN"] in messages.tr_error(failed[0], "zh_CN") and counts(db) == before
         # room comes back 4 KB at a time: every write until one fits is refused whole, then it is whole
         size, tries = filler.stat().st_size, 0
         while True:
