@@ -153,6 +153,25 @@ def test_staff_add_and_reports(store_db: Path, capsys: pytest.CaptureFixture[str
     run_cli(store_db, capsys, campaign, lang, "audit", "list", f"--since={day}")
 
 
+@fuzz(8)
+@given(lang=LANG, ref=hostile_text(40), line=hostile_text(10), method=st.sampled_from(["original", "cash"]))
+def test_refund_and_sale_return_and_show(store_db: Path, capsys: pytest.CaptureFixture[str], campaign: Counters,
+                                         lang: str, ref: str, line: str, method: str) -> None:
+    run_cli(store_db, capsys, campaign, lang, "refund", f"--recharge={ref}", f"--method={method}")
+    run_cli(store_db, capsys, campaign, lang, "sale", "return", f"--line={line}", "--", ref)
+    run_cli(store_db, capsys, campaign, lang, "sale", "show", "--", ref)
+
+
+@fuzz(8)
+@given(lang=LANG, template=st.one_of(st.just("PET20"), hostile_text(10)), phone=phone_text(),
+       count=hostile_text(6), reason=hostile_text(20))
+def test_coupon_issue_and_wheel_draw(store_db: Path, capsys: pytest.CaptureFixture[str], campaign: Counters,
+                                     lang: str, template: str, phone: str, count: str, reason: str) -> None:
+    run_cli(store_db, capsys, campaign, lang, "coupon", "issue", f"--template={template}", f"--phone={phone}",
+            f"--count={count}", f"--reason={reason}")
+    run_cli(store_db, capsys, campaign, lang, "wheel", "draw", f"--phone={phone}")
+
+
 def test_doctor_passes_after_the_fuzzing(store_db: Path, capsys: pytest.CaptureFixture[str], campaign: Counters) -> None:
     p = run_cli(store_db, capsys, campaign, "en", "doctor")
     assert p.returncode == 0 and p.stdout.strip().endswith("All checks passed"), p.stdout
