@@ -3,8 +3,9 @@
 Every campaign is bounded. The CI size is small; ``POS_RELIABILITY_SCALE=N`` (an integer, default 1)
 multiplies the kills, the contention time and the fuzz examples by N (``POS_RELIABILITY_SCALE=10`` is a
 long run). Each campaign adds what it did to one set of counters, printed at the end of the pytest
-session and, when ``POS_RELIABILITY_SUMMARY=FILE`` is set, written to FILE as JSON (the workers of one
-pytest-xdist run add theirs into the same file)."""
+session and, when ``POS_RELIABILITY_SUMMARY=FILE`` is set, written to FILE as JSON. Under pytest-xdist
+(``make pytest``) each worker counts its own, adds them into the JSON file, and hands them to the controller,
+which prints the sum (the hooks in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -90,12 +91,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     path = os.environ.get("POS_RELIABILITY_SUMMARY")
     if path and _touched():
         _write_summary(path)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller prints the sum (tests/conftest.py)
+        workeroutput["reliability"] = COUNTERS.as_dict()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def print_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _touched():
         return
     terminalreporter.section("reliability campaigns")
     for name, n in COUNTERS.as_dict().items():
         terminalreporter.write_line(f"{name.replace('_', ' '):>16}: {n}")
     terminalreporter.write_line(f"{'scale':>16}: {scale()} (POS_RELIABILITY_SCALE)")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if not config.pluginmanager.hasplugin("dsession"):  # the xdist controller's is printed by tests/conftest.py
+        print_summary(terminalreporter)
