@@ -27,6 +27,7 @@ from typing import Any
 
 from pos_app.domain.errors import DomainError
 from pos_app.domain.money import format_fen
+from pos_app.domain.text import one_line
 from pos_app.domain.textparams import Day, Money, Term, parse_message_ref
 
 DEFAULT_LANG = "zh_CN"
@@ -221,6 +222,8 @@ def show_param(value: Any, lang: str | None = None) -> Any:
         return str(value)
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, str):  # often what somebody typed: a message stays one readable line
+        return one_line(value)
     return value
 
 

@@ -130,3 +130,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "pg" in item.keywords:
             item.add_marker(skip)
+
+
+# pytest-xdist: the reliability campaigns (tests/reliability) run in the workers; the controller adds up their
+# counters and prints the summary block (without xdist, tests/reliability/conftest.py prints it itself)
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    from tests.reliability.conftest import COUNTERS  # noqa: PLC0415
+
+    COUNTERS.add(**getattr(node, "workeroutput", {}).get("reliability", {}))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("dsession"):  # the xdist controller
+        from tests.reliability.conftest import print_summary  # noqa: PLC0415
+
+        print_summary(terminalreporter)

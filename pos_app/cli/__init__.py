@@ -124,4 +124,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - mapped to one line, or raised again
         return exit_code_for(exc, cli)
+    finally:
+        cli.close()
 

@@ -57,6 +57,13 @@ class Cli:
                                    owner="command")
         return self._ctx
 
+    def close(self) -> None:
+        """Let go of the store (its connections, then its lock) when the command is done: ``main`` may be
+        called again in the same process (tests, tools), and a file system is not left busy."""
+        if self._ctx is not None:
+            ctx, self._ctx, self._actor = self._ctx, None, None
+            ctx.db.dispose()
+
     def actor(self) -> Actor:
         """The staff member logged in with --staff/--pin (or POS_STAFF/POS_PIN; the PIN asked without echo on a
         terminal). With --approver (POS_APPROVER), a manager approves this one command for them: the

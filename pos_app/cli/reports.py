@@ -26,7 +26,8 @@ from pos_app.domain.textparams import Money
 def _days(a: argparse.Namespace) -> tuple[date, date]:
     start = date_arg(a.start, "report.date_invalid")
     end = date_arg(a.end, "report.date_invalid")
-    assert start is not None and end is not None  # both options are required
+    if start is None or end is None:  # both options are required, but may be given empty (--from "")
+        raise InvalidInput("report.date_invalid", value=a.start if start is None else a.end)
     return start, end
 
 

@@ -101,9 +101,10 @@ def open_database(
 
 
 def _release(database: Database | None, lock: StoreLock | None) -> None:
+    """A failed open lets go of everything: the connections (a file system is not left busy), then the lock."""
     if database is not None:
-        database.engine.dispose()
-    if lock is not None:
+        database.dispose()  # its lock is ``lock``, released last
+    elif lock is not None:
         lock.release()
 
 

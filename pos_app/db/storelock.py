@@ -59,6 +59,16 @@ class StoreFileChanged(DomainError):
     key = "store.file_changed"
 
 
+class StoreFolderReadOnly(DomainError):
+    """The store's folder cannot be written: neither its lock file nor SQLite's journal can be made beside it."""
+
+    key = "store.folder_read_only"
+
+
+#: what os.open answers in a folder (or on a file system) that may not be written
+_READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 @dataclass(frozen=True)
 class Owner:
     kind: str
@@ -101,7 +111,12 @@ class StoreLock:
         """Take the lock, waiting up to ``wait_s`` seconds for a command to finish (never for the app)."""
         if fcntl is None:  # pragma: no cover
             return self
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError as exc:
+            if exc.errno in _READ_ONLY_ERRNOS:
+                raise StoreFolderReadOnly(db=str(self.db_path)) from None
+            raise
         try:
             mode = fcntl.LOCK_EX if self.kind == APP else fcntl.LOCK_SH
             deadline = time.monotonic() + max(0.0, wait_s)

@@ -51,6 +51,24 @@ def clean_text(
     return folded
 
 
+#: the longest a value a person typed is quoted back in a message (the rest is cut: "…")
+MAX_QUOTED_LEN = 200
+
+#: shown as U+XXXX when quoted back: what free text refuses, and line and paragraph separators
+_ESCAPED_CATEGORIES = _REFUSED_CATEGORIES | {"Zl", "Zp"}
+
+
+def one_line(value: str, max_chars: int = MAX_QUOTED_LEN) -> str:
+    """A value quoted back in a message, made safe to show: a message is one line, so new lines, carriage
+    returns, tabs and every character free text refuses (ESC, RTL marks...) are shown as U+XXXX, and a
+    value longer than ``max_chars`` is cut with "…" (a 10,000-character paste stays readable)."""
+    if value.isprintable() and len(value) <= max_chars:
+        return value
+    shown = "".join(f"U+{ord(ch):04X}" if unicodedata.category(ch) in _ESCAPED_CATEGORIES else ch
+                    for ch in value[: max_chars + 1])
+    return shown if len(value) <= max_chars else shown[:max_chars] + "…"
+
+
 def check_arg_text(value: str) -> None:
     """A command-line argument must be valid text: undecodable bytes (a GBK terminal talking to a UTF-8
     program) arrive as lone surrogates and are refused before anything runs."""

@@ -260,8 +260,9 @@ def login(ctx: ServiceContext, code: str, pin: str) -> Actor:
           permission_note="the login itself: the PIN was just checked; notes its time and clears the count")
 def _note_login(ctx: ServiceContext, staff_id: str) -> None:
     """A good login clears the wrong-attempt count and records its time; skipped (not an error) when
-    another program holds the write lock, so a login never waits on a writer to read."""
-    from pos_app.db.engine import StoreWriteBusy  # noqa: PLC0415
+    another program holds the write lock, so a login never waits on a writer to read, and when the store
+    cannot be written now (a read-only file or folder, a full disk), so reading still works."""
+    from pos_app.db.engine import CANNOT_WRITE  # noqa: PLC0415
 
     try:
         with ctx.uow() as uow:
@@ -271,7 +272,7 @@ def _note_login(ctx: ServiceContext, staff_id: str) -> None:
                 staff.locked_until = None
                 staff.last_login_at = ctx.now()
                 uow.commit()
-    except StoreWriteBusy:
+    except CANNOT_WRITE:
         pass
 
 

@@ -73,3 +73,17 @@ def test_free_text_refusals_name_the_field_in_the_language():
         clean_text("a\x1bb", field="note")
     assert messages.tr_error(exc.value, "zh_CN").startswith("备注含有不允许的控制字符（U+001B）")
     assert messages.tr_error(exc.value, "en").startswith("The note contains")
+
+
+@pytest.mark.parametrize("lang", messages.LANGS)
+def test_a_typed_value_quoted_back_keeps_the_message_on_one_line(lang):
+    """Found by the fuzzing campaign (tests/reliability): a coupon code or a payment method typed with a new
+    line, a carriage return or an ESC came back verbatim and broke the one-line message (or redrew the terminal)."""
+    for typed in ("\n", "AB\r\nCD", "\x1b[2J", "a\u2028b", "x\u202ey"):
+        line = messages.translate("coupon.code_malformed", {"code": typed}, lang)
+        assert "\n" not in line and "\r" not in line and "\x1b" not in line and "\u2028" not in line, line
+        assert "\u202e" not in line and "U+" in line
+    assert "U+000A" in messages.translate("wallet.pay_method_invalid", {"pay": "\n", "allowed": "cash"}, lang)
+    long = messages.translate("coupon.code_malformed", {"code": "7" * 10_000}, lang)
+    assert "7" * 200 + "…" in long and "7" * 201 not in long
+    assert "王五 ＡＢ" in messages.translate("coupon.code_malformed", {"code": "王五 ＡＢ"}, lang)  # kept as typed
