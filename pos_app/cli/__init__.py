@@ -25,6 +25,7 @@ from pos_app.cli import (
     coupons,
     gifts,
     gui,
+    levels,
     members,
     points,
     products,
@@ -40,7 +41,7 @@ from pos_app.domain.errors import DomainError, PermissionDenied
 from pos_app.domain.text import check_arg_text
 
 #: the modules that add subcommands, in the order of ``pos-app --help``
-AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, coupons, gifts, backup, audit,
+AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, levels, coupons, gifts, backup, audit,
          sync, reports)
 
 __all__ = ["AREAS", "build_parser", "main"]

@@ -18,6 +18,8 @@ def _member_text(mdto: Any) -> str:
             f"  ({messages.translate('label.principal')} {format_fen(mdto.principal_fen)}"
             f" / {messages.translate('label.bonus')} {format_fen(mdto.bonus_fen)})",
             f"  {messages.translate('label.points')}: {mdto.points}   {messages.translate('label.invite_code')}: {mdto.invite_code}",
+            *([f"  {messages.translate('label.points_pending')}: {mdto.points_pending}"] if mdto.points_pending else []),
+            f"  {messages.translate('panel.level')}: {mdto.level_name or messages.translate('panel.no_level')}",
         ]
     )
 

@@ -25,7 +25,9 @@ def cmd_points_show(cli: Cli, a: argparse.Namespace) -> int:
     r = points.show(cli.ctx, cli.actor(), phone=a.phone)
     return cli.emit(r, lambda: messages.translate("points.show_line", {
         "phone": r.phone, "points": Count(r.points_balance), "expiring": Count(r.expiring_30_days),
-        "tickets": Count(r.tickets), "streak": Count(r.streak)}))
+        "tickets": Count(r.tickets), "streak": Count(r.streak)})
+        + ("\n" + messages.translate("points.pending_line", {"points": Count(r.points_pending)})
+           if r.points_pending else ""))
 
 
 def cmd_points_history(cli: Cli, a: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ TABLE_AREAS: dict[str, str] = {
     "wheel": "points",
     "wheel_prize": "points",
     "wheel_draw": "points",
+    "task_progress": "points",
+    "level_change": "members",
     "coupon": "coupons",
     "coupon_event": "coupons",
     "coupon_template": "coupons",

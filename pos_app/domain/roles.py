@@ -32,6 +32,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "points.checkin": frozenset({CASHIER, STAFF, MANAGER}),
     "wheel.draw": frozenset({CASHIER, MANAGER}),
     "wheel.manage": frozenset({MANAGER}),
+    # member levels: the daily review (a voucher's lift ends, downgrades) runs in the name of whoever is logged in
+    "level.review": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.read": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.handout": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.receive": frozenset({STAFF, MANAGER}),

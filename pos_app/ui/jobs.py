@@ -42,6 +42,12 @@ def _expire_points(ctx: Any, actor: Any, day: str) -> Any:
     return wallet.expire_points(ctx, actor)
 
 
+def _level_review(ctx: Any, actor: Any, day: str) -> Any:
+    from pos_app.services import levels  # noqa: PLC0415
+
+    return levels.review(ctx, actor)
+
+
 def _backup(ctx: Any, actor: Any, day: str) -> Any:
     from pos_app.services import backup  # noqa: PLC0415
 
@@ -59,6 +65,7 @@ def _backup_at() -> dtime:
 JOBS: dict[str, Callable[[Any, Any, str], Any]] = {
     "referral.issue_due": _issue_due,
     "points.expire": _expire_points,
+    "level.review": _level_review,
     "backup.daily": _backup,
 }
 
