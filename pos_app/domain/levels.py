@@ -128,7 +128,7 @@ def on_event(rules: LevelRules, held: Held, amount_fen: int, today: date, reason
     included. The member moves up to the level it reaches; a level reached again is renewed."""
     q = rules.qualified(amount_fen)
     cur = rules.index(held.code)
-    until = rules.until_for(today)
+    until = rules.until_for(today) if q > 0 else None  # the lowest level has nothing to fall to
     if q > cur:
         return Decision(rules.levels[q].code, until, reason)
     if q == cur and held.by_voucher:  # the voucher's level is now earned

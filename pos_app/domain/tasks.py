@@ -51,6 +51,7 @@ EV_SALE = "sale"
 EV_RECHARGE = "recharge"
 EV_INVITE_REGISTERED = "invite_registered"
 EV_INVITE_FIRST_PURCHASE = "invite_first_purchase"
+EV_RETURN = "return"  # a return of a sale: what it gave back of what was paid; ``full``: nothing is left
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Event:
     kind: str
     amount_fen: int = 0
     categories: frozenset[str] = frozenset()
+    full: bool = False
 
 
 def step(task: Task, event: Event) -> int:
@@ -111,6 +113,22 @@ def advance(task: Task, progress: int, state: str, event: Event) -> Advance | No
         return None
     new = min(task.target, progress + moved)
     return Advance(new, new >= task.target)
+
+
+def retreat(task: Task, progress: int, state: str, event: Event) -> int | None:
+    """The progress of a task not yet complete after a return (``EV_RETURN``): what was paid back leaves a
+    spend task, a purchase returned whole leaves a purchases (or its category's) task. None: unchanged. A
+    completed task stays completed, its reward given."""
+    if state == COMPLETED or event.kind != EV_RETURN or progress <= 0:
+        return None
+    back = 0
+    if task.kind == SPEND:
+        back = max(0, event.amount_fen)
+    elif task.kind == PURCHASES and event.full:
+        back = 1
+    elif task.kind == CATEGORY and event.full and task.category in event.categories:
+        back = 1
+    return max(0, progress - back) if back else None
 
 
 def by_level(tasks: Sequence[Task]) -> list[Task]:

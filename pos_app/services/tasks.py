@@ -137,6 +137,13 @@ def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member,
     today = local_date(ctx, settings(uow))
     new_rows: list[dict[str, Any]] = []
     done: list[tuple[rules.Task, str, dict[str, Any]]] = []
+    if event.kind == rules.EV_RETURN:
+        for t in tasks:
+            row = rows.get(t.code)
+            left = rules.retreat(t, row.progress, row.state, event) if row is not None else None
+            if row is not None and left is not None:
+                row.progress, row.last_ref, row.updated_at = left, ref, now
+        return
     for t in tasks:
         row = rows.get(t.code)
         moved = rules.advance(t, row.progress if row else 0, row.state if row else rules.OPEN, event)
@@ -196,6 +203,20 @@ def on_sale(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member
         record(uow, ctx, actor, inviter, rules.Event(rules.EV_INVITE_FIRST_PURCHASE), member.id)
 
 
+def on_sale_returned(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale) -> None:
+    """A return lowers the progress of the member's tasks not yet complete (what was paid back; a purchase
+    returned whole no longer counts)."""
+    s = uow.session
+    rets = repo.sales.returns(s, sale.id)
+    if not rets:
+        return
+    last = max(rets, key=lambda r: (r.created_at, r.id))
+    paid_back = sum(p.amount_fen - p.bonus_fen for p in repo.sales.return_payments(s, [last.id]))
+    cats = frozenset(x.category for x in repo.sales.lines(s, sale.id))
+    record(uow, ctx, actor, member, rules.Event(rules.EV_RETURN, paid_back, cats, full=sale.state == "returned"),
+           last.id)
+
+
 def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, recharge: m.Recharge) -> None:
     record(uow, ctx, actor, member, rules.Event(rules.EV_RECHARGE, recharge.amount_fen), recharge.id)
 
@@ -214,6 +235,7 @@ def register(reg: Registrar) -> None:
     """Tasks: checked when a campaign is loaded; progress from sales, recharges and invitees."""
     reg.campaign_validate.append(validate_campaign)
     reg.on_sale.append(on_sale)
+    reg.on_sale_returned.append(on_sale_returned)
     reg.on_recharge.append(on_recharge)
     reg.member_registered.append(on_member_registered)
 

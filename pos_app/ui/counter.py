@@ -145,11 +145,12 @@ class MemberPanel(QFrame):
             "name": m.name or "",
             "member_code": m.member_code,
             "invite_code": m.invite_code,
-            "level": m.level or tr("panel.no_level"),
+            "level": getattr(m, "level_name", None) or m.level or tr("panel.no_level"),
             "balance": money(m.balance_fen),
             "principal": money(m.principal_fen),
             "bonus": money(m.bonus_fen),
-            "points": str(m.points),
+            "points": str(m.points) + (tr("panel.points_pending", points=Count(m.points_pending))
+                                       if getattr(m, "points_pending", 0) else ""),
             "expiring": str(m.points_expiring_soon),
             "member_price": price,
             "owed_gifts": str(m.owed_gifts),
@@ -350,6 +351,11 @@ class CounterScreen(QWidget):
         self.last_purchase.setObjectName("last_purchase")
         self.last_purchase.setWordWrap(True)
         right.addWidget(self.last_purchase)
+        #: the selected member's level and task progress (services/levels.py, services/tasks.py)
+        self.program = QLabel("")
+        self.program.setObjectName("member_program")
+        self.program.setWordWrap(True)
+        right.addWidget(self.program)
         # the member's daily check-in (签到): services/points.py; a scan on the points screen (Shift+F5) does it too
         self.checkin_btn = QPushButton(tr("counter.checkin_button"))
         self.checkin_btn.setObjectName("counter_checkin")
@@ -391,6 +397,27 @@ class CounterScreen(QWidget):
         self.panel.set_member(member)
         self.selected_for = self.search.text().strip() if member is not None else None
         self.load_last_purchase(member)
+        self.load_program(member)
+
+    def load_program(self, member: Any) -> None:
+        """The member panel's level (with the next one) and the progress of each task of the campaign."""
+        self.program.setText("")
+        if member is None or not self.appctx.has_actor:
+            self.appctx.worker.cancel("member-program")
+            return
+        from pos_app.services import levels, tasks  # noqa: PLC0415
+        from pos_app.ui.points_view import level_text, tasks_text  # noqa: PLC0415
+
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, member.member_id
+
+        def show(res: Any) -> None:
+            if self.appctx.member is None or self.appctx.member.member_id != mid:
+                return
+            status, progress = res
+            self.program.setText("\n".join(x for x in (level_text(status), tasks_text(progress)) if x))
+
+        self.appctx.run(lambda: (levels.status(ctx, actor, member_id=mid), tasks.progress(ctx, actor, member_id=mid)),
+                        show, lambda exc: self.program.setText(error_text(exc)), key="member-program")
 
     def load_last_purchase(self, member: Any) -> None:
         """The member panel's last purchase: when, the receipt number, what was paid (the checkout service)."""
