@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pos_app.domain.errors import DomainError, InsufficientFunds
 from pos_app.services import campaigns, checkout, doctor, levels, members, points, tasks, wallet, wheel
@@ -308,3 +310,49 @@ def test_a_bad_levels_or_tasks_table_is_refused_when_the_campaign_is_loaded(stor
     with pytest.raises(InvalidInput):
         campaigns.load_campaign(store.ctx, store.manager, data, replace=True)
 
+
+
+# ----------------------------------------------------------------------------- invariants on a real store
+@settings(max_examples=4, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from(["sale", "return", "day", "draw", "expire", "adjust"]),
+                              st.integers(1, 9)), min_size=3, max_size=9))
+def test_pending_points_are_never_spent_and_the_balance_is_its_ledger(tmp_path_factory, ops):
+    s = make_store(tmp_path_factory.mktemp("inv") / "store.db")
+    try:
+        data = program()
+        data["points"]["wheel"]["cost_points"] = 20
+        campaigns.load_campaign(s.ctx, s.manager, data, replace=True)
+        wheel.publish(s.ctx, s.manager)
+        mem = _member(s)
+        sales: list[str] = []
+        for op, n in ops:
+            try:
+                if op == "sale":
+                    sales.append(_sale(s, mem.member_id, n * 50_00).sale_id)
+                elif op == "return" and sales:
+                    checkout.return_sale(s.ctx, s.manager, request_id=None, sale_id=sales.pop(n % len(sales)))
+                elif op == "day":
+                    s.clock.advance(days=n)
+                elif op == "draw":
+                    wheel.draw(s.ctx, s.cashier, phone=PHONE, use_ticket=False)
+                elif op == "expire":
+                    wallet.expire_points(s.ctx, s.manager)
+                elif op == "adjust":
+                    points.adjust(s.ctx, s.manager, phone=PHONE, points=n * 3, reason="补")
+            except InsufficientFunds:
+                pass
+            shown = points.show(s.ctx, s.cashier, phone=PHONE)
+            assert shown.points_balance >= 0 and shown.points_pending >= 0
+            # what a spend took came only from lots that were spendable on that (store-local) day
+            for available_on, at in _q(s, "SELECT l.available_on, e.created_at FROM points_entry e "
+                                          "JOIN points_lot l ON l.id = e.lot_id WHERE e.kind IN ('spend', 'expire') "
+                                          "AND l.available_on IS NOT NULL"):
+                assert (datetime.fromisoformat(at).replace(tzinfo=UTC) + timedelta(hours=8)).date() >= \
+                    date.fromisoformat(available_on)
+            held = _q(s, "SELECT points_balance FROM member WHERE id = ?", mem.member_id)[0][0]
+            lots = _q(s, "SELECT COALESCE(SUM(points), 0) FROM points_lot WHERE member_id = ?", mem.member_id)[0][0]
+            moved = _q(s, "SELECT COALESCE(SUM(delta), 0) FROM points_entry WHERE member_id = ?", mem.member_id)[0][0]
+            assert held == lots + moved == shown.points_balance + shown.points_pending
+        _doctor_ok(s)
+    finally:
+        s.ctx.db.dispose()
