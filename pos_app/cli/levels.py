@@ -57,7 +57,8 @@ def level_line(s: Any) -> str:
     text = messages.translate("level.line", {"level": s.level_name or messages.translate("panel.no_level"),
                                              "multiplier": s.points_multiplier})
     if s.until:
-        text += "  " + messages.translate("level.voucher_until" if s.by_voucher else "level.until", {"day": Day(s.until)})
+        text += "  " + (messages.translate("level.voucher_until", {"day": Day(s.until)}) if s.by_voucher
+                        else messages.translate("level.until", {"day": Day(s.until)}))
     if s.next_name:
         text += "  " + messages.translate("level.to_next", {"level": s.next_name, "amount": format_fen(s.to_next_fen)})
     return text

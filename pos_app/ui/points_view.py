@@ -82,7 +82,8 @@ def level_text(st: Any) -> str:
         return ""
     text = tr("level.line", level=st.level_name, multiplier=st.points_multiplier)
     if st.until:
-        text += "  " + tr("level.voucher_until" if st.by_voucher else "level.until", day=Day(st.until))
+        text += "  " + (tr("level.voucher_until", day=Day(st.until)) if st.by_voucher
+                        else tr("level.until", day=Day(st.until)))
     if st.next_name:
         text += "\n" + tr("level.to_next", level=st.next_name, amount=Money(st.to_next_fen))
     return text
