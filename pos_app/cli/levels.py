@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from pos_app import messages
-from pos_app.cli.base import Add, Cli
+from pos_app.cli.base import Add, Cli, date_arg
 from pos_app.domain.money import format_fen
 from pos_app.domain.textparams import Count, Day
 
@@ -79,6 +79,15 @@ def cmd_level_show(cli: Cli, a: argparse.Namespace) -> int:
     return cli.emit(s, human)
 
 
+def cmd_level_birthday(cli: Cli, a: argparse.Namespace) -> int:
+    from pos_app.services import levels  # noqa: PLC0415
+
+    day = date_arg(a.date, "member.birthday_invalid")
+    assert day is not None
+    r = levels.set_birthday(cli.ctx, cli.actor(), phone=a.phone, birthday=day)
+    return cli.emit(r, lambda: messages.translate("level.birthday_set", {"phone": r.phone, "day": Day(r.birthday)}))
+
+
 def cmd_level_review(cli: Cli, a: argparse.Namespace) -> int:
     from pos_app.services import levels  # noqa: PLC0415
 
@@ -96,4 +105,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
                                                                               required=True)
     sp = add("show", cmd_level_show, "a member's level, the next one, perks and every change", lp)
     sp.add_argument("--phone", required=True)
+    sp = add("birthday", cmd_level_birthday, "record a member's birthday (a level's birthday gift)", lp)
+    sp.add_argument("--phone", required=True)
+    sp.add_argument("--date", required=True, help="YYYY-MM-DD")
     add("review", cmd_level_review, "the daily level review now (voucher lifts that end, downgrades)", lp)

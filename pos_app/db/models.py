@@ -79,6 +79,8 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: the member level's next look (migration 0015): a voucher's lift ends, a window's level is re-evaluated
     level_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: the member's birthday when they gave it (migration 0015): a level's birthday gift
+    birthday: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Campaign(Base):

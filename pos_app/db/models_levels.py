@@ -35,6 +35,20 @@ class TaskProgress(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class BirthdayGift(Base):
+    """A member level's birthday gift, given once a member and year (what it gave)."""
+
+    __tablename__ = "birthday_gift"
+    __table_args__ = (UniqueConstraint("member_id", "year"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    coupon_id: Mapped[str | None] = mapped_column(String(36))  # the coupon entitlement granted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LevelChange(Base):
     """One change of a member's level, append-only: from, to, why (recharge | sale | voucher | voucher_end
     | window_end), what caused it, and until when the new level holds before it is looked at again."""

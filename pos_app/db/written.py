@@ -28,6 +28,7 @@ TABLE_AREAS: dict[str, str] = {
     "wheel_draw": "points",
     "task_progress": "points",
     "level_change": "members",
+    "birthday_gift": "points",
     "coupon": "coupons",
     "coupon_event": "coupons",
     "coupon_template": "coupons",

@@ -57,6 +57,13 @@ class Level:
     threshold_fen: int
     points_bp: int = ONE_BP  # the points multiplier, in basis points (15000 = x1.5)
     member_prices: bool = False
+    #: the birthday gift (once a year, on the member's birthday when it is known): points and/or a coupon
+    birthday_points: int = 0
+    birthday_coupon: str = ""
+
+    @property
+    def birthday_gift(self) -> bool:
+        return bool(self.birthday_points or self.birthday_coupon)
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,21 @@ class Decision:
     by_voucher: bool = False
     floor: str | None = None
     log: bool = True
+
+
+def is_birthday(birthday: date, today: date) -> bool:
+    """Whether ``today`` is the member's birthday (29 February: the 28th in a year without one)."""
+    if (birthday.month, birthday.day) == (today.month, today.day):
+        return True
+    leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
+    return (birthday.month, birthday.day) == (2, 29) and not leap and (today.month, today.day) == (2, 28)
+
+
+def check_birthday(birthday: date, today: date) -> date:
+    """A birthday a member gives: a real past date, not before 1900."""
+    if birthday > today or birthday.year < 1900:
+        raise InvalidInput("member.birthday_invalid", value=birthday.isoformat())
+    return birthday
 
 
 def points_with(rules: LevelRules | None, code: str | None, points: int) -> int:
@@ -186,6 +208,12 @@ def _multiplier_bp(value: Any, field: str) -> int:
     return int(bp)
 
 
+def _count(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+        raise _bad(field, value)
+    return value
+
+
 def level_rules_from_dict(data: Mapping[str, Any], parse_money: Any) -> LevelRules | None:
     """The campaign's ``[member_levels]`` (None when it has none); ``parse_money(value, field)`` turns yuan
     into fen (the campaign parser's)."""
@@ -224,6 +252,8 @@ def level_rules_from_dict(data: Mapping[str, Any], parse_money: Any) -> LevelRul
             threshold_fen=parse_money(d.get("threshold", "0"), f"{f}.threshold"),
             points_bp=_multiplier_bp(d.get("points_multiplier", "1"), f"{f}.points_multiplier"),
             member_prices=prices,
+            birthday_points=_count(d.get("birthday_points", 0), f"{f}.birthday_points"),
+            birthday_coupon=str(d.get("birthday_coupon") or "").strip(),
         ))
     if levels[0].threshold_fen != 0:
         raise _bad(f"{p}.levels[0].threshold", levels[0].threshold_fen)

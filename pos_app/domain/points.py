@@ -116,7 +116,7 @@ def expiring_soon(lots: Sequence[PointsLot], today: date, within_days: int = 30)
 
 
 # ----------------------------------------------------------------------------- sources and adjustments
-SOURCES = ("recharge", "spend", "checkin", "task", "invite", "wheel", "adjust")
+SOURCES = ("recharge", "spend", "checkin", "task", "invite", "wheel", "adjust", "birthday")
 
 #: the largest manual adjustment, either way (a typo of a few zeros is refused)
 MAX_ADJUST = 1_000_000

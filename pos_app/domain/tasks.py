@@ -124,9 +124,7 @@ def retreat(task: Task, progress: int, state: str, event: Event) -> int | None:
     back = 0
     if task.kind == SPEND:
         back = max(0, event.amount_fen)
-    elif task.kind == PURCHASES and event.full:
-        back = 1
-    elif task.kind == CATEGORY and event.full and task.category in event.categories:
+    elif event.full and (task.kind == PURCHASES or (task.kind == CATEGORY and task.category in event.categories)):
         back = 1
     return max(0, progress - back) if back else None
 

@@ -22,8 +22,10 @@ from pos_app.db import models_checkout as mk
 from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import levels as rules
-from pos_app.domain.campaign import Campaign, field_money
+from pos_app.domain.campaign import GRANT_COUPON, Campaign, GrantedItem, field_money
 from pos_app.domain.points import PendingRules, pending_rules_from_dict
+from pos_app.services import grants
+from pos_app.services import points as pts
 from pos_app.services.campaigns import current_campaign
 from pos_app.services.common import add_facts, audit, emit, local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
@@ -82,6 +84,7 @@ class LevelStatus:
     points_multiplier: str  # "1.5"
     member_prices: bool
     history: tuple[LevelChangeDTO, ...]
+    birthday: date | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,15 @@ class ReviewResult(Result):
     reviewed: int
     changed: int
     today: date
+    #: birthday gifts given today (member ids)
+    birthday_gifts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BirthdayResult(Result):
+    member_id: str
+    phone: str
+    birthday: date
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -192,16 +204,65 @@ def review(ctx: ServiceContext, actor: Actor) -> ReviewResult:
         lr = campaign_levels(campaign)
         due = repo.levels.due_members(uow.session, today) if lr is not None else []
         changed = 0
-        assert lr is not None or not due
-        for member in due:
-            assert lr is not None
-            d = rules.lapse(lr, held(uow, member), basis_fen(uow, ctx, lr, member, today), today)
-            if d is not None and _apply(uow, ctx, actor, member, d, None, campaign):
-                changed += 1
-        if due:
-            audit(uow, ctx, actor, "level.review", "level", today.isoformat(), reviewed=len(due), changed=changed)
-            emit(uow, ctx, "level.reviewed", {"date": today.isoformat(), "reviewed": len(due), "changed": changed})
-        result = ReviewResult(len(due), changed, today)
+        gifts: list[str] = []
+        if lr is not None:
+            for member in due:
+                d = rules.lapse(lr, held(uow, member), basis_fen(uow, ctx, lr, member, today), today)
+                if d is not None and _apply(uow, ctx, actor, member, d, None, campaign):
+                    changed += 1
+            assert campaign is not None
+            gifts = _birthday_gifts(uow, ctx, actor, lr, campaign, today)
+        if due or gifts:
+            audit(uow, ctx, actor, "level.review", "level", today.isoformat(), reviewed=len(due), changed=changed,
+                  birthday_gifts=gifts)
+            emit(uow, ctx, "level.reviewed", {"date": today.isoformat(), "reviewed": len(due), "changed": changed,
+                                              "birthday_gifts": gifts})
+        result = ReviewResult(len(due), changed, today, tuple(gifts))
+        uow.commit()
+        return result
+
+
+def _birthday_gifts(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, lr: rules.LevelRules, campaign: Campaign,
+                    today: date) -> list[str]:
+    """Today's birthdays: each member whose level has a birthday gift gets it, once a year."""
+    s = uow.session
+    found = repo.levels.birthday_members(s, today.month, today.day, today.year)
+    if (today.month, today.day) == (2, 28):
+        found += repo.levels.birthday_members(s, 2, 29, today.year)
+    out = []
+    for member in found:
+        lv = lr.level(member.level)
+        if member.birthday is None or not rules.is_birthday(member.birthday, today) or not lv.birthday_gift:
+            continue
+        gid = ctx.new_id()
+        coupon = None
+        if lv.birthday_points:
+            pts.earn(uow, ctx, member, lv.birthday_points, source="birthday", ref=gid, reason=lv.code,
+                     expires_on=pts.expiry_for(campaign, today))
+        if lv.birthday_coupon:
+            rows = grants.grant_items(uow, ctx, actor, member, [GrantedItem(GRANT_COUPON, lv.birthday_coupon,
+                                                                            lv.name, 1, 0, "birthday")],
+                                      today=today, campaign=campaign)
+            coupon = rows[0].id if rows else None
+        repo.levels.add_birthday_gift(s, dict(id=gid, member_id=member.id, year=today.year, level=lv.code,
+                                              points=lv.birthday_points, coupon_id=coupon, created_at=ctx.now()))
+        out.append(member.id)
+    return out
+
+
+@use_case("member.set_birthday", permission="member.register", event="member.birthday_set")
+def set_birthday(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, member_id: str | None = None,
+                 birthday: date) -> BirthdayResult:
+    """The member's birthday (for a level's birthday gift): a past date, not before 1900."""
+    with ctx.uow() as uow:
+        mm = load_member(uow, phone=phone, member_id=member_id)
+        day = rules.check_birthday(birthday, local_date(ctx, settings(uow)))
+        before = mm.birthday
+        mm.birthday = day
+        audit(uow, ctx, actor, "member.set_birthday", "member", mm.id, before=before.isoformat() if before else None,
+              birthday=day.isoformat())
+        emit(uow, ctx, "member.birthday_set", {"member_id": mm.id, "birthday": day.isoformat()})
+        result = BirthdayResult(mm.id, mm.phone, day)
         uow.commit()
         return result
 
@@ -224,7 +285,7 @@ def status(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, membe
                     for c in repo.levels.changes(uow.session, mm.id))
         if lr is None:
             return LevelStatus(mm.id, mm.phone, mm.level, mm.level, mm.level_until, False, None, 0, None, None, 0, "1",
-                               False, log)
+                               False, log, mm.birthday)
         h = held(uow, mm)
         lv = lr.level(mm.level)
         i = lr.index(mm.level)
@@ -233,7 +294,8 @@ def status(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, membe
         return LevelStatus(
             mm.id, mm.phone, lv.code, lv.name, mm.level_until, h.by_voucher, lr.basis, amount,
             nxt.code if nxt else None, nxt.name if nxt else None,
-            max(0, nxt.threshold_fen - amount) if nxt else 0, _multiplier_text(lv.points_bp), lv.member_prices, log)
+            max(0, nxt.threshold_fen - amount) if nxt else 0, _multiplier_text(lv.points_bp), lv.member_prices, log,
+            mm.birthday)
 
 
 def level_names(ctx: ServiceContext, actor: Actor) -> dict[str, str]:

@@ -95,6 +95,17 @@ def test_the_window_end_reevaluates_on_the_window() -> None:
     assert same is not None and same.code == "g" and not same.log
 
 
+def test_birthdays_and_the_29th_of_february() -> None:
+    assert lv.is_birthday(date(1990, 5, 1), date(2027, 5, 1)) and not lv.is_birthday(date(1990, 5, 1), date(2027, 5, 2))
+    assert lv.is_birthday(date(2000, 2, 29), date(2027, 2, 28)) and not lv.is_birthday(date(2000, 2, 29), date(2028, 2, 28))
+    assert lv.is_birthday(date(2000, 2, 29), date(2028, 2, 29))
+    for bad in (date(1899, 12, 31), D0 + timedelta(days=1)):
+        with pytest.raises(InvalidInput):
+            lv.check_birthday(bad, D0)
+    r = _levels(levels=[{"code": "a"}, {"code": "b", "threshold": "1", "birthday_points": 5, "birthday_coupon": "X"}])
+    assert not r.levels[0].birthday_gift and r.levels[1].birthday_gift
+
+
 # ----------------------------------------------------------------------------- tasks
 def _tasks(*items: dict) -> tuple[tk.Task, ...]:
     return tk.tasks_from_dict({"points": {"tasks": list(items)}}, field_money)

@@ -284,6 +284,28 @@ def test_a_level_upgrade_voucher_from_the_wheel_lifts_one_level_for_its_months(t
     s.ctx.db.dispose()
 
 
+def test_a_birthday_gift_once_a_year_for_the_levels_that_have_one(shop):
+    from pos_app.domain.errors import InvalidInput
+
+    _member(shop)
+    _member(shop, FRIEND)
+    with pytest.raises(InvalidInput):  # not born yet
+        levels.set_birthday(shop.ctx, shop.cashier, phone=PHONE, birthday=date(2027, 1, 1))
+    levels.set_birthday(shop.ctx, shop.cashier, phone=PHONE, birthday=date(1990, 11, 25))
+    levels.set_birthday(shop.ctx, shop.cashier, phone=FRIEND, birthday=date(1991, 11, 25))  # 普通: no gift
+    wallet.recharge(shop.ctx, shop.cashier, phone=PHONE, amount_fen=3000_00)  # 金卡: 100 points on the birthday
+    assert _status(shop).birthday == date(1990, 11, 25)
+    before = points.show(shop.ctx, shop.cashier, phone=PHONE).points_balance
+    assert levels.review(shop.ctx, shop.cashier).birthday_gifts == ()  # not today
+    shop.clock.advance(days=2)
+    r = levels.review(shop.ctx, shop.cashier)
+    assert len(r.birthday_gifts) == 1
+    assert points.show(shop.ctx, shop.cashier, phone=PHONE).points_balance == before + 100
+    assert levels.review(shop.ctx, shop.cashier).birthday_gifts == ()  # once a year
+    assert _q(shop, "SELECT year, level, points FROM birthday_gift") == [(2026, "gold", 100)]
+    _doctor_ok(shop)
+
+
 def test_member_show_and_levels_need_no_campaign(bare_store):
     mem = members.register_member(bare_store.ctx, bare_store.cashier, phone=PHONE)
     assert mem.level_name is None

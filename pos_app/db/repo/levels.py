@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import Session
 
 from pos_app.db import models as m
@@ -63,6 +63,18 @@ def due_members(session: Session, today: date) -> list[m.Member]:
     """Members whose level is due for a look today (a voucher's lift ends, a window's level is re-evaluated)."""
     return list(load(session, select(m.Member).where(m.Member.level_until.is_not(None), m.Member.level_until <= today)
                      .order_by(m.Member.id)).scalars())
+
+
+def birthday_members(session: Session, month: int, day: int, year: int) -> list[m.Member]:
+    """Members whose birthday is on ``month``/``day`` and who had no birthday gift in ``year``."""
+    given = select(ml.BirthdayGift.member_id).where(ml.BirthdayGift.year == year)
+    return list(load(session, select(m.Member).where(
+        m.Member.birthday.is_not(None), extract("month", m.Member.birthday) == month,
+        extract("day", m.Member.birthday) == day, m.Member.id.not_in(given)).order_by(m.Member.id)).scalars())
+
+
+def add_birthday_gift(session: Session, values: Mapping[str, Any]) -> None:
+    append(session, ml.BirthdayGift, [values])
 
 
 # ----------------------------------------------------------------------------- task progress

@@ -195,6 +195,8 @@ def quote(
         t = priced.totals
         # what the member would earn paying all of it from outside the wallet
         points = rules.points_for(t.total_fen, crules) if member is not None else 0
+        if member is not None and points > 0:  # as the sale would earn them (a member level's multiplier)
+            points = ctx.registry.earning(uow, ctx, member, "sale", points, day).points
         return QuoteDTO(
             lines=tuple(_line_dto(line) for line in priced.lines),
             subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen, total_fen=t.total_fen,
