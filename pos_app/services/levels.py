@@ -29,6 +29,7 @@ from pos_app.services import points as pts
 from pos_app.services.campaigns import current_campaign
 from pos_app.services.common import add_facts, audit, emit, local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.doctor import Check
 from pos_app.services.dto import Result
 from pos_app.services.members import load_member
 from pos_app.services.registry import Earning, Feature, Registrar
@@ -307,6 +308,14 @@ def level_names(ctx: ServiceContext, actor: Actor) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- the feature
+def doctor_checks(uow: UnitOfWork) -> list[Check]:
+    """Each member's level is where their level log left it; each completed task's points were granted."""
+    phones = repo.levels.levels_not_logged(uow.session)
+    rows = repo.levels.tasks_not_rewarded(uow.session)
+    return [Check("levels_match_their_log", not phones, ", ".join(phones[:5])),
+            Check("completed_tasks_rewarded", not rows, ", ".join(rows[:5]))]
+
+
 def validate_campaign(data: dict[str, Any]) -> None:
     rules.level_rules_from_dict(data, field_money)
     pending_rules_from_dict(data)
@@ -321,6 +330,7 @@ def register(reg: Registrar) -> None:
     reg.on_prize.append(on_prize)
     reg.shape_earning.append(shape_earning)
     reg.member_prices.append(member_prices)
+    reg.doctor_checks.append(doctor_checks)
 
 
 FEATURE = Feature("levels", register)

@@ -306,6 +306,19 @@ def test_a_birthday_gift_once_a_year_for_the_levels_that_have_one(shop):
     _doctor_ok(shop)
 
 
+def test_the_doctor_finds_a_level_or_a_task_reward_changed_behind_the_log(shop):
+    mem = _member(shop)
+    wallet.recharge(shop.ctx, shop.cashier, phone=PHONE, amount_fen=1000_00)
+    for _ in range(3):
+        _sale(shop, mem.member_id)
+    _doctor_ok(shop)
+    with sqlite3.connect(shop.path) as c:
+        c.execute("UPDATE member SET level = 'diamond' WHERE phone = ?", (PHONE,))
+        c.execute("UPDATE points_lot SET source = 'adjust' WHERE source = 'task'")
+    bad = {c.name: c.detail for c in doctor.run_doctor(shop.ctx).checks if not c.ok}
+    assert bad["levels_match_their_log"] == PHONE and "completed_tasks_rewarded" in bad
+
+
 def test_member_show_and_levels_need_no_campaign(bare_store):
     mem = members.register_member(bare_store.ctx, bare_store.cashier, phone=PHONE)
     assert mem.level_name is None

@@ -38,7 +38,8 @@ def test_the_app_registry_holds_every_feature_handler_in_order():
     assert reg.campaign_validate == (coupons.validate_campaign, referrals.validate_campaign, sales.validate_campaign,
                                      points.validate_campaign, levels.validate_campaign, tasks.validate_campaign)
     assert reg.campaign_loaded == (coupons.on_campaign_loaded,)
-    assert reg.doctor_checks == (coupons.doctor_checks, referrals.doctor_checks, gifts.doctor_checks)
+    assert reg.doctor_checks == (coupons.doctor_checks, referrals.doctor_checks, gifts.doctor_checks,
+                                 levels.doctor_checks)
     assert reg.demo_data == (coupons.load_demo_data, gifts.load_demo_data, sales.load_demo_data, points.load_demo_data)
     assert reg.before_spend == (sync.check_offline_spend,)
     assert reg.before_redeem == (sync.check_offline_coupon,)

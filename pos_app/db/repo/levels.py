@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, extract, func, select
+from sqlalchemy import case, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from pos_app.db import models as m
@@ -75,6 +75,22 @@ def birthday_members(session: Session, month: int, day: int, year: int) -> list[
 
 def add_birthday_gift(session: Session, values: Mapping[str, Any]) -> None:
     append(session, ml.BirthdayGift, [values])
+
+
+def levels_not_logged(session: Session) -> list[str]:
+    """Phones whose level is not the one their level log's last row moved them to (a log exists)."""
+    last = (select(ml.LevelChange.to_level).where(ml.LevelChange.member_id == m.Member.id)
+            .order_by(ml.LevelChange.created_at.desc(), ml.LevelChange.id.desc()).limit(1).scalar_subquery())
+    return list(run(session, select(m.Member.phone).where(last.is_not(None), or_(m.Member.level.is_(None),
+                                                                                  m.Member.level != last))).scalars())
+
+
+def tasks_not_rewarded(session: Session) -> list[str]:
+    """Completed task progress rows whose points reward has no points lot."""
+    lot = (select(m.PointsLot.id).where(m.PointsLot.source == "task", m.PointsLot.ref == ml.TaskProgress.id)
+           .exists())
+    return list(run(session, select(ml.TaskProgress.id).where(
+        ml.TaskProgress.state == "completed", ml.TaskProgress.points > 0, ~lot)).scalars())
 
 
 # ----------------------------------------------------------------------------- task progress
