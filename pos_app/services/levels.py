@@ -49,6 +49,14 @@ def _parsed(campaign: Campaign) -> tuple[rules.LevelRules | None, PendingRules]:
     return found
 
 
+def running(uow: UnitOfWork, ctx: ServiceContext) -> Campaign | None:
+    """The campaign running today, read once per transaction (the handlers of one sale all ask for it)."""
+    if "levels.campaign" not in uow.cache:
+        uow.cache["levels.campaign"] = current_campaign(uow, ctx)
+    found: Campaign | None = uow.cache["levels.campaign"]
+    return found
+
+
 def campaign_levels(campaign: Campaign | None) -> rules.LevelRules | None:
     return None if campaign is None else _parsed(campaign)[0]
 
@@ -147,7 +155,7 @@ def _apply(uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, member: m.
 
 def _on_event(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, basis: str, reason: str,
               ref: str) -> None:
-    campaign = current_campaign(uow, ctx)
+    campaign = running(uow, ctx)
     lr = campaign_levels(campaign)
     if lr is None or lr.basis != basis:
         return
@@ -171,7 +179,7 @@ def on_prize(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Membe
     """A level-upgrade voucher won on the wheel: one level up for the campaign's ``voucher_months``."""
     if prize_ref != rules.VOUCHER_PRIZE_REF:
         return
-    campaign = current_campaign(uow, ctx)
+    campaign = running(uow, ctx)
     lr = campaign_levels(campaign)
     if lr is None:
         return
@@ -182,7 +190,7 @@ def on_prize(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Membe
 def shape_earning(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, source: str, earning: Earning,
                   today: date) -> Earning:
     """The member level's points multiplier, and the campaign's pending period for a purchase's points."""
-    campaign = current_campaign(uow, ctx)
+    campaign = running(uow, ctx)
     if campaign is None or earning.points <= 0:
         return earning
     points = rules.points_with(campaign_levels(campaign), member.level, earning.points)
@@ -190,7 +198,7 @@ def shape_earning(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, source
 
 
 def member_prices(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, today: date) -> bool:
-    lr = campaign_levels(current_campaign(uow, ctx))
+    lr = campaign_levels(running(uow, ctx))
     return lr is not None and lr.level(member.level).member_prices
 
 
@@ -201,7 +209,7 @@ def review(ctx: ServiceContext, actor: Actor) -> ReviewResult:
     level held for a window is re-evaluated on the window, ``downgrade = "window_end"``)."""
     with ctx.uow() as uow:
         today = local_date(ctx, settings(uow))
-        campaign = current_campaign(uow, ctx)
+        campaign = running(uow, ctx)
         lr = campaign_levels(campaign)
         due = repo.levels.due_members(uow.session, today) if lr is not None else []
         changed = 0

@@ -24,6 +24,7 @@ from pos_app.services import points as pts
 from pos_app.services.campaigns import current_campaign
 from pos_app.services.common import add_facts, audit, local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
+from pos_app.services.levels import running
 from pos_app.services.members import load_member
 from pos_app.services.registry import Feature, Registrar
 
@@ -127,7 +128,7 @@ def progress(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, mem
 def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, event: rules.Event, ref: str) -> None:
     """Move the member's tasks of the running campaign by ``event`` (caused by ``ref``: the sale, the
     recharge, the invitee), completing and rewarding those that reach their target, in this transaction."""
-    campaign = current_campaign(uow, ctx)
+    campaign = running(uow, ctx)
     tasks = campaign_tasks(campaign)
     if campaign is None or not tasks:
         return
@@ -136,7 +137,7 @@ def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member,
     now = ctx.now()
     today = local_date(ctx, settings(uow))
     new_rows: list[dict[str, Any]] = []
-    done: list[tuple[rules.Task, str, dict[str, Any]]] = []
+    done: list[tuple[rules.Task, str]] = []
     if event.kind == rules.EV_RETURN:
         for t in tasks:
             row = rows.get(t.code)
@@ -163,28 +164,32 @@ def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member,
                 row.completed_at = now
             pid = row.id
         if moved.completed_now:
-            done.append((t, pid, {}))
+            done.append((t, pid))
     repo.levels.add_progress(s, new_rows)
-    for t, pid, _ in done:
+    facts = []
+    for t, pid in done:
         reward = _reward(uow, ctx, actor, member, t, pid, campaign, today)
         row = s.get(ml.TaskProgress, pid)
         assert row is not None
         row.points, row.coupon_id = reward["points"], reward["coupon"]
         audit(uow, ctx, actor, "task.completed", "task_progress", pid, member_id=member.id, task=t.code,
               campaign=campaign.code, points=reward["points"], coupon=reward["coupon"], ref=ref)
-    if done:
-        add_facts(uow, "tasks", [{"progress_id": pid, "task_id": t.code, "campaign_code": campaign.code,
-                                  "member_id": member.id, "state": rules.COMPLETED, "ref": ref}
-                                 for t, pid, _ in done])
+        facts.append({"progress_id": pid, "task_id": t.code, "campaign_code": campaign.code, "member_id": member.id,
+                      "state": rules.COMPLETED, "ref": ref, **reward})
+    if facts:
+        add_facts(uow, "tasks", facts)
 
 
 def _reward(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, task: rules.Task, pid: str,
             campaign: Campaign, today: date) -> dict[str, Any]:
-    out: dict[str, Any] = {"points": 0, "coupon": None}
+    """The task's reward: its points lot and/or its coupon (the entitlement the coupon module issues)."""
+    out: dict[str, Any] = {"points": 0, "points_lot": None, "coupon": None}
     if task.points:
-        pts.earn(uow, ctx, member, task.points, source="task", ref=pid, reason=task.code,
-                 expires_on=pts.expiry_for(campaign, today))
+        lot = pts.earn(uow, ctx, member, task.points, source="task", ref=pid, reason=task.code,
+                       expires_on=pts.expiry_for(campaign, today))
         out["points"] = task.points
+        out["points_lot"] = {"id": lot["id"], "points": lot["points"], "expires_on": lot["expires_on"],
+                             "source": lot["source"]}
     if task.coupon:
         rows = grants.grant_items(uow, ctx, actor, member, [GrantedItem(GRANT_COUPON, task.coupon, task.name, 1, 0,
                                                                         "task")], today=today, campaign=campaign)
