@@ -33,29 +33,12 @@ from pos_app.app import open_store  # noqa: E402
 from pos_app.services import campaigns, staff  # noqa: E402
 from pos_app.services.campaigns import read_campaign_file  # noqa: E402
 from pos_app.services.context import Actor, ServiceContext  # noqa: E402
+from tests.demo_campaign import DEMO_CAMPAIGN_FULL, demo_without_program  # noqa: E402, F401
 
 ROOT = Path(__file__).resolve().parents[1]
-#: the demo campaign as `pos-app demo` loads it (member levels, tasks and a pending period included)
-DEMO_CAMPAIGN_FULL = ROOT / "resources" / "campaigns" / "demo.toml"
-PROGRAM_START = "# --- member levels, tasks and the pending period (issue 13) ---"
-PROGRAM_END = "# --- end of member levels, tasks and the pending period ---"
-
-
-def _demo_without_program() -> Path:
-    """The demo campaign without its member levels, tasks and pending period: the tests of other areas
-    (checkout, reports, sync...) count points and prices as the rules they test make them; the tests of
-    levels and tasks load the full file (DEMO_CAMPAIGN_FULL)."""
-    import tempfile  # noqa: PLC0415
-
-    text = DEMO_CAMPAIGN_FULL.read_text(encoding="utf-8")
-    head, _, rest = text.partition(PROGRAM_START)
-    _, _, tail = rest.partition(PROGRAM_END)
-    out = Path(tempfile.gettempdir()) / f"pos_app-test-demo-{os.getpid()}.toml"
-    out.write_text(head + tail, encoding="utf-8")
-    return out
-
-
-DEMO_CAMPAIGN = _demo_without_program()
+#: the demo campaign as `pos-app demo` loads it (DEMO_CAMPAIGN_FULL: member levels, tasks and a pending period
+#: included) and without them (DEMO_CAMPAIGN, for the tests of other areas): tests/demo_campaign.py
+DEMO_CAMPAIGN = demo_without_program()
 
 
 #: the user's own settings, read from the environment by the app and the CLI: never seen by a test
