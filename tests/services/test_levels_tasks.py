@@ -227,6 +227,25 @@ def test_every_member_starts_at_the_lowest_level_and_a_recharge_lifts_them(shop)
     _doctor_ok(shop)
 
 
+def test_levels_by_the_amount_actually_paid_at_the_till(tmp_path):
+    s = make_store(tmp_path / "store.db")
+    data = program()
+    data["member_levels"]["basis"] = "paid"
+    campaigns.load_campaign(s.ctx, s.manager, data, replace=True)
+    mem = _member(s)
+    wallet.recharge(s.ctx, s.cashier, phone=PHONE, amount_fen=2000_00)  # a recharge is not what counts here
+    assert _status(s).level == "normal" and _status(s).basis == "paid"
+    sale = _sale(s, mem.member_id, 999_00)
+    assert _status(s).level == "normal"
+    checkout.return_sale(s.ctx, s.manager, request_id=None, sale_id=sale.sale_id, lines=[(1, 1)])
+    _sale(s, mem.member_id, 1_00)  # 1 yuan more, but the return gave 999 back: still 1 yuan in the window
+    assert _status(s).basis_fen == 1_00 and _status(s).level == "normal"
+    _sale(s, mem.member_id, 1000_00)
+    st = _status(s)
+    assert (st.level, st.history[0].reason) == ("silver", "sale")
+    s.ctx.db.dispose()
+
+
 def test_downgrade_at_the_window_end_with_a_controlled_clock(tmp_path):
     s = make_store(tmp_path / "store.db")
     data = program()
