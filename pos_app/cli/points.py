@@ -40,7 +40,9 @@ def cmd_points_history(cli: Cli, a: argparse.Namespace) -> int:
         for x in lines:
             src = messages.translate(f"points.source.{x.source}") if x.source else ""
             out.append(f"{cli.local(x.at)}  {x.points:+d}  {messages.translate(f'points.kind.{x.kind}')}  {src}"
-                       + (f"  {x.reason}" if x.reason else "") + (f"  ({x.ref})" if x.ref else ""))
+                       + (f"  {x.reason}" if x.reason else "") + (f"  ({x.ref})" if x.ref else "")
+                       + ("  " + messages.translate("points.available_from", {"day": Day(x.available_on)})
+                          if getattr(x, "available_on", None) else ""))
         return "\n".join(out) or messages.translate("points.history_empty")
 
     return cli.emit(lines, human)

@@ -72,6 +72,8 @@ def test_level_show_member_show_and_review(db: Path, capsys: pytest.CaptureFixtu
     # the recharge's 100 points, the task's 50, three purchases of 100 yuan at 银卡's x1.2 (pending for 7 days
     # after them, then spendable)
     assert dto["points"] + dto["points_pending"] == 100 + 50 + 3 * 12
+    rc, text = _cli(db, capsys, "points", "history", "--phone", PHONE, json_out=False)
+    assert rc == 0 and str(text).count("起可用") == 3  # each purchase's lot says when it is spendable
     rc, r = _cli(db, capsys, "level", "review")
     assert rc == 0 and isinstance(r, dict) and (r["reviewed"], r["changed"]) == (0, 0)
 
