@@ -5,6 +5,7 @@ file, as `pos-app demo` does."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 from pathlib import Path
@@ -24,4 +25,5 @@ def demo_without_program() -> Path:
     assert found and ended, "the demo campaign's program markers are missing"
     out = Path(tempfile.gettempdir()) / f"pos_app-test-demo-{os.getpid()}.toml"
     out.write_text(head + tail, encoding="utf-8")
+    atexit.register(out.unlink, missing_ok=True)
     return out
