@@ -87,18 +87,7 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
         unused_coupons=unused_coupons,
         created_at=mm.created_at,
         points_pending=pending_points(lots, today),
-        level_name=_level_name(uow, ctx, mm),
     )
-
-
-def _level_name(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> str | None:
-    """The member's level as the running campaign names it (its lowest level when none was reached yet);
-    the stored code as it is when the campaign has no levels."""
-    from pos_app.services.campaigns import current_campaign  # noqa: PLC0415
-    from pos_app.services.levels import campaign_levels  # noqa: PLC0415
-
-    rules = campaign_levels(current_campaign(uow, ctx))
-    return rules.level(mm.level).name if rules is not None else mm.level
 
 
 def _count_unused_coupons(uow: UnitOfWork, ctx: ServiceContext, member_id: str, today: date) -> int:

@@ -145,7 +145,7 @@ class MemberPanel(QFrame):
             "name": m.name or "",
             "member_code": m.member_code,
             "invite_code": m.invite_code,
-            "level": getattr(m, "level_name", None) or m.level or tr("panel.no_level"),
+            "level": m.level or tr("panel.no_level"),
             "balance": money(m.balance_fen),
             "principal": money(m.principal_fen),
             "bonus": money(m.bonus_fen),
@@ -415,6 +415,8 @@ class CounterScreen(QWidget):
             if self.appctx.member is None or self.appctx.member.member_id != mid:
                 return
             status, progress = res
+            if status.level_name:  # the level as the campaign names it (普通 / 银卡 ...)
+                self.panel.values["level"].setText(status.level_name)
             self.program.setText("\n".join(x for x in (level_text(status), tasks_text(progress)) if x))
 
         self.appctx.run(lambda: (levels.status(ctx, actor, member_id=mid), tasks.progress(ctx, actor, member_id=mid)),
