@@ -16,13 +16,13 @@ from functools import cache
 
 from pos_app.db.engine import Database
 from pos_app.domain.ids import RandBits
-from pos_app.services import checkout, coupons, gifts, mall, points, referrals, sync
+from pos_app.services import checkout, coupons, gifts, levels, mall, points, referrals, sync, tasks
 from pos_app.services.context import ServiceContext, utc_now
 from pos_app.services.registry import Feature, Registry, build_registry
 
 #: the feature modules of the store app, in the order their handlers run
 FEATURES: tuple[Feature, ...] = (coupons.FEATURE, referrals.FEATURE, gifts.FEATURE, checkout.FEATURE, points.FEATURE,
-                                 mall.FEATURE, sync.FEATURE)
+                                 mall.FEATURE, sync.FEATURE, levels.FEATURE, tasks.FEATURE)
 
 
 @cache

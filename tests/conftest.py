@@ -33,9 +33,12 @@ from pos_app.app import open_store  # noqa: E402
 from pos_app.services import campaigns, staff  # noqa: E402
 from pos_app.services.campaigns import read_campaign_file  # noqa: E402
 from pos_app.services.context import Actor, ServiceContext  # noqa: E402
+from tests.demo_campaign import DEMO_CAMPAIGN_FULL, demo_without_program  # noqa: E402, F401
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_CAMPAIGN = ROOT / "resources" / "campaigns" / "demo.toml"
+#: the demo campaign as `pos-app demo` loads it (DEMO_CAMPAIGN_FULL: member levels, tasks and a pending period
+#: included) and without them (DEMO_CAMPAIGN, for the tests of other areas): tests/demo_campaign.py
+DEMO_CAMPAIGN = demo_without_program()
 
 
 #: the user's own settings, read from the environment by the app and the CLI: never seen by a test

@@ -26,6 +26,7 @@ from pos_app.cli import (
     generate,
     gifts,
     gui,
+    levels,
     mall,
     members,
     points,
@@ -42,8 +43,8 @@ from pos_app.domain.errors import DomainError, PermissionDenied
 from pos_app.domain.text import check_arg_text
 
 #: the modules that add subcommands, in the order of ``pos-app --help``
-AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, mall, coupons, gifts, backup,
-         audit, sync, reports, generate)
+AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, levels, mall, coupons, gifts,
+         backup, audit, sync, reports, generate)
 
 __all__ = ["AREAS", "build_parser", "main"]
 

@@ -10,7 +10,9 @@ from pos_app.cli.base import Add, Cli
 from pos_app.domain.money import format_fen
 
 
-def _member_text(mdto: Any) -> str:
+def _member_text(mdto: Any, level_names: dict[str, str] | None = None) -> str:
+    names = level_names or {}
+    level = names.get(mdto.level or "") or mdto.level or (next(iter(names.values())) if names else None)
     return "\n".join(
         [
             f"{mdto.phone}  {mdto.name or ''}  [{mdto.member_code}]",
@@ -18,6 +20,8 @@ def _member_text(mdto: Any) -> str:
             f"  ({messages.translate('label.principal')} {format_fen(mdto.principal_fen)}"
             f" / {messages.translate('label.bonus')} {format_fen(mdto.bonus_fen)})",
             f"  {messages.translate('label.points')}: {mdto.points}   {messages.translate('label.invite_code')}: {mdto.invite_code}",
+            *([f"  {messages.translate('label.points_pending')}: {mdto.points_pending}"] if mdto.points_pending else []),
+            f"  {messages.translate('panel.level')}: {level or messages.translate('panel.no_level')}",
         ]
     )
 
@@ -32,10 +36,10 @@ def cmd_member_add(cli: Cli, a: argparse.Namespace) -> int:
 
 
 def cmd_member_show(cli: Cli, a: argparse.Namespace) -> int:
-    from pos_app.services import members  # noqa: PLC0415
+    from pos_app.services import levels, members  # noqa: PLC0415
 
     dto = members.get_member(cli.ctx, cli.actor(), phone=a.phone, code=a.code)
-    return cli.emit(dto, lambda: _member_text(dto))
+    return cli.emit(dto, lambda: _member_text(dto, levels.level_names(cli.ctx, cli.actor())))
 
 
 def cmd_member_find(cli: Cli, a: argparse.Namespace) -> int:

@@ -25,7 +25,9 @@ def cmd_points_show(cli: Cli, a: argparse.Namespace) -> int:
     r = points.show(cli.ctx, cli.actor(), phone=a.phone)
     return cli.emit(r, lambda: messages.translate("points.show_line", {
         "phone": r.phone, "points": Count(r.points_balance), "expiring": Count(r.expiring_30_days),
-        "tickets": Count(r.tickets), "streak": Count(r.streak)}))
+        "tickets": Count(r.tickets), "streak": Count(r.streak)})
+        + ("\n" + messages.translate("points.pending_line", {"points": Count(r.points_pending)})
+           if r.points_pending else ""))
 
 
 def cmd_points_history(cli: Cli, a: argparse.Namespace) -> int:
@@ -38,7 +40,9 @@ def cmd_points_history(cli: Cli, a: argparse.Namespace) -> int:
         for x in lines:
             src = messages.translate(f"points.source.{x.source}") if x.source else ""
             out.append(f"{cli.local(x.at)}  {x.points:+d}  {messages.translate(f'points.kind.{x.kind}')}  {src}"
-                       + (f"  {x.reason}" if x.reason else "") + (f"  ({x.ref})" if x.ref else ""))
+                       + (f"  {x.reason}" if x.reason else "") + (f"  ({x.ref})" if x.ref else "")
+                       + ("  " + messages.translate("points.available_from", {"day": Day(x.available_on)})
+                          if getattr(x, "available_on", None) else ""))
         return "\n".join(out) or messages.translate("points.history_empty")
 
     return cli.emit(lines, human)

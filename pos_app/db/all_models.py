@@ -9,6 +9,7 @@ from pos_app.db import models_checkout  # noqa: F401
 from pos_app.db import models_sync  # noqa: F401
 from pos_app.db import models_reports  # noqa: F401
 from pos_app.db import models_points  # noqa: F401
+from pos_app.db import models_levels  # noqa: F401
 from pos_app.db import models_mall  # noqa: F401
 from pos_app.db.base import Base
 

@@ -77,6 +77,10 @@ class Member(Base):
     wallet_seq: Mapped[int] = mapped_column(Integer, default=0)
     member_price_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the member level's next look (migration 0015): a voucher's lift ends, a window's level is re-evaluated
+    level_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: the member's birthday when they gave it (migration 0015): a level's birthday gift
+    birthday: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Campaign(Base):
@@ -209,6 +213,8 @@ class PointsLot(Base):
     ref: Mapped[str | None] = mapped_column(String(64))
     #: a manager's adjustment: the reason given
     reason: Mapped[str | None] = mapped_column(String(200))
+    #: a purchase's points under a pending period (migration 0015): spendable from this date (None: at once)
+    available_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class PointsEntry(Base):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from pos_app.domain.errors import InsufficientFunds, InvalidInput, StateError
 from pos_app.domain.textparams import Day
@@ -16,6 +16,12 @@ class PointsLot:
     earned_on: date
     expires_on: date  # the lot is unusable on and after this date
     remaining: int
+    #: a purchase's points under the campaign's pending period (``[points.pending] days``): spendable from
+    #: this date on; until then they are pending (a return can take them back, spending and expiry cannot)
+    available_on: date | None = None
+
+    def pending_on(self, today: date) -> bool:
+        return self.available_on is not None and self.available_on > today
 
 
 @dataclass(frozen=True)
@@ -25,8 +31,9 @@ class PointsTake:
 
 
 def usable(lots: Sequence[PointsLot], today: date) -> list[PointsLot]:
+    """The lots that can be spent today: points left, not expired, not pending."""
     return sorted(
-        (lot for lot in lots if lot.remaining > 0 and lot.expires_on > today),
+        (lot for lot in lots if lot.remaining > 0 and lot.expires_on > today and not lot.pending_on(today)),
         key=lambda lot: (lot.expires_on, lot.earned_on, lot.lot_id),
     )
 
@@ -55,9 +62,49 @@ def spend_points(lots: Sequence[PointsLot], points: int, today: date) -> tuple[P
     return tuple(takes)
 
 
+def pending_points(lots: Sequence[PointsLot], today: date) -> int:
+    """What the pending lots hold (not yet spendable: a return may still take them back)."""
+    return sum(lot.remaining for lot in lots if lot.remaining > 0 and lot.pending_on(today))
+
+
 def expiring(lots: Sequence[PointsLot], today: date) -> list[PointsLot]:
-    """Lots with points left whose expiry date has come: to be expired now."""
-    return [lot for lot in lots if lot.remaining > 0 and lot.expires_on <= today]
+    """Lots with points left whose expiry date has come: to be expired now (never a pending lot)."""
+    return [lot for lot in lots if lot.remaining > 0 and lot.expires_on <= today and not lot.pending_on(today)]
+
+
+# ----------------------------------------------------------------------------- the pending period
+#: the longest pending period a campaign may set (days)
+MAX_PENDING_DAYS = 90
+
+
+@dataclass(frozen=True)
+class PendingRules:
+    """``[points.pending]``: points earned by a purchase become spendable ``days`` after it."""
+
+    days: int = 0
+    sources: tuple[str, ...] = ("sale",)
+
+    def available_on(self, source: str, today: date) -> date | None:
+        if self.days <= 0 or source not in self.sources:
+            return None
+        return today + timedelta(days=self.days)
+
+
+def pending_rules_from_dict(data: Mapping[str, object]) -> PendingRules:
+    """The campaign file's ``[points.pending]`` table (``days``, 0 = off; ``sources``, default the sale)."""
+    points = data.get("points")
+    raw = points.get("pending") if isinstance(points, Mapping) else None
+    if raw is None:
+        return PendingRules()
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("campaign.bad_field", field="points.pending", value=str(raw)[:60])
+    days = raw.get("days", 0)
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_PENDING_DAYS:
+        raise InvalidInput("campaign.bad_field", field="points.pending.days", value=str(days)[:60])
+    sources = raw.get("sources", ["sale"])
+    if not isinstance(sources, list) or not sources or any(x not in ("sale", "recharge") for x in sources):
+        raise InvalidInput("campaign.bad_field", field="points.pending.sources", value=str(sources)[:60])
+    return PendingRules(days, tuple(sources))
 
 
 def expiring_soon(lots: Sequence[PointsLot], today: date, within_days: int = 30) -> int:
@@ -69,7 +116,7 @@ def expiring_soon(lots: Sequence[PointsLot], today: date, within_days: int = 30)
 
 
 # ----------------------------------------------------------------------------- sources and adjustments
-SOURCES = ("recharge", "spend", "checkin", "task", "invite", "wheel", "adjust")
+SOURCES = ("recharge", "spend", "checkin", "task", "invite", "wheel", "adjust", "birthday")
 
 #: the largest manual adjustment, either way (a typo of a few zeros is refused)
 MAX_ADJUST = 1_000_000

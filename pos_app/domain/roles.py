@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "redemption.fulfil": frozenset({CASHIER, STAFF, MANAGER}),
     "redemption.manage": frozenset({MANAGER}),
     "redemption.auto": frozenset({CASHIER, STAFF, MANAGER}),
+    # member levels: the daily review (a voucher's lift ends, downgrades) runs in the name of whoever is logged in
+    "level.review": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.read": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.handout": frozenset({CASHIER, STAFF, MANAGER}),
     "gift.receive": frozenset({STAFF, MANAGER}),

@@ -86,6 +86,9 @@ class MemberDTO(Result):
     owed_gifts: int
     unused_coupons: int
     created_at: datetime
+    #: points a purchase earned that are not yet spendable (the campaign's pending period); ``level`` is the
+    #: member level's code (its name and perks: services.levels.status)
+    points_pending: int = 0
 
 
 @dataclass(frozen=True)

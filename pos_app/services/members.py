@@ -16,7 +16,7 @@ from pos_app.db.uow import UnitOfWork
 from pos_app.domain import members as rules
 from pos_app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from pos_app.domain.ids import RandBits
-from pos_app.domain.points import PointsLot, available_points, expiring_soon
+from pos_app.domain.points import PointsLot, available_points, expiring_soon, pending_points
 from pos_app.services.common import (
     audit,
     check_request_id,
@@ -60,8 +60,9 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
     st = settings(uow)
     today = local_date(ctx, st)
     lots = [
-        PointsLot(lot_id, _as_date(earned_at), _as_date(expires_on), remaining)
-        for lot_id, earned_at, expires_on, remaining in repo.members.live_lots(uow.session, mm.id)
+        PointsLot(lot_id, _as_date(earned_at), _as_date(expires_on), remaining,
+                  _as_date(available_on) if available_on is not None else None)
+        for lot_id, earned_at, expires_on, remaining, available_on in repo.members.live_lots(uow.session, mm.id)
     ]
     inviter_phone, invites, owed_gifts, owed_coupons = repo.members.view_counts(uow.session, mm.id, mm.inviter_id)
     unused_coupons = _count_unused_coupons(uow, ctx, mm.id, today) + int(owed_coupons or 0)
@@ -85,6 +86,7 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
         owed_gifts=int(owed_gifts or 0),
         unused_coupons=unused_coupons,
         created_at=mm.created_at,
+        points_pending=pending_points(lots, today),
     )
 
 

@@ -46,6 +46,8 @@ class PointsSummary(Result):
     tickets: int
     last_checkin: date | None
     streak: int
+    #: purchase points not yet spendable (the campaign's ``[points.pending]``)
+    points_pending: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class PointsLine:
     ref: str | None  # the recharge, check-in, draw or adjustment id
     reason: str | None
     expires_on: date | None
+    #: a pending lot: the day its points become spendable
+    available_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ def show(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, member_
     with ctx.uow(read_only=True) as uow:
         mm = load_member(uow, phone=phone, member_id=member_id, code=code)
         today = local_date(ctx, settings(uow))
-        lots = [rules.PointsLot(x.id, x.earned_at.date(), x.expires_on, x.remaining)
+        lots = [rules.PointsLot(x.id, x.earned_at.date(), x.expires_on, x.remaining, x.available_on)
                 for x in repo.points.lots(uow.session, mm.id)]
         last = repo.points.last_checkin(uow.session, mm.id)
         return PointsSummary(
@@ -141,6 +145,7 @@ def show(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, member_
             expiring_30_days=rules.expiring_soon(lots, today, 30), tickets=repo.points.open_tickets(uow.session, mm.id),
             last_checkin=last[0] if last else None,
             streak=last[1] if last and (today - last[0]).days <= 1 else 0,
+            points_pending=rules.pending_points(lots, today),
         )
 
 
@@ -153,7 +158,7 @@ def history(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, memb
         source_of = {x.id: x.source for x in lots}
         out: list[PointsLine] = [
             PointsLine(x.earned_at, "earn" if x.source != "adjust" else "adjust", x.points, x.source,
-                       x.ref or x.recharge_id, x.reason, x.expires_on)
+                       x.ref or x.recharge_id, x.reason, x.expires_on, x.available_on)
             for x in lots
         ]
         for e in repo.points.entries(uow.session, mm.id):

@@ -23,6 +23,13 @@ of each point in registration order, within their own unit of work:
 - ``before_redeem(uow, ctx, coupon)``                             may refuse redeeming a coupon (sync: a coupon
   of another store while offline)
 - ``count_unused_coupons(uow, member_id, today) -> int``         exactly one
+- ``shape_earning(uow, ctx, member, source, earning, today) -> Earning``  before a recharge's or a sale's
+  points lot is written: may change its points (a member level's multiplier) and when they become
+  spendable (the campaign's pending period); each handler gets the previous one's answer
+- ``member_prices(uow, ctx, member, today) -> bool``            any True: the member pays member prices
+  (a member level's perk) besides a recharge tier's member-price months
+- ``on_prize(uow, ctx, actor, member, prize_ref, draw_id)``       after a virtual wheel prize is won (a
+  level-upgrade voucher)
 - ``doctor_checks(uow) -> list[Check]`` and ``demo_data(ctx, actor)``
 
 What the core cannot do without is checked when the registry is built (:meth:`Registrar.build`): a
@@ -131,6 +138,28 @@ class CountUnusedCoupons(Protocol):
     def __call__(self, uow: UnitOfWork, member_id: str, today: date, /) -> int: ...
 
 
+@dataclass(frozen=True)
+class Earning:
+    """A points earning about to be written: how many, and from when they are spendable (None: at once)."""
+
+    points: int
+    available_on: date | None = None
+
+
+class ShapeEarning(Protocol):
+    def __call__(self, uow: UnitOfWork, ctx: ServiceContext, member: m.Member, source: str, earning: Earning,
+                 today: date, /) -> Earning: ...
+
+
+class MemberPrices(Protocol):
+    def __call__(self, uow: UnitOfWork, ctx: ServiceContext, member: m.Member, today: date, /) -> bool: ...
+
+
+class PrizeWon(Protocol):
+    def __call__(self, uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, prize_ref: str,
+                 draw_id: str, /) -> None: ...
+
+
 class DoctorChecks(Protocol):
     def __call__(self, uow: UnitOfWork, /) -> list[Check]: ...
 
@@ -163,6 +192,21 @@ class Registry:
     demo_data: tuple[DemoData, ...] = ()
     before_spend: tuple[BeforeSpend, ...] = ()
     before_redeem: tuple[BeforeRedeem, ...] = ()
+    shape_earning: tuple[ShapeEarning, ...] = ()
+    member_prices: tuple[MemberPrices, ...] = ()
+    on_prize: tuple[PrizeWon, ...] = ()
+
+    def earning(self, uow: UnitOfWork, ctx: ServiceContext, member: m.Member, source: str, points: int,
+                today: date) -> Earning:
+        """``points`` earned by ``member`` from ``source`` (recharge, sale) as every ``shape_earning``
+        handler makes them."""
+        out = Earning(points)
+        for handler in self.shape_earning:
+            out = handler(uow, ctx, member, source, out, today)
+        return out
+
+    def has_member_prices(self, uow: UnitOfWork, ctx: ServiceContext, member: m.Member, today: date) -> bool:
+        return any(h(uow, ctx, member, today) for h in self.member_prices)
 
 
 @dataclass
@@ -183,6 +227,9 @@ class Registrar:
     demo_data: list[DemoData] = field(default_factory=list)
     before_spend: list[BeforeSpend] = field(default_factory=list)
     before_redeem: list[BeforeRedeem] = field(default_factory=list)
+    shape_earning: list[ShapeEarning] = field(default_factory=list)
+    member_prices: list[MemberPrices] = field(default_factory=list)
+    on_prize: list[PrizeWon] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     _refund: dict[str, RefundEntitlement] = field(default_factory=dict, init=False)
     _count_unused: list[CountUnusedCoupons] = field(default_factory=list, init=False)
@@ -223,6 +270,9 @@ class Registrar:
             demo_data=tuple(self.demo_data),
             before_spend=tuple(self.before_spend),
             before_redeem=tuple(self.before_redeem),
+            shape_earning=tuple(self.shape_earning),
+            member_prices=tuple(self.member_prices),
+            on_prize=tuple(self.on_prize),
         )
 
 

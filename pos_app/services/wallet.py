@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from pos_app import messages
 from pos_app.db import models as m
@@ -121,6 +121,7 @@ def add_points_lot(
     source: str,
     expires_on: date,
     recharge_id: str | None = None,
+    available_on: date | None = None,
 ) -> dict[str, Any]:
     """A new points lot, written at once; the member's cached points move with it. The lot is the
     earning's record (what, when, why: ``source``, ``recharge_id``); the points ledger records what leaves
@@ -138,6 +139,8 @@ def add_points_lot(
         expires_on=expires_on,
         recharge_id=recharge_id,
     )
+    if available_on is not None:  # a pending purchase's points (the campaign's [points.pending])
+        lot["available_on"] = available_on
     repo.ledger.add_points_lot(uow.session, lot)
     note_move(uow, "points", member.id, member.points_balance, member.points_balance + points, phone=member.phone)
     member.points_balance += points
@@ -256,6 +259,8 @@ def recharge(
             _tier_bonuses(campaign),
         )
         _before_recharge(uow, ctx, outcome, campaign)
+        # the points as feature code shapes them (a member level's multiplier, a pending period)
+        earned = ctx.registry.earning(uow, ctx, member, "recharge", outcome.points, today)
         prefix = _receipt_prefix(st.store_code, today)
         r = repo.ledger.add_recharge(s, dict(  # written now: the rows below refer to it
             id=ctx.new_id(),
@@ -265,7 +270,7 @@ def recharge(
             tier_code=outcome.tier_code,
             amount_fen=outcome.amount_fen,
             bonus_fen=outcome.bonus_fen,
-            points=outcome.points,
+            points=earned.points,
             pay_method=pay_method,
             staff_id=actor.staff_id,
             created_at=ctx.now(),
@@ -278,10 +283,10 @@ def recharge(
         append_wallet_entry(uow, ctx, actor, member, "recharge", outcome.amount_fen, outcome.bonus_fen, recharge_id=r.id)
         principal_after, bonus_after = member.principal_fen, member.bonus_fen
         lot = None
-        if outcome.points > 0:
+        if earned.points > 0:
             expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
-            lot = add_points_lot(uow, ctx, member, outcome.points, source="recharge", expires_on=expiry,
-                                 recharge_id=r.id)
+            lot = add_points_lot(uow, ctx, member, earned.points, source="recharge", expires_on=expiry,
+                                 recharge_id=r.id, available_on=earned.available_on)
         # audited before the hooks: their own audit rows (a referral) must not take this recharge's figures
         audit(
             uow, ctx, actor, "wallet.recharge", "recharge", r.id,
@@ -789,7 +794,10 @@ def expire_points(ctx: ServiceContext, actor: Actor) -> int:
         s = uow.session
         today = local_date(ctx, settings(uow))
         total = 0
-        for lot in s.scalars(select(m.PointsLot).where(m.PointsLot.remaining > 0, m.PointsLot.expires_on <= today)):
+        for lot in s.scalars(select(m.PointsLot).where(
+                m.PointsLot.remaining > 0, m.PointsLot.expires_on <= today,
+                # a pending lot is never expired (nor spent): it becomes spendable first
+                or_(m.PointsLot.available_on.is_(None), m.PointsLot.available_on <= today))):
             member = s.get(m.Member, lot.member_id)
             assert member is not None
             s.add(m.PointsEntry(id=ctx.new_id(), member_id=lot.member_id, lot_id=lot.id, kind="expire",

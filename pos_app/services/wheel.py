@@ -319,6 +319,9 @@ def draw(
         remember(uow, ctx, request_id, "wheel.draw", draw_id, params)
         audit(uow, ctx, actor, "wheel.draw", "wheel_draw", draw_id, wheel_id=w.id, seq=w.draws, member_id=mm.id,
               prize=won, cost_points=cost, ticket=ticket.id if ticket else None)
+        if prize.kind == rules.PRIZE_VIRTUAL:  # after the draw's audit row: theirs must not take its figures
+            for handler in ctx.registry.on_prize:  # e.g. a level-upgrade voucher (services/levels.py)
+                handler(uow, ctx, actor, mm, prize.ref, draw_id)
         emit(uow, ctx, "wheel.drawn", {
             "draw_id": draw_id, "wheel_id": w.id, "seq": w.draws, "member_id": mm.id, "cost_points": cost,
             "ticket_id": ticket.id if ticket else None, "nonce": nonce, "digest": digest.hex(), "prize_code": won,

@@ -149,7 +149,8 @@ class MemberPanel(QFrame):
             "balance": money(m.balance_fen),
             "principal": money(m.principal_fen),
             "bonus": money(m.bonus_fen),
-            "points": str(m.points),
+            "points": str(m.points) + (tr("panel.points_pending", points=Count(m.points_pending))
+                                       if getattr(m, "points_pending", 0) else ""),
             "expiring": str(m.points_expiring_soon),
             "member_price": price,
             "owed_gifts": str(m.owed_gifts),
@@ -341,6 +342,12 @@ class CounterScreen(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(30)
         self.table.activated.connect(lambda idx: self.select_row(idx.row()))
         left.addWidget(self.table, 1)
+        #: the selected member's level and task progress (services/levels.py, services/tasks.py), under the
+        #: results (the panel beside them is full)
+        self.program = QLabel("")
+        self.program.setObjectName("member_program")
+        self.program.setWordWrap(True)
+        left.addWidget(self.program)
         root.addLayout(left, 3)
         right = QVBoxLayout()
         self.panel = MemberPanel()
@@ -391,6 +398,29 @@ class CounterScreen(QWidget):
         self.panel.set_member(member)
         self.selected_for = self.search.text().strip() if member is not None else None
         self.load_last_purchase(member)
+        self.load_program(member)
+
+    def load_program(self, member: Any) -> None:
+        """The member panel's level (with the next one) and the progress of each task of the campaign."""
+        self.program.setText("")
+        if member is None or not self.appctx.has_actor:
+            self.appctx.worker.cancel("member-program")
+            return
+        from pos_app.services import levels, tasks  # noqa: PLC0415
+        from pos_app.ui.points_view import level_text, tasks_text  # noqa: PLC0415
+
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, member.member_id
+
+        def show(res: Any) -> None:
+            if self.appctx.member is None or self.appctx.member.member_id != mid:
+                return
+            status, progress = res
+            if status.level_name:  # the level as the campaign names it (普通 / 银卡 ...)
+                self.panel.values["level"].setText(status.level_name)
+            self.program.setText("\n".join(x for x in (level_text(status), tasks_text(progress)) if x))
+
+        self.appctx.run(lambda: (levels.status(ctx, actor, member_id=mid), tasks.progress(ctx, actor, member_id=mid)),
+                        show, lambda exc: self.program.setText(error_text(exc)), key="member-program")
 
     def load_last_purchase(self, member: Any) -> None:
         """The member panel's last purchase: when, the receipt number, what was paid (the checkout service)."""

@@ -48,6 +48,12 @@ def _auto_receive(ctx: Any, actor: Any, day: str) -> Any:
     return redemption.auto_receive(ctx, actor)
 
 
+def _level_review(ctx: Any, actor: Any, day: str) -> Any:
+    from pos_app.services import levels  # noqa: PLC0415
+
+    return levels.review(ctx, actor)
+
+
 def _backup(ctx: Any, actor: Any, day: str) -> Any:
     from pos_app.services import backup  # noqa: PLC0415
 
@@ -66,6 +72,7 @@ JOBS: dict[str, Callable[[Any, Any, str], Any]] = {
     "referral.issue_due": _issue_due,
     "points.expire": _expire_points,
     "redemption.auto_receive": _auto_receive,
+    "level.review": _level_review,
     "backup.daily": _backup,
 }
 

@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.errors import DomainError
-from pos_app.domain.textparams import Count, Day
+from pos_app.domain.textparams import Count, Day, Money
 from pos_app.services.changes import Changes
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
-from pos_app.ui.common import ErrorLabel, money, tr
+from pos_app.ui.common import ErrorLabel, error_text, money, tr
 from pos_app.ui.screens import ScreenSpec, register_screen
 
 #: the animation: this many steps, this far apart (ms), before the result shows
@@ -55,6 +55,37 @@ def checkin_text(r: Any) -> str:
         text += "\n" + tr("checkin.bonus", streak=Count(r.streak), points=Count(r.bonus_points))
     if r.tickets:
         text += "\n" + tr("checkin.tickets", count=Count(r.tickets))
+    return text
+
+
+def _figure(unit: str, value: int) -> str:
+    return money(value) if unit == "fen" else str(value)
+
+
+def task_line(t: Any) -> str:
+    reward = " + ".join(x for x in (tr("task.reward_points", points=Count(t.points)) if t.points else "",
+                                    tr("task.reward_coupon", coupon=t.coupon) if t.coupon else "") if x)
+    return tr("task.line", level=tr(f"task.level.{t.level}"), name=t.name,
+              progress=_figure(t.unit, t.progress), target=_figure(t.unit, t.target),
+              state=tr(f"task.state.{t.state}"), reward=reward)
+
+
+def tasks_text(r: Any) -> str:
+    """A member's task progress (services.tasks.progress), one line a task; "" when the campaign has none."""
+    return "\n".join(task_line(t) for t in r.tasks)
+
+
+def level_text(st: Any) -> str:
+    """A member's level (services.levels.status): its name, multiplier, date, and what the next one needs;
+    "" when the campaign has no levels."""
+    if st.basis is None:
+        return ""
+    text = tr("level.line", level=st.level_name, multiplier=st.points_multiplier)
+    if st.until:
+        text += "  " + (tr("level.voucher_until", day=Day(st.until)) if st.by_voucher
+                        else tr("level.until", day=Day(st.until)))
+    if st.next_name:
+        text += "\n" + tr("level.to_next", level=st.next_name, amount=Money(st.to_next_fen))
     return text
 
 
@@ -93,6 +124,15 @@ class PointsScreen(QWidget):
         self.checkin_error = ErrorLabel()
         lay.addWidget(self.checkin_error)
         root.addWidget(box)
+
+        # the selected member's task progress (services/tasks.py)
+        tbox = QGroupBox(tr("points.tasks_title"))
+        tl = QVBoxLayout(tbox)
+        self.tasks_info = QLabel("")
+        self.tasks_info.setObjectName("points_tasks")
+        self.tasks_info.setWordWrap(True)
+        tl.addWidget(self.tasks_info)
+        root.addWidget(tbox)
 
         wbox = QGroupBox(tr("points.wheel_title"))
         wl = QVBoxLayout(wbox)
@@ -146,11 +186,29 @@ class PointsScreen(QWidget):
     # --------------------------------------------------------------- the screen
     def on_shown(self) -> None:
         self.refresh()
+        self.refresh_tasks()
         self.scan.setFocus()
 
     def set_member(self, member: Any) -> None:
         if member is not None and not self.draw_phone.text().strip():
             self.draw_phone.setText(member.phone)
+        self.refresh_tasks()
+
+    def refresh_tasks(self) -> None:
+        m = self.appctx.member
+        if m is None or not (self.appctx.has_ctx and self.appctx.has_actor):
+            self.tasks_info.setText(tr("points.select_member"))
+            return
+        from pos_app.services import tasks  # noqa: PLC0415
+
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, m.member_id
+
+        def show(r: Any) -> None:
+            if self.appctx.member is not None and self.appctx.member.member_id == mid:
+                self.tasks_info.setText(tasks_text(r) or tr("task.none"))
+
+        self.appctx.run(lambda: tasks.progress(ctx, actor, member_id=mid), show,
+                        lambda exc: self.tasks_info.setText(error_text(exc)), key="points-tasks")
 
     def take_scan(self, text: str) -> None:
         """A member code scanned while this screen shows: the member's check-in."""
@@ -160,6 +218,7 @@ class PointsScreen(QWidget):
     def _changed(self, changes: Changes) -> None:
         if changes.any("points") and self.isVisible():
             self.refresh()
+            self.refresh_tasks()
 
     def refresh(self) -> None:
         if not (self.appctx.has_ctx and self.appctx.has_actor):

@@ -25,6 +25,7 @@ from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.checkout import LineInput, PaymentInput
 from tests.bench.bench_recharge import _bare
 from tests.bench.figures import figure
+from tests.demo_campaign import demo_without_program
 
 ROOT = Path(__file__).resolve().parents[2]
 GOAL_RATIO = 6.0
@@ -55,7 +56,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         ctx.randbits = random.Random(7).getrandbits
         staff.init_store(ctx, store_name="bench", store_code="B001", manager_code="boss", manager_pin="9999")
         boss = staff.login(ctx, "boss", "9999")
-        data = read_campaign_file(ROOT / "resources" / "campaigns" / "demo.toml")
+        data = read_campaign_file(demo_without_program())  # without member levels and tasks (tests/demo_campaign.py)
         campaigns.load_campaign(ctx, boss, data)
         cats = ("宠物食品", "宠物用品", "医疗")
         for i in range(products):

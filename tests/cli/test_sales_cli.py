@@ -82,7 +82,8 @@ def test_sale_with_a_split_then_show_repeat_return_and_history(db):
     assert (sale["payments"]["cash"]["tendered_fen"], sale["change_fen"]) == (150_00, 50_00)
     assert sale["payments"]["wechat"]["amount_fen"] == 96_00
     bal = sale["payments"]["balance"]
-    assert sale["paid_fen"] == 296_00 - bal["bonus_fen"] and sale["points"] == sale["paid_fen"] // 10_00
+    # ...and, having recharged 2,000 yuan, is 银卡 in the demo's member levels: points x1.2
+    assert sale["paid_fen"] == 296_00 - bal["bonus_fen"] and sale["points"] == sale["paid_fen"] // 10_00 * 12 // 10
     before = _counts(db)
     again = _json(db, "sale", "--phone", "15000150000", "--line", f"{FOOD}x2", "--line", "洗护美容:80",
                   "--pay", "balance:100", "--pay", "cash:100:150", "--pay", "wechat", "--request-id", "cli-sale-1",

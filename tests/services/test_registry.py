@@ -13,7 +13,7 @@ import pytest
 from pos_app import bootstrap
 from pos_app.app import open_store
 from pos_app.domain.campaign import GRANT_COUPON, GRANT_VOUCHER
-from pos_app.services import coupons, gifts, mall, members, points, referrals, sync, wallet
+from pos_app.services import coupons, gifts, levels, mall, members, points, referrals, sync, tasks, wallet
 from pos_app.services.checkout import sales
 from pos_app.services.registry import Feature, Registrar, RegistryError, build_registry
 
@@ -23,27 +23,31 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_app_registry_holds_every_feature_handler_in_order():
     reg = bootstrap.registry()
     assert reg is bootstrap.registry()  # built once
-    assert reg.features == ("coupons", "referrals", "gifts", "checkout", "points", "mall", "sync")
+    assert reg.features == ("coupons", "referrals", "gifts", "checkout", "points", "mall", "sync", "levels", "tasks")
     assert reg.refund_entitlement == {GRANT_COUPON: coupons.on_refund_entitlement,
                                       GRANT_VOUCHER: coupons.on_refund_entitlement}
     assert reg.count_unused_coupons is coupons.count_unused_coupons
     assert reg.prepare_granted == (coupons.prepare_granted,)
     assert reg.on_granted == (coupons.on_granted,)
-    assert reg.member_registered == (referrals.on_member_registered,)
-    assert reg.on_recharge == (referrals.on_recharge,)
+    assert reg.member_registered == (referrals.on_member_registered, tasks.on_member_registered)
+    assert reg.on_recharge == (referrals.on_recharge, levels.on_recharge, tasks.on_recharge)
     assert reg.on_refund == (referrals.on_refund,)
-    assert reg.on_sale == (referrals.on_sale,)
-    assert reg.on_sale_returned == (referrals.on_sale_returned,)
+    assert reg.on_sale == (referrals.on_sale, levels.on_sale, tasks.on_sale)
+    assert reg.on_sale_returned == (referrals.on_sale_returned, tasks.on_sale_returned)
     assert reg.before_recharge == (gifts.before_recharge,)
     assert reg.campaign_validate == (coupons.validate_campaign, referrals.validate_campaign, sales.validate_campaign,
-                                     points.validate_campaign, mall.validate_campaign)
+                                     points.validate_campaign, mall.validate_campaign, levels.validate_campaign,
+                                     tasks.validate_campaign)
     assert reg.campaign_loaded == (coupons.on_campaign_loaded, mall.on_campaign_loaded)
     assert reg.doctor_checks == (coupons.doctor_checks, referrals.doctor_checks, gifts.doctor_checks,
-                                 mall.doctor_checks)
+                                 mall.doctor_checks, levels.doctor_checks)
     assert reg.demo_data == (coupons.load_demo_data, gifts.load_demo_data, sales.load_demo_data, points.load_demo_data,
                              mall.load_demo_data)
     assert reg.before_spend == (sync.check_offline_spend,)
     assert reg.before_redeem == (sync.check_offline_coupon,)
+    assert reg.shape_earning == (levels.shape_earning,)
+    assert reg.member_prices == (levels.member_prices,)
+    assert reg.on_prize == (levels.on_prize,)
 
 
 def test_a_feature_set_without_the_coupon_module_fails_at_start_not_at_a_refund(tmp_path):

@@ -49,6 +49,8 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "wheel.publish": ("wheel.manage", True, "wheel.published", False),
     "wheel.draw": ("wheel.draw", True, "wheel.drawn", True),
     "wheel.close": ("wheel.manage", True, "wheel.closed", False),
+    "level.review": ("level.review", True, "level.reviewed", False),
+    "member.set_birthday": ("member.register", True, "member.birthday_set", False),
     "campaign.load": ("campaign.manage", True, "campaign.loaded", False),
     "coupon.add_template": ("coupon.manage", True, "coupon.template_added", False),
     "coupon.issue": ("coupon.issue", True, "coupon.issued", True),

@@ -20,6 +20,7 @@ from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.
     checks,
     coupons,
     ledger,
+    levels,
     mall,
     members,
     outbox,

@@ -19,7 +19,7 @@ _E = table(m.Entitlement)
 _BY_ID = select(m.Member).where(m.Member.id == bindparam("v"))
 _BY_PHONE = select(m.Member).where(m.Member.phone == bindparam("v"))
 _BY_CODE = select(m.Member).where(m.Member.member_code == bindparam("v"))
-_LIVE_LOTS = select(_L.c.id, _L.c.earned_at, _L.c.expires_on, _L.c.remaining).where(
+_LIVE_LOTS = select(_L.c.id, _L.c.earned_at, _L.c.expires_on, _L.c.remaining, _L.c.available_on).where(
     _L.c.member_id == bindparam("mid"), _L.c.remaining != 0)  # a lot below zero is a debt (a returned sale)
 
 
@@ -53,10 +53,11 @@ def get(session: Session, *, member_id: str | None = None, phone: str | None = N
     return None
 
 
-def live_lots(session: Session, member_id: str) -> list[tuple[str, datetime, date, int]]:
-    """(id, earned_at, expires_on, remaining) of the member's points lots with points left (or below zero)."""
+def live_lots(session: Session, member_id: str) -> list[tuple[str, datetime, date, int, date | None]]:
+    """(id, earned_at, expires_on, remaining, available_on) of the member's points lots with points left
+    (or below zero)."""
     rows = run(session, _LIVE_LOTS, {"mid": member_id})
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def view_counts(session: Session, member_id: str, inviter_id: str | None) -> tuple[str | None, int, int, int]:

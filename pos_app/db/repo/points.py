@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pos_app.db import models as m
@@ -25,12 +25,13 @@ def add_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def usable_lots(session: Session, member_id: str, today: date) -> list[m.PointsLot]:
-    """The member's lots with points left that have not expired, loaded to be changed (closest to
-    expiry first)."""
+    """The member's lots with points left that have not expired and are not pending, loaded to be
+    changed (closest to expiry first)."""
     with session.no_autoflush:
         return list(session.scalars(
             select(m.PointsLot).where(m.PointsLot.member_id == member_id, m.PointsLot.remaining > 0,
-                                      m.PointsLot.expires_on > today)
+                                      m.PointsLot.expires_on > today,
+                                      or_(m.PointsLot.available_on.is_(None), m.PointsLot.available_on <= today))
             .order_by(m.PointsLot.expires_on, m.PointsLot.earned_at, m.PointsLot.id)
         ))
 

@@ -150,7 +150,8 @@ def _price(
     uow: UnitOfWork, ctx: ServiceContext, member: m.Member | None, lines: Sequence[LineInput], codes: Sequence[str],
     today: date, crules: rules.CheckoutRules,
 ) -> _Priced:
-    member_prices = member is not None and rules.member_prices_on(member.member_price_until, today)
+    member_prices = member is not None and (rules.member_prices_on(member.member_price_until, today)
+                                            or ctx.registry.has_member_prices(uow, ctx, member, today))
     priced = rules.price_lines(_items(uow, ctx, lines), member_prices)
     used = _coupons(uow, codes)
     priced = rules.apply_coupons(priced, [u for _, u in used], member_id=member.id if member else None, today=today,
@@ -194,6 +195,8 @@ def quote(
         t = priced.totals
         # what the member would earn paying all of it from outside the wallet
         points = rules.points_for(t.total_fen, crules) if member is not None else 0
+        if member is not None and points > 0:  # as the sale would earn them (a member level's multiplier)
+            points = ctx.registry.earning(uow, ctx, member, "sale", points, day).points
         return QuoteDTO(
             lines=tuple(_line_dto(line) for line in priced.lines),
             subtotal_fen=t.subtotal_fen, saving_fen=t.saving_fen, discount_fen=t.discount_fen, total_fen=t.total_fen,
@@ -269,8 +272,12 @@ def ring_up(
         lot = None
         if points > 0:
             assert member is not None
+            # as feature code shapes them: a member level's multiplier, the campaign's pending period
+            earned = ctx.registry.earning(uow, ctx, member, "sale", points, today)
+            points = earned.points
             expiry = add_months(today, campaign.points_expiry_months if campaign else 12)
-            lot = add_points_lot(uow, ctx, member, points, source="sale", expires_on=expiry)
+            lot = add_points_lot(uow, ctx, member, points, source="sale", expires_on=expiry,
+                                 available_on=earned.available_on)
         now = ctx.now()
         change = sum(p.change_fen for p in paid)
         sale_row: dict[str, Any] = dict(
@@ -623,9 +630,7 @@ def _take_points(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, sale: m
     own = s.get(m.PointsLot, sale.points_lot_id) if sale.points_lot_id else None
     if own is not None and own.remaining > 0:
         lots.append(own)
-    others = s.scalars(select(m.PointsLot).where(
-        m.PointsLot.member_id == member.id, m.PointsLot.remaining > 0, m.PointsLot.expires_on > today,
-    ).order_by(m.PointsLot.expires_on, m.PointsLot.earned_at, m.PointsLot.id)).all()
+    others = repo.points.usable_lots(s, member.id, today)  # another purchase's pending points stay
     lots += [x for x in others if own is None or x.id != own.id]
     need = points
     taken = 0
