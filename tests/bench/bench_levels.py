@@ -16,6 +16,7 @@ from pos_app.app import open_store
 from pos_app.services import campaigns, checkout, members, staff, wallet
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.checkout import LineInput, PaymentInput
+from tests.bench.figures import figure
 from tests.demo_campaign import DEMO_CAMPAIGN_FULL, demo_without_program
 
 GOAL_RATIO = 1.5
@@ -67,3 +68,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         "goal_ratio_max": GOAL_RATIO,
         "meets_goal": ratio <= GOAL_RATIO,
     }
+
+
+def figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    return [figure("sale_with_levels_and_tasks", r["sale_ms_median_with_program"], unit="ms",
+                   baseline=r["sale_ms_median_without_program"], baseline_is="the same sale without the points program",
+                   goal=GOAL_RATIO, goal_on="ratio", issue=13)]
