@@ -24,7 +24,7 @@ import fnmatch
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from PySide6.QtCore import QFileInfo, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 from PySide6.QtGui import QIcon
@@ -32,7 +32,7 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QDialog, QFileDialog, QFileIconProvider, QFileSystemModel, QStyle, QWidget
 
 from pos_app import messages
-from pos_app.domain.errors import InvalidInput
+from pos_app.domain.errors import DomainError, InvalidInput
 
 T = TypeVar("T")
 
@@ -156,6 +156,26 @@ def save_file(parent: QWidget | None, title: str, default_name: str, filters: st
         dlg.setDefaultSuffix(suffix)
     dlg.selectFile(default_name)
     return _run(dlg)
+
+
+class ShowsError(Protocol):
+    def show_error(self, exc: object) -> None: ...
+
+
+def save_as(parent: QWidget | None, title: str, default_name: str, filters: str, save: Callable[[str], object],
+            error: ShowsError) -> str | None:
+    """Ask where to save, then ``save(path)``: a refusal (a file that cannot be written) is shown in ``error``,
+    success clears it. The path saved, or None (cancelled or refused)."""
+    path = save_file(parent, title, default_name, filters)
+    if not path:
+        return None
+    try:
+        save(path)
+    except DomainError as exc:
+        error.show_error(exc)
+        return None
+    error.show_error(None)
+    return path
 
 
 def open_file(parent: QWidget | None, title: str, filters: str) -> str | None:

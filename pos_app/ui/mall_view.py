@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain import coupons as codes
 from pos_app.domain import redemption as rules
-from pos_app.domain.errors import DomainError, InvalidInput
+from pos_app.domain.errors import InvalidInput
 from pos_app.domain.textparams import Count
 from pos_app.services.changes import Changes
 from pos_app.ui import filedialogs
@@ -346,17 +346,8 @@ class MallScreen(QWidget):
         return filedialogs.writing(str(path), lambda: write_redemption_slip(r, path))
 
     def ask_slip(self) -> None:
-        if self.last is None:
-            return
-        path = filedialogs.save_file(self, tr("mall.ui.slip"), f"redemption-{self.last.code}.pdf", "PDF (*.pdf)")
-        if not path:
-            return
-        try:
-            self.save_slip(path)
-        except DomainError as exc:
-            self.error.show_error(exc)
-            return
-        self.error.show_error(None)
+        if self.last is not None:
+            filedialogs.save_as(self, tr("mall.ui.slip"), f"redemption-{self.last.code}.pdf", "PDF (*.pdf)", self.save_slip, self.error)
 
     # --------------------------------------------------------------- scan: pick-up / hand-over in store
     def take_scan(self, text: str) -> None:

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.domain.errors import DomainError
 from pos_app.domain.textparams import Count, Day, Money
 from pos_app.services.changes import Changes
 from pos_app.ui import filedialogs
@@ -334,17 +333,8 @@ class PointsScreen(QWidget):
         return filedialogs.writing(str(path), lambda: write_prize_slip(draw, path))
 
     def ask_slip(self) -> None:
-        if self.last_draw is None:
-            return
-        path = filedialogs.save_file(self, tr("points.slip_button"), f"prize-{self.last_draw.seq}.pdf", "PDF (*.pdf)")
-        if not path:
-            return
-        try:
-            self.save_slip(path)
-        except DomainError as exc:
-            self.error.show_error(exc)
-            return
-        self.error.show_error(None)
+        if self.last_draw is not None:
+            filedialogs.save_as(self, tr("points.slip_button"), f"prize-{self.last_draw.seq}.pdf", "PDF (*.pdf)", self.save_slip, self.error)
 
 
 register_screen(ScreenSpec("points", "screen.points", "Shift+F5", PointsScreen, frozenset({"cashier", "staff", "manager"}), 95))
