@@ -21,7 +21,18 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from pos_app.domain.errors import DomainError, InvalidInput, PermissionDenied
-from pos_app.services import campaigns, checkout, coupons, gifts, mall, members, points, redemption, wallet, wheel
+from pos_app.services import (
+    campaigns,
+    checkout,
+    coupons,
+    gifts,
+    mall,
+    members,
+    points,
+    redemption,
+    wallet,
+    wheel,
+)
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.checkout import LineInput, PaymentInput
 from pos_app.services.reports import campaign as cr
