@@ -11,6 +11,7 @@ import csv
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -533,6 +534,12 @@ def test_daily_rows_and_evaluation(month: Month, report: cr.CampaignReport) -> N
     assert red.available and [r["mall_redemptions"] for r in rows] == list(red.serie("mall_redemptions").values)
     assert ev["mall_redemptions"].actual == red.figure("redemptions.mall").value and ev["mall_redemptions"].met is None
     assert ev["premium_redemptions"].actual == red.figure("redemptions.fulfilled").value
+    mall_done = red.figure("redemptions.mall").value
+    aimed = replace(report.campaign, targets={**report.campaign.targets, "mall_redemptions": mall_done,
+                                              "premium_redemptions": red.figure("redemptions.fulfilled").value + 1})
+    ev2 = {e.key: e for e in cr.evaluation(aimed, report.sections)}
+    assert ev2["mall_redemptions"].met is True and ev2["premium_redemptions"].met is False
+    assert report.campaign.review_working_days == 2  # the demo's [redemption] review_working_days
 
 
 def test_exports_read_back(month: Month, report: cr.CampaignReport, tmp_path: Path) -> None:

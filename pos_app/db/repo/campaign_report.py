@@ -532,18 +532,18 @@ def redemption_groups(s: Session, campaign: str, program: str,
     return [(int(i), str(k), str(st), int(n), int(p), int(c)) for i, k, st, n, p, c in run(s, stmt)]
 
 
-def _changed_in(to_state: str, bounds: Sequence[datetime]) -> Any:
-    """A redemption that moved to ``to_state`` in the period (its append-only log says when)."""
-    lg = mm.RedemptionLog
-    return exists(select(lg.id).where(lg.redemption_id == mm.Redemption.id, lg.to_state == to_state,
-                                      _in(lg.created_at, bounds)))
+def _picked_up_in(bounds: Sequence[datetime]) -> Any:
+    """A mall gift picked up in the period: picked up is the last state, so its last change is the pick-up
+    (read through the program/state index, not the whole change log)."""
+    r = mm.Redemption
+    return and_(r.state == "picked_up", _in(r.updated_at, bounds))
 
 
 def picked_up(s: Session, campaign: str, bounds: Sequence[datetime]) -> int:
     """The campaign's mall gifts picked up in the period."""
     r = mm.Redemption
     stmt = (select(func.count()).select_from(r).join(mm.MallItem, mm.MallItem.id == r.item_id)
-            .where(_campaign_item(campaign, "mall"), _changed_in("picked_up", bounds)))
+            .where(_campaign_item(campaign, "mall"), _picked_up_in(bounds)))
     return int(run(s, stmt).scalar() or 0)
 
 
@@ -567,18 +567,18 @@ def created_in_state(s: Session, campaign: str, program: str, state: str) -> lis
 
 
 def redemption_rows(s: Session, campaign: str, program: str, bounds: Sequence[datetime] | None, *,
-                    state: str | None = None, item_id: str | None = None, changed_to: str | None = None,
+                    state: str | None = None, item_id: str | None = None, picked_up: bool = False,
                     shipped: bool | None = None) -> list[tuple[Any, ...]]:
     """(made at, 核销 code, phone, item, state now, points, cash part) of the redemptions behind a figure:
-    made in the period (``bounds``; None: any time), or with ``changed_to`` moved to that state in it, or
-    with ``shipped`` fulfilled in it (shipped or in store); narrowed to a state now and an item."""
+    made in the period (``bounds``; None: any time), or with ``picked_up`` picked up in it, or with
+    ``shipped`` fulfilled in it (shipped or in store); narrowed to a state now and an item."""
     r, it = mm.Redemption, mm.MallItem
     stmt = (select(r.created_at, r.code, m.Member.phone, it.name, r.state, r.points, r.cash_fen)
             .join(it, it.id == r.item_id).join(m.Member, m.Member.id == r.member_id)
             .where(_campaign_item(campaign, program)))
     if bounds is not None:
-        if changed_to is not None:
-            stmt = stmt.where(_changed_in(changed_to, bounds))
+        if picked_up:
+            stmt = stmt.where(_picked_up_in(bounds))
         elif shipped is not None:
             stmt = stmt.where(_in(r.fulfilled_at, bounds),
                               r.carrier.is_not(None) if shipped else r.carrier.is_(None))

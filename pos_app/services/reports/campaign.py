@@ -953,7 +953,7 @@ def _redemption_drill(r: _Reader, kind: str, x: str | None, b: list[datetime]) -
                                   state=x if kind == "mall_state" else None)
         col = {"mall_points": 5, "mall_cash": 6}.get(kind)
     elif kind == "picked_up":
-        rows = DB.redemption_rows(s, code, "mall", b, changed_to="picked_up")
+        rows = DB.redemption_rows(s, code, "mall", b, picked_up=True)
     elif kind == "waiting":
         rows = DB.redemption_rows(s, code, "mall", None, state="reserved")
     elif kind in ("premium", "premium_state", "premium_item"):
