@@ -28,7 +28,8 @@ def _demo(**targets: Any) -> dict[str, Any]:
 def test_the_demo_targets_are_parsed() -> None:
     t = campaign_from_dict(_demo()).targets
     assert t == CampaignTargets(recharge_growth_bp=2000, new_recharging_members=100, invitee_conversion_bp=3000,
-                                points_spent=5000, coupon_redemptions=200)
+                                points_spent=5000, coupon_redemptions=200, mall_redemptions=150,
+                                premium_redemptions=6)
     assert t.any()
 
 

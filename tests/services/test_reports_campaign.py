@@ -532,7 +532,9 @@ def test_daily_rows_and_evaluation(month: Month, report: cr.CampaignReport) -> N
     assert not report.section("tasks").available and report.section("tasks").note_text == "暂无数据：本店尚未开通此功能"
     red = report.section("redemptions")
     assert red.available and [r["mall_redemptions"] for r in rows] == list(red.serie("mall_redemptions").values)
-    assert ev["mall_redemptions"].actual == red.figure("redemptions.mall").value and ev["mall_redemptions"].met is None
+    assert ev["mall_redemptions"].actual == red.figure("redemptions.mall").value and ev["mall_redemptions"].met is False
+    assert (ev["mall_redemptions"].target, ev["premium_redemptions"].target) == (150, 6)  # the demo's targets
+    assert red.figure("redemptions.mall").target == 150 and red.figure("redemptions.fulfilled").target == 6
     assert ev["premium_redemptions"].actual == red.figure("redemptions.fulfilled").value
     mall_done = red.figure("redemptions.mall").value
     aimed = replace(report.campaign, targets={**report.campaign.targets, "mall_redemptions": mall_done,

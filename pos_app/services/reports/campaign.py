@@ -973,7 +973,8 @@ def _redemption_drill(r: _Reader, kind: str, x: str | None, b: list[datetime]) -
             rows = DB.redemption_rows(s, code, "premium", b, shipped=x == "shipped")
     else:
         raise InvalidInput("dashboard.drill_unknown", what=f"redemptions.{kind}")
-    return _table(_REDEMPTION_COLS, rows, col)
+    shown = [(*row[:4], _state_label(row[4]), *row[5:]) for row in rows]  # the state as the review queue names it
+    return _table(_REDEMPTION_COLS, shown, col)
 
 
 def drill_cells(t: DrillTable, tz: Any) -> list[list[str]]:
