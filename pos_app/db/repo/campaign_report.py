@@ -536,7 +536,14 @@ def _picked_up_in(bounds: Sequence[datetime]) -> Any:
     """A mall gift picked up in the period: picked up is the last state, so its last change is the pick-up
     (read through the program/state index, not the whole change log)."""
     r = mm.Redemption
-    return and_(r.state == "picked_up", _in(r.updated_at, bounds))
+    return and_(r.state == "picked_up", r.created_at < bounds[-1], _in(r.updated_at, bounds))
+
+
+def _fulfilled_in(bounds: Sequence[datetime]) -> Any:
+    """A premium request fulfilled in the period (now fulfilled or received; made before it ended), read
+    through the program/state index."""
+    r = mm.Redemption
+    return and_(r.state.in_(("fulfilled", "received")), r.created_at < bounds[-1], _in(r.fulfilled_at, bounds))
 
 
 def picked_up(s: Session, campaign: str, bounds: Sequence[datetime]) -> int:
@@ -553,7 +560,7 @@ def fulfilled(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tup
     r = mm.Redemption
     shipped = r.carrier.is_not(None).label("shipped")
     stmt = (select(shipped, func.count()).join(mm.MallItem, mm.MallItem.id == r.item_id)
-            .where(_campaign_item(campaign, "premium"), _in(r.fulfilled_at, bounds)).group_by(shipped))
+            .where(_campaign_item(campaign, "premium"), _fulfilled_in(bounds)).group_by(shipped))
     return [(bool(k), int(n)) for k, n in run(s, stmt)]
 
 
@@ -580,7 +587,7 @@ def redemption_rows(s: Session, campaign: str, program: str, bounds: Sequence[da
         if picked_up:
             stmt = stmt.where(_picked_up_in(bounds))
         elif shipped is not None:
-            stmt = stmt.where(_in(r.fulfilled_at, bounds),
+            stmt = stmt.where(_fulfilled_in(bounds),
                               r.carrier.is_not(None) if shipped else r.carrier.is_(None))
         else:
             stmt = stmt.where(_in(r.created_at, bounds))
