@@ -87,10 +87,15 @@ class CampaignTargets:
     points_spent: int | None = None
     #: coupons redeemed during the campaign
     coupon_redemptions: int | None = None
+    #: points mall redemptions made during the campaign
+    mall_redemptions: int | None = None
+    #: premium redemption requests fulfilled during the campaign
+    premium_redemptions: int | None = None
 
     def any(self) -> bool:
         return any(v is not None for v in (self.recharge_growth_bp, self.new_recharging_members,
-                                           self.invitee_conversion_bp, self.points_spent, self.coupon_redemptions))
+                                           self.invitee_conversion_bp, self.points_spent, self.coupon_redemptions,
+                                           self.mall_redemptions, self.premium_redemptions))
 
 
 @dataclass(frozen=True)
@@ -326,6 +331,8 @@ TARGET_KEYS = {
     "invitee_conversion_percent": ("invitee_conversion_bp", "percent"),
     "points_spent": ("points_spent", "count"),
     "coupon_redemptions": ("coupon_redemptions", "count"),
+    "mall_redemptions": ("mall_redemptions", "count"),
+    "premium_redemptions": ("premium_redemptions", "count"),
 }
 _PERCENT_TEXT = re.compile(r"^(?P<int>\d{1,5})(?:\.(?P<frac>\d{1,2}))?$")
 

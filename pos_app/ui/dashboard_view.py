@@ -47,6 +47,7 @@ CHARTS: dict[str, tuple[str, ...]] = {
     "coupons": ("coupons_issued", "coupons_redeemed"),
     "points": ("checkins",),
     "wheel": ("draws",),
+    "redemptions": ("mall_redemptions", "premium_requests"),
 }
 BAR_COLOURS = ("#1a73e8", "#f29900", "#188038")
 PREVIOUS_COLOUR = "#9aa0a6"

@@ -154,6 +154,37 @@ def _load(con: sqlite3.Connection, n_members: int, n_wallet: int, n_sales: int, 
             "coupons": n_coupons, "referrals": n_ref}
 
 
+def _load_redemptions(path: Path, n_members: int, now: float, staff_id: str, rnd: random.Random) -> int:
+    """Points mall redemptions and premium requests over the year before ``now`` for the campaign's items
+    (one for every ten members), in every state; the picked-up ones with their change logged."""
+    con = sqlite3.connect(path)
+    items = con.execute("SELECT id, program, points, cash_fen FROM mall_item WHERE campaign_code = 'BENCH'").fetchall()
+    states = {"mall": ("issued", "reserved", "picked_up", "picked_up"),
+              "premium": ("requested", "approved", "rejected", "fulfilled", "received", "cancelled")}
+    n = n_members // 10
+    rows, log = [], []
+    for i in range(n):
+        item_id, program, pts, cash = items[i % len(items)]
+        at = now - rnd.random() * 365 * DAY
+        st = states[program][i % len(states[program])]
+        done = _ts(at + DAY) if st in ("fulfilled", "received") else None
+        carrier = "顺丰" if done and i % 2 else None
+        rows.append((f"x{i}", f"xq{i}", program, item_id, _mid(rnd.randrange(n_members)), st, pts, cash, f"X{i:014d}",
+                     carrier, staff_id, _ts(at), _ts(at + DAY if st != "requested" else at), done))
+        if st == "picked_up":
+            log.append((f"xl{i}", f"x{i}", "reserved", st, "pick_up", staff_id, _ts(at + DAY)))
+    con.execute("BEGIN")
+    con.executemany(
+        "INSERT INTO redemption (id, request_id, program, item_id, member_id, state, points, cash_fen, code, carrier,"
+        " staff_id, created_at, updated_at, fulfilled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO redemption_log (id, redemption_id, from_state, to_state, event, staff_id, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)", log)
+    con.execute("COMMIT")
+    con.execute("ANALYZE")
+    con.close()
+    return n
+
+
 def _time(fn: Any, repeat: int) -> list[float]:
     out = []
     for _ in range(repeat):
@@ -191,6 +222,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         first: date = today - timedelta(days=29)
         data["campaign"].update(code="BENCH", name="基准活动", starts_on=first.isoformat(), ends_on=today.isoformat())
         campaigns.load_campaign(ctx, boss, data)
+        sizes["redemptions"] = _load_redemptions(path, n_members, now, staff_id, rnd)
         rss_before = _rss_mb()
 
         def figures() -> None:

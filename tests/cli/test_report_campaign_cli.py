@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from pos_app.cli import main
-from pos_app.services import checkout, members, wallet
+from pos_app.services import checkout, mall, members, points, wallet
 from pos_app.services.checkout import LineInput, PaymentInput
 from pos_app.services.reports import campaign as cr
 from tests.conftest import make_store
@@ -34,6 +34,8 @@ def db(tmp_path: Path) -> Path:
         checkout.ring_up(ctx, st.cashier, request_id=None, member_id=mid if i else None,
                          lines=[LineInput(category="宠物食品", amount_fen=88_00)], coupon_code=None,
                          payments=[PaymentInput("wechat", 88_00)])
+    points.adjust(ctx, st.manager, phone="13900000001", points=200, reason="测试")
+    mall.redeem(ctx, st.cashier, item="M-PET20", phone="13900000001")
     expected = cr.campaign_report(ctx, st.manager, from_day=date(2026, 11, 20), to_day=date(2026, 11, 26))
     (tmp_path / "expected.json").write_text(json.dumps(cr.json_dict(expected), default=str))
     ctx.db.dispose()
@@ -58,10 +60,18 @@ def test_json_carries_the_service_figures(db: Path, capsys: Any) -> None:
     assert sum(d["sales_fen"] for d in got["days"]) == 3 * 88_00
     assert got["sections"]["recharge"]["figures"]["recharge.principal"]["value"] == 150_000
     assert got["sections"]["tasks"]["available"] is False
+    red = got["sections"]["redemptions"]
+    assert red["available"] is True and red == want["sections"]["redemptions"]
+    assert red["figures"]["redemptions.mall"]["value"] == 1 and red["figures"]["redemptions.mall_points"]["value"] == 150
+    assert [p["label"] for p in red["breakdowns"]["mall_by_item"]] == ["宠物用品 20 元券"]
+    assert sum(d["mall_redemptions"] for d in got["days"]) == 1
+    assert got["sections"]["wheel"]["available"] is False  # no wheel published in this store
     assert {e["key"] for e in got["evaluation"]} >= {"recharge_growth", "new_recharging_members", "invitee_conversion",
-                                                     "points_spent", "coupon_redemptions"}
+                                                     "points_spent", "coupon_redemptions", "mall_redemptions",
+                                                     "premium_redemptions"}
     code, out, _ = _run(capsys, db, "report", "campaign", "--campaign", "DEMO-RECHARGE", *SPAN)
     assert code == 0 and "充值本金" in out and "¥1,500.00" in out and "活动评估" in out
+    assert "积分商城兑换" in out and "兑换申请待审核" in out
 
 
 def test_files_are_written_and_read_back(db: Path, capsys: Any, tmp_path: Path) -> None:

@@ -28,7 +28,8 @@ def _demo(**targets: Any) -> dict[str, Any]:
 def test_the_demo_targets_are_parsed() -> None:
     t = campaign_from_dict(_demo()).targets
     assert t == CampaignTargets(recharge_growth_bp=2000, new_recharging_members=100, invitee_conversion_bp=3000,
-                                points_spent=5000, coupon_redemptions=200)
+                                points_spent=5000, coupon_redemptions=200, mall_redemptions=150,
+                                premium_redemptions=6)
     assert t.any()
 
 
@@ -37,6 +38,8 @@ def test_every_target_is_optional() -> None:
     del data["targets"]
     assert campaign_from_dict(data).targets == CampaignTargets() and not CampaignTargets().any()
     assert campaign_from_dict(_demo(new_recharging_members=5)).targets == CampaignTargets(new_recharging_members=5)
+    t = campaign_from_dict(_demo(mall_redemptions=300, premium_redemptions=6)).targets
+    assert t == CampaignTargets(mall_redemptions=300, premium_redemptions=6) and t.any()
 
 
 @pytest.mark.parametrize(("value", "bp"), [("20", 2000), ("12.5", 1250), (20, 2000), ("150%", 15000), ("0", 0)])
@@ -49,6 +52,7 @@ def test_growth_percentages(value: Any, bp: int) -> None:
     ("recharge_growth_percent", True), ("recharge_growth_percent", "1.234"), ("recharge_growth_percent", "20000"),
     ("new_recharging_members", -1), ("new_recharging_members", "100"), ("new_recharging_members", 1.5),
     ("invitee_conversion_percent", "101"), ("points_spent", None), ("coupon_redemptions", False),
+    ("mall_redemptions", -3), ("premium_redemptions", "6"),
 ])
 def test_a_bad_value_is_refused_by_its_name(key: str, value: Any) -> None:
     with pytest.raises(InvalidInput) as ei:

@@ -6,6 +6,7 @@ run builds the same month."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,9 @@ class Month:
     refused: int = 0
 
 
-def build_month(path: Path, *, days: int = 30, seed: int = 7, shifts: bool = True) -> Month:
+def build_month(path: Path, *, days: int = 30, seed: int = 7, shifts: bool = True,
+                daily: Callable[[Month, int], None] | None = None) -> Month:
+    """``daily(month, day)``, if given, runs at the end of each day (a test's own activity beside it)."""
     st = make_store(path)
     staff.add_staff(st.ctx, st.manager, code="cash2", role="cashier", pin="3333", name="收银二")
     mo = Month(st, staff.login(st.ctx, "cash2", "3333"))
@@ -78,6 +81,8 @@ def build_month(path: Path, *, days: int = 30, seed: int = 7, shifts: bool = Tru
                 cur = shift.current_shift(ctx, c)
                 assert cur is not None
                 shift.close_shift(ctx, c, counted_fen=max(0, cur.expected_fen + rnd.choice([0, 0, -500, 300])))
+        if daily is not None:
+            daily(mo, day)
         if day % 10 == 9:
             wallet.expire_points(ctx, st.manager)
         st.clock.advance(hours=1)

@@ -1,6 +1,7 @@
 """The campaign figures (dashboard and campaign report) over a generated month of activity through the real
 services: recharges, wallet spends, sales (with coupons), returns, refunds, referrals, manual coupons and
-voids, check-ins, wheel draws, gift stock and hand-outs. Every figure is recomputed here in plain Python over
+voids, check-ins, wheel draws (gift prizes claimed), gift stock and hand-outs, points mall redemptions and
+pick-ups, premium requests approved, rejected, fulfilled (shipped or in store), received, cancelled. Every figure is recomputed here in plain Python over
 rows read with plain SQL, and equals the service's; every breakdown adds up to its figure; every figure's
 drill-down rows add up to it; the exports (XLSX, CSV, PDF) read back the same figures; bad input is refused."""
 
@@ -9,7 +10,8 @@ from __future__ import annotations
 import csv
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,17 +22,31 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from pos_app.domain.errors import DomainError, InvalidInput, PermissionDenied
-from pos_app.services import checkout, coupons, gifts, members, points, wallet, wheel
+from pos_app.services import (
+    campaigns,
+    checkout,
+    coupons,
+    gifts,
+    mall,
+    members,
+    points,
+    redemption,
+    wallet,
+    wheel,
+)
+from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.checkout import LineInput, PaymentInput
 from pos_app.services.reports import campaign as cr
+from tests.conftest import DEMO_CAMPAIGN
 from tests.services.reports_month import Month, build_month
 
 TZ = ZoneInfo("Asia/Shanghai")
 CODE = "DEMO-RECHARGE"
 
 
-def _more_activity(mo: Month, days: int, seed: int) -> None:
-    """Referrals, coupon redemptions and voids, check-ins, draws and gift hand-outs over ``days`` more days."""
+def _more_activity(mo: Month, days: int, seed: int, daily: Callable[[int], None] | None = None) -> None:
+    """Referrals, coupon redemptions and voids, check-ins, draws and gift hand-outs over ``days`` more days
+    (and ``daily(day)`` at the end of each day)."""
     st, ctx, rnd = mo.store, mo.store.ctx, random.Random(seed)
     gifts.add_gift(ctx, st.manager, sku="TOY-001", name="宠物玩具", unit_value_fen=3900, threshold=3)
     gifts.add_gift(ctx, st.manager, sku="FOOD-BOX", name="宠物食品礼盒", unit_value_fen=19900, threshold=2)
@@ -74,10 +90,103 @@ def _more_activity(mo: Month, days: int, seed: int) -> None:
                                     pay_method=rnd.choice(["cash", "card"]))
             except DomainError:
                 mo.refused += 1
+        if daily is not None:
+            daily(day)
         if day == days // 2:
             coupons.issue_coupons(ctx, st.manager, template_code="GROOM85", member_id=mo.member_ids[0], count=3,
                                   reason="测试")
     st.clock.advance(minutes=5)
+
+
+def _phone(mo: Month, member_id: str) -> str:
+    return str(_sql(mo, "SELECT phone FROM member WHERE id = ?", member_id)[0][0])
+
+
+def _early_redemptions(mo: Month, day: int) -> None:
+    """The first fortnight (the report's previous period): a few mall coupons and Moutai requests. On
+    the first day the campaign is reloaded with the wheel's gift prize (claimed at the counter) made
+    likely enough to be won in a fortnight."""
+    st, ctx = mo.store, mo.store.ctx
+    if day == 0:
+        data = read_campaign_file(DEMO_CAMPAIGN)
+        data["campaign"].update(starts_on="2026-11-01", ends_on="2027-01-31")
+        data["points"]["wheel"]["prizes"][0]["weight"] = 30
+        campaigns.load_campaign(ctx, st.manager, data, replace=True)
+    if day >= 4 and day % 3 == 1:
+        mid = mo.member_ids[day % len(mo.member_ids)]
+        st.clock.advance(minutes=9)
+        points.adjust(ctx, st.manager, phone=_phone(mo, mid), points=3300, reason="补分")
+        mall.redeem(ctx, st.cashier, item="M-PET20", member_id=mid)
+        if day % 2 == 0:
+            redemption.request(ctx, st.cashier, item="MOUTAI-500", member_id=mid)
+
+
+def _redemptions_day(mo: Month, rnd: random.Random, day: int) -> None:
+    """A day of the points mall and premium redemption through the real services: members redeem a gift
+    (reserved for pick-up), a coupon or an external code (points + cash); gifts are picked up by their
+    code; members request a Moutai (shipped or in store); the manager approves or rejects; approved ones
+    are fulfilled, some received, one cancelled; some stay waiting for review (overdue by the end)."""
+    st, ctx = mo.store, mo.store.ctx
+    if day == 0:
+        gifts.receive(ctx, st.manager, sku="TOY-001", qty=30)
+        gifts.receive(ctx, st.manager, sku="FOOD-BOX", qty=6)
+        mall.import_codes(ctx, st.manager, item="M-VIP", codes_in=[f"VIP-T-{i:03d}" for i in range(8)])
+    for _ in range(rnd.randint(1, 3)):
+        st.clock.advance(minutes=rnd.randint(1, 20))
+        mid = rnd.choice(mo.member_ids)
+        try:
+            points.adjust(ctx, st.manager, phone=_phone(mo, mid), points=400, reason="商城补分")
+            item = rnd.choice(["M-TOY", "M-TOY", "M-PET20", "M-VIP"])
+            mall.redeem(ctx, st.cashier, item=item, member_id=mid, pay_method="cash" if item == "M-VIP" else None)
+        except DomainError:
+            mo.refused += 1
+    try:  # a draw a day (the wheel's gift prizes are claimed at the counter, see day 10)
+        mid = mo.member_ids[(day * 3) % len(mo.member_ids)]
+        points.adjust(ctx, st.manager, phone=_phone(mo, mid), points=50, reason="抽奖补分")
+        wheel.draw(ctx, st.cashier, member_id=mid)
+    except DomainError:
+        mo.refused += 1
+    waiting = _sql(mo, "SELECT id FROM redemption WHERE state = 'reserved' ORDER BY created_at")
+    if waiting and rnd.random() < 0.6:
+        st.clock.advance(minutes=3)
+        try:
+            mall.pickup(ctx, st.cashier, code=waiting[0][0])
+        except DomainError:  # the toy ran out on the shelf (other gifts take it too): it stays waiting
+            mo.refused += 1
+    st.clock.advance(minutes=5)
+    if day % 2 == 0:
+        mid = mo.member_ids[day // 2 % len(mo.member_ids)]
+        try:
+            points.adjust(ctx, st.manager, phone=_phone(mo, mid), points=3000, reason="兑换补分")
+            redemption.request(ctx, st.cashier, item="MOUTAI-500", member_id=mid,
+                               ship_to="上海市徐汇区漕溪北路 88 号" if day % 4 == 2 else None)
+        except DomainError:
+            mo.refused += 1
+    if day in (3, 6, 9):
+        # the newest request is reviewed: approved (and fulfilled, shipped or in store), or rejected; the
+        # oldest waits (its review overdue by the end)
+        st.clock.advance(minutes=7)
+        rid, ship = _sql(mo, "SELECT id, ship_to FROM redemption WHERE state = 'requested' "
+                             "ORDER BY created_at DESC")[0]
+        if day == 6:
+            redemption.reject(ctx, st.manager, redemption_id=rid, reason="联系不上会员")
+        else:
+            redemption.approve(ctx, st.manager, redemption_ids=[rid])
+            st.clock.advance(minutes=30)
+            redemption.fulfil(ctx, st.staff, redemption_id=rid, carrier="顺丰" if ship else None,
+                              tracking="SF100200300" if ship else None)
+    if day == 10:
+        # a winner claims their gift prize with the slip
+        won = _sql(mo, "SELECT member_id, id FROM entitlement WHERE source = 'prize' AND kind = 'gift' "
+                       "AND state = 'owed' ORDER BY created_at")
+        if won:
+            gifts.handout(ctx, st.cashier, member_id=won[0][0], entitlement_ids=[won[0][1]])
+    if day == 8:
+        rid = _sql(mo, "SELECT id FROM redemption WHERE state = 'fulfilled' ORDER BY created_at")[0][0]
+        redemption.receive(ctx, st.cashier, redemption_id=rid)
+        rid = _sql(mo, "SELECT id FROM redemption WHERE state = 'requested' ORDER BY created_at DESC")[0][0]
+        redemption.approve(ctx, st.manager, redemption_ids=[rid])
+        redemption.cancel(ctx, st.cashier, redemption_id=rid, reason="会员不要了")
 
 
 def _sql(mo: Month, sql: str, *args: Any) -> list[Any]:
@@ -104,8 +213,10 @@ def _coupon_sale(mo: Month, rnd: random.Random) -> None:
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Month]:
-    mo = build_month(tmp_path_factory.mktemp("campaign") / "store.db", days=14, seed=5, shifts=False)
-    _more_activity(mo, 12, seed=9)
+    mo = build_month(tmp_path_factory.mktemp("campaign") / "store.db", days=14, seed=5, shifts=False,
+                     daily=_early_redemptions)
+    rnd = random.Random(11)
+    _more_activity(mo, 12, seed=9, daily=lambda day: _redemptions_day(mo, rnd, day))
     yield mo
     mo.store.ctx.db.dispose()
 
@@ -298,6 +409,84 @@ def test_wheel_and_gift_figures_equal_their_recomputation(month: Month, report: 
     assert g.figure("gifts.on_hand").value == on_hand
 
 
+def _after_working_days(day: date, n: int) -> date:
+    while n > 0:
+        day += timedelta(days=1)
+        n -= day.weekday() < 5
+    return day
+
+
+def test_redemption_figures_equal_their_recomputation(month: Month, report: cr.CampaignReport) -> None:
+    per, prev = report.period, report.previous
+    rows = _sql(month, "SELECT r.id, r.program, r.item_id, r.state, r.points, r.cash_fen, r.created_at, r.fulfilled_at, "
+                       "r.carrier FROM redemption r JOIN mall_item i ON i.id = r.item_id WHERE i.campaign_code = ?", CODE)
+    sec = report.section("redemptions")
+    assert sec.available
+    mall_rows = [r for r in rows if r[1] == "mall"]
+    prem = [r for r in rows if r[1] == "premium"]
+    for p, which in ((per, "values"), (prev, "previous")):
+        assert getattr(sec.serie("mall_redemptions"), which) == _daily(p, [(r[6], 1) for r in mall_rows])
+        assert getattr(sec.serie("premium_requests"), which) == _daily(p, [(r[6], 1) for r in prem])
+    made = [r for r in mall_rows if _in(r[6], per)]
+    before = [r for r in mall_rows if _in(r[6], prev)]
+    f = sec.figure
+    assert (f("redemptions.mall").value, f("redemptions.mall").previous) == (len(made), len(before))
+    assert len(made) > 0 and len(before) > 0
+    assert f("redemptions.mall_points").value == sum(r[4] for r in made) > 0
+    assert f("redemptions.mall_points").previous == sum(r[4] for r in before) > 0
+    assert f("redemptions.mall_cash").value == sum(r[5] for r in made) > 0
+    items: dict[str, list[int]] = {}
+    for r in made:
+        items.setdefault(r[2], [0, 0])
+        items[r[2]][0] += r[4]
+        items[r[2]][1] += 1
+    assert {p.ref: [p.value, p.count] for p in sec.breakdown("mall_by_item").parts} == items
+    assert len(items) == 3  # a gift, a coupon, an external code (points + cash)
+    states = Counter(r[3] for r in made)
+    assert {p.ref: p.value for p in sec.breakdown("mall_by_state").parts} == dict(states)
+    assert set(states) == {"issued", "reserved", "picked_up"}
+    assert sec.breakdown("mall_by_item").total == f("redemptions.mall_points").value
+    assert sec.breakdown("mall_by_state").total == f("redemptions.mall").value
+    picked = _sql(month, "SELECT l.created_at FROM redemption_log l JOIN redemption r ON r.id = l.redemption_id "
+                         "WHERE l.to_state = 'picked_up'")
+    assert f("redemptions.picked_up").value == sum(1 for (at,) in picked if _in(at, per)) > 0
+    assert f("redemptions.pickup_waiting").value == sum(1 for r in mall_rows if r[3] == "reserved") > 0
+    asked = [r for r in prem if _in(r[6], per)]
+    assert f("redemptions.premium_requests").value == len(asked) > 0
+    assert f("redemptions.premium_requests").previous == sum(1 for r in prem if _in(r[6], prev)) > 0
+    assert {p.ref: p.value for p in sec.breakdown("premium_by_state").parts} == dict(Counter(r[3] for r in asked))
+    assert {p.ref: p.value for p in sec.breakdown("premium_by_item").parts} == dict(Counter(r[2] for r in asked))
+    assert sec.breakdown("premium_by_state").total == sec.breakdown("premium_by_item").total == len(asked)
+    # every state of a request happened, through the real services
+    assert {r[3] for r in prem} == {"requested", "rejected", "fulfilled", "received", "cancelled"}
+    assert _sql(month, "SELECT count(*) FROM redemption_log WHERE to_state = 'approved'")[0][0] >= 3
+    today = month.store.clock.now.astimezone(TZ).date()
+    waiting = [r for r in prem if r[3] == "requested"]
+    late = [r for r in waiting if today > _after_working_days(_day(r[6]), 2)]  # the demo's review_working_days
+    assert f("redemptions.awaiting_review").value == len(waiting) > len(late)
+    assert f("redemptions.review_overdue").value == len(late) > 0
+    done = [r for r in prem if _in(r[7], per)]
+    assert f("redemptions.fulfilled").value == len(done) > 0
+    how = {p.ref: p.value for p in sec.breakdown("fulfilment").parts}
+    assert how == {"shipped": sum(1 for r in done if r[8]), "in_store": sum(1 for r in done if not r[8])}
+    assert how["shipped"] > 0 and how["in_store"] > 0
+
+
+def test_the_prize_redemption_rate(month: Month, report: cr.CampaignReport) -> None:
+    per = report.period
+    kinds = {c: k for c, k in _sql(month, "SELECT code, kind FROM wheel_prize")}
+    gift_draws = [at for p, at in _sql(month, "SELECT prize_code, created_at FROM wheel_draw")
+                  if kinds[p] == "gift" and _in(at, per)]
+    won = [st for st, at in _sql(month, "SELECT state, created_at FROM entitlement WHERE source = 'prize' "
+                                        "AND kind = 'gift'") if _in(at, per)]
+    assert len(won) == len(gift_draws) > 0  # one gift to claim for each gift prize drawn
+    claimed = won.count("handed_out")
+    sec = report.section("wheel")
+    assert sec.figure("wheel.prizes_to_claim").value == len(won)
+    assert sec.figure("wheel.prizes_claimed").value == claimed > 0
+    assert sec.figure("wheel.claim_rate").value == claimed * 10_000 // len(won) < 10_000
+
+
 def test_every_drill_down_adds_up_to_its_figure_and_series(month: Month, report: cr.CampaignReport) -> None:
     ctx, boss = month.store.ctx, month.store.manager
     checked = 0
@@ -325,7 +514,7 @@ def test_every_drill_down_adds_up_to_its_figure_and_series(month: Month, report:
                          day=report.period.day(busiest))
             got = len(t.rows) if s.unit == cr.COUNT else t.total
             assert got == s.values[busiest], (s.key, busiest)
-    assert checked >= 25
+    assert checked >= 35
 
 
 def test_daily_rows_and_evaluation(month: Month, report: cr.CampaignReport) -> None:
@@ -341,7 +530,18 @@ def test_daily_rows_and_evaluation(month: Month, report: cr.CampaignReport) -> N
     assert ev["new_recharging_members"].actual == rec.figure("recharge.new_members").value
     assert ev["coupon_redemptions"].met is False
     assert not report.section("tasks").available and report.section("tasks").note_text == "暂无数据：本店尚未开通此功能"
-    assert not report.section("redemptions").available and not report.section("redemptions").figures
+    red = report.section("redemptions")
+    assert red.available and [r["mall_redemptions"] for r in rows] == list(red.serie("mall_redemptions").values)
+    assert ev["mall_redemptions"].actual == red.figure("redemptions.mall").value and ev["mall_redemptions"].met is False
+    assert (ev["mall_redemptions"].target, ev["premium_redemptions"].target) == (150, 6)  # the demo's targets
+    assert red.figure("redemptions.mall").target == 150 and red.figure("redemptions.fulfilled").target == 6
+    assert ev["premium_redemptions"].actual == red.figure("redemptions.fulfilled").value
+    mall_done = red.figure("redemptions.mall").value
+    aimed = replace(report.campaign, targets={**report.campaign.targets, "mall_redemptions": mall_done,
+                                              "premium_redemptions": red.figure("redemptions.fulfilled").value + 1})
+    ev2 = {e.key: e for e in cr.evaluation(aimed, report.sections)}
+    assert ev2["mall_redemptions"].met is True and ev2["premium_redemptions"].met is False
+    assert report.campaign.review_working_days == 2  # the demo's [redemption] review_working_days
 
 
 def test_exports_read_back(month: Month, report: cr.CampaignReport, tmp_path: Path) -> None:
@@ -362,9 +562,18 @@ def test_exports_read_back(month: Month, report: cr.CampaignReport, tmp_path: Pa
     assert sum(round(float(r[sales_col]) * 100) for r in table[1:1 + report.period.days]) == \
         report.section("sales").figure("sales.paid").value
     assert any(r and r[0] == "新增充值会员" for r in table)  # the evaluation
+    red = report.section("redemptions")
+    for key in ("redemptions.mall", "redemptions.premium_requests", "redemptions.review_overdue"):
+        want = [f"积分商城与兑换 · {red.figure(key).label}", str(red.figure(key).value)]
+        assert any(r[:2] == want for r in table), want
+    cells = {r[0]: r[1] for r in ws.iter_rows(min_row=2, values_only=True) if r and r[0]}
+    assert cells["积分商城与兑换 · 兑换现金部分"] == red.figure("redemptions.mall_cash").value / 100
+    assert cells["幸运大转盘 · 奖品领取率"] == f"{report.section('wheel').figure('wheel.claim_rate').value / 100:.2f}%"
+    assert any(r and r[0] == "积分商城兑换笔数" for r in table)
     cr.export(ctx, boss, tmp_path / "c.pdf", **kw)
     text = "".join(p.extract_text() for p in PdfReader(str(tmp_path / "c.pdf")).pages).replace(" ", "")
     assert "活动报表" in text and "冬季储值回馈活动" in text and "活动评估" in text
+    assert "积分商城与兑换" in text and "兑换申请按状态" in text and "奖品领取率" in text
     from pos_app.domain.money import format_fen
     assert format_fen(report.section("recharge").figure("recharge.principal").value) in text
     with pytest.raises(InvalidInput):

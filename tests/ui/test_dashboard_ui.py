@@ -1,5 +1,6 @@
 """The campaign dashboard (Shift+F3) with pytest-qt on the demo store: a manager opens it, every section arrives
-from the worker, the charts' bars equal the campaign report's daily figures, switching the period and the
+from the worker, the charts' bars equal the campaign report's daily figures (the points mall and premium
+redemption with the demo's waiting pick-up and Moutai request among them), switching the period and the
 campaign recomputes them, clicking a figure or a bar lists the rows behind it, a bad custom period says why;
 a cashier has no dashboard; the app starts without pyqtgraph."""
 
@@ -59,7 +60,8 @@ def _check_against_the_report(win: MainWindow, screen: Any) -> cr.CampaignReport
     rep = cr.campaign_report(ctx, actor, campaign_code=screen.campaign.code, from_day=screen.period.from_day,
                              to_day=screen.period.to_day)
     for name, keys in (("recharge", ("principal_fen", "bonus_fen")), ("sales", ("sales_fen",)),
-                       ("referrals", ("invitees_registered",)), ("coupons", ("coupons_issued",))):
+                       ("referrals", ("invitees_registered",)), ("coupons", ("coupons_issued",)),
+                       ("redemptions", ("mall_redemptions", "premium_requests"))):
         card = screen.cards[name]
         for key in keys:
             assert _bars(card, key) == list(rep.section(name).serie(key).values), (name, key)
@@ -77,6 +79,22 @@ def test_the_dashboard_shows_the_report_figures_and_follows_the_choices(demo_win
     assert screen.cards["recharge"].items["previous"] is not None
     assert not screen.cards["tasks"].status.isHidden() and screen.cards["tasks"].status.text() == "暂无数据：本店尚未开通此功能"
     assert screen.cards["recharge"].title() == "充值"
+    # the mall and premium redemption, with the demo's numbers: a toy waiting for pick-up, a Moutai under review
+    red = rep.section("redemptions")
+    card = screen.cards["redemptions"]
+    assert card.status.isHidden() and card.title() == "积分商城与兑换"
+    assert red.figure("redemptions.pickup_waiting").value >= 1 and red.figure("redemptions.awaiting_review").value >= 1
+    assert red.figure("redemptions.mall").value >= 1 and red.figure("redemptions.premium_requests").value >= 1
+    assert "待领取" in card.buttons["mall_by_state:reserved"].text()
+    assert "待审核" in card.buttons["premium_by_state:requested"].text()
+    assert sum(_bars(card, "premium_requests")) == red.figure("redemptions.premium_requests").value
+    assert "奖品领取率" in screen.cards["wheel"].buttons["wheel.claim_rate"].text()
+    screen.drill_table = None
+    qtbot.mouseClick(card.buttons["redemptions.awaiting_review"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.drill_table is not None and idle(demo_win), timeout=10_000)
+    assert screen.drill_model.rowCount() == red.figure("redemptions.awaiting_review").value
+    items = {screen.drill_model.index(i, 3).data() for i in range(screen.drill_model.rowCount())}
+    assert "飞天茅台 500ml" in items
     # this week
     screen.period_box.setCurrentIndex(cr.PERIODS.index(cr.WEEK))
     today = demo_win.appctx.store_today()

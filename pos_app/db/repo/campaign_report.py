@@ -21,6 +21,7 @@ from pos_app.db import models as m
 from pos_app.db import models_checkout as mk
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
+from pos_app.db import models_mall as mm
 from pos_app.db import models_points as mp
 from pos_app.db.repo.base import run
 
@@ -473,3 +474,125 @@ def drawing_member_rows(s: Session, wheel_id: str, bounds: Sequence[datetime]) -
             .join(m.Member, m.Member.id == dr.member_id).where(dr.wheel_id == wheel_id, _in(dr.created_at, bounds))
             .group_by(m.Member.phone).order_by(m.Member.phone))
     return [(p, int(n), first) for p, n, first in run(s, stmt.limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- wheel prizes to claim
+
+
+def _prize_gift(wheel_id: str) -> Any:
+    """An entitlement that is a gift prize of the wheel: a gift granted as a prize to a member right after
+    their draw of a gift prize with that SKU (the draw's claim code is what the member shows to claim it)."""
+    e, dr, p = m.Entitlement, mp.WheelDraw, mp.WheelPrize
+    drawn = (select(dr.id).join(p, and_(p.wheel_id == dr.wheel_id, p.code == dr.prize_code))
+             .where(dr.wheel_id == wheel_id, dr.member_id == e.member_id, p.kind == "gift", p.ref == e.ref,
+                    dr.created_at <= e.created_at))
+    return and_(e.source == "prize", e.kind == "gift", exists(drawn))
+
+
+def prize_claims(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> list[tuple[str, int]]:
+    """(entitlement state, gift prizes) of the wheel's gift prizes won in the period (handed_out: claimed)."""
+    e = m.Entitlement
+    stmt = select(e.state, func.count()).where(_prize_gift(wheel_id), _in(e.created_at, bounds)).group_by(e.state)
+    return [(str(k), int(n)) for k, n in run(s, stmt)]
+
+
+def prize_claim_rows(s: Session, wheel_id: str, bounds: Sequence[datetime], *, claimed: bool = False) -> list[tuple[Any, ...]]:
+    """(won at, phone, sku, prize, state) of the wheel's gift prizes won in the period (or of them claimed)."""
+    e = m.Entitlement
+    stmt = (select(e.created_at, m.Member.phone, e.ref, e.name, e.state).join(m.Member, m.Member.id == e.member_id)
+            .where(_prize_gift(wheel_id), _in(e.created_at, bounds)))
+    if claimed:
+        stmt = stmt.where(e.state == "handed_out")
+    return [tuple(row) for row in run(s, stmt.order_by(e.created_at).limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- mall and premium redemption
+
+
+def _campaign_item(campaign: str, program: str) -> Any:
+    return and_(mm.MallItem.campaign_code == campaign, mm.Redemption.program == program)
+
+
+def campaign_items(s: Session, campaign: str) -> list[tuple[str, str, str, str]]:
+    """(item id, program, code, name) of the campaign's mall and premium items."""
+    it = mm.MallItem
+    stmt = select(it.id, it.program, it.code, it.name).where(it.campaign_code == campaign).order_by(it.program, it.code)
+    return [(str(i), str(p), str(c), str(n)) for i, p, c, n in run(s, stmt)]
+
+
+def redemption_groups(s: Session, campaign: str, program: str,
+                      bounds: Sequence[datetime]) -> list[tuple[int, str, str, int, int, int]]:
+    """(day, item id, state now, redemptions, points, cash part) of the campaign's mall redemptions or
+    premium requests (``program``) made in the period."""
+    r = mm.Redemption
+    d = day_index(r.created_at, bounds).label("d")
+    stmt = (select(d, r.item_id, r.state, func.count(), _sum0(r.points), _sum0(r.cash_fen))
+            .join(mm.MallItem, mm.MallItem.id == r.item_id)
+            .where(_campaign_item(campaign, program), _in(r.created_at, bounds)).group_by(d, r.item_id, r.state))
+    return [(int(i), str(k), str(st), int(n), int(p), int(c)) for i, k, st, n, p, c in run(s, stmt)]
+
+
+def _picked_up_in(bounds: Sequence[datetime]) -> Any:
+    """A mall gift picked up in the period: picked up is the last state, so its last change is the pick-up
+    (read through the program/state index, not the whole change log)."""
+    r = mm.Redemption
+    return and_(r.state == "picked_up", r.created_at < bounds[-1], _in(r.updated_at, bounds))
+
+
+def _fulfilled_in(bounds: Sequence[datetime]) -> Any:
+    """A premium request fulfilled in the period (now fulfilled or received; made before it ended), read
+    through the program/state index."""
+    r = mm.Redemption
+    return and_(r.state.in_(("fulfilled", "received")), r.created_at < bounds[-1], _in(r.fulfilled_at, bounds))
+
+
+def picked_up(s: Session, campaign: str, bounds: Sequence[datetime]) -> int:
+    """The campaign's mall gifts picked up in the period."""
+    r = mm.Redemption
+    stmt = (select(func.count()).select_from(r).join(mm.MallItem, mm.MallItem.id == r.item_id)
+            .where(_campaign_item(campaign, "mall"), _picked_up_in(bounds)))
+    return int(run(s, stmt).scalar() or 0)
+
+
+def fulfilled(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[bool, int]]:
+    """(shipped?, requests) of the campaign's premium requests fulfilled in the period: shipped with a
+    carrier and tracking number, or handed over in store."""
+    r = mm.Redemption
+    shipped = r.carrier.is_not(None).label("shipped")
+    stmt = (select(shipped, func.count()).join(mm.MallItem, mm.MallItem.id == r.item_id)
+            .where(_campaign_item(campaign, "premium"), _fulfilled_in(bounds)).group_by(shipped))
+    return [(bool(k), int(n)) for k, n in run(s, stmt)]
+
+
+def created_in_state(s: Session, campaign: str, program: str, state: str) -> list[datetime]:
+    """When each of the campaign's redemptions now in ``state`` was made (a pick-up waiting, a request
+    waiting for review)."""
+    r = mm.Redemption
+    stmt = (select(r.created_at).join(mm.MallItem, mm.MallItem.id == r.item_id)
+            .where(_campaign_item(campaign, program), r.state == state).order_by(r.created_at))
+    return list(run(s, stmt).scalars())
+
+
+def redemption_rows(s: Session, campaign: str, program: str, bounds: Sequence[datetime] | None, *,
+                    state: str | None = None, item_id: str | None = None, picked_up: bool = False,
+                    shipped: bool | None = None) -> list[tuple[Any, ...]]:
+    """(made at, 核销 code, phone, item, state now, points, cash part) of the redemptions behind a figure:
+    made in the period (``bounds``; None: any time), or with ``picked_up`` picked up in it, or with
+    ``shipped`` fulfilled in it (shipped or in store); narrowed to a state now and an item."""
+    r, it = mm.Redemption, mm.MallItem
+    stmt = (select(r.created_at, r.code, m.Member.phone, it.name, r.state, r.points, r.cash_fen)
+            .join(it, it.id == r.item_id).join(m.Member, m.Member.id == r.member_id)
+            .where(_campaign_item(campaign, program)))
+    if bounds is not None:
+        if picked_up:
+            stmt = stmt.where(_picked_up_in(bounds))
+        elif shipped is not None:
+            stmt = stmt.where(_fulfilled_in(bounds),
+                              r.carrier.is_not(None) if shipped else r.carrier.is_(None))
+        else:
+            stmt = stmt.where(_in(r.created_at, bounds))
+    if state is not None:
+        stmt = stmt.where(r.state == state)
+    if item_id is not None:
+        stmt = stmt.where(r.item_id == item_id)
+    return [tuple(row) for row in run(s, stmt.order_by(r.created_at, r.id).limit(DRILL_LIMIT))]

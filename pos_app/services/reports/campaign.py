@@ -14,12 +14,18 @@ week, campaign to date, or custom), beside the previous period of the same lengt
 - points: earned by source, spent, expired, taken back, outstanding at the end; check-ins per day;
 - wheel (the campaign's published wheel): draws, participation (members who drew / members active in the
   period: a recharge, a purchase, a check-in or a draw), prizes won and left;
-- gifts: handed out in the period, owed now (and overdue), on hand, low stock.
+  the prize redemption rate (of the gift prizes won in the period, which the member claims at the counter
+  with the draw's claim code, those handed out; coupons and points prizes are paid at once);
+- gifts: handed out in the period, owed now (and overdue), on hand, low stock;
+- redemptions (the campaign's points mall and premium redemption): mall redemptions made in the period,
+  their points and cash part, by item and by state now, gifts picked up, pick-ups waiting; premium
+  requests made in the period by state now and by item, waiting for review (and overdue: not reviewed
+  within the campaign's working days), fulfilled (shipped or in store).
 
 Recharge, sales, coupons, points and gifts are the store's (this store's own rows; the campaign decides
-the default period), so the previous period compares like with like; referrals and the wheel are the
-campaign's. Points tasks and the points mall / premium redemption are not built in this store yet: their
-sections say so (``available = False``) and carry no number.
+the default period), so the previous period compares like with like; referrals, the wheel and the
+redemptions are the campaign's. Points tasks are not built in this store yet: their section says so
+(``available = False``) and carries no number.
 
 Every figure is a sum over rows the repository (``pos_app.db.repo.campaign_report``) reads; a total is
 the sum of its rows (the breakdowns add up to their figure), and :func:`drill` gives back the rows behind
@@ -39,9 +45,11 @@ from pos_app import messages
 from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
 from pos_app.domain import gifts as gift_rules
+from pos_app.domain.calendar import add_working_days
 from pos_app.domain.campaign import Campaign
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import BP_PER_UNIT, format_fen
+from pos_app.domain.redemption import MALL_STATES, PREMIUM_STATES
 from pos_app.services.common import local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.reports import MAX_DAYS, day_start
@@ -124,6 +132,8 @@ class CampaignInfo:
     targets: dict[str, int] = field(default_factory=dict)
     #: tier code -> its name (the tier mix's labels)
     tier_names: dict[str, str] = field(default_factory=dict)
+    #: a premium request not reviewed within this many working days is overdue (the campaign's ``[redemption]``)
+    review_working_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -235,9 +245,14 @@ def campaign_info(c: Campaign) -> CampaignInfo:
     targets = {k: v for k, v in (("recharge_growth_bp", t.recharge_growth_bp),
                                  ("new_recharging_members", t.new_recharging_members),
                                  ("invitee_conversion_bp", t.invitee_conversion_bp),
-                                 ("points_spent", t.points_spent), ("coupon_redemptions", t.coupon_redemptions))
+                                 ("points_spent", t.points_spent), ("coupon_redemptions", t.coupon_redemptions),
+                                 ("mall_redemptions", t.mall_redemptions),
+                                 ("premium_redemptions", t.premium_redemptions))
                if v is not None}
-    return CampaignInfo(c.code, c.name, c.starts_on, c.ends_on, targets, {x.code: x.name for x in c.tiers})
+    from pos_app.services.mall import program_rules  # noqa: PLC0415  (the mall builds on the campaigns)
+
+    return CampaignInfo(c.code, c.name, c.starts_on, c.ends_on, targets, {x.code: x.name for x in c.tiers},
+                        program_rules(c).review_working_days)
 
 
 def _campaign(uow: UnitOfWork, ctx: ServiceContext, code: str | None) -> CampaignInfo:
@@ -526,6 +541,10 @@ def _points(r: _Reader) -> Section:
     )
 
 
+#: the state of a gift prize that was claimed (handed out against the draw's claim code)
+CLAIMED = "handed_out"
+
+
 def _wheel(r: _Reader) -> Section:
     w = DB.wheel_of(r.s, r.info.code)
     if w is None:
@@ -544,6 +563,11 @@ def _wheel(r: _Reader) -> Section:
     won_parts = tuple(Part(code, f"{tier} {name}", won.get(code, 0), won.get(code, 0), DrillRef("wheel.prize", code))
                       for code, tier, name, _q, _w in table)
     left_parts = tuple(Part(code, f"{tier} {name}", q - total_won, q, None) for code, tier, name, q, total_won in table)
+    # the prize redemption rate: of the gift prizes won in the period (claimed at the counter with the draw's
+    # claim code; coupons and points are paid at once), those handed out
+    claims, p_claims = dict(DB.prize_claims(r.s, wid, cur)), dict(DB.prize_claims(r.s, wid, prev))
+    to_claim, p_to_claim = sum(claims.values()), sum(p_claims.values())
+    claimed, p_claimed = claims.get(CLAIMED, 0), p_claims.get(CLAIMED, 0)
     return Section(
         "wheel", r.per, r.prev,
         figures=(
@@ -553,6 +577,10 @@ def _wheel(r: _Reader) -> Section:
             Figure("wheel.participation", _rate(drew, active), BP, _rate(p_drew, p_active), None, None),
             Figure("wheel.points_cost", sum(r.daily(dd, n, 2)), POINTS, sum(r.daily(pdd, pn, 2)), None,
                    DrillRef("wheel.cost")),
+            Figure("wheel.prizes_to_claim", to_claim, COUNT, p_to_claim, None, DrillRef("wheel.to_claim")),
+            Figure("wheel.prizes_claimed", claimed, COUNT, p_claimed, None, DrillRef("wheel.claimed")),
+            Figure("wheel.claim_rate", _rate(claimed, to_claim), BP, _rate(p_claimed, p_to_claim), None,
+                   DrillRef("wheel.to_claim")),
         ),
         series=(Series("draws", COUNT, draws, p_draws, DrillRef("wheel.draws")),),
         breakdowns=(Breakdown("prizes_won", COUNT, won_parts, "wheel.draws"),
@@ -590,6 +618,88 @@ def _gifts(r: _Reader) -> Section:
     )
 
 
+def _state_label(state: str) -> str:
+    return messages.translate(f"redemption.state.{state}")
+
+
+def review_overdue(created: Sequence[datetime], tz: Any, working_days: int, today: date) -> list[datetime]:
+    """Of requests waiting for review made at ``created``, those whose review is overdue today (not
+    reviewed within the campaign's working days, as the review queue flags them)."""
+    return [at for at in created if today > add_working_days(at.astimezone(tz).date(), working_days)]
+
+
+def _redemptions(r: _Reader) -> Section:
+    """The campaign's points mall (redemptions made in the period: count, points, cash part, by item and
+    by state now; gifts picked up, pick-ups waiting) and premium redemption (requests made in the period
+    by state now and by item; waiting for review and overdue; fulfilled, shipped or in store)."""
+    code = r.info.code
+    cur, prev = r.bounds(r.per), r.bounds(r.prev)
+    n, pn = r.per.days, r.prev.days
+    names = {i: nm for i, _p, _c, nm in DB.campaign_items(r.s, code)}
+    mall, p_mall = DB.redemption_groups(r.s, code, "mall", cur), DB.redemption_groups(r.s, code, "mall", prev)
+    prem, p_prem = DB.redemption_groups(r.s, code, "premium", cur), DB.redemption_groups(r.s, code, "premium", prev)
+    mall_day, p_mall_day = r.daily([(g[0], g[3]) for g in mall], n, 1), r.daily([(g[0], g[3]) for g in p_mall], pn, 1)
+    prem_day, p_prem_day = r.daily([(g[0], g[3]) for g in prem], n, 1), r.daily([(g[0], g[3]) for g in p_prem], pn, 1)
+
+    def split(groups: list[tuple[int, str, str, int, int, int]], by_state: bool) -> dict[str, list[int]]:
+        """key (item id, or state now) -> [redemptions, points, cash]"""
+        out: dict[str, list[int]] = {}
+        for g in groups:
+            row = out.setdefault(g[2] if by_state else g[1], [0, 0, 0])
+            row[0] += g[3]
+            row[1] += g[4]
+            row[2] += g[5]
+        return out
+
+    mall_items, mall_states = split(mall, False), split(mall, True)
+    prem_items, prem_states = split(prem, False), split(prem, True)
+    waiting = DB.created_in_state(r.s, code, "mall", "reserved")
+    to_review = DB.created_in_state(r.s, code, "premium", "requested")
+    overdue = review_overdue(to_review, r.tz, r.info.review_working_days, r.today)
+    ful, p_ful = dict(DB.fulfilled(r.s, code, cur)), dict(DB.fulfilled(r.s, code, prev))
+    by_item = tuple(Part(i, names.get(i, i), v[1], v[0], DrillRef("redemptions.mall_points", i))
+                    for i, v in sorted(mall_items.items(), key=lambda t: names.get(t[0], t[0])))
+    by_state = tuple(Part(st, _state_label(st), mall_states[st][0], mall_states[st][0],
+                          DrillRef("redemptions.mall_state", st)) for st in MALL_STATES if st in mall_states)
+    p_by_state = tuple(Part(st, _state_label(st), prem_states[st][0], prem_states[st][0],
+                            DrillRef("redemptions.premium_state", st)) for st in PREMIUM_STATES if st in prem_states)
+    p_by_item = tuple(Part(i, names.get(i, i), v[0], v[0], DrillRef("redemptions.premium_item", i))
+                      for i, v in sorted(prem_items.items(), key=lambda t: names.get(t[0], t[0])))
+    how = tuple(Part(k, messages.translate(f"dashboard.fulfilment.{k}"), ful.get(flag, 0), ful.get(flag, 0),
+                     DrillRef("redemptions.fulfilled", k)) for k, flag in (("shipped", True), ("in_store", False)))
+    t = r.info.targets
+    return Section(
+        "redemptions", r.per, r.prev,
+        figures=(
+            Figure("redemptions.mall", sum(mall_day), COUNT, sum(p_mall_day), t.get("mall_redemptions"),
+                   DrillRef("redemptions.mall")),
+            Figure("redemptions.mall_points", sum(g[4] for g in mall), POINTS, sum(g[4] for g in p_mall), None,
+                   DrillRef("redemptions.mall_points")),
+            Figure("redemptions.mall_cash", sum(g[5] for g in mall), FEN, sum(g[5] for g in p_mall), None,
+                   DrillRef("redemptions.mall_cash")),
+            Figure("redemptions.picked_up", DB.picked_up(r.s, code, cur), COUNT, DB.picked_up(r.s, code, prev), None,
+                   DrillRef("redemptions.picked_up")),
+            Figure("redemptions.pickup_waiting", len(waiting), COUNT, None, None, DrillRef("redemptions.waiting")),
+            Figure("redemptions.premium_requests", sum(prem_day), COUNT, sum(p_prem_day), None,
+                   DrillRef("redemptions.premium")),
+            Figure("redemptions.awaiting_review", len(to_review), COUNT, None, None,
+                   DrillRef("redemptions.awaiting_review")),
+            Figure("redemptions.review_overdue", len(overdue), COUNT, None, None, DrillRef("redemptions.overdue")),
+            Figure("redemptions.fulfilled", sum(ful.values()), COUNT, sum(p_ful.values()),
+                   t.get("premium_redemptions"), DrillRef("redemptions.fulfilled")),
+        ),
+        series=(
+            Series("mall_redemptions", COUNT, mall_day, p_mall_day, DrillRef("redemptions.mall")),
+            Series("premium_requests", COUNT, prem_day, p_prem_day, DrillRef("redemptions.premium")),
+        ),
+        breakdowns=(Breakdown("mall_by_item", POINTS, by_item, "redemptions.mall_points"),
+                    Breakdown("mall_by_state", COUNT, by_state, "redemptions.mall"),
+                    Breakdown("premium_by_state", COUNT, p_by_state, "redemptions.premium_requests"),
+                    Breakdown("premium_by_item", COUNT, p_by_item, "redemptions.premium_requests"),
+                    Breakdown("fulfilment", COUNT, how, "redemptions.fulfilled")),
+    )
+
+
 def _not_built(name: str) -> Callable[[_Reader], Section]:
     def build(r: _Reader) -> Section:
         return Section(name, r.per, r.prev, available=False, note="dashboard.not_available")
@@ -598,7 +708,7 @@ def _not_built(name: str) -> Callable[[_Reader], Section]:
 
 _BUILDERS: dict[str, Callable[[_Reader], Section]] = {
     "recharge": _recharge, "sales": _sales, "referrals": _referrals, "coupons": _coupons, "points": _points,
-    "wheel": _wheel, "gifts": _gifts, "tasks": _not_built("tasks"), "redemptions": _not_built("redemptions"),
+    "wheel": _wheel, "gifts": _gifts, "tasks": _not_built("tasks"), "redemptions": _redemptions,
 }
 
 
@@ -665,7 +775,7 @@ def daily_rows(per: Period, sections: Sequence[Section]) -> list[dict[str, Any]]
 
 def evaluation(info: CampaignInfo, sections: Sequence[Section]) -> tuple[Evaluation, ...]:
     """Targets against actual: recharge growth over the previous period, new recharging members, invitee
-    conversion, points consumption, coupon redemptions (mall and premium redemptions: not built yet)."""
+    conversion, points consumption, coupon redemptions, mall redemptions and premium requests fulfilled."""
     by = {s.name: s for s in sections}
     t = info.targets
     rec = by["recharge"].figure("recharge.principal")
@@ -679,6 +789,10 @@ def evaluation(info: CampaignInfo, sections: Sequence[Section]) -> tuple[Evaluat
         Evaluation("points_spent", POINTS, t.get("points_spent"), by["points"].figure("points.spent").value),
         Evaluation("coupon_redemptions", COUNT, t.get("coupon_redemptions"),
                    by["coupons"].figure("coupons.redeemed").value),
+        Evaluation("mall_redemptions", COUNT, t.get("mall_redemptions"),
+                   by["redemptions"].figure("redemptions.mall").value),
+        Evaluation("premium_redemptions", COUNT, t.get("premium_redemptions"),
+                   by["redemptions"].figure("redemptions.fulfilled").value),
     )
 
 
@@ -804,6 +918,14 @@ def drill(ctx: ServiceContext, actor: Actor, ref: DrillRef, *, campaign: Campaig
             return _table((("dashboard.col.time", "time"), ("dashboard.col.phone", "text"),
                            ("dashboard.col.prize", "text"), ("dashboard.col.points", "count"),
                            ("dashboard.col.claim_code", "text")), rows, 3 if what == "wheel.cost" else None)
+        if what in ("wheel.to_claim", "wheel.claimed"):
+            w = DB.wheel_of(s, code)
+            rows = DB.prize_claim_rows(s, w[0], b, claimed=what == "wheel.claimed") if w else []
+            return _table((("dashboard.col.time", "time"), ("dashboard.col.phone", "text"),
+                           ("dashboard.col.sku", "text"), ("dashboard.col.prize", "text"),
+                           ("dashboard.col.state", "text")), rows, None)
+        if what.startswith("redemptions."):
+            return _redemption_drill(r, what[len("redemptions."):], x, b)
         if what == "gifts.handout":
             return _table((("dashboard.col.time", "time"), ("dashboard.col.sku", "text"),
                            ("dashboard.col.phone", "text"), ("dashboard.col.reason", "text"),
@@ -814,6 +936,45 @@ def drill(ctx: ServiceContext, actor: Actor, ref: DrillRef, *, campaign: Campaig
                            ("dashboard.col.kind", "text"), ("dashboard.col.due_on", "date")),
                           DB.owed_rows(s, r.today, overdue=what == "gifts.overdue", sku=x), None)
     raise InvalidInput("dashboard.drill_unknown", what=what)
+
+
+_REDEMPTION_COLS = (("dashboard.col.time", "time"), ("dashboard.col.redeem_code", "text"), ("dashboard.col.phone", "text"),
+                    ("dashboard.col.item", "text"), ("dashboard.col.state", "text"), ("dashboard.col.points", "count"),
+                    ("dashboard.col.cash", "fen"))
+
+
+def _redemption_drill(r: _Reader, kind: str, x: str | None, b: list[datetime]) -> DrillTable:
+    """The redemptions behind a figure of the redemptions section (``kind``: its drill name)."""
+    s, code = r.s, r.info.code
+    rows: list[tuple[Any, ...]]
+    col: int | None = None
+    if kind in ("mall", "mall_points", "mall_cash", "mall_state"):
+        rows = DB.redemption_rows(s, code, "mall", b, item_id=x if kind == "mall_points" else None,
+                                  state=x if kind == "mall_state" else None)
+        col = {"mall_points": 5, "mall_cash": 6}.get(kind)
+    elif kind == "picked_up":
+        rows = DB.redemption_rows(s, code, "mall", b, picked_up=True)
+    elif kind == "waiting":
+        rows = DB.redemption_rows(s, code, "mall", None, state="reserved")
+    elif kind in ("premium", "premium_state", "premium_item"):
+        rows = DB.redemption_rows(s, code, "premium", b, state=x if kind == "premium_state" else None,
+                                  item_id=x if kind == "premium_item" else None)
+    elif kind in ("awaiting_review", "overdue"):
+        rows = DB.redemption_rows(s, code, "premium", None, state="requested")
+        if kind == "overdue":
+            late = set(review_overdue([row[0] for row in rows], r.tz, r.info.review_working_days, r.today))
+            rows = [row for row in rows if row[0] in late]
+    elif kind == "fulfilled":
+        if x is None:
+            rows = DB.redemption_rows(s, code, "premium", b, shipped=True) + \
+                DB.redemption_rows(s, code, "premium", b, shipped=False)
+            rows.sort(key=lambda row: row[0])
+        else:
+            rows = DB.redemption_rows(s, code, "premium", b, shipped=x == "shipped")
+    else:
+        raise InvalidInput("dashboard.drill_unknown", what=f"redemptions.{kind}")
+    shown = [(*row[:4], _state_label(row[4]), *row[5:]) for row in rows]  # the state as the review queue names it
+    return _table(_REDEMPTION_COLS, shown, col)
 
 
 def drill_cells(t: DrillTable, tz: Any) -> list[list[str]]:
