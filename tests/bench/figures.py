@@ -25,16 +25,17 @@ def figure(name: str, value: float, *, unit: str, goal: float | None = None, op:
         raise ValueError(f"goal_on must be 'value' or 'ratio', not {goal_on!r}")
     if goal_on == "ratio" and baseline is None:
         raise ValueError(f"{name}: a goal on the ratio needs a baseline")
+    value, baseline = _sig(value), None if baseline is None else _sig(baseline)
     ratio = None
-    if baseline is not None:
+    if baseline is not None:  # from the figures as reported, so anyone can recompute it
         ratio = round(value / baseline, 2) if baseline > 0 else math.inf
     judged = ratio if goal_on == "ratio" else value
     passed = None if goal is None or judged is None else bool(OPS[op](judged, goal))
     return {
         "name": name,
-        "value": round(float(value), 3),
+        "value": value,
         "unit": unit,
-        "baseline": None if baseline is None else round(float(baseline), 3),
+        "baseline": baseline,
         "baseline_is": baseline_is,
         "ratio": ratio,
         "goal": goal,
@@ -43,6 +44,11 @@ def figure(name: str, value: float, *, unit: str, goal: float | None = None, op:
         "issue": issue,
         "pass": passed,
     }
+
+
+def _sig(x: float) -> float:
+    """Six significant digits: small baselines (a 0.024 ms lookup) keep their precision."""
+    return float(f"{float(x):.6g}")
 
 
 def collect(benchmarks: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
