@@ -21,6 +21,7 @@ from pos_app.db import models as m
 from pos_app.db import models_checkout as mk
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
+from pos_app.db import models_levels as ml
 from pos_app.db import models_mall as mm
 from pos_app.db import models_points as mp
 from pos_app.db.repo.base import run
@@ -596,3 +597,47 @@ def redemption_rows(s: Session, campaign: str, program: str, bounds: Sequence[da
     if item_id is not None:
         stmt = stmt.where(r.item_id == item_id)
     return [tuple(row) for row in run(s, stmt.order_by(r.created_at, r.id).limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- points tasks
+
+
+def task_started(s: Session, campaign: str) -> list[tuple[str, int]]:
+    """(task code, members with progress on it now) of the campaign's tasks."""
+    t = ml.TaskProgress
+    stmt = (select(t.task_code, func.count()).where(t.campaign_code == campaign, t.progress > 0)
+            .group_by(t.task_code))
+    return [(str(k), int(n)) for k, n in run(s, stmt)]
+
+
+def task_completions(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[int, str, int, int, int]]:
+    """(day, task code, members who completed it, points granted, coupons granted) of the campaign's
+    tasks completed in the period."""
+    t = ml.TaskProgress
+    d = day_index(t.completed_at, bounds).label("d")
+    stmt = (select(d, t.task_code, func.count(), _sum0(t.points),
+                   func.sum(case((t.coupon_id.is_not(None), 1), else_=0)))
+            .where(t.campaign_code == campaign, t.state == "completed", _in(t.completed_at, bounds))
+            .group_by(d, t.task_code))
+    return [(int(i), str(k), int(n), int(p), int(c or 0)) for i, k, n, p, c in run(s, stmt)]
+
+
+def task_rows(s: Session, campaign: str, bounds: Sequence[datetime] | None, *, task: str | None = None,
+              coupon: bool = False) -> list[tuple[Any, ...]]:
+    """(completed at, phone, task code, progress, target, points, coupon?) of the campaign's task progress
+    behind a figure: completed in the period (``bounds``; None: every member with progress now), of one
+    task, or only those that granted a coupon."""
+    t = ml.TaskProgress
+    has_coupon = case((t.coupon_id.is_not(None), 1), else_=0)
+    stmt = (select(t.completed_at, m.Member.phone, t.task_code, t.progress, t.target, t.points, has_coupon)
+            .join(m.Member, m.Member.id == t.member_id).where(t.campaign_code == campaign))
+    if bounds is None:
+        stmt = stmt.where(t.progress > 0)
+    else:
+        stmt = stmt.where(t.state == "completed", _in(t.completed_at, bounds))
+    if task is not None:
+        stmt = stmt.where(t.task_code == task)
+    if coupon:
+        stmt = stmt.where(t.coupon_id.is_not(None))
+    return [tuple(row) for row in run(s, stmt.order_by(t.completed_at, m.Member.phone, t.task_code)
+                                      .limit(DRILL_LIMIT))]

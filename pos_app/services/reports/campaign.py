@@ -134,6 +134,8 @@ class CampaignInfo:
     tier_names: dict[str, str] = field(default_factory=dict)
     #: a premium request not reviewed within this many working days is overdue (the campaign's ``[redemption]``)
     review_working_days: int = 2
+    #: the campaign's points tasks (code, level, name), in level order (初级, 中级, 高级)
+    tasks: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,8 @@ class Section:
             return ""
         if self.note == "dashboard.wheel_none":
             return messages.translate("dashboard.wheel_none")
+        if self.note == "dashboard.tasks_none":
+            return messages.translate("dashboard.tasks_none")
         return messages.translate("dashboard.not_available")
 
     def figure(self, key: str) -> Figure:
@@ -249,10 +253,13 @@ def campaign_info(c: Campaign) -> CampaignInfo:
                                  ("mall_redemptions", t.mall_redemptions),
                                  ("premium_redemptions", t.premium_redemptions))
                if v is not None}
+    from pos_app.domain.tasks import by_level  # noqa: PLC0415
     from pos_app.services.mall import program_rules  # noqa: PLC0415  (the mall builds on the campaigns)
+    from pos_app.services.tasks import campaign_tasks  # noqa: PLC0415  (the tasks build on the campaigns)
 
+    tasks = tuple((t.code, t.level, t.name) for t in by_level(campaign_tasks(c)))
     return CampaignInfo(c.code, c.name, c.starts_on, c.ends_on, targets, {x.code: x.name for x in c.tiers},
-                        program_rules(c).review_working_days)
+                        program_rules(c).review_working_days, tasks)
 
 
 def _campaign(uow: UnitOfWork, ctx: ServiceContext, code: str | None) -> CampaignInfo:
@@ -700,15 +707,67 @@ def _redemptions(r: _Reader) -> Section:
     )
 
 
-def _not_built(name: str) -> Callable[[_Reader], Section]:
-    def build(r: _Reader) -> Section:
-        return Section(name, r.per, r.prev, available=False, note="dashboard.not_available")
-    return build
+def _task_label(level: str, name: str) -> str:
+    return f"{messages.translate(f'task.level.{level}')} {name}"
+
+
+def _tasks(r: _Reader) -> Section:
+    """The campaign's points tasks: members with progress on a task now (who started it), members who
+    completed it in the period, the completion rate (completed in the period / members who started it),
+    the points and coupons the completions granted; per task, and completions per day."""
+    code = r.info.code
+    cur, prev = r.bounds(r.per), r.bounds(r.prev)
+    n, pn = r.per.days, r.prev.days
+    started = dict(DB.task_started(r.s, code))
+    done, p_done = DB.task_completions(r.s, code, cur), DB.task_completions(r.s, code, prev)
+    per_task: dict[str, list[int]] = {}
+    for g in done:
+        row = per_task.setdefault(g[1], [0, 0, 0])
+        row[0] += g[2]
+        row[1] += g[3]
+        row[2] += g[4]
+    day, p_day = r.daily([(g[0], g[2]) for g in done], n, 1), r.daily([(g[0], g[2]) for g in p_done], pn, 1)
+    pts_day = r.daily([(g[0], g[3]) for g in done], n, 1)
+    p_pts_day = r.daily([(g[0], g[3]) for g in p_done], pn, 1)
+    labels = {c: _task_label(lv, nm) for c, lv, nm in r.info.tasks}
+    known = [c for c, _lv, _nm in r.info.tasks]
+    codes = known + sorted((set(started) | set(per_task)) - set(known))  # a task since dropped from the file
+    if not codes and not p_done:
+        return Section("tasks", r.per, r.prev, available=False, note="dashboard.tasks_none")
+    n_started, n_done = sum(started.values()), sum(day)
+    p_n_done = sum(p_day)
+
+    def part(c: str, value: int, count: int, what: str) -> Part:
+        return Part(c, labels.get(c, c), value, count, DrillRef(what, c))
+
+    started_parts = tuple(part(c, started.get(c, 0), started.get(c, 0), "tasks.started") for c in codes)
+    done_parts = tuple(part(c, per_task.get(c, [0])[0], per_task.get(c, [0])[0], "tasks.completed") for c in codes)
+    rate_parts = tuple(part(c, _rate(per_task.get(c, [0])[0], started.get(c, 0)), started.get(c, 0),
+                            "tasks.completed") for c in codes)
+    point_parts = tuple(part(c, per_task.get(c, [0, 0])[1], per_task.get(c, [0])[0], "tasks.points")
+                        for c in codes)
+    return Section(
+        "tasks", r.per, r.prev,
+        figures=(
+            Figure("tasks.started", n_started, COUNT, None, None, DrillRef("tasks.started")),
+            Figure("tasks.completed", n_done, COUNT, p_n_done, None, DrillRef("tasks.completed")),
+            Figure("tasks.completion_rate", _rate(n_done, n_started), BP, None, None, DrillRef("tasks.completed")),
+            Figure("tasks.points", sum(pts_day), POINTS, sum(p_pts_day), None, DrillRef("tasks.points")),
+            Figure("tasks.coupons", sum(g[4] for g in done), COUNT, sum(g[4] for g in p_done), None,
+                   DrillRef("tasks.coupons")),
+        ),
+        series=(Series("task_completions", COUNT, day, p_day, DrillRef("tasks.completed")),
+                Series("task_points", POINTS, pts_day, p_pts_day, DrillRef("tasks.points"))),
+        breakdowns=(Breakdown("task_started", COUNT, started_parts, "tasks.started"),
+                    Breakdown("task_completed", COUNT, done_parts, "tasks.completed"),
+                    Breakdown("task_rate", BP, rate_parts, None),
+                    Breakdown("task_points", POINTS, point_parts, "tasks.points")),
+    )
 
 
 _BUILDERS: dict[str, Callable[[_Reader], Section]] = {
     "recharge": _recharge, "sales": _sales, "referrals": _referrals, "coupons": _coupons, "points": _points,
-    "wheel": _wheel, "gifts": _gifts, "tasks": _not_built("tasks"), "redemptions": _redemptions,
+    "wheel": _wheel, "gifts": _gifts, "tasks": _tasks, "redemptions": _redemptions,
 }
 
 
@@ -926,6 +985,12 @@ def drill(ctx: ServiceContext, actor: Actor, ref: DrillRef, *, campaign: Campaig
                            ("dashboard.col.state", "text")), rows, None)
         if what.startswith("redemptions."):
             return _redemption_drill(r, what[len("redemptions."):], x, b)
+        if what in ("tasks.started", "tasks.completed", "tasks.points", "tasks.coupons"):
+            labels = {c: _task_label(lv, nm) for c, lv, nm in campaign.tasks}
+            rows = DB.task_rows(s, code, None if what == "tasks.started" else b, task=x,
+                                coupon=what == "tasks.coupons")
+            return _table(_TASK_COLS, [(at, ph, labels.get(t, t), *rest) for at, ph, t, *rest in rows],
+                          5 if what == "tasks.points" else None)
         if what == "gifts.handout":
             return _table((("dashboard.col.time", "time"), ("dashboard.col.sku", "text"),
                            ("dashboard.col.phone", "text"), ("dashboard.col.reason", "text"),
@@ -936,6 +1001,11 @@ def drill(ctx: ServiceContext, actor: Actor, ref: DrillRef, *, campaign: Campaig
                            ("dashboard.col.kind", "text"), ("dashboard.col.due_on", "date")),
                           DB.owed_rows(s, r.today, overdue=what == "gifts.overdue", sku=x), None)
     raise InvalidInput("dashboard.drill_unknown", what=what)
+
+
+_TASK_COLS = (("dashboard.col.completed_at", "time"), ("dashboard.col.phone", "text"), ("dashboard.col.task", "text"),
+              ("dashboard.col.progress", "count"), ("dashboard.col.target", "count"), ("dashboard.col.points", "count"),
+              ("dashboard.col.coupons", "count"))
 
 
 _REDEMPTION_COLS = (("dashboard.col.time", "time"), ("dashboard.col.redeem_code", "text"), ("dashboard.col.phone", "text"),
