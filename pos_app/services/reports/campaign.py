@@ -20,12 +20,15 @@ week, campaign to date, or custom), beside the previous period of the same lengt
 - redemptions (the campaign's points mall and premium redemption): mall redemptions made in the period,
   their points and cash part, by item and by state now, gifts picked up, pick-ups waiting; premium
   requests made in the period by state now and by item, waiting for review (and overdue: not reviewed
-  within the campaign's working days), fulfilled (shipped or in store).
+  within the campaign's working days), fulfilled (shipped or in store);
+- tasks (the campaign's points tasks, by level): members who started each (progress above zero now),
+  completions in the period, the completion rate (completions in the period / members who started),
+  the points and coupons the completions granted, completions per day.
 
 Recharge, sales, coupons, points and gifts are the store's (this store's own rows; the campaign decides
-the default period), so the previous period compares like with like; referrals, the wheel and the
-redemptions are the campaign's. Points tasks are not built in this store yet: their section says so
-(``available = False``) and carries no number.
+the default period), so the previous period compares like with like; referrals, the wheel, the
+redemptions and the tasks are the campaign's. A campaign without a published wheel or without tasks:
+that section says so (``available = False``) and carries no number.
 
 Every figure is a sum over rows the repository (``pos_app.db.repo.campaign_report``) reads; a total is
 the sum of its rows (the breakdowns add up to their figure), and :func:`drill` gives back the rows behind
