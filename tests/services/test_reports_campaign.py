@@ -715,3 +715,38 @@ def test_task_drill_downs_equal_their_figures(task_month: Month) -> None:
     assert len(drill("tasks.completed", day=rep.period.day(busiest)).rows) == s.values[busiest] > 0
     cells = cr.drill_cells(drill("tasks.started"), TZ)
     assert any(c[0] == "" for c in cells) and any(c[0] for c in cells)  # open tasks have no completion time
+
+
+def test_member_level_figures_equal_their_recomputation(task_month: Month) -> None:
+    mo = task_month
+    ctx, boss = mo.store.ctx, mo.store.manager
+    rep = _report(mo, from_day=date(2026, 11, 29), to_day=date(2026, 12, 4))
+    per, prev = rep.period, rep.previous
+    sec = rep.section("levels")
+    assert sec.available and sec.title == "会员等级"
+    order = [lv["code"] for lv in read_campaign_file(DEMO_CAMPAIGN_FULL)["member_levels"]["levels"]]
+    assert [c for c, _n in rep.campaign.levels] == order == ["normal", "silver", "gold", "diamond"]
+    now = Counter(lv if lv in order else "normal" for (lv,) in _sql(mo, "SELECT level FROM member"))
+    assert {p.ref: p.value for p in sec.breakdown("members_by_level").parts} == {c: now[c] for c in order}
+    assert sec.figure("levels.members").value == _sql(mo, "SELECT count(*) FROM member")[0][0]
+    changes = _sql(mo, "SELECT from_level, to_level, created_at FROM level_change")
+    cur = [c for c in changes if _in(c[2], per)]
+    assert cur and (sec.figure("levels.changes").value, sec.figure("levels.changes").previous) == (
+        len(cur), sum(1 for c in changes if _in(c[2], prev)))
+
+    def rank(code: str | None) -> int:
+        return order.index(code) if code in order else 0
+
+    assert sec.figure("levels.upgrades").value == sum(1 for f, t, _at in cur if rank(t) > rank(f)) > 0
+    assert {p.ref: p.value for p in sec.breakdown("changes_by_level").parts} == dict(Counter(t for _f, t, _at in cur))
+    assert sec.serie("level_changes").values == _daily(per, [(at, 1) for _f, _t, at in cur])
+    # the drill-downs equal their figures
+    for b in sec.breakdowns:
+        assert b.total == sec.figure(b.total_of or "").value, b.key
+        for p in b.parts:
+            t = cr.drill(ctx, boss, p.drill or cr.DrillRef(""), campaign=rep.campaign, period=per)
+            assert len(t.rows) == p.value, (b.key, p.ref)
+    t = cr.drill(ctx, boss, cr.DrillRef("levels.changes"), campaign=rep.campaign, period=per)
+    assert len(t.rows) == len(cur) and {row[4] for row in t.rows} <= {"充值", "消费", "升级券", "升级券到期", "周期结束重新评定"}
+    assert len(cr.drill(ctx, boss, cr.DrillRef("levels.members"), campaign=rep.campaign, period=per).rows) == \
+        sec.figure("levels.members").value

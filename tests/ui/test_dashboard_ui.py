@@ -93,6 +93,13 @@ def test_the_dashboard_shows_the_report_figures_and_follows_the_choices(demo_win
     qtbot.waitUntil(lambda: screen.drill_table is not None and idle(demo_win), timeout=10_000)
     assert screen.drill_model.rowCount() == tasks.figure("tasks.completed").value
     assert {screen.drill_model.index(i, 2).data() for i in range(screen.drill_model.rowCount())} == {"中级 体验一次洗护美容"}
+    # the member levels: the demo's members per level now, the level changes their recharges made
+    lv = rep.section("levels")
+    lcard = screen.cards["levels"]
+    assert lcard.status.isHidden() and lcard.title() == "会员等级"
+    assert lv.figure("levels.changes").value >= 1 and lv.breakdown("members_by_level").total == lv.figure("levels.members").value
+    assert "银卡" in lcard.buttons["members_by_level:silver"].text()
+    assert _bars(lcard, "level_changes") == list(lv.serie("level_changes").values)
     assert screen.cards["recharge"].title() == "充值"
     # the mall and premium redemption, with the demo's numbers: a toy waiting for pick-up, a Moutai under review
     red = rep.section("redemptions")

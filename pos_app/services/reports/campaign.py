@@ -23,7 +23,9 @@ week, campaign to date, or custom), beside the previous period of the same lengt
   within the campaign's working days), fulfilled (shipped or in store);
 - tasks (the campaign's points tasks, by level): members who started each (progress above zero now),
   completions in the period, the completion rate (completions in the period / members who started),
-  the points and coupons the completions granted, completions per day.
+  the points and coupons the completions granted, completions per day;
+- levels (the campaign's member levels): members per level now, level changes in the period (and of
+  them upgrades), by new level and per day.
 
 Recharge, sales, coupons, points and gifts are the store's (this store's own rows; the campaign decides
 the default period), so the previous period compares like with like; referrals, the wheel, the
@@ -64,7 +66,8 @@ TODAY, WEEK, CAMPAIGN, CUSTOM = "today", "week", "campaign", "custom"
 PERIODS = (TODAY, WEEK, CAMPAIGN, CUSTOM)
 
 #: the sections, in the order the dashboard shows them and the report prints them
-SECTIONS = ("recharge", "sales", "referrals", "coupons", "points", "wheel", "gifts", "tasks", "redemptions")
+SECTIONS = ("recharge", "sales", "referrals", "coupons", "points", "wheel", "gifts", "tasks", "redemptions",
+            "levels")
 
 #: units a figure is in
 FEN, COUNT, POINTS, BP = "fen", "count", "points", "bp"
@@ -139,6 +142,8 @@ class CampaignInfo:
     review_working_days: int = 2
     #: the campaign's points tasks (code, level, name), in level order (初级, 中级, 高级)
     tasks: tuple[tuple[str, str, str], ...] = ()
+    #: the campaign's member levels (code, name), lowest first (empty: the campaign runs no levels)
+    levels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,8 +235,8 @@ class Section:
             return ""
         if self.note == "dashboard.wheel_none":
             return messages.translate("dashboard.wheel_none")
-        if self.note == "dashboard.tasks_none":
-            return messages.translate("dashboard.tasks_none")
+        if self.note in ("dashboard.tasks_none", "dashboard.levels_none"):
+            return messages.translate(self.note)
         return messages.translate("dashboard.not_available")
 
     def figure(self, key: str) -> Figure:
@@ -257,12 +262,15 @@ def campaign_info(c: Campaign) -> CampaignInfo:
                                  ("premium_redemptions", t.premium_redemptions))
                if v is not None}
     from pos_app.domain.tasks import by_level  # noqa: PLC0415
+    from pos_app.services.levels import campaign_levels  # noqa: PLC0415
     from pos_app.services.mall import program_rules  # noqa: PLC0415  (the mall builds on the campaigns)
     from pos_app.services.tasks import campaign_tasks  # noqa: PLC0415  (the tasks build on the campaigns)
 
     tasks = tuple((t.code, t.level, t.name) for t in by_level(campaign_tasks(c)))
+    lr = campaign_levels(c)
+    levels = tuple((lv.code, lv.name) for lv in lr.levels) if lr is not None else ()
     return CampaignInfo(c.code, c.name, c.starts_on, c.ends_on, targets, {x.code: x.name for x in c.tiers},
-                        program_rules(c).review_working_days, tasks)
+                        program_rules(c).review_working_days, tasks, levels)
 
 
 def _campaign(uow: UnitOfWork, ctx: ServiceContext, code: str | None) -> CampaignInfo:
@@ -768,9 +776,57 @@ def _tasks(r: _Reader) -> Section:
     )
 
 
+def _level_of(info: CampaignInfo, code: str | None) -> str:
+    """The campaign level a member's level code stands for (an unknown or missing code: the lowest, as the
+    level rules take it)."""
+    known = [c for c, _n in info.levels]
+    return code if code in known else known[0]
+
+
+def _levels(r: _Reader) -> Section:
+    """The members per member level now (a member never moved is at the lowest), the level changes in the
+    period (and of them upgrades), per new level and per day."""
+    info = r.info
+    if not info.levels:
+        return Section("levels", r.per, r.prev, available=False, note="dashboard.levels_none")
+    cur, prev = r.bounds(r.per), r.bounds(r.prev)
+    rank = {c: i for i, (c, _n) in enumerate(info.levels)}
+    names = dict(info.levels)
+    now: dict[str, int] = {}
+    for k, n in DB.members_by_level(r.s):
+        lv = _level_of(info, k)
+        now[lv] = now.get(lv, 0) + n
+    ch, p_ch = DB.level_change_groups(r.s, cur), DB.level_change_groups(r.s, prev)
+
+    def up(groups: list[tuple[int, str | None, str, int]]) -> int:
+        return sum(g[3] for g in groups if rank.get(g[2], 0) > rank.get(_level_of(info, g[1]), 0))
+
+    changes, p_changes = r.daily([(g[0], g[3]) for g in ch], r.per.days, 1), r.daily([(g[0], g[3]) for g in p_ch],
+                                                                                      r.prev.days, 1)
+    to: dict[str, int] = {}
+    for g in ch:
+        to[g[2]] = to.get(g[2], 0) + g[3]
+    order = [c for c, _n in info.levels] + sorted(set(to) - set(rank))
+    member_parts = tuple(Part(c, names[c], now.get(c, 0), now.get(c, 0), DrillRef("levels.members", c))
+                         for c, _n in info.levels)
+    to_parts = tuple(Part(c, names.get(c, c), to[c], to[c], DrillRef("levels.changes", c)) for c in order if c in to)
+    return Section(
+        "levels", r.per, r.prev,
+        figures=(
+            Figure("levels.members", sum(now.values()), COUNT, None, None, DrillRef("levels.members")),
+            Figure("levels.changes", sum(changes), COUNT, sum(p_changes), None, DrillRef("levels.changes")),
+            Figure("levels.upgrades", up(ch), COUNT, up(p_ch), None, None),
+        ),
+        series=(Series("level_changes", COUNT, changes, p_changes, DrillRef("levels.changes")),),
+        breakdowns=(Breakdown("members_by_level", COUNT, member_parts, "levels.members"),
+                    Breakdown("changes_by_level", COUNT, to_parts, "levels.changes")),
+    )
+
+
 _BUILDERS: dict[str, Callable[[_Reader], Section]] = {
     "recharge": _recharge, "sales": _sales, "referrals": _referrals, "coupons": _coupons, "points": _points,
     "wheel": _wheel, "gifts": _gifts, "tasks": _tasks, "redemptions": _redemptions,
+    "levels": _levels,
 }
 
 
@@ -988,6 +1044,8 @@ def drill(ctx: ServiceContext, actor: Actor, ref: DrillRef, *, campaign: Campaig
                            ("dashboard.col.state", "text")), rows, None)
         if what.startswith("redemptions."):
             return _redemption_drill(r, what[len("redemptions."):], x, b)
+        if what in ("levels.members", "levels.changes"):
+            return _level_drill(r, what, x, b)
         if what in ("tasks.started", "tasks.completed", "tasks.points", "tasks.coupons"):
             labels = {c: _task_label(lv, nm) for c, lv, nm in campaign.tasks}
             rows = DB.task_rows(s, code, None if what == "tasks.started" else b, task=x,
@@ -1004,6 +1062,26 @@ def drill(ctx: ServiceContext, actor: Actor, ref: DrillRef, *, campaign: Campaig
                            ("dashboard.col.kind", "text"), ("dashboard.col.due_on", "date")),
                           DB.owed_rows(s, r.today, overdue=what == "gifts.overdue", sku=x), None)
     raise InvalidInput("dashboard.drill_unknown", what=what)
+
+
+def _level_drill(r: _Reader, what: str, x: str | None, b: list[datetime]) -> DrillTable:
+    """The members at a level now, or the level changes in the period (to a level)."""
+    info = r.info
+    names = dict(info.levels)
+    if not names:
+        return _table((), [], None)
+    if what == "levels.members":
+        wanted: list[str | None] = [x] if x is not None else [c for c, _n in info.levels]
+        if x is None or x == info.levels[0][0]:  # the lowest also holds members never moved, or of a dropped level
+            wanted += [None, *sorted({k for k, _n in DB.members_by_level(r.s) if k is not None and k not in names})]
+        members = [(at, ph, names[_level_of(info, lv)], until)
+                   for at, ph, lv, until in DB.level_member_rows(r.s, wanted)]
+        return _table((("dashboard.col.time", "time"), ("dashboard.col.phone", "text"),
+                       ("dashboard.col.level", "text"), ("dashboard.col.level_until", "date")), members, None)
+    rows = [(at, ph, names.get(_level_of(info, f), f or ""), names.get(t, t),
+             messages.translate(f"level.reason.{why}")) for at, ph, f, t, why in DB.level_change_rows(r.s, b, x)]
+    return _table((("dashboard.col.time", "time"), ("dashboard.col.phone", "text"), ("dashboard.col.from_level", "text"),
+                   ("dashboard.col.level", "text"), ("dashboard.col.reason", "text")), rows, None)
 
 
 _TASK_COLS = (("dashboard.col.completed_at", "time"), ("dashboard.col.phone", "text"), ("dashboard.col.task", "text"),
