@@ -48,6 +48,8 @@ CHARTS: dict[str, tuple[str, ...]] = {
     "points": ("checkins",),
     "wheel": ("draws",),
     "redemptions": ("mall_redemptions", "premium_requests"),
+    "tasks": ("task_completions",),
+    "levels": ("level_changes",),
 }
 BAR_COLOURS = ("#1a73e8", "#f29900", "#188038")
 PREVIOUS_COLOUR = "#9aa0a6"

@@ -59,7 +59,7 @@ def test_json_carries_the_service_figures(db: Path, capsys: Any) -> None:
     assert day["principal_fen"] == 50_000 and day["bonus_fen"] == 5_000 and day["new_recharging_members"] == 1
     assert sum(d["sales_fen"] for d in got["days"]) == 3 * 88_00
     assert got["sections"]["recharge"]["figures"]["recharge.principal"]["value"] == 150_000
-    assert got["sections"]["tasks"]["available"] is False
+    assert got["sections"]["tasks"]["available"] is False and got["sections"]["tasks"]["note"] == "dashboard.tasks_none"
     red = got["sections"]["redemptions"]
     assert red["available"] is True and red == want["sections"]["redemptions"]
     assert red["figures"]["redemptions.mall"]["value"] == 1 and red["figures"]["redemptions.mall_points"]["value"] == 150

@@ -37,7 +37,7 @@ from pos_app.services import (
 from pos_app.services.campaigns import read_campaign_file
 from pos_app.services.checkout import LineInput, PaymentInput
 from pos_app.services.reports import campaign as cr
-from tests.conftest import DEMO_CAMPAIGN
+from tests.conftest import DEMO_CAMPAIGN, DEMO_CAMPAIGN_FULL
 from tests.services.reports_month import Month, build_month
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -529,7 +529,9 @@ def test_daily_rows_and_evaluation(month: Month, report: cr.CampaignReport) -> N
     assert ev["recharge_growth"].target == 2000 and ev["new_recharging_members"].target == 100
     assert ev["new_recharging_members"].actual == rec.figure("recharge.new_members").value
     assert ev["coupon_redemptions"].met is False
-    assert not report.section("tasks").available and report.section("tasks").note_text == "暂无数据：本店尚未开通此功能"
+    # the month's campaign has no tasks (tests/demo_campaign.py strips them): the section says so, with no number
+    tasks = report.section("tasks")
+    assert not tasks.available and tasks.note_text == "该活动没有设置积分任务" and not tasks.figures
     red = report.section("redemptions")
     assert red.available and [r["mall_redemptions"] for r in rows] == list(red.serie("mall_redemptions").values)
     assert ev["mall_redemptions"].actual == red.figure("redemptions.mall").value and ev["mall_redemptions"].met is False
@@ -599,3 +601,152 @@ def test_bad_input_and_roles_are_refused(month: Month) -> None:
     with pytest.raises(InvalidInput):
         cr.resolve(ctx, st.manager, period="month")
     assert cr.campaign_report(ctx, st.manager, campaign_code="demo-recharge").campaign.code == CODE
+
+
+# ----------------------------------------------------------------------------- points tasks
+
+
+def _tasks_day(mo: Month, day: int) -> None:
+    """The whole demo campaign (levels and tasks) from the first day's end, with a recharge task and an
+    invites task (rewarded with a coupon) beside its purchase, category and spend tasks; members invite
+    friends on some days. The month's own purchases and recharges move the tasks."""
+    st, ctx = mo.store, mo.store.ctx
+    if day == 0:
+        data = read_campaign_file(DEMO_CAMPAIGN_FULL)
+        data["points"]["tasks"] += [
+            {"code": "rech500", "level": "intermediate", "name": "充值满 500 元", "kind": "recharge", "target": "500",
+             "points": 80},
+            {"code": "invite2", "level": "advanced", "name": "邀请 2 位好友", "kind": "invites", "target": 2,
+             "points": 100, "coupon": "PET20"},
+        ]
+        campaigns.load_campaign(ctx, st.manager, data, replace=True)
+    if day % 2 == 1:
+        inviter = mo.member_ids[day % 3]
+        code = members.get_member(ctx, st.manager, member_id=inviter).invite_code
+        st.clock.advance(minutes=7)
+        members.register_member(ctx, st.cashier, phone=f"1386666{day:04d}", invite_code=code)
+
+
+@pytest.fixture(scope="module")
+def task_month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Month]:
+    mo = build_month(tmp_path_factory.mktemp("tasks") / "store.db", days=12, seed=3, shifts=False, daily=_tasks_day)
+    yield mo
+    mo.store.ctx.db.dispose()
+
+
+def test_task_figures_equal_their_recomputation(task_month: Month) -> None:
+    mo = task_month
+    rep = _report(mo, from_day=date(2026, 11, 29), to_day=date(2026, 12, 4))
+    per, prev = rep.period, rep.previous
+    sec = rep.section("tasks")
+    assert sec.available and sec.title == "积分任务"
+    rows = _sql(mo, "SELECT task_code, progress, target, state, points, coupon_id, completed_at, member_id "
+                    "FROM task_progress WHERE campaign_code = ?", CODE)
+    started = Counter(r[0] for r in rows if r[1] > 0)
+    done = [r for r in rows if r[3] == "completed" and _in(r[6], per)]
+    p_done = [r for r in rows if r[3] == "completed" and _in(r[6], prev)]
+    assert {r[0] for r in done} >= {"buy3", "rech500", "invite2"}, Counter(r[0] for r in done)  # purchases, recharges, invites
+    assert all(r[1] >= r[2] for r in rows if r[3] == "completed")
+    f = {x.key: x for x in sec.figures}
+    assert f["tasks.started"].value == sum(started.values()) == len({(r[0], r[7]) for r in rows if r[1] > 0})
+    assert (f["tasks.completed"].value, f["tasks.completed"].previous) == (len(done), len(p_done))
+    assert f["tasks.completion_rate"].value == len(done) * 10_000 // sum(started.values())
+    # the points the tasks granted, read from the points ledger (source task), not from the progress rows
+    lots = _sql(mo, "SELECT reason, points, earned_at FROM points_lot WHERE source = 'task'")
+    assert f["tasks.points"].value == sum(p for _k, p, at in lots if _in(at, per)) > 0
+    assert f["tasks.points"].previous == sum(p for _k, p, at in lots if _in(at, prev))
+    per_task_pts = Counter()
+    for k, p, at in lots:
+        if _in(at, per):
+            per_task_pts[k] += p
+    assert {x.ref: x.value for x in sec.breakdown("task_points").parts if x.value} == dict(per_task_pts)
+    # the coupons the tasks granted: the coupon entitlements whose ids the completions hold
+    coupon_ids = [r[5] for r in done if r[5]]
+    assert f["tasks.coupons"].value == len(coupon_ids) > 0
+    assert _sql(mo, f"SELECT count(*) FROM entitlement WHERE id IN ({','.join('?' * len(coupon_ids))})",  # noqa: S608
+                *coupon_ids)[0][0] == len(coupon_ids)
+    # per task, in level order (初级, 中级, 高级), labelled with the level
+    parts = sec.breakdown("task_completed").parts
+    assert [x.ref for x in parts] == ["buy3", "groom", "rech500", "spend800", "invite2"]
+    assert parts[0].label == "初级 活动期间消费 3 次" and parts[4].label == "高级 邀请 2 位好友"
+    assert {x.ref: x.value for x in parts} == {x.ref: sum(1 for r in done if r[0] == x.ref) for x in parts}
+    assert {x.ref: x.value for x in sec.breakdown("task_started").parts} == {x.ref: started[x.ref] for x in parts}
+    for x in sec.breakdown("task_rate").parts:
+        n = sum(1 for r in done if r[0] == x.ref)
+        assert x.value == (n * 10_000 // started[x.ref] if started[x.ref] else 0), x.ref
+    # totals equal their rows; the daily series
+    for b in sec.breakdowns:
+        if b.total_of is not None:
+            assert b.total == sec.figure(b.total_of).value, b.key
+    assert sec.serie("task_completions").values == _daily(per, [(r[6], 1) for r in done])
+    assert sec.serie("task_completions").previous == _daily(prev, [(r[6], 1) for r in p_done])
+    assert sec.serie("task_points").values == _daily(per, [(at, p) for _k, p, at in lots])
+    assert [d["task_completions"] for d in rep.daily_rows()] == list(sec.serie("task_completions").values)
+
+
+def test_task_drill_downs_equal_their_figures(task_month: Month) -> None:
+    mo = task_month
+    ctx, boss = mo.store.ctx, mo.store.manager
+    rep = _report(mo, from_day=date(2026, 11, 29), to_day=date(2026, 12, 4))
+    sec = rep.section("tasks")
+    phones = {mid: ph for mid, ph in _sql(mo, "SELECT id, phone FROM member")}
+
+    def drill(what: str, ref: str | None = None, day: date | None = None) -> cr.DrillTable:
+        return cr.drill(ctx, boss, cr.DrillRef(what, ref), campaign=rep.campaign, period=rep.period, day=day)
+
+    t = drill("tasks.completed")
+    assert len(t.rows) == sec.figure("tasks.completed").value
+    assert t.headers[:3] == ("dashboard.col.completed_at", "dashboard.col.phone", "dashboard.col.task")
+    want = sorted((phones[mid], code) for code, mid, at in
+                  _sql(mo, "SELECT task_code, member_id, completed_at FROM task_progress WHERE state = 'completed'")
+                  if _in(at, rep.period))
+    labels = {x.label: x.ref for x in sec.breakdown("task_completed").parts}
+    assert sorted((row[1], labels[row[2]]) for row in t.rows) == want
+    assert all(row[3] >= row[4] for row in t.rows)  # progress reached its target
+    assert drill("tasks.points").total == sec.figure("tasks.points").value
+    assert len(drill("tasks.coupons").rows) == sec.figure("tasks.coupons").value
+    assert len(drill("tasks.started").rows) == sec.figure("tasks.started").value
+    for p in sec.breakdown("task_points").parts:
+        assert drill("tasks.points", p.ref).total == p.value, p.ref
+    for p in sec.breakdown("task_started").parts:
+        assert len(drill("tasks.started", p.ref).rows) == p.value, p.ref
+    s = sec.serie("task_completions")
+    busiest = max(range(len(s.values)), key=lambda i: s.values[i])
+    assert len(drill("tasks.completed", day=rep.period.day(busiest)).rows) == s.values[busiest] > 0
+    cells = cr.drill_cells(drill("tasks.started"), TZ)
+    assert any(c[0] == "" for c in cells) and any(c[0] for c in cells)  # open tasks have no completion time
+
+
+def test_member_level_figures_equal_their_recomputation(task_month: Month) -> None:
+    mo = task_month
+    ctx, boss = mo.store.ctx, mo.store.manager
+    rep = _report(mo, from_day=date(2026, 11, 29), to_day=date(2026, 12, 4))
+    per, prev = rep.period, rep.previous
+    sec = rep.section("levels")
+    assert sec.available and sec.title == "会员等级"
+    order = [lv["code"] for lv in read_campaign_file(DEMO_CAMPAIGN_FULL)["member_levels"]["levels"]]
+    assert [c for c, _n in rep.campaign.levels] == order == ["normal", "silver", "gold", "diamond"]
+    now = Counter(lv if lv in order else "normal" for (lv,) in _sql(mo, "SELECT level FROM member"))
+    assert {p.ref: p.value for p in sec.breakdown("members_by_level").parts} == {c: now[c] for c in order}
+    assert sec.figure("levels.members").value == _sql(mo, "SELECT count(*) FROM member")[0][0]
+    changes = _sql(mo, "SELECT from_level, to_level, created_at FROM level_change")
+    cur = [c for c in changes if _in(c[2], per)]
+    assert cur and (sec.figure("levels.changes").value, sec.figure("levels.changes").previous) == (
+        len(cur), sum(1 for c in changes if _in(c[2], prev)))
+
+    def rank(code: str | None) -> int:
+        return order.index(code) if code in order else 0
+
+    assert sec.figure("levels.upgrades").value == sum(1 for f, t, _at in cur if rank(t) > rank(f)) > 0
+    assert {p.ref: p.value for p in sec.breakdown("changes_by_level").parts} == dict(Counter(t for _f, t, _at in cur))
+    assert sec.serie("level_changes").values == _daily(per, [(at, 1) for _f, _t, at in cur])
+    # the drill-downs equal their figures
+    for b in sec.breakdowns:
+        assert b.total == sec.figure(b.total_of or "").value, b.key
+        for p in b.parts:
+            t = cr.drill(ctx, boss, p.drill or cr.DrillRef(""), campaign=rep.campaign, period=per)
+            assert len(t.rows) == p.value, (b.key, p.ref)
+    t = cr.drill(ctx, boss, cr.DrillRef("levels.changes"), campaign=rep.campaign, period=per)
+    assert len(t.rows) == len(cur) and {row[4] for row in t.rows} <= {"充值", "消费", "升级券", "升级券到期", "周期结束重新评定"}
+    assert len(cr.drill(ctx, boss, cr.DrillRef("levels.members"), campaign=rep.campaign, period=per).rows) == \
+        sec.figure("levels.members").value

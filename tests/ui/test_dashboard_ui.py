@@ -77,7 +77,29 @@ def test_the_dashboard_shows_the_report_figures_and_follows_the_choices(demo_win
     rep = _check_against_the_report(demo_win, screen)
     assert sum(rep.section("recharge").serie("principal_fen").values) > 0  # the demo store recharged
     assert screen.cards["recharge"].items["previous"] is not None
-    assert not screen.cards["tasks"].status.isHidden() and screen.cards["tasks"].status.text() == "暂无数据：本店尚未开通此功能"
+    # the points tasks, with the demo's numbers: its members' grooming purchases completed the 中级 task
+    tasks = rep.section("tasks")
+    tcard = screen.cards["tasks"]
+    assert tcard.status.isHidden() and tcard.title() == "积分任务"
+    assert tasks.figure("tasks.started").value > tasks.figure("tasks.completed").value >= 1
+    assert tasks.figure("tasks.points").value >= 30 and tasks.figure("tasks.coupons").value >= 1
+    for f in tasks.figures:
+        assert cr.value_text(f.value, f.unit) in tcard.buttons[f.key].text()
+    assert "任务完成率" in tcard.buttons["tasks.completion_rate"].text()
+    assert "中级 体验一次洗护美容" in tcard.buttons["task_completed:groom"].text()
+    assert _bars(tcard, "task_completions") == list(tasks.serie("task_completions").values)
+    screen.drill_table = None
+    qtbot.mouseClick(tcard.buttons["tasks.completed"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.drill_table is not None and idle(demo_win), timeout=10_000)
+    assert screen.drill_model.rowCount() == tasks.figure("tasks.completed").value
+    assert {screen.drill_model.index(i, 2).data() for i in range(screen.drill_model.rowCount())} == {"中级 体验一次洗护美容"}
+    # the member levels: the demo's members per level now, the level changes their recharges made
+    lv = rep.section("levels")
+    lcard = screen.cards["levels"]
+    assert lcard.status.isHidden() and lcard.title() == "会员等级"
+    assert lv.figure("levels.changes").value >= 1 and lv.breakdown("members_by_level").total == lv.figure("levels.members").value
+    assert "银卡" in lcard.buttons["members_by_level:silver"].text()
+    assert _bars(lcard, "level_changes") == list(lv.serie("level_changes").values)
     assert screen.cards["recharge"].title() == "充值"
     # the mall and premium redemption, with the demo's numbers: a toy waiting for pick-up, a Moutai under review
     red = rep.section("redemptions")

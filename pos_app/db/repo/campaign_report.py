@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, select, union
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from pos_app.db import models as m
 from pos_app.db import models_checkout as mk
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
+from pos_app.db import models_levels as ml
 from pos_app.db import models_mall as mm
 from pos_app.db import models_points as mp
 from pos_app.db.repo.base import run
@@ -596,3 +597,86 @@ def redemption_rows(s: Session, campaign: str, program: str, bounds: Sequence[da
     if item_id is not None:
         stmt = stmt.where(r.item_id == item_id)
     return [tuple(row) for row in run(s, stmt.order_by(r.created_at, r.id).limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- points tasks
+
+
+def task_started(s: Session, campaign: str) -> list[tuple[str, int]]:
+    """(task code, members with progress on it now) of the campaign's tasks."""
+    t = ml.TaskProgress
+    stmt = (select(t.task_code, func.count()).where(t.campaign_code == campaign, t.progress > 0)
+            .group_by(t.task_code))
+    return [(str(k), int(n)) for k, n in run(s, stmt)]
+
+
+def task_completions(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[int, str, int, int, int]]:
+    """(day, task code, members who completed it, points granted, coupons granted) of the campaign's
+    tasks completed in the period."""
+    t = ml.TaskProgress
+    d = day_index(t.completed_at, bounds).label("d")
+    stmt = (select(d, t.task_code, func.count(), _sum0(t.points),
+                   func.sum(case((t.coupon_id.is_not(None), 1), else_=0)))
+            .where(t.campaign_code == campaign, t.state == "completed", _in(t.completed_at, bounds))
+            .group_by(d, t.task_code))
+    return [(int(i), str(k), int(n), int(p), int(c or 0)) for i, k, n, p, c in run(s, stmt)]
+
+
+def task_rows(s: Session, campaign: str, bounds: Sequence[datetime] | None, *, task: str | None = None,
+              coupon: bool = False) -> list[tuple[Any, ...]]:
+    """(completed at, phone, task code, progress, target, points, coupon?) of the campaign's task progress
+    behind a figure: completed in the period (``bounds``; None: every member with progress now), of one
+    task, or only those that granted a coupon."""
+    t = ml.TaskProgress
+    has_coupon = case((t.coupon_id.is_not(None), 1), else_=0)
+    stmt = (select(t.completed_at, m.Member.phone, t.task_code, t.progress, t.target, t.points, has_coupon)
+            .join(m.Member, m.Member.id == t.member_id).where(t.campaign_code == campaign))
+    if bounds is None:
+        stmt = stmt.where(t.progress > 0)
+    else:
+        stmt = stmt.where(t.state == "completed", _in(t.completed_at, bounds))
+    if task is not None:
+        stmt = stmt.where(t.task_code == task)
+    if coupon:
+        stmt = stmt.where(t.coupon_id.is_not(None))
+    return [tuple(row) for row in run(s, stmt.order_by(t.completed_at, m.Member.phone, t.task_code)
+                                      .limit(DRILL_LIMIT))]
+
+
+# ----------------------------------------------------------------------------- member levels
+
+
+def members_by_level(s: Session) -> list[tuple[str | None, int]]:
+    """(level code now (None: never set), members) of the members this store knows."""
+    mb = m.Member
+    return [(None if k is None else str(k), int(n)) for k, n in run(s, select(mb.level, func.count()).group_by(mb.level))]
+
+
+def level_change_groups(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, str | None, str, int]]:
+    """(day, from level, to level, changes) of the members' level changes in the period."""
+    c = ml.LevelChange
+    d = day_index(c.created_at, bounds).label("d")
+    stmt = (select(d, c.from_level, c.to_level, func.count()).where(_in(c.created_at, bounds))
+            .group_by(d, c.from_level, c.to_level))
+    return [(int(i), None if f is None else str(f), str(t), int(n)) for i, f, t, n in run(s, stmt)]
+
+
+def level_member_rows(s: Session, levels: Sequence[str | None]) -> list[tuple[Any, ...]]:
+    """(joined at, phone, level code, level until) of the members now at one of ``levels`` (None: never set)."""
+    mb = m.Member
+    codes = [x for x in levels if x is not None]
+    cond: Any = mb.level.in_(codes) if codes else literal(False)
+    if None in levels:
+        cond = or_(cond, mb.level.is_(None))
+    stmt = select(mb.created_at, mb.phone, mb.level, mb.level_until).where(cond)
+    return [tuple(row) for row in run(s, stmt.order_by(mb.created_at, mb.phone).limit(DRILL_LIMIT))]
+
+
+def level_change_rows(s: Session, bounds: Sequence[datetime], to_level: str | None = None) -> list[tuple[Any, ...]]:
+    """(changed at, phone, from level, to level, reason) of the level changes in the period (to one level)."""
+    c = ml.LevelChange
+    stmt = (select(c.created_at, m.Member.phone, c.from_level, c.to_level, c.reason)
+            .join(m.Member, m.Member.id == c.member_id).where(_in(c.created_at, bounds)))
+    if to_level is not None:
+        stmt = stmt.where(c.to_level == to_level)
+    return [tuple(row) for row in run(s, stmt.order_by(c.created_at, c.id).limit(DRILL_LIMIT))]

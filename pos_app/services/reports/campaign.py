@@ -20,12 +20,17 @@ week, campaign to date, or custom), beside the previous period of the same lengt
 - redemptions (the campaign's points mall and premium redemption): mall redemptions made in the period,
   their points and cash part, by item and by state now, gifts picked up, pick-ups waiting; premium
   requests made in the period by state now and by item, waiting for review (and overdue: not reviewed
-  within the campaign's working days), fulfilled (shipped or in store).
+  within the campaign's working days), fulfilled (shipped or in store);
+- tasks (the campaign's points tasks, by level): members who started each (progress above zero now),
+  completions in the period, the completion rate (completions in the period / members who started),
+  the points and coupons the completions granted, completions per day;
+- levels (the campaign's member levels): members per level now, level changes in the period (and of
+  them upgrades), by new level and per day.
 
 Recharge, sales, coupons, points and gifts are the store's (this store's own rows; the campaign decides
-the default period), so the previous period compares like with like; referrals, the wheel and the
-redemptions are the campaign's. Points tasks are not built in this store yet: their section says so
-(``available = False``) and carries no number.
+the default period), so the previous period compares like with like; referrals, the wheel, the
+redemptions and the tasks are the campaign's. A campaign without a published wheel or without tasks:
+that section says so (``available = False``) and carries no number.
 
 Every figure is a sum over rows the repository (``pos_app.db.repo.campaign_report``) reads; a total is
 the sum of its rows (the breakdowns add up to their figure), and :func:`drill` gives back the rows behind
@@ -61,7 +66,8 @@ TODAY, WEEK, CAMPAIGN, CUSTOM = "today", "week", "campaign", "custom"
 PERIODS = (TODAY, WEEK, CAMPAIGN, CUSTOM)
 
 #: the sections, in the order the dashboard shows them and the report prints them
-SECTIONS = ("recharge", "sales", "referrals", "coupons", "points", "wheel", "gifts", "tasks", "redemptions")
+SECTIONS = ("recharge", "sales", "referrals", "coupons", "points", "wheel", "gifts", "tasks", "redemptions",
+            "levels")
 
 #: units a figure is in
 FEN, COUNT, POINTS, BP = "fen", "count", "points", "bp"
@@ -134,6 +140,10 @@ class CampaignInfo:
     tier_names: dict[str, str] = field(default_factory=dict)
     #: a premium request not reviewed within this many working days is overdue (the campaign's ``[redemption]``)
     review_working_days: int = 2
+    #: the campaign's points tasks (code, level, name), in level order (初级, 中级, 高级)
+    tasks: tuple[tuple[str, str, str], ...] = ()
+    #: the campaign's member levels (code, name), lowest first (empty: the campaign runs no levels)
+    levels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +235,8 @@ class Section:
             return ""
         if self.note == "dashboard.wheel_none":
             return messages.translate("dashboard.wheel_none")
+        if self.note in ("dashboard.tasks_none", "dashboard.levels_none"):
+            return messages.translate(self.note)
         return messages.translate("dashboard.not_available")
 
     def figure(self, key: str) -> Figure:
@@ -249,10 +261,16 @@ def campaign_info(c: Campaign) -> CampaignInfo:
                                  ("mall_redemptions", t.mall_redemptions),
                                  ("premium_redemptions", t.premium_redemptions))
                if v is not None}
+    from pos_app.domain.tasks import by_level  # noqa: PLC0415
+    from pos_app.services.levels import campaign_levels  # noqa: PLC0415
     from pos_app.services.mall import program_rules  # noqa: PLC0415  (the mall builds on the campaigns)
+    from pos_app.services.tasks import campaign_tasks  # noqa: PLC0415  (the tasks build on the campaigns)
 
+    tasks = tuple((t.code, t.level, t.name) for t in by_level(campaign_tasks(c)))
+    lr = campaign_levels(c)
+    levels = tuple((lv.code, lv.name) for lv in lr.levels) if lr is not None else ()
     return CampaignInfo(c.code, c.name, c.starts_on, c.ends_on, targets, {x.code: x.name for x in c.tiers},
-                        program_rules(c).review_working_days)
+                        program_rules(c).review_working_days, tasks, levels)
 
 
 def _campaign(uow: UnitOfWork, ctx: ServiceContext, code: str | None) -> CampaignInfo:
@@ -700,15 +718,115 @@ def _redemptions(r: _Reader) -> Section:
     )
 
 
-def _not_built(name: str) -> Callable[[_Reader], Section]:
-    def build(r: _Reader) -> Section:
-        return Section(name, r.per, r.prev, available=False, note="dashboard.not_available")
-    return build
+def _task_label(level: str, name: str) -> str:
+    return f"{messages.translate(f'task.level.{level}')} {name}"
+
+
+def _tasks(r: _Reader) -> Section:
+    """The campaign's points tasks: members with progress on a task now (who started it), members who
+    completed it in the period, the completion rate (completed in the period / members who started it),
+    the points and coupons the completions granted; per task, and completions per day."""
+    code = r.info.code
+    cur, prev = r.bounds(r.per), r.bounds(r.prev)
+    n, pn = r.per.days, r.prev.days
+    started = dict(DB.task_started(r.s, code))
+    done, p_done = DB.task_completions(r.s, code, cur), DB.task_completions(r.s, code, prev)
+    per_task: dict[str, list[int]] = {}
+    for g in done:
+        row = per_task.setdefault(g[1], [0, 0, 0])
+        row[0] += g[2]
+        row[1] += g[3]
+        row[2] += g[4]
+    day, p_day = r.daily([(g[0], g[2]) for g in done], n, 1), r.daily([(g[0], g[2]) for g in p_done], pn, 1)
+    pts_day = r.daily([(g[0], g[3]) for g in done], n, 1)
+    p_pts_day = r.daily([(g[0], g[3]) for g in p_done], pn, 1)
+    labels = {c: _task_label(lv, nm) for c, lv, nm in r.info.tasks}
+    known = [c for c, _lv, _nm in r.info.tasks]
+    codes = known + sorted((set(started) | set(per_task)) - set(known))  # a task since dropped from the file
+    if not codes and not p_done:
+        return Section("tasks", r.per, r.prev, available=False, note="dashboard.tasks_none")
+    n_started, n_done = sum(started.values()), sum(day)
+    p_n_done = sum(p_day)
+
+    def part(c: str, value: int, count: int, what: str) -> Part:
+        return Part(c, labels.get(c, c), value, count, DrillRef(what, c))
+
+    started_parts = tuple(part(c, started.get(c, 0), started.get(c, 0), "tasks.started") for c in codes)
+    done_parts = tuple(part(c, per_task.get(c, [0])[0], per_task.get(c, [0])[0], "tasks.completed") for c in codes)
+    rate_parts = tuple(part(c, _rate(per_task.get(c, [0])[0], started.get(c, 0)), started.get(c, 0),
+                            "tasks.completed") for c in codes)
+    point_parts = tuple(part(c, per_task.get(c, [0, 0])[1], per_task.get(c, [0])[0], "tasks.points")
+                        for c in codes)
+    return Section(
+        "tasks", r.per, r.prev,
+        figures=(
+            Figure("tasks.started", n_started, COUNT, None, None, DrillRef("tasks.started")),
+            Figure("tasks.completed", n_done, COUNT, p_n_done, None, DrillRef("tasks.completed")),
+            Figure("tasks.completion_rate", _rate(n_done, n_started), BP, None, None, DrillRef("tasks.completed")),
+            Figure("tasks.points", sum(pts_day), POINTS, sum(p_pts_day), None, DrillRef("tasks.points")),
+            Figure("tasks.coupons", sum(g[4] for g in done), COUNT, sum(g[4] for g in p_done), None,
+                   DrillRef("tasks.coupons")),
+        ),
+        series=(Series("task_completions", COUNT, day, p_day, DrillRef("tasks.completed")),
+                Series("task_points", POINTS, pts_day, p_pts_day, DrillRef("tasks.points"))),
+        breakdowns=(Breakdown("task_started", COUNT, started_parts, "tasks.started"),
+                    Breakdown("task_completed", COUNT, done_parts, "tasks.completed"),
+                    Breakdown("task_rate", BP, rate_parts, None),
+                    Breakdown("task_points", POINTS, point_parts, "tasks.points")),
+    )
+
+
+def _level_of(info: CampaignInfo, code: str | None) -> str:
+    """The campaign level a member's level code stands for (an unknown or missing code: the lowest, as the
+    level rules take it)."""
+    known = [c for c, _n in info.levels]
+    return code if code in known else known[0]
+
+
+def _levels(r: _Reader) -> Section:
+    """The members per member level now (a member never moved is at the lowest), the level changes in the
+    period (and of them upgrades), per new level and per day."""
+    info = r.info
+    if not info.levels:
+        return Section("levels", r.per, r.prev, available=False, note="dashboard.levels_none")
+    cur, prev = r.bounds(r.per), r.bounds(r.prev)
+    rank = {c: i for i, (c, _n) in enumerate(info.levels)}
+    names = dict(info.levels)
+    now: dict[str, int] = {}
+    for k, n in DB.members_by_level(r.s):
+        lv = _level_of(info, k)
+        now[lv] = now.get(lv, 0) + n
+    ch, p_ch = DB.level_change_groups(r.s, cur), DB.level_change_groups(r.s, prev)
+
+    def up(groups: list[tuple[int, str | None, str, int]]) -> int:
+        return sum(g[3] for g in groups if rank.get(g[2], 0) > rank.get(_level_of(info, g[1]), 0))
+
+    changes, p_changes = r.daily([(g[0], g[3]) for g in ch], r.per.days, 1), r.daily([(g[0], g[3]) for g in p_ch],
+                                                                                      r.prev.days, 1)
+    to: dict[str, int] = {}
+    for g in ch:
+        to[g[2]] = to.get(g[2], 0) + g[3]
+    order = [c for c, _n in info.levels] + sorted(set(to) - set(rank))
+    member_parts = tuple(Part(c, names[c], now.get(c, 0), now.get(c, 0), DrillRef("levels.members", c))
+                         for c, _n in info.levels)
+    to_parts = tuple(Part(c, names.get(c, c), to[c], to[c], DrillRef("levels.changes", c)) for c in order if c in to)
+    return Section(
+        "levels", r.per, r.prev,
+        figures=(
+            Figure("levels.members", sum(now.values()), COUNT, None, None, DrillRef("levels.members")),
+            Figure("levels.changes", sum(changes), COUNT, sum(p_changes), None, DrillRef("levels.changes")),
+            Figure("levels.upgrades", up(ch), COUNT, up(p_ch), None, None),
+        ),
+        series=(Series("level_changes", COUNT, changes, p_changes, DrillRef("levels.changes")),),
+        breakdowns=(Breakdown("members_by_level", COUNT, member_parts, "levels.members"),
+                    Breakdown("changes_by_level", COUNT, to_parts, "levels.changes")),
+    )
 
 
 _BUILDERS: dict[str, Callable[[_Reader], Section]] = {
     "recharge": _recharge, "sales": _sales, "referrals": _referrals, "coupons": _coupons, "points": _points,
-    "wheel": _wheel, "gifts": _gifts, "tasks": _not_built("tasks"), "redemptions": _redemptions,
+    "wheel": _wheel, "gifts": _gifts, "tasks": _tasks, "redemptions": _redemptions,
+    "levels": _levels,
 }
 
 
@@ -926,6 +1044,14 @@ def drill(ctx: ServiceContext, actor: Actor, ref: DrillRef, *, campaign: Campaig
                            ("dashboard.col.state", "text")), rows, None)
         if what.startswith("redemptions."):
             return _redemption_drill(r, what[len("redemptions."):], x, b)
+        if what in ("levels.members", "levels.changes"):
+            return _level_drill(r, what, x, b)
+        if what in ("tasks.started", "tasks.completed", "tasks.points", "tasks.coupons"):
+            labels = {c: _task_label(lv, nm) for c, lv, nm in campaign.tasks}
+            rows = DB.task_rows(s, code, None if what == "tasks.started" else b, task=x,
+                                coupon=what == "tasks.coupons")
+            return _table(_TASK_COLS, [(at, ph, labels.get(t, t), *rest) for at, ph, t, *rest in rows],
+                          5 if what == "tasks.points" else None)
         if what == "gifts.handout":
             return _table((("dashboard.col.time", "time"), ("dashboard.col.sku", "text"),
                            ("dashboard.col.phone", "text"), ("dashboard.col.reason", "text"),
@@ -936,6 +1062,31 @@ def drill(ctx: ServiceContext, actor: Actor, ref: DrillRef, *, campaign: Campaig
                            ("dashboard.col.kind", "text"), ("dashboard.col.due_on", "date")),
                           DB.owed_rows(s, r.today, overdue=what == "gifts.overdue", sku=x), None)
     raise InvalidInput("dashboard.drill_unknown", what=what)
+
+
+def _level_drill(r: _Reader, what: str, x: str | None, b: list[datetime]) -> DrillTable:
+    """The members at a level now, or the level changes in the period (to a level)."""
+    info = r.info
+    names = dict(info.levels)
+    if not names:
+        return _table((), [], None)
+    if what == "levels.members":
+        wanted: list[str | None] = [x] if x is not None else [c for c, _n in info.levels]
+        if x is None or x == info.levels[0][0]:  # the lowest also holds members never moved, or of a dropped level
+            wanted += [None, *sorted({k for k, _n in DB.members_by_level(r.s) if k is not None and k not in names})]
+        members = [(at, ph, names[_level_of(info, lv)], until)
+                   for at, ph, lv, until in DB.level_member_rows(r.s, wanted)]
+        return _table((("dashboard.col.time", "time"), ("dashboard.col.phone", "text"),
+                       ("dashboard.col.level", "text"), ("dashboard.col.level_until", "date")), members, None)
+    rows = [(at, ph, names.get(_level_of(info, f), f or ""), names.get(t, t),
+             messages.translate(f"level.reason.{why}")) for at, ph, f, t, why in DB.level_change_rows(r.s, b, x)]
+    return _table((("dashboard.col.time", "time"), ("dashboard.col.phone", "text"), ("dashboard.col.from_level", "text"),
+                   ("dashboard.col.level", "text"), ("dashboard.col.reason", "text")), rows, None)
+
+
+_TASK_COLS = (("dashboard.col.completed_at", "time"), ("dashboard.col.phone", "text"), ("dashboard.col.task", "text"),
+              ("dashboard.col.progress", "count"), ("dashboard.col.target", "count"), ("dashboard.col.points", "count"),
+              ("dashboard.col.coupons", "count"))
 
 
 _REDEMPTION_COLS = (("dashboard.col.time", "time"), ("dashboard.col.redeem_code", "text"), ("dashboard.col.phone", "text"),
