@@ -30,6 +30,7 @@ from typing import Any
 
 from pos_app.domain.calendar import add_months
 from pos_app.domain.errors import InvalidInput
+from pos_app.domain.fields import bad_field as _bad
 
 BASIS_RECHARGE = "recharge"
 BASIS_PAID = "paid"
@@ -193,8 +194,6 @@ def lapse(rules: LevelRules, held: Held, amount_fen: int, today: date) -> Decisi
 
 
 # ----------------------------------------------------------------------------- parsing
-def _bad(field: str, value: Any) -> InvalidInput:
-    return InvalidInput("campaign.bad_field", field=field, value=str(value)[:60])
 
 
 def _multiplier_bp(value: Any, field: str) -> int:

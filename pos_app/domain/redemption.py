@@ -26,6 +26,9 @@ from types import MappingProxyType
 from typing import Any
 
 from pos_app.domain.errors import InvalidInput, StateError
+from pos_app.domain.fields import bad_field as _bad
+from pos_app.domain.fields import int_field as _int
+from pos_app.domain.fields import text_field as _text
 from pos_app.domain.textparams import Term
 
 MALL = "mall"
@@ -156,24 +159,6 @@ class ProgramRules:
             if it.code.casefold() == key:
                 return it
         return None
-
-
-def _bad(field: str, value: Any) -> InvalidInput:
-    return InvalidInput("campaign.bad_field", field=field, value=str(value)[:60])
-
-
-def _int(value: Any, field: str, minimum: int = 0, maximum: int = 10_000_000) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise _bad(field, value)
-    return value
-
-
-def _text(value: Any, field: str, required: bool = True) -> str:
-    if value is None or str(value).strip() == "":
-        if required:
-            raise InvalidInput("campaign.missing_field", field=field)
-        return ""
-    return str(value).strip()
 
 
 def _items(raw: Any, field: str) -> list[Mapping[str, Any]]:

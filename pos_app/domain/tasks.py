@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos_app.domain.errors import InvalidInput
+from pos_app.domain.fields import bad_field as _bad
+from pos_app.domain.fields import int_field as _int
+from pos_app.domain.fields import text_field as _text
 
 BASIC = "basic"
 INTERMEDIATE = "intermediate"
@@ -136,22 +139,6 @@ def by_level(tasks: Sequence[Task]) -> list[Task]:
 
 
 # ----------------------------------------------------------------------------- parsing
-def _bad(field: str, value: Any) -> InvalidInput:
-    return InvalidInput("campaign.bad_field", field=field, value=str(value)[:60])
-
-
-def _int(value: Any, field: str, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise _bad(field, value)
-    return value
-
-
-def _text(value: Any, field: str, required: bool = True) -> str:
-    if value is None or str(value).strip() == "":
-        if required:
-            raise InvalidInput("campaign.missing_field", field=field)
-        return ""
-    return str(value).strip()
 
 
 def tasks_from_dict(data: Mapping[str, Any], parse_money: Any) -> tuple[Task, ...]:

@@ -20,6 +20,9 @@ from fractions import Fraction
 from typing import Any
 
 from pos_app.domain.errors import InvalidInput, StateError
+from pos_app.domain.fields import bad_field as _bad
+from pos_app.domain.fields import int_field as _int
+from pos_app.domain.fields import text_field as _text
 
 PRIZE_POINTS = "points"
 PRIZE_COUPON = "coupon"
@@ -67,24 +70,6 @@ class Slot:
     code: str
     weight: int
     left: int
-
-
-def _bad(field_name: str, value: Any) -> InvalidInput:
-    return InvalidInput("campaign.bad_field", field=field_name, value=str(value)[:60])
-
-
-def _int(value: Any, field_name: str, minimum: int = 0, maximum: int = 10_000_000) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise _bad(field_name, value)
-    return value
-
-
-def _text(value: Any, field_name: str, required: bool = True) -> str:
-    if value is None or str(value).strip() == "":
-        if required:
-            raise InvalidInput("campaign.missing_field", field=field_name)
-        return ""
-    return str(value).strip()
 
 
 def wheel_from_dict(data: Mapping[str, Any], parse_money: Any) -> WheelRules:

@@ -7,24 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from pos_app.central import services as central
 from pos_app.services import members
-from tests.central.conftest import Server, make_db
-
-
-@pytest.fixture
-def hq(tmp_path: Path) -> Iterator[Server]:
-    db = make_db("sqlite", tmp_path)
-    srv = Server(db).start()
-    yield srv
-    srv.stop()
-    db.dispose()
+from tests.central.conftest import Server
 
 
 def run(store: Any, *args: str, staff: str | None = "boss") -> subprocess.CompletedProcess[str]:

@@ -15,18 +15,9 @@ from pos_app.central import services as central
 from pos_app.db import models as m
 from pos_app.domain.errors import InvalidInput, NotFound, PermissionDenied
 from pos_app.services import audit, members, sync, wallet
-from tests.central.conftest import Server, make_db
+from tests.central.conftest import Server
 from tests.conftest import Store
 from tests.sync.helpers import make_store_as
-
-
-@pytest.fixture
-def hq(tmp_path: Path) -> Iterator[Server]:
-    db = make_db("sqlite", tmp_path)
-    srv = Server(db).start()
-    yield srv
-    srv.stop()
-    db.dispose()
 
 
 def _paired(hq: Server, path: Path, code: str, seed: int) -> Store:

@@ -4,7 +4,6 @@ on 127.0.0.1 (the central server's own app)."""
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from pos_app.central import services as central
 from pos_app.sync import credentials
 from pos_app.sync.client import CentralClient, wall_ms
 from pos_app.sync.errors import ClockFarOff, Offline, PairingRefused
-from tests.central.conftest import Server, free_port, make_db
+from tests.central.conftest import Server, free_port
 
 
 def test_the_credential_file_is_owner_only_and_per_device(tmp_path: Path) -> None:
@@ -30,15 +29,6 @@ def test_the_credential_file_is_owner_only_and_per_device(tmp_path: Path) -> Non
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and credentials.load("dev-1").secret == "cd" * 32  # type: ignore[union-attr]
     with pytest.raises(ValueError):
         credentials.path_for("../escape")
-
-
-@pytest.fixture
-def hq(tmp_path: Path) -> Iterator[Server]:
-    db = make_db("sqlite", tmp_path)
-    srv = Server(db).start()
-    yield srv
-    srv.stop()
-    db.dispose()
 
 
 def test_offline_is_a_clear_error() -> None:

@@ -18,26 +18,10 @@ from pos_app.services import members, sync, wallet
 from pos_app.sync import credentials
 from pos_app.sync.client import CentralClient, wall_ms
 from pos_app.sync.errors import ClockFarOff, Offline, Revoked
-from tests.central.conftest import Server, make_db
+from tests.central.conftest import Server
 from tests.conftest import Store
 from tests.sync.helpers import balances, make_store_as
 from tests.sync.proxy import DELAY, DROP_REQUEST, DROP_RESPONSE, PASS, Proxy
-
-
-@pytest.fixture
-def hq(tmp_path: Path) -> Iterator[Server]:
-    db = make_db("sqlite", tmp_path)
-    srv = Server(db).start()
-    yield srv
-    srv.stop()
-    db.dispose()
-
-
-@pytest.fixture
-def proxy(hq: Server) -> Iterator[Proxy]:
-    p = Proxy("127.0.0.1", hq.port).start()
-    yield p
-    p.stop()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,22 +94,6 @@ def doctor_passes(store: Store, path: Path | None = None) -> None:
                          env=env(store), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stdout + got.stderr
     assert json.loads(got.stdout)["ok"] is True
-
-
-@pytest.fixture
-def hq(tmp_path: Path) -> Iterator[Server]:
-    db = make_db("sqlite", tmp_path)
-    srv = Server(db).start()
-    yield srv
-    srv.stop()
-    db.dispose()
-
-
-@pytest.fixture
-def proxy(hq: Server) -> Iterator[Proxy]:
-    px = Proxy("127.0.0.1", hq.port).start()
-    yield px
-    px.stop()
 
 
 def paired_store(hq: Server, proxy: Proxy, tmp_path: Path, code: str) -> Store:
