@@ -1,9 +1,10 @@
 """Central server fixtures: a real database (an SQLite file; PostgreSQL too when POS_TEST_PG_URL is set, in a
-database of its own, ``central_test``, emptied before each test), a real uvicorn server on 127.0.0.1 on a free
-port in a thread, and a store device client that signs its requests as docs/sync-protocol.md says."""
+database of its own per test process, emptied before each test and dropped when the process ends), a real
+uvicorn server on 127.0.0.1 in a thread, on a socket bound before it starts (no race for a free port), and a store device client that signs its requests as docs/sync-protocol.md says."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import socket
@@ -24,8 +25,9 @@ from pos_app.central.api import create_app
 from pos_app.central.db import CentralDatabase
 from pos_app.sync import protocol as p
 
-#: one database per pytest-xdist worker (``gw0``, ``gw1``...): each test empties it
-PG_DB_NAME = "central_test" + (f"_{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
+#: one database per test process (each pytest-xdist worker, and each of two suites run side by side on one server,
+#: has its own): each test empties it, and it is dropped when the process ends
+PG_DB_NAME = f"central_test_{os.getpid()}"
 
 
 def pg_url() -> str | None:
@@ -37,8 +39,16 @@ def pg_url() -> str | None:
     with admin.connect() as conn:
         if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_DB_NAME}).first() is None:
             conn.execute(text(f'CREATE DATABASE "{PG_DB_NAME}"'))
+            atexit.register(_drop_pg_database, url)
     admin.dispose()
     return url.set(database=PG_DB_NAME).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(url: Any) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB_NAME}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def empty_pg(url: str) -> None:
@@ -90,12 +100,14 @@ class Server:
 
     def __init__(self, db: CentralDatabase) -> None:
         self.db = db
-        self.port = free_port()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(db), host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="off")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def start(self) -> Server:
         self.thread.start()
@@ -109,6 +121,7 @@ class Server:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+        self.sock.close()
 
 
 @pytest.fixture
