@@ -59,7 +59,7 @@ DYNAMIC_IDS: dict[str, tuple[str, ...]] = {
                       "used", "void"),
     "panel.{}": ("phone", "name", "member_code", "invite_code", "level", "balance", "principal", "bonus",
                  "points", "expiring", "member_price", "owed_gifts", "unused_coupons", "invited_by",
-                 "invites_made"),
+                 "invites_made", "birthday"),
     "pay.{}": ("cash", "wechat", "alipay", "card", "other"),
     "points.source.{}": ("adjust", "birthday", "checkin", "invite", "recharge", "sale", "spend", "task", "wheel"),
     "points.kind.{}": ("adjust", "earn", "expire", "release", "revoke", "spend"),

@@ -7,7 +7,9 @@ import argparse
 from typing import Any
 
 from pos_app import messages
-from pos_app.cli.base import Add, Cli, date_arg
+from pos_app.cli.base import Add, Cli
+from pos_app.domain.errors import InvalidInput
+from pos_app.domain.levels import parse_birthday
 from pos_app.domain.money import format_fen
 from pos_app.domain.textparams import Count, Day
 
@@ -82,8 +84,9 @@ def cmd_level_show(cli: Cli, a: argparse.Namespace) -> int:
 def cmd_level_birthday(cli: Cli, a: argparse.Namespace) -> int:
     from pos_app.services import levels  # noqa: PLC0415
 
-    day = date_arg(a.date, "member.birthday_invalid")
-    assert day is not None
+    day = parse_birthday(a.date)
+    if day is None:
+        raise InvalidInput("member.birthday_invalid", value=a.date)
     r = levels.set_birthday(cli.ctx, cli.actor(), phone=a.phone, birthday=day)
     return cli.emit(r, lambda: messages.translate("level.birthday_set", {"phone": r.phone, "day": Day(r.birthday)}))
 

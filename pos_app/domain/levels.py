@@ -22,6 +22,8 @@ months. Each change is one decision of this module, logged by the service with i
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -132,11 +134,31 @@ def is_birthday(birthday: date, today: date) -> bool:
     return (birthday.month, birthday.day) == (2, 29) and not leap and (today.month, today.day) == (2, 28)
 
 
+#: the earliest birthday taken (a member older than this is a typing mistake)
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
 def check_birthday(birthday: date, today: date) -> date:
-    """A birthday a member gives: a real past date, not before 1900."""
-    if birthday > today or birthday.year < 1900:
+    """A birthday a member gives: a real past date (today at the latest), not before 1900."""
+    if birthday > today or birthday < EARLIEST_BIRTHDAY:
         raise InvalidInput("member.birthday_invalid", value=birthday.isoformat())
     return birthday
+
+
+def parse_birthday(text: str | None) -> date | None:
+    """A birthday as typed at the counter: ``1990-05-01``, ``1990/5/1``, ``1990.5.1`` or ``19900501``
+    (full-width digits and separators too); empty: None. Not a real calendar date (30 February, month 13):
+    refused with ``member.birthday_invalid``. Whether it is in the plausible range is :func:`check_birthday`."""
+    raw = unicodedata.normalize("NFKC", text or "").strip()
+    if not raw:
+        return None
+    parts = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", raw, re.ASCII) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", raw, re.ASCII)
+    if parts is None:
+        raise InvalidInput("member.birthday_invalid", value=raw[:40])
+    try:
+        return date(int(parts[1]), int(parts[2]), int(parts[3]))
+    except ValueError:
+        raise InvalidInput("member.birthday_invalid", value=raw[:40]) from None
 
 
 def points_with(rules: LevelRules | None, code: str | None, points: int) -> int:

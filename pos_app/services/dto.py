@@ -89,6 +89,8 @@ class MemberDTO(Result):
     #: points a purchase earned that are not yet spendable (the campaign's pending period); ``level`` is the
     #: member level's code (its name and perks: services.levels.status)
     points_pending: int = 0
+    #: the member's birthday when known (a level's birthday gift)
+    birthday: date | None = None
 
 
 @dataclass(frozen=True)

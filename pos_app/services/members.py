@@ -16,6 +16,7 @@ from pos_app.db.uow import UnitOfWork
 from pos_app.domain import members as rules
 from pos_app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from pos_app.domain.ids import RandBits
+from pos_app.domain.levels import check_birthday
 from pos_app.domain.points import PointsLot, available_points, expiring_soon, pending_points
 from pos_app.services.common import (
     audit,
@@ -87,6 +88,7 @@ def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
         unused_coupons=unused_coupons,
         created_at=mm.created_at,
         points_pending=pending_points(lots, today),
+        birthday=mm.birthday,
     )
 
 
@@ -113,13 +115,17 @@ def register_member(
     name: str | None = None,
     invite_code: str | None = None,
     level: str | None = None,
+    birthday: date | None = None,
     request_id: str | None = None,
 ) -> MemberDTO:
+    """A new member: phone, optional name, invite code, level and birthday (a level's birthday gift: a
+    real past date, not before 1900, in the store's calendar)."""
     phone_n = rules.normalize_phone(phone)
     name_n = rules.normalize_name(name)
     code_n = rules.normalize_invite_code(invite_code) if invite_code and invite_code.strip() else None
     request_id = check_request_id(request_id, ctx)
-    params = {"phone": phone_n, "name": name_n, "invite_code": code_n, "level": level}
+    params = {"phone": phone_n, "name": name_n, "invite_code": code_n, "level": level,
+              "birthday": birthday.isoformat() if birthday else None}
     with ctx.uow() as uow:
         s = uow.session
         done = replayed(uow, request_id, "member.register", params)
@@ -136,6 +142,8 @@ def register_member(
         if s.scalar(select(m.Member.id).where(m.Member.phone == phone_n)) is not None:
             raise Conflict("member.phone_taken", phone=phone_n)
         st = settings(uow)
+        if birthday is not None:
+            check_birthday(birthday, local_date(ctx, st))
         from pos_app.services.campaigns import current_campaign  # noqa: PLC0415
 
         campaign = current_campaign(uow, ctx)
@@ -146,6 +154,7 @@ def register_member(
             invite_code=_unique_code(uow, ctx, m.Member.invite_code, rules.new_invite_code),
             name=name_n,
             level=level,
+            birthday=birthday,
             inviter_id=inviter.id if inviter else None,
             store_code=st.store_code,
             campaign_code=campaign.code if campaign else None,
@@ -175,6 +184,7 @@ def register_member(
                 "invite_code": mm.invite_code,
                 "inviter_id": mm.inviter_id,
                 "store_code": st.store_code,
+                "birthday": birthday.isoformat() if birthday else None,
                 "request_id": request_id,
             },
         )

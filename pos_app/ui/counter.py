@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.errors import InvalidInput, NotFound
+from pos_app.domain.levels import parse_birthday
 from pos_app.domain.members import is_phone_prefix, normalize_phone
 from pos_app.domain.textparams import Count, Money
 from pos_app.services.changes import Changes
@@ -101,7 +102,7 @@ class MemberPanel(QFrame):
 
     FIELDS = (
         "phone", "name", "member_code", "invite_code", "level", "balance", "principal", "bonus", "points",
-        "expiring", "member_price", "owed_gifts", "unused_coupons", "invited_by", "invites_made",
+        "expiring", "member_price", "owed_gifts", "unused_coupons", "invited_by", "invites_made", "birthday",
     )
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -157,6 +158,7 @@ class MemberPanel(QFrame):
             "unused_coupons": str(m.unused_coupons),
             "invited_by": m.inviter_phone or tr("panel.no"),
             "invites_made": str(m.invites_made),
+            "birthday": m.birthday.isoformat() if getattr(m, "birthday", None) else tr("panel.birthday_unknown"),
         }
         for k, v in vals.items():
             self.values[k].setText(v)
@@ -191,12 +193,19 @@ class RegisterDialog(QDialog):
         self.invite.setPlaceholderText(tr("register.invite_hint"))
         self.invite.setProperty("scan_local", True)
         self.invite_error = ErrorLabel()
+        self.birthday = QLineEdit()
+        self.birthday.setObjectName("reg_birthday")
+        self.birthday.setMaxLength(20)
+        self.birthday.setPlaceholderText(tr("register.birthday_hint"))
+        self.birthday_error = ErrorLabel()
         self.error = ErrorLabel()
         form.addRow(tr("register.phone"), self.phone)
         form.addRow("", self.phone_error)
         form.addRow(tr("register.name"), self.name)
         form.addRow(tr("register.invite"), self.invite)
         form.addRow("", self.invite_error)
+        form.addRow(tr("register.birthday"), self.birthday)
+        form.addRow("", self.birthday_error)
         form.addRow(self.error)
         row = QHBoxLayout()
         self.ok = big_button(tr("register.submit"))
@@ -225,12 +234,13 @@ class RegisterDialog(QDialog):
         self.close_btn.clicked.connect(self.accept)
         dl.addWidget(self.close_btn)
         self.pages.addWidget(done_page)
-        for w in (self.phone, self.name, self.invite):
+        for w in (self.phone, self.name, self.invite, self.birthday):
             w.returnPressed.connect(self.submit)
         # an error goes away as soon as its field is corrected
         self.phone.textEdited.connect(lambda _t: self._clear_errors(self.phone_error, self.error))
         self.invite.textEdited.connect(lambda _t: self._clear_errors(self.invite_error, self.error))
         self.name.textEdited.connect(lambda _t: self._clear_errors(self.error))
+        self.birthday.textEdited.connect(lambda _t: self._clear_errors(self.birthday_error, self.error))
         (self.name if phone else self.phone).setFocus()
 
     def _clear_errors(self, *labels: ErrorLabel) -> None:
@@ -260,12 +270,19 @@ class RegisterDialog(QDialog):
 
         phone, name, rid = self.phone.text(), self.name.text(), self.request_id
         invite = invite_code_from_scan(self.invite.text())
-        for e in (self.phone_error, self.invite_error, self.error):
+        for e in (self.phone_error, self.invite_error, self.birthday_error, self.error):
             e.show_error(None)
+        try:
+            birthday = parse_birthday(self.birthday.text())
+        except InvalidInput as exc:
+            self._show(self.birthday_error, exc)
+            self.birthday.setFocus()
+            return
         self.busy = True
         self.ok.setEnabled(False)
         self.appctx.run(
-            lambda: members.register_member(ctx, actor, phone=phone, name=name or None, invite_code=invite or None, request_id=rid),
+            lambda: members.register_member(ctx, actor, phone=phone, name=name or None, invite_code=invite or None,
+                                            birthday=birthday, request_id=rid),
             self._ok, self._fail,
         )
 
@@ -288,12 +305,80 @@ class RegisterDialog(QDialog):
         if key.startswith("member.phone"):
             self._show(self.phone_error, exc)
             self.phone.setFocus()
+        elif key == "member.birthday_invalid":
+            self._show(self.birthday_error, exc)
+            self.birthday.setFocus()
+            self.birthday.selectAll()
         elif key.startswith("member.invite") or key == "member.self_invite":
             self._show(self.invite_error, exc)
             self.invite.setFocus()
             self.invite.selectAll()
         else:
             self._show(self.error, exc)
+
+
+class BirthdayDialog(QDialog):
+    """Enter or correct the selected member's birthday (a member level's birthday gift): typed as
+    1990-05-01 (or 1990/5/1, 19900501), a real date, not in the future, not before 1900."""
+
+    def __init__(self, appctx: AppContext, member: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.appctx = appctx
+        self.member = member
+        self.result_: Any = None
+        self.busy = False
+        self.setWindowTitle(tr("birthday.title", phone=member.phone))
+        form = QFormLayout(self)
+        self.day = QLineEdit(member.birthday.isoformat() if getattr(member, "birthday", None) else "")
+        self.day.setObjectName("birthday_date")
+        self.day.setMaxLength(20)
+        self.day.setPlaceholderText(tr("register.birthday_hint"))
+        self.error = ErrorLabel()
+        form.addRow(tr("register.birthday"), self.day)
+        form.addRow(self.error)
+        row = QHBoxLayout()
+        self.ok = big_button(tr("birthday.save"))
+        self.ok.setObjectName("primary")
+        self.ok.clicked.connect(self.submit)
+        cancel = big_button(tr("ui.cancel_esc"))
+        cancel.clicked.connect(self.reject)
+        row.addWidget(self.ok)
+        row.addWidget(cancel)
+        form.addRow(row)
+        self.day.returnPressed.connect(self.submit)
+        self.day.textEdited.connect(lambda _t: self.error.show_error(None))
+        self.day.setFocus()
+        self.day.selectAll()
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        try:
+            day = parse_birthday(self.day.text())
+            if day is None:
+                raise InvalidInput("member.birthday_invalid", value="")
+        except InvalidInput as exc:
+            self.error.show_error(exc)
+            self.day.setFocus()
+            return
+        from pos_app.services import levels  # noqa: PLC0415
+
+        ctx, actor, mid = self.appctx.ctx, self.appctx.actor, self.member.member_id
+        self.busy = True
+        self.ok.setEnabled(False)
+        self.appctx.run(lambda: levels.set_birthday(ctx, actor, member_id=mid, birthday=day), self._ok, self._fail)
+
+    def _ok(self, result: Any) -> None:
+        self.busy = False
+        self.result_ = result
+        self.accept()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.busy = False
+        self.ok.setEnabled(True)
+        self.error.show_error(exc)
+        self.day.setFocus()
+        self.day.selectAll()
 
 
 class CounterScreen(QWidget):
@@ -366,6 +451,11 @@ class CounterScreen(QWidget):
         self.checkin_info.setObjectName("counter_checkin_info")
         self.checkin_info.setWordWrap(True)
         right.addWidget(self.checkin_info)
+        # the member's birthday (a level's birthday gift), entered or corrected after registration
+        self.birthday_btn = QPushButton(tr("counter.birthday_button"))
+        self.birthday_btn.setObjectName("counter_birthday")
+        self.birthday_btn.clicked.connect(lambda: self.open_birthday())
+        right.addWidget(self.birthday_btn)
         root.addLayout(right, 2)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -567,6 +657,17 @@ class CounterScreen(QWidget):
         if dlg.member is not None:
             self.search.setText(dlg.member.phone)
             self.select_member(dlg.member)
+
+    def open_birthday(self) -> BirthdayDialog | None:
+        """The selected member's birthday dialog (nobody selected: the panel says to select one first)."""
+        m = self.appctx.member
+        if m is None or not self.appctx.has_actor:
+            self.checkin_info.setText(tr("points.select_member"))
+            return None
+        dlg = BirthdayDialog(self.appctx, m, self)
+        self._birthday_dialog = dlg
+        dlg.open()
+        return dlg
 
     def check_in(self) -> None:
         """The selected member's check-in for today (a second one today is refused politely)."""

@@ -81,3 +81,29 @@ def test_level_show_member_show_and_review(db: Path, capsys: pytest.CaptureFixtu
 def test_an_unknown_member_is_refused_in_one_line(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc, text = _cli(db, capsys, "task", "progress", "--phone", "13900000009", json_out=False)
     assert rc == 2 and len(str(text).strip().splitlines()) == 1
+
+
+def _member_count(db: Path) -> int:
+    import sqlite3  # noqa: PLC0415
+
+    with sqlite3.connect(db) as c:
+        return int(c.execute("SELECT COUNT(*) FROM member").fetchone()[0])
+
+
+def test_member_add_and_edit_take_a_birthday(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, got = _cli(db, capsys, "member", "add", "--phone", "13900000009", "--birthday", "1990-05-01")
+    assert rc == 0 and isinstance(got, dict) and got["birthday"] == "1990-05-01"
+    n = _member_count(db)
+    for bad in ("1990-02-30", "2999-01-01", "1899-12-31", "tomorrow"):  # not real, future, too old, not a date
+        rc, text = _cli(db, capsys, "member", "add", "--phone", "13900000010", "--birthday", bad, json_out=False)
+        assert rc == 2 and bad in str(text) and "Traceback" not in str(text)
+        assert len(str(text).strip().splitlines()) == 1
+        rc, text = _cli(db, capsys, "member", "edit", "--phone", PHONE, "--birthday", bad, json_out=False)
+        assert rc == 2 and bad in str(text)
+    assert _member_count(db) == n  # nothing written
+    rc, got = _cli(db, capsys, "level", "show", "--phone", PHONE)
+    assert rc == 0 and isinstance(got, dict) and got["birthday"] is None
+    rc, got = _cli(db, capsys, "member", "edit", "--phone", PHONE, "--birthday", "1985/3/15")
+    assert rc == 0 and isinstance(got, dict) and got["birthday"] == "1985-03-15"
+    rc, text = _cli(db, capsys, "member", "show", "--phone", PHONE, json_out=False)
+    assert rc == 0 and "1985-03-15" in str(text)

@@ -231,3 +231,29 @@ def test_points_balance_is_lots_less_consumption_and_expiry_and_pending_is_never
         assert all(x.remaining >= 0 for x in view)
         assert pt.available_points(view, today) + pt.pending_points(view, today) <= held
         assert pt.available_points(view, today) >= 0 and pt.pending_points(view, today) >= 0
+
+
+@given(st.dates(min_value=date(1000, 1, 1), max_value=date(9999, 12, 31)), st.sampled_from(["{y:04d}-{m:02d}-{d:02d}",
+       "{y}/{m}/{d}", "{y}.{m}.{d}", "{y:04d}{m:02d}{d:02d}"]))
+def test_a_birthday_typed_in_any_accepted_form_is_that_date(day, form):
+    text = form.format(y=day.year, m=day.month, d=day.day)
+    assert lv.parse_birthday(text) == day
+    assert lv.parse_birthday(f"  {text} ") == day
+
+
+@pytest.mark.parametrize("text", ["1990-02-30", "1991-02-29", "1990-13-01", "1990-00-10", "90-05-01", "1990-5",
+                                  "19900532", "abc", "1990--05-01", "1990-05-01x"])
+def test_a_birthday_that_is_not_a_real_date_is_refused(text):
+    with pytest.raises(InvalidInput) as e:
+        lv.parse_birthday(text)
+    assert e.value.key == "member.birthday_invalid"
+
+
+def test_a_birthday_in_range_only():
+    today = date(2026, 12, 4)
+    assert lv.parse_birthday("") is None and lv.parse_birthday(None) is None
+    assert lv.parse_birthday("２０００－０２－２９") == date(2000, 2, 29)  # full-width, as an input method types it
+    assert lv.check_birthday(today, today) == today and lv.check_birthday(date(1900, 1, 1), today)
+    for bad in (today + timedelta(days=1), date(1899, 12, 31)):
+        with pytest.raises(InvalidInput):
+            lv.check_birthday(bad, today)
