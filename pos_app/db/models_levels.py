@@ -15,7 +15,10 @@ ID = String(36)
 
 
 class TaskProgress(Base):
-    """A member's progress on one task of a campaign; ``completed`` once, with the reward's reference."""
+    """A member's progress on one task of a campaign; ``completed`` with the reward's reference. Progress is
+    not capped at the target (purchases after completion still count, so a return of an earlier one does
+    not take away a completion the rest still earn); a return that takes it below the target reopens it
+    and takes the reward back (services/tasks.py)."""
 
     __tablename__ = "task_progress"
     __table_args__ = (UniqueConstraint("campaign_code", "task_code", "member_id"),
@@ -33,6 +36,22 @@ class TaskProgress(Base):
     coupon_id: Mapped[str | None] = mapped_column(String(36))  # the coupon entitlement granted
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskStep(Base):
+    """What one purchase did to one task progress row (append-only, migration 0018): ``delta`` added when it
+    was rung up (``ref`` = the sale), taken back by a return (negative, ``ref`` = the return). A row's
+    progress from purchases is the sum of its steps, so a return takes back exactly what its purchase
+    added and progress never counts a returned purchase."""
+
+    __tablename__ = "task_step"
+    __table_args__ = (Index("ix_task_step_sale", "sale_id"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    progress_id: Mapped[str] = mapped_column(ForeignKey("task_progress.id"))
+    sale_id: Mapped[str] = mapped_column(ID)
+    ref: Mapped[str] = mapped_column(ID)
+    delta: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BirthdayGift(Base):

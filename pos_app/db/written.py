@@ -27,6 +27,7 @@ TABLE_AREAS: dict[str, str] = {
     "wheel_prize": "points",
     "wheel_draw": "points",
     "task_progress": "points",
+    "task_step": "points",
     "level_change": "members",
     "birthday_gift": "points",
     "coupon": "coupons",

@@ -16,7 +16,10 @@ A campaign file lists them as ``[[points.tasks]]``::
 
 Progress is a plain number per member and task: purchases and invites count one each, ``spend`` adds
 what was actually paid (fen), ``recharge`` the principal recharged (fen); a task is complete when its
-progress reaches its target, and only then rewarded (once)."""
+progress reaches its target, and only then rewarded (once). A return takes back what its purchase added
+(:func:`give_back`); one that takes a completed task below its target reopens it and its reward is taken
+back, so at any time a member holds a task's reward at most once, and exactly when the purchases they
+kept reach the target."""
 
 from __future__ import annotations
 
@@ -54,7 +57,6 @@ EV_SALE = "sale"
 EV_RECHARGE = "recharge"
 EV_INVITE_REGISTERED = "invite_registered"
 EV_INVITE_FIRST_PURCHASE = "invite_first_purchase"
-EV_RETURN = "return"  # a return of a sale: what it gave back of what was paid; ``full``: nothing is left
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,6 @@ class Event:
     kind: str
     amount_fen: int = 0
     categories: frozenset[str] = frozenset()
-    full: bool = False
 
 
 def step(task: Task, event: Event) -> int:
@@ -99,37 +100,64 @@ def step(task: Task, event: Event) -> int:
 
 @dataclass(frozen=True)
 class Advance:
-    """A task's progress after an event: the new figure (capped at the target), and whether this event
-    completed it (the reward is granted exactly then)."""
+    """A task's progress after an event: the new figure (not capped: what comes after the target still
+    counts, so a return of an earlier purchase does not undo a completion the rest still earns), and
+    whether this event completed it (the reward is granted exactly then)."""
 
     progress: int
     completed_now: bool
 
+    def shown(self, target: int) -> int:
+        return min(self.progress, target)
+
 
 def advance(task: Task, progress: int, state: str, event: Event) -> Advance | None:
-    """The new progress of an open task after ``event``, or None when the event does not move it (or the
-    task is already complete: nothing twice)."""
-    if state == COMPLETED:
-        return None
+    """The new progress of a task after ``event``, or None when the event does not move it. A completed
+    task still counts (``completed_now`` False: the reward is given once)."""
     moved = step(task, event)
     if moved <= 0:
         return None
-    new = min(task.target, progress + moved)
-    return Advance(new, new >= task.target)
+    new = progress + moved
+    return Advance(new, state != COMPLETED and new >= task.target)
 
 
-def retreat(task: Task, progress: int, state: str, event: Event) -> int | None:
-    """The progress of a task not yet complete after a return (``EV_RETURN``): what was paid back leaves a
-    spend task, a purchase returned whole leaves a purchases (or its category's) task. None: unchanged. A
-    completed task stays completed, its reward given."""
-    if state == COMPLETED or event.kind != EV_RETURN or progress <= 0:
-        return None
-    back = 0
+@dataclass(frozen=True)
+class Returned:
+    """A return of (part of) a purchase, as tasks see it: what of the actually-paid amount went back (before
+    any deduction for points already spent), and the categories the purchase still has a line of."""
+
+    paid_back_fen: int
+    categories_left: frozenset[str]
+    full: bool
+
+
+def give_back(task: Task, added: int, ret: Returned) -> int:
+    """How much of what a purchase ``added`` to ``task`` its return takes back: a spend task loses what was
+    paid back (all of it on a full return); a purchases task the purchase once nothing of it is left; a
+    category task once no line of its category is left."""
+    if added <= 0:
+        return 0
     if task.kind == SPEND:
-        back = max(0, event.amount_fen)
-    elif event.full and (task.kind == PURCHASES or (task.kind == CATEGORY and task.category in event.categories)):
-        back = 1
-    return max(0, progress - back) if back else None
+        return added if ret.full else min(added, max(0, ret.paid_back_fen))
+    if task.kind == PURCHASES:
+        return added if ret.full else 0
+    if task.kind == CATEGORY:
+        return added if ret.full or task.category not in ret.categories_left else 0
+    return 0
+
+
+@dataclass(frozen=True)
+class Retreat:
+    """A task after a return: its progress, and whether the return took it back below the target (a
+    completed task is then open again and its reward is taken back)."""
+
+    progress: int
+    reopened: bool
+
+
+def retreat(target: int, progress: int, state: str, back: int) -> Retreat:
+    left = max(0, progress - back)
+    return Retreat(left, state == COMPLETED and left < target)
 
 
 def by_level(tasks: Sequence[Task]) -> list[Task]:

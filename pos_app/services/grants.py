@@ -19,6 +19,7 @@ from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db import repo
 from pos_app.db.uow import UnitOfWork
+from pos_app.domain import entitlements as life
 from pos_app.domain.calendar import add_months, add_working_days
 from pos_app.domain.campaign import (
     GRANT_COUPON,
@@ -241,3 +242,21 @@ def recompute_member_price(member: m.Member, grants: list[m.Entitlement], tz: tz
     member.member_price_until = until
 
 
+
+
+def take_back_items(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, rows: Sequence[m.Entitlement]) -> None:
+    """Items granted by something undone (a refunded recharge, a task a return took back): owed items are
+    revoked; issued coupons/vouchers: the coupon module voids the unused ones (revoked) and keeps the used
+    ones; a gift handed out is recorded as kept."""
+    take_back = ctx.registry.refund_entitlement
+    now = ctx.now()
+    for e in rows:
+        if e.state == life.ISSUED and e.kind == "member_price":
+            event: str | None = life.REVOKE
+        elif e.state == life.ISSUED and e.kind in take_back:
+            event = take_back[e.kind](uow, ctx, actor, e)
+        else:
+            event = life.take_back(e.state)
+        if event is not None:
+            e.state = life.transition(e.state, event)
+        e.updated_at = now

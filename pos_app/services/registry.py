@@ -16,6 +16,9 @@ of each point in registration order, within their own unit of work:
   refund: the event that takes it back, 'revoke' or 'keep' (domain.entitlements; one handler per kind)
 - ``on_refund(uow, ctx, actor, member, recharge)``               after a refund is written
 - ``on_sale(uow, ctx, actor, member, sale)``                     after a member's sale is written (checkout)
+- ``sale_returning(uow, ctx, actor, member, sale, ret) -> claims`` while a return of a member's sale is
+  worked out, before its refunds are settled: what it undoes (a task's reward) and the points to take back
+  for it, which the return takes back with the sale's own under the campaign's spent-points policy
 - ``on_sale_returned(uow, ctx, actor, member, sale)``            after a return of a member's sale is written
 - ``campaign_validate(data)`` / ``campaign_loaded(uow, ctx, actor, data)``
 - ``before_spend(uow, ctx, member, amount_fen)``                  may refuse a spend from the balance (sync:
@@ -106,6 +109,32 @@ class SaleWritten(Protocol):
     def __call__(self, uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale, /) -> None: ...
 
 
+@dataclass(frozen=True)
+class ReturnInfo:
+    """A return being worked out, as feature code sees it: its id, what of the actually-paid amount goes
+    back (before any deduction for points the member already spent), the categories the sale still has an
+    unreturned line of, and whether it completes the return of the whole sale."""
+
+    return_id: str
+    paid_back_fen: int
+    categories_left: frozenset[str]
+    full: bool
+
+
+@dataclass(frozen=True)
+class PointsClaim:
+    """Points a return takes back besides its sale's own (a task reward it undoes): from ``lot_id`` first,
+    then the member's other lots; what is not there follows the spent-points policy."""
+
+    lot_id: str | None
+    points: int
+
+
+class SaleReturning(Protocol):
+    def __call__(self, uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale,
+                 ret: ReturnInfo, /) -> Sequence[PointsClaim]: ...
+
+
 class RefundEntitlement(Protocol):
     """An issued entitlement of the handler's kind on refund: does what taking it back needs (void an
     unused coupon) and returns the entitlement's event, ``REVOKE`` or ``KEEP`` (domain.entitlements)."""
@@ -186,6 +215,7 @@ class Registry:
     on_refund: tuple[RechargeWritten, ...] = ()
     on_sale: tuple[SaleWritten, ...] = ()
     on_sale_returned: tuple[SaleWritten, ...] = ()
+    sale_returning: tuple[SaleReturning, ...] = ()
     campaign_validate: tuple[CampaignValidate, ...] = ()
     campaign_loaded: tuple[CampaignLoaded, ...] = ()
     doctor_checks: tuple[DoctorChecks, ...] = ()
@@ -221,6 +251,7 @@ class Registrar:
     on_refund: list[RechargeWritten] = field(default_factory=list)
     on_sale: list[SaleWritten] = field(default_factory=list)
     on_sale_returned: list[SaleWritten] = field(default_factory=list)
+    sale_returning: list[SaleReturning] = field(default_factory=list)
     campaign_validate: list[CampaignValidate] = field(default_factory=list)
     campaign_loaded: list[CampaignLoaded] = field(default_factory=list)
     doctor_checks: list[DoctorChecks] = field(default_factory=list)
@@ -264,6 +295,7 @@ class Registrar:
             on_refund=tuple(self.on_refund),
             on_sale=tuple(self.on_sale),
             on_sale_returned=tuple(self.on_sale_returned),
+            sale_returning=tuple(self.sale_returning),
             campaign_validate=tuple(self.campaign_validate),
             campaign_loaded=tuple(self.campaign_loaded),
             doctor_checks=tuple(self.doctor_checks),

@@ -4,13 +4,23 @@ transaction (a sale, a recharge, an invitee registering or making a first purcha
 completed and rewarded (points, a coupon) exactly once per member. The rules are domain/tasks.py.
 
 A completion is audited (``task.completed``) and carried by the use case's one event as the fact
-``tasks``; the reward's points lot has source ``task`` and the progress row as its ref."""
+``tasks``; the reward's points lot has source ``task`` and the progress row as its ref. Every row an event
+moves is carried as the fact ``task_progress`` (central's merged member view, docs/sync-protocol.md).
+
+A purchase writes a step per task it moved (``task_step``); its return (the registry's ``sale_returning``,
+before the return's refunds are settled) takes back what that purchase added; a completed task taken below
+its target is reopened (``task.reversed``, the fact ``tasks_reversed``) and its reward undone: the coupon
+voided when unused, the points taken back with the sale's own under the campaign's spent-points policy
+(``[checkout] spent_points``: deducted from the cash refund, or the balance goes below zero). Purchases keep
+counting after completion, so a return of one only reopens a task the rest no longer complete."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from pos_app.db import models as m
 from pos_app.db import models_checkout as mk
@@ -21,12 +31,12 @@ from pos_app.domain import tasks as rules
 from pos_app.domain.campaign import GRANT_COUPON, Campaign, GrantedItem, field_money
 from pos_app.services import grants
 from pos_app.services import points as pts
-from pos_app.services.campaigns import current_campaign
+from pos_app.services.campaigns import current_campaign, parse_rules
 from pos_app.services.common import add_facts, audit, local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.levels import running
 from pos_app.services.members import load_member
-from pos_app.services.registry import Feature, Registrar
+from pos_app.services.registry import Feature, PointsClaim, Registrar, ReturnInfo
 
 _PARSED: dict[int, tuple[Campaign, tuple[rules.Task, ...]]] = {}
 
@@ -119,15 +129,17 @@ def progress(ctx: ServiceContext, actor: Actor, *, phone: str | None = None, mem
         for t in tasks:
             r = rows.get(t.code)
             out.append(TaskProgressDTO(
-                t.code, r.id if r else None, t.level, t.name, t.kind, t.target, _unit(t), r.progress if r else 0,
+                t.code, r.id if r else None, t.level, t.name, t.kind, t.target, _unit(t), min(r.progress, t.target) if r else 0,
                 r.state if r else rules.OPEN, t.points, t.coupon or None, r.completed_at if r else None))
         return MemberTasks(mm.id, mm.phone, campaign.code, tuple(out))
 
 
 # ----------------------------------------------------------------------------- progress (inside a use case)
-def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, event: rules.Event, ref: str) -> None:
+def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, event: rules.Event, ref: str,
+           *, sale_id: str | None = None) -> None:
     """Move the member's tasks of the running campaign by ``event`` (caused by ``ref``: the sale, the
-    recharge, the invitee), completing and rewarding those that reach their target, in this transaction."""
+    recharge, the invitee), completing and rewarding those that reach their target, in this transaction.
+    A purchase (``sale_id``) writes one step per task it moved, which its return takes back."""
     campaign = running(uow, ctx)
     tasks = campaign_tasks(campaign)
     if campaign is None or not tasks:
@@ -135,22 +147,18 @@ def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member,
     s = uow.session
     rows = {r.task_code: r for r in repo.levels.progress_rows(s, member.id, campaign.code)}
     now = ctx.now()
-    today = local_date(ctx, settings(uow))
     new_rows: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     done: list[tuple[rules.Task, str]] = []
-    if event.kind == rules.EV_RETURN:
-        for t in tasks:
-            row = rows.get(t.code)
-            left = rules.retreat(t, row.progress, row.state, event) if row is not None else None
-            if row is not None and left is not None:
-                row.progress, row.last_ref, row.updated_at = left, ref, now
-        return
+    moved_facts: list[dict[str, Any]] = []
     for t in tasks:
         row = rows.get(t.code)
-        moved = rules.advance(t, row.progress if row else 0, row.state if row else rules.OPEN, event)
+        before = row.progress if row else 0
+        moved = rules.advance(t, before, row.state if row else rules.OPEN, event)
         if moved is None:
             continue
-        state = rules.COMPLETED if moved.completed_now else rules.OPEN
+        state = rules.COMPLETED if moved.completed_now or (row is not None and row.state == rules.COMPLETED) \
+            else rules.OPEN
         if row is None:
             values: dict[str, Any] = dict(
                 id=ctx.new_id(), campaign_code=campaign.code, task_code=t.code, member_id=member.id,
@@ -163,9 +171,20 @@ def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member,
             if moved.completed_now:
                 row.completed_at = now
             pid = row.id
+        if sale_id is not None:
+            steps.append(dict(id=ctx.new_id(), progress_id=pid, sale_id=sale_id, ref=ref,
+                              delta=moved.progress - before, created_at=now))
+        moved_facts.append(_progress_fact(pid, t.code, campaign.code, member.id, moved.progress, t.target, state,
+                                          moved.progress - before, ref))
         if moved.completed_now:
             done.append((t, pid))
     repo.levels.add_progress(s, new_rows)
+    repo.levels.add_steps(s, steps)
+    if moved_facts:
+        add_facts(uow, "task_progress", moved_facts)
+    if not done:
+        return
+    today = local_date(ctx, settings(uow))
     facts = []
     for t, pid in done:
         reward = _reward(uow, ctx, actor, member, t, pid, campaign, today)
@@ -176,8 +195,77 @@ def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member,
               campaign=campaign.code, points=reward["points"], coupon=reward["coupon"], ref=ref)
         facts.append({"progress_id": pid, "task_id": t.code, "campaign_code": campaign.code, "member_id": member.id,
                       "state": rules.COMPLETED, "ref": ref, **reward})
-    if facts:
-        add_facts(uow, "tasks", facts)
+    add_facts(uow, "tasks", facts)
+
+
+def _progress_fact(pid: str, task: str, campaign: str, member_id: str, progress: int, target: int, state: str,
+                   delta: int, ref: str) -> dict[str, Any]:
+    """A task progress row as it stands after the event (central merges them: docs/sync-protocol.md)."""
+    return {"progress_id": pid, "task_id": task, "campaign_code": campaign, "member_id": member_id,
+            "progress": progress, "target": target, "state": state, "delta": delta, "ref": ref}
+
+
+def _campaign_tasks_by_code(uow: UnitOfWork, code: str) -> dict[str, rules.Task]:
+    """The tasks of the campaign ``code`` (a return may come after its campaign ended), once per transaction."""
+    key = f"tasks.of.{code}"
+    if key not in uow.cache:
+        row = uow.session.scalar(select(m.Campaign).where(m.Campaign.code == code))
+        found = campaign_tasks(parse_rules(row.rules_json)) if row is not None else ()
+        uow.cache[key] = {t.code: t for t in found}
+    out: dict[str, rules.Task] = uow.cache[key]
+    return out
+
+
+def undo_for_return(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale,
+                    ret: ReturnInfo) -> list[PointsClaim]:
+    """The registry's ``sale_returning``: a return takes back from each task what its purchase added (a
+    negative step); a completed task it takes below the target is open again and its reward is undone:
+    the reward's coupon voided when unused (kept when used), its points claimed back with the sale's own
+    (the campaign's spent-points policy then applies to what the member already spent)."""
+    s = uow.session
+    added = repo.levels.sale_steps(s, sale.id)
+    if not added:
+        return []
+    now = ctx.now()
+    back_facts: list[dict[str, Any]] = []
+    moved_facts: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    claims: list[PointsClaim] = []
+    returned = rules.Returned(ret.paid_back_fen, ret.categories_left, ret.full)
+    for row in repo.levels.progress_by_ids(s, list(added)):
+        task = _campaign_tasks_by_code(uow, row.campaign_code).get(row.task_code)
+        if task is None:
+            continue
+        back = rules.give_back(task, added[row.id], returned)
+        if back <= 0:
+            continue
+        r = rules.retreat(row.target, row.progress, row.state, back)
+        steps.append(dict(id=ctx.new_id(), progress_id=row.id, sale_id=sale.id, ref=ret.return_id, delta=-back,
+                          created_at=now))
+        row.progress, row.last_ref, row.updated_at = r.progress, ret.return_id, now
+        if r.reopened:
+            points, coupon = row.points, row.coupon_id
+            lot = repo.levels.reward_lot(s, row.member_id, row.id) if points else None
+            if points and lot is not None:
+                claims.append(PointsClaim(lot.id, points))
+            if coupon:
+                grants.take_back_items(uow, ctx, actor, [e for e in [s.get(m.Entitlement, coupon)] if e is not None])
+            row.state, row.completed_at, row.points, row.coupon_id = rules.OPEN, None, 0, None
+            audit(uow, ctx, actor, "task.reversed", "task_progress", row.id, member_id=row.member_id,
+                  task=row.task_code, campaign=row.campaign_code, points=points, coupon=coupon, ref=ret.return_id,
+                  sale_id=sale.id)
+            back_facts.append({"progress_id": row.id, "task_id": row.task_code, "campaign_code": row.campaign_code,
+                               "member_id": row.member_id, "state": rules.OPEN, "ref": ret.return_id,
+                               "points_taken_back": points, "points_lot": lot.id if lot is not None else None,
+                               "coupon": coupon})
+        moved_facts.append(_progress_fact(row.id, row.task_code, row.campaign_code, row.member_id, row.progress,
+                                          row.target, row.state, -back, ret.return_id))
+    repo.levels.add_steps(s, steps)
+    if moved_facts:
+        add_facts(uow, "task_progress", moved_facts)
+    if back_facts:
+        add_facts(uow, "tasks_reversed", back_facts)
+    return claims
 
 
 def _reward(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, task: rules.Task, pid: str,
@@ -202,24 +290,10 @@ def on_sale(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member
     """A member's purchase: purchases, spend (actually paid) and category tasks; the inviter's invite tasks
     that count a first purchase, when it is the member's first."""
     cats = frozenset(x.category for x in repo.sales.lines(uow.session, sale.id))
-    record(uow, ctx, actor, member, rules.Event(rules.EV_SALE, sale.paid_fen, cats), sale.id)
+    record(uow, ctx, actor, member, rules.Event(rules.EV_SALE, sale.paid_fen, cats), sale.id, sale_id=sale.id)
     if member.inviter_id is not None and repo.levels.member_sales_count(uow.session, member.id) == 1:
         inviter = load_member(uow, member_id=member.inviter_id)
         record(uow, ctx, actor, inviter, rules.Event(rules.EV_INVITE_FIRST_PURCHASE), member.id)
-
-
-def on_sale_returned(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale) -> None:
-    """A return lowers the progress of the member's tasks not yet complete (what was paid back; a purchase
-    returned whole no longer counts)."""
-    s = uow.session
-    rets = repo.sales.returns(s, sale.id)
-    if not rets:
-        return
-    last = max(rets, key=lambda r: (r.created_at, r.id))
-    paid_back = sum(p.amount_fen - p.bonus_fen for p in repo.sales.return_payments(s, [last.id]))
-    cats = frozenset(x.category for x in repo.sales.lines(s, sale.id))
-    record(uow, ctx, actor, member, rules.Event(rules.EV_RETURN, paid_back, cats, full=sale.state == "returned"),
-           last.id)
 
 
 def on_recharge(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, recharge: m.Recharge) -> None:
@@ -240,7 +314,7 @@ def register(reg: Registrar) -> None:
     """Tasks: checked when a campaign is loaded; progress from sales, recharges and invitees."""
     reg.campaign_validate.append(validate_campaign)
     reg.on_sale.append(on_sale)
-    reg.on_sale_returned.append(on_sale_returned)
+    reg.sale_returning.append(undo_for_return)
     reg.on_recharge.append(on_recharge)
     reg.member_registered.append(on_member_registered)
 

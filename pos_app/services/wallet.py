@@ -632,7 +632,7 @@ def refund(
                 rf.points_revoked += lot.remaining
             rf.points_kept += lot.points - lot.remaining
             lot.remaining = 0
-        _revoke_items(uow, ctx, actor, rows)
+        grants.take_back_items(uow, ctx, actor, rows)
         grants.recompute_member_price(
             member,
             list(s.scalars(select(m.Entitlement).where(m.Entitlement.member_id == member.id, m.Entitlement.kind == "member_price"))),
@@ -659,23 +659,6 @@ def refund(
         })
         uow.commit()
         return result
-
-
-def _revoke_items(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, rows: Sequence[m.Entitlement]) -> None:
-    """Owed items are revoked. Issued coupons/vouchers: the coupon module voids the unused ones (revoked)
-    and keeps the used ones; a gift handed out is recorded as kept."""
-    take_back = ctx.registry.refund_entitlement
-    now = ctx.now()
-    for e in rows:
-        if e.state == life.ISSUED and e.kind == "member_price":
-            event: str | None = life.REVOKE
-        elif e.state == life.ISSUED and e.kind in take_back:
-            event = take_back[e.kind](uow, ctx, actor, e)
-        else:
-            event = life.take_back(e.state)
-        if event is not None:
-            e.state = life.transition(e.state, event)
-        e.updated_at = now
 
 
 def _after_refund(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, r: m.Recharge) -> None:

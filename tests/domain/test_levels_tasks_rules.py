@@ -131,7 +131,7 @@ def test_a_bad_task_is_refused(item: dict) -> None:
         _tasks(item)
 
 
-def test_progress_advances_completes_once_and_retreats_only_while_open() -> None:
+def test_progress_advances_completes_once_and_returns_take_back_what_they_added() -> None:
     buy, spend, cat, inv, rc = _tasks(
         {"code": "b", "kind": "purchases", "target": 2, "points": 1},
         {"code": "s", "kind": "spend", "target": "100", "points": 1},
@@ -141,19 +141,26 @@ def test_progress_advances_completes_once_and_retreats_only_while_open() -> None
     sale = tk.Event(tk.EV_SALE, 70_00, frozenset({"宠物食品"}))
     assert tk.advance(buy, 0, tk.OPEN, sale) == tk.Advance(1, False)
     assert tk.advance(buy, 1, tk.OPEN, sale) == tk.Advance(2, True)
-    assert tk.advance(buy, 2, tk.COMPLETED, sale) is None  # nothing twice
-    assert tk.advance(spend, 70_00, tk.OPEN, sale) == tk.Advance(100_00, True)  # capped at the target
+    assert tk.advance(buy, 2, tk.COMPLETED, sale) == tk.Advance(3, False)  # still counts, rewarded once
+    assert tk.advance(spend, 70_00, tk.OPEN, sale) == tk.Advance(140_00, True)  # not capped (shown capped)
+    assert tk.Advance(140_00, True).shown(100_00) == 100_00
     assert tk.advance(cat, 0, tk.OPEN, sale) is None
     assert tk.advance(cat, 0, tk.OPEN, tk.Event(tk.EV_SALE, 1, frozenset({"寄养"}))) == tk.Advance(1, True)
     assert tk.advance(inv, 0, tk.OPEN, tk.Event(tk.EV_INVITE_REGISTERED)) is None
     assert tk.advance(inv, 0, tk.OPEN, tk.Event(tk.EV_INVITE_FIRST_PURCHASE)) == tk.Advance(1, True)
     assert tk.advance(rc, 0, tk.OPEN, sale) is None
     assert tk.advance(rc, 0, tk.OPEN, tk.Event(tk.EV_RECHARGE, 300_00)) == tk.Advance(300_00, False)
-    part = tk.Event(tk.EV_RETURN, 30_00, frozenset({"宠物食品"}))
-    whole = tk.Event(tk.EV_RETURN, 70_00, frozenset({"宠物食品"}), full=True)
-    assert tk.retreat(spend, 70_00, tk.OPEN, part) == 40_00
-    assert tk.retreat(spend, 100_00, tk.COMPLETED, part) is None  # a completed task keeps its reward
-    assert tk.retreat(buy, 1, tk.OPEN, part) is None and tk.retreat(buy, 1, tk.OPEN, whole) == 0
+    part = tk.Returned(30_00, frozenset({"宠物食品"}), full=False)
+    whole = tk.Returned(70_00, frozenset(), full=True)
+    assert tk.give_back(spend, 70_00, part) == 30_00 and tk.give_back(spend, 20_00, part) == 20_00
+    assert tk.give_back(spend, 70_00, whole) == 70_00
+    assert tk.give_back(buy, 1, part) == 0 and tk.give_back(buy, 1, whole) == 1 and tk.give_back(buy, 0, whole) == 0
+    assert tk.give_back(cat, 1, tk.Returned(10_00, frozenset({"宠物食品"}), full=False)) == 1  # its line went
+    assert tk.give_back(cat, 1, tk.Returned(10_00, frozenset({"寄养"}), full=False)) == 0
+    assert tk.give_back(inv, 1, whole) == 0 and tk.give_back(rc, 1, whole) == 0
+    assert tk.retreat(100_00, 140_00, tk.COMPLETED, 30_00) == tk.Retreat(110_00, False)  # still reaches it
+    assert tk.retreat(100_00, 140_00, tk.COMPLETED, 70_00) == tk.Retreat(70_00, True)  # reopened
+    assert tk.retreat(100_00, 70_00, tk.OPEN, 70_00) == tk.Retreat(0, False)
 
 
 # ----------------------------------------------------------------------------- the pending period

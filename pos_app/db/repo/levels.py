@@ -105,6 +105,33 @@ def add_progress(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         append(session, ml.TaskProgress, list(rows))
 
 
+def add_steps(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        append(session, ml.TaskStep, list(rows))
+
+
+def sale_steps(session: Session, sale_id: str) -> dict[str, int]:
+    """progress id -> what the sale still adds to it (its steps and its earlier returns' summed)."""
+    rows = run(session, select(ml.TaskStep.progress_id, func.sum(ml.TaskStep.delta))
+               .where(ml.TaskStep.sale_id == sale_id).group_by(ml.TaskStep.progress_id))
+    return {pid: int(n) for pid, n in rows if n}
+
+
+def progress_by_ids(session: Session, ids: Sequence[str]) -> list[ml.TaskProgress]:
+    if not ids:
+        return []
+    return list(load(session, select(ml.TaskProgress).where(ml.TaskProgress.id.in_(list(ids)))
+                     .order_by(ml.TaskProgress.id)).scalars())
+
+
+def reward_lot(session: Session, member_id: str, progress_id: str) -> m.PointsLot | None:
+    """The points lot a task's completion granted (the last, when it was completed again after a return)."""
+    found: m.PointsLot | None = load(session, select(m.PointsLot).where(
+        m.PointsLot.member_id == member_id, m.PointsLot.source == "task", m.PointsLot.ref == progress_id)
+        .order_by(m.PointsLot.earned_at.desc(), m.PointsLot.id.desc()).limit(1)).scalars().first()
+    return found
+
+
 def completion_counts(session: Session, campaign_code: str) -> dict[str, tuple[int, int]]:
     """task code -> (members with progress, members who completed it)."""
     rows = run(session, select(ml.TaskProgress.task_code, func.count(),

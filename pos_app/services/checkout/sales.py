@@ -6,7 +6,9 @@ redeemed; the points lot; the referral a first purchase qualifies (the referral 
 handler, campaign ``[referral] qualify``); the audit row and the one ``sale.completed`` event carrying
 every fact. A return is the same: money back the way it came (the balance part as a reversing spend that
 puts principal and bonus back on the recharge lots it came from), points back in proportion, the coupon
-reinstated on a full return while it is still valid, the referral reversed (``on_sale_returned``).
+reinstated on a full return while it is still valid, a task the purchase completed taken back when the
+rest no longer complete it (``sale_returning``: its reward's points taken back with the sale's, under the
+same spent-points policy), the referral reversed (``on_sale_returned``).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from pos_app.services.common import (
 )
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.members import load_member
-from pos_app.services.registry import Feature, Registrar
+from pos_app.services.registry import Feature, Registrar, ReturnInfo
 from pos_app.services.usecase import use_case
 from pos_app.services.wallet import add_points_lot, append_wallet_entry, spend_in_uow
 
@@ -550,12 +552,24 @@ def return_sale(
         crules = _checkout_rules(parse_rules(campaign.rules_json)) if campaign is not None else rules.CheckoutRules()
         points = rules.points_back(sale.points, sale.total_fen, returned_before, amount)
         ret_id = ctx.new_id()
-        taken, short = _take_points(uow, ctx, member, sale, points, ret_id) if member is not None and points else (0, 0)
-        shortfall = rules.settle_points_shortfall(short, crules, money)
+        now_back = {no: q for no, q, _ in back}
+        full = all(returned.get(x.no, 0) + now_back.get(x.no, 0) >= x.qty for x in sold)
+        # what feature code undoes with this return (a task's reward) and the points it takes back for that,
+        # known before the refunds are settled so the spent-points policy covers them too
+        claims: list[tuple[str | None, int]] = [(sale.points_lot_id, points)]
+        if member is not None:
+            info = ReturnInfo(ret_id, sum(x.amount_fen - x.bonus_fen for x in money),
+                              frozenset(x.category for x in sold if x.qty - returned.get(x.no, 0) - now_back.get(x.no, 0) > 0),
+                              full)
+            for undo in ctx.registry.sale_returning:
+                claims += [(c.lot_id, c.points) for c in undo(uow, ctx, actor, member, sale, info)]
+        taken, shorts = (_take_points(uow, ctx, member, claims, ret_id) if member is not None
+                         else (0, [0 for _ in claims]))
+        shortfall = rules.settle_points_shortfall(sum(shorts), crules, money)
         money = tuple(x for x in shortfall.refunds if x.amount_fen > 0)
         if shortfall.negative and member is not None:
-            _points_negative(uow, ctx, member, sale, shortfall.negative, ret_id)
-        full = all(returned.get(x.no, 0) + next((q for no, q, _ in back if no == x.no), 0) >= x.qty for x in sold)
+            _points_negative(uow, ctx, member, [(lot, n) for (lot, _), n in zip(claims, shorts, strict=True)],
+                             shortfall.negative, ret_id)
         sp = None
         bal = next((x for x in money if x.method == rules.BALANCE), None)
         if bal is not None:
@@ -620,45 +634,62 @@ def _missing(sale_id: str) -> mk.Sale:
     raise NotFound("sale.unknown", sale_id=sale_id)
 
 
-def _take_points(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, sale: mk.Sale, points: int,
-                 ret_id: str) -> tuple[int, int]:
-    """Take ``points`` back: from the sale's own lot first, then the member's other lots (soonest to expire
-    first). Returns (taken, short): what was not there (the member already spent it)."""
+def _take_points(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, claims: Sequence[tuple[str | None, int]],
+                 ret_id: str) -> tuple[int, list[int]]:
+    """Take back each claim's points (the sale's own, then those of what the return undoes): from the
+    claim's own lot first, then the member's other lots (soonest to expire first). Returns what was taken
+    and, per claim, what was not there (the member already spent it)."""
     s = uow.session
+    if not any(p > 0 for _, p in claims):
+        return 0, [0 for _ in claims]
     today = local_date(ctx, settings(uow))
-    lots = []
-    own = s.get(m.PointsLot, sale.points_lot_id) if sale.points_lot_id else None
-    if own is not None and own.remaining > 0:
-        lots.append(own)
     others = repo.points.usable_lots(s, member.id, today)  # another purchase's pending points stay
-    lots += [x for x in others if own is None or x.id != own.id]
-    need = points
     taken = 0
-    for lot in lots:
-        if need == 0:
-            break
-        take = min(need, lot.remaining)
-        repo.ledger.add_points_entries(s, [dict(id=ctx.new_id(), member_id=member.id, lot_id=lot.id, kind="revoke",
-                                                delta=-take, ref=ret_id, created_at=ctx.now())])
-        lot.remaining -= take
-        need -= take
-        taken += take
+    shorts: list[int] = []
+    entries: list[dict[str, Any]] = []
+    for own_id, points in claims:
+        own = s.get(m.PointsLot, own_id) if own_id and points > 0 else None
+        lots = [own] if own is not None and own.remaining > 0 else []
+        lots += [x for x in others if own is None or x.id != own.id]
+        need = max(0, points)
+        for lot in lots:
+            if need == 0:
+                break
+            take = min(need, lot.remaining)
+            if take <= 0:
+                continue
+            entries.append(dict(id=ctx.new_id(), member_id=member.id, lot_id=lot.id, kind="revoke", delta=-take,
+                                ref=ret_id, created_at=ctx.now()))
+            lot.remaining -= take
+            need -= take
+            taken += take
+        shorts.append(need)
+    repo.ledger.add_points_entries(s, entries)
     if taken:
         note_move(uow, "points", member.id, member.points_balance, member.points_balance - taken, phone=member.phone)
         member.points_balance -= taken
-    return taken, need
+    return taken, shorts
 
 
-def _points_negative(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, sale: mk.Sale, points: int,
-                     ret_id: str) -> None:
-    """Policy ``negative``: the points not there to take back leave the sale's lot below zero (the
-    member's balance with it); later earnings do not fill it, the balance shows the debt."""
-    assert sale.points_lot_id is not None
-    lot = uow.session.get(m.PointsLot, sale.points_lot_id)
-    assert lot is not None
-    repo.ledger.add_points_entries(uow.session, [dict(id=ctx.new_id(), member_id=member.id, lot_id=lot.id,
-                                                      kind="revoke", delta=-points, ref=ret_id, created_at=ctx.now())])
-    lot.remaining -= points
+def _points_negative(uow: UnitOfWork, ctx: ServiceContext, member: m.Member, shorts: Sequence[tuple[str | None, int]],
+                     points: int, ret_id: str) -> None:
+    """Policy ``negative``: the points not there to take back leave the lots they were claimed from below
+    zero (the sale's first, then a task reward's), the member's balance with them; later earnings do not
+    fill it, the balance shows the debt."""
+    entries: list[dict[str, Any]] = []
+    left = points
+    for lot_id, short in shorts:
+        n = min(left, short)
+        if n <= 0 or lot_id is None:
+            continue
+        lot = uow.session.get(m.PointsLot, lot_id)
+        assert lot is not None
+        entries.append(dict(id=ctx.new_id(), member_id=member.id, lot_id=lot.id, kind="revoke", delta=-n, ref=ret_id,
+                            created_at=ctx.now()))
+        lot.remaining -= n
+        left -= n
+    assert left == 0, "a points shortfall with no lot to carry it"
+    repo.ledger.add_points_entries(uow.session, entries)
     note_move(uow, "points", member.id, member.points_balance, member.points_balance - points, phone=member.phone)
     member.points_balance -= points
 
