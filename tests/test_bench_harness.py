@@ -20,7 +20,7 @@ from tests.bench import figures as fig
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {"central_reports", "checkout", "checkout_scan", "coupons", "dashboard", "gen", "gui_search", "gui_start", "levels",
            "mall", "member_lookup", "memory", "read_paths", "recharge", "stock", "sync_catchup", "sync_idle",
-           "sync_stores"}
+           "sync_stores", "wheel"}
 
 
 @pytest.fixture(scope="module")

@@ -150,6 +150,17 @@ def _text(cmd: str, result: Any) -> str:
                            f"  central after {_fen(e['central_principal_after_fen'] + e['central_bonus_after_fen'])}")
             for c in m["coupons"]:
                 out.append(f"  coupon {c['code']}  {c['state']}  at {c['state_store']}")
+            lv = m["level"]
+            out.append(f"  level {lv['level']} since {lv['since'][:19]} ({lv['reason']} at {lv['store_code']})" if lv
+                       else "  level: none logged")
+            for c in m["level_changes"]:
+                out.append(f"  {c['occurred_at'][:19]}  {c['store_code'] or '-':8}  level {c['from_level'] or '-'} -> "
+                           f"{c['to_level']}  ({c['reason']})")
+            for t in m["tasks"]:
+                shown = "?" if t["progress"] is None else (min(t["progress"], t["target"]) if t["target"] else t["progress"])
+                out.append(f"  task {t['campaign_code'] or '-'}/{t['task_id']}  {shown}/{t['target'] if t['target'] is not None else '?'}"
+                           f"  {t['state']}" + (f"  {t['points']} points" if t["state"] == "completed" else "")
+                           + f"  at {t['store_code']}")
         return "\n".join(out)
     if cmd == "admin-token":
         return f"admin token (shown once): {result['admin_token']}"

@@ -261,6 +261,48 @@ class ConflictNote(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class LevelChange(Base):
+    """A member level change a store logged (the fact ``level_changes`` of any of its events, migration c0005);
+    a member's current level is the last of them by when it happened."""
+
+    __tablename__ = "level_changes"
+    change_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    from_level: Mapped[str | None] = mapped_column(String(32))
+    to_level: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str | None] = mapped_column(String(64))
+    until: Mapped[str | None] = mapped_column(String(10))
+    store_code: Mapped[str | None] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(36))
+    occurred_at: Mapped[str] = mapped_column(String(40))
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_level_changes_member", "member_id", "occurred_at"),)
+
+
+class TaskProgress(Base):
+    """A member's progress on one task as the store that keeps it last reported it (the facts ``task_progress``,
+    ``tasks`` and ``tasks_reversed``, migration c0005): one row per store progress row (its id)."""
+
+    __tablename__ = "task_progress"
+    progress_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), index=True)
+    campaign_code: Mapped[str | None] = mapped_column(String(64))
+    task_code: Mapped[str] = mapped_column(String(32))
+    #: None: known only from a completion fact of an event older than the progress facts
+    progress: Mapped[int | None] = mapped_column(BigInteger)
+    target: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))  # open | completed
+    points: Mapped[int] = mapped_column(BigInteger, default=0)  # the reward's points while completed
+    completed_at: Mapped[str | None] = mapped_column(String(40))
+    completions: Mapped[int] = mapped_column(Integer, default=0)
+    reversals: Mapped[int] = mapped_column(Integer, default=0)
+    store_code: Mapped[str | None] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(36))
+    updated_at: Mapped[str] = mapped_column(String(40))
+
+
 class Change(Base):
     """The change feed. ``audience`` null: every store; else one store code (a row per store concerned).
     ``skip_store``: the store that made it and is not served it (its own members and wallet entries)."""

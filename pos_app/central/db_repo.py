@@ -19,11 +19,13 @@ from pos_app.central.db import (
     Event,
     GiftCatalogueItem,
     GiftStock,
+    LevelChange,
     Member,
     Meta,
     Nonce,
     PairingCode,
     Store,
+    TaskProgress,
     Wallet,
     WalletEntry,
 )
@@ -165,6 +167,36 @@ def add_member(s: Session, row: Member) -> None:
 
 def members_by_phone(s: Session, phone: str) -> Sequence[Member]:
     return s.scalars(select(Member).where(Member.phone == phone).order_by(Member.registered_at)).all()
+
+
+# ----------------------------------------------------------------------------- levels and tasks
+def get_level_change(s: Session, change_id: str) -> LevelChange | None:
+    return s.get(LevelChange, change_id)
+
+
+def add_level_change(s: Session, row: LevelChange) -> None:
+    s.add(row)
+    s.flush()
+
+
+def level_changes(s: Session, member_id: str) -> Sequence[LevelChange]:
+    """The member's level changes, oldest first (by when they happened at the store, then as ingested)."""
+    return s.scalars(select(LevelChange).where(LevelChange.member_id == member_id)
+                     .order_by(LevelChange.occurred_at, LevelChange.received_ms, LevelChange.change_id)).all()
+
+
+def task_progress_for_update(s: Session, progress_id: str) -> TaskProgress | None:
+    return s.scalars(select(TaskProgress).where(TaskProgress.progress_id == progress_id).with_for_update()).first()
+
+
+def add_task_progress(s: Session, row: TaskProgress) -> None:
+    s.add(row)
+    s.flush()
+
+
+def task_progress(s: Session, member_id: str) -> Sequence[TaskProgress]:
+    return s.scalars(select(TaskProgress).where(TaskProgress.member_id == member_id)
+                     .order_by(TaskProgress.campaign_code, TaskProgress.task_code, TaskProgress.store_code)).all()
 
 
 def wallet_for_update(s: Session, member_id: str) -> Wallet:

@@ -360,7 +360,8 @@ def note_conflict(db: CentralDatabase, conflict_id: str, note: str, *, author: s
 
 # ----------------------------------------------------------------------------- members
 def member_show(db: CentralDatabase, phone: str) -> dict[str, Any]:
-    """A member's merged view across stores: central balances, every store's wallet entries, coupons."""
+    """A member's merged view across stores: central balances, every store's wallet entries, coupons, the
+    member's level (and its change log) and task progress and completions."""
     phone = "".join(str(phone or "").split())
     if not (len(phone) == 11 and phone.isdigit() and phone[0] == "1"):
         raise CentralError(400, "bad_input", f"{phone!r} is not a mainland mobile number (11 digits, 1...)")
@@ -387,8 +388,27 @@ def member_show(db: CentralDatabase, phone: str) -> dict[str, Any]:
                              "occurred_at": e.occurred_at, "received_at": iso(e.received_ms)} for e in entries],
                 "coupons": [{"code": c.code, "state": c.state, "issuer_store": c.issuer_store, "state_store": c.state_store,
                              "at": c.state_at} for c in coupons],
+                **_levels_and_tasks(s, mem.member_id),
             })
         return {"phone": phone, "members": out}
+
+
+def _levels_and_tasks(s: Any, member_id: str) -> dict[str, Any]:
+    """The member's level now (the last change logged at any store), its change log, and each store's progress
+    on each task, as derived from the synced events (docs/sync-protocol.md: Levels and tasks)."""
+    log = repo.level_changes(s, member_id)
+    last = log[-1] if log else None
+    return {
+        "level": None if last is None else {"level": last.to_level, "since": last.occurred_at, "reason": last.reason,
+                                            "until": last.until, "store_code": last.store_code},
+        "level_changes": [{"change_id": c.change_id, "from_level": c.from_level, "to_level": c.to_level,
+                           "reason": c.reason, "ref": c.ref, "until": c.until, "store_code": c.store_code,
+                           "occurred_at": c.occurred_at} for c in log],
+        "tasks": [{"progress_id": t.progress_id, "campaign_code": t.campaign_code, "task_id": t.task_code,
+                   "store_code": t.store_code, "progress": t.progress, "target": t.target, "state": t.state,
+                   "points": t.points, "completed_at": t.completed_at, "completions": t.completions,
+                   "reversals": t.reversals, "updated_at": t.updated_at} for t in repo.task_progress(s, member_id)],
+    }
 
 
 def totals(db: CentralDatabase) -> dict[str, Any]:

@@ -20,7 +20,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from pos_app.central import db_repo as repo
-from pos_app.central.db import CentralDatabase, Conflict, ConflictNote, Event, Member, WalletEntry
+from pos_app.central.db import (
+    CentralDatabase,
+    Conflict,
+    ConflictNote,
+    Event,
+    LevelChange,
+    Member,
+    TaskProgress,
+    WalletEntry,
+)
 from pos_app.central.db import Coupon as CouponRow
 from pos_app.central.services_common import ChangeBuffer, dumps, iso, new_id, now_ms
 from pos_app.sync import protocol as p
@@ -223,9 +232,52 @@ def apply_effects(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], st
     for c in payload.get("coupons") or []:
         if isinstance(c, dict):
             _issue(s, ev, c, store_code, changes, at)
+    _levels_and_tasks(s, ev, payload, store_code)
     for v in payload.get("coupons_voided") or []:
         if isinstance(v, dict):
             _void(s, ev, _str(v.get("code")), store_code, changes)
+
+
+def _facts(payload: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    found = payload.get(key)
+    return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
+
+
+def _levels_and_tasks(s: Session, ev: Mapping[str, Any], payload: Mapping[str, Any], store_code: str) -> None:
+    """Members' level changes and task progress, from the facts any event may carry (docs/sync-protocol.md):
+    ``level_changes`` (one row each, once), ``task_progress`` (the store row as it stands after the event),
+    ``tasks`` (a completion and its reward's points) and ``tasks_reversed`` (a return took it back)."""
+    at = ev["occurred_at"]
+    for f in _facts(payload, "level_changes"):
+        cid, member_id, to_level = _str(f.get("change_id")), _str(f.get("member_id")), _str(f.get("to_level"))
+        if cid is None or member_id is None or to_level is None or repo.get_level_change(s, cid) is not None:
+            continue
+        repo.add_level_change(s, LevelChange(
+            change_id=cid, member_id=member_id, from_level=_str(f.get("from_level")), to_level=to_level,
+            reason=_str(f.get("reason")) or "", ref=_str(f.get("ref")), until=_str(f.get("until")),
+            store_code=store_code, event_id=ev["event_id"], occurred_at=at, received_ms=now_ms()))
+    for key in ("task_progress", "tasks", "tasks_reversed"):
+        for f in _facts(payload, key):
+            pid, member_id, task = _str(f.get("progress_id")), _str(f.get("member_id")), _str(f.get("task_id"))
+            if pid is None or member_id is None or task is None:
+                continue
+            row = repo.task_progress_for_update(s, pid)
+            if row is None:
+                row = TaskProgress(progress_id=pid, member_id=member_id, campaign_code=_str(f.get("campaign_code")),
+                                   task_code=task, progress=None, target=None, state="open", points=0,
+                                   completed_at=None, completions=0, reversals=0, store_code=store_code,
+                                   event_id=ev["event_id"], updated_at=at)
+                repo.add_task_progress(s, row)
+            row.event_id, row.updated_at = ev["event_id"], at
+            if key == "task_progress":
+                row.progress, row.target = _int(f.get("progress")), _int(f.get("target"))
+                row.state = _str(f.get("state")) or row.state
+            elif key == "tasks":
+                row.state, row.completed_at, row.points = "completed", at, _int(f.get("points"))
+                row.completions += 1
+            else:
+                row.state, row.completed_at, row.points = "open", None, 0
+                row.reversals += 1
 
 
 def _conflict_note(s: Session, payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:

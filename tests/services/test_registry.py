@@ -33,7 +33,8 @@ def test_the_app_registry_holds_every_feature_handler_in_order():
     assert reg.on_recharge == (referrals.on_recharge, levels.on_recharge, tasks.on_recharge)
     assert reg.on_refund == (referrals.on_refund,)
     assert reg.on_sale == (referrals.on_sale, levels.on_sale, tasks.on_sale)
-    assert reg.on_sale_returned == (referrals.on_sale_returned, tasks.on_sale_returned)
+    assert reg.on_sale_returned == (referrals.on_sale_returned,)
+    assert reg.sale_returning == (tasks.undo_for_return,)
     assert reg.before_recharge == (gifts.before_recharge,)
     assert reg.campaign_validate == (coupons.validate_campaign, referrals.validate_campaign, sales.validate_campaign,
                                      points.validate_campaign, mall.validate_campaign, levels.validate_campaign,
