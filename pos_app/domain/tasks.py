@@ -17,9 +17,9 @@ A campaign file lists them as ``[[points.tasks]]``::
 Progress is a plain number per member and task: purchases and invites count one each, ``spend`` adds
 what was actually paid (fen), ``recharge`` the principal recharged (fen); a task is complete when its
 progress reaches its target, and only then rewarded (once). A return takes back what its purchase added
-(:func:`give_back`); one that takes a completed task below its target reopens it and its reward is taken
-back, so at any time a member holds a task's reward at most once, and exactly when the purchases they
-kept reach the target."""
+(:func:`give_back`); one that takes a completed task below its target, counting the purchases made while it
+was complete (:func:`kept_step`), reopens it and its reward is taken back, so at any time a member holds a
+task's reward at most once, and exactly when the purchases they kept reach the target."""
 
 from __future__ import annotations
 
@@ -100,9 +100,9 @@ def step(task: Task, event: Event) -> int:
 
 @dataclass(frozen=True)
 class Advance:
-    """A task's progress after an event: the new figure (not capped: what comes after the target still
-    counts, so a return of an earlier purchase does not undo a completion the rest still earns), and
-    whether this event completed it (the reward is granted exactly then)."""
+    """A task's progress after an event: the new figure (not capped: the purchase that completes it counts
+    whole, so a return of an earlier one takes back only what that one added), and whether this event
+    completed it (the reward is granted exactly then)."""
 
     progress: int
     completed_now: bool
@@ -112,13 +112,16 @@ class Advance:
 
 
 def advance(task: Task, progress: int, state: str, event: Event) -> Advance | None:
-    """The new progress of a task after ``event``, or None when the event does not move it. A completed
-    task still counts (``completed_now`` False: the reward is given once)."""
+    """The new progress of an open task after ``event``, or None when the event does not move it (or the
+    task is already complete: nothing twice; what a completed task's later purchases would add is counted
+    only if a return reopens it: :func:`kept_step`)."""
+    if state == COMPLETED:
+        return None
     moved = step(task, event)
     if moved <= 0:
         return None
     new = progress + moved
-    return Advance(new, state != COMPLETED and new >= task.target)
+    return Advance(new, new >= task.target)
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,19 @@ def give_back(task: Task, added: int, ret: Returned) -> int:
         return added if ret.full else 0
     if task.kind == CATEGORY:
         return added if ret.full or task.category not in ret.categories_left else 0
+    return 0
+
+
+def kept_step(task: Task, paid_left_fen: int, categories_left: frozenset[str], whole_returned: bool) -> int:
+    """What a purchase made while the task was complete adds once a return reopens it, as the purchase
+    stands now (less what its own returns took): its actually-paid amount left, one purchase unless it was
+    returned whole, one for its category while a line of it is left."""
+    if task.kind == SPEND:
+        return max(0, paid_left_fen)
+    if task.kind == PURCHASES:
+        return 0 if whole_returned else 1
+    if task.kind == CATEGORY:
+        return 1 if task.category in categories_left else 0
     return 0
 
 

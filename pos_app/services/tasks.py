@@ -11,8 +11,10 @@ A purchase writes a step per task it moved (``task_step``); its return (the regi
 before the return's refunds are settled) takes back what that purchase added; a completed task taken below
 its target is reopened (``task.reversed``, the fact ``tasks_reversed``) and its reward undone: the coupon
 voided when unused, the points taken back with the sale's own under the campaign's spent-points policy
-(``[checkout] spent_points``: deducted from the cash refund, or the balance goes below zero). Purchases keep
-counting after completion, so a return of one only reopens a task the rest no longer complete."""
+(``[checkout] spent_points``: deducted from the cash refund, or the balance goes below zero). Purchases
+made while a task is complete are not written to it (a sale stays as cheap as before); a return that would
+reopen it first counts them as they stand (steps ref'd to the return), so it reopens only when the purchases
+kept no longer reach the target."""
 
 from __future__ import annotations
 
@@ -157,8 +159,7 @@ def record(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member,
         moved = rules.advance(t, before, row.state if row else rules.OPEN, event)
         if moved is None:
             continue
-        state = rules.COMPLETED if moved.completed_now or (row is not None and row.state == rules.COMPLETED) \
-            else rules.OPEN
+        state = rules.COMPLETED if moved.completed_now else rules.OPEN
         if row is None:
             values: dict[str, Any] = dict(
                 id=ctx.new_id(), campaign_code=campaign.code, task_code=t.code, member_id=member.id,
@@ -216,6 +217,23 @@ def _campaign_tasks_by_code(uow: UnitOfWork, code: str) -> dict[str, rules.Task]
     return out
 
 
+def _kept_since(uow: UnitOfWork, ctx: ServiceContext, task: rules.Task, row: ml.TaskProgress, returned_sale: str,
+                ret_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Steps for the member's purchases of the task's campaign made after it was completed (it did not
+    count them then), as each stands now: written when a return would reopen it, so they count toward it
+    and their own returns take back what they add."""
+    assert row.completed_at is not None
+    s = uow.session
+    found = repo.levels.sales_since(s, row.member_id, row.campaign_code, row.completed_at, returned_sale, row.id)
+    back, left = repo.levels.kept_of_sales(s, [sid for sid, _, _ in found])
+    out = []
+    for sid, paid, state in found:
+        n = rules.kept_step(task, paid - back.get(sid, 0), left.get(sid, frozenset()), state == "returned")
+        if n > 0:
+            out.append(dict(id=ctx.new_id(), progress_id=row.id, sale_id=sid, ref=ret_id, delta=n, created_at=now))
+    return out
+
+
 def undo_for_return(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale,
                     ret: ReturnInfo) -> list[PointsClaim]:
     """The registry's ``sale_returning``: a return takes back from each task what its purchase added (a
@@ -239,9 +257,15 @@ def undo_for_return(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: 
         back = rules.give_back(task, added[row.id], returned)
         if back <= 0:
             continue
+        before = row.progress
         r = rules.retreat(row.target, row.progress, row.state, back)
         steps.append(dict(id=ctx.new_id(), progress_id=row.id, sale_id=sale.id, ref=ret.return_id, delta=-back,
                           created_at=now))
+        if r.reopened and row.completed_at is not None:
+            # the purchases made while it was complete were not counted: they count now, as they stand
+            later = _kept_since(uow, ctx, task, row, sale.id, ret.return_id, now)
+            steps += later
+            r = rules.retreat(row.target, row.progress + sum(x["delta"] for x in later), row.state, back)
         row.progress, row.last_ref, row.updated_at = r.progress, ret.return_id, now
         if r.reopened:
             points, coupon = row.points, row.coupon_id
@@ -259,7 +283,7 @@ def undo_for_return(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: 
                                "points_taken_back": points, "points_lot": lot.id if lot is not None else None,
                                "coupon": coupon})
         moved_facts.append(_progress_fact(row.id, row.task_code, row.campaign_code, row.member_id, row.progress,
-                                          row.target, row.state, -back, ret.return_id))
+                                          row.target, row.state, row.progress - before, ret.return_id))
     repo.levels.add_steps(s, steps)
     if moved_facts:
         add_facts(uow, "task_progress", moved_facts)

@@ -141,7 +141,7 @@ def test_progress_advances_completes_once_and_returns_take_back_what_they_added(
     sale = tk.Event(tk.EV_SALE, 70_00, frozenset({"宠物食品"}))
     assert tk.advance(buy, 0, tk.OPEN, sale) == tk.Advance(1, False)
     assert tk.advance(buy, 1, tk.OPEN, sale) == tk.Advance(2, True)
-    assert tk.advance(buy, 2, tk.COMPLETED, sale) == tk.Advance(3, False)  # still counts, rewarded once
+    assert tk.advance(buy, 2, tk.COMPLETED, sale) is None  # nothing twice (counted only if a return reopens it)
     assert tk.advance(spend, 70_00, tk.OPEN, sale) == tk.Advance(140_00, True)  # not capped (shown capped)
     assert tk.Advance(140_00, True).shown(100_00) == 100_00
     assert tk.advance(cat, 0, tk.OPEN, sale) is None
@@ -161,6 +161,10 @@ def test_progress_advances_completes_once_and_returns_take_back_what_they_added(
     assert tk.retreat(100_00, 140_00, tk.COMPLETED, 30_00) == tk.Retreat(110_00, False)  # still reaches it
     assert tk.retreat(100_00, 140_00, tk.COMPLETED, 70_00) == tk.Retreat(70_00, True)  # reopened
     assert tk.retreat(100_00, 70_00, tk.OPEN, 70_00) == tk.Retreat(0, False)
+    assert tk.kept_step(spend, 40_00, frozenset(), False) == 40_00 and tk.kept_step(spend, -1, frozenset(), True) == 0
+    assert tk.kept_step(buy, 0, frozenset(), False) == 1 and tk.kept_step(buy, 0, frozenset(), True) == 0
+    assert tk.kept_step(cat, 0, frozenset({"寄养"}), False) == 1 and tk.kept_step(cat, 0, frozenset({"x"}), False) == 0
+    assert tk.kept_step(inv, 9, frozenset(), False) == 0 and tk.kept_step(rc, 9, frozenset(), False) == 0
 
 
 # ----------------------------------------------------------------------------- the pending period

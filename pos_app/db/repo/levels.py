@@ -117,6 +117,43 @@ def sale_steps(session: Session, sale_id: str) -> dict[str, int]:
     return {pid: int(n) for pid, n in rows if n}
 
 
+def sales_since(session: Session, member_id: str, campaign_code: str, after: datetime, exclude: str,
+                progress_id: str) -> list[tuple[str, int, str]]:
+    """(sale id, actually paid, state) of the member's sales of the campaign after ``after`` (but
+    ``exclude``) that have no step on ``progress_id``, oldest first: the purchases a completed task did not
+    count."""
+    stepped = select(ml.TaskStep.id).where(ml.TaskStep.progress_id == progress_id, ml.TaskStep.sale_id == mk.Sale.id)
+    return [(sid, int(paid), state) for sid, paid, state in run(session, select(mk.Sale.id, mk.Sale.paid_fen, mk.Sale.state)
+            .where(mk.Sale.member_id == member_id, mk.Sale.campaign_code == campaign_code, mk.Sale.created_at > after,
+                   mk.Sale.id != exclude, ~stepped.exists()).order_by(mk.Sale.created_at, mk.Sale.id))]
+
+
+def kept_of_sales(session: Session, sale_ids: Sequence[str]) -> tuple[dict[str, int], dict[str, frozenset[str]]]:
+    """Per sale: what its returns gave back of what was actually paid (before any deduction for spent
+    points), and the categories of its lines not all returned."""
+    if not sale_ids:
+        return {}, {}
+    ids = list(sale_ids)
+    back: dict[str, int] = {sid: 0 for sid in ids}
+    for sid, amount in run(session, select(mk.SaleReturn.sale_id, func.sum(mk.ReturnPayment.amount_fen - mk.ReturnPayment.bonus_fen))
+                           .join(mk.ReturnPayment, mk.ReturnPayment.return_id == mk.SaleReturn.id)
+                           .where(mk.SaleReturn.sale_id.in_(ids)).group_by(mk.SaleReturn.sale_id)):
+        back[sid] += int(amount or 0)
+    for sid, deducted in run(session, select(mk.SaleReturn.sale_id, func.sum(mk.SaleReturn.deducted_fen))
+                             .where(mk.SaleReturn.sale_id.in_(ids)).group_by(mk.SaleReturn.sale_id)):
+        back[sid] += int(deducted or 0)
+    returned = (select(mk.SaleReturn.sale_id.label("sale_id"), mk.ReturnLine.line_no.label("line_no"),
+                       func.sum(mk.ReturnLine.qty).label("qty"))
+                .join(mk.ReturnLine, mk.ReturnLine.return_id == mk.SaleReturn.id)
+                .where(mk.SaleReturn.sale_id.in_(ids)).group_by(mk.SaleReturn.sale_id, mk.ReturnLine.line_no)).subquery()
+    left: dict[str, set[str]] = {sid: set() for sid in ids}
+    for sid, category in run(session, select(mk.SaleLine.sale_id, mk.SaleLine.category).outerjoin(
+            returned, (returned.c.sale_id == mk.SaleLine.sale_id) & (returned.c.line_no == mk.SaleLine.no))
+            .where(mk.SaleLine.sale_id.in_(ids), mk.SaleLine.qty - func.coalesce(returned.c.qty, 0) > 0)):
+        left[sid].add(category)
+    return back, {sid: frozenset(c) for sid, c in left.items()}
+
+
 def progress_by_ids(session: Session, ids: Sequence[str]) -> list[ml.TaskProgress]:
     if not ids:
         return []
