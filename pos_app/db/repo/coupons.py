@@ -36,8 +36,17 @@ def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     append(session, mc.CouponEvent, rows)
 
 
+#: up to this many codes (a recharge's coupons) are checked with one statement of that many parameters,
+#: compiled once (an expanding IN is rendered again on every execution)
+_FEW = 8
+_TAKEN_FEW = select(_C.c.code).where(_C.c.code.in_([bindparam(f"c{i}") for i in range(_FEW)]))
+
+
 def taken_codes(session: Session, codes: Sequence[str]) -> set[str]:
     """Which of ``codes`` are already issued (a plain read, in chunks)."""
+    if 0 < len(codes) <= _FEW:  # the rest of the parameters repeat the first code
+        return set(run(session, _TAKEN_FEW, {f"c{i}": codes[i] if i < len(codes) else codes[0]
+                                             for i in range(_FEW)}).scalars())
     taken: set[str] = set()
     for i in range(0, len(codes), _CHUNK):
         taken.update(run(session, _TAKEN, {"codes": list(codes[i:i + _CHUNK])}).scalars())
