@@ -1,6 +1,7 @@
 """What a store connection knows between transactions: small facts only a write can change (the store's
 settings row, the campaigns running on a day, coupon templates, the audit chain's head, the outbox's last
-sequence number, the day's last receipt number), so a use case need not read them again.
+sequence number, the day's last recharge and sale receipt numbers, the sync link the offline limits read), so
+a use case need not read them again.
 
 A fact is kept per DBAPI connection (SQLite only) with the tables it depends on, and is only served while
 it is provably still what the database holds:

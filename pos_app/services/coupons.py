@@ -187,6 +187,16 @@ def find_coupon(uow: UnitOfWork, text: str) -> mc.Coupon:
     return c
 
 
+def find_coupon_copy(uow: UnitOfWork, text: str) -> mc.Coupon:
+    """As :func:`find_coupon`, as a copy for reading (not an object of the session): checkout prices a sale
+    with it and redeems it with :func:`redeem_on_sale`."""
+    code = rules.parse_code(text)
+    c = repo.coupons.copy_by_code(uow.session, code)
+    if c is None:
+        raise rules.unknown_code(code)
+    return c
+
+
 def _event(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor | None, c: mc.Coupon, kind: str, **kw: Any
 ) -> None:
@@ -796,13 +806,16 @@ def redeem_on_sale(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor, c: mc.Coupon, member_id: str | None, bill_fen: int,
     discount_fen: int, sale_id: str,
 ) -> None:
-    """Mark the coupon redeemed on a sale (checkout checked it on the lines it covers: ``bill_fen``)."""
+    """Mark the coupon redeemed on a sale (checkout checked it on the lines it covers: ``bill_fen``): ``c`` is
+    the copy :func:`find_coupon_copy` read; the row is updated at once, the copy with it."""
     check_store(uow, c)
     c.state = rules.REDEEMED
     c.redeemed_at = ctx.now()
     c.redeemed_member_id = member_id
     c.bill_fen = bill_fen
     c.discount_fen = discount_fen
+    repo.coupons.set_redeemed(uow.session, c.id, state=c.state, at=c.redeemed_at, member_id=member_id,
+                              bill_fen=bill_fen, discount_fen=discount_fen)
     _event(uow, ctx, actor, c, "redeem", member_id=member_id, amount_fen=bill_fen, discount_fen=discount_fen,
            reason=sale_id)
 

@@ -173,10 +173,10 @@ def offline_limits(raw: Mapping[str, Any]) -> OfflineLimits:
 def _offline_since(uow: UnitOfWork, ctx: ServiceContext, limits: OfflineLimits) -> datetime | None:
     """When central was last reached, if that is longer ago than the offline threshold (None: online, or not
     paired: a store that runs alone has no offline limits)."""
-    state = repo.sync.state(uow.session)
-    if state is None or not state.server_url:
+    link = repo.sync.link(uow.session)  # (server url, reached at, paired at)
+    if link is None or not link[0]:
         return None
-    reached = state.reached_at or state.paired_at
+    reached = link[1] or link[2]
     if reached is not None and ctx.now() - reached <= limits.after:
         return None
     return reached or datetime.min.replace(tzinfo=UTC)

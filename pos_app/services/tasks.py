@@ -313,6 +313,8 @@ def _reward(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member
 def on_sale(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, sale: mk.Sale) -> None:
     """A member's purchase: purchases, spend (actually paid) and category tasks; the inviter's invite tasks
     that count a first purchase, when it is the member's first."""
+    if not campaign_tasks(running(uow, ctx)):
+        return  # no tasks running: nothing to move, nothing to read
     cats = frozenset(x.category for x in repo.sales.lines(uow.session, sale.id))
     record(uow, ctx, actor, member, rules.Event(rules.EV_SALE, sale.paid_fen, cats), sale.id, sale_id=sale.id)
     if member.inviter_id is not None and repo.levels.member_sales_count(uow.session, member.id) == 1:

@@ -365,32 +365,27 @@ def spend_in_uow(
     uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.Member, amount_fen: int, request_id: str,
     note: str | None = None,
 ) -> m.Spend:
-    """The spend itself, for use cases that pay from the balance inside their own transaction."""
+    """The spend itself, for use cases that pay from the balance inside their own transaction: the spend,
+    its allocations over the member's recharge lots (oldest first) and what those lots have left, written
+    at once (Core statements), then its ledger row. Returns a copy of the spend for reading."""
     s = uow.session
     st = settings(uow)
     for check in ctx.registry.before_spend:  # sync: the offline limits
         check(uow, ctx, member, amount_fen)
     split = w.split_spend(w.Balance(member.principal_fen, member.bonus_fen), amount_fen, st.spend_order)
-    lots_rows = s.scalars(
-        select(m.Recharge)
-        .where(m.Recharge.member_id == member.id, m.Recharge.state == "active")
-        .where((m.Recharge.principal_left_fen > 0) | (m.Recharge.bonus_left_fen > 0))
-        .order_by(m.Recharge.created_at, m.Recharge.id)
-    ).all()
-    by_id = {r.id: r for r in lots_rows}
-    takes = w.allocate([w.Lot(r.id, r.principal_left_fen, r.bonus_left_fen) for r in lots_rows], split)
-    sp = m.Spend(
+    lots = {lot_id: (p, b) for lot_id, p, b in repo.ledger.spendable_lots(s, member.id)}
+    takes = w.allocate([w.Lot(lot_id, p, b) for lot_id, (p, b) in lots.items()], split)
+    values = dict(
         id=ctx.new_id(), request_id=request_id, member_id=member.id, amount_fen=amount_fen,
         principal_fen=split.principal_fen, bonus_fen=split.bonus_fen, staff_id=actor.staff_id,
         note=note, created_at=ctx.now(),
     )
-    s.add(sp)
-    s.flush()
-    for t in takes:
-        lot = by_id[t.lot_id]
-        lot.principal_left_fen -= t.principal_fen
-        lot.bonus_left_fen -= t.bonus_fen
-        s.add(m.SpendAllocation(spend_id=sp.id, recharge_id=t.lot_id, principal_fen=t.principal_fen, bonus_fen=t.bonus_fen))
+    sp = repo.ledger.add_spend(
+        s, values,
+        [dict(spend_id=values["id"], recharge_id=t.lot_id, principal_fen=t.principal_fen, bonus_fen=t.bonus_fen)
+         for t in takes],
+        [(t.lot_id, lots[t.lot_id][0] - t.principal_fen, lots[t.lot_id][1] - t.bonus_fen) for t in takes],
+    )
     append_wallet_entry(uow, ctx, actor, member, "spend", -split.principal_fen, -split.bonus_fen, spend_id=sp.id)
     return sp
 

@@ -167,3 +167,62 @@ def test_a_rolled_back_use_case_leaves_no_fact_behind(store) -> None:
     r = _recharge(store, b, "r-3")
     assert r.receipt_no.endswith("-0002")
     _check_all(store)
+
+
+def _sale(store, mid: str, rid: str, balance_fen: int = 10_00) -> Any:
+    from pos_app.services import checkout  # noqa: PLC0415
+    from pos_app.services.checkout import LineInput, PaymentInput  # noqa: PLC0415
+
+    lines = [LineInput(barcode="6900000000017", qty=2), LineInput(category="洗护美容", amount_fen=30_00)]
+    total = checkout.quote(store.ctx, store.cashier, member_id=mid, lines=lines, coupon_code=None).total_fen
+    return checkout.ring_up(store.ctx, store.cashier, request_id=rid, member_id=mid, lines=lines, coupon_code=None,
+                            payments=[PaymentInput("balance", balance_fen), PaymentInput("cash", total - balance_fen)])
+
+
+def _shop(store) -> list[str]:
+    from pos_app.services import checkout  # noqa: PLC0415
+
+    checkout.add_product(store.ctx, store.manager, sku="FOOD", barcode="6900000000017", name="狗粮", category="宠物食品",
+                         price_fen=20_00)
+    mids = _members(store, 2)
+    for i, mid in enumerate(mids):
+        _recharge(store, mid, f"shop-{i}", tier="basic")
+    return mids
+
+
+def test_a_second_sale_reads_neither_the_receipt_counter_nor_the_sync_link(store) -> None:
+    a, b = _shop(store)
+    first = _sale(store, a, "sale-1")
+    with statements(store) as seen:
+        second = _sale(store, b, "sale-2")
+    assert not [s for s in seen if "max(sale.receipt_no)" in s or "FROM sync_state" in s]
+    assert first.receipt_no.endswith("-0001") and second.receipt_no.endswith("-0002")
+
+
+def test_another_connections_sale_and_pairing_are_seen_by_the_next_sale(store) -> None:
+    """The day's last receipt number and the sync link (the offline limits' source) are read again after
+    another connection committed: the next receipt follows the other one's, and a store now paired but not
+    in touch with central for long refuses a balance part over the offline cap."""
+    a, b = _shop(store)
+    first = _sale(store, a, "x-1")
+    con = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        cur = con.execute("SELECT * FROM sale")
+        cols = [d[0] for d in cur.description]
+        row = dict(zip(cols, cur.fetchone(), strict=True))
+        row.update(id="00000000-0000-7000-8000-000000000002", receipt_no=first.receipt_no[:-4] + "0017")
+        con.execute(f"INSERT INTO sale ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
+        con.execute("INSERT INTO sync_state (id, server_url, acked_seq, reached_at) VALUES (1, 'http://127.0.0.1:9', 0,"
+                    " '2026-01-01 00:00:00.000000')")
+        settings = json.loads(con.execute("SELECT settings_json FROM store_info").fetchone()[0] or "{}")
+        settings["offline_spend_cap_fen"] = 5_00
+        con.execute("UPDATE store_info SET settings_json = ?", (json.dumps(settings),))
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    with pytest.raises(LimitExceeded) as err:
+        _sale(store, b, "x-2")  # 10 yuan from the balance: over the offline cap of 5
+    assert err.value.key == "sync.offline_tx_cap"
+    r = _sale(store, b, "x-3", balance_fen=5_00)
+    assert r.receipt_no.endswith("-0018")  # after the other connection's receipt

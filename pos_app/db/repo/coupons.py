@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pos_app.db import memo
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
-from pos_app.db.repo.base import append, run, table
+from pos_app.db.repo.base import append, copy_of, run, table
 
 _C = table(mc.Coupon)
 _T = table(mc.CouponTemplate)
@@ -36,8 +36,17 @@ def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     append(session, mc.CouponEvent, rows)
 
 
+#: up to this many codes (a recharge's coupons) are checked with one statement of that many parameters,
+#: compiled once (an expanding IN is rendered again on every execution)
+_FEW = 8
+_TAKEN_FEW = select(_C.c.code).where(_C.c.code.in_([bindparam(f"c{i}") for i in range(_FEW)]))
+
+
 def taken_codes(session: Session, codes: Sequence[str]) -> set[str]:
     """Which of ``codes`` are already issued (a plain read, in chunks)."""
+    if 0 < len(codes) <= _FEW:  # the rest of the parameters repeat the first code
+        return set(run(session, _TAKEN_FEW, {f"c{i}": codes[i] if i < len(codes) else codes[0]
+                                             for i in range(_FEW)}).scalars())
     taken: set[str] = set()
     for i in range(0, len(codes), _CHUNK):
         taken.update(run(session, _TAKEN, {"codes": list(codes[i:i + _CHUNK])}).scalars())
@@ -48,6 +57,26 @@ def by_code(session: Session, code: str) -> mc.Coupon | None:
     """The coupon of a normalised code, as an ORM object (redeem and void change it)."""
     with session.no_autoflush:
         return session.scalars(_BY_CODE, {"code": code}).first()
+
+
+_ROW_BY_CODE = select(_C).where(_C.c.code == bindparam("code"))
+_REDEEMED = update(_C).where(_C.c.id == bindparam("cid")).values(
+    state=bindparam("new_state"), redeemed_at=bindparam("at"), redeemed_member_id=bindparam("mid"),
+    bill_fen=bindparam("bill"), discount_fen=bindparam("discount"))
+
+
+def copy_by_code(session: Session, code: str) -> mc.Coupon | None:
+    """The coupon of a normalised code as a transient copy (a plain read: not an object of the session; a
+    sale redeems it with :func:`set_redeemed`)."""
+    row = run(session, _ROW_BY_CODE, {"code": code}).mappings().first()
+    return None if row is None else copy_of(mc.Coupon, row)
+
+
+def set_redeemed(session: Session, coupon_id: str, *, state: str, at: Any, member_id: str | None, bill_fen: int,
+                 discount_fen: int) -> None:
+    """UPDATE the coupon as redeemed now (one statement)."""
+    run(session, _REDEEMED, {"cid": coupon_id, "new_state": state, "at": at, "mid": member_id, "bill": bill_fen,
+                             "discount": discount_fen})
 
 
 def by_id(session: Session, coupon_id: str) -> mc.Coupon | None:

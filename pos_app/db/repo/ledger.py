@@ -18,6 +18,13 @@ from pos_app.db.repo.base import append, copy_of, run, table, values_of
 
 _R = table(m.Recharge)
 _TABLES = frozenset({"recharge"})
+# a member's recharge lots with something left, oldest first (the order a spend takes from them)
+_SPENDABLE = (select(_R.c.id, _R.c.principal_left_fen, _R.c.bonus_left_fen)
+              .where(_R.c.member_id == bindparam("mid"), _R.c.state == "active",
+                     (_R.c.principal_left_fen > 0) | (_R.c.bonus_left_fen > 0))
+              .order_by(_R.c.created_at, _R.c.id))
+_LOT_LEFT = (update(_R).where(_R.c.id == bindparam("lot_id"))
+             .values(principal_left_fen=bindparam("principal_left"), bonus_left_fen=bindparam("bonus_left")))
 _LAST_RECEIPT = select(func.max(_R.c.receipt_no)).where(_R.c.receipt_no >= bindparam("lo"), _R.c.receipt_no < bindparam("hi"))
 
 
@@ -49,6 +56,25 @@ def last_receipt_no(session: Session, prefix: str) -> str | None:
         known = None if last is None else str(last)
         memo.learn(session, key, known, _TABLES)
     return known  # type: ignore[no-any-return]
+
+
+def spendable_lots(session: Session, member_id: str) -> list[tuple[str, int, int]]:
+    """(id, principal left, bonus left) of the member's active recharge lots with something left, oldest
+    first (a plain read)."""
+    return [(r[0], int(r[1]), int(r[2])) for r in run(session, _SPENDABLE, {"mid": member_id})]
+
+
+def add_spend(session: Session, spend: Mapping[str, Any], allocations: Sequence[Mapping[str, Any]],
+              lots_left: Sequence[tuple[str, int, int]]) -> m.Spend:
+    """INSERT a spend and its allocations now, and set what the lots it took from have left
+    (``lots_left``: (recharge id, principal left, bonus left); one executemany UPDATE). A transient copy of
+    the spend for reading."""
+    append(session, m.Spend, [spend])
+    append(session, m.SpendAllocation, allocations)
+    if lots_left:
+        rows = [{"lot_id": i, "principal_left": p, "bonus_left": b} for i, p, b in lots_left]
+        run(session, _LOT_LEFT, rows[0] if len(rows) == 1 else rows)
+    return copy_of(m.Spend, spend)
 
 
 def append_wallet_entry(session: Session, values: Mapping[str, Any]) -> None:

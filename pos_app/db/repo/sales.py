@@ -10,25 +10,49 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from pos_app.db import memo
 from pos_app.db import models as m
 from pos_app.db import models_checkout as mk
-from pos_app.db.repo.base import append, load, run, table
+from pos_app.db.repo.base import append, copy_of, load, run, table
 
 _S = table(mk.Sale)
+_TABLES = frozenset({"sale"})
 _LAST_RECEIPT = select(func.max(_S.c.receipt_no)).where(_S.c.receipt_no >= bindparam("lo"), _S.c.receipt_no < bindparam("hi"))
 
 
 def last_receipt_no(session: Session, prefix: str) -> str | None:
-    last = run(session, _LAST_RECEIPT, {"lo": prefix, "hi": prefix + "~"}).scalar()
-    return None if last is None else str(last)
+    """The highest receipt number starting with ``prefix`` (one seek on the unique receipt_no; known on the
+    connection while this process is the only one writing sales: :mod:`pos_app.db.memo`)."""
+    key = ("sale.receipt.last", prefix)
+    known = memo.recall(session, key)
+    if known is memo.UNKNOWN:
+        last = run(session, _LAST_RECEIPT, {"lo": prefix, "hi": prefix + "~"}).scalar()
+        known = None if last is None else str(last)
+        memo.learn(session, key, known, _TABLES)
+    return known  # type: ignore[no-any-return]
 
 
 def add_sale(
-    session: Session, sale: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], payments: Sequence[Mapping[str, Any]]
+    session: Session, sale: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], payments: Sequence[Mapping[str, Any]],
+    *, receipt_prefix: str | None = None,
 ) -> None:
+    """INSERT the sale, its lines and its payments now (one statement per table). ``receipt_prefix``: the
+    prefix its receipt number was counted under (:func:`last_receipt_no`)."""
+    key = ("sale.receipt.last", receipt_prefix)
+    last = memo.recall(session, key) if receipt_prefix is not None else memo.UNKNOWN
     append(session, mk.Sale, [sale])
     append(session, mk.SaleLine, lines)
     append(session, mk.SalePayment, payments)
+    if last is not memo.UNKNOWN and receipt_prefix is not None:
+        no = sale.get("receipt_no")
+        if no is not None and receipt_prefix <= no < receipt_prefix + "~":
+            last = no if last is None else max(last, no)
+        memo.learn(session, key, last, _TABLES)
+
+
+def copy_of_sale(values: Mapping[str, Any]) -> mk.Sale:
+    """A transient copy of a sale row just written with ``values``, for reading (load it to change it)."""
+    return copy_of(mk.Sale, values)
 
 
 def add_return(

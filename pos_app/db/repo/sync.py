@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from pos_app.db import memo
 from pos_app.db import models as m
 from pos_app.db import models_coupons as mc
 from pos_app.db import models_gifts as mg
@@ -30,6 +31,23 @@ ROUNDS_KEPT = 200
 
 def state(session: Session) -> ms.SyncState | None:
     return session.get(ms.SyncState, 1)
+
+
+_T = table(ms.SyncState)
+_LINK = select(_T.c.server_url, _T.c.reached_at, _T.c.paired_at).where(_T.c.id == 1)
+_LINK_TABLES = frozenset({"sync_state"})
+
+
+def link(session: Session) -> tuple[str | None, datetime | None, datetime | None] | None:
+    """(server url, when central last answered, when the store was paired), None before any sync state (a
+    plain read on every spend's offline check; known on the connection until the sync state is written:
+    :mod:`pos_app.db.memo`)."""
+    known = memo.recall(session, "sync.link")
+    if known is memo.UNKNOWN:
+        row = run(session, _LINK).first()
+        known = None if row is None else (row[0], row[1], row[2])
+        memo.learn(session, "sync.link", known, _LINK_TABLES)
+    return known  # type: ignore[no-any-return]
 
 
 def state_for_update(session: Session) -> ms.SyncState:

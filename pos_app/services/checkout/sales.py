@@ -109,8 +109,8 @@ def _items(uow: UnitOfWork, ctx: ServiceContext, lines: Sequence[LineInput]) -> 
     s = uow.session
     codes = [ln.barcode.strip() for ln in lines if ln.barcode]
     skus = [ln.sku.strip() for ln in lines if ln.sku and not ln.barcode]
-    by_code = repo.products.by_barcodes(s, codes)
-    by_sku = repo.products.by_skus(s, skus)
+    by_code = repo.products.sale_fields_by_barcodes(s, codes)
+    by_sku = repo.products.sale_fields_by_skus(s, skus)
     allowed: tuple[str, ...] | None = None
     out = []
     for ln in lines:
@@ -118,9 +118,10 @@ def _items(uow: UnitOfWork, ctx: ServiceContext, lines: Sequence[LineInput]) -> 
             p = by_code.get(ln.barcode.strip()) if ln.barcode else by_sku.get((ln.sku or "").strip())
             if p is None:
                 raise NotFound("product.unknown", code=str(ln.barcode or ln.sku))
-            if not p.active:
-                raise StateError("product.inactive", code=p.sku, name=p.name)
-            out.append(rules.Item(p.sku, p.barcode, p.name, p.category, ln.qty, p.price_fen, p.member_price_fen))
+            sku, barcode, name, category, price_fen, member_price_fen, active = p
+            if not active:
+                raise StateError("product.inactive", code=sku, name=name)
+            out.append(rules.Item(sku, barcode, name, category, ln.qty, price_fen, member_price_fen))
         else:
             if allowed is None:
                 allowed = category_list(uow, ctx)
@@ -133,7 +134,7 @@ def _items(uow: UnitOfWork, ctx: ServiceContext, lines: Sequence[LineInput]) -> 
 def _coupons(uow: UnitOfWork, codes: Sequence[str]) -> list[tuple[mc.Coupon, rules.CouponOnSale]]:
     out = []
     for code in codes:
-        c = coupons.find_coupon(uow, code)
+        c = coupons.find_coupon_copy(uow, code)  # a copy: a sale redeems it with one UPDATE
         coupons.check_store(uow, c)
         out.append((c, rules.CouponOnSale(coupons.coupon_state(c), c.category or "")))
     return out
@@ -211,9 +212,13 @@ def quote(
 # ----------------------------------------------------------------------------- ring up
 
 
-def _next_receipt_no(uow: UnitOfWork, store_code: str, day: date) -> str:
-    """``T001-S20261202-0007``: the store, ``S`` and its local date, the day's sequence of sales."""
-    prefix = f"{store_code}-S{day:%Y%m%d}-"
+def _receipt_prefix(store_code: str, day: date) -> str:
+    return f"{store_code}-S{day:%Y%m%d}-"
+
+
+def _next_receipt_no(uow: UnitOfWork, prefix: str) -> str:
+    """``T001-S20261202-0007``: the store, ``S`` and its local date (``prefix``, :func:`_receipt_prefix`), the
+    day's sequence of sales."""
     last = repo.sales.last_receipt_no(uow.session, prefix)
     tail = last.removeprefix(prefix) if last else ""
     return f"{prefix}{(int(tail) if tail.isdigit() else 0) + 1:04d}"
@@ -261,7 +266,8 @@ def ring_up(
         eligible = rules.points_eligible(t.total_fen, paid, crules)
         points = rules.points_for(eligible, crules) if member is not None else 0
         sale_id = ctx.new_id()
-        receipt_no = _next_receipt_no(uow, st.store_code, today)
+        prefix = _receipt_prefix(st.store_code, today)
+        receipt_no = _next_receipt_no(uow, prefix)
         sp = None
         bal = next((p for p in paid if p.method == rules.BALANCE), None)
         if bal is not None:
@@ -297,7 +303,7 @@ def ring_up(
         pay_rows = [dict(sale_id=sale_id, no=i, method=p.method, amount_fen=p.amount_fen, principal_fen=p.principal_fen,
                          bonus_fen=p.bonus_fen, tendered_fen=p.tendered_fen, change_fen=p.change_fen)
                     for i, p in enumerate(paid, start=1)]
-        repo.sales.add_sale(s, sale_row, line_rows, pay_rows)
+        repo.sales.add_sale(s, sale_row, line_rows, pay_rows, receipt_prefix=prefix)
         coupon_facts = []
         for c, u in priced.used:
             covered = [ln for ln in priced.lines if not u.category or ln.category == u.category]
@@ -310,9 +316,8 @@ def ring_up(
         audit(uow, ctx, actor, "sale.ring_up", "sale", sale_id, receipt_no=receipt_no,
               member_id=member.id if member else None, total_fen=t.total_fen, paid_fen=actually,
               discount_fen=t.discount_fen, payments={p.method: p.amount_fen for p in paid}, points=points)
-        sale_obj = s.get(mk.Sale, sale_id)
-        assert sale_obj is not None
         if member is not None:
+            sale_obj = repo.sales.copy_of_sale(sale_row)  # the row as written (handlers read it)
             for handler in ctx.registry.on_sale:
                 handler(uow, ctx, actor, member, sale_obj)
         remember(uow, ctx, request_id, "sale.ring_up", sale_id, params)
