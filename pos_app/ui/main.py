@@ -42,7 +42,6 @@ from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text,
 from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
 from pos_app.ui.scanner import ScannerFilter
-from pos_app.ui.settings_dialog import SettingsDialog
 
 ORG, APP = "pos_app", "pos_app"
 LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
@@ -613,6 +612,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ settings
     def open_settings(self) -> None:
+        from pos_app.ui.settings_dialog import SettingsDialog  # noqa: PLC0415  (the store's settings: the core)
+
         dlg = SettingsDialog(self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             save_lock_minutes(dlg.lock_minutes.value())
