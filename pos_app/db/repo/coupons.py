@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from pos_app.db import memo
@@ -22,6 +22,10 @@ _ITEMS = (select(mc.Coupon, m.Recharge.state).join(m.Recharge, m.Recharge.id == 
           .where(mc.Coupon.item_json.is_not(None)))
 _ITEMS_OF_RECHARGES = _ITEMS.where(mc.Coupon.batch_id.in_(bindparam("ids", expanding=True)))
 _ITEMS_OF_MEMBER = _ITEMS.where(mc.Coupon.member_id == bindparam("member_id"))
+_M = table(m.Member)
+#: a coupon's row with its owner's phone, by code: the coupon view in one statement, no ORM object
+_VIEW_BY_CODE = (select(_C, _M.c.phone.label("member_phone")).outerjoin(_M, _M.c.id == _C.c.member_id)
+                 .where(_C.c.code == bindparam("code")))
 _CODES = select(_C.c.id, _C.c.code).where(_C.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -48,6 +52,12 @@ def by_code(session: Session, code: str) -> mc.Coupon | None:
     """The coupon of a normalised code, as an ORM object (redeem and void change it)."""
     with session.no_autoflush:
         return session.scalars(_BY_CODE, {"code": code}).first()
+
+
+def view_by_code(conn: Connection, code: str) -> Row[*tuple[Any, ...]] | None:
+    """The coupon of a normalised code as a row (its columns, and ``member_phone``: its owner's), read in
+    the connection's transaction (for reading; :func:`by_code` loads it to redeem or void it)."""
+    return conn.execute(_VIEW_BY_CODE, {"code": code}).first()
 
 
 def by_id(session: Session, coupon_id: str) -> mc.Coupon | None:
