@@ -467,14 +467,7 @@ def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e:
 
 def count_unused_coupons(uow: UnitOfWork, member_id: str, today: date) -> int:
     """The member's issued coupons still valid on the store's ``today`` (given by the caller's clock)."""
-    return int(
-        uow.session.scalar(
-            select(func.count()).select_from(mc.Coupon).where(
-                mc.Coupon.member_id == member_id, mc.Coupon.state == rules.ISSUED, mc.Coupon.valid_until >= today
-            )
-        )
-        or 0
-    )
+    return repo.coupons.count_unused(uow.connection if uow.read_only else uow.session, member_id, today)
 
 
 def validate_campaign(data: dict[str, Any]) -> None:
