@@ -1,9 +1,12 @@
 """The desktop app's entry: QApplication, the main window with its login/lock page, the screens
 registered in ``pos_app.ui.screens`` as F-key tabs, and the status bar.
 
-Start-up is lazy: the window with the login page is shown first; the store database (SQLAlchemy,
-migrations) is opened on the database worker right after, and the login button is enabled when it is
-ready."""
+Start-up is lazy: the window with the login page is shown first, with PySide6 and the message catalogue
+alone imported (``pos-app gui`` parses its command line with the gui area only; the settings dialog, the
+screens and the services are imported when first needed); the store database and the core (SQLAlchemy,
+migrations, the feature modules) are opened and imported on the database worker right after, while the
+user types, and the login button is enabled when they are ready. Enter pressed before then logs in as
+soon as they are (``LoginPanel.waiting``)."""
 
 from __future__ import annotations
 
