@@ -93,6 +93,7 @@ def test_the_write_benchmarks_counted_the_rows_a_use_case_writes(bench: dict[str
 def test_the_read_benchmarks_found_what_they_looked_up(bench: dict[str, Any]) -> None:
     b = bench["benchmarks"]
     assert b["read_paths"]["rows_found"] == 2 * b["read_paths"]["probes"] == 600
+    assert b["read_paths"]["orm_rows_loaded"] == 600  # the same rows as ORM objects, beside
     assert b["member_lookup"]["members"] == 20_000 and b["member_lookup"]["prefix_find_members_50"]["mean_rows"] > 0
     for part in ("exact_phone_get_member", "prefix_find_members_50", "baseline_bare_sqlite_exact"):
         assert 0 < b["member_lookup"][part]["p50_ms"] <= b["member_lookup"][part]["p99_ms"]

@@ -6,7 +6,7 @@ database (one line on stderr, nothing written); 3 not allowed (wrong PIN, or a r
 the action); 1 doctor found problems.
 
 Each area of the store has its module here, which adds its subcommands with
-``register(subparsers, common, add)``: the order of :data:`AREAS` is the order of ``pos-app --help``.
+``register(subparsers, common, add)``: the order of :func:`areas` is the order of ``pos-app --help``.
 """
 
 from __future__ import annotations
@@ -15,41 +15,53 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pos_app import messages
-from pos_app.cli import (
-    audit,
-    backup,
-    campaigns,
-    coupons,
-    generate,
-    gifts,
-    gui,
-    levels,
-    mall,
-    members,
-    points,
-    products,
-    reports,
-    sales,
-    staff,
-    store,
-    sync,
-    wallet,
-)
+from pos_app.cli import gui
 from pos_app.cli.base import Cli, Handler, UsageParser, exit_code_for
 from pos_app.domain.errors import DomainError, PermissionDenied
 from pos_app.domain.text import check_arg_text
 
-#: the modules that add subcommands, in the order of ``pos-app --help``
-AREAS = (gui, store, members, campaigns, wallet, products, sales, staff, points, levels, mall, coupons, gifts,
-         backup, audit, sync, reports, generate)
+if TYPE_CHECKING:
+    from types import ModuleType
 
-__all__ = ["AREAS", "build_parser", "main"]
+#: the global options that take a value (``--db PATH``): what follows them is not the command
+VALUE_OPTIONS = frozenset({"--db", "--staff", "--pin", "--lang", "--approver", "--approver-pin"})
 
 
-def build_parser() -> argparse.ArgumentParser:
+def areas() -> tuple[ModuleType, ...]:
+    """The modules that add subcommands, in the order of ``pos-app --help`` (imported on first use:
+    ``pos-app gui`` shows its window without loading the other areas or building their parsers)."""
+    from pos_app.cli import (  # noqa: PLC0415
+        audit,
+        backup,
+        campaigns,
+        coupons,
+        generate,
+        gifts,
+        levels,
+        mall,
+        members,
+        points,
+        products,
+        reports,
+        sales,
+        staff,
+        store,
+        sync,
+        wallet,
+    )
+
+    return (gui, store, members, campaigns, wallet, products, sales, staff, points, levels, mall, coupons, gifts,
+            backup, audit, sync, reports, generate)
+
+
+__all__ = ["areas", "build_parser", "main", "starts_gui"]
+
+
+def build_parser(only: Sequence[ModuleType] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, the same parser with just those areas' subcommands."""
     common = UsageParser(add_help=False)
     g = common.add_argument_group("global options")
     g.add_argument("--db", default=argparse.SUPPRESS, help="store database file (default: user data dir; env POS_DB)")
@@ -70,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(handler=handler)
         return sp
 
-    for area in AREAS:
+    for area in areas() if only is None else only:
         area.register(sub, common, add)
     return p
 
@@ -93,6 +105,25 @@ def _fix_staff_pin_clash(argv: list[str]) -> list[str]:
     return argv
 
 
+def starts_gui(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` runs the desktop app (``gui``, or no command at all) and asks for no help: then its
+    parser needs the ``gui`` area alone. Anything it cannot tell (an abbreviated option taking a value)
+    counts as another command, which the whole parser reads."""
+    if any(t.startswith(("-h", "--h")) for t in argv):
+        return False
+    skip = False
+    for t in argv:
+        if skip:
+            skip = False
+        elif t in VALUE_OPTIONS:
+            skip = True
+        elif t == "--":
+            return False
+        elif not t.startswith("-"):
+            return t == "gui"
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = _fix_staff_pin_clash(list(sys.argv[1:] if argv is None else argv))
     lang = next((args_list[i + 1] for i, t in enumerate(args_list[:-1]) if t == "--lang"), None)
@@ -103,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(messages.tr_error(exc), file=sys.stderr)
         return 2
-    parser = build_parser()
+    parser = build_parser((gui,) if starts_gui(args_list) else None)
     args = parser.parse_args(args_list)
     lang = getattr(args, "lang", None) or os.environ.get("POS_LANG") or messages.DEFAULT_LANG
     messages.set_language(lang)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from pos_app.db import memo, repo, written
@@ -57,6 +58,8 @@ class UnitOfWork:
         #: called with the tables the transaction wrote and its event type, just before COMMIT (may refuse by raising)
         self.before_commit = before_commit
         self._session: Session | None = None
+        #: a read-only unit of work's one connection (its read transaction); its session is made on it when used
+        self._conn: Connection | None = None
         self.committed = False
         #: per-transaction memo (e.g. the store row, which the session's weak identity map would drop)
         self.cache: dict[str, Any] = {}
@@ -66,12 +69,27 @@ class UnitOfWork:
 
     @property
     def session(self) -> Session:
+        """The transaction's ORM session. A read-only unit of work makes it on first use, on its connection
+        (a read that needs no ORM object, :attr:`connection`, never pays for one)."""
         if self._session is None:
-            raise RuntimeError("unit of work used outside its 'with' block")
+            if self._conn is None:
+                raise RuntimeError("unit of work used outside its 'with' block")
+            self._session = self.db.read_sessions(bind=self._conn)
         return self._session
 
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for Core reads: no session, no identity map, nothing flushed."""
+        if self._conn is not None:
+            return self._conn
+        return self.session.connection()
+
     def __enter__(self) -> UnitOfWork:
-        self._session = self.db.session(read_only=self.read_only)
+        if self.read_only:  # one connection checked out, one read transaction begun (WAL: never waits)
+            self._conn = self.db.read_engine.connect()
+            self._conn.begin()
+            return self
+        self._session = self.db.session()
         self._session.begin()
         return self
 
@@ -122,6 +140,9 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._conn is not None:
+            self._end_read()
+            return
         assert self._session is not None
         try:
             if not self.committed:
@@ -133,3 +154,17 @@ class UnitOfWork:
             self.cache.clear()
             self.event = None
             self._facts = {}
+
+    def _end_read(self) -> None:
+        """A read-only unit of work ends: what its session learnt is kept (:func:`memo.ended`), then the
+        connection goes back to the pool, which ends the read transaction."""
+        conn, session = self._conn, self._session
+        self._conn = self._session = None
+        self.cache.clear()
+        try:
+            if session is not None:
+                memo.ended(session)
+                session.close()
+        finally:
+            assert conn is not None
+            conn.close()

@@ -167,6 +167,12 @@ def _state(c: mc.Coupon) -> rules.CouponState:
 
 def _dto(uow: UnitOfWork, c: mc.Coupon, today: date) -> CouponDTO:
     phone = uow.session.scalar(select(m.Member.phone).where(m.Member.id == c.member_id)) if c.member_id else None
+    return _coupon_dto(c, phone, today)
+
+
+def _coupon_dto(c: Any, phone: str | None, today: date) -> CouponDTO:
+    """The coupon view of ``c``: its ORM row, or the row a read-only look-up fetched
+    (``repo.coupons.view_by_code``: the same columns as attributes)."""
     return CouponDTO(
         coupon_id=c.id, code=rules.group(c.code), raw_code=c.code, template_code=c.template_code, kind=c.kind,
         name=c.name, value_fen=c.value_fen, percent_bp=c.percent_bp, max_discount_fen=c.max_discount_fen,
@@ -471,14 +477,7 @@ def on_refund_entitlement(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, e:
 
 def count_unused_coupons(uow: UnitOfWork, member_id: str, today: date) -> int:
     """The member's issued coupons still valid on the store's ``today`` (given by the caller's clock)."""
-    return int(
-        uow.session.scalar(
-            select(func.count()).select_from(mc.Coupon).where(
-                mc.Coupon.member_id == member_id, mc.Coupon.state == rules.ISSUED, mc.Coupon.valid_until >= today
-            )
-        )
-        or 0
-    )
+    return repo.coupons.count_unused(uow.connection if uow.read_only else uow.session, member_id, today)
 
 
 def validate_campaign(data: dict[str, Any]) -> None:
@@ -665,7 +664,11 @@ def issue_coupons(
 def get_coupon(ctx: ServiceContext, actor: Actor, code: str) -> CouponDTO:
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
-        return _dto(uow, find_coupon(uow, code), local_date(ctx, settings(uow)))
+        wanted = rules.parse_code(code)  # checked first: no look-up for a mistyped code
+        row = repo.coupons.view_by_code(uow.connection, wanted)  # the coupon and its owner's phone, no ORM object
+        if row is None:
+            raise rules.unknown_code(wanted)
+        return _coupon_dto(row, row.member_phone, local_date(ctx, settings(uow)))
 
 
 def coupon_history(ctx: ServiceContext, actor: Actor, code: str) -> list[CouponEventDTO]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -56,16 +56,45 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: m.Member) -> MemberDTO:
+class MemberFields(Protocol):
+    """What the member view reads of a member: its ORM row (a use case that changed it) or the view row a
+    read-only look-up fetched (``repo.members.view_row``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def member_code(self) -> str: ...
+    @property
+    def invite_code(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def principal_fen(self) -> int: ...
+    @property
+    def bonus_fen(self) -> int: ...
+    @property
+    def member_price_until(self) -> date | None: ...
+    @property
+    def inviter_id(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def member_dto(uow: UnitOfWork, ctx: ServiceContext, mm: MemberFields) -> MemberDTO:
     """The full member view. Plain reads (two small statements) so a look-up at the counter stays fast."""
     st = settings(uow)
     today = local_date(ctx, st)
+    conn = uow.connection
     lots = [
         PointsLot(lot_id, _as_date(earned_at), _as_date(expires_on), remaining,
                   _as_date(available_on) if available_on is not None else None)
-        for lot_id, earned_at, expires_on, remaining, available_on in repo.members.live_lots(uow.session, mm.id)
+        for lot_id, earned_at, expires_on, remaining, available_on in repo.members.live_lots(conn, mm.id)
     ]
-    inviter_phone, invites, owed_gifts, owed_coupons = repo.members.view_counts(uow.session, mm.id, mm.inviter_id)
+    inviter_phone, invites, owed_gifts, owed_coupons = repo.members.view_counts(conn, mm.id, mm.inviter_id)
     unused_coupons = _count_unused_coupons(uow, ctx, mm.id, today) + int(owed_coupons or 0)
     return MemberDTO(
         member_id=mm.id,
@@ -220,6 +249,27 @@ def _find_one(uow: UnitOfWork, *, phone: str | None = None, code: str | None = N
     raise InvalidInput("member.query_missing")
 
 
+def _find_view(uow: UnitOfWork, *, phone: str | None = None, code: str | None = None,
+               member_id: str | None = None) -> MemberFields:
+    """As :func:`_find_one`, for a read: the member's view row (one Core statement on the read-only unit of
+    work's connection: no session, no ORM object)."""
+    conn = uow.connection
+    if member_id:
+        row = repo.members.view_row(conn, member_id=member_id)
+        query = member_id
+    elif phone:
+        query = rules.normalize_phone(phone)
+        row = repo.members.view_row(conn, phone=query)
+    elif code:
+        query = rules.normalize_member_code(code)
+        row = repo.members.view_row(conn, member_code=query)
+    else:
+        raise InvalidInput("member.query_missing")
+    if row is None:
+        raise NotFound("member.unknown", query=query)
+    return row  # a Row has the columns it selected as attributes
+
+
 def load_member(uow: UnitOfWork, *, phone: str | None = None, code: str | None = None, member_id: str | None = None) -> m.Member:
     """For other services: the member ORM row inside their own unit of work."""
     return _find_one(uow, phone=phone, code=code, member_id=member_id)
@@ -235,7 +285,7 @@ def get_member(
 ) -> MemberDTO:
     require(actor, "member.read")
     with ctx.uow(read_only=True) as uow:
-        return member_dto(uow, ctx, _find_one(uow, phone=phone, code=code, member_id=member_id))
+        return member_dto(uow, ctx, _find_view(uow, phone=phone, code=code, member_id=member_id))
 
 
 def resolve_scan(ctx: ServiceContext, actor: Actor, text: str) -> MemberDTO:
@@ -244,13 +294,13 @@ def resolve_scan(ctx: ServiceContext, actor: Actor, text: str) -> MemberDTO:
     raw = (text or "").strip()
     with ctx.uow(read_only=True) as uow:
         try:
-            mm = _find_one(uow, phone=rules.normalize_phone(raw))
+            mm = _find_view(uow, phone=rules.normalize_phone(raw))
         except DomainError:
             try:
                 mc = rules.normalize_member_code(raw)
             except InvalidInput:
                 raise NotFound("member.unknown", query=raw) from None
-            mm = _find_one(uow, code=mc)
+            mm = _find_view(uow, code=mc)
         return member_dto(uow, ctx, mm)
 
 

@@ -178,10 +178,11 @@ def ask_first_run(win: Any, appctx: Any, ctx: Any, opened: Callable[[Any], None]
     Closed without setting up: the login window says the store is not set up yet."""
     dlg = FirstRunDialog(appctx, ctx, opened, win)
     win.first_run = dlg
+    win.login.cancel_waiting()  # a login typed before the store opened has no store account to log into yet
 
     def closed(result: int) -> None:
         if result != QDialog.DialogCode.Accepted:
-            win.login.info.setText(tr("first_run.not_done"))
+            win.login.set_unavailable(tr("first_run.not_done"))
 
     dlg.finished.connect(closed)
     dlg.open()

@@ -23,6 +23,17 @@ from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import ErrorLabel, error_text, tr
 
 
+class KeypadField(QLineEdit):
+    """A line edit the on-screen keypad types into once it had the focus (its own focus-in, not an event filter
+    that would see every event of the field)."""
+
+    focused = Signal(object)
+
+    def focusInEvent(self, ev: Any) -> None:  # noqa: N802
+        super().focusInEvent(ev)
+        self.focused.emit(self)
+
+
 class LoginPanel(QFrame):
     """Emits ``logged_in(actor)`` after a successful staff.login (run on the database worker)."""
 
@@ -34,6 +45,10 @@ class LoginPanel(QFrame):
         self.appctx = appctx
         self.required_role = required_role
         self.busy = False
+        #: Enter pressed before the store was open: the login runs as soon as it is (``set_enabled(True)``)
+        self.waiting = False
+        #: the store did not open (or is not set up): Enter asks for no login, the page keeps saying why
+        self.unavailable = False
         self.base_info = ""
         self.setObjectName("card")
         self.setMaximumWidth(460)
@@ -49,10 +64,10 @@ class LoginPanel(QFrame):
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
         form = QFormLayout()
-        self.code = QLineEdit()
+        self.code = KeypadField()
         self.code.setObjectName("staff_code")
         self.code.setPlaceholderText(tr("ui.staff_code_hint"))
-        self.pin = QLineEdit()
+        self.pin = KeypadField()
         self.pin.setObjectName("pin")
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(8)
@@ -81,16 +96,12 @@ class LoginPanel(QFrame):
         lay.addLayout(row)
         self.code.returnPressed.connect(self._code_enter)
         self.pin.returnPressed.connect(self.submit)
-        self.code.installEventFilter(self)
-        self.pin.installEventFilter(self)
+        self.code.focused.connect(self._focused)
+        self.pin.focused.connect(self._focused)
         self.setTabOrder(self.code, self.pin)
 
-    def eventFilter(self, obj: Any, ev: Any) -> bool:  # noqa: N802
-        from PySide6.QtCore import QEvent  # noqa: PLC0415
-
-        if ev.type() == QEvent.Type.FocusIn and isinstance(obj, QLineEdit):
-            self._target = obj
-        return False
+    def _focused(self, field: QLineEdit) -> None:
+        self._target = field
 
     def _key(self, k: str) -> None:
         t = self._target
@@ -114,20 +125,49 @@ class LoginPanel(QFrame):
         self.pin.clear()
         self.error.show_error(None)
         self.busy = False
+        self.waiting = False
         self.set_enabled(self.appctx.has_ctx)
         (self.pin if keep_code and self.code.text() else self.code).setFocus()
 
     def set_enabled(self, on: bool) -> None:
+        """The store is open (``on``) or not yet: the button works from then on, and a login asked for by
+        Enter while the store was opening runs now."""
         self.ok.setEnabled(on and not self.busy)
-        self.info.setText(self.base_info if on else tr("ui.opening_db"))
+        if on:
+            self.unavailable = False
+            self.info.setText(self.base_info)
+            if self.waiting:
+                self.waiting = False
+                self.submit()
+        else:
+            self.info.setText(tr("ui.login_waits") if self.waiting else tr("ui.opening_db"))
+
+    def cancel_waiting(self) -> None:
+        """A login asked for while the store was opening is dropped (the store turned out empty: the first-run
+        wizard asks for its manager first)."""
+        self.waiting = False
+
+    def set_unavailable(self, text: str) -> None:
+        """The store cannot be logged into (it did not open, or is not set up): ``text`` says why, a login
+        asked for meanwhile is dropped, and Enter asks for none."""
+        self.waiting = False
+        self.unavailable = True
+        self.info.setText(text)
 
     def submit(self) -> None:
-        if self.busy or not self.appctx.has_ctx:
+        if self.busy:
             return
         code, pin = self.code.text().strip(), self.pin.text()
         if not code:
             self.error.show_error(tr("auth.required"))
             self.code.setFocus()
+            return
+        if not self.appctx.has_ctx:  # still opening: the login waits for the store, the fields stay as typed
+            if self.unavailable:
+                return
+            self.waiting = True
+            self.error.show_error(None)
+            self.info.setText(tr("ui.login_waits"))
             return
         from pos_app.services import staff  # noqa: PLC0415
 

@@ -1,9 +1,12 @@
 """The desktop app's entry: QApplication, the main window with its login/lock page, the screens
 registered in ``pos_app.ui.screens`` as F-key tabs, and the status bar.
 
-Start-up is lazy: the window with the login page is shown first; the store database (SQLAlchemy,
-migrations) is opened on the database worker right after, and the login button is enabled when it is
-ready."""
+Start-up is lazy: the window with the login page is shown first, with PySide6 and the message catalogue
+alone imported (``pos-app gui`` parses its command line with the gui area only; the settings dialog, the
+screens and the services are imported when first needed); the store database and the core (SQLAlchemy,
+migrations, the feature modules) are opened and imported on the database worker right after, while the
+user types, and the login button is enabled when they are ready. Enter pressed before then logs in as
+soon as they are (``LoginPanel.waiting``)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import gc
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeySequence, QShortcut
@@ -36,13 +39,14 @@ from PySide6.QtWidgets import (
 
 from pos_app import messages
 from pos_app.domain.errors import DomainError
-from pos_app.services.changes import Changes
 from pos_app.ui.appctx import AppContext, ScreenScope
 from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text, install_qt_translator, tr
 from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
 from pos_app.ui.scanner import ScannerFilter
-from pos_app.ui.settings_dialog import SettingsDialog
+
+if TYPE_CHECKING:
+    from pos_app.services.changes import Changes
 
 ORG, APP = "pos_app", "pos_app"
 LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
@@ -209,10 +213,10 @@ class MainWindow(QMainWindow):
         self.clock.start(1000)
         #: idle lock: seconds without a key or click before the counter locks itself (0: never)
         self.idle_lock_seconds = saved_lock_minutes() * 60.0
+        #: watches keys and clicks only while someone is logged in (the login page has nothing to lock, and an
+        #: application-wide filter in Python costs every event a trip through Python, also before the window shows)
         self.activity = ActivityFilter(self)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.activity)
+        self.activity_installed = False
         self.setMinimumSize(MIN_SIZE)
         self.resize(self.default_size())
         self.build_ui()
@@ -372,8 +376,10 @@ class MainWindow(QMainWindow):
     def _db_ready(self) -> None:
         self.login.set_enabled(True)
         self.store_label.setText(self.appctx.store_name)
-        if self.stack.currentIndex() == 0:
-            self.login.code.setFocus()
+        login = self.login
+        # a login asked for meanwhile runs now; keys being typed stay in the field they are typed in
+        if self.stack.currentIndex() == 0 and not login.busy and not (login.code.hasFocus() or login.pin.hasFocus()):
+            login.code.setFocus()
 
     def build_screens(self) -> None:
         from pos_app.ui.screens import screens  # noqa: PLC0415
@@ -463,6 +469,7 @@ class MainWindow(QMainWindow):
     def show_login(self, *, locked: bool = False) -> None:
         self.stack.setCurrentIndex(0)
         self._set_scanner(False)
+        self._watch_activity(False)
         if locked and self.locked_by is not None:
             self.login.title.setText(tr("ui.locked_title", name=self.locked_by.name))
             self.login.code.setText(self.locked_by.code)
@@ -489,6 +496,7 @@ class MainWindow(QMainWindow):
         self.staff_label.setText(tr("status.staff", name=actor.name, role=tr(f"role.{actor.role}")))
         self.stack.setCurrentIndex(1)
         self._set_scanner(True)
+        self._watch_activity(True)
         if rebuild and self.tabs.count():
             self.tabs.setCurrentIndex(0)
         self._tab_changed(self.tabs.currentIndex())
@@ -536,6 +544,19 @@ class MainWindow(QMainWindow):
         self.show_login()
 
     # ------------------------------------------------------------------ scanner, members, changes
+    def _watch_activity(self, on: bool) -> None:
+        """The idle lock's key-and-click watch: on from a login (which counts as activity) until the lock."""
+        app = QApplication.instance()
+        if app is None:
+            return
+        if on and not self.activity_installed:
+            self.activity.last = time.monotonic()
+            app.installEventFilter(self.activity)
+            self.activity_installed = True
+        elif not on and self.activity_installed:
+            app.removeEventFilter(self.activity)
+            self.activity_installed = False
+
     def _set_scanner(self, on: bool) -> None:
         app = QApplication.instance()
         if app is None:
@@ -613,6 +634,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ settings
     def open_settings(self) -> None:
+        from pos_app.ui.settings_dialog import SettingsDialog  # noqa: PLC0415  (the store's settings: the core)
+
         dlg = SettingsDialog(self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             save_lock_minutes(dlg.lock_minutes.value())
@@ -632,9 +655,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev: Any) -> None:  # noqa: N802
         self._set_scanner(False)
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.activity)
+        self._watch_activity(False)
         if self.scope is not None:  # answers still on their way never reach the screens being closed
             self.scope.detach()
             self.scope = None
@@ -757,7 +778,7 @@ def show_start_failure(win: MainWindow, exc: BaseException) -> None:
     text = error_text(exc) if isinstance(exc, ConfigUnreadable | ConfigInvalid) else tr("ui.db_failed",
                                                                                       detail=error_text(exc))
     win.login.base_info = text
-    win.login.info.setText(text)
+    win.login.set_unavailable(text)
 
 
 def open_in_window(win: MainWindow, appctx: AppContext, db: str, opened: Any) -> None:
@@ -825,6 +846,7 @@ def run_gui(db: str, *, lang: str | None = None, smoke: bool = False) -> int:
         return int(app.exec())
     finally:
         win._set_scanner(False)
+        win._watch_activity(False)
         worker.stop()
         if appctx.has_ctx:
             appctx.ctx.db.dispose()  # every connection closed, then the store's lock released

@@ -1,8 +1,11 @@
 """Read paths through the repositories (pos_app.db.repo), each against a bare ``sqlite3`` indexed SELECT
 of the same row on the same file, in the same run: an exact member look-up by phone
-(``repo.members.get``) and a coupon look-up by code (``repo.coupons.by_code``), each in its own read-only
-unit of work as a use case runs it. The use cases around them (``members.get_member``, which also
-builds the member view, and ``coupons.get_coupon``) are reported beside. Goal: repository / bare <= 10."""
+(``repo.members.view_row``) and a coupon look-up by code (``repo.coupons.view_by_code``, with its owner's
+phone), each in its own read-only unit of work as the read use cases run them (Core on the unit of work's
+one connection: no session, no ORM object). The use cases around them (``members.get_member``, which also
+builds the member view, and ``coupons.get_coupon``) are reported beside, and so are the loads of the same
+rows as ORM objects (``repo.members.get``, ``repo.coupons.by_code``: what a writing use case changes).
+Goal: repository / bare <= 10."""
 
 from __future__ import annotations
 
@@ -61,19 +64,32 @@ def run(quick: bool = False) -> dict[str, Any]:
         phones = [_phone(rnd.randrange(n_members)) for _ in range(probes)]
         wanted = [codes[rnd.randrange(n_coupons)] for _ in range(probes)]
         found: list[bool] = []
+        loaded: list[bool] = []  # the same rows as ORM objects
 
         def by_phone(p: str) -> None:
             with ctx.uow(read_only=True) as uow:
-                found.append(repo.members.get(uow.session, phone=p) is not None)
+                found.append(repo.members.view_row(uow.connection, phone=p) is not None)
 
         def by_code(c: str) -> None:
             with ctx.uow(read_only=True) as uow:
-                found.append(repo.coupons.by_code(uow.session, c) is not None)
+                found.append(repo.coupons.view_by_code(uow.connection, c) is not None)
+
+        def orm_phone(p: str) -> None:
+            with ctx.uow(read_only=True) as uow:
+                loaded.append(repo.members.get(uow.session, phone=p) is not None)
+
+        def orm_code(c: str) -> None:
+            with ctx.uow(read_only=True) as uow:
+                loaded.append(repo.coupons.by_code(uow.session, c) is not None)
 
         it = iter(phones)
         repo_phone = _time(lambda: by_phone(next(it)), probes)
         it = iter(wanted)
         repo_code = _time(lambda: by_code(next(it)), probes)
+        it = iter(phones)
+        orm_phone_t = _time(lambda: orm_phone(next(it)), probes)
+        it = iter(wanted)
+        orm_code_t = _time(lambda: orm_code(next(it)), probes)
         it = iter(phones)
         svc_phone = _time(lambda: members.get_member(ctx, boss, phone=next(it)), probes)
         it = iter(wanted)
@@ -91,14 +107,15 @@ def run(quick: bool = False) -> dict[str, Any]:
         "coupons": n_coupons,
         "probes": probes,
         "rows_found": sum(found),
+        "orm_rows_loaded": sum(loaded),
         "member_by_phone": {
             "repository": _percentiles(repo_phone), "bare_sqlite": _percentiles(bare_phone),
-            "use_case_get_member": _percentiles(svc_phone),
+            "use_case_get_member": _percentiles(svc_phone), "orm_object_load": _percentiles(orm_phone_t),
             "ratio_repository_over_bare_p50": r_phone, "goal_ratio_max": 10, "meets_goal": r_phone <= 10,
         },
         "coupon_by_code": {
             "repository": _percentiles(repo_code), "bare_sqlite": _percentiles(bare_code),
-            "use_case_get_coupon": _percentiles(svc_code),
+            "use_case_get_coupon": _percentiles(svc_code), "orm_object_load": _percentiles(orm_code_t),
             "ratio_repository_over_bare_p50": r_code, "goal_ratio_max": 10, "meets_goal": r_code <= 10,
         },
     }

@@ -123,7 +123,8 @@ def test_an_invalid_backup_time_is_reported_and_the_other_jobs_run(store: Any, q
 
 
 def test_back_up_now_in_the_settings_dialog(store: Any, qtbot: Any, backup_dir: Path) -> None:
-    from pos_app.ui.main import SettingsDialog, create_window
+    from pos_app.ui.main import create_window
+    from pos_app.ui.settings_dialog import SettingsDialog
 
     win = create_window(store.ctx)
     qtbot.addWidget(win)

@@ -223,7 +223,8 @@ def test_idle_counter_locks_itself(win: Any, qtbot: Any) -> None:
 
 
 def test_settings_dialog_saves_lock_minutes(win: Any, qtbot: Any) -> None:
-    from pos_app.ui.main import SettingsDialog, saved_lock_minutes
+    from pos_app.ui.main import saved_lock_minutes
+    from pos_app.ui.settings_dialog import SettingsDialog
 
     login(qtbot, win, "cash1", "1111")
 

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from pos_app import messages
-from pos_app.ui.main import SettingsDialog, saved_lock_minutes
+from pos_app.ui.main import saved_lock_minutes
+from pos_app.ui.settings_dialog import SettingsDialog
 from tests.ui.conftest import login
 
 

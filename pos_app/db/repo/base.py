@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Insert, Table, insert
+from sqlalchemy import Connection, Executable, Insert, Table, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -39,11 +39,13 @@ def _insert(model: type[Base]) -> Insert:
     return insert(table(model))
 
 
-def run(session: Session, stmt: Executable, params: Any = None) -> Any:
+def run(session: Session | Connection, stmt: Executable, params: Any = None) -> Any:
     """Execute the Core statement ``stmt`` in the session's transaction, on its connection: nothing is
     flushed first (the ORM objects a use case changes, a member's balances..., are written once, at
-    commit) and no ORM execution step is run for a statement that loads no ORM object."""
-    return session.connection().execute(stmt, params)
+    commit) and no ORM execution step is run for a statement that loads no ORM object. A read-only unit
+    of work's connection (``uow.connection``) may be given instead: no session is made for the read."""
+    conn = session if isinstance(session, Connection) else session.connection()
+    return conn.execute(stmt, params)
 
 
 def load(session: Session, stmt: Executable, params: Any = None) -> Any:

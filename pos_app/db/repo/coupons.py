@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from pos_app.db import memo
@@ -22,6 +23,12 @@ _ITEMS = (select(mc.Coupon, m.Recharge.state).join(m.Recharge, m.Recharge.id == 
           .where(mc.Coupon.item_json.is_not(None)))
 _ITEMS_OF_RECHARGES = _ITEMS.where(mc.Coupon.batch_id.in_(bindparam("ids", expanding=True)))
 _ITEMS_OF_MEMBER = _ITEMS.where(mc.Coupon.member_id == bindparam("member_id"))
+_M = table(m.Member)
+#: a coupon's row with its owner's phone, by code: the coupon view in one statement, no ORM object
+_VIEW_BY_CODE = (select(_C, _M.c.phone.label("member_phone")).outerjoin(_M, _M.c.id == _C.c.member_id)
+                 .where(_C.c.code == bindparam("code")))
+_UNUSED = select(func.count()).select_from(_C).where(
+    _C.c.member_id == bindparam("member_id"), _C.c.state == "issued", _C.c.valid_until >= bindparam("today"))
 _CODES = select(_C.c.id, _C.c.code).where(_C.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -77,6 +84,21 @@ def set_redeemed(session: Session, coupon_id: str, *, state: str, at: Any, membe
     """UPDATE the coupon as redeemed now (one statement)."""
     run(session, _REDEEMED, {"cid": coupon_id, "new_state": state, "at": at, "mid": member_id, "bill": bill_fen,
                              "discount": discount_fen})
+
+
+def view_by_code(conn: Connection, code: str) -> Row[*tuple[Any, ...]] | None:
+    """The coupon of a normalised code as a row (its columns, and ``member_phone``: its owner's), read in
+    the connection's transaction (for reading; :func:`by_code` loads it to redeem or void it)."""
+    return conn.execute(_VIEW_BY_CODE, {"code": code}).first()
+
+
+def count_unused(on: Connection | Session, member_id: str, today: date) -> int:
+    """The member's issued coupons still valid on ``today`` (one count on ``ix_coupon_member_id``): on a
+    read-only unit of work's connection, or in a writing session (its pending changes flushed first, as
+    any ORM query does, so a coupon just redeemed is not counted)."""
+    params = {"member_id": member_id, "today": today}
+    found = on.execute(_UNUSED, params).scalar() if isinstance(on, Connection) else on.scalar(_UNUSED, params)
+    return int(found or 0)
 
 
 def by_id(session: Session, coupon_id: str) -> mc.Coupon | None:
