@@ -59,25 +59,6 @@ def _first_recharge() -> Any:
     return ~exists().where(earlier.member_id == r.member_id, earlier.created_at < r.created_at)
 
 
-def recharge_groups(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, str | None, bool, int, int, int]]:
-    """(day, tier code or None, the member's first recharge?, recharges, principal, bonus): the recharge
-    section's figures in one pass over the period's recharges."""
-    r = m.Recharge
-    d = day_index(r.created_at, bounds).label("d")
-    first = case((_first_recharge(), 1), else_=0).label("first")
-    stmt = (select(d, r.tier_code, first, func.count(), _sum0(r.amount_fen), _sum0(r.bonus_fen))
-            .where(_in(r.created_at, bounds), _local_recharge()).group_by(d, r.tier_code, first))
-    return [(int(i), t, bool(f), int(n), int(p), int(b)) for i, t, f, n, p, b in run(s, stmt)]
-
-
-def refunds(s: Session, bounds: Sequence[datetime]) -> tuple[int, int, int]:
-    """(refunds, principal paid back, bonus taken back) of the recharge refunds in the period."""
-    f = m.Refund
-    n, p, b = run(s, select(func.count(), _sum0(f.principal_refund_fen), _sum0(f.bonus_revoke_fen))
-                  .where(_in(f.created_at, bounds))).one()
-    return int(n), int(p), int(b)
-
-
 def recharge_rows(s: Session, bounds: Sequence[datetime], *, first_only: bool = False,
                   tier: str | None = None, any_tier: bool = True) -> list[tuple[Any, ...]]:
     """(time, receipt no, phone, tier, pay method, principal, bonus) of the recharges behind a figure."""
@@ -99,45 +80,6 @@ def refund_rows(s: Session, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]
 
 
 # ----------------------------------------------------------------------------- sales
-
-
-def sales_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int, int]]:
-    """(day, sales, total rung up, actually paid) per day."""
-    x = mk.Sale
-    d = day_index(x.created_at, bounds).label("d")
-    stmt = (select(d, func.count(), _sum0(x.total_fen), _sum0(x.paid_fen)).where(_in(x.created_at, bounds))
-            .group_by(d))
-    return [(int(i), int(n), int(t), int(p)) for i, n, t, p in run(s, stmt)]
-
-
-def sales_by_method(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
-    """(method, payments, amount actually paid with it: the amount less its stored-value bonus part)."""
-    x, p = mk.Sale, mk.SalePayment
-    stmt = (select(p.method, func.count(), _sum0(p.amount_fen - p.bonus_fen)).join(x, x.id == p.sale_id)
-            .where(_in(x.created_at, bounds)).group_by(p.method))
-    return [(str(k), int(n), int(a)) for k, n, a in run(s, stmt)]
-
-
-def sales_by_category(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
-    """(category, lines, amount rung up on its lines)."""
-    x, ln = mk.Sale, mk.SaleLine
-    stmt = (select(ln.category, func.count(), _sum0(ln.amount_fen)).join(x, x.id == ln.sale_id)
-            .where(_in(x.created_at, bounds)).group_by(ln.category))
-    return [(str(c), int(n), int(a)) for c, n, a in run(s, stmt)]
-
-
-def sales_by_customer(s: Session, bounds: Sequence[datetime]) -> list[tuple[bool, int, int]]:
-    """(a member's purchase?, sales, actually paid): members against walk-ins."""
-    x = mk.Sale
-    member = x.member_id.is_not(None).label("member")
-    stmt = select(member, func.count(), _sum0(x.paid_fen)).where(_in(x.created_at, bounds)).group_by(member)
-    return [(bool(k), int(n), int(a)) for k, n, a in run(s, stmt)]
-
-
-def returns(s: Session, bounds: Sequence[datetime]) -> tuple[int, int]:
-    r = mk.SaleReturn
-    n, a = run(s, select(func.count(), _sum0(r.amount_fen)).where(_in(r.created_at, bounds))).one()
-    return int(n), int(a)
 
 
 def sale_rows(s: Session, bounds: Sequence[datetime], *, member: bool | None = None,
@@ -300,20 +242,6 @@ def coupon_rows(s: Session, *, bounds: Sequence[datetime] | None = None, what: s
 # ----------------------------------------------------------------------------- points
 
 
-def points_earned(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
-    """(source, lots, points) of the points lots earned in the period."""
-    lot = m.PointsLot
-    stmt = select(lot.source, func.count(), _sum0(lot.points)).where(_in(lot.earned_at, bounds)).group_by(lot.source)
-    return [(str(k), int(n), int(p)) for k, n, p in run(s, stmt)]
-
-
-def points_moved(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
-    """(kind, rows, points) of what left points lots in the period (spend, expire, revoke: negative)."""
-    e = m.PointsEntry
-    stmt = select(e.kind, func.count(), _sum0(e.delta)).where(_in(e.created_at, bounds)).group_by(e.kind)
-    return [(str(k), int(n), int(p)) for k, n, p in run(s, stmt)]
-
-
 def points_rows(s: Session, bounds: Sequence[datetime], *, source: str | None = None,
                 kind: str | None = None) -> list[tuple[Any, ...]]:
     """(time, phone, source or kind, points) of the lots (``source``) or ledger rows (``kind``) behind a figure."""
@@ -450,22 +378,6 @@ def owed_rows(s: Session, today: date, *, overdue: bool = False, sku: str | None
     if sku is not None:
         stmt = stmt.where(e.ref == sku)
     return [tuple(row) for row in run(s, stmt.order_by(e.due_on, e.created_at).limit(DRILL_LIMIT))]
-
-
-def points_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
-    """(day, points earned that day: every lot)."""
-    lot = m.PointsLot
-    d = day_index(lot.earned_at, bounds).label("d")
-    return [(int(i), int(p)) for i, p in run(s, select(d, _sum0(lot.points)).where(_in(lot.earned_at, bounds))
-                                              .group_by(d))]
-
-
-def points_spent_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
-    """(day, points spent that day, as a positive number)."""
-    e = m.PointsEntry
-    d = day_index(e.created_at, bounds).label("d")
-    return [(int(i), -int(p)) for i, p in run(s, select(d, _sum0(e.delta)).where(e.kind == "spend", _in(e.created_at, bounds))
-                                               .group_by(d))]
 
 
 def drawing_member_rows(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]:

@@ -1,0 +1,168 @@
+"""The campaign figures' per-day summaries brought up to date (pos_app/db/repo/dash_summary.py): the
+dashboard and the campaign report call :func:`bring_up_to_date` before they read, and it summarises only the
+rows added since the last time, so a use case never writes a summary row (its write path stays as it is)
+and opening the dashboard reads a few hundred summary rows instead of a month of ledger rows.
+
+Each step reads one chunk of one source's new rows (at most :data:`CHUNK`) in a read transaction, then
+writes what they add in one short write transaction, after checking that the watermark it started from
+has not moved; the first opening of a large store therefore never holds the write lock for long (the
+counter keeps working between chunks). The summaries are derived figures: no audit row, no event, nothing
+another store needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from pos_app.db import repo
+from pos_app.services.common import settings
+from pos_app.services.context import ServiceContext
+from pos_app.services.usecase import use_case
+
+DS = repo.dash_summary
+
+#: source rows summarised per write transaction at most
+CHUNK = 200_000
+
+
+@dataclass
+class _Chunk:
+    """What one step writes: the summary rows a chunk adds, the first recharges it changes, and where the
+    source's watermark moves (``clear``: forget everything first)."""
+
+    source: str = ""
+    started_from: tuple[int, str | None, str] | None = None
+    upto: int = 0
+    upto_key: str | None = None
+    days: list[tuple[str, date, str, int, int, int]] = field(default_factory=list)
+    firsts: list[tuple[str, datetime, int]] = field(default_factory=list)
+    clear: bool = False
+
+
+def _source_days(s: Session, src: DS.Source, lo: int | None, hi: int | None, tz: ZoneInfo,
+                 memo: dict[int, date]) -> list[tuple[str, date, str, int, int, int]]:
+    acc: dict[tuple[date, str], list[int]] = {}
+    for slot, key, n, a, b in DS.slot_groups(s, src, lo, hi):
+        row = acc.setdefault((DS.slot_day(slot, tz, memo), key), [0, 0, 0])
+        row[0] += n
+        row[1] += a
+        row[2] += b
+    return [(src.name, d, k, n, a, b) for (d, k), (n, a, b) in acc.items()]
+
+
+def _first_changes(s: Session, lo: int | None, hi: int | None, tz: ZoneInfo,
+                   known: dict[str, tuple[datetime, int]] | None
+                   ) -> tuple[list[tuple[str, datetime, int]], list[tuple[str, date, str, int, int, int]]]:
+    """The members' first recharges after the recharges after ``lo`` up to ``hi`` (``known``: as summarised
+    so far; None: read them), and what that adds to the new recharging members per day. A recharge is a
+    first one when no recharge of its member (any store) is earlier; this store's own ones count."""
+    new: dict[str, list[Any]] = {}
+    for mid, at, local in DS.recharge_times(s, lo, hi):
+        cur = new.get(mid)
+        if cur is None or at < cur[0]:
+            new[mid] = [at, int(local)]
+        elif at == cur[0]:
+            cur[1] += int(local)
+    if known is None:
+        known = DS.firsts_of(s, new)
+    firsts: list[tuple[str, datetime, int]] = []
+    delta: dict[date, int] = {}
+    for mid, (at, n) in new.items():
+        old = known.get(mid)
+        if old is not None and at > old[0]:
+            continue
+        if old is not None and at == old[0]:
+            n += old[1]
+        if old is not None:
+            d = old[0].astimezone(tz).date()
+            delta[d] = delta.get(d, 0) - old[1]
+        d = at.astimezone(tz).date()
+        delta[d] = delta.get(d, 0) + n
+        firsts.append((mid, at, n))
+    return firsts, [(DS.NEW_MEMBERS, d, "", n, 0, 0) for d, n in delta.items() if n]
+
+
+def _plan(s: Session, tz: ZoneInfo) -> _Chunk | None:
+    """The next chunk to summarise (None: everything is summarised)."""
+    name = tz.key
+    marks = DS.watermarks(s)
+    for source, (upto, key, zone) in marks.items():
+        if zone != name:
+            return _Chunk(clear=True)
+        if upto > 0:
+            found = DS.first_key_at(s, upto) if source == DS.FIRSTS else DS.key_at(s, DS.BY_NAME[source], upto)
+            if found != key:  # renumbered rows (a VACUUMed copy): summarise everything again
+                return _Chunk(clear=True)
+    memo: dict[int, date] = {}
+    for source, table in [(src.name, src.table) for src in DS.SOURCES] + [(DS.FIRSTS, "recharge")]:
+        lo = marks.get(source, (0, None, name))[0]
+        top = DS.newest(s, table)
+        if top < lo:  # rows gone from the end of an append-only table: summarise everything again
+            return _Chunk(clear=True)
+        if top == lo:
+            continue
+        hi = DS.last_at_most(s, table, min(top, lo + CHUNK))
+        chunk = _Chunk(source, marks.get(source), hi)
+        if source == DS.FIRSTS:
+            chunk.firsts, chunk.days = _first_changes(s, lo, hi, tz, None)
+            chunk.upto_key = DS.first_key_at(s, hi)
+        else:
+            chunk.days = _source_days(s, DS.BY_NAME[source], lo, hi, tz, memo)
+            chunk.upto_key = DS.key_at(s, DS.BY_NAME[source], hi)
+        return chunk
+    return None
+
+
+def _rebuild(s: Session, tz: ZoneInfo) -> None:
+    """Every summary summarised again from all rows (a database without insertion order: PostgreSQL)."""
+    DS.clear(s)
+    memo: dict[int, date] = {}
+    for src in DS.SOURCES:
+        DS.add_days(s, _source_days(s, src, None, None, tz, memo))
+    firsts, news = _first_changes(s, None, None, tz, {})
+    DS.set_firsts(s, firsts)
+    DS.add_days(s, news)
+
+
+@use_case("report.summarise", permission=None, event=None, audited=False,
+          permission_note="derived figures only (the dashboard's per-day summaries), written for whoever reads "
+                          "the campaign figures, which checks its own permission")
+def _step(ctx: ServiceContext) -> bool:
+    """One chunk of new rows summarised in one short write transaction; whether there may be more."""
+    with ctx.uow(read_only=True) as uow:
+        s = uow.session
+        tz = settings(uow).tz
+        if not DS.incremental(s):
+            chunk: _Chunk | None = _Chunk(clear=True)
+        else:
+            chunk = _plan(s, tz)
+    if chunk is None:
+        return False
+    with ctx.uow() as uow:
+        s = uow.session
+        if chunk.clear:
+            if DS.incremental(s):
+                DS.clear(s)
+            else:
+                _rebuild(s, tz)
+            uow.commit()
+            return DS.incremental(s)
+        if DS.watermarks(s).get(chunk.source) != chunk.started_from:
+            return True  # another reader summarised it meanwhile: plan again
+        DS.add_days(s, chunk.days)
+        DS.set_firsts(s, chunk.firsts)
+        DS.set_watermark(s, chunk.source, chunk.upto, chunk.upto_key, tz.key)
+        uow.commit()
+    return True
+
+
+def bring_up_to_date(ctx: ServiceContext) -> int:
+    """Summarise every row added since the last time; the number of write transactions it took."""
+    steps = 0
+    while _step(ctx):
+        steps += 1
+    return steps
