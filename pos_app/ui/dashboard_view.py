@@ -1,6 +1,7 @@
 """The campaign dashboard (Shift+F3, managers): a campaign and a period (today, this week, campaign to date,
 custom), and for each section of services.reports.campaign its figures beside the previous period and the
-target, its daily chart (pyqtgraph: bars for the period, a line for the previous period) and its breakdowns.
+target, its daily chart (pyqtgraph: bars for the period, a dashed line for the previous period, a solid line
+for the daily target where the campaign sets one, with a legend) and its breakdowns.
 
 Every section is computed by the service on the database worker, one op each, and shows as soon as it
 arrives: opening the dashboard never blocks the window. Clicking a figure, a breakdown row or a bar of a
@@ -53,6 +54,7 @@ CHARTS: dict[str, tuple[str, ...]] = {
 }
 BAR_COLOURS = ("#1a73e8", "#f29900", "#188038")
 PREVIOUS_COLOUR = "#9aa0a6"
+TARGET_COLOURS = ("#d93025", "#a142f4")
 
 
 def _qdate(d: date) -> QDate:
@@ -161,7 +163,7 @@ class SectionCard(QGroupBox):
         if f.previous is not None:
             extra.append(tr("dashboard.previous_short", value=cr.value_text(f.previous, f.unit)))
         if f.target is not None:
-            extra.append(tr("dashboard.target_short", value=cr.value_text(f.target, f.unit)))
+            extra.append(cr.target_text(f))
         return text + (f"\n{'，'.join(extra)}" if extra else "")
 
     def draw_chart(self, sec: cr.Section) -> None:
@@ -204,13 +206,21 @@ class SectionCard(QGroupBox):
                                   pen=pg.mkPen(PREVIOUS_COLOUR, width=2, style=Qt.PenStyle.DashLine), symbol="o",
                                   symbolSize=4, name=f"{tr('dashboard.ui.previous_legend')} {series[0].label}")
             self.items["previous"] = line
+        targeted = [x for x in series if x.target is not None]
+        for i, x in enumerate(targeted):  # the daily target: the campaign's target spread over its days
+            assert x.target is not None
+            line = self.plot.plot(list(range(n)), [self.plot_value(v, x.unit) for v in x.target[:n]],
+                                  pen=pg.mkPen(TARGET_COLOURS[i % len(TARGET_COLOURS)], width=2),
+                                  name=f"{tr('dashboard.ui.target_legend')} {x.label}")
+            self.items[f"target:{x.key}"] = line
         step = max(1, n // 10)
         self.plot.getAxis("bottom").setTicks([[(i, sec.period.day(i).strftime("%m-%d")) for i in range(0, n, step)]])
         unit = series[0].unit if series else cr.COUNT
         self.plot.setLabel("left", "¥" if unit == cr.FEN else "")
         self.plot.getAxis("left").label.setFont(cjk_font(8))
         self.plot.setXRange(-0.6, n - 0.4, padding=0)
-        top = max([self.plot_value(v, s.unit) for s in series for v in (*s.values, *(s.previous or ()))] or [0])
+        top = max([self.plot_value(v, s.unit) for s in series
+                   for v in (*s.values, *(s.previous or ()), *(s.target or ()))] or [0])
         self.plot.setYRange(0, max(top, 1.0) * 1.08, padding=0)
 
     @staticmethod

@@ -170,6 +170,11 @@ class Figure:
     def label(self) -> str:
         return messages.translate(f"dashboard.fig.{self.key}")
 
+    @property
+    def reached_bp(self) -> int | None:
+        """The actual figure against its target, in basis points (None: no target)."""
+        return None if self.target is None else _rate(self.value, self.target)
+
 
 @dataclass(frozen=True)
 class Series:
@@ -181,6 +186,9 @@ class Series:
     values: tuple[int, ...]
     previous: tuple[int, ...] | None = None
     drill: DrillRef | None = None
+    #: the daily target of each day of the period (None: the campaign sets no target for it), see
+    #: :func:`daily_targets`
+    target: tuple[int, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -363,6 +371,31 @@ def _rate(part: int, whole: int) -> int:
     return part * BP_PER_UNIT // whole if whole > 0 else 0
 
 
+def spread(total: int, days: int) -> tuple[int, ...]:
+    """A target over ``days`` days as one target per day: equal parts, the remainder one each to the first
+    days, so the days add up to the target exactly (to the fen)."""
+    if days <= 0:
+        return ()
+    base, extra = divmod(total, days)
+    return tuple(base + (1 if i < extra else 0) for i in range(days))
+
+
+def daily_targets(info: CampaignInfo, per: Period, key: str, period_target: int | None = None) -> tuple[int, ...] | None:
+    """The per-day target line of a series: a target of the period itself (``period_target``, the recharge
+    growth target over the previous period) spread over the period's days; a campaign target (``[targets]``
+    ``key``: new recharging members, points spent, coupon and mall redemptions, all counted over the campaign)
+    spread over the campaign's days, each day of the period taking its day's part (0 outside the campaign).
+    None: no target."""
+    if period_target is not None:
+        return spread(period_target, per.days)
+    total = info.targets.get(key)
+    if total is None:
+        return None
+    window = spread(total, (info.ends_on - info.starts_on).days + 1)
+    return tuple(window[(d - info.starts_on).days] if info.starts_on <= d <= info.ends_on else 0
+                 for d in per.dates())
+
+
 def _recharge(r: _Reader) -> Section:
     groups, pgroups = r.summary("recharge", r.per), r.summary("recharge", r.prev)
     n, pn = r.per.days, r.prev.days
@@ -396,10 +429,12 @@ def _recharge(r: _Reader) -> Section:
             Figure("recharge.refunded", refunds[1], FEN, None, None, DrillRef("recharge.refunds")),
         ),
         series=(
-            Series("principal_fen", FEN, principal, p_principal, DrillRef("recharge.all")),
+            Series("principal_fen", FEN, principal, p_principal, DrillRef("recharge.all"),
+                   None if target is None else daily_targets(r.info, r.per, "", target)),
             Series("bonus_fen", FEN, bonus, p_bonus, DrillRef("recharge.bonus")),
             Series("recharges", COUNT, count, p_count, DrillRef("recharge.all")),
-            Series("new_recharging_members", COUNT, members, p_members, DrillRef("recharge.first")),
+            Series("new_recharging_members", COUNT, members, p_members, DrillRef("recharge.first"),
+                   daily_targets(r.info, r.per, "new_recharging_members")),
         ),
         breakdowns=(Breakdown("tier_mix", FEN, tuple(tiers), "recharge.principal"),),
     )
@@ -525,7 +560,8 @@ def _coupons(r: _Reader) -> Section:
         ),
         series=(
             Series("coupons_issued", COUNT, issued, p_issued, DrillRef("coupons.issued")),
-            Series("coupons_redeemed", COUNT, redeemed, p_redeemed, DrillRef("coupons.redeemed")),
+            Series("coupons_redeemed", COUNT, redeemed, p_redeemed, DrillRef("coupons.redeemed"),
+                   daily_targets(r.info, r.per, "coupon_redemptions")),
             Series("discount_fen", FEN, discount, p_discount, DrillRef("coupons.discount")),
         ),
     )
@@ -569,7 +605,8 @@ def _points(r: _Reader) -> Section:
         ),
         series=(
             Series("points_earned", POINTS, earned_day, p_earned_day, None),
-            Series("points_spent", POINTS, spent_day, p_spent_day, DrillRef("points.kind", "spend")),
+            Series("points_spent", POINTS, spent_day, p_spent_day, DrillRef("points.kind", "spend"),
+                   daily_targets(r.info, r.per, "points_spent")),
             Series("checkins", COUNT, checkins, p_checkins, DrillRef("points.checkins")),
         ),
         breakdowns=(Breakdown("by_source", POINTS, sources, "points.earned"),),
@@ -724,7 +761,8 @@ def _redemptions(r: _Reader) -> Section:
                    t.get("premium_redemptions"), DrillRef("redemptions.fulfilled")),
         ),
         series=(
-            Series("mall_redemptions", COUNT, mall_day, p_mall_day, DrillRef("redemptions.mall")),
+            Series("mall_redemptions", COUNT, mall_day, p_mall_day, DrillRef("redemptions.mall"),
+                   daily_targets(r.info, r.per, "mall_redemptions")),
             Series("premium_requests", COUNT, prem_day, p_prem_day, DrillRef("redemptions.premium")),
         ),
         breakdowns=(Breakdown("mall_by_item", POINTS, by_item, "redemptions.mall_points"),
@@ -1183,6 +1221,14 @@ def value_text(value: int | None, unit: str) -> str:
     return f"{value:,}"
 
 
+def target_text(f: Figure) -> str:
+    """A figure's target against its actual value (""; no target): the target and how much of it is reached."""
+    if f.target is None:
+        return ""
+    return messages.translate("dashboard.target_progress", {"value": value_text(f.target, f.unit),
+                                                            "reached": value_text(f.reached_bp, BP)})
+
+
 def json_dict(r: CampaignReport) -> dict[str, Any]:
     """The report as ``--json`` prints it: the campaign, the periods, the daily rows, every section's figures
     and breakdowns (money as integer ``*_fen``, rates in basis points) and the evaluation."""
@@ -1199,6 +1245,7 @@ def json_dict(r: CampaignReport) -> dict[str, Any]:
             "available": s.available, "note": s.note,
             "figures": {f.key: fig(f) for f in s.figures},
             "previous_days": {x.key: list(x.previous or ()) for x in s.series},
+            "target_days": {x.key: list(x.target) for x in s.series if x.target is not None},
             "breakdowns": {b.key: [{"ref": p.ref, "label": p.label, "value": p.value, "count": p.count}
                                    for p in b.parts] for b in s.breakdowns},
         } for s in r.sections},
