@@ -229,6 +229,11 @@ def test_summaries_are_summarised_again_after_a_time_zone_change_or_renumbered_r
     staff.update_settings(st.ctx, st.manager, timezone="Asia/Tokyo")
     _check(mo, per)
     assert {tz for _u, _k, tz in _marks(mo).values()} == {"Asia/Tokyo"}
+    # a zone with summer time: its days are cut by quarter hour, not at one offset
+    staff.update_settings(st.ctx, st.manager, timezone="Europe/Berlin")
+    assert summaries.fixed_offset(ZoneInfo("Europe/Berlin"), st.clock.now - timedelta(days=400), st.clock.now) is None
+    assert summaries.fixed_offset(ZoneInfo("Asia/Tokyo"), st.clock.now - timedelta(days=400), st.clock.now) == 540
+    _check(mo, per)
     # rows renumbered (as a VACUUM may renumber a table without an INTEGER PRIMARY KEY): the row at a watermark
     # is no longer the row it named, and everything is summarised again
     with st.ctx.db.engine.connect() as conn:

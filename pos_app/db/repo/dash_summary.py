@@ -169,6 +169,28 @@ def slot_groups(s: Session, src: Source, lo: int | None, hi: int | None) -> list
     return [(int(t), str(k), int(n), int(a), int(b)) for t, k, n, a, b in run(s, stmt.group_by(slot, key))]
 
 
+def day_groups(s: Session, src: Source, lo: int, hi: int, offset_minutes: int
+               ) -> tuple[list[tuple[date, str, int, int, int]], datetime | None, datetime | None]:
+    """(local day, key, rows, sum a, sum b) of the source's rows after ``lo`` up to ``hi``, their day cut at a
+    fixed UTC offset in the database (SQLite), with the earliest and latest time among them: the caller
+    checks that the store's time zone kept that offset over them."""
+    day = func.date(src.at, f"{offset_minutes:+d} minutes").label("d")
+    key = src.key.label("k")
+    stmt = (select(day, key, func.count(), func.coalesce(func.sum(src.a), 0), func.coalesce(func.sum(src.b), 0),
+                   func.min(src.at), func.max(src.at)).select_from(src.model))
+    if src.join is not None:
+        stmt = stmt.join(*src.join)
+    conds = _range(s, src.table, lo, hi) + ([src.where] if src.where is not None else [])
+    rows = list(run(s, stmt.where(*conds).group_by(day, key)))
+    first = min((_utc(r[5]) for r in rows), default=None)
+    last = max((_utc(r[6]) for r in rows), default=None)
+    return [(date.fromisoformat(str(d)), str(k), int(n), int(a), int(b)) for d, k, n, a, b, _f, _l in rows], first, last
+
+
+def _utc(v: Any) -> datetime:
+    return (v if isinstance(v, datetime) else datetime.fromisoformat(str(v))).replace(tzinfo=UTC)
+
+
 def recharge_times(s: Session, lo: int | None, hi: int | None) -> list[tuple[str, datetime, bool]]:
     """(member, time, this store's own?) of the recharges after ``lo`` up to ``hi`` (None: all), any store."""
     r = m.Recharge
