@@ -11,10 +11,10 @@ are left out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, union
+from sqlalchemy import Integer, and_, case, cast, exists, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from pos_app.db import models as m
@@ -34,11 +34,17 @@ def _sum0(col: Any) -> Any:
     return func.coalesce(func.sum(col), 0)
 
 
-def day_index(col: Any, bounds: Sequence[datetime]) -> Any:
+def day_index(s: Session, col: Any, bounds: Sequence[datetime]) -> Any:
     """The store-local day number (0 .. len(bounds) - 2) of a timestamp column already inside
-    ``[bounds[0], bounds[-1])``: one comparison per day boundary, evaluated in the database."""
+    ``[bounds[0], bounds[-1])``, evaluated in the database: on SQLite, when every day of the period is 24
+    hours long (no change of UTC offset inside it), whole days since the first bound, in integer seconds;
+    otherwise one comparison per day boundary."""
     if len(bounds) <= 2:
         return literal(0)
+    even = all(b - a == timedelta(days=1) for a, b in zip(bounds, bounds[1:], strict=False))
+    if even and s.get_bind().dialect.name == "sqlite":
+        first = int(bounds[0].timestamp())
+        return (cast(func.strftime("%s", col), Integer) - first) // 86_400
     return case(*[(col < b, i) for i, b in enumerate(bounds[1:-1])], else_=len(bounds) - 2)
 
 
@@ -120,7 +126,7 @@ def return_rows(s: Session, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]
 def referral_days(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
     """(day, invitees registered that day, of them qualified now) of the campaign's referrals."""
     f = mc.Referral
-    d = day_index(f.registered_at, bounds).label("d")
+    d = day_index(s, f.registered_at, bounds).label("d")
     stmt = (select(d, func.count(), _sum0(case((f.state == "qualified", 1), else_=0)))
             .where(f.campaign_code == campaign, _in(f.registered_at, bounds)).group_by(d))
     return [(int(i), int(n), int(q)) for i, n, q in run(s, stmt)]
@@ -129,7 +135,7 @@ def referral_days(s: Session, campaign: str, bounds: Sequence[datetime]) -> list
 def qualified_days(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
     """(day, referrals that qualified that day and still stand)."""
     f = mc.Referral
-    d = day_index(f.qualified_at, bounds).label("d")
+    d = day_index(s, f.qualified_at, bounds).label("d")
     stmt = (select(d, func.count()).where(f.campaign_code == campaign, f.state == "qualified",
                                           _in(f.qualified_at, bounds)).group_by(d))
     return [(int(i), int(n)) for i, n in run(s, stmt)]
@@ -188,7 +194,7 @@ def reward_rows(s: Session, campaign: str, bounds: Sequence[datetime], states: S
 def coupons_issued_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
     """(day, coupons issued that day, of them redeemed now)."""
     c = mc.Coupon
-    d = day_index(c.issued_at, bounds).label("d")
+    d = day_index(s, c.issued_at, bounds).label("d")
     stmt = (select(d, func.count(), _sum0(case((c.state == "redeemed", 1), else_=0)))
             .where(_in(c.issued_at, bounds)).group_by(d))
     return [(int(i), int(n), int(r)) for i, n, r in run(s, stmt)]
@@ -197,7 +203,7 @@ def coupons_issued_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[in
 def coupons_redeemed_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
     """(day, coupons redeemed that day (and not reinstated since), discount they gave)."""
     c = mc.Coupon
-    d = day_index(c.redeemed_at, bounds).label("d")
+    d = day_index(s, c.redeemed_at, bounds).label("d")
     stmt = (select(d, func.count(), _sum0(c.discount_fen))
             .where(c.state == "redeemed", _in(c.redeemed_at, bounds)).group_by(d))
     return [(int(i), int(n), int(x)) for i, n, x in run(s, stmt)]
@@ -286,7 +292,7 @@ def wheel_of(s: Session, campaign: str) -> tuple[str, str, str] | None:
 def draw_days(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
     """(day, draws, points they cost)."""
     dr = mp.WheelDraw
-    d = day_index(dr.created_at, bounds).label("d")
+    d = day_index(s, dr.created_at, bounds).label("d")
     stmt = (select(d, func.count(), _sum0(dr.cost_points)).where(dr.wheel_id == wheel_id, _in(dr.created_at, bounds))
             .group_by(d))
     return [(int(i), int(n), int(p)) for i, n, p in run(s, stmt)]
@@ -438,7 +444,7 @@ def redemption_groups(s: Session, campaign: str, program: str,
     """(day, item id, state now, redemptions, points, cash part) of the campaign's mall redemptions or
     premium requests (``program``) made in the period."""
     r = mm.Redemption
-    d = day_index(r.created_at, bounds).label("d")
+    d = day_index(s, r.created_at, bounds).label("d")
     stmt = (select(d, r.item_id, r.state, func.count(), _sum0(r.points), _sum0(r.cash_fen))
             .join(mm.MallItem, mm.MallItem.id == r.item_id)
             .where(_campaign_item(campaign, program), _in(r.created_at, bounds)).group_by(d, r.item_id, r.state))
@@ -526,7 +532,7 @@ def task_completions(s: Session, campaign: str, bounds: Sequence[datetime]) -> l
     """(day, task code, members who completed it, points granted, coupons granted) of the campaign's
     tasks completed in the period."""
     t = ml.TaskProgress
-    d = day_index(t.completed_at, bounds).label("d")
+    d = day_index(s, t.completed_at, bounds).label("d")
     stmt = (select(d, t.task_code, func.count(), _sum0(t.points),
                    func.sum(case((t.coupon_id.is_not(None), 1), else_=0)))
             .where(t.campaign_code == campaign, t.state == "completed", _in(t.completed_at, bounds))
@@ -567,7 +573,7 @@ def members_by_level(s: Session) -> list[tuple[str | None, int]]:
 def level_change_groups(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, str | None, str, int]]:
     """(day, from level, to level, changes) of the members' level changes in the period."""
     c = ml.LevelChange
-    d = day_index(c.created_at, bounds).label("d")
+    d = day_index(s, c.created_at, bounds).label("d")
     stmt = (select(d, c.from_level, c.to_level, func.count()).where(_in(c.created_at, bounds))
             .group_by(d, c.from_level, c.to_level))
     return [(int(i), None if f is None else str(f), str(t), int(n)) for i, f, t, n in run(s, stmt)]
