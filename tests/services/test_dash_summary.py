@@ -26,6 +26,7 @@ from pos_app.services.checkout import LineInput, PaymentInput
 from pos_app.services.reports import campaign as cr
 from pos_app.services.reports import summaries
 from tests.services.reports_month import Month, build_month
+from tests.test_migrations import pg_schema_url as pg_schema_url  # noqa: F401  (fixture)
 
 
 def _sql(mo: Month, sql: str, *args: Any) -> list[Any]:
@@ -256,3 +257,44 @@ def test_a_quarter_hour_lies_in_one_local_day(epoch: int, zone: str) -> None:
     tz = ZoneInfo(zone)
     at = datetime.fromtimestamp(epoch, UTC)
     assert dash_summary.slot_day(epoch // dash_summary.SLOT_SECONDS, tz, {}) == local_day(at, tz)
+
+
+@pytest.mark.pg
+def test_on_postgres_the_summaries_are_rebuilt_whole_and_equal_the_rows(pg_schema_url: Any) -> None:  # noqa: F811
+    from pos_app import bootstrap
+    from pos_app.db import migrate
+    from pos_app.db.engine import Database
+    from pos_app.services import campaigns, members
+    from pos_app.services.campaigns import read_campaign_file
+    from tests.conftest import DEMO_CAMPAIGN, FakeClock
+
+    url, _ = pg_schema_url
+    db = Database(url)
+    migrate.upgrade(db)
+    clock = FakeClock()
+    ctx = bootstrap.service_context(db, clock=clock)
+    staff.init_store(ctx, store_code="PG01", manager_code="boss", manager_pin="9999")
+    boss = staff.login(ctx, "boss", "9999")
+    data = read_campaign_file(DEMO_CAMPAIGN)
+    data["campaign"].update(starts_on="2026-11-01", ends_on="2027-01-31")
+    campaigns.load_campaign(ctx, boss, data)
+    mids = [members.register_member(ctx, boss, phone=f"1380013800{i}").member_id for i in range(3)]
+    day = cr.Period(date(2026, 11, 23), date(2026, 11, 25))
+
+    def figures() -> tuple[Any, ...]:
+        r = cr.campaign_report(ctx, boss, from_day=day.from_day, to_day=day.to_day)
+        rec, sal = r.section("recharge"), r.section("sales")
+        return (rec.serie("principal_fen").values, rec.serie("new_recharging_members").values,
+                sal.serie("sales_fen").values, {p.ref: p.value for p in sal.breakdown("by_method").parts})
+
+    wallet.recharge(ctx, boss, member_id=mids[0], tier_code="basic", pay_method="cash")  # 500 + 50 bonus
+    assert figures() == ((50_000, 0, 0), (1, 0, 0), (0, 0, 0), {})
+    clock.advance(days=1)
+    wallet.recharge(ctx, boss, member_id=mids[0], amount_fen=20_000, pay_method="wechat")
+    wallet.recharge(ctx, boss, member_id=mids[1], amount_fen=30_000, pay_method="wechat")
+    checkout.ring_up(ctx, boss, request_id=None, member_id=mids[2], lines=[LineInput(category="医疗", amount_fen=8_000)],
+                     coupon_code=None, payments=[PaymentInput("cash", 8_000)])
+    assert figures() == ((50_000, 50_000, 0), (1, 1, 0), (0, 8_000, 0), {"cash": 8_000})
+    with ctx.uow(read_only=True) as uow:
+        assert dash_summary.watermarks(uow.session) == {}  # no insertion order here: nothing to resume from
+    db.dispose()
