@@ -32,7 +32,11 @@ the default period), so the previous period compares like with like; referrals, 
 redemptions and the tasks are the campaign's. A campaign without a published wheel or without tasks:
 that section says so (``available = False``) and carries no number.
 
-Every figure is a sum over rows the repository (``pos_app.db.repo.campaign_report``) reads; a total is
+The recharge, sales and points figures are read from per-day summaries of the append-only tables
+(``pos_app.db.repo.dash_summary``), brought up to date first with only the rows added since the last time
+(:mod:`pos_app.services.reports.summaries`); the other sections read their rows (states that change) through
+``pos_app.db.repo.campaign_report``. Charted series carry a per-day target line where the campaign sets a
+target (:func:`daily_targets`). Every figure is a sum over rows; a total is
 the sum of its rows (the breakdowns add up to their figure), and :func:`drill` gives back the rows behind
 any figure or any day of a series. Read-only; managers (``report.read``)."""
 
