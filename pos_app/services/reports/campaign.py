@@ -38,7 +38,7 @@ The recharge, sales and points figures are read from per-day summaries of the ap
 ``pos_app.db.repo.campaign_report``. Charted series carry a per-day target line where the campaign sets a
 target (:func:`daily_targets`). Every figure is a sum over rows; a total is
 the sum of its rows (the breakdowns add up to their figure), and :func:`drill` gives back the rows behind
-any figure or any day of a series. Read-only; managers (``report.read``)."""
+any figure or any day of a series. Managers (``report.read``); nothing is written but the derived summaries."""
 
 from __future__ import annotations
 
