@@ -6,7 +6,7 @@ and opening the dashboard reads a few hundred summary rows instead of a month of
 Each step reads one chunk of one source's new rows (at most :data:`CHUNK`) in a read transaction, then
 writes what they add in one short write transaction, after checking that the watermark it started from
 has not moved; the first opening of a large store therefore never holds the write lock for long (the
-counter keeps working between chunks). The summaries are derived figures: no audit row, no event, nothing
+counter keeps working between chunks; the dashboard runs them one operation each). The summaries are derived figures: no audit row, no event, nothing
 another store needs."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pos_app.services.usecase import use_case
 
 DS = repo.dash_summary
 
-#: source rows summarised per write transaction at most
-CHUNK = 200_000
+#: source rows summarised per step (one read, one short write transaction) at most
+CHUNK = 50_000
 
 
 @dataclass
@@ -162,8 +162,9 @@ def _rebuild(s: Session, tz: ZoneInfo) -> None:
 @use_case("report.summarise", permission=None, event=None, audited=False,
           permission_note="derived figures only (the dashboard's per-day summaries), written for whoever reads "
                           "the campaign figures, which checks its own permission")
-def _step(ctx: ServiceContext) -> bool:
-    """One chunk of new rows summarised in one short write transaction; whether there may be more."""
+def step(ctx: ServiceContext) -> bool:
+    """One chunk of new rows summarised in one short write transaction; whether there may be more (the
+    dashboard runs the steps one by one on the database worker, so the counter's work goes between them)."""
     with ctx.uow(read_only=True) as uow:
         s = uow.session
         tz = settings(uow).tz
@@ -194,6 +195,6 @@ def _step(ctx: ServiceContext) -> bool:
 def bring_up_to_date(ctx: ServiceContext) -> int:
     """Summarise every row added since the last time; the number of write transactions it took."""
     steps = 0
-    while _step(ctx):
+    while step(ctx):
         steps += 1
     return steps
