@@ -249,6 +249,15 @@ def test_summaries_are_summarised_again_after_a_time_zone_change_or_renumbered_r
     _check(mo, per)
 
 
+def test_a_store_summarised_in_many_small_steps_gives_the_same_figures(month: Month,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(summaries, "CHUNK", 7)  # a few rows per write transaction, across every source's edges
+    rows = sum(_sql(month, f"SELECT count(*) FROM {t}")[0][0] for t in  # noqa: S608
+               ("recharge", "sale", "sale_line", "sale_payment", "points_lot", "points_entry"))
+    assert summaries.bring_up_to_date(month.store.ctx) >= rows // 7
+    _check(month, cr.Period(_today(month) - timedelta(days=3), _today(month)))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=1_600_000_000, max_value=1_900_000_000),
        st.sampled_from(["Asia/Shanghai", "Asia/Kolkata", "Asia/Kathmandu", "Europe/Berlin", "America/New_York",

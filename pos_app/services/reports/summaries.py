@@ -3,9 +3,9 @@ dashboard and the campaign report call :func:`bring_up_to_date` before they read
 rows added since the last time, so a use case never writes a summary row (its write path stays as it is)
 and opening the dashboard reads a few hundred summary rows instead of a month of ledger rows.
 
-Each step reads one chunk of one source's new rows (at most :data:`CHUNK`) in a read transaction, then
-writes what they add in one short write transaction, after checking that the watermark it started from
-has not moved; the first opening of a large store therefore never holds the write lock for long (the
+Each step reads the new rows of the sources (at most :data:`CHUNK` in all) in a read transaction, then
+writes what they add in one short write transaction, after checking that the watermarks it started from
+have not moved; the first opening of a large store therefore never holds the write lock for long (the
 counter keeps working between chunks; the dashboard runs them one operation each). The summaries are derived figures: no audit row, no event, nothing
 another store needs."""
 
@@ -117,26 +117,29 @@ def _first_changes(s: Session, lo: int | None, hi: int | None, tz: ZoneInfo,
     return firsts, [(DS.NEW_MEMBERS, d, "", n, 0, 0) for d, n in delta.items() if n]
 
 
-def _plan(s: Session, tz: ZoneInfo, now: datetime) -> _Chunk | None:
-    """The next chunk to summarise (None: everything is summarised)."""
+def _plan(s: Session, tz: ZoneInfo, now: datetime) -> list[_Chunk]:
+    """The next chunks to summarise, one per source with new rows, at most :data:`CHUNK` rows in all (empty:
+    everything is summarised; one chunk with ``clear``: summarise everything again)."""
     name = tz.key
     marks = DS.watermarks(s)
     for source, (upto, key, zone) in marks.items():
         if zone != name:
-            return _Chunk(clear=True)
+            return [_Chunk(clear=True)]
         if upto > 0:
             found = DS.first_key_at(s, upto) if source == DS.FIRSTS else DS.key_at(s, DS.BY_NAME[source], upto)
             if found != key:  # renumbered rows (a VACUUMed copy): summarise everything again
-                return _Chunk(clear=True)
+                return [_Chunk(clear=True)]
     memo: dict[int, date] = {}
+    chunks: list[_Chunk] = []
+    budget = CHUNK
     for source, table in [(src.name, src.table) for src in DS.SOURCES] + [(DS.FIRSTS, "recharge")]:
         lo = marks.get(source, (0, None, name))[0]
         top = DS.newest(s, table)
         if top < lo:  # rows gone from the end of an append-only table: summarise everything again
-            return _Chunk(clear=True)
+            return [_Chunk(clear=True)]
         if top == lo:
             continue
-        hi = DS.last_at_most(s, table, min(top, lo + CHUNK))
+        hi = DS.last_at_most(s, table, min(top, lo + budget))
         chunk = _Chunk(source, marks.get(source), hi)
         if source == DS.FIRSTS:
             chunk.firsts, chunk.days = _first_changes(s, lo, hi, tz, None)
@@ -144,8 +147,11 @@ def _plan(s: Session, tz: ZoneInfo, now: datetime) -> _Chunk | None:
         else:
             chunk.days = _chunk_days(s, DS.BY_NAME[source], lo, hi, tz, now, memo)
             chunk.upto_key = DS.key_at(s, DS.BY_NAME[source], hi)
-        return chunk
-    return None
+        chunks.append(chunk)
+        budget -= hi - lo
+        if budget <= 0:
+            break
+    return chunks
 
 
 def _rebuild(s: Session, tz: ZoneInfo) -> None:
@@ -168,26 +174,26 @@ def step(ctx: ServiceContext) -> bool:
     with ctx.uow(read_only=True) as uow:
         s = uow.session
         tz = settings(uow).tz
-        if not DS.incremental(s):
-            chunk: _Chunk | None = _Chunk(clear=True)
-        else:
-            chunk = _plan(s, tz, ctx.now())
-    if chunk is None:
+        incremental = DS.incremental(s)
+        chunks = _plan(s, tz, ctx.now()) if incremental else [_Chunk(clear=True)]
+    if not chunks:
         return False
     with ctx.uow() as uow:
         s = uow.session
-        if chunk.clear:
-            if DS.incremental(s):
+        if chunks[0].clear:
+            if incremental:
                 DS.clear(s)
             else:
                 _rebuild(s, tz)
             uow.commit()
-            return DS.incremental(s)
-        if DS.watermarks(s).get(chunk.source) != chunk.started_from:
-            return True  # another reader summarised it meanwhile: plan again
-        DS.add_days(s, chunk.days)
-        DS.set_firsts(s, chunk.firsts)
-        DS.set_watermark(s, chunk.source, chunk.upto, chunk.upto_key, tz.key)
+            return incremental
+        marks = DS.watermarks(s)
+        if any(marks.get(c.source) != c.started_from for c in chunks):
+            return True  # another reader summarised some of it meanwhile: plan again
+        for c in chunks:
+            DS.add_days(s, c.days)
+            DS.set_firsts(s, c.firsts)
+            DS.set_watermark(s, c.source, c.upto, c.upto_key, tz.key)
         uow.commit()
     return True
 
