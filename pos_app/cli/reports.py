@@ -167,7 +167,7 @@ def cmd_campaign(cli: Cli, a: argparse.Namespace) -> int:
                 if f.previous is not None:
                     extra.append(_t("dashboard.previous_short", {"value": campaign.value_text(f.previous, f.unit)}))
                 if f.target is not None:
-                    extra.append(_t("dashboard.target_short", {"value": campaign.value_text(f.target, f.unit)}))
+                    extra.append(campaign.target_text(f))
                 out.append(f"  {f.label:<14} {campaign.value_text(f.value, f.unit)}"
                            + (f"  ({', '.join(extra)})" if extra else ""))
         out.append(_t("dashboard.col.evaluation") + ":")

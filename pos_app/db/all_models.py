@@ -11,6 +11,7 @@ from pos_app.db import models_reports  # noqa: F401
 from pos_app.db import models_points  # noqa: F401
 from pos_app.db import models_levels  # noqa: F401
 from pos_app.db import models_mall  # noqa: F401
+from pos_app.db import models_dash  # noqa: F401
 from pos_app.db.base import Base
 
 metadata = Base.metadata

@@ -60,6 +60,9 @@ TABLE_AREAS: dict[str, str] = {
     "mall_code": "redemptions",
     "redemption": "redemptions",
     "redemption_log": "redemptions",
+    "dash_day": "summaries",
+    "dash_first_recharge": "summaries",
+    "dash_watermark": "summaries",
 }
 
 #: on a connection's ``info``: {table: statements that wrote it} in the current transaction

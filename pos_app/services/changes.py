@@ -40,7 +40,8 @@ class Changes:
     @classmethod
     def of(cls, areas: Iterable[str]) -> Changes:
         wanted = set(areas)
-        unknown = wanted - set(AREAS) - {"requests"}
+        # the request log and the dashboard's summaries (derived figures) are no screen's to refresh
+        unknown = wanted - set(AREAS) - {"requests", "summaries"}
         if unknown:
             raise ValueError(f"unknown change areas: {sorted(unknown)}")
         return cls(**{a: True for a in AREAS if a in wanted})

@@ -1,8 +1,10 @@
 """The campaign dashboard (Shift+F3, managers): a campaign and a period (today, this week, campaign to date,
 custom), and for each section of services.reports.campaign its figures beside the previous period and the
-target, its daily chart (pyqtgraph: bars for the period, a line for the previous period) and its breakdowns.
+target, its daily chart (pyqtgraph: bars for the period, a dashed line for the previous period, a solid line
+for the daily target where the campaign sets one, with a legend) and its breakdowns.
 
-Every section is computed by the service on the database worker, one op each, and shows as soon as it
+The per-day summaries are first brought up to date, one chunk per op (the counter's ops go between them),
+then every section is computed by the service on the database worker, one op each, and shows as soon as it
 arrives: opening the dashboard never blocks the window. Clicking a figure, a breakdown row or a bar of a
 chart lists the rows behind it in the table below (the service's drill-down). pyqtgraph is imported only
 when the first chart is drawn, so the app starts no slower for it. Nothing is computed here."""
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
 from pos_app.domain import roles
 from pos_app.domain.errors import DomainError
 from pos_app.services.reports import campaign as cr
+from pos_app.services.reports import summaries
 from pos_app.ui import filedialogs
 from pos_app.ui.appctx import AppContext
 from pos_app.ui.common import CJK_FAMILIES, ErrorLabel, tr
@@ -53,6 +56,7 @@ CHARTS: dict[str, tuple[str, ...]] = {
 }
 BAR_COLOURS = ("#1a73e8", "#f29900", "#188038")
 PREVIOUS_COLOUR = "#9aa0a6"
+TARGET_COLOURS = ("#d93025", "#a142f4")
 
 
 def _qdate(d: date) -> QDate:
@@ -161,7 +165,7 @@ class SectionCard(QGroupBox):
         if f.previous is not None:
             extra.append(tr("dashboard.previous_short", value=cr.value_text(f.previous, f.unit)))
         if f.target is not None:
-            extra.append(tr("dashboard.target_short", value=cr.value_text(f.target, f.unit)))
+            extra.append(cr.target_text(f))
         return text + (f"\n{'，'.join(extra)}" if extra else "")
 
     def draw_chart(self, sec: cr.Section) -> None:
@@ -204,13 +208,21 @@ class SectionCard(QGroupBox):
                                   pen=pg.mkPen(PREVIOUS_COLOUR, width=2, style=Qt.PenStyle.DashLine), symbol="o",
                                   symbolSize=4, name=f"{tr('dashboard.ui.previous_legend')} {series[0].label}")
             self.items["previous"] = line
+        targeted = [x for x in series if x.target is not None]
+        for i, x in enumerate(targeted):  # the daily target: the campaign's target spread over its days
+            assert x.target is not None
+            line = self.plot.plot(list(range(n)), [self.plot_value(v, x.unit) for v in x.target[:n]],
+                                  pen=pg.mkPen(TARGET_COLOURS[i % len(TARGET_COLOURS)], width=2),
+                                  name=f"{tr('dashboard.ui.target_legend')} {x.label}")
+            self.items[f"target:{x.key}"] = line
         step = max(1, n // 10)
         self.plot.getAxis("bottom").setTicks([[(i, sec.period.day(i).strftime("%m-%d")) for i in range(0, n, step)]])
         unit = series[0].unit if series else cr.COUNT
         self.plot.setLabel("left", "¥" if unit == cr.FEN else "")
         self.plot.getAxis("left").label.setFont(cjk_font(8))
         self.plot.setXRange(-0.6, n - 0.4, padding=0)
-        top = max([self.plot_value(v, s.unit) for s in series for v in (*s.values, *(s.previous or ()))] or [0])
+        top = max([self.plot_value(v, s.unit) for s in series
+                   for v in (*s.values, *(s.previous or ()), *(s.target or ()))] or [0])
         self.plot.setYRange(0, max(top, 1.0) * 1.08, padding=0)
 
     @staticmethod
@@ -390,10 +402,25 @@ class DashboardScreen(QWidget):
                 self.start.setDate(_qdate(per.from_day))
                 self.end.setDate(_qdate(per.to_day))
             info = res[0]
-            for name in cr.SECTIONS:
-                self.appctx.run(lambda name=name: cr.section(ctx, actor, name, campaign=info, period=per),
-                                lambda sec, gen=gen: self._arrived(gen, sec), self.error.show_error,
-                                key=f"dash-section-{name}")
+
+            def sections() -> None:
+                for name in cr.SECTIONS:
+                    self.appctx.run(lambda name=name: cr.section(ctx, actor, name, campaign=info, period=per),
+                                    lambda sec, gen=gen: self._arrived(gen, sec), self.error.show_error,
+                                    key=f"dash-section-{name}")
+
+            def summarised(more: bool) -> None:
+                # the per-day summaries caught up one chunk per operation, so the counter's operations on the
+                # database worker go between the chunks (a large store's first opening summarises a year)
+                if gen != self._generation:
+                    return
+                if more:
+                    self.appctx.run(lambda: summaries.step(ctx), summarised, self.error.show_error,
+                                    key="dash-summarise")
+                else:
+                    sections()
+
+            summarised(True)
 
         self.appctx.run(lambda: cr.resolve(ctx, actor, **choice), chosen, self.error.show_error, key="dash-resolve")
 

@@ -34,6 +34,7 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "settings.update": ("system.admin", True, "settings.updated", False),
     "staff.login": (None, False, None, False),
     "staff.login_refused": (None, True, None, False),
+    "report.summarise": (None, False, None, False),
     "staff.add": ("staff.manage", True, "staff.added", False),
     "staff.set_active": ("staff.manage", True, "staff.active_set", False),
     "staff.change_role": ("staff.manage", True, "staff.role_changed", False),

@@ -142,6 +142,56 @@ def test_the_dashboard_shows_the_report_figures_and_follows_the_choices(demo_win
     assert "夏季活动" in screen.campaign_box.currentText()
 
 
+def _legend(card: Any) -> list[str]:
+    return [label.text for _sample, label in card.plot.plotItem.legend.items]
+
+
+def test_the_daily_target_line_and_target_against_actual(demo_win: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    screen = _open(demo_win, qtbot)
+    ctx, actor = demo_win.appctx.ctx, demo_win.appctx.actor
+    rep = cr.campaign_report(ctx, actor, from_day=screen.period.from_day, to_day=screen.period.to_day)
+    info = rep.campaign
+    # the demo campaign's 200 coupon redemptions and 150 mall redemptions, spread over its days
+    days = (info.ends_on - info.starts_on).days + 1
+    for name, key, target in (("coupons", "coupons_redeemed", 200), ("redemptions", "mall_redemptions", 150)):
+        card, serie = screen.cards[name], rep.section(name).serie(key)
+        whole = cr.spread(target, days)
+        assert serie.target == tuple(whole[(d - info.starts_on).days] for d in rep.period.dates())
+        _x, ys = card.items[f"target:{key}"].getData()
+        assert [round(y) for y in ys] == list(serie.target)
+        assert f"每日目标 {serie.label}" in _legend(card)
+    fig = rep.section("coupons").figure("coupons.redeemed")
+    assert fig.target == 200
+    text = screen.cards["coupons"].buttons["coupons.redeemed"].text()
+    assert f"目标 200，达成 {cr.value_text(fig.value * 10_000 // 200, cr.BP)}" in text
+    assert "目标 100，达成" in screen.cards["recharge"].buttons["recharge.new_members"].text()
+    assert "target:principal_fen" not in screen.cards["recharge"].items  # no previous recharge to grow from
+    screen.grab().save(str(tmp_path / "dashboard_campaign.png"))
+    # the coming fortnight: its previous period holds the demo's recharges, so the recharge target (20% more)
+    # is drawn day by day over it
+    today = demo_win.appctx.store_today()
+    screen.period_box.setCurrentIndex(cr.PERIODS.index(cr.CUSTOM))
+    qtbot.waitUntil(lambda: screen.complete() and idle(demo_win), timeout=20_000)
+    screen.start.setDate(screen.start.date().fromString((today + timedelta(days=1)).isoformat(), "yyyy-MM-dd"))
+    screen.end.setDate(screen.end.date().fromString((today + timedelta(days=14)).isoformat(), "yyyy-MM-dd"))
+    screen.refresh()
+    qtbot.waitUntil(lambda: screen.complete() and idle(demo_win) and screen.period.to_day == today + timedelta(days=14),
+                    timeout=20_000)
+    card = screen.cards["recharge"]
+    sec = card.section
+    principal = sec.figure("recharge.principal")
+    assert principal.previous and principal.target == principal.previous * 12_000 // 10_000
+    serie = sec.serie("principal_fen")
+    assert serie.target is not None and sum(serie.target) == principal.target and len(serie.target) == 14
+    assert max(serie.target) - min(serie.target) <= 1
+    _x, ys = card.items["target:principal_fen"].getData()
+    assert [round(y * 100) for y in ys] == list(serie.target)
+    assert f"每日目标 {serie.label}" in _legend(card)
+    assert f"目标 {cr.value_text(principal.target, cr.FEN)}，达成 0.00%" in card.buttons["recharge.principal"].text()
+    card.grab().save(str(tmp_path / "dashboard_recharge_target.png"))
+    assert (tmp_path / "dashboard_recharge_target.png").stat().st_size > 0
+
+
 def test_clicking_a_figure_or_a_bar_lists_its_rows(demo_win: MainWindow, qtbot: Any, qtmodeltester: Any) -> None:
     screen = _open(demo_win, qtbot)
     sales = screen.sections["sales"]

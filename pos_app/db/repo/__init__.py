@@ -19,6 +19,7 @@ from pos_app.db.repo import (  # noqa: F401  (the package's modules, for ``repo.
     campaigns,
     checks,
     coupons,
+    dash_summary,
     ledger,
     levels,
     mall,

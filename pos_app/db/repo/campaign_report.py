@@ -11,10 +11,10 @@ are left out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, union
+from sqlalchemy import Integer, and_, case, cast, exists, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from pos_app.db import models as m
@@ -34,11 +34,17 @@ def _sum0(col: Any) -> Any:
     return func.coalesce(func.sum(col), 0)
 
 
-def day_index(col: Any, bounds: Sequence[datetime]) -> Any:
+def day_index(s: Session, col: Any, bounds: Sequence[datetime]) -> Any:
     """The store-local day number (0 .. len(bounds) - 2) of a timestamp column already inside
-    ``[bounds[0], bounds[-1])``: one comparison per day boundary, evaluated in the database."""
+    ``[bounds[0], bounds[-1])``, evaluated in the database: on SQLite, when every day of the period is 24
+    hours long (no change of UTC offset inside it), whole days since the first bound, in integer seconds;
+    otherwise one comparison per day boundary."""
     if len(bounds) <= 2:
         return literal(0)
+    even = all(b - a == timedelta(days=1) for a, b in zip(bounds, bounds[1:], strict=False))
+    if even and s.get_bind().dialect.name == "sqlite":
+        first = int(bounds[0].timestamp())
+        return (cast(func.strftime("%s", col), Integer) - first) // 86_400
     return case(*[(col < b, i) for i, b in enumerate(bounds[1:-1])], else_=len(bounds) - 2)
 
 
@@ -57,25 +63,6 @@ def _first_recharge() -> Any:
     """A recharge that is its member's first (no earlier recharge of the same member, any store)."""
     r, earlier = m.Recharge, aliased(m.Recharge, name="earlier")
     return ~exists().where(earlier.member_id == r.member_id, earlier.created_at < r.created_at)
-
-
-def recharge_groups(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, str | None, bool, int, int, int]]:
-    """(day, tier code or None, the member's first recharge?, recharges, principal, bonus): the recharge
-    section's figures in one pass over the period's recharges."""
-    r = m.Recharge
-    d = day_index(r.created_at, bounds).label("d")
-    first = case((_first_recharge(), 1), else_=0).label("first")
-    stmt = (select(d, r.tier_code, first, func.count(), _sum0(r.amount_fen), _sum0(r.bonus_fen))
-            .where(_in(r.created_at, bounds), _local_recharge()).group_by(d, r.tier_code, first))
-    return [(int(i), t, bool(f), int(n), int(p), int(b)) for i, t, f, n, p, b in run(s, stmt)]
-
-
-def refunds(s: Session, bounds: Sequence[datetime]) -> tuple[int, int, int]:
-    """(refunds, principal paid back, bonus taken back) of the recharge refunds in the period."""
-    f = m.Refund
-    n, p, b = run(s, select(func.count(), _sum0(f.principal_refund_fen), _sum0(f.bonus_revoke_fen))
-                  .where(_in(f.created_at, bounds))).one()
-    return int(n), int(p), int(b)
 
 
 def recharge_rows(s: Session, bounds: Sequence[datetime], *, first_only: bool = False,
@@ -99,45 +86,6 @@ def refund_rows(s: Session, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]
 
 
 # ----------------------------------------------------------------------------- sales
-
-
-def sales_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int, int]]:
-    """(day, sales, total rung up, actually paid) per day."""
-    x = mk.Sale
-    d = day_index(x.created_at, bounds).label("d")
-    stmt = (select(d, func.count(), _sum0(x.total_fen), _sum0(x.paid_fen)).where(_in(x.created_at, bounds))
-            .group_by(d))
-    return [(int(i), int(n), int(t), int(p)) for i, n, t, p in run(s, stmt)]
-
-
-def sales_by_method(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
-    """(method, payments, amount actually paid with it: the amount less its stored-value bonus part)."""
-    x, p = mk.Sale, mk.SalePayment
-    stmt = (select(p.method, func.count(), _sum0(p.amount_fen - p.bonus_fen)).join(x, x.id == p.sale_id)
-            .where(_in(x.created_at, bounds)).group_by(p.method))
-    return [(str(k), int(n), int(a)) for k, n, a in run(s, stmt)]
-
-
-def sales_by_category(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
-    """(category, lines, amount rung up on its lines)."""
-    x, ln = mk.Sale, mk.SaleLine
-    stmt = (select(ln.category, func.count(), _sum0(ln.amount_fen)).join(x, x.id == ln.sale_id)
-            .where(_in(x.created_at, bounds)).group_by(ln.category))
-    return [(str(c), int(n), int(a)) for c, n, a in run(s, stmt)]
-
-
-def sales_by_customer(s: Session, bounds: Sequence[datetime]) -> list[tuple[bool, int, int]]:
-    """(a member's purchase?, sales, actually paid): members against walk-ins."""
-    x = mk.Sale
-    member = x.member_id.is_not(None).label("member")
-    stmt = select(member, func.count(), _sum0(x.paid_fen)).where(_in(x.created_at, bounds)).group_by(member)
-    return [(bool(k), int(n), int(a)) for k, n, a in run(s, stmt)]
-
-
-def returns(s: Session, bounds: Sequence[datetime]) -> tuple[int, int]:
-    r = mk.SaleReturn
-    n, a = run(s, select(func.count(), _sum0(r.amount_fen)).where(_in(r.created_at, bounds))).one()
-    return int(n), int(a)
 
 
 def sale_rows(s: Session, bounds: Sequence[datetime], *, member: bool | None = None,
@@ -178,7 +126,7 @@ def return_rows(s: Session, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]
 def referral_days(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
     """(day, invitees registered that day, of them qualified now) of the campaign's referrals."""
     f = mc.Referral
-    d = day_index(f.registered_at, bounds).label("d")
+    d = day_index(s, f.registered_at, bounds).label("d")
     stmt = (select(d, func.count(), _sum0(case((f.state == "qualified", 1), else_=0)))
             .where(f.campaign_code == campaign, _in(f.registered_at, bounds)).group_by(d))
     return [(int(i), int(n), int(q)) for i, n, q in run(s, stmt)]
@@ -187,7 +135,7 @@ def referral_days(s: Session, campaign: str, bounds: Sequence[datetime]) -> list
 def qualified_days(s: Session, campaign: str, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
     """(day, referrals that qualified that day and still stand)."""
     f = mc.Referral
-    d = day_index(f.qualified_at, bounds).label("d")
+    d = day_index(s, f.qualified_at, bounds).label("d")
     stmt = (select(d, func.count()).where(f.campaign_code == campaign, f.state == "qualified",
                                           _in(f.qualified_at, bounds)).group_by(d))
     return [(int(i), int(n)) for i, n in run(s, stmt)]
@@ -246,7 +194,7 @@ def reward_rows(s: Session, campaign: str, bounds: Sequence[datetime], states: S
 def coupons_issued_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
     """(day, coupons issued that day, of them redeemed now)."""
     c = mc.Coupon
-    d = day_index(c.issued_at, bounds).label("d")
+    d = day_index(s, c.issued_at, bounds).label("d")
     stmt = (select(d, func.count(), _sum0(case((c.state == "redeemed", 1), else_=0)))
             .where(_in(c.issued_at, bounds)).group_by(d))
     return [(int(i), int(n), int(r)) for i, n, r in run(s, stmt)]
@@ -255,7 +203,7 @@ def coupons_issued_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[in
 def coupons_redeemed_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
     """(day, coupons redeemed that day (and not reinstated since), discount they gave)."""
     c = mc.Coupon
-    d = day_index(c.redeemed_at, bounds).label("d")
+    d = day_index(s, c.redeemed_at, bounds).label("d")
     stmt = (select(d, func.count(), _sum0(c.discount_fen))
             .where(c.state == "redeemed", _in(c.redeemed_at, bounds)).group_by(d))
     return [(int(i), int(n), int(x)) for i, n, x in run(s, stmt)]
@@ -298,20 +246,6 @@ def coupon_rows(s: Session, *, bounds: Sequence[datetime] | None = None, what: s
 
 
 # ----------------------------------------------------------------------------- points
-
-
-def points_earned(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
-    """(source, lots, points) of the points lots earned in the period."""
-    lot = m.PointsLot
-    stmt = select(lot.source, func.count(), _sum0(lot.points)).where(_in(lot.earned_at, bounds)).group_by(lot.source)
-    return [(str(k), int(n), int(p)) for k, n, p in run(s, stmt)]
-
-
-def points_moved(s: Session, bounds: Sequence[datetime]) -> list[tuple[str, int, int]]:
-    """(kind, rows, points) of what left points lots in the period (spend, expire, revoke: negative)."""
-    e = m.PointsEntry
-    stmt = select(e.kind, func.count(), _sum0(e.delta)).where(_in(e.created_at, bounds)).group_by(e.kind)
-    return [(str(k), int(n), int(p)) for k, n, p in run(s, stmt)]
 
 
 def points_rows(s: Session, bounds: Sequence[datetime], *, source: str | None = None,
@@ -358,7 +292,7 @@ def wheel_of(s: Session, campaign: str) -> tuple[str, str, str] | None:
 def draw_days(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> list[tuple[int, int, int]]:
     """(day, draws, points they cost)."""
     dr = mp.WheelDraw
-    d = day_index(dr.created_at, bounds).label("d")
+    d = day_index(s, dr.created_at, bounds).label("d")
     stmt = (select(d, func.count(), _sum0(dr.cost_points)).where(dr.wheel_id == wheel_id, _in(dr.created_at, bounds))
             .group_by(d))
     return [(int(i), int(n), int(p)) for i, n, p in run(s, stmt)]
@@ -452,22 +386,6 @@ def owed_rows(s: Session, today: date, *, overdue: bool = False, sku: str | None
     return [tuple(row) for row in run(s, stmt.order_by(e.due_on, e.created_at).limit(DRILL_LIMIT))]
 
 
-def points_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
-    """(day, points earned that day: every lot)."""
-    lot = m.PointsLot
-    d = day_index(lot.earned_at, bounds).label("d")
-    return [(int(i), int(p)) for i, p in run(s, select(d, _sum0(lot.points)).where(_in(lot.earned_at, bounds))
-                                              .group_by(d))]
-
-
-def points_spent_days(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
-    """(day, points spent that day, as a positive number)."""
-    e = m.PointsEntry
-    d = day_index(e.created_at, bounds).label("d")
-    return [(int(i), -int(p)) for i, p in run(s, select(d, _sum0(e.delta)).where(e.kind == "spend", _in(e.created_at, bounds))
-                                               .group_by(d))]
-
-
 def drawing_member_rows(s: Session, wheel_id: str, bounds: Sequence[datetime]) -> list[tuple[Any, ...]]:
     """(phone, draws, first draw) of each member who drew in the period."""
     dr = mp.WheelDraw
@@ -526,7 +444,7 @@ def redemption_groups(s: Session, campaign: str, program: str,
     """(day, item id, state now, redemptions, points, cash part) of the campaign's mall redemptions or
     premium requests (``program``) made in the period."""
     r = mm.Redemption
-    d = day_index(r.created_at, bounds).label("d")
+    d = day_index(s, r.created_at, bounds).label("d")
     stmt = (select(d, r.item_id, r.state, func.count(), _sum0(r.points), _sum0(r.cash_fen))
             .join(mm.MallItem, mm.MallItem.id == r.item_id)
             .where(_campaign_item(campaign, program), _in(r.created_at, bounds)).group_by(d, r.item_id, r.state))
@@ -614,7 +532,7 @@ def task_completions(s: Session, campaign: str, bounds: Sequence[datetime]) -> l
     """(day, task code, members who completed it, points granted, coupons granted) of the campaign's
     tasks completed in the period."""
     t = ml.TaskProgress
-    d = day_index(t.completed_at, bounds).label("d")
+    d = day_index(s, t.completed_at, bounds).label("d")
     stmt = (select(d, t.task_code, func.count(), _sum0(t.points),
                    func.sum(case((t.coupon_id.is_not(None), 1), else_=0)))
             .where(t.campaign_code == campaign, t.state == "completed", _in(t.completed_at, bounds))
@@ -655,7 +573,7 @@ def members_by_level(s: Session) -> list[tuple[str | None, int]]:
 def level_change_groups(s: Session, bounds: Sequence[datetime]) -> list[tuple[int, str | None, str, int]]:
     """(day, from level, to level, changes) of the members' level changes in the period."""
     c = ml.LevelChange
-    d = day_index(c.created_at, bounds).label("d")
+    d = day_index(s, c.created_at, bounds).label("d")
     stmt = (select(d, c.from_level, c.to_level, func.count()).where(_in(c.created_at, bounds))
             .group_by(d, c.from_level, c.to_level))
     return [(int(i), None if f is None else str(f), str(t), int(n)) for i, f, t, n in run(s, stmt)]

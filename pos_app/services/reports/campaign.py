@@ -32,9 +32,13 @@ the default period), so the previous period compares like with like; referrals, 
 redemptions and the tasks are the campaign's. A campaign without a published wheel or without tasks:
 that section says so (``available = False``) and carries no number.
 
-Every figure is a sum over rows the repository (``pos_app.db.repo.campaign_report``) reads; a total is
+The recharge, sales and points figures are read from per-day summaries of the append-only tables
+(``pos_app.db.repo.dash_summary``), brought up to date first with only the rows added since the last time
+(:mod:`pos_app.services.reports.summaries`); the other sections read their rows (states that change) through
+``pos_app.db.repo.campaign_report``. Charted series carry a per-day target line where the campaign sets a
+target (:func:`daily_targets`). Every figure is a sum over rows; a total is
 the sum of its rows (the breakdowns add up to their figure), and :func:`drill` gives back the rows behind
-any figure or any day of a series. Read-only; managers (``report.read``)."""
+any figure or any day of a series. Managers (``report.read``); nothing is written but the derived summaries."""
 
 from __future__ import annotations
 
@@ -57,9 +61,12 @@ from pos_app.domain.money import BP_PER_UNIT, format_fen
 from pos_app.domain.redemption import MALL_STATES, PREMIUM_STATES
 from pos_app.services.common import local_date, require, settings
 from pos_app.services.context import Actor, ServiceContext
-from pos_app.services.reports import MAX_DAYS, day_start
+from pos_app.services.reports import MAX_DAYS, day_start, summaries
 
 DB = repo.campaign_report
+SUM = repo.dash_summary
+#: the sections read from the per-day summaries (brought up to date before they are read)
+SUMMARISED = frozenset({"recharge", "sales", "points"})
 
 #: the period choices of the dashboard
 TODAY, WEEK, CAMPAIGN, CUSTOM = "today", "week", "campaign", "custom"
@@ -167,6 +174,11 @@ class Figure:
     def label(self) -> str:
         return messages.translate(f"dashboard.fig.{self.key}")
 
+    @property
+    def reached_bp(self) -> int | None:
+        """The actual figure against its target, in basis points (None: no target)."""
+        return None if self.target is None else _rate(self.value, self.target)
+
 
 @dataclass(frozen=True)
 class Series:
@@ -178,6 +190,9 @@ class Series:
     values: tuple[int, ...]
     previous: tuple[int, ...] | None = None
     drill: DrillRef | None = None
+    #: the daily target of each day of the period (None: the campaign sets no target for it), see
+    #: :func:`daily_targets`
+    target: tuple[int, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -329,6 +344,24 @@ class _Reader:
     def bounds(self, per: Period) -> list[datetime]:
         return [day_start(per.day(i), self.tz) for i in range(per.days + 1)]
 
+    def summary(self, source: str, per: Period) -> list[tuple[int, str, int, int, int]]:
+        """(day index, key, rows, a, b) of a per-day summary (pos_app/db/models_dash.py) over a period."""
+        return [((d - per.from_day).days, k, n, a, b) for d, k, n, a, b in SUM.days(self.s, source, per.from_day,
+                                                                                       per.to_day)]
+
+    def by_key(self, source: str, per: Period) -> dict[str, tuple[int, int, int]]:
+        """key -> (rows, a, b) of a per-day summary over a period."""
+        out: dict[str, tuple[int, int, int]] = {}
+        for _i, k, n, a, b in self.summary(source, per):
+            c = out.get(k, (0, 0, 0))
+            out[k] = (c[0] + n, c[1] + a, c[2] + b)
+        return out
+
+    def totals(self, source: str, per: Period) -> tuple[int, int, int]:
+        """(rows, a, b) of a per-day summary over a period."""
+        rows = self.summary(source, per)
+        return sum(g[2] for g in rows), sum(g[3] for g in rows), sum(g[4] for g in rows)
+
     @staticmethod
     def daily(rows: Sequence[tuple[Any, ...]], n: int, col: int) -> tuple[int, ...]:
         out = [0] * n
@@ -342,28 +375,48 @@ def _rate(part: int, whole: int) -> int:
     return part * BP_PER_UNIT // whole if whole > 0 else 0
 
 
+def spread(total: int, days: int) -> tuple[int, ...]:
+    """A target over ``days`` days as one target per day: equal parts, the remainder one each to the first
+    days, so the days add up to the target exactly (to the fen)."""
+    if days <= 0:
+        return ()
+    base, extra = divmod(total, days)
+    return tuple(base + (1 if i < extra else 0) for i in range(days))
+
+
+def daily_targets(info: CampaignInfo, per: Period, key: str, period_target: int | None = None) -> tuple[int, ...] | None:
+    """The per-day target line of a series: a target of the period itself (``period_target``, the recharge
+    growth target over the previous period) spread over the period's days; a campaign target (``[targets]``
+    ``key``: new recharging members, points spent, coupon and mall redemptions, all counted over the campaign)
+    spread over the campaign's days, each day of the period taking its day's part (0 outside the campaign).
+    None: no target."""
+    if period_target is not None:
+        return spread(period_target, per.days)
+    total = info.targets.get(key)
+    if total is None:
+        return None
+    window = spread(total, (info.ends_on - info.starts_on).days + 1)
+    return tuple(window[(d - info.starts_on).days] if info.starts_on <= d <= info.ends_on else 0
+                 for d in per.dates())
+
+
 def _recharge(r: _Reader) -> Section:
-    cur, prev = r.bounds(r.per), r.bounds(r.prev)
-    groups, pgroups = DB.recharge_groups(r.s, cur), DB.recharge_groups(r.s, prev)
+    groups, pgroups = r.summary("recharge", r.per), r.summary("recharge", r.prev)
     n, pn = r.per.days, r.prev.days
-
-    def per_day(rows: list[tuple[int, str | None, bool, int, int, int]], days: int, col: int,
-                first_only: bool = False) -> tuple[int, ...]:
-        return r.daily([(g[0], g[col]) for g in rows if g[2] or not first_only], days, 1)
-
-    principal, p_principal = per_day(groups, n, 4), per_day(pgroups, pn, 4)
-    bonus, p_bonus = per_day(groups, n, 5), per_day(pgroups, pn, 5)
-    count, p_count = per_day(groups, n, 3), per_day(pgroups, pn, 3)
-    members, p_members = per_day(groups, n, 3, True), per_day(pgroups, pn, 3, True)
+    principal, p_principal = r.daily(groups, n, 3), r.daily(pgroups, pn, 3)
+    bonus, p_bonus = r.daily(groups, n, 4), r.daily(pgroups, pn, 4)
+    count, p_count = r.daily(groups, n, 2), r.daily(pgroups, pn, 2)
+    members = r.daily(r.summary(SUM.NEW_MEMBERS, r.per), n, 2)
+    p_members = r.daily(r.summary(SUM.NEW_MEMBERS, r.prev), pn, 2)
     growth = r.info.targets.get("recharge_growth_bp")
     # no target without a previous period to grow from
     target = None if growth is None or not sum(p_principal) else sum(p_principal) * (BP_PER_UNIT + growth) // BP_PER_UNIT
-    refunds = DB.refunds(r.s, cur)
+    refunds = r.totals("refund", r.per)
     tiers = []
     names = r.info.tier_names
     mix: dict[str | None, list[int]] = {}
-    for _d, tier, _f, cnt, p, _b in groups:
-        row = mix.setdefault(tier, [0, 0])
+    for _d, key, cnt, p, _b in groups:
+        row = mix.setdefault(key or None, [0, 0])
         row[0] += cnt
         row[1] += p
     for tier, (cnt, p) in sorted(mix.items(), key=lambda t: (t[0] is None, t[0] or "")):
@@ -380,10 +433,12 @@ def _recharge(r: _Reader) -> Section:
             Figure("recharge.refunded", refunds[1], FEN, None, None, DrillRef("recharge.refunds")),
         ),
         series=(
-            Series("principal_fen", FEN, principal, p_principal, DrillRef("recharge.all")),
+            Series("principal_fen", FEN, principal, p_principal, DrillRef("recharge.all"),
+                   None if target is None else daily_targets(r.info, r.per, "", target)),
             Series("bonus_fen", FEN, bonus, p_bonus, DrillRef("recharge.bonus")),
             Series("recharges", COUNT, count, p_count, DrillRef("recharge.all")),
-            Series("new_recharging_members", COUNT, members, p_members, DrillRef("recharge.first")),
+            Series("new_recharging_members", COUNT, members, p_members, DrillRef("recharge.first"),
+                   daily_targets(r.info, r.per, "new_recharging_members")),
         ),
         breakdowns=(Breakdown("tier_mix", FEN, tuple(tiers), "recharge.principal"),),
     )
@@ -396,20 +451,19 @@ def _method_label(method: str) -> str:
 
 
 def _sales(r: _Reader) -> Section:
-    cur, prev = r.bounds(r.per), r.bounds(r.prev)
-    days, pdays = DB.sales_days(r.s, cur), DB.sales_days(r.s, prev)
+    days, pdays = r.summary("sale", r.per), r.summary("sale", r.prev)
     n, pn = r.per.days, r.prev.days
-    paid, p_paid = r.daily(days, n, 3), r.daily(pdays, pn, 3)
-    count, p_count = r.daily(days, n, 1), r.daily(pdays, pn, 1)
-    total = r.daily(days, n, 2)
+    paid, p_paid = r.daily(days, n, 4), r.daily(pdays, pn, 4)
+    count, p_count = r.daily(days, n, 2), r.daily(pdays, pn, 2)
+    total = r.daily(days, n, 3)
     methods = tuple(Part(k, _method_label(k), a, c, DrillRef("sales.method", k))
-                    for k, c, a in sorted(DB.sales_by_method(r.s, cur)))
-    cats = tuple(Part(k, k, a, c, DrillRef("sales.category", k)) for k, c, a in sorted(DB.sales_by_category(r.s, cur)))
-    cust = dict((k, (c, a)) for k, c, a in DB.sales_by_customer(r.s, cur))
-    who = tuple(Part(ref, messages.translate(f"dashboard.customer.{ref}"), cust.get(flag, (0, 0))[1],
-                     cust.get(flag, (0, 0))[0], DrillRef("sales.customer", ref))
-                for ref, flag in (("member", True), ("walk_in", False)))
-    ret = DB.returns(r.s, cur)
+                    for k, (c, a, _b) in sorted(r.by_key("sale_method", r.per).items()))
+    cats = tuple(Part(k, k, a, c, DrillRef("sales.category", k))
+                 for k, (c, a, _b) in sorted(r.by_key("sale_category", r.per).items()))
+    cust = {k: (c, paid_) for k, (c, _t, paid_) in r.by_key("sale", r.per).items()}
+    who = tuple(Part(ref, messages.translate(f"dashboard.customer.{ref}"), cust.get(ref, (0, 0))[1],
+                     cust.get(ref, (0, 0))[0], DrillRef("sales.customer", ref)) for ref in ("member", "walk_in"))
+    ret = r.totals("sale_return", r.per)
     return Section(
         "sales", r.per, r.prev,
         figures=(
@@ -510,7 +564,8 @@ def _coupons(r: _Reader) -> Section:
         ),
         series=(
             Series("coupons_issued", COUNT, issued, p_issued, DrillRef("coupons.issued")),
-            Series("coupons_redeemed", COUNT, redeemed, p_redeemed, DrillRef("coupons.redeemed")),
+            Series("coupons_redeemed", COUNT, redeemed, p_redeemed, DrillRef("coupons.redeemed"),
+                   daily_targets(r.info, r.per, "coupon_redemptions")),
             Series("discount_fen", FEN, discount, p_discount, DrillRef("coupons.discount")),
         ),
     )
@@ -522,20 +577,22 @@ def _source_label(source: str) -> str:
 
 
 def _points(r: _Reader) -> Section:
-    cur, prev = r.bounds(r.per), r.bounds(r.prev)
     n, pn = r.per.days, r.prev.days
-    earned_rows = sorted(DB.points_earned(r.s, cur))
-    p_earned = sum(p for _k, _n, p in DB.points_earned(r.s, prev))
-    moved = {k: (c, -p) for k, c, p in DB.points_moved(r.s, cur)}
-    p_moved = {k: -p for k, _c, p in DB.points_moved(r.s, prev)}
-    earned_day, p_earned_day = r.daily(DB.points_days(r.s, cur), n, 1), r.daily(DB.points_days(r.s, prev), pn, 1)
-    spent_day, p_spent_day = (r.daily(DB.points_spent_days(r.s, cur), n, 1),
-                              r.daily(DB.points_spent_days(r.s, prev), pn, 1))
+    lots, plots = r.summary("points_lot", r.per), r.summary("points_lot", r.prev)
+    moves, pmoves = r.summary("points_entry", r.per), r.summary("points_entry", r.prev)
+    earned_rows = sorted((k, c, p) for k, (c, p, _b) in r.by_key("points_lot", r.per).items())
+    p_earned = sum(g[3] for g in plots)
+    moved = {k: (c, -p) for k, (c, p, _b) in r.by_key("points_entry", r.per).items()}
+    p_moved = {k: -p for k, (_c, p, _b) in r.by_key("points_entry", r.prev).items()}
+    earned_day, p_earned_day = r.daily(lots, n, 3), r.daily(plots, pn, 3)
+    spent_day = tuple(-v for v in r.daily([g for g in moves if g[1] == "spend"], n, 3))
+    p_spent_day = tuple(-v for v in r.daily([g for g in pmoves if g[1] == "spend"], pn, 3))
     chk = {d: (c, p) for d, c, p in DB.checkin_days(r.s, r.per.from_day, r.per.to_day)}
     pchk = {d: (c, p) for d, c, p in DB.checkin_days(r.s, r.prev.from_day, r.prev.to_day)}
     checkins = tuple(chk.get(d, (0, 0))[0] for d in r.per.dates())
     p_checkins = tuple(pchk.get(d, (0, 0))[0] for d in r.prev.dates())
-    outstanding = repo.reports.points_total_before(r.s, r.bounds(r.per)[-1])
+    # every lot earned and every ledger row (what left the lots) up to the period's last day
+    outstanding = SUM.total_until(r.s, "points_lot", r.per.to_day) + SUM.total_until(r.s, "points_entry", r.per.to_day)
     sources = tuple(Part(k, _source_label(k), p, c, DrillRef("points.source", k)) for k, c, p in earned_rows)
     return Section(
         "points", r.per, r.prev,
@@ -552,7 +609,8 @@ def _points(r: _Reader) -> Section:
         ),
         series=(
             Series("points_earned", POINTS, earned_day, p_earned_day, None),
-            Series("points_spent", POINTS, spent_day, p_spent_day, DrillRef("points.kind", "spend")),
+            Series("points_spent", POINTS, spent_day, p_spent_day, DrillRef("points.kind", "spend"),
+                   daily_targets(r.info, r.per, "points_spent")),
             Series("checkins", COUNT, checkins, p_checkins, DrillRef("points.checkins")),
         ),
         breakdowns=(Breakdown("by_source", POINTS, sources, "points.earned"),),
@@ -707,7 +765,8 @@ def _redemptions(r: _Reader) -> Section:
                    t.get("premium_redemptions"), DrillRef("redemptions.fulfilled")),
         ),
         series=(
-            Series("mall_redemptions", COUNT, mall_day, p_mall_day, DrillRef("redemptions.mall")),
+            Series("mall_redemptions", COUNT, mall_day, p_mall_day, DrillRef("redemptions.mall"),
+                   daily_targets(r.info, r.per, "mall_redemptions")),
             Series("premium_requests", COUNT, prem_day, p_prem_day, DrillRef("redemptions.premium")),
         ),
         breakdowns=(Breakdown("mall_by_item", POINTS, by_item, "redemptions.mall_points"),
@@ -838,6 +897,8 @@ def section(ctx: ServiceContext, actor: Actor, name: str, *, campaign: CampaignI
     if build is None:
         raise InvalidInput("dashboard.section_unknown", section=name)
     check_period(period.from_day, period.to_day)
+    if name in SUMMARISED:
+        summaries.bring_up_to_date(ctx)
     with ctx.uow(read_only=True) as uow:
         return build(_Reader(uow, ctx, campaign, period))
 
@@ -922,6 +983,7 @@ def campaign_report(ctx: ServiceContext, actor: Actor, *, campaign_code: str | N
     if period is None:
         period = CUSTOM if from_day is not None or to_day is not None else CAMPAIGN
     info, per = resolve(ctx, actor, campaign_code=campaign_code, period=period, from_day=from_day, to_day=to_day)
+    summaries.bring_up_to_date(ctx)
     with ctx.uow(read_only=True) as uow:
         sections = tuple(_BUILDERS[name](_Reader(uow, ctx, info, per)) for name in SECTIONS)
     return CampaignReport(info, per, per.previous(), sections, evaluation(info, sections))
@@ -1163,6 +1225,14 @@ def value_text(value: int | None, unit: str) -> str:
     return f"{value:,}"
 
 
+def target_text(f: Figure) -> str:
+    """A figure's target against its actual value (""; no target): the target and how much of it is reached."""
+    if f.target is None:
+        return ""
+    return messages.translate("dashboard.target_progress", {"value": value_text(f.target, f.unit),
+                                                            "reached": value_text(f.reached_bp, BP)})
+
+
 def json_dict(r: CampaignReport) -> dict[str, Any]:
     """The report as ``--json`` prints it: the campaign, the periods, the daily rows, every section's figures
     and breakdowns (money as integer ``*_fen``, rates in basis points) and the evaluation."""
@@ -1179,6 +1249,7 @@ def json_dict(r: CampaignReport) -> dict[str, Any]:
             "available": s.available, "note": s.note,
             "figures": {f.key: fig(f) for f in s.figures},
             "previous_days": {x.key: list(x.previous or ()) for x in s.series},
+            "target_days": {x.key: list(x.target) for x in s.series if x.target is not None},
             "breakdowns": {b.key: [{"ref": p.ref, "label": p.label, "value": p.value, "count": p.count}
                                    for p in b.parts] for b in s.breakdowns},
         } for s in r.sections},
