@@ -11,7 +11,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Engine, event, func, insert, select, text, update
+from sqlalchemy import ColumnDefault, Engine, event, func, insert, select, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -51,7 +51,7 @@ def _compiled_insert(model: type[Base], keys: frozenset[str], dialect: Dialect) 
     for i, k in enumerate(order):
         if k not in keys:
             default = t.c[k].default
-            if default is None or not default.is_scalar:  # a callable default: not for this path
+            if not isinstance(default, ColumnDefault) or not default.is_scalar:  # a callable: not here
                 raise ValueError(f"bulk insert of {t.name}: column {k} has no value and no scalar default")
             defaults.append((i, default.arg))
     procs = tuple(t.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in order)
@@ -70,37 +70,38 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
         return 0
     conn = session.connection()
     plan = _compiled_insert(model, frozenset(rows[0]), conn.dialect)
-    keys = [k if not any(i == j for j, _ in plan.defaults) else None for i, k in enumerate(plan.keys)]
     fixed = dict(plan.defaults)
-    converters: list[Callable[[Any], Any] | None] = []
-    for i, proc in enumerate(plan.processors):
+    getters: list[Callable[[Mapping[str, Any]], Any]] = []
+    for i, (key, proc) in enumerate(zip(plan.keys, plan.processors, strict=True)):
         if i in fixed:
-            value = fixed[i] if proc is None else proc(fixed[i])
-            converters.append(lambda _v, value=value: value)
-        elif proc is not None:
-            converters.append(_memo(proc))
+            getters.append(_constant(fixed[i] if proc is None else proc(fixed[i])))
+        elif proc is None:
+            getters.append(itemgetter(key))
         else:
-            converters.append(None)
-    pairs = list(zip(keys, converters, strict=True))
-    if not fixed and all(c is None for c in converters):
-        getter = itemgetter(*plan.keys)
-        build: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
-            (lambda r: (getter(r),)) if len(plan.keys) == 1 else getter)
-    else:
+            getters.append(_converted(itemgetter(key), proc))
+    build: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    if fixed or any(p is not None for p in plan.processors) or len(plan.keys) < 2:
         def build(r: Mapping[str, Any]) -> tuple[Any, ...]:
-            return tuple(r[k] if c is None else c(r[k] if k is not None else None) for k, c in pairs)
+            return tuple(g(r) for g in getters)
+    else:
+        build = itemgetter(*plan.keys)
     for i in range(0, len(rows), CHUNK):
         conn.exec_driver_sql(plan.sql, [build(r) for r in rows[i:i + CHUNK]])
     written.note(conn.info, str(table(model).name), -(-len(rows) // CHUNK))
     return len(rows)
 
 
-def _memo(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``proc`` remembering its answers for the rows of one call (most values of a datetime or date column
-    repeat: every row of a use case has its instant)."""
+def _constant(value: Any) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda _row: value
+
+
+def _converted(get: Callable[[Mapping[str, Any]], Any], proc: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """A row's value through ``proc``, each distinct value converted once for the rows of one call (most values
+    of a datetime or date column repeat: every row of a use case has its instant)."""
     seen: dict[Any, Any] = {}
 
-    def convert(value: Any) -> Any:
+    def convert(row: Mapping[str, Any]) -> Any:
+        value = get(row)
         if value is None:
             return None
         try:
@@ -148,6 +149,7 @@ def bulk_load(engine: Engine, cache_mib: int) -> Iterator[None]:
         event.remove(engine.pool, "checkout", relaxed)
         with engine.connect() as conn:  # no statement through SQLAlchemy: no BEGIN
             raw = conn.connection.driver_connection
+            assert raw is not None
             raw.execute("PRAGMA synchronous=FULL")
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         engine.dispose()
