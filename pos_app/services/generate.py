@@ -202,16 +202,17 @@ class _Day:
     def write(self, session: Any) -> tuple[int, int, dict[str, int]]:
         inserted = updated = 0
         per: dict[str, int] = {}
+        converted: dict[str, dict[Any, Any]] = {}  # the day's instants and dates, each converted once
         for model in WRITE_ORDER:
             rows = self.new[model]
             if rows:
-                inserted += repo.bulk.insert_rows(session, model, rows)
+                inserted += repo.bulk.insert_rows(session, model, rows, converted)
                 per[str(model.__tablename__)] = len(rows)
         for model, found in self.changed.items():
             if found:
                 cols = MUTABLE[model]
                 updated += repo.bulk.update_rows(session, model, [{"id": r["id"], **{c: r[c] for c in cols}}
-                                                                  for r in found.values()])
+                                                                  for r in found.values()], converted)
         return inserted, updated, per
 
 

@@ -11,7 +11,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnDefault, Engine, event, func, insert, select, text, update
+from sqlalchemy import ColumnDefault, Engine, Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -28,20 +28,23 @@ CHUNK = 50_000
 
 
 @dataclass(frozen=True)
-class _Insert:
-    """A model's INSERT of some columns, compiled once by SQLAlchemy for the session's dialect: its SQL, the
-    row keys in the order of its placeholders, and each column type's own bind processor (what the Core
-    statement would apply to the value: a UTC datetime to SQLite's text, a date, a boolean)."""
+class _Bulk:
+    """A model's INSERT (or UPDATE by primary key) of some columns, compiled once by SQLAlchemy for the
+    session's dialect: its SQL, the row keys in the order of its placeholders, and each column type's own
+    bind processor (what the Core statement would apply to the value: a UTC datetime to SQLite's text, a
+    date, a boolean)."""
 
     sql: str
     keys: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
     #: a column the rows do not give, with its scalar default, by position
     defaults: tuple[tuple[int, Any], ...]
+    #: what converts each value (its column type: two columns of one type convert a value alike)
+    kinds: tuple[str, ...]
 
 
 @cache
-def _compiled_insert(model: type[Base], keys: frozenset[str], dialect: Dialect) -> _Insert:
+def _compiled_insert(model: type[Base], keys: frozenset[str], dialect: Dialect) -> _Bulk:
     t = table(model)
     compiled = insert(t).compile(dialect=dialect, column_keys=sorted(keys))
     order = tuple(str(k) for k in (compiled.positiontup or ()))
@@ -54,22 +57,38 @@ def _compiled_insert(model: type[Base], keys: frozenset[str], dialect: Dialect) 
             if not isinstance(default, ColumnDefault) or not default.is_scalar:  # a callable: not here
                 raise ValueError(f"bulk insert of {t.name}: column {k} has no value and no scalar default")
             defaults.append((i, default.arg))
-    procs = tuple(t.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in order)
-    return _Insert(str(compiled), order, procs, tuple(defaults))
+    return _plan(t, str(compiled), order, dialect, tuple(defaults))
 
 
-def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
-    """INSERT ``rows`` of ``model`` (every row with the same keys; columns not given take their scalar
-    default) in the session's transaction: SQLAlchemy compiles the model's Core INSERT once and the rows go
-    to the driver's ``executemany`` as tuples, each value through its column type's bind processor (a
-    value repeated in a chunk, the use case's instant or a coupon's last day, is converted once), so the
-    stored values are the Core statement's. The Core path spends far more per row building each row's
-    parameters than SQLite spends storing it. The write is counted for the transaction
-    (:func:`pos_app.db.written.note`) as a Core statement's would be."""
-    if not rows:
-        return 0
+def _plan(t: Table, sql: str, order: tuple[str, ...], dialect: Dialect, defaults: tuple[tuple[int, Any], ...],
+          columns: Sequence[str] | None = None) -> _Bulk:
+    cols = [t.c[k] for k in (columns or order)]
+    procs = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in cols)
+    return _Bulk(sql, order, procs, defaults, tuple(repr(c.type) for c in cols))
+
+
+@cache
+def _compiled_update(model: type[Base], keys: frozenset[str], dialect: Dialect) -> _Bulk:
+    """The model's UPDATE of the columns ``keys`` (less its primary key) by primary key, compiled once."""
+    t = table(model)
+    (pk,) = t.primary_key.columns
+    cols = sorted(keys - {pk.name})
+    stmt = (update(t).where(pk == bindparam("pk_" + pk.name))
+            .values({c: bindparam("v_" + c) for c in cols}))
+    compiled = stmt.compile(dialect=dialect)
+    order = tuple(str(k) for k in (compiled.positiontup or ()))
+    if len(order) != str(compiled).count("?") or sorted(order) != sorted(["pk_" + pk.name, *("v_" + c for c in cols)]):
+        raise ValueError(f"bulk update of {t.name}: needs the qmark paramstyle")
+    names = tuple(k.partition("_")[2] for k in order)
+    return _plan(t, str(compiled), names, dialect, (), names)
+
+
+def _run(session: Session, model: type[Base], plan: _Bulk, rows: Sequence[Mapping[str, Any]],
+         converted: dict[str, dict[Any, Any]] | None) -> int:
+    """``plan``'s statement for each row (as tuples, each value through its column type's bind processor:
+    a value repeated in the rows, or in the rows of other calls sharing ``converted``, converted once)."""
     conn = session.connection()
-    plan = _compiled_insert(model, frozenset(rows[0]), conn.dialect)
+    seen = {} if converted is None else converted
     fixed = dict(plan.defaults)
     getters: list[Callable[[Mapping[str, Any]], Any]] = []
     for i, (key, proc) in enumerate(zip(plan.keys, plan.processors, strict=True)):
@@ -78,7 +97,7 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
         elif proc is None:
             getters.append(itemgetter(key))
         else:
-            getters.append(_converted(itemgetter(key), proc))
+            getters.append(_converted(itemgetter(key), proc, seen.setdefault(plan.kinds[i], {})))
     build: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     if fixed or any(p is not None for p in plan.processors) or len(plan.keys) < 2:
         def build(r: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -91,14 +110,30 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
     return len(rows)
 
 
+def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]],
+                converted: dict[str, dict[Any, Any]] | None = None) -> int:
+    """INSERT ``rows`` of ``model`` (every row with the same keys; columns not given take their scalar
+    default) in the session's transaction: SQLAlchemy compiles the model's Core INSERT once and the rows go
+    to the driver's ``executemany`` as tuples, each value through its column type's bind processor (a
+    value repeated in a chunk, the use case's instant or a coupon's last day, is converted once), so the
+    stored values are the Core statement's. The Core path spends far more per row building each row's
+    parameters than SQLite spends storing it. The write is counted for the transaction
+    (:func:`pos_app.db.written.note`) as a Core statement's would be. ``converted``: a dict shared by the
+    calls of one transaction, so a value repeated across tables is converted once."""
+    if not rows:
+        return 0
+    return _run(session, model, _compiled_insert(model, frozenset(rows[0]), session.get_bind().dialect), rows,
+                converted)
+
+
 def _constant(value: Any) -> Callable[[Mapping[str, Any]], Any]:
     return lambda _row: value
 
 
-def _converted(get: Callable[[Mapping[str, Any]], Any], proc: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]], Any]:
-    """A row's value through ``proc``, each distinct value converted once for the rows of one call (most values
-    of a datetime or date column repeat: every row of a use case has its instant)."""
-    seen: dict[Any, Any] = {}
+def _converted(get: Callable[[Mapping[str, Any]], Any], proc: Callable[[Any], Any],
+               seen: dict[Any, Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """A row's value through ``proc``, each distinct value converted once (remembered in ``seen``: most values
+    of a datetime or date column repeat, every row of a use case has its instant)."""
 
     def convert(row: Mapping[str, Any]) -> Any:
         value = get(row)
@@ -113,12 +148,14 @@ def _converted(get: Callable[[Mapping[str, Any]], Any], proc: Callable[[Any], An
     return convert
 
 
-def update_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
+def update_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]],
+                converted: dict[str, dict[Any, Any]] | None = None) -> int:
     """UPDATE rows of ``model`` by primary key (each row holds its key and the columns it changes; every row
-    the same keys): the ORM's bulk UPDATE by primary key."""
-    for i in range(0, len(rows), CHUNK):
-        session.execute(update(model), list(rows[i:i + CHUNK]))
-    return len(rows)
+    the same keys), the statement compiled once by SQLAlchemy and run as :func:`insert_rows` runs its."""
+    if not rows:
+        return 0
+    return _run(session, model, _compiled_update(model, frozenset(rows[0]), session.get_bind().dialect), rows,
+                converted)
 
 
 @contextmanager
