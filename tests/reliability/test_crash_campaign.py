@@ -263,5 +263,6 @@ def test_sigkill_during_mixed_operations_loses_and_doubles_nothing(
     assert set(ok_kinds) == set(crash_child.STEPS), ok_kinds
     # the store restarted once more and synced to the end: central holds every event once, the store every change
     sync.run_round(ctx)
-    campaign.add(rows_checked=check_central(path, hq, campaign, finished=True))
+    checked = check_central(path, hq, campaign, finished=True)
+    campaign.add(rows_checked=checked, synced=checked)
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
