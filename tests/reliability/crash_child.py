@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import traceback
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,11 @@ PULL_PAGE = 1
 
 def phone(n: int) -> str:
     return f"137{n:08d}"
+
+
+def foreign_id(n: int) -> str:
+    """The id of a member of another store (the lock contention campaign's pulled pages)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pos-app-crash-foreign-{n}"))
 
 
 class Plan:
