@@ -99,3 +99,12 @@ def take(conn_info: dict[Any, Any]) -> frozenset[str]:
 
 def areas(tables: frozenset[str]) -> frozenset[str]:
     return frozenset(TABLE_AREAS[t] for t in tables if t in TABLE_AREAS)
+
+
+def note(conn_info: dict[Any, Any], table_name: str, statements: int = 1) -> None:
+    """Count a write to ``table_name`` that :func:`track` cannot see (a statement compiled once and run as the
+    driver's SQL: the bulk repository's INSERT), so the transaction's Changes and the memo know of it."""
+    counts = conn_info.get(KEY)
+    if counts is None:
+        counts = conn_info[KEY] = {}
+    counts[table_name] = counts.get(table_name, 0) + statements

@@ -42,6 +42,9 @@ class Counters:
     faults_injected: int = 0
     inputs_tried: int = 0
     rows_checked: int = 0
+    #: the crash campaign's last sync round: events found on central exactly once, and central's changes found
+    #: in the store exactly once
+    synced: int = 0
     lost: int = 0
     doubled: int = 0
 

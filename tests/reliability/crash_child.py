@@ -1,5 +1,5 @@
 """The process the crash campaign kills: mixed counter operations through the real services on a real store
-file, in a fixed plan (operation ``i`` is always the same one with request id ``cr-i``), so that the next child
+file (and a sync round with the real central server the campaign runs on 127.0.0.1), in a fixed plan (operation ``i`` is always the same one with request id ``cr-i``), so that the next child
 goes on from the first operation nobody saw committed and replays it with the same request id.
 
 Each operation that returns is written to the side log (``ok I KIND`` or ``no I KIND KEY`` for a refusal)
@@ -19,17 +19,20 @@ from typing import Any
 
 from pos_app.app import open_store
 from pos_app.domain.errors import DomainError
-from pos_app.services import coupons, members, points, staff, sync, wallet, wheel
+from pos_app.services import coupons, members, points, redemption, staff, sync, wallet, wheel
 from pos_app.services.checkout import sales
 from pos_app.services.checkout.demo import demo_barcode
 from pos_app.services.checkout.dto import LineInput, PaymentInput
 from pos_app.services.context import Actor, ServiceContext
 from pos_app.services.gifts import handout
-from tests.sync.helpers import member_change, page, wallet_change
 
-#: the other store whose members and wallet entries the pulled pages bring
-OTHER_STORE = "B002"
 BILL_FEN = 500_00
+#: the premium item members ask for (the campaign's stock and points for it are set by the campaign's fixture)
+PREMIUM_ITEM = "MOUTAI-500"
+#: a sync round pushes this many events a request and pulls this many changes a page: a round is several
+#: requests and transactions, so a kill can land between any two of them
+PUSH_BATCH = 4
+PULL_PAGE = 1
 
 
 def phone(n: int) -> str:
@@ -37,6 +40,7 @@ def phone(n: int) -> str:
 
 
 def foreign_id(n: int) -> str:
+    """The id of a member of another store (the lock contention campaign's pulled pages)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pos-app-crash-foreign-{n}"))
 
 
@@ -86,6 +90,9 @@ class Plan:
     def draw(self, n: int, rid: str) -> Any:
         return wheel.draw(self.ctx, self.actor, phone=phone(n), request_id=rid)
 
+    def redeem(self, n: int, rid: str) -> Any:
+        return redemption.request(self.ctx, self.actor, item=PREMIUM_ITEM, phone=phone(n), request_id=rid)
+
     def sale_return(self, n: int, rid: str) -> Any:
         (sale, *_) = sales.member_sales(self.ctx, self.actor, self._member_id(n))
         return sales.return_sale(self.ctx, self.actor, request_id=rid, sale_id=sale.sale_id)
@@ -99,25 +106,19 @@ class Plan:
         first = self.small_recharge(n, f"cr-{n * len(STEPS) + STEPS.index('small_recharge')}")
         return wallet.refund(self.ctx, self.actor, recharge_id=first.recharge_id, request_id=rid, method="cash")
 
-    def pull_apply(self, n: int, rid: str) -> Any:
-        mid = foreign_id(n)
-        changes = [member_change(mid, f"199{n:08d}", OTHER_STORE, code=f"M9{n:09d}", invite=f"IV{n:06d}",
-                                 name=f"远方{n}"),
-                   wallet_change(f"fw-{n}", mid, OTHER_STORE, 100_00, 0, 100_00, 0)]
-        return sync.apply_page(self.ctx, page(changes, start=2 * n))  # cursor ep1:2(n+1)
-
-    def push_acked(self, n: int, rid: str) -> Any:
-        # what a push round records when central acknowledged the whole outbox
-        queued = sync.pending_events(self.ctx)
-        return sync.record_push(self.ctx, acked_seq=queued[-1] if queued else 0, skew_ms=0)
+    def sync(self, n: int, rid: str) -> Any:
+        # a round with central: push the outbox in batches (each acknowledgement recorded), then pull and apply
+        # the change feed page by page (each page with its cursor in one transaction)
+        return sync.run_round(self.ctx, push_batch=PUSH_BATCH, pull_page=PULL_PAGE)
 
 
 #: the plan, one member after another; the use case each step's request id is recorded under
-STEPS: tuple[str, ...] = ("register", "recharge", "checkin", "sale", "coupon", "gift", "draw", "sale_return",
-                          "small_recharge", "refund", "pull_apply", "push_acked")
+STEPS: tuple[str, ...] = ("register", "recharge", "checkin", "sale", "coupon", "gift", "draw", "redeem",
+                          "sale_return", "small_recharge", "refund", "sync")
 USE_CASE = {"register": "member.register", "recharge": "wallet.recharge", "checkin": "points.checkin",
             "sale": "sale.ring_up", "coupon": "coupon.redeem", "gift": "gift.handout", "draw": "wheel.draw",
-            "sale_return": "sale.return", "small_recharge": "wallet.recharge", "refund": "wallet.refund"}
+            "redeem": "redemption.request", "sale_return": "sale.return", "small_recharge": "wallet.recharge",
+            "refund": "wallet.refund"}
 
 
 def step(i: int) -> tuple[int, str]:
@@ -130,9 +131,11 @@ def _log(fd: int, line: str) -> None:
     os.fsync(fd)
 
 
-def run(db: str, log: str, start: int, manager_code: str, pin: str) -> None:
-    """Operations ``start``, ``start + 1``, ... until the parent kills this process."""
+def run(db: str, log: str, start: int, manager_code: str, pin: str, credentials: str) -> None:
+    """Operations ``start``, ``start + 1``, ... until the parent kills this process. ``credentials``: the
+    folder of the store's credential for central (the forkserver's environment is not the test's)."""
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.environ["POS_SYNC_CREDENTIALS"] = credentials
     try:
         ctx = open_store(db, owner="command", migrate_now=False)  # the parent made and migrated it
         plan = Plan(ctx, staff.login(ctx, manager_code, pin))

@@ -188,3 +188,89 @@ def test_a_set_up_store_needs_a_manager_and_a_paired_one_is_refused(tmp_path: Pa
     code, _out, err = cli(capsys, "--db", str(paired), "gen", "--members", "20")
     assert code == 2 and "paired with a central server" in err
     assert dump(paired) == before
+
+
+def test_the_load_settings_last_for_the_load_only(tmp_path: Path) -> None:
+    """During the days SQLite does not wait for the disk and has a big page cache; afterwards every connection
+    of the store is back to the app's settings (synchronous=FULL, the default cache), the write-ahead log is
+    checkpointed, and the file is whole."""
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from pos_app.app import open_store
+    from pos_app.services import generate
+
+    ctx = open_store(tmp_path / "busy.db", owner="command")
+    seen: list[tuple[int, int]] = []
+
+    def during(conn: Any) -> None:  # each day's transaction, once it has begun
+        raw = conn.connection.driver_connection
+        seen.append((raw.execute("PRAGMA synchronous").fetchone()[0], raw.execute("PRAGMA cache_size").fetchone()[0]))
+
+    try:
+        event.listen(ctx.db.engine, "begin", during)
+        r = generate.generate(ctx, members=60, days=3, seed=3, today=date(2026, 12, 1))
+        event.remove(ctx.db.engine, "begin", during)
+        assert r.members == 60
+        assert (0, -generate.CACHE_MIB * 1024) in seen  # the days' transactions
+        with ctx.db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000  # SQLite's default
+    finally:
+        ctx.db.dispose()
+    with closing(sqlite3.connect(tmp_path / "busy.db")) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert c.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_bulk_rows_are_stored_as_the_core_insert_stores_them(tmp_path: Path) -> None:
+    """The bulk repository's rows (tuples through each column type's processor) are byte for byte what
+    ``session.execute(insert(Model), rows)`` stores: UTC instants given in another zone, dates, booleans,
+    None, and a column left to its scalar default."""
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from sqlalchemy import insert
+
+    from pos_app.app import open_store
+    from pos_app.db import models_coupons as mc
+    from pos_app.db import models_gifts as mg
+    from pos_app.db.repo import bulk
+    from pos_app.db.repo.base import table
+    from pos_app.services import staff
+
+    def rows(prefix: str, sid: str) -> list[dict[str, Any]]:
+        east = timezone(timedelta(hours=8))
+        return [dict(id=f"{prefix}{i}", sku="G1", seq=i, kind="received", delta=i, on_hand_after=i, member_id=None,
+                     entitlement_id=None, reason="因为" if i % 2 else None, supplier=None, reference=None,
+                     other_store=None, stocktake_id=None, batch_id=f"b{i % 2}", staff_id=sid,
+                     created_at=datetime(2026, 12, 1, 10, 0, i, 1234 * i, tzinfo=east if i % 2 else UTC))
+                for i in range(5)]
+
+    stored = {}
+    for how in ("core", "bulk"):
+        ctx = open_store(tmp_path / f"{how}.db")
+        staff.init_store(ctx, store_name="店", store_code="S1", manager_code="boss", manager_pin="9999")
+        db = ctx.db
+        with db.session() as s, s.begin():
+            sid = bulk.staff_ids(s)["boss"]
+            s.execute(insert(table(mg.GiftItem)), [dict(id="g", sku="G1", name="礼品", unit_value_fen=1, threshold=0,
+                                                       active=True, barcode=None, on_hand=0, movement_seq=0,
+                                                       created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                                                       updated_at=datetime(2026, 1, 1, tzinfo=UTC))])
+            coupon = [dict(id=f"c{i}", code=f"C{i}", kind="amount_off", name="券", value_fen=100, percent_bp=0,
+                           max_discount_fen=0, min_spend_fen=0, category="", member_id=None, bearer=bool(i),
+                           valid_from=date(2026, 12, i + 1), valid_until=date(2027, 1, 1 + i),
+                           state="issued", source="manual", store_code="S1", issued_by=sid,
+                           issued_at=datetime(2026, 12, 1, 9, i, tzinfo=UTC)) for i in range(2)]
+            if how == "core":
+                s.execute(insert(table(mg.StockMovement)), rows("m", sid))
+                s.execute(insert(table(mc.Coupon)), coupon)
+            else:
+                bulk.insert_rows(s, mg.StockMovement, rows("m", sid))
+                bulk.insert_rows(s, mc.Coupon, coupon)
+        db.dispose()
+        with closing(sqlite3.connect(tmp_path / f"{how}.db")) as c:
+            stored[how] = [[tuple("SID" if v == sid else v for v in r) for r in c.execute(f"SELECT * FROM {t} ORDER BY id")]
+                           for t in ("stock_movement", "coupon")]  # each store's manager has its own id
+    assert stored["bulk"] == stored["core"] and len(stored["core"][0]) == 5 and len(stored["core"][1]) == 2
