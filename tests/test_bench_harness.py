@@ -27,8 +27,10 @@ MODULES = {"central_reports", "checkout", "checkout_scan", "coupons", "dashboard
 def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    # the timeout only catches a hang: the quick harness takes about two minutes on an idle machine and over ten
+    # beside a second suite on two loaded cores (a speed this test must not judge; `make bench` does)
     p = subprocess.run([sys.executable, "-m", "tests.bench", "--quick", "--out", str(out)], cwd=ROOT, env=env,
-                       capture_output=True, text=True, timeout=600)
+                       capture_output=True, text=True, timeout=3600)
     assert p.returncode == 0, p.stderr[-3000:]
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert json.loads(p.stdout) == doc  # the same document on stdout and in the file
