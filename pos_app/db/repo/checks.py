@@ -153,9 +153,11 @@ def duplicate_entries(session: Session) -> Rows:
 
 
 def movement_counts(session: Session) -> tuple[int, int]:
-    """(recharges, wallet entries of kind recharge)."""
-    n_rc = session.execute(select(func.count()).select_from(_R)).scalar() or 0
-    n_en = session.execute(select(func.count()).select_from(_W).where(_W.c.kind == "recharge")).scalar() or 0
+    """(recharges, wallet entries of kind recharge) made in this store (a lot pulled from central is another
+    store's movement, of whatever kind made it there: a recharge, a return to the balance, an adjustment)."""
+    n_rc = session.execute(select(func.count()).select_from(_R).where(_R.c.origin_store.is_(None))).scalar() or 0
+    n_en = session.execute(select(func.count()).select_from(_W).where(
+        _W.c.kind == "recharge", _W.c.origin_store.is_(None))).scalar() or 0
     return int(n_rc), int(n_en)
 
 
