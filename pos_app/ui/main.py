@@ -75,17 +75,30 @@ def save_language(lang: str) -> None:
 
 
 def saved_lock_minutes() -> int:
-    """Lock the counter after this many idle minutes (0: never). Default 10."""
+    """The idle lock: minutes without a key or click before the counter locks (0: never). The config file's
+    ``lock_minutes`` (env POS_LOCK_MINUTES; default 10). A value an older version kept in the GUI's own settings is
+    moved into the config file once (when neither sets it and the file can be read), then forgotten there. A
+    file or value the program cannot use is reported when the app starts (``run_gui``); the lock keeps its default."""
+    from pos_app import config  # noqa: PLC0415
+
     try:
-        return max(0, int(gui_settings().value("lock_minutes", 10)))
-    except (TypeError, ValueError):
-        return 10
-
-
-def save_lock_minutes(minutes: int) -> None:
-    s = gui_settings()
-    s.setValue("lock_minutes", int(minutes))
-    s.sync()
+        data = config.read_file()
+        if not config.is_set("lock_minutes", data):
+            qs = gui_settings()
+            legacy = qs.value("lock_minutes")
+            if legacy is not None:
+                try:
+                    moved = config.check("lock_minutes", str(legacy))
+                    config.save({"lock_minutes": moved})
+                except DomainError:
+                    moved = None  # not a number of minutes: dropped, the default applies
+                qs.remove("lock_minutes")
+                qs.sync()
+                if moved is not None:
+                    return int(str(moved))
+        return int(str(config.values(data)["lock_minutes"]))
+    except (DomainError, OSError):
+        return config.DEFAULT_LOCK_MINUTES
 
 
 class ActivityFilter(QObject):
@@ -654,9 +667,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ settings
     def open_settings(self) -> None:
         dlg = SettingsDialog(self)
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            save_lock_minutes(dlg.lock_minutes.value())
-            self.idle_lock_seconds = dlg.lock_minutes.value() * 60.0
+        if dlg.exec() == QDialog.DialogCode.Accepted:  # the dialog saved the lock time with the other keys
+            self.idle_lock_seconds = saved_lock_minutes() * 60.0
             if dlg.lang.currentData() != messages.language():
                 self.set_language(dlg.lang.currentData())
 
