@@ -186,12 +186,20 @@ _OVERRIDES: dict[str, Any] = {"key": None, "value": {}}
 def local_overrides() -> dict[str, tuple[object, str]]:
     """The store settings set on this computer: name -> (the checked value, where it came from). Read again only
     when the environment or the config file changed (``config.fingerprint``). A value its check refuses raises
-    that ``InvalidInput``, naming the variable or ``[store] key`` it came from."""
+    that ``InvalidInput``, naming the variable or ``[store] key`` it came from. A file that cannot be read is
+    refused the first time (``ConfigUnreadable``); one that becomes unreadable later leaves what was read before
+    in effect (the settings dialog reports the file, and the next start refuses it)."""
     stamp = config.fingerprint(LOCAL_KEYS)
     if _OVERRIDES["key"] == stamp:
         return dict(_OVERRIDES["value"])
+    try:
+        found = config.store_raw(LOCAL_KEYS)
+    except config.ConfigUnreadable:
+        if _OVERRIDES["key"] is None:
+            raise  # at start: the store does not open on a file nobody can read (it is reported, never written over)
+        return dict(_OVERRIDES["value"])  # it became unreadable while running: what was read from it stands
     out: dict[str, tuple[object, str]] = {}
-    for name, (value, source) in config.store_raw(LOCAL_KEYS).items():
+    for name, (value, source) in found.items():
         try:
             checked = check_store_setting(name, value)
         except InvalidInput as exc:

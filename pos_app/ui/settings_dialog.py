@@ -90,7 +90,8 @@ class SettingsDialog(QDialog):
         self.lock_minutes.setRange(0, config.MAX_LOCK_MINUTES)
         self.lock_minutes.setSuffix(tr("settings.minutes_suffix"))
         self.lock_minutes.setSpecialValueText(tr("settings.never"))
-        self.lock_minutes.setValue(saved_lock_minutes())
+        self.lock_initial = saved_lock_minutes()
+        self.lock_minutes.setValue(self.lock_initial)
         self.lock_label = QLabel(tr("settings.lock_minutes_mn"))
         self.lock_label.setBuddy(self.lock_minutes)
         form.addRow(self.lock_label, self.lock_minutes)
@@ -317,7 +318,7 @@ class SettingsDialog(QDialog):
             try:
                 minutes = config.check("lock_minutes", self.lock_minutes.value())
                 self._set_row_error(self.lock_error, None)
-                if minutes != self.file_values.get("lock_minutes"):
+                if minutes != self.lock_initial:
                     changes["lock_minutes"] = minutes
             except DomainError as exc:
                 self._set_row_error(self.lock_error, exc)
