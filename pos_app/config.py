@@ -272,18 +272,6 @@ def store_raw(names: tuple[str, ...], data: Mapping[str, Any] | None = None) -> 
     return out
 
 
-def fingerprint(names: tuple[str, ...]) -> tuple[object, ...]:
-    """What :func:`store_raw` depends on, cheaply (the environment's values, the file's size and time): a
-    reader caches its result under it."""
-    path = config_file()
-    try:
-        st = path.stat()
-        stamp: object = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    except OSError:
-        stamp = (str(path), None)
-    return (stamp, _SAVED[0], *(os.environ.get(store_env(n)) for n in names))
-
-
 # ------------------------------------------------------------------------------------------ backups
 
 
@@ -314,10 +302,6 @@ def load_backup() -> BackupSettings:
 # ------------------------------------------------------------------------------------------ writing
 
 
-#: how many times this process wrote the config file (part of :func:`fingerprint`: what it wrote is read again)
-_SAVED = [0]
-
-
 def save(changes: Mapping[str, object], path: Path | None = None) -> dict[str, Any]:
     """Check every value in ``changes`` (key -> value; None or "" removes the key: its default applies), then
     write the file with them (other keys and tables kept), atomically and owner-only (0600, folder 0700).
@@ -338,7 +322,6 @@ def save(changes: Mapping[str, object], path: Path | None = None) -> dict[str, A
         else:
             data[name] = value
     write_private_file(path, dumps(data))
-    _SAVED[0] += 1
     return data
 
 

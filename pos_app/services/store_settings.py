@@ -4,7 +4,7 @@ what each key allows, the check that refuses a bad value naming its key, and the
 Changing them is ``staff.update_settings`` (manager only: ``system.admin``); it checks every value here first,
 so a bad value is refused with its key named and nothing is written.
 
-This computer may set any of them too (:func:`local_overrides`): its environment variable (``POS_`` + the key in
+This computer may set any of them too (:func:`load_local_overrides`, read when a store opens): its environment variable (``POS_`` + the key in
 capitals: ``POS_BALANCE_CAP_FEN``) wins over the config file's ``[store]`` table, which wins over the store
 database, which wins over the default. Each such value is checked like the dialog's; a bad one is refused naming
 where it came from (the variable, or ``[store] key``) and what is allowed, and is never used."""
@@ -180,26 +180,18 @@ def read_store_settings(ctx: ServiceContext, actor: Actor) -> StoreSettingsView:
 # ----------------------------------------------------------------------------- this computer's overrides
 #: the store settings this computer may set (all of them)
 LOCAL_KEYS: tuple[str, ...] = tuple(k.name for k in STORE_KEYS)
-_OVERRIDES: dict[str, Any] = {"key": None, "value": {}}
+#: what :func:`load_local_overrides` read last (None: not yet in this process)
+_LOCAL: list[dict[str, tuple[object, str]] | None] = [None]
 
 
-def local_overrides() -> dict[str, tuple[object, str]]:
-    """The store settings set on this computer: name -> (the checked value, where it came from). Read again only
-    when the environment or the config file changed (``config.fingerprint``). A value its check refuses raises
-    that ``InvalidInput``, naming the variable or ``[store] key`` it came from. A file that cannot be read is
-    refused the first time (``ConfigUnreadable``); one that becomes unreadable later leaves what was read before
-    in effect (the settings dialog reports the file, and the next start refuses it)."""
-    stamp = config.fingerprint(LOCAL_KEYS)
-    if _OVERRIDES["key"] == stamp:
-        return dict(_OVERRIDES["value"])
-    try:
-        found = config.store_raw(LOCAL_KEYS)
-    except config.ConfigUnreadable:
-        if _OVERRIDES["key"] is None:
-            raise  # at start: the store does not open on a file nobody can read (it is reported, never written over)
-        return dict(_OVERRIDES["value"])  # it became unreadable while running: what was read from it stands
+def load_local_overrides() -> dict[str, tuple[object, str]]:
+    """Read the store settings this computer sets (environment, then the config file's ``[store]`` table), each
+    checked: name -> (value, where it came from). Done when a store opens (``app.open_store``): what the file or
+    the environment says later applies from the next start. A value its check refuses raises that
+    ``InvalidInput`` naming the variable or ``[store] key`` it came from; a file that cannot be read raises
+    ``ConfigUnreadable`` (it is reported, never written over); nothing is kept from a refused read."""
     out: dict[str, tuple[object, str]] = {}
-    for name, (value, source) in found.items():
+    for name, (value, source) in config.store_raw(LOCAL_KEYS).items():
         try:
             checked = check_store_setting(name, value)
         except InvalidInput as exc:
@@ -207,8 +199,14 @@ def local_overrides() -> dict[str, tuple[object, str]]:
             raise
         if checked is not None:
             out[name] = (checked, source)
-    _OVERRIDES.update(key=stamp, value=out)
+    _LOCAL[0] = out
     return dict(out)
+
+
+def local_overrides() -> dict[str, tuple[object, str]]:
+    """The store settings this computer sets, as read when the store opened (read now if no store opened yet)."""
+    found = _LOCAL[0]
+    return dict(found) if found is not None else load_local_overrides()
 
 
 def overridden() -> dict[str, str]:
@@ -235,7 +233,7 @@ def new_store_defaults() -> dict[str, str]:
         if not isinstance(value, str) or not STORE_CODE_RE.match(value.strip()):
             raise InvalidInput("settings.store_code_invalid", setting=source, value=str(value)[:MAX_TEXT])
         code = value.strip()
-    local = local_overrides()
+    local = load_local_overrides()
     return {"store_name": str(local["store_name"][0]) if "store_name" in local else DEFAULT_STORE_NAME,
             "store_code": code,
             "timezone": str(local["timezone"][0]) if "timezone" in local else DEFAULT_TIMEZONE}

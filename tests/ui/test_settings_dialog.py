@@ -186,6 +186,7 @@ def test_a_store_setting_set_on_this_computer_is_read_only_and_says_where(win: A
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(config.dumps({"store": {"balance_cap_fen": 300_000}}), encoding="utf-8")
     monkeypatch.setenv("POS_LOCKOUT_MINUTES", "45")
+    store_settings.load_local_overrides()  # as the store opening reads them
     login(qtbot, win, "boss", "9999")
     dlg = _open(qtbot, win)
     cap, minutes = dlg.store_fields["balance_cap_fen"], dlg.store_fields["lockout_minutes"]
@@ -199,6 +200,9 @@ def test_a_store_setting_set_on_this_computer_is_read_only_and_says_where(win: A
     qtbot.waitUntil(lambda: dlg.result() == QDialog.DialogCode.Accepted, timeout=10_000)
     row = audit.audit_rows(store.ctx, store.manager, action="settings.update")[0]
     assert set(row.details) == {"voucher_valid_days"}  # the locally set ones are not written to the store
+    monkeypatch.delenv("POS_LOCKOUT_MINUTES")
+    path.unlink()
+    store_settings.load_local_overrides()  # what this test set does not outlive it
 
 
 def test_the_coupon_screen_prints_in_the_configured_layout(win: Any, qtbot: Any, monkeypatch: Any) -> None:
