@@ -150,6 +150,17 @@ def test_what_an_adjustment_adds_is_spent_and_a_sale_return_gives_it_back(store:
     _doctor_ok(store)
 
 
+def test_a_store_without_adjustments_learns_of_the_first_one(store: Store) -> None:
+    """Spends in a store with no adjustment skip looking for adjustment lots once the connection knows there
+    are none; the first adjustment makes them look again."""
+    a = _member(store)
+    wallet.spend(store.ctx, store.cashier, member_id=a, amount_fen=1_00)  # learnt: no adjustment has money left
+    b = members.register_member(store.ctx, store.cashier, phone="13800000003").member_id
+    wallet.adjust(store.ctx, store.manager, member_id=b, bonus_fen=9_00, reason="补偿")
+    assert wallet.spend(store.ctx, store.cashier, member_id=b, amount_fen=9_00).balance_fen == 0
+    _doctor_ok(store)
+
+
 # ----------------------------------------------------------------------------- any sequence (hypothesis)
 @pytest.fixture(scope="module")
 def pstore(tmp_path_factory: pytest.TempPathFactory) -> Any:

@@ -83,10 +83,22 @@ def get_adjustment(session: Session, adjustment_id: str) -> m.WalletAdjustment |
     return session.get(m.WalletAdjustment, adjustment_id)
 
 
+_ANY_ADJUSTMENT_LEFT = ("adjustment.any_left",)
+_ADJUSTMENT_TABLES = frozenset({"wallet_adjustment"})
+
+
 def adjustment_lots(session: Session, member_id: str) -> list[m.WalletAdjustment]:
     """The member's adjustments with something of what they added still in the wallet, oldest first (loaded:
-    a spend moves what is left)."""
+    a spend moves what is left). A store where none has anything left (most) answers without a query once the
+    connection knows it (:mod:`pos_app.db.memo`: until an adjustment is written or moved)."""
     a = m.WalletAdjustment
+    known = memo.recall(session, _ANY_ADJUSTMENT_LEFT)
+    if known is memo.UNKNOWN:
+        known = run(session, select(a.id).where((a.principal_left_fen > 0) | (a.bonus_left_fen > 0)).limit(1)
+                    ).first() is not None
+        memo.learn(session, _ANY_ADJUSTMENT_LEFT, known, _ADJUSTMENT_TABLES)
+    if not known:
+        return []
     return list(session.scalars(
         select(a).where(a.member_id == member_id, (a.principal_left_fen > 0) | (a.bonus_left_fen > 0))
         .order_by(a.created_at, a.id)))
