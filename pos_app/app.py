@@ -31,8 +31,13 @@ def open_store(
 
     ``create=False`` refuses a file that is not there (a mistyped ``--db`` must not make a new, empty store).
     ``owner`` takes the store's lock (``"app"`` or ``"command"``) before SQLite opens the file, and keeps it
-    until ``ctx.db.dispose()``. The context carries the start-up registry (``pos_app.bootstrap``; built
-    from ``features`` when given): a feature set missing a required handler fails here."""
+    until ``ctx.db.dispose()``. The store settings this computer sets are read here
+    (``services.store_settings.load_local_overrides``): a value its check refuses is refused before anything
+    opens. The context carries the start-up registry (``pos_app.bootstrap``; built from ``features`` when
+    given): a feature set missing a required handler fails here."""
+    from pos_app.services.store_settings import load_local_overrides  # noqa: PLC0415
+
     registry = bootstrap.registry(features)
+    load_local_overrides()  # this computer's store settings (env, config [store]): a bad one refused here, its key named
     database = open_database(db, migrate_now=migrate_now, create=create, owner=owner, wait_s=wait_s)
     return ServiceContext(database, registry)

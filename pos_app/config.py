@@ -44,6 +44,15 @@ MAX_BACKUP_KEEP = 10_000
 DEFAULT_SYNC_MINUTES = 5
 MAX_SYNC_MINUTES = 24 * 60
 MAX_TEXT = 200
+#: how coupons print by default (printing.pdf.LAYOUTS: an A4 sheet, or one per 58/80 mm receipt-printer slip)
+COUPON_LAYOUTS = ("a4", "58mm", "80mm")
+DEFAULT_COUPON_LAYOUT = "a4"
+#: the idle lock: minutes without a key or click before the counter locks itself (0: never)
+DEFAULT_LOCK_MINUTES = 10
+MAX_LOCK_MINUTES = 240
+#: the store's own settings (services/store_settings.py, kept in the store database) may be set here too, in a
+#: ``[store]`` table; each key's environment variable is ``POS_`` + its name in capitals (POS_BALANCE_CAP_FEN)
+STORE_TABLE = "store"
 
 
 class ConfigInvalid(InvalidInput):
@@ -99,6 +108,8 @@ KEYS: tuple[Key, ...] = (
     Key("backup_dir", "POS_BACKUP_DIR", "config.key.backup_dir", "folder"),
     Key("backup_keep", "POS_BACKUP_KEEP", "config.key.backup_keep", "number", low=1, high=MAX_BACKUP_KEEP),
     Key("backup_at", "POS_BACKUP_AT", "config.key.backup_at", "time"),
+    Key("coupon_layout", "POS_COUPON_LAYOUT", "config.key.coupon_layout", "choice", choices=COUPON_LAYOUTS),
+    Key("lock_minutes", "POS_LOCK_MINUTES", "config.key.lock_minutes", "number", low=0, high=MAX_LOCK_MINUTES),
 )
 KEY_BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
 
@@ -107,7 +118,7 @@ def defaults() -> dict[str, object]:
     """Each key's value when neither the environment nor the file sets it (None: not set)."""
     return {"db": str(default_db_path()), "lang": "zh_CN", "central_url": None, "sync_minutes": DEFAULT_SYNC_MINUTES,
             "printer": None, "backup_dir": str(default_backup_dir()), "backup_keep": DEFAULT_BACKUP_KEEP,
-            "backup_at": DEFAULT_BACKUP_AT}
+            "backup_at": DEFAULT_BACKUP_AT, "coupon_layout": DEFAULT_COUPON_LAYOUT, "lock_minutes": DEFAULT_LOCK_MINUTES}
 
 
 def parse_backup_at(value: object) -> tuple[int, int]:
@@ -200,6 +211,8 @@ class Config:
     sync_minutes: int
     central_url: str | None
     printer: str | None
+    coupon_layout: str = DEFAULT_COUPON_LAYOUT
+    lock_minutes: int = DEFAULT_LOCK_MINUTES
 
 
 def load(db_override: str | None = None, lang_override: str | None = None) -> Config:
@@ -212,7 +225,51 @@ def load(db_override: str | None = None, lang_override: str | None = None) -> Co
     central = v["central_url"]
     printer = v["printer"]
     return Config(db=db, lang=lang, sync_minutes=int(str(v["sync_minutes"])),
-                  central_url=str(central) if central else None, printer=str(printer) if printer else None)
+                  central_url=str(central) if central else None, printer=str(printer) if printer else None,
+                  coupon_layout=str(v["coupon_layout"]), lock_minutes=int(str(v["lock_minutes"])))
+
+
+def coupon_layout() -> str:
+    """How coupons print unless the person printing chooses otherwise (``coupon_layout``: a4, 58mm or 80mm). A
+    file or value the program cannot use is reported where the app or the command starts: the default here."""
+    try:
+        return str(values()["coupon_layout"])
+    except InvalidInput:
+        return DEFAULT_COUPON_LAYOUT
+
+
+def is_set(name: str, data: Mapping[str, Any] | None = None) -> bool:
+    """Whether key ``name`` is set by its environment variable or in the file (not left to its default)."""
+    key = KEY_BY_NAME[name]
+    data = read_file() if data is None else data
+    return bool((os.environ.get(key.env) or "").strip()) or data.get(name) is not None
+
+
+# ------------------------------------------------------------------------------------------ the store's keys
+
+
+def store_env(name: str) -> str:
+    """The environment variable that overrides store setting ``name`` (``POS_`` + its name in capitals)."""
+    return "POS_" + name.upper()
+
+
+def store_raw(names: tuple[str, ...], data: Mapping[str, Any] | None = None) -> dict[str, tuple[object, str]]:
+    """The store settings set on this computer, unchecked: name -> (value, where: its environment variable, or
+    ``[store] name`` in the file). The environment wins over the file; what neither sets is the store
+    database's (services/store_settings.py checks each value and names the key a bad one came from)."""
+    data = read_file() if data is None else data
+    table = data.get(STORE_TABLE)
+    if table is not None and not isinstance(table, Mapping):
+        raise ConfigInvalid(STORE_TABLE, table, message="config.invalid_type")
+    out: dict[str, tuple[object, str]] = {}
+    for name in names:
+        env = store_env(name)
+        text = (os.environ.get(env) or "").strip()
+        if text:
+            out[name] = (text, env)
+        elif table is not None and table.get(name) is not None:
+            out[name] = (table[name], f"[{STORE_TABLE}] {name}")
+    return out
 
 
 # ------------------------------------------------------------------------------------------ backups

@@ -54,6 +54,7 @@ DYNAMIC_IDS: dict[str, tuple[str, ...]] = {
     "gift.short.{}": ("out_of_stock", "unknown_sku"),
     "gift.source.{}": ("manual", "milestone", "new_member", "prize", "rebate", "redemption", "referral", "tier", "task",
                        "birthday"),
+    "wallet.part.{}": ("principal", "bonus"),
     "item.kind.{}": ("coupon", "gift", "member_price", "voucher"),
     "item.state.{}": ("cancelled", "declined", "expired", "handed_out", "issued", "kept", "owed", "revoked",
                       "used", "void"),

@@ -45,7 +45,7 @@ PDF_COLUMNS = (("recharges", 0.07), ("principal_fen", 0.11), ("bonus_fen", 0.1),
                ("coupons_issued", 0.07), ("coupons_redeemed", 0.07))
 KIND_LABELS = {"recharge": "report.kind.recharge", "spend": "report.kind.spend",
                "sale_payment": "report.kind.sale_payment", "refund": "report.kind.refund",
-               "sale_return": "report.kind.sale_return"}
+               "sale_return": "report.kind.sale_return", "adjust": "report.kind.adjust"}
 
 
 def _t(key: str, **params: Any) -> str:

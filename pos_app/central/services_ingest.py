@@ -191,6 +191,10 @@ def apply_effects(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], st
         _wallet(s, ev, payload, store_code, changes, "refund", _str(payload.get("refund_id")),
                 _int(payload.get("principal_refund_fen")), -_int(payload.get("principal_unspent_fen")),
                 -_int(payload.get("bonus_revoke_fen")))
+    elif kind == "wallet.adjusted":  # a manager's correction: each part up or down (signed deltas)
+        d_principal, d_bonus = _int(payload.get("principal_delta_fen")), _int(payload.get("bonus_delta_fen"))
+        _wallet(s, ev, payload, store_code, changes, "adjust", _str(payload.get("adjustment_id")),
+                abs(d_principal) + abs(d_bonus), d_principal, d_bonus)
     elif kind == "coupon.redeemed":
         _redeem(s, ev, payload, store_code, changes)
         spend = payload.get("spend")

@@ -17,7 +17,8 @@ each store's rows of that date.
   they issued and redeemed, and the refunds and returns of those recharges and sales.
 - Liability (:func:`liability_report`): per store, the stored value it took on: the opening balance (every
   wallet movement made at the store before the period), the movements of the period by kind (recharges,
-  wallet spends, sale balance payments, recharge refunds, returns back to the balance) and the closing balance,
+  wallet spends, sale balance payments, recharge refunds, returns back to the balance, managers' adjustments) and
+  the closing balance,
   principal and bonus apart, so opening + movements == closing to the fen; the total is their sum. Members
   registered at the store whose balance (from every store's movements) at the end of the period is above the
   store's named-card cap are listed, when central knows the cap (its events said how the store is set up).

@@ -144,6 +144,10 @@ def cmd_print(cli: Any, a: argparse.Namespace) -> int:
 
     if not a.out and not a.escpos:
         raise InvalidInput("coupon.print_target_missing")
+    if a.layout is None:  # the config file's coupon_layout (env POS_COUPON_LAYOUT; a bad value: exit 2, its key named)
+        from pos_app import config  # noqa: PLC0415
+
+        a.layout = str(config.values()["coupon_layout"])
     rows = coupons.coupons_by_codes(cli.ctx, cli.actor(), a.codes)
     info = coupons.print_info(cli.ctx)
     result: dict[str, Any] = {"codes": [c.code for c in rows], "layout": a.layout}
@@ -252,7 +256,8 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
     sp = add("print", cmd_print, "print coupons to a PDF (A4 sheet or 58/80 mm slips) or an ESC/POS printer", cp)
     sp.add_argument("codes", nargs="+", metavar="CODE")
     sp.add_argument("--out", help="PDF file")
-    sp.add_argument("--layout", choices=["a4", "58mm", "80mm"], default="a4")
+    sp.add_argument("--layout", choices=["a4", "58mm", "80mm"], default=None,
+                    help="an A4 sheet or one per receipt-printer slip (default: the config file's coupon_layout, a4)")
     sp.add_argument("--escpos", help="ESC/POS device: file:/dev/usb/lp0, network:HOST[:PORT], usb:VID:PID")
     sp.add_argument("--force", action="store_true", help="write through a symbolic link at --out")
 

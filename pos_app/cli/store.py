@@ -20,8 +20,12 @@ def cmd_init(cli: Cli, a: argparse.Namespace) -> int:
     if bool(a.manager) != bool(a.manager_pin):
         print(messages.translate("init.need_both"), file=sys.stderr)
         return 2
+    from pos_app.services.store_settings import new_store_defaults  # noqa: PLC0415
+
+    new = new_store_defaults()  # this computer's [store] store_name / store_code / timezone (or POS_STORE_*)
     created = staff.init_store(
-        cli.ctx, store_name=a.store_name, store_code=a.store_code, manager_code=a.manager, manager_pin=a.manager_pin
+        cli.ctx, store_name=a.store_name or new["store_name"], store_code=a.store_code or new["store_code"],
+        timezone=new["timezone"], manager_code=a.manager, manager_pin=a.manager_pin
     )
     return cli.emit(
         {"db": cli.db_path, "created": created},
@@ -69,8 +73,8 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
     sp.set_defaults(creates_store=True)
     sp.add_argument("--manager", help="first manager's staff code")
     sp.add_argument("--manager-pin", "--manager_pin", dest="manager_pin", help="first manager's PIN")
-    sp.add_argument("--store-name", default="门店")
-    sp.add_argument("--store-code", default="S001")
+    sp.add_argument("--store-name", help="a new store's name (default: the config file's [store] store_name, 门店)")
+    sp.add_argument("--store-code", help="a new store's code (default: the config file's [store] store_code, S001)")
     sp = add("demo", cmd_demo, "load the demo store")
     sp.set_defaults(creates_store=True)
     sp.add_argument("--if-empty", action="store_true", help="only when the database has no staff yet")

@@ -1,4 +1,4 @@
-"""`pos-app recharge`, `spend`, `refund` and `statement`: a member's stored value."""
+"""`pos-app recharge`, `spend`, `refund`, `statement` and `wallet adjust`: a member's stored value."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from pos_app import messages
 from pos_app.cli.base import Add, Cli
 from pos_app.domain.errors import InvalidInput
-from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.domain.money import format_fen, parse_signed_yuan, parse_yuan
 from pos_app.domain.textparams import Money
 
 
@@ -124,6 +124,24 @@ def cmd_statement(cli: Cli, a: argparse.Namespace) -> int:
     )
 
 
+def _signed(fen: int) -> str:
+    return ("+" if fen > 0 else "") + format_fen(fen)
+
+
+def cmd_adjust(cli: Cli, a: argparse.Namespace) -> int:
+    """A manager's correction of a member's stored value (a cashier: --approver, a manager approving it)."""
+    from pos_app.services import wallet  # noqa: PLC0415
+
+    principal = parse_signed_yuan(a.principal, field="principal") if a.principal is not None else 0
+    bonus = parse_signed_yuan(a.bonus, field="bonus") if a.bonus is not None else 0
+    res = wallet.adjust(cli.ctx, cli.actor(), phone=a.phone, principal_fen=principal, bonus_fen=bonus,
+                        reason=a.reason, request_id=a.request_id)
+    return cli.emit(res, lambda: messages.translate("wallet.adjusted", {
+        "phone": res.phone, "principal": _signed(res.principal_delta_fen), "bonus": _signed(res.bonus_delta_fen),
+        "balance": Money(res.balance_fen),
+        "principal_after": Money(res.principal_balance_fen), "bonus_after": Money(res.bonus_balance_fen)}))
+
+
 def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
     sp = add("recharge", cmd_recharge, "recharge a member's stored value")
     sp.add_argument("--phone", required=True)
@@ -145,3 +163,11 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
     sp.add_argument("--request-id")
     sp = add("statement", cmd_statement, "a member's wallet statement")
     sp.add_argument("--phone", required=True)
+    wp = sub.add_parser("wallet", help="a member's stored value: corrections").add_subparsers(
+        dest="sub", metavar="ACTION", required=True)
+    sp = add("adjust", cmd_adjust, "correct a member's principal and/or bonus, up or down, with a reason (manager)", wp)
+    sp.add_argument("--phone", required=True)
+    sp.add_argument("--principal", metavar="±YUAN", help="add (+) or take away (-) principal, e.g. -20 or +15.50")
+    sp.add_argument("--bonus", metavar="±YUAN", help="add (+) or take away (-) bonus")
+    sp.add_argument("--reason", required=True)
+    sp.add_argument("--request-id", dest="request_id")

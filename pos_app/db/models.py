@@ -181,7 +181,7 @@ class WalletEntry(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("member.id"))
     seq: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # recharge | spend | refund
+    kind: Mapped[str] = mapped_column(String(16))  # recharge | spend | refund | sale_return | adjust
     principal_delta_fen: Mapped[int] = mapped_column(Integer)
     bonus_delta_fen: Mapped[int] = mapped_column(Integer)
     principal_after_fen: Mapped[int] = mapped_column(Integer)
@@ -197,6 +197,40 @@ class WalletEntry(Base):
     origin_ref: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     origin_principal_after_fen: Mapped[int | None] = mapped_column(Integer)
     origin_bonus_after_fen: Mapped[int | None] = mapped_column(Integer)
+    #: a manager's wallet adjustment (kind ``adjust``, migration 0017)
+    adjustment_id: Mapped[str | None] = mapped_column(ForeignKey("wallet_adjustment.id"), index=True, nullable=True)
+
+
+class WalletAdjustment(Base):
+    """A manager's correction of a member's stored value (migration 0017): principal and/or bonus, up or down,
+    with a reason. Its ledger row is the wallet entry of kind ``adjust``. What it added is a lot, as a
+    recharge is: spends take from it (:class:`AdjustmentAllocation`) and ``*_left_fen`` is what is still in
+    the wallet; what it took away came out of the member's lots, oldest first."""
+
+    __tablename__ = "wallet_adjustment"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
+    principal_delta_fen: Mapped[int] = mapped_column(Integer)
+    bonus_delta_fen: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: of what it added (its positive parts), what is still in the wallet
+    principal_left_fen: Mapped[int] = mapped_column(Integer)
+    bonus_left_fen: Mapped[int] = mapped_column(Integer)
+
+
+class AdjustmentAllocation(Base):
+    """What a spend took from (or a sale return gave back to: negative) an adjustment's lot (migration 0017);
+    a recharge's lot is :class:`SpendAllocation`."""
+
+    __tablename__ = "adjustment_allocation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    spend_id: Mapped[str] = mapped_column(ForeignKey("spend.id"), index=True)
+    adjustment_id: Mapped[str] = mapped_column(ForeignKey("wallet_adjustment.id"), index=True)
+    principal_fen: Mapped[int] = mapped_column(Integer)
+    bonus_fen: Mapped[int] = mapped_column(Integer)
 
 
 class PointsLot(Base):

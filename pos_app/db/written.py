@@ -18,6 +18,8 @@ TABLE_AREAS: dict[str, str] = {
     "spend": "wallet",
     "spend_allocation": "wallet",
     "refund": "wallet",
+    "wallet_adjustment": "wallet",
+    "adjustment_allocation": "wallet",
     "points_lot": "points",
     "points_entry": "points",
     "points_adjustment": "points",

@@ -56,6 +56,19 @@ def parse_yuan(text: str | int, *, allow_zero: bool = False, field: str = "amoun
     return fen
 
 
+def parse_signed_yuan(text: str, *, field: str = "amount") -> int:
+    """A yuan amount with an optional sign ("+50", "-12.5", "30"), as a signed number of fen (a correction
+    up or down); the rest as :func:`parse_yuan` reads it, zero allowed."""
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    sign = -1 if raw.startswith("-") else 1
+    body = raw[1:].strip() if raw[:1] in ("+", "-") else raw
+    try:
+        return sign * parse_yuan(body, allow_zero=True, field=field)
+    except InvalidInput as exc:
+        exc.params["value"] = str(text)
+        raise
+
+
 def parse_percent_bp(text: str | int | float) -> int:
     """Parse "5", "5%", "2.5" into basis points (500, 500, 250). Refuses > 100%."""
     raw = unicodedata.normalize("NFKC", str(text)).strip().rstrip("%").strip()

@@ -16,6 +16,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "wallet.recharge": frozenset({CASHIER, MANAGER}),
     "wallet.spend": frozenset({CASHIER, MANAGER}),
     "wallet.refund": frozenset({MANAGER}),
+    # a manager's correction of a member's stored value (principal and/or bonus, with a reason)
+    "wallet.adjust": frozenset({MANAGER}),
     "campaign.read": frozenset({CASHIER, STAFF, MANAGER}),
     "campaign.manage": frozenset({MANAGER}),
     "staff.manage": frozenset({MANAGER}),

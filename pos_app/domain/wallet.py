@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pos_app.domain.errors import InsufficientFunds, InvalidInput, LimitExceeded
+from pos_app.domain.money import MAX_AMOUNT_FEN
+from pos_app.domain.textparams import Money, Term
 
 PROPORTIONAL = "proportional"
 PRINCIPAL_FIRST = "principal_first"
@@ -90,6 +92,37 @@ def check_recharge(
             room=largest_recharge_within_cap(balance.total_fen, cap_fen, tiers),
             after=after.total_fen,
         )
+    return after
+
+
+#: the two parts of a wallet an adjustment names
+ADJUST_PARTS = ("principal", "bonus")
+
+
+def check_adjustment_amounts(principal_delta_fen: int, bonus_delta_fen: int) -> None:
+    """An adjustment's two signed parts: each a whole number of fen within bounds, not both zero."""
+    for part, delta in zip(ADJUST_PARTS, (principal_delta_fen, bonus_delta_fen), strict=True):
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise InvalidInput("money.invalid", value=str(delta), field=part)
+        if abs(delta) > MAX_AMOUNT_FEN:
+            raise InvalidInput("money.absurd", value=str(delta), field=part, max=Money(MAX_AMOUNT_FEN))
+    if principal_delta_fen == 0 and bonus_delta_fen == 0:
+        raise InvalidInput("wallet.adjust_nothing")
+
+
+def check_adjustment(balance: Balance, principal_delta_fen: int, bonus_delta_fen: int, cap_fen: int = 0) -> Balance:
+    """The balance after a manager's adjustment (principal and/or bonus, up or down), or a refusal: the amounts
+    (:func:`check_adjustment_amounts`); neither part ever below zero; a balance raised above the named-card cap
+    (``cap_fen``; 0: none) is refused too (lowering one that is already above it is not)."""
+    check_adjustment_amounts(principal_delta_fen, bonus_delta_fen)
+    after = balance.plus(principal_delta_fen, bonus_delta_fen)
+    for part, had, left, delta in (("principal", balance.principal_fen, after.principal_fen, principal_delta_fen),
+                                   ("bonus", balance.bonus_fen, after.bonus_fen, bonus_delta_fen)):
+        if left < 0:
+            raise InvalidInput("wallet.adjust_below_zero", part=Term(f"wallet.part.{part}"), balance=Money(had),
+                               amount=Money(-delta))
+    if cap_fen > 0 and after.total_fen > cap_fen and after.total_fen > balance.total_fen:
+        raise InvalidInput("wallet.adjust_over_cap", cap=Money(cap_fen), after=Money(after.total_fen))
     return after
 
 

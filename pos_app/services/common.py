@@ -154,19 +154,24 @@ class StoreSettings:
         return ZoneInfo(self.timezone)
 
 
-_SETTINGS_CACHE: dict[tuple[str, str, str, str, str], StoreSettings] = {}
+_SETTINGS_CACHE: dict[tuple[Any, ...], StoreSettings] = {}
 
 
 def settings(uow: UnitOfWork) -> StoreSettings:
-    """The store's settings, read in this transaction (a plain read, cached per distinct row text)."""
+    """The store's settings, read in this transaction (a plain read, cached per distinct row text): the store
+    database's, under what this computer sets (``store_settings.local_overrides``: env > config file)."""
     st: StoreSettings | None = uow.cache.get("settings")
     if st is not None:
         return st
+    from pos_app.services.store_settings import local_overrides  # noqa: PLC0415  (it imports this module)
+
     row = repo.store.settings_row(uow.session)
     if row is None:
         raise NotFound("store.not_initialised")
     settings_json, store_code, name, device_id, timezone = row
-    key = (settings_json or "{}", store_code, name, device_id, timezone)
+    local = local_overrides()  # this computer's: the environment, then the config file's [store] table
+    key = (settings_json or "{}", store_code, name, device_id, timezone,
+           tuple(sorted((k, repr(v)) for k, (v, _src) in local.items())))
     cached = _SETTINGS_CACHE.get(key)
     if cached is not None:
         uow.cache["settings"] = cached
@@ -174,6 +179,11 @@ def settings(uow: UnitOfWork) -> StoreSettings:
     if len(_SETTINGS_CACHE) > 32:
         _SETTINGS_CACHE.clear()
     raw = json.loads(key[0])
+    raw.update({k: v for k, (v, _src) in local.items() if k not in ("store_name", "timezone")})
+    if "store_name" in local:
+        name = str(local["store_name"][0])
+    if "timezone" in local:
+        timezone = str(local["timezone"][0])
     order = raw.get("spend_order", PROPORTIONAL)
     if order not in SPEND_ORDERS:
         order = PROPORTIONAL

@@ -82,6 +82,8 @@ def run_doctor(ctx: ServiceContext) -> DoctorReport:
         )
         ids = q.incomplete_spends(s)
         checks.append(Check("spends_complete", not ids, _first(ids)))
+        ids = q.incomplete_adjustments(s)
+        checks.append(Check("adjustments_complete", not ids, _first(ids)))
         phones = q.points_not_ledger(s)
         checks.append(Check("points_equal_ledger", not phones, _first(phones)))
         n, lo, hi = q.outbox_span(s)

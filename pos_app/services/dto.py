@@ -245,6 +245,26 @@ class WalletLine:
     staff_code: str | None
     #: the recharge's receipt number (recharge and refund lines)
     receipt_no: str = ""
+    #: a manager's adjustment: the reason given
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WalletAdjustResult(Result):
+    """A manager's wallet adjustment: what it moved (signed, fen), why, and the balances after it."""
+
+    adjustment_id: str
+    request_id: str
+    member_id: str
+    phone: str
+    principal_delta_fen: int
+    bonus_delta_fen: int
+    reason: str
+    principal_balance_fen: int
+    bonus_balance_fen: int
+    balance_fen: int
+    created_at: datetime
+    staff_code: str
 
 
 @dataclass(frozen=True)

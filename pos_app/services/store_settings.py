@@ -2,15 +2,22 @@
 what each key allows, the check that refuses a bad value naming its key, and the read the settings dialog shows.
 
 Changing them is ``staff.update_settings`` (manager only: ``system.admin``); it checks every value here first,
-so a bad value is refused with its key named and nothing is written."""
+so a bad value is refused with its key named and nothing is written.
+
+This computer may set any of them too (:func:`load_local_overrides`, read when a store opens): its environment variable (``POS_`` + the key in
+capitals: ``POS_BALANCE_CAP_FEN``) wins over the config file's ``[store]`` table, which wins over the store
+database, which wins over the default. Each such value is checked like the dialog's; a bad one is refused naming
+where it came from (the variable, or ``[store] key``) and what is allowed, and is never used."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pos_app import config
 from pos_app.domain import wallet as w
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.members import MAX_NAME_LEN
@@ -131,6 +138,9 @@ class StoreSettingsView:
 
     store_code: str
     values: dict[str, object]
+    #: the settings this computer sets (env or config file), with where: shown read-only, the database's
+    #: value would not apply
+    overrides: dict[str, str] = field(default_factory=dict)
 
 
 #: the value a setting has when the store never set it
@@ -164,4 +174,66 @@ def read_store_settings(ctx: ServiceContext, actor: Actor) -> StoreSettingsView:
             else:
                 default = DEFAULTS.get(key.name)
                 out[key.name] = st.raw.get(key.name, default() if default else None)
-        return StoreSettingsView(st.store_code, out)
+        return StoreSettingsView(st.store_code, out, overridden())
+
+
+# ----------------------------------------------------------------------------- this computer's overrides
+#: the store settings this computer may set (all of them)
+LOCAL_KEYS: tuple[str, ...] = tuple(k.name for k in STORE_KEYS)
+#: what :func:`load_local_overrides` read last (None: not yet in this process)
+_LOCAL: list[dict[str, tuple[object, str]] | None] = [None]
+
+
+def load_local_overrides() -> dict[str, tuple[object, str]]:
+    """Read the store settings this computer sets (environment, then the config file's ``[store]`` table), each
+    checked: name -> (value, where it came from). Done when a store opens (``app.open_store``): what the file or
+    the environment says later applies from the next start. A value its check refuses raises that
+    ``InvalidInput`` naming the variable or ``[store] key`` it came from; a file that cannot be read raises
+    ``ConfigUnreadable`` (it is reported, never written over); nothing is kept from a refused read."""
+    out: dict[str, tuple[object, str]] = {}
+    for name, (value, source) in config.store_raw(LOCAL_KEYS).items():
+        try:
+            checked = check_store_setting(name, value)
+        except InvalidInput as exc:
+            exc.params["setting"] = source
+            raise
+        if checked is not None:
+            out[name] = (checked, source)
+    _LOCAL[0] = out
+    return dict(out)
+
+
+def local_overrides() -> dict[str, tuple[object, str]]:
+    """The store settings this computer sets, as read when the store opened (read now if no store opened yet)."""
+    found = _LOCAL[0]
+    return dict(found) if found is not None else load_local_overrides()
+
+
+def overridden() -> dict[str, str]:
+    """Store setting -> where this computer sets it (the settings dialog shows those read-only)."""
+    return {name: source for name, (_value, source) in local_overrides().items()}
+
+
+#: the store's code names the store to central: this computer's ``[store] store_code`` (env POS_STORE_CODE) is the
+#: code a store is created with, read only then (``pos-app init``, the first-run wizard); it never changes after
+DEFAULT_STORE_CODE = "S001"
+DEFAULT_STORE_NAME = "门店"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+STORE_CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
+
+
+def new_store_defaults() -> dict[str, str]:
+    """What a new store is created with unless told otherwise: its name, code and time zone as this computer sets
+    them (environment, then the config file's ``[store]`` table), else the defaults; a bad value is refused naming
+    where it came from."""
+    code = DEFAULT_STORE_CODE
+    raw = config.store_raw(("store_code",))
+    if "store_code" in raw:
+        value, source = raw["store_code"]
+        if not isinstance(value, str) or not STORE_CODE_RE.match(value.strip()):
+            raise InvalidInput("settings.store_code_invalid", setting=source, value=str(value)[:MAX_TEXT])
+        code = value.strip()
+    local = load_local_overrides()
+    return {"store_name": str(local["store_name"][0]) if "store_name" in local else DEFAULT_STORE_NAME,
+            "store_code": code,
+            "timezone": str(local["timezone"][0]) if "timezone" in local else DEFAULT_TIMEZONE}

@@ -57,6 +57,7 @@ from pos_app.services.store_settings import (
     FOREIGN_COUPON_POLICIES,
 )
 from pos_app.services.usecase import use_case
+from pos_app.services.wallet import member_lots, take_from_lots
 from pos_app.sync import credentials, protocol
 from pos_app.sync.client import CentralClient
 from pos_app.sync.errors import NotPaired, SyncError
@@ -622,7 +623,8 @@ class _Applier:
         kind = str(data.get("kind") or ("recharge" if dp + db > 0 else "spend"))
         at = _at(data.get("occurred_at") or data.get("created_at"), self.now)
         recharge_id: str | None = None
-        if dp >= 0 and db >= 0 and dp + db > 0:
+        add_p, add_b = max(dp, 0), max(db, 0)  # an adjustment may raise one part and lower the other
+        if add_p + add_b > 0:
             # central keys a recharge's entry by the recharge's id: the lot here keeps it
             recharge_id = str(data.get("recharge_id") or (ref if kind == "recharge" else "") or self.ctx.new_id())
             if repo.sync.recharge(self.s, recharge_id) is not None:
@@ -631,13 +633,13 @@ class _Applier:
             repo.sync.add_recharge(self.s, dict(
                 id=recharge_id, request_id=f"sync:{ref}"[:64], member_id=mem.id,
                 campaign_code=data.get("campaign_code"), tier_code=data.get("tier_code"),
-                amount_fen=dp, bonus_fen=db, points=0, pay_method=str(data.get("pay_method") or "other")[:16],
-                staff_id=self.staff_id(), created_at=at, principal_left_fen=dp, bonus_left_fen=db, state="active",
+                amount_fen=add_p, bonus_fen=add_b, points=0, pay_method=str(data.get("pay_method") or "other")[:16],
+                staff_id=self.staff_id(), created_at=at, principal_left_fen=add_p, bonus_left_fen=add_b, state="active",
                 items_count=0,
                 receipt_no=str(receipt) if receipt and not repo.sync.receipt_taken(self.s, str(receipt)) else None,
                 origin_store=store or "?",
             ))
-        else:
+        if dp < 0 or db < 0:
             self._take_from_lots(mem, -min(dp, 0), -min(db, 0), data.get("recharge_id"))
         note_move(self.uow, "wallet", mem.id, mem.principal_fen + mem.bonus_fen,
                   mem.principal_fen + mem.bonus_fen + dp + db, phone=mem.phone)
@@ -658,16 +660,12 @@ class _Applier:
     def _take_from_lots(self, mem: m.Member, principal: int, bonus: int, recharge_id: Any) -> None:
         """What another store took from the member comes out of the lots here: its own recharge's lot first (a
         refund there), then oldest first. What no lot holds (an overdraft central flags) is not invented."""
-        lots = repo.sync.live_lots(self.s, mem.id)
+        lots = member_lots(self.uow, mem.id)  # the recharges and what managers' adjustments added, oldest first
         if recharge_id:
             lots.sort(key=lambda r: r.id != recharge_id)
         need_p = min(principal, sum(r.principal_left_fen for r in lots))
         need_b = min(bonus, sum(r.bonus_left_fen for r in lots))
-        takes = w.allocate([w.Lot(r.id, r.principal_left_fen, r.bonus_left_fen) for r in lots], w.Split(need_p, need_b))
-        by_id = {r.id: r for r in lots}
-        for t in takes:
-            by_id[t.lot_id].principal_left_fen -= t.principal_fen
-            by_id[t.lot_id].bonus_left_fen -= t.bonus_fen
+        take_from_lots(lots, w.Split(need_p, need_b))
 
     # -------------------------------------------------------------- coupon states
     def coupon_state(self, key: str, data: Mapping[str, Any], store: str | None) -> str:

@@ -55,6 +55,7 @@ from pos_app.services.dto import (
     RefundPreview,
     RefundResult,
     SpendResult,
+    WalletAdjustResult,
     WalletLine,
 )
 from pos_app.services.members import load_member as load_member
@@ -83,6 +84,7 @@ def append_wallet_entry(
     recharge_id: str | None = None,
     spend_id: str | None = None,
     refund_id: str | None = None,
+    adjustment_id: str | None = None,
 ) -> None:
     """Append a ledger row and move the cached balance with it, in the same transaction (the member's
     balances after it are the row's). The row is written at once (the recharge/spend/refund row it
@@ -109,7 +111,41 @@ def append_wallet_entry(
         staff_id=actor.staff_id,
         created_at=ctx.now(),
     )
+    if adjustment_id is not None:
+        values["adjustment_id"] = adjustment_id
     repo.ledger.append_wallet_entry(uow.session, values)
+
+
+#: a lot a spend takes from: a recharge, or what a manager's adjustment added
+WalletLot = m.Recharge | m.WalletAdjustment
+
+
+def member_lots(uow: UnitOfWork, member_id: str) -> list[WalletLot]:
+    """The member's lots with something left, oldest first: the recharges not refunded and the adjustments
+    (loaded: a spend moves what is left of each)."""
+    recharges: list[WalletLot] = list(uow.session.scalars(
+        select(m.Recharge)
+        .where(m.Recharge.member_id == member_id, m.Recharge.state == "active")
+        .where((m.Recharge.principal_left_fen > 0) | (m.Recharge.bonus_left_fen > 0))
+        .order_by(m.Recharge.created_at, m.Recharge.id)
+    ).all())
+    adjusted = repo.ledger.adjustment_lots(uow.session, member_id)
+    if not adjusted:
+        return recharges
+    return sorted([*recharges, *adjusted], key=lambda r: (r.created_at, r.id))
+
+
+def take_from_lots(lots: Sequence[WalletLot], split: w.Split) -> list[tuple[WalletLot, int, int]]:
+    """Take ``split`` from ``lots`` in their order (domain.wallet.allocate); each lot's left moves with it.
+    Returns (lot, principal, bonus) of each lot touched."""
+    by_id = {r.id: r for r in lots}
+    out: list[tuple[WalletLot, int, int]] = []
+    for t in w.allocate([w.Lot(r.id, r.principal_left_fen, r.bonus_left_fen) for r in lots], split):
+        lot = by_id[t.lot_id]
+        lot.principal_left_fen -= t.principal_fen
+        lot.bonus_left_fen -= t.bonus_fen
+        out.append((lot, t.principal_fen, t.bonus_fen))
+    return out
 
 
 def add_points_lot(
@@ -373,19 +409,32 @@ def spend_in_uow(
     for check in ctx.registry.before_spend:  # sync: the offline limits
         check(uow, ctx, member, amount_fen)
     split = w.split_spend(w.Balance(member.principal_fen, member.bonus_fen), amount_fen, st.spend_order)
-    lots = {lot_id: (p, b) for lot_id, p, b in repo.ledger.spendable_lots(s, member.id)}
-    takes = w.allocate([w.Lot(lot_id, p, b) for lot_id, (p, b) in lots.items()], split)
     values = dict(
         id=ctx.new_id(), request_id=request_id, member_id=member.id, amount_fen=amount_fen,
         principal_fen=split.principal_fen, bonus_fen=split.bonus_fen, staff_id=actor.staff_id,
         note=note, created_at=ctx.now(),
     )
-    sp = repo.ledger.add_spend(
-        s, values,
-        [dict(spend_id=values["id"], recharge_id=t.lot_id, principal_fen=t.principal_fen, bonus_fen=t.bonus_fen)
-         for t in takes],
-        [(t.lot_id, lots[t.lot_id][0] - t.principal_fen, lots[t.lot_id][1] - t.bonus_fen) for t in takes],
-    )
+    if not repo.ledger.adjustment_lots(s, member.id):  # most members: recharge lots only, read and moved by Core
+        lots = {lot_id: (p, b) for lot_id, p, b in repo.ledger.spendable_lots(s, member.id)}
+        takes = w.allocate([w.Lot(lot_id, p, b) for lot_id, (p, b) in lots.items()], split)
+        sp = repo.ledger.add_spend(
+            s, values,
+            [dict(spend_id=values["id"], recharge_id=t.lot_id, principal_fen=t.principal_fen, bonus_fen=t.bonus_fen)
+             for t in takes],
+            [(t.lot_id, lots[t.lot_id][0] - t.principal_fen, lots[t.lot_id][1] - t.bonus_fen) for t in takes],
+        )
+    else:  # a manager's adjustment added money still there: its lot and the recharges', oldest first
+        taken = take_from_lots(member_lots(uow, member.id), split)  # never more than the lots hold: refused first
+        sp = m.Spend(**values)
+        s.add(sp)
+        s.flush()
+        from_adjustments = []
+        for lot, tp, tb in taken:
+            if isinstance(lot, m.WalletAdjustment):
+                from_adjustments.append(dict(spend_id=sp.id, adjustment_id=lot.id, principal_fen=tp, bonus_fen=tb))
+            else:
+                s.add(m.SpendAllocation(spend_id=sp.id, recharge_id=lot.id, principal_fen=tp, bonus_fen=tb))
+        repo.ledger.add_adjustment_allocations(s, from_adjustments)
     append_wallet_entry(uow, ctx, actor, member, "spend", -split.principal_fen, -split.bonus_fen, spend_id=sp.id)
     return sp
 
@@ -425,6 +474,84 @@ def spend(
             "principal_fen": sp.principal_fen, "bonus_fen": sp.bonus_fen,
             "principal_after_fen": result.principal_balance_fen, "bonus_after_fen": result.bonus_balance_fen,
             "staff": actor.code,
+        })
+        uow.commit()
+        return result
+
+
+def _adjust_result(uow: UnitOfWork, a: m.WalletAdjustment) -> WalletAdjustResult:
+    s = uow.session
+    entry = s.scalar(select(m.WalletEntry).where(m.WalletEntry.adjustment_id == a.id))
+    member = s.get(m.Member, a.member_id)
+    staff = s.get(m.Staff, a.staff_id)
+    assert entry is not None and member is not None and staff is not None
+    return WalletAdjustResult(
+        adjustment_id=a.id, request_id=a.request_id, member_id=a.member_id, phone=member.phone,
+        principal_delta_fen=a.principal_delta_fen, bonus_delta_fen=a.bonus_delta_fen, reason=a.reason,
+        principal_balance_fen=entry.principal_after_fen, bonus_balance_fen=entry.bonus_after_fen,
+        balance_fen=entry.principal_after_fen + entry.bonus_after_fen, created_at=a.created_at, staff_code=staff.code,
+    )
+
+
+@use_case("wallet.adjust", permission="wallet.adjust", event="wallet.adjusted", idempotent=True)
+def adjust(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    reason: str,
+    principal_fen: int = 0,
+    bonus_fen: int = 0,
+    phone: str | None = None,
+    member_id: str | None = None,
+    request_id: str | None = None,
+) -> WalletAdjustResult:
+    """A manager corrects a member's stored value: principal and/or bonus (signed fen), up or down, with a
+    reason; never a part below zero, never raising the balance above the named-card cap. An append-only ledger
+    row of its own kind (``adjust``); what it adds is a lot spends take from, what it takes away comes out of
+    the member's lots oldest first. ``actor`` may be a manager approving for the cashier at the counter
+    (``Actor.approving``): the audit row names both."""
+    w.check_adjustment_amounts(principal_fen, bonus_fen)  # bad input: refused before anything is read
+    text = clean_text(reason, field="reason", max_chars=200, required=True)
+    assert text is not None
+    request_id = check_request_id(request_id, ctx)
+    with ctx.uow() as uow:
+        s = uow.session
+        member = load_member(uow, phone=phone, member_id=member_id)
+        params = {"member_id": member.id, "principal_fen": principal_fen, "bonus_fen": bonus_fen, "reason": text}
+        done = replayed(uow, request_id, "wallet.adjust", params)
+        if done:
+            first = repo.ledger.get_adjustment(s, done)
+            assert first is not None
+            return _adjust_result(uow, first)
+        before = w.Balance(member.principal_fen, member.bonus_fen)
+        after = w.check_adjustment(before, principal_fen, bonus_fen, settings(uow).balance_cap_fen)
+        # what it takes away comes out of the lots it finds (the new adjustment adds only its positive parts)
+        lots = member_lots(uow, member.id) if principal_fen < 0 or bonus_fen < 0 else []
+        take_from_lots(lots, w.Split(max(0, -principal_fen), max(0, -bonus_fen)))
+        adj_id = ctx.new_id()
+        now = ctx.now()
+        repo.ledger.add_adjustment(s, dict(
+            id=adj_id, request_id=request_id, member_id=member.id, principal_delta_fen=principal_fen,
+            bonus_delta_fen=bonus_fen, reason=text, staff_id=actor.staff_id, created_at=now,
+            principal_left_fen=max(0, principal_fen), bonus_left_fen=max(0, bonus_fen),
+        ))
+        append_wallet_entry(uow, ctx, actor, member, "adjust", principal_fen, bonus_fen, adjustment_id=adj_id)
+        remember(uow, ctx, request_id, "wallet.adjust", adj_id, params)
+        audit(uow, ctx, actor, "wallet.adjust", "wallet_adjustment", adj_id, member_id=member.id,
+              principal_fen=principal_fen, bonus_fen=bonus_fen, reason=text,
+              principal_before_fen=before.principal_fen, bonus_before_fen=before.bonus_fen,
+              principal_after_fen=after.principal_fen, bonus_after_fen=after.bonus_fen)
+        result = WalletAdjustResult(
+            adjustment_id=adj_id, request_id=request_id, member_id=member.id, phone=member.phone,
+            principal_delta_fen=principal_fen, bonus_delta_fen=bonus_fen, reason=text,
+            principal_balance_fen=member.principal_fen, bonus_balance_fen=member.bonus_fen,
+            balance_fen=member.principal_fen + member.bonus_fen, created_at=now, staff_code=actor.code,
+        )
+        emit(uow, ctx, "wallet.adjusted", {
+            "adjustment_id": adj_id, "request_id": request_id, "member_id": member.id, "phone": member.phone,
+            "principal_delta_fen": principal_fen, "bonus_delta_fen": bonus_fen, "reason": text,
+            "principal_before_fen": before.principal_fen, "bonus_before_fen": before.bonus_fen,
+            "principal_after_fen": member.principal_fen, "bonus_after_fen": member.bonus_fen, "staff": actor.code,
         })
         uow.commit()
         return result
@@ -688,6 +815,8 @@ def statement(
         found = list(uow.session.execute(stmt))
         numbers = _receipt_numbers(uow, [e.recharge_id for e, _ in found if e.recharge_id],
                                    [e.refund_id for e, _ in found if e.refund_id])
+        reasons = {a.id: a.reason for a in repo.ledger.adjustments_by_id(
+            uow.session, [e.adjustment_id for e, _ in found if e.adjustment_id]).values()}
         out = []
         for e, code in found:
             out.append(
@@ -696,8 +825,9 @@ def statement(
                     principal_delta_fen=e.principal_delta_fen, bonus_delta_fen=e.bonus_delta_fen,
                     principal_after_fen=e.principal_after_fen, bonus_after_fen=e.bonus_after_fen,
                     balance_after_fen=e.principal_after_fen + e.bonus_after_fen, created_at=e.created_at,
-                    ref_id=e.recharge_id or e.spend_id or e.refund_id, staff_code=code,
+                    ref_id=e.recharge_id or e.spend_id or e.refund_id or e.adjustment_id, staff_code=code,
                     receipt_no=numbers.get(e.recharge_id or e.refund_id or "", ""),
+                    reason=reasons.get(e.adjustment_id or "", ""),
                 )
             )
         return out

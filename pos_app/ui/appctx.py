@@ -185,3 +185,20 @@ class ScreenScope(QObject):
             self._root.actor_changed.disconnect(self.actor_changed)
             self._root.member_changed.disconnect(self.member_changed)
             self.deleteLater()
+
+
+class ApprovedScope(ScreenScope):
+    """A scope whose actor is a manager approving for the one at the counter (``Actor.approving``): a screen a
+    cashier opened with a manager's PIN (F10) runs every use case with that approval, the audit naming both."""
+
+    def __init__(self, root: AppContext, actor: Actor) -> None:
+        super().__init__(root)
+        self._approved = actor
+
+    @property
+    def actor(self) -> Actor:
+        return self._approved
+
+    @property
+    def has_actor(self) -> bool:
+        return True

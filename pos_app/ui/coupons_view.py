@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app import messages
+from pos_app import config, messages
 from pos_app.domain import coupons as rules
 from pos_app.domain.errors import DomainError, InvalidInput
 from pos_app.domain.money import format_fen, parse_percent_bp, parse_yuan
@@ -315,6 +315,7 @@ class CouponsScreen(QWidget):
         self.layout_choice = QComboBox()
         for key in pdf.LAYOUTS:
             self.layout_choice.addItem(tr(f"cv.layout.{key}"), key)
+        self.layout_choice.setCurrentIndex(max(0, self.layout_choice.findData(config.coupon_layout())))
         self.preview_btn = QPushButton(tr("cv.print_preview"))
         self.print_btn = QPushButton(tr("cv.print"))
         self.pdf_btn = QPushButton(tr("cv.save_pdf"))

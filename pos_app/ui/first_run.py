@@ -89,9 +89,19 @@ class FirstRunDialog(QDialog):
             self.fields[name] = edit
             return edit
 
-        field("store_name", "first_run.store_name")
-        field("store_code", "first_run.store_code", "S001")
-        field("timezone", "first_run.timezone", "Asia/Shanghai")
+        from pos_app.services import store_settings  # noqa: PLC0415
+
+        start_error: DomainError | None = None
+        try:  # this computer's [store] store_name / store_code / timezone (or POS_STORE_*) fill the form
+            new = store_settings.new_store_defaults()
+        except DomainError as exc:
+            start_error = exc
+            new = {"store_name": "", "store_code": store_settings.DEFAULT_STORE_CODE,
+                   "timezone": store_settings.DEFAULT_TIMEZONE}
+        field("store_name", "first_run.store_name",
+              new["store_name"] if new["store_name"] != store_settings.DEFAULT_STORE_NAME else "")
+        field("store_code", "first_run.store_code", new["store_code"])
+        field("timezone", "first_run.timezone", new["timezone"])
         field("manager_code", "first_run.manager_code")
         field("manager_name", "first_run.manager_name")
         field("pin", "first_run.pin", secret=True)
@@ -103,6 +113,7 @@ class FirstRunDialog(QDialog):
         form.addRow(self.demo)
         self.error = ErrorLabel()
         form.addRow(self.error)
+        self.error.show_error(start_error)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = box.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(tr("first_run.ok"))

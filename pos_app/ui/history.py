@@ -1,4 +1,4 @@
-"""Member history (F5): wallet statement (balances after each line), recharges (with refund, manager
+"""Member history (F5): wallet statement (balances after each line; Ctrl+Shift+A a manager's adjustment), recharges (with refund, manager
 approval), points lots, coupons/gifts/vouchers, purchases and their returns (reprint the receipt, return
 lines); filter by date.
 
@@ -124,7 +124,26 @@ class HistoryScreen(QWidget):
         self.points_table = make_table(self.points_model, "points_lots")
         self.item_table = make_table(self.item_model, "items")
         self.coupon_table = make_table(self.coupon_model, "coupons")
-        self.tabs.addTab(self.statement_table, self._tab_title(0))
+        stc = QWidget()
+        stl = QVBoxLayout(stc)
+        stl.setContentsMargins(0, 0, 0, 0)
+        stl.addWidget(self.statement_table, 1)
+        stb = QHBoxLayout()
+        self.wallet_adjust_btn = QPushButton(tr("wallet_adjust.button") + " (Ctrl+Shift+A)")
+        self.wallet_adjust_btn.setObjectName("wallet_adjust")
+        self.wallet_adjust_btn.clicked.connect(self.ask_wallet_adjust)
+        stb.addWidget(self.wallet_adjust_btn)
+        self.wallet_adjust_result = QLabel("")
+        self.wallet_adjust_result.setObjectName("wallet_adjust_result")
+        self.wallet_adjust_result.setWordWrap(True)
+        stb.addWidget(self.wallet_adjust_result, 1)
+        self.wallet_adjust_error = ErrorLabel()
+        stb.addWidget(self.wallet_adjust_error, 1)
+        stl.addLayout(stb)
+        QShortcut(QKeySequence("Ctrl+Shift+A"), stc, activated=self.ask_wallet_adjust,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.wallet_adjust_dialog: Any = None
+        self.tabs.addTab(stc, self._tab_title(0))
         rc = QWidget()
         rl = QVBoxLayout(rc)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -275,6 +294,30 @@ class HistoryScreen(QWidget):
     def _changed(self, changes: Changes) -> None:
         if changes.any("wallet", "coupons", "gifts", "sales", "points") and self.isVisible():
             self.reload()
+
+    def ask_wallet_adjust(self) -> None:
+        """Ctrl+Shift+A: correct the member's principal and/or bonus, with a reason (a manager, or a manager's PIN)."""
+        from pos_app.ui.wallet_adjust import WalletAdjustDialog  # noqa: PLC0415
+
+        member = self.appctx.member
+        if member is None:
+            self.wallet_adjust_error.show_error(tr("ui.select_member_first"))
+            return
+        dlg = WalletAdjustDialog(member.phone, member.principal_fen, member.bonus_fen, self)
+        self.wallet_adjust_dialog = dlg
+        dlg.accepted.connect(lambda: self.wallet_adjust(member.phone, *dlg.amounts, dlg.reason.text()))
+        dlg.open()
+
+    def wallet_adjust(self, phone: str, principal_fen: int, bonus_fen: int, reason: str) -> None:
+        from pos_app.ui.wallet_adjust import adjust_wallet  # noqa: PLC0415
+
+        def done(res: Any) -> None:
+            self.wallet_adjust_result.setText(tr("wallet_adjust.done", principal=Money(res.principal_delta_fen),
+                                                 bonus=Money(res.bonus_delta_fen), balance=Money(res.balance_fen)))
+
+        self.wallet_adjust_result.clear()
+        self.wallet_adjust_error.show_error(None)
+        adjust_wallet(self.appctx, phone, principal_fen, bonus_fen, reason, done, self.wallet_adjust_error.show_error)
 
     def ask_points_adjust(self) -> None:
         """Ctrl+J: add or take away the member's points, with a reason (a manager, or a manager's PIN)."""

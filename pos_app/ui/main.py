@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from pos_app import messages
 from pos_app.domain.errors import DomainError
-from pos_app.ui.appctx import AppContext, ScreenScope
+from pos_app.ui.appctx import AppContext, ApprovedScope, ScreenScope
 from pos_app.ui.common import ClickBanner, ElidedLabel, apply_style, error_text, install_qt_translator, tr
 from pos_app.ui.login import LoginPanel, ask_manager
 from pos_app.ui.ops import DbWorker
@@ -79,17 +79,30 @@ def save_language(lang: str) -> None:
 
 
 def saved_lock_minutes() -> int:
-    """Lock the counter after this many idle minutes (0: never). Default 10."""
+    """The idle lock: minutes without a key or click before the counter locks (0: never). The config file's
+    ``lock_minutes`` (env POS_LOCK_MINUTES; default 10). A value an older version kept in the GUI's own settings is
+    moved into the config file once (when neither sets it and the file can be read), then forgotten there. A
+    file or value the program cannot use is reported when the app starts (``run_gui``); the lock keeps its default."""
+    from pos_app import config  # noqa: PLC0415
+
     try:
-        return max(0, int(gui_settings().value("lock_minutes", 10)))
-    except (TypeError, ValueError):
-        return 10
-
-
-def save_lock_minutes(minutes: int) -> None:
-    s = gui_settings()
-    s.setValue("lock_minutes", int(minutes))
-    s.sync()
+        data = config.read_file()
+        if not config.is_set("lock_minutes", data):
+            qs = gui_settings()
+            legacy = qs.value("lock_minutes")
+            if legacy is not None:
+                try:
+                    moved = config.check("lock_minutes", str(legacy))
+                    config.save({"lock_minutes": moved})
+                except DomainError:
+                    moved = None  # not a number of minutes: dropped, the default applies
+                qs.remove("lock_minutes")
+                qs.sync()
+                if moved is not None:
+                    return int(str(moved))
+        return int(str(config.values(data)["lock_minutes"]))
+    except (DomainError, OSError):
+        return config.DEFAULT_LOCK_MINUTES
 
 
 class ActivityFilter(QObject):
@@ -198,6 +211,9 @@ class MainWindow(QMainWindow):
         self.read_only_keys: set[str] = set()
         self.specs: list[Any] = []
         self.shortcuts: list[QShortcut] = []
+        #: a manager-only screen opened with a manager's approval (F10 for a cashier), while it is open
+        self.approved_dialog: QDialog | None = None
+        self.approved_screen: QWidget | None = None
         self.locked_by: Any = None
         self.scanner = ScannerFilter(self)
         self.scanner.scanned.connect(self.on_scan)
@@ -407,10 +423,11 @@ class MainWindow(QMainWindow):
             if self.appctx.member is not None and hasattr(w, "set_member"):
                 w.set_member(self.appctx.member)
         shown = {s.shortcut for s in self.specs}
-        for spec in every:  # an F-key this role may not use says why instead of doing nothing
+        for spec in every:  # an F-key this role may not use says why (or asks a manager) instead of doing nothing
             if spec.shortcut not in shown:
                 shown.add(spec.shortcut)
-                self._add_shortcut(spec.shortcut, lambda spec=spec: self.explain_denied(spec))
+                act = self.open_approved if spec.approval else self.explain_denied
+                self._add_shortcut(spec.shortcut, lambda spec=spec, act=act: act(spec))
         self.tabs.blockSignals(False)
         self.built_for = self.appctx.actor.staff_id
 
@@ -428,6 +445,42 @@ class MainWindow(QMainWindow):
         text = tr("ui.screen_denied", screen=tr(spec.title_key), fkey=spec.shortcut, roles=roles,
                   role=tr(f"role.{self.appctx.actor.role}"))
         self.notify(text)
+
+    def open_approved(self, spec: Any) -> QDialog | None:
+        """A manager-only screen (F10 staff) for whoever else is at the counter: a manager's PIN for it, then the
+        screen in a window whose every action runs as ``Actor.approving(manager, operator)``; it closes when the
+        counter is locked or another user logs in. Cancelled: the status bar says a manager's approval is needed."""
+        from pos_app.ui.approval import approved_actor  # noqa: PLC0415
+
+        if self.stack.currentIndex() != 1 or not self.appctx.has_actor or self.approved_dialog is not None:
+            return None
+        actor = approved_actor(self.appctx, spec.approval, tr(spec.title_key))
+        if actor is None:
+            self.notify(tr("approval.not_given"))
+            return None
+        scope = ApprovedScope(self.appctx, actor)
+        dlg = QDialog(self)
+        dlg.setObjectName(f"approved_{spec.key}")
+        dlg.setWindowTitle(tr("ui.approved_screen", screen=tr(spec.title_key), manager=actor.name or actor.code))
+        lay = QVBoxLayout(dlg)
+        screen = spec.factory(scope)
+        lay.addWidget(screen)
+        dlg.resize(max(720, screen.sizeHint().width()), max(480, screen.sizeHint().height()))
+        self.approved_dialog = dlg
+        self.approved_screen = screen
+
+        def closed(_code: int) -> None:
+            scope.detach()
+            self.approved_dialog = None
+            self.approved_screen = None
+            dlg.deleteLater()
+
+        dlg.finished.connect(closed)
+        self.appctx.actor_changed.connect(dlg.reject)  # locked, or another user: the approval ends
+        dlg.open()
+        if hasattr(screen, "on_shown"):
+            screen.on_shown()
+        return dlg
 
     def notify(self, text: str) -> None:
         """A notice in the status bar (it stays for a few seconds)."""
@@ -637,9 +690,8 @@ class MainWindow(QMainWindow):
         from pos_app.ui.settings_dialog import SettingsDialog  # noqa: PLC0415  (the store's settings: the core)
 
         dlg = SettingsDialog(self)
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            save_lock_minutes(dlg.lock_minutes.value())
-            self.idle_lock_seconds = dlg.lock_minutes.value() * 60.0
+        if dlg.exec() == QDialog.DialogCode.Accepted:  # the dialog saved the lock time with the other keys
+            self.idle_lock_seconds = saved_lock_minutes() * 60.0
             if dlg.lang.currentData() != messages.language():
                 self.set_language(dlg.lang.currentData())
 

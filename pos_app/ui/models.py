@@ -148,6 +148,7 @@ class StatementModel(DtoTableModel):
         Column("col.balance_after", lambda r: r.balance_after_fen, money=True),
         Column("col.staff", lambda r: r.staff_code or ""),
         Column("col.receipt_no", lambda r: getattr(r, "receipt_no", "") or ""),
+        Column("col.reason", lambda r: getattr(r, "reason", "") or ""),
     )
 
     def foreground(self, row: Any, column: int) -> QColor | None:

@@ -11,7 +11,8 @@ else its ``on_shown()``, unless the screen sets ``handles_changes = True`` (it l
 The counter app's own screens use F2 (counter), F3 (recharge), F4 (pay), F5 (history); checkout is F12
 (products Shift+F12). Screens are shown
 in F-key order. A role in ``read_only_roles`` (not in ``roles``) gets ``factory(appctx, read_only=True)``;
-an F-key of a screen the role may not see says why in the status bar.
+an F-key of a screen the role may not see says why in the status bar, or, for a screen with an ``approval``
+permission, asks for a manager's PIN and opens it in a window whose actions run with that manager's approval.
 
 F1 lists every shortcut: a screen's ``help_rows()`` -> [(keys, text)] if it has one, else its ``help_keys``
 ((keys, message key) pairs) followed by its other QShortcuts
@@ -62,6 +63,9 @@ class ScreenSpec:
     order: int = 50
     #: roles that get the screen read-only: built as ``factory(appctx, read_only=True)`` (e.g. staff on F7)
     read_only_roles: frozenset[str] = frozenset()
+    #: the manager-only permission the screen's actions need: anyone else pressing its F-key is asked for a
+    #: manager's PIN and gets the screen in a window for that one approval (e.g. staff changes on F10)
+    approval: str | None = None
 
     def visible_to(self, role: str) -> bool:
         return role in self.roles or role in self.read_only_roles

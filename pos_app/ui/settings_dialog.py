@@ -1,11 +1,12 @@
 """The settings dialog (Ctrl+,): this computer's settings (every key of the TOML config file, ``pos_app.config``,
-the language and the idle lock) on one page, the store's settings (``services.store_settings``, shared by every
-counter of the store) on the other.
+the language and the idle lock among them) on one page, the store's settings (``services.store_settings``, shared
+by every counter of the store) on the other.
 
 - Every value is checked when OK is pressed, each refusal shown under its field with its key named; nothing is
   saved while one is refused.
 - A key set by an environment variable (``POS_*``) is shown read-only with the variable's name: the file's value
-  would not apply.
+  would not apply. A store setting this computer sets (its ``POS_*`` variable or the config file's ``[store]``
+  table) is shown read-only with where it is set: the store database's value would not apply here.
 - The config file is written atomically and owner-only (``config.save``); one that cannot be read is reported
   and never written over.
 - Store settings are a manager's: a cashier or staff member who changes one is asked for a manager's PIN when
@@ -41,8 +42,8 @@ from pos_app.domain.money import fen_to_yuan_str, parse_yuan
 from pos_app.services.store_settings import STORE_KEYS, check_store_setting
 from pos_app.ui.common import error_text, tr
 
-#: the config keys the language combo box stands for (not a line of its own)
-OWN_WIDGET_KEYS = ("lang",)
+#: the config keys the language combo box and the lock time spin box stand for (not a line of their own)
+OWN_WIDGET_KEYS = ("lang", "lock_minutes")
 
 
 class SettingsDialog(QDialog):
@@ -86,15 +87,24 @@ class SettingsDialog(QDialog):
             form.addRow("", self._note(tr("settings.env_override", env=self.overrides["lang"])))
         self.lock_minutes = QSpinBox()
         self.lock_minutes.setObjectName("lock_minutes")
-        self.lock_minutes.setRange(0, 240)
+        self.lock_minutes.setRange(0, config.MAX_LOCK_MINUTES)
         self.lock_minutes.setSuffix(tr("settings.minutes_suffix"))
         self.lock_minutes.setSpecialValueText(tr("settings.never"))
-        self.lock_minutes.setValue(saved_lock_minutes())
+        self.lock_initial = saved_lock_minutes()
+        self.lock_minutes.setValue(self.lock_initial)
         self.lock_label = QLabel(tr("settings.lock_minutes_mn"))
         self.lock_label.setBuddy(self.lock_minutes)
         form.addRow(self.lock_label, self.lock_minutes)
+        if "lock_minutes" in self.overrides:
+            self.lock_minutes.setEnabled(False)
+            form.addRow("", self._note(tr("settings.env_override", env=self.overrides["lock_minutes"])))
+        elif self.file_error is not None:
+            self.lock_minutes.setEnabled(False)
+        self.lock_error = self._error_label("config_lock_minutes")
+        form.addRow("", self.lock_error)
         self.fields: dict[str, QLineEdit] = {}
         self.errors: dict[str, QLabel] = {}
+        self.errors["lock_minutes"] = self.lock_error
         defaults = config.defaults()
         for key in config.KEYS:
             if key.name in OWN_WIDGET_KEYS:
@@ -137,6 +147,9 @@ class SettingsDialog(QDialog):
         sform.addRow(QLabel(tr("settings.store_code")), self.store_code)
         self.store_fields: dict[str, QWidget] = {}
         self.store_errors: dict[str, QLabel] = {}
+        self.store_notes: dict[str, QLabel] = {}
+        #: the store settings this computer sets (env or config file): read-only here
+        self.store_overrides: dict[str, str] = {}
         for sk in STORE_KEYS:
             widget: QWidget
             if sk.kind == "choice":
@@ -151,9 +164,14 @@ class SettingsDialog(QDialog):
             widget.setObjectName(f"store_{sk.name}")
             widget.setEnabled(False)  # until the store's values are read
             self.store_fields[sk.name] = widget
-            label = QLabel(tr(sk.label) + (" (¥)" if sk.kind == "money" else ""))
+            label = QLabel(f"{tr(sk.label)}{' (¥)' if sk.kind == 'money' else ''} ({sk.name})")
             label.setBuddy(widget)
             sform.addRow(label, widget)
+            note = self._note("")
+            note.setObjectName(f"store_override_{sk.name}")
+            note.hide()
+            self.store_notes[sk.name] = note
+            sform.addRow("", note)
             err = self._error_label(f"store_{sk.name}")
             self.store_errors[sk.name] = err
             sform.addRow("", err)
@@ -235,7 +253,12 @@ class SettingsDialog(QDialog):
                     widget.setText(fen_to_yuan_str(value))
                 else:
                     widget.setText("" if value is None else str(value))
-            widget.setEnabled(True)
+            where = view.overrides.get(sk.name)
+            widget.setEnabled(where is None)
+            if where is not None:
+                self.store_notes[sk.name].setText(tr("settings.local_override", where=where))
+                self.store_notes[sk.name].show()
+        self.store_overrides = dict(view.overrides)
         manager = self.appctx.actor.role == "manager"
         self.store_hint.setText("" if manager else tr("settings.store_needs_manager"))
 
@@ -250,6 +273,8 @@ class SettingsDialog(QDialog):
         if self.store_values is None:
             return changes, ok
         for sk in STORE_KEYS:
+            if sk.name in self.store_overrides:
+                continue  # set on this computer: the database's value would not apply
             widget = self.store_fields[sk.name]
             text = str(widget.currentData()) if isinstance(widget, QComboBox) else (
                 widget.text() if isinstance(widget, QLineEdit) else "")
@@ -274,7 +299,7 @@ class SettingsDialog(QDialog):
         if self.file_error is not None:
             return changes, ok
         for name, edit in self.fields.items():
-            if name in self.overrides:
+            if name in self.overrides or name in OWN_WIDGET_KEYS:
                 continue
             text = edit.text().strip()
             try:
@@ -289,6 +314,15 @@ class SettingsDialog(QDialog):
         lang = self.lang.currentData()
         if "lang" not in self.overrides and lang != (self.file_values.get("lang") or messages.language()):
             changes["lang"] = lang
+        if "lock_minutes" not in self.overrides:
+            try:
+                minutes = config.check("lock_minutes", self.lock_minutes.value())
+                self._set_row_error(self.lock_error, None)
+                if minutes != self.lock_initial:
+                    changes["lock_minutes"] = minutes
+            except DomainError as exc:
+                self._set_row_error(self.lock_error, exc)
+                ok = False
         return changes, ok
 
     # ------------------------------------------------------------------ saving

@@ -1,4 +1,4 @@
-"""Staff accounts (F10, managers): code, name, role, active, last login, locked until; add, disable /
+"""Staff accounts (F10, managers; a cashier or staff member gets it with a manager's PIN): code, name, role, active, last login, locked until; add, disable /
 re-enable, reset PIN, change role and unlock, all by keyboard (the shortcuts are on the buttons). Also the
 prompt to change a demo PIN after logging in on a store that is not the demo store."""
 
@@ -334,4 +334,5 @@ def open_demo_dialogs(parent: QWidget | None = None) -> list[DemoPinDialog]:
     return [d for d in _OPEN if shiboken6.isValid(d) and (parent is None or d.parentWidget() is parent)]
 
 
-register_screen(ScreenSpec("staff", "screen.staff", "F10", StaffScreen, frozenset({roles.MANAGER}), 90))
+register_screen(ScreenSpec("staff", "screen.staff", "F10", StaffScreen, frozenset({roles.MANAGER}), 90,
+                           approval="staff.manage"))

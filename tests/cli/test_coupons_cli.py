@@ -86,6 +86,26 @@ def test_print_pdf_layouts(db, tmp_path):
         assert all(c in text for c in codes) and "示范宠物店" in text
 
 
+def test_print_takes_the_configured_layout_unless_told(db, tmp_path, monkeypatch):
+    """The config file's coupon_layout (env POS_COUPON_LAYOUT) is the layout `coupon print` uses by default; a bad
+    one is refused naming the key (exit 2, nothing written); --layout still chooses."""
+    codes = [c["code"] for c in _json(db, "coupon", "list", "--limit", "2")]
+    widths = {}
+    for layout in ("a4", "80mm"):
+        out = tmp_path / f"by-config-{layout}.pdf"
+        monkeypatch.setenv("POS_COUPON_LAYOUT", layout)
+        res = _json(db, "coupon", "print", *codes, "--out", str(out))
+        assert res["layout"] == layout
+        widths[layout] = float(PdfReader(out).pages[0].mediabox.width)
+    assert round(widths["80mm"] / 72 * 25.4) == 80 and round(widths["a4"] / 72 * 25.4) == 210
+    out = tmp_path / "told.pdf"
+    assert _json(db, "coupon", "print", *codes, "--out", str(out), "--layout", "58mm")["layout"] == "58mm"
+    monkeypatch.setenv("POS_COUPON_LAYOUT", "a5")
+    bad = _run(db, "coupon", "print", *codes, "--out", str(tmp_path / "bad.pdf"))
+    assert bad.returncode == 2 and "coupon_layout" in bad.stderr and "a4, 58mm, 80mm" in bad.stderr
+    assert not (tmp_path / "bad.pdf").exists()
+
+
 def test_invite_card_leaderboard_issue_due_pending(db, tmp_path):
     png = tmp_path / "card.png"
     res = _json(db, "invite", "card", "--phone", "13800138000", "--out", str(png))

@@ -115,6 +115,7 @@ def test_staff_commands_for_a_manager(db):
 MANAGER_ONLY = sorted(a for a, allowed in roles.PERMISSIONS.items() if allowed == frozenset({roles.MANAGER}))
 COMMANDS: dict[str, list[list[str]]] = {
     "wallet.refund": [["refund", "--recharge", "{recharge}"]],
+    "wallet.adjust": [["wallet", "adjust", "--phone", "13800138000", "--bonus", "+1", "--reason", "test"]],
     "campaign.manage": [["campaign", "load", "{campaign}", "--replace"]],
     "staff.manage": [["staff", "add", "--code", "new1", "--role", "cashier", "--new-pin", "1234"],
                      ["staff", "disable", "tgt1"], ["staff", "enable", "tgt1"],

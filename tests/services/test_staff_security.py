@@ -287,6 +287,8 @@ def _gift(store: Store) -> str:
 USE_CASES: dict[str, list[tuple[str, Callable[[Store], Callable[[Actor], Any]]]]] = {
     "wallet.refund": [("wallet.refund", lambda s: (lambda rid: lambda a: wallet.refund(
         s.ctx, a, recharge_id=rid, operator=s.cashier))(_recharge(s)))],
+    "wallet.adjust": [("wallet.adjust", lambda s: (lambda mid: lambda a: wallet.adjust(
+        s.ctx, a, member_id=mid, bonus_fen=1_00, reason="test"))(_member(s)))],
     "campaign.manage": [("campaigns.load_campaign", lambda s: lambda a: campaigns.load_campaign(
         s.ctx, a, _campaign(), replace=True))],
     "staff.manage": [

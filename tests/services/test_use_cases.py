@@ -44,6 +44,7 @@ EXPECTED: dict[str, tuple[object, bool, str | None, bool]] = {
     "wallet.recharge": ("wallet.recharge", True, "wallet.recharged", True),
     "wallet.spend": ("wallet.spend", True, "wallet.spent", True),
     "wallet.refund": ("wallet.refund", True, "wallet.refunded", True),
+    "wallet.adjust": ("wallet.adjust", True, "wallet.adjusted", True),
     "points.expire": ("points.expire", True, "points.expired", False),
     "points.adjust": ("points.adjust", True, "points.adjusted", True),
     "points.checkin": ("points.checkin", True, "points.checked_in", True),

@@ -60,6 +60,25 @@ def test_wallet_entries_made_elsewhere_move_the_balance_and_can_be_spent_here(b)
     assert pulled == [(50_000, 5_000), (40_000, 4_000)]
 
 
+def test_another_stores_adjustment_raising_one_part_and_lowering_the_other_keeps_lots_equal_to_the_balance(
+        b) -> None:
+    """A manager's adjustment elsewhere (issue 15) may add principal and take bonus: what it adds is a lot here,
+    what it takes comes out of the lots, and this store's own adjustment lot is spent from too."""
+    sync.apply_page(b.ctx, page([
+        member_change(MID, "13911112222", "A001"),
+        wallet_change("A001:e1", MID, "A001", 50_000, 5_000, 50_000, 5_000, recharge_id="r-a-1"),
+        wallet_change("A001:e2", MID, "A001", 2_000, -3_000, 52_000, 2_000, kind="adjust"),
+    ]))
+    assert balances(b, "13911112222") == (52_000, 2_000)
+    report = doctor.run_doctor(b.ctx)
+    assert report.ok, report.problems
+    wallet.adjust(b.ctx, b.manager, phone="13911112222", bonus_fen=1_000, reason="补正")
+    sync.apply_page(b.ctx, page([wallet_change("A001:e3", MID, "A001", -52_000, -3_000, 0, 0)], start=3))
+    assert balances(b, "13911112222") == (0, 0)
+    report = doctor.run_doctor(b.ctx)
+    assert report.ok, report.problems
+
+
 def test_own_changes_are_not_applied_twice(b) -> None:
     sync.apply_page(b.ctx, page([member_change(MID, "13911112222", "A001")]))
     sync.apply_page(b.ctx, page([wallet_change("B002:e1", MID, "B002", 9_000, 0, 9_000, 0)], start=1))

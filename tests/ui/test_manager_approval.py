@@ -177,3 +177,34 @@ def test_a_cashier_adjusts_points_on_f5_with_a_manager_s_pin(win: Any, qtbot: An
         assert rows == [] and "店长授权" in screen.adjust_error.text()
     now = points.show(store.ctx, store.manager, phone=a.phone).points_balance
     assert now == (start - 5 if approves else start)
+
+
+@pytest.mark.parametrize("approves", [True, False], ids=["approved", "cancelled"])
+def test_a_cashier_pressing_f10_gets_a_manager_pin_prompt_for_the_staff_screen(win: Any, qtbot: Any, store: Any,
+                                                                              approves: bool) -> None:
+    """F10 (staff changes, manager-only): a cashier is asked for a manager's PIN; approved, the staff screen opens
+    in a window whose changes run with that approval (audited as the cashier's, approved by the manager) and
+    closes when the counter is locked; cancelled, nothing opens and the status bar says why."""
+    from pos_app.services import staff
+
+    login(qtbot, win, "cash1", "1111")
+    assert "staff" not in win.screens
+    asked: list[str] = []
+    win.appctx.ask_manager = lambda reason: asked.append(reason) or (store.manager if approves else None)
+    press(qtbot, win, Qt.Key.Key_F10)
+    assert asked == ["员工"]
+    if not approves:
+        assert win.approved_dialog is None and "店长授权" in win.notice.text()
+        return
+    dlg, screen = win.approved_dialog, win.approved_screen
+    assert dlg is not None and dlg.isVisible()
+    qtbot.waitUntil(lambda: idle(win) and screen.model.rowCount() == 3, timeout=10_000)
+    codes = [r.code for r in screen.model.rows]
+    screen.table.selectRow(codes.index("shelf1"))
+    screen.toggle()  # disable shelf1
+    qtbot.waitUntil(lambda: idle(win) and "shelf1" in screen.status.text(), timeout=10_000)
+    rows = audit.audit_rows(store.ctx, store.manager, action="staff.disable")
+    assert [(r.staff_code, r.approved_by_code) for r in rows] == [("cash1", "boss")]
+    assert not next(r for r in staff.staff_rows(store.ctx, store.manager) if r.code == "shelf1").active
+    win.lock()  # the approval ends with the cashier's session
+    qtbot.waitUntil(lambda: win.approved_dialog is None, timeout=10_000)

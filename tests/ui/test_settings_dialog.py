@@ -46,7 +46,7 @@ def _mode(path: Path) -> int:
 
 def test_every_config_key_and_store_setting_has_a_field() -> None:
     assert [k.name for k in config.KEYS] == ["db", "lang", "central_url", "sync_minutes", "printer", "backup_dir",
-                                            "backup_keep", "backup_at"]
+                                            "backup_keep", "backup_at", "coupon_layout", "lock_minutes"]
     assert all(k.env.startswith("POS_") for k in config.KEYS)
 
 
@@ -54,7 +54,7 @@ def test_a_manager_saves_by_keyboard_and_the_file_is_read_back(win: Any, qtbot: 
                                                                tmp_path: Path) -> None:
     login(qtbot, win, "boss", "9999")
     dlg = _open(qtbot, win)
-    assert set(dlg.fields) == {k.name for k in config.KEYS} - {"lang"}
+    assert set(dlg.fields) == {k.name for k in config.KEYS} - {"lang", "lock_minutes"}
     assert set(dlg.store_fields) == {k.name for k in store_settings.STORE_KEYS}
     assert dlg.store_code.text() == "T001"
     # a bad number: refused under its field, naming its key; nothing written
@@ -154,3 +154,61 @@ def test_a_cashier_changing_a_store_setting_needs_a_manager(win: Any, qtbot: Any
     else:
         assert dlg.isVisible() and dlg.error.isVisible()
         assert view.values["store_name"] == "测试门店"
+
+
+def test_the_idle_lock_is_a_config_key_moved_once_from_the_gui_s_own_settings(win: Any, qtbot: Any,
+                                                                              monkeypatch: Any) -> None:
+    from pos_app.ui.main import gui_settings, saved_lock_minutes
+
+    qs = gui_settings()
+    qs.setValue("lock_minutes", 25)  # where an older version kept it
+    qs.sync()
+    assert saved_lock_minutes() == 25
+    assert tomllib.loads(config.config_file().read_text(encoding="utf-8"))["lock_minutes"] == 25
+    assert gui_settings().value("lock_minutes") is None  # moved, not kept in two places
+    login(qtbot, win, "boss", "9999")
+    dlg = _open(qtbot, win)
+    assert dlg.lock_minutes.value() == 25 and dlg.lock_minutes.isEnabled()
+    dlg.lock_minutes.setValue(3)
+    dlg.accept()
+    qtbot.waitUntil(lambda: dlg.result() == QDialog.DialogCode.Accepted, timeout=10_000)
+    assert config.load().lock_minutes == 3
+    monkeypatch.setenv("POS_LOCK_MINUTES", "0")
+    assert saved_lock_minutes() == 0
+    dlg = _open(qtbot, win)
+    assert not dlg.lock_minutes.isEnabled()
+    assert "POS_LOCK_MINUTES" in " ".join(lbl.text() for lbl in dlg.findChildren(type(dlg.error)))
+
+
+def test_a_store_setting_set_on_this_computer_is_read_only_and_says_where(win: Any, qtbot: Any, store: Any,
+                                                                         monkeypatch: Any) -> None:
+    path = config.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(config.dumps({"store": {"balance_cap_fen": 300_000}}), encoding="utf-8")
+    monkeypatch.setenv("POS_LOCKOUT_MINUTES", "45")
+    store_settings.load_local_overrides()  # as the store opening reads them
+    login(qtbot, win, "boss", "9999")
+    dlg = _open(qtbot, win)
+    cap, minutes = dlg.store_fields["balance_cap_fen"], dlg.store_fields["lockout_minutes"]
+    assert not cap.isEnabled() and cap.text() == "3000.00"
+    assert not minutes.isEnabled() and minutes.text() == "45"
+    assert "[store] balance_cap_fen" in dlg.store_notes["balance_cap_fen"].text()
+    assert "POS_LOCKOUT_MINUTES" in dlg.store_notes["lockout_minutes"].text()
+    assert dlg.store_notes["spend_order"].isHidden()
+    _type(qtbot, dlg.store_fields["voucher_valid_days"], "30")
+    qtbot.keyClick(dlg.store_fields["voucher_valid_days"], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dlg.result() == QDialog.DialogCode.Accepted, timeout=10_000)
+    row = audit.audit_rows(store.ctx, store.manager, action="settings.update")[0]
+    assert set(row.details) == {"voucher_valid_days"}  # the locally set ones are not written to the store
+    monkeypatch.delenv("POS_LOCKOUT_MINUTES")
+    path.unlink()
+    store_settings.load_local_overrides()  # what this test set does not outlive it
+
+
+def test_the_coupon_screen_prints_in_the_configured_layout(win: Any, qtbot: Any, monkeypatch: Any) -> None:
+    from tests.ui.conftest import press
+
+    monkeypatch.setenv("POS_COUPON_LAYOUT", "80mm")
+    login(qtbot, win, "boss", "9999")
+    press(qtbot, win, Qt.Key.Key_F8)
+    assert win.screens["coupons"].layout_choice.currentData() == "80mm"

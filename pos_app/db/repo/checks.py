@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from pos_app.db import models as m
@@ -23,6 +23,8 @@ _Q = table(m.RequestLog)
 _F = table(m.Refund)
 _S = table(m.Spend)
 _SA = table(m.SpendAllocation)
+_WA = table(m.WalletAdjustment)
+_AA = table(m.AdjustmentAllocation)
 _O = table(m.Outbox)
 _C = table(mc.Coupon)
 
@@ -82,10 +84,31 @@ def negative_balances(session: Session) -> list[str]:
 
 
 def lots_not_balance(session: Session) -> list[str]:
-    """Phones whose balances are not the sum of what is left of their recharges."""
+    """Phones whose balances are not the sum of what is left of their recharges and of what their managers'
+    adjustments added."""
     pl, bl = _sum0(_R.c.principal_left_fen), _sum0(_R.c.bonus_left_fen)
-    stmt = (select(_M.c.phone).select_from(_M.outerjoin(_R, _R.c.member_id == _M.c.id)).group_by(_M.c.id)
-            .having(or_(_M.c.principal_fen != pl, _M.c.bonus_fen != bl)))
+    adj = (select(_WA.c.member_id, _sum0(_WA.c.principal_left_fen).label("p"), _sum0(_WA.c.bonus_left_fen).label("b"))
+           .group_by(_WA.c.member_id).subquery())
+    ap, ab = func.coalesce(func.max(adj.c.p), 0), func.coalesce(func.max(adj.c.b), 0)
+    stmt = (select(_M.c.phone).select_from(_M.outerjoin(_R, _R.c.member_id == _M.c.id)
+                                            .outerjoin(adj, adj.c.member_id == _M.c.id)).group_by(_M.c.id)
+            .having(or_(_M.c.principal_fen != pl + ap, _M.c.bonus_fen != bl + ab)))
+    return list(session.execute(stmt).scalars())
+
+
+def incomplete_adjustments(session: Session) -> list[str]:
+    """Wallet adjustments without their ledger row (kind ``adjust``, the same deltas), their audit row or request
+    record, or with more left than they added (or less than nothing)."""
+    stmt = select(_WA.c.id).where(or_(
+        ~exists().where(_W.c.adjustment_id == _WA.c.id, _W.c.kind == "adjust",
+                        _W.c.principal_delta_fen == _WA.c.principal_delta_fen,
+                        _W.c.bonus_delta_fen == _WA.c.bonus_delta_fen),
+        ~exists().where(_A.c.entity == "wallet_adjustment", _A.c.entity_id == _WA.c.id),
+        ~exists().where(_Q.c.ref_id == _WA.c.id, _Q.c.request_id == _WA.c.request_id),
+        _WA.c.principal_left_fen < 0, _WA.c.bonus_left_fen < 0,
+        _WA.c.principal_left_fen > case((_WA.c.principal_delta_fen > 0, _WA.c.principal_delta_fen), else_=0),
+        _WA.c.bonus_left_fen > case((_WA.c.bonus_delta_fen > 0, _WA.c.bonus_delta_fen), else_=0),
+    ))
     return list(session.execute(stmt).scalars())
 
 
@@ -124,22 +147,26 @@ def event_payloads(session: Session, event_type: str) -> list[str]:
 
 def duplicate_entries(session: Session) -> Rows:
     """(kind, ref, count) of movements with more than one wallet entry, or entries that refer to none."""
-    ref = func.coalesce(_W.c.recharge_id, _W.c.spend_id, _W.c.refund_id, _W.c.origin_ref)
+    ref = func.coalesce(_W.c.recharge_id, _W.c.spend_id, _W.c.refund_id, _W.c.adjustment_id, _W.c.origin_ref)
     return _rows(session, select(_W.c.kind, ref.label("ref"), func.count()).group_by(_W.c.kind, ref)
                  .having(or_(func.count() > 1, ref.is_(None))))
 
 
 def movement_counts(session: Session) -> tuple[int, int]:
-    """(recharges, wallet entries of kind recharge)."""
-    n_rc = session.execute(select(func.count()).select_from(_R)).scalar() or 0
-    n_en = session.execute(select(func.count()).select_from(_W).where(_W.c.kind == "recharge")).scalar() or 0
+    """(recharges, wallet entries of kind recharge) made in this store (a lot pulled from central is another
+    store's movement, of whatever kind made it there: a recharge, a return to the balance, an adjustment)."""
+    n_rc = session.execute(select(func.count()).select_from(_R).where(_R.c.origin_store.is_(None))).scalar() or 0
+    n_en = session.execute(select(func.count()).select_from(_W).where(
+        _W.c.kind == "recharge", _W.c.origin_store.is_(None))).scalar() or 0
     return int(n_rc), int(n_en)
 
 
 def incomplete_spends(session: Session) -> list[str]:
     """Spends without their wallet entry, or whose parts do not add up (split, allocations)."""
-    alloc_p = select(_sum0(_SA.c.principal_fen)).where(_SA.c.spend_id == _S.c.id).scalar_subquery()
-    alloc_b = select(_sum0(_SA.c.bonus_fen)).where(_SA.c.spend_id == _S.c.id).scalar_subquery()
+    alloc_p = (select(_sum0(_SA.c.principal_fen)).where(_SA.c.spend_id == _S.c.id).scalar_subquery()
+               + select(_sum0(_AA.c.principal_fen)).where(_AA.c.spend_id == _S.c.id).scalar_subquery())
+    alloc_b = (select(_sum0(_SA.c.bonus_fen)).where(_SA.c.spend_id == _S.c.id).scalar_subquery()
+               + select(_sum0(_AA.c.bonus_fen)).where(_AA.c.spend_id == _S.c.id).scalar_subquery())
     stmt = select(_S.c.id).where(or_(
         ~exists().where(_W.c.spend_id == _S.c.id, -_W.c.principal_delta_fen == _S.c.principal_fen,
                         -_W.c.bonus_delta_fen == _S.c.bonus_fen),

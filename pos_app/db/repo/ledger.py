@@ -97,3 +97,54 @@ def add_entitlements(session: Session, rows: Sequence[m.Entitlement]) -> None:
     """INSERT new entitlements (transient objects, as the hooks left them) in one statement. They stay
     transient copies: a later use case loads a row to change it."""
     append(session, m.Entitlement, [values_of(e) for e in rows])
+
+
+# ----------------------------------------------------------------------------- wallet adjustments
+def add_adjustment(session: Session, values: Mapping[str, Any]) -> None:
+    """A manager's wallet adjustment, written now (its ledger row refers to it)."""
+    append(session, m.WalletAdjustment, [values])
+
+
+def get_adjustment(session: Session, adjustment_id: str) -> m.WalletAdjustment | None:
+    return session.get(m.WalletAdjustment, adjustment_id)
+
+
+_ANY_ADJUSTMENT_LEFT = ("adjustment.any_left",)
+_ADJUSTMENT_TABLES = frozenset({"wallet_adjustment"})
+
+
+def adjustment_lots(session: Session, member_id: str) -> list[m.WalletAdjustment]:
+    """The member's adjustments with something of what they added still in the wallet, oldest first (loaded:
+    a spend moves what is left). A store where none has anything left (most) answers without a query once the
+    connection knows it (:mod:`pos_app.db.memo`: until an adjustment is written or moved)."""
+    a = m.WalletAdjustment
+    known = memo.recall(session, _ANY_ADJUSTMENT_LEFT)
+    if known is memo.UNKNOWN:
+        known = run(session, select(a.id).where((a.principal_left_fen > 0) | (a.bonus_left_fen > 0)).limit(1)
+                    ).first() is not None
+        memo.learn(session, _ANY_ADJUSTMENT_LEFT, known, _ADJUSTMENT_TABLES)
+    if not known:
+        return []
+    return list(session.scalars(
+        select(a).where(a.member_id == member_id, (a.principal_left_fen > 0) | (a.bonus_left_fen > 0))
+        .order_by(a.created_at, a.id)))
+
+
+def adjustments_by_id(session: Session, ids: Sequence[str]) -> dict[str, m.WalletAdjustment]:
+    if not ids:
+        return {}
+    a = m.WalletAdjustment
+    return {x.id: x for x in session.scalars(select(a).where(a.id.in_(list(ids))))}
+
+
+def add_adjustment_allocations(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """What spends took from (negative: a sale return gave back to) adjustments' lots."""
+    if rows:
+        append(session, m.AdjustmentAllocation, rows)
+
+
+def adjustment_allocations(session: Session, spend_ids: Sequence[str]) -> list[m.AdjustmentAllocation]:
+    if not spend_ids:
+        return []
+    al = m.AdjustmentAllocation
+    return list(session.scalars(select(al).where(al.spend_id.in_(list(spend_ids))).order_by(al.id)))

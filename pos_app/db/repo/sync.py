@@ -142,16 +142,6 @@ def add_recharge(session: Session, values: Mapping[str, Any]) -> None:
     append(session, m.Recharge, [values])
 
 
-def live_lots(session: Session, member_id: str) -> list[m.Recharge]:
-    """The member's recharge lots with something left, oldest first (as a spend here takes them)."""
-    return list(session.scalars(
-        select(m.Recharge)
-        .where(m.Recharge.member_id == member_id, m.Recharge.state == "active")
-        .where((m.Recharge.principal_left_fen > 0) | (m.Recharge.bonus_left_fen > 0))
-        .order_by(m.Recharge.created_at, m.Recharge.id)
-    ))
-
-
 def add_wallet_entry(session: Session, values: Mapping[str, Any]) -> None:
     append(session, m.WalletEntry, [values])
 

@@ -707,17 +707,22 @@ def _balance_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.
     s = uow.session
     assert sale.spend_id is not None
     prior = [r.spend_id for r in repo.sales.returns(s, sale.id) if r.spend_id]
-    allocs = repo.sales.spend_allocations(s, [sale.spend_id, *prior])
+    spends = [sale.spend_id, *prior]
+    # the sale's (positive) and its earlier returns' (negative) allocations: what each lot is still owed; a lot
+    # is a recharge or what a manager's adjustment added
     owed: dict[str, list[int]] = {}
-    for a in allocs:  # the sale's (positive) and its earlier returns' (negative): what each lot is still owed
-        cur = owed.setdefault(a.recharge_id, [0, 0])
-        cur[0] += a.principal_fen
-        cur[1] += a.bonus_fen
+    for a_id, p_fen, b_fen in [(a.recharge_id, a.principal_fen, a.bonus_fen)
+                               for a in repo.sales.spend_allocations(s, spends)] + \
+            [(a.adjustment_id, a.principal_fen, a.bonus_fen) for a in repo.ledger.adjustment_allocations(s, spends)]:
+        cur = owed.setdefault(a_id, [0, 0])
+        cur[0] += p_fen
+        cur[1] += b_fen
     lot_ids = list(owed)
     principal_parts = rules.spread(bal.principal_fen, [owed[x][0] for x in lot_ids])
     bonus_parts = rules.spread(bal.bonus_fen, [owed[x][1] for x in lot_ids])
     recharges = {r.id: r for r in s.scalars(select(m.Recharge).where(m.Recharge.id.in_(lot_ids)))}
-    for rid in lot_ids:
+    adjusted = repo.ledger.adjustments_by_id(s, [x for x in lot_ids if x not in recharges])
+    for rid in recharges:
         if recharges[rid].state != "active":
             raise StateError("return.recharge_refunded", receipt_no=recharges[rid].receipt_no or rid)
     sp = m.Spend(id=ctx.new_id(), request_id=ret_id, member_id=member.id, amount_fen=-bal.amount_fen,
@@ -728,10 +733,14 @@ def _balance_back(uow: UnitOfWork, ctx: ServiceContext, actor: Actor, member: m.
     for rid, p, b in zip(lot_ids, principal_parts, bonus_parts, strict=True):
         if p == 0 and b == 0:
             continue
-        r = recharges[rid]
-        r.principal_left_fen += p
-        r.bonus_left_fen += b
-        s.add(m.SpendAllocation(spend_id=sp.id, recharge_id=rid, principal_fen=-p, bonus_fen=-b))
+        lot: m.Recharge | m.WalletAdjustment = recharges[rid] if rid in recharges else adjusted[rid]
+        lot.principal_left_fen += p
+        lot.bonus_left_fen += b
+        if rid in recharges:
+            s.add(m.SpendAllocation(spend_id=sp.id, recharge_id=rid, principal_fen=-p, bonus_fen=-b))
+        else:
+            repo.ledger.add_adjustment_allocations(s, [dict(spend_id=sp.id, adjustment_id=rid, principal_fen=-p,
+                                                            bonus_fen=-b)])
     append_wallet_entry(uow, ctx, actor, member, "sale_return", bal.principal_fen, bal.bonus_fen, spend_id=sp.id)
     return sp
 

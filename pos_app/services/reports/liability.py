@@ -4,7 +4,7 @@ apart, and the points outstanding (with their value when the store sets ``point_
 
 The opening balance is every wallet ledger row before the period, the closing one every row before its
 end, and between them every row of the period by movement kind (recharges, wallet spends, sale balance
-payments, refunds, sale returns back to the balance, and any other kind the ledger holds), so opening +
+payments, refunds, sale returns back to the balance, managers' adjustments, and any other kind the ledger holds), so opening +
 movements == closing to the fen. Points the same way: lots earned (by source) and what left them
 (spent, expired, revoked). Members whose wallet at the end of the period is above the named-card cap
 (the store's ``balance_cap_fen``) are listed."""
@@ -37,6 +37,7 @@ LABELS = {
     "sale_payment": "report.kind.sale_payment",
     "refund": "report.kind.refund",
     "sale_return": "report.kind.sale_return",
+    "adjust": "report.kind.adjust",
     "points.spend": "report.points.spend",
     "points.expire": "report.points.expire",
     "points.revoke": "report.points.revoke",
