@@ -21,7 +21,7 @@ _BY_PHONE = select(m.Member).where(m.Member.phone == bindparam("v"))
 _BY_CODE = select(m.Member).where(m.Member.member_code == bindparam("v"))
 #: the member view's columns (Core: a read-only look-up builds no ORM object)
 _VIEW = select(_M.c.id, _M.c.member_code, _M.c.invite_code, _M.c.phone, _M.c.name, _M.c.level, _M.c.principal_fen,
-               _M.c.bonus_fen, _M.c.member_price_until, _M.c.inviter_id, _M.c.created_at)
+               _M.c.bonus_fen, _M.c.member_price_until, _M.c.inviter_id, _M.c.created_at, _M.c.birthday)
 _VIEW_BY = {key: _VIEW.where(col == bindparam("v"))
             for key, col in (("member_id", _M.c.id), ("phone", _M.c.phone), ("member_code", _M.c.member_code))}
 _LIVE_LOTS = select(_L.c.id, _L.c.earned_at, _L.c.expires_on, _L.c.remaining, _L.c.available_on).where(
@@ -61,7 +61,7 @@ def get(session: Session, *, member_id: str | None = None, phone: str | None = N
 def view_row(conn: Connection, *, member_id: str | None = None, phone: str | None = None,
              member_code: str | None = None) -> Row[*tuple[Any, ...]] | None:
     """The member's view columns (id, member_code, invite_code, phone, name, level, principal_fen, bonus_fen,
-    member_price_until, inviter_id, created_at) as a row of the connection's transaction: one statement,
+    member_price_until, inviter_id, created_at, birthday) as a row of the connection's transaction: one statement,
     compiled once, no ORM object (for reading; :func:`get` loads the member to change it)."""
     for key, value in (("member_id", member_id), ("phone", phone), ("member_code", member_code)):
         if value is not None:
