@@ -14,7 +14,7 @@ from pos_app.central import db_repo as repo
 from pos_app.central import services
 from pos_app.central.db import CentralDatabase, Device
 from pos_app.central.services_common import CentralError, iso, now_ms
-from pos_app.central.services_ingest import ingest_event
+from pos_app.central.services_ingest import ingest_batch
 from pos_app.sync import protocol as p
 
 PULL_LIMIT_DEFAULT = 500
@@ -117,13 +117,14 @@ def ping(db: CentralDatabase, auth: DeviceAuth) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- push
 def push(db: CentralDatabase, auth: DeviceAuth, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Ingest a batch in order, each event in its own transaction (one event's trouble never undoes or blocks
-    another's; a retried batch finds the ones stored before and answers ``exists``)."""
+    """Ingest a batch in order: its new events in one transaction, event by event if that fails (one event's
+    trouble never undoes or blocks another's; a retried batch finds the ones stored before and answers
+    ``exists``; services_ingest.ingest_batch)."""
     if len(events) > PUSH_BATCH_MAX:
         raise _refuse(413, "batch_too_large", f"at most {PUSH_BATCH_MAX} events per push")
     results = []
-    for ev in events:
-        status, reason = ingest_event(db, auth.device_id, auth.store_id, auth.store_code, ev)
+    for ev, (status, reason) in zip(events, ingest_batch(db, auth.device_id, auth.store_id, auth.store_code, events),
+                                    strict=True):
         results.append({"event_id": str(ev.get("event_id")), "seq": ev.get("seq") if isinstance(ev.get("seq"), int) else None,
                         "status": status, "reason": reason})
     acked = advance_acked(db, auth.device_id)
