@@ -61,8 +61,12 @@ from pos_app.sync import credentials, protocol
 from pos_app.sync.client import CentralClient
 from pos_app.sync.errors import NotPaired, SyncError
 
-PUSH_BATCH = 200
-PULL_PAGE = 500
+#: events per push (store setting ``sync_push_batch``, 1..PUSH_BATCH_MAX; the default is the most a push takes)
+PUSH_BATCH = 1000
+PUSH_BATCH_MAX = 1000
+#: changes per pulled page, each page one local transaction (store setting ``sync_pull_page``, 1..PULL_PAGE_MAX)
+PULL_PAGE = 2000
+PULL_PAGE_MAX = 5000
 
 ClientFactory = Callable[[credentials.Credential], CentralClient]
 
@@ -168,6 +172,17 @@ def offline_limits(raw: Mapping[str, Any]) -> OfflineLimits:
         daily_cap_fen=whole("offline_daily_cap_fen", DEFAULT_OFFLINE_DAILY_CAP_FEN),
         foreign_coupons=policy,
     )
+
+
+def round_sizes(raw: Mapping[str, Any]) -> tuple[int, int]:
+    """(events per push, changes per pulled page) from the store settings."""
+    out = []
+    for key, default, top in (("sync_push_batch", PUSH_BATCH, PUSH_BATCH_MAX), ("sync_pull_page", PULL_PAGE, PULL_PAGE_MAX)):
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise InvalidInput("sync.setting_invalid", setting=key, value=str(value))
+        out.append(value)
+    return out[0], out[1]
 
 
 def _offline_since(uow: UnitOfWork, ctx: ServiceContext, limits: OfflineLimits) -> datetime | None:
@@ -310,16 +325,20 @@ def _batch(ctx: ServiceContext, after: int, limit: int) -> list[dict[str, Any]]:
 
 
 def run_round(
-    ctx: ServiceContext, *, client_factory: ClientFactory | None = None, push_batch: int = PUSH_BATCH,
-    pull_page: int = PULL_PAGE,
+    ctx: ServiceContext, *, client_factory: ClientFactory | None = None, push_batch: int | None = None,
+    pull_page: int | None = None,
 ) -> RoundResult:
     """One sync round, headless: push everything queued, then pull until the feed has no more. Recorded in the
-    sync state and the round log whether it succeeds or fails; a failure raises its SyncError after that."""
+    sync state and the round log whether it succeeds or fails; a failure raises its SyncError after that.
+    Batch and page sizes: the arguments, else the store settings (:func:`round_sizes`)."""
     device_id, _, _ = _store_identity(ctx)
     cred = credentials.load(device_id)
     with ctx.uow(read_only=True) as uow:
         state = repo.sync.state(uow.session)
         paired_url = state.server_url if state else None
+        set_batch, set_page = round_sizes(settings(uow).raw)
+    push_batch = push_batch or set_batch
+    pull_page = pull_page or set_page
     if cred is None or not paired_url:
         raise NotPaired()
     started = ctx.now()

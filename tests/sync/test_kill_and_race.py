@@ -96,8 +96,20 @@ def doctor_passes(store: Store, path: Path | None = None) -> None:
     assert json.loads(got.stdout)["ok"] is True
 
 
+#: the stores' batch and page sizes here (store settings): smaller than the defaults, so that a few hundred
+#: events make several batches and pages
+BATCH = 200
+PAGE = 500
+
+
 def paired_store(hq: Server, proxy: Proxy, tmp_path: Path, code: str) -> Store:
     store = make_store_as(tmp_path / f"{code}.db", code, seed=7)
+    with store.ctx.uow() as uow:
+        info = uow.session.get(m.StoreInfo, 1)
+        assert info is not None
+        info.settings_json = json.dumps({**json.loads(info.settings_json or "{}"), "sync_push_batch": BATCH,
+                                         "sync_pull_page": PAGE})
+        uow.commit()
     st = central.add_store(hq.db, f"store {code}", code)
     sync.pair(store.ctx, store.manager, server_url=proxy.url, code=central.device_code(hq.db, st["store_id"])["code"])
     return store
@@ -145,26 +157,26 @@ def test_a_client_killed_mid_push_loses_nothing_and_doubles_nothing(hq: Server, 
     for i in range(300):
         wallet.recharge(a.ctx, a.cashier, member_id=ids[i % 150], amount_fen=10_000 + i, pay_method="cash")
     queued = outbox_ids(a.path)
-    assert len(queued) > 2 * sync.PUSH_BATCH
+    assert len(queued) > 2 * BATCH
     # 1. killed while its second batch is on the wire: half of it reached central, which stores none of it
     proxy.hold(HOLD_REQUEST, PUSH, nth=2)
     proc = start(a, "sync", "--json")
     assert proxy.holding.wait(60), "the second push never came"
     kill(proc)
     proxy.release()
-    assert acked(a) == sync.PUSH_BATCH and central.totals(hq.db)["events"] == sync.PUSH_BATCH
+    assert acked(a) == BATCH and central.totals(hq.db)["events"] == BATCH
     # 2. killed after central stored the next batch, before a byte of the answer came back
     proxy.hold(HOLD_RESPONSE, PUSH, nth=1)
     proc = start(a, "sync", "--json")
     assert proxy.holding.wait(60), "the push was never answered"
     kill(proc)
     proxy.release()
-    assert acked(a) == sync.PUSH_BATCH and central.totals(hq.db)["events"] == 2 * sync.PUSH_BATCH
+    assert acked(a) == BATCH and central.totals(hq.db)["events"] == 2 * BATCH
     # 3. a normal round: the batch central stored is answered `exists`, the rest `accepted`
     seen = len(proxy.exchanges)
     got = finish(start(a, "sync", "--json"))
-    assert got["pending"] == 0 and got["pushed"] == len(queued) - sync.PUSH_BATCH
-    assert statuses(proxy, seen) == ["exists"] * sync.PUSH_BATCH + ["accepted"] * (len(queued) - 2 * sync.PUSH_BATCH)
+    assert got["pending"] == 0 and got["pushed"] == len(queued) - BATCH
+    assert statuses(proxy, seen) == ["exists"] * BATCH + ["accepted"] * (len(queued) - 2 * BATCH)
     # nothing lost, nothing twice: central holds exactly the outbox, each movement once
     assert central.totals(hq.db)["events"] == len(queued)
     with hq.db.read_session() as s:
@@ -182,13 +194,13 @@ def test_a_client_killed_mid_apply_applies_the_page_once_later(hq: Server, proxy
     mid = central.new_id()
     events = [b.event("member.registered", {"member_id": mid, "phone": "13900001111", "store_code": "B002",
                                             "member_code": "M9000000001", "invite_code": "INVB01", "name": "远方"})]
-    n = sync.PULL_PAGE + 300  # two pages of B's member and recharges: the kill comes in the second
+    n = PAGE + 300  # two pages of B's member and recharges: the kill comes in the second
     for i in range(n):
         events.append(b.event("wallet.recharged", {"member_id": mid, "recharge_id": central.new_id(),
                                                    "amount_fen": 100 + i % 7, "bonus_fen": i % 3}))
     assert b.push(events).status_code == 200
     c = paired_store(hq, proxy, tmp_path, "C003")
-    announced = sync.PULL_PAGE + 150
+    announced = PAGE + 150
     proc = start(c, "sync", "--json", POS_TEST_ANNOUNCE_AFTER=str(announced))
     assert proc.stdout is not None and proc.stdout.readline().strip() == "mid-apply", proc.stderr
     # the second page's transaction is open: what this process sees is the first page and its cursor
@@ -228,7 +240,7 @@ def test_one_batch_pushed_by_two_processes_at_once_is_applied_once(tmp_path: Pat
         twin = tmp_path / "A001-restored.db"
         shutil.copy(a.path, twin)
         queued = outbox_ids(a.path)
-        assert outbox_ids(twin) == queued and len(queued) > sync.PUSH_BATCH
+        assert outbox_ids(twin) == queued and len(queued) > BATCH
         px.barrier(PUSH, parties=2)
         procs = [start(a, "sync", "--json"), start(a, "sync", "--json", path=twin)]
         outs = [finish(pr) for pr in procs]
@@ -236,7 +248,7 @@ def test_one_batch_pushed_by_two_processes_at_once_is_applied_once(tmp_path: Pat
         assert all(o["pending"] == 0 and o["pushed"] == len(queued) for o in outs)
         per_event: dict[str, list[str]] = {}
         pushes = [ex for ex in px.exchanges if ex.request_line.startswith(PUSH)]
-        assert len(pushes) == 2 * -(-len(queued) // sync.PUSH_BATCH)
+        assert len(pushes) == 2 * -(-len(queued) // BATCH)
         for ex in pushes:
             for r in ex.json()["results"]:
                 per_event.setdefault(r["event_id"], []).append(r["status"])
