@@ -42,8 +42,8 @@ from tests.sync.proxy import HOLD_REQUEST, HOLD_RESPONSE, Proxy
 ROOT = Path(__file__).resolve().parents[2]
 PUSH = f"POST {p.PATH_PUSH}"
 
-#: `pos-app` with one repository function wrapped: once the page being applied has written
-#: POS_TEST_ANNOUNCE_AFTER wallet entries (its transaction still open), it prints ``mid-apply`` and waits
+#: `pos-app` with one repository function wrapped: once the pages applied have written POS_TEST_ANNOUNCE_AFTER
+#: wallet entries (the page's transaction still open), it prints ``mid-apply`` and waits
 KILLABLE = r"""
 import os, sys
 from pos_app.cli import main
@@ -51,17 +51,17 @@ from pos_app.db import repo
 
 after = int(os.environ.get("POS_TEST_ANNOUNCE_AFTER") or 0)
 if after:
-    add = repo.sync.add_wallet_entry
+    add = repo.sync.add_wallet_entries
     done = [0]
 
-    def announce(*args, **kwargs):
-        add(*args, **kwargs)
-        done[0] += 1
-        if done[0] == after:
+    def announce(session, rows):
+        add(session, rows)
+        done[0] += len(rows)
+        if done[0] >= after:
             print("mid-apply", flush=True)
             sys.stdin.read()
 
-    repo.sync.add_wallet_entry = announce
+    repo.sync.add_wallet_entries = announce
 raise SystemExit(main(sys.argv[1:]))
 """
 
