@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -162,15 +162,26 @@ def event_keys(s: Session, event_ids: Sequence[str]) -> dict[str, tuple[str, str
 
 
 def insert_new_events(s: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert the event rows that are not stored yet (one multi-row ``INSERT ... ON CONFLICT DO NOTHING``);
-    the ids this statement inserted. On PostgreSQL a row another transaction is inserting makes this one wait
-    for it and then skip the row (it is not in the answer)."""
+    """Insert the event rows that are not stored yet (one ``INSERT ... ON CONFLICT DO NOTHING``); the ids this
+    statement inserted. On PostgreSQL a row another transaction is inserting makes this one wait for it and then
+    skip the row (it is not in the answer); the rows come in by ``COPY`` into a temporary table first."""
     if not rows:
         return set()
-    dialect = s.get_bind().dialect.name
-    ins = pg_insert(Event) if dialect == "postgresql" else sqlite_insert(Event)
-    stmt = ins.on_conflict_do_nothing(index_elements=[Event.event_id]).returning(Event.event_id)
-    return {str(r[0]) for r in s.connection().execute(stmt, list(rows)).all()}
+    if _is_pg(s):
+        cols = list(rows[0])
+        conn = s.connection()
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {INCOMING} (LIKE events) ON COMMIT DELETE ROWS")
+        _copy(s, INCOMING, cols, rows)
+        got = conn.exec_driver_sql(f"INSERT INTO events ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {INCOMING} "
+                                   "ON CONFLICT (event_id) DO NOTHING RETURNING event_id").all()
+        conn.exec_driver_sql(f"DELETE FROM {INCOMING}")
+        return {str(r[0]) for r in got}
+    ins = sqlite_insert(Event).on_conflict_do_nothing(index_elements=[Event.event_id]).returning(Event.event_id)
+    return {str(r[0]) for r in s.connection().execute(ins, list(rows)).all()}
+
+
+#: the temporary table (one per connection, emptied at commit) a batch's event rows are copied into
+INCOMING = "incoming_events"
 
 
 def count_events(s: Session) -> int:
@@ -288,21 +299,50 @@ def gift_stock_rows_for_update(s: Session, store_code: str, skus: Sequence[str])
 
 
 def insert_rows(s: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
-    """One multi-row INSERT (insertmanyvalues) of column-value dicts, all with the same keys."""
-    if rows:
+    """INSERT column-value dicts, all with the same keys: on PostgreSQL one ``COPY``, on SQLite one
+    executemany."""
+    if not rows:
+        return
+    if _is_pg(s):
+        _copy(s, model.__table__.name, list(rows[0]), rows)
+    else:
         s.connection().execute(insert(model), list(rows))
 
 
 def update_rows(s: Session, model: type[Any], keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    """UPDATE each row (column-value dicts, all with the same keys) found by its ``keys`` columns: one
-    executemany of one statement."""
+    """UPDATE each row (column-value dicts, all with the same keys) found by its ``keys`` columns: on
+    PostgreSQL one ``UPDATE ... FROM unnest(...)``, on SQLite one executemany."""
     if not rows:
         return
     table = model.__table__
     cols = [c for c in rows[0] if c not in keys]
+    if _is_pg(s):
+        src = _unnest(table, list(rows[0]), rows)
+        s.connection().execute(update(table).where(and_(*(table.c[k] == src.c[k] for k in keys)))
+                               .values({c: src.c[c] for c in cols}))
+        return
     stmt = (update(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)))
             .values({c: bindparam(f"v_{c}") for c in cols}))
     s.connection().execute(stmt, [{**{f"k_{k}": r[k] for k in keys}, **{f"v_{c}": r[c] for c in cols}} for r in rows])
+
+
+def _copy(s: Session, table: str, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """``COPY table (cols) FROM STDIN`` of the rows, on the session's connection (PostgreSQL)."""
+    driver = s.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row([r[c] for c in cols])
+
+
+def _is_pg(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+def _unnest(table: Any, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> Any:
+    """``unnest(:a1, :a2, ...) AS anon(col1, col2, ...)``: the rows as one typed array per column."""
+    arrays = [bindparam(f"a_{c}", [r[c] for r in rows], type_=ARRAY(table.c[c].type)) for c in cols]
+    return func.unnest(*arrays).table_valued(*cols).render_derived()
 
 
 def _chunks(items: Sequence[str], size: int = 2000) -> list[Sequence[str]]:
@@ -398,8 +438,7 @@ def conflict_notes(s: Session, conflict_ids: Sequence[str]) -> dict[str, list[Co
 
 # ----------------------------------------------------------------------------- change feed
 def add_changes(s: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        s.connection().execute(insert(Change), list(rows))
+    insert_rows(s, Change, rows)
 
 
 def changes_after(s: Session, after: int, store_code: str, limit: int) -> Sequence[Change]:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from pos_app.central import db_repo as repo
-from pos_app.central.db import CentralDatabase, Conflict, ConflictNote, Event, Member, WalletEntry
+from pos_app.central.db import CentralDatabase, Conflict, ConflictNote, Event
 from pos_app.central.db import Coupon as CouponRow
 from pos_app.central.services_common import ChangeBuffer, dumps, iso, new_id, now_ms
 from pos_app.central.services_writes import BatchWrites, SessionWrites, Writes
@@ -341,9 +341,9 @@ def _member(w: Writes, ev: Mapping[str, Any], payload: dict[str, Any], store_cod
     origin = _str(payload.get("store_code")) or store_code
     data = {k: payload.get(k) for k in ("member_id", "phone", "name", "member_code", "invite_code", "inviter_id")}
     data.update(store_code=origin, registered_at=ev["occurred_at"])
-    w.add_member(Member(member_id=member_id, phone=_str(payload.get("phone")), name=_str(payload.get("name")),
-                              member_code=_str(payload.get("member_code")), store_code=origin, data_json=dumps(data),
-                              event_id=ev["event_id"], registered_at=ev["occurred_at"]))
+    w.add_member(dict(member_id=member_id, phone=_str(payload.get("phone")), name=_str(payload.get("name")),
+                      member_code=_str(payload.get("member_code")), store_code=origin, data_json=dumps(data),
+                      event_id=ev["event_id"], registered_at=ev["occurred_at"]))
     changes.add(p.CHANGE_MEMBER, member_id, data, store_code=origin, skip_store=store_code)
 
 
@@ -361,18 +361,19 @@ def _wallet(w: Writes, ev: Mapping[str, Any], payload: Mapping[str, Any], store_
     wal.bonus_fen += d_bonus
     p_after = payload.get("principal_after_fen")
     b_after = payload.get("bonus_after_fen")
-    entry = WalletEntry(entry_id=entry_id, event_id=ev["event_id"], member_id=member_id, store_code=store_code, kind=kind,
-                        amount_fen=amount, principal_delta_fen=d_principal, bonus_delta_fen=d_bonus,
-                        principal_after_fen=p_after if isinstance(p_after, int) else None,
-                        bonus_after_fen=b_after if isinstance(b_after, int) else None,
-                        central_principal_after_fen=wal.principal_fen, central_bonus_after_fen=wal.bonus_fen,
-                        occurred_at=ev["occurred_at"], received_ms=now_ms())
-    w.add_wallet_entry(entry)
+    p_after = p_after if isinstance(p_after, int) else None
+    b_after = b_after if isinstance(b_after, int) else None
+    received = now_ms()
+    w.add_wallet_entry(dict(entry_id=entry_id, event_id=ev["event_id"], member_id=member_id, store_code=store_code,
+                            kind=kind, amount_fen=amount, principal_delta_fen=d_principal, bonus_delta_fen=d_bonus,
+                            principal_after_fen=p_after, bonus_after_fen=b_after,
+                            central_principal_after_fen=wal.principal_fen, central_bonus_after_fen=wal.bonus_fen,
+                            occurred_at=ev["occurred_at"], received_ms=received))
     data = {"entry_id": entry_id, "member_id": member_id, "kind": kind, "store_code": store_code, "amount_fen": amount,
             "principal_delta_fen": d_principal, "bonus_delta_fen": d_bonus,
-            "principal_after_fen": entry.principal_after_fen, "bonus_after_fen": entry.bonus_after_fen,
+            "principal_after_fen": p_after, "bonus_after_fen": b_after,
             "central_principal_after_fen": wal.principal_fen, "central_bonus_after_fen": wal.bonus_fen,
-            "event_id": ev["event_id"], "occurred_at": ev["occurred_at"], "received_at": iso(entry.received_ms)}
+            "event_id": ev["event_id"], "occurred_at": ev["occurred_at"], "received_at": iso(received)}
     changes.add(p.CHANGE_WALLET, entry_id, data, store_code=store_code, skip_store=store_code)
     if kind != "recharge" and (wal.principal_fen < 0 or wal.bonus_fen < 0):
         short = max(0, -wal.principal_fen) + max(0, -wal.bonus_fen) - max(0, -before_p) - max(0, -before_b)

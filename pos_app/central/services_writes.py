@@ -7,13 +7,28 @@ effect rules (services_ingest) serves both paths."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from pos_app.central import db_repo as repo
 from pos_app.central.db import Coupon as CouponRow
 from pos_app.central.db import GiftStock, Member, Wallet, WalletEntry
+
+
+class Balance(Protocol):
+    """A member's central balances as the effects move them."""
+
+    principal_fen: int
+    bonus_fen: int
+
+
+@dataclass(slots=True)
+class _Balance:
+    member_id: str
+    principal_fen: int
+    bonus_fen: int
 
 
 class SessionWrites:
@@ -25,17 +40,17 @@ class SessionWrites:
     def member_exists(self, member_id: str) -> bool:
         return repo.get_member(self.s, member_id) is not None
 
-    def add_member(self, row: Member) -> None:
-        repo.add_member(self.s, row)
+    def add_member(self, values: dict[str, Any]) -> None:
+        repo.add_member(self.s, Member(**values))
 
     def entry_exists(self, entry_id: str) -> bool:
         return repo.get_wallet_entry(self.s, entry_id) is not None
 
-    def wallet(self, member_id: str) -> Wallet:
+    def wallet(self, member_id: str) -> Balance:
         return repo.wallet_for_update(self.s, member_id)
 
-    def add_wallet_entry(self, row: WalletEntry) -> None:
-        repo.add_wallet_entry(self.s, row)
+    def add_wallet_entry(self, values: dict[str, Any]) -> None:
+        repo.add_wallet_entry(self.s, WalletEntry(**values))
 
     def coupon(self, code: str) -> CouponRow | None:
         return repo.coupon_for_update(self.s, code)
@@ -75,12 +90,13 @@ class BatchWrites:
         self.store_code = store_code
         self._members: set[str] = set()  # known to exist (stored or added here)
         self._members_checked: set[str] = set()
-        self._new_members: list[Member] = []
+        self._new_members: list[dict[str, Any]] = []
         self._entries: set[str] = set()
         self._entries_checked: set[str] = set()
-        self._new_entries: list[WalletEntry] = []
-        self._wallets: dict[str, Wallet] = {}
+        self._new_entries: list[dict[str, Any]] = []
+        self._wallets: dict[str, _Balance] = {}
         self._wallet_was: dict[str, tuple[int, int]] = {}  # stored balances of the wallets read
+        self._wallets_checked: set[str] = set()
         self._coupons: dict[str, CouponRow | None] = {}
         self._coupon_was: dict[str, dict[str, Any]] = {}
         self._new_coupons: dict[str, CouponRow] = {}
@@ -112,9 +128,10 @@ class BatchWrites:
         self._entries_checked |= todo
 
     def _load_wallets(self, ids: set[str]) -> None:
-        todo = sorted(i for i in ids if i not in self._wallets and i not in self._wallet_was)
+        todo = sorted(i for i in ids if i not in self._wallets and i not in self._wallets_checked)
+        self._wallets_checked.update(todo)
         for member_id, principal, bonus in repo.wallets_for_update(self.s, todo):
-            self._wallets[member_id] = Wallet(member_id=member_id, principal_fen=principal, bonus_fen=bonus)
+            self._wallets[member_id] = _Balance(member_id, principal, bonus)
             self._wallet_was[member_id] = (principal, bonus)
 
     def _load_coupons(self, codes: set[str]) -> None:
@@ -139,30 +156,30 @@ class BatchWrites:
             self._load_members({member_id})
         return member_id in self._members
 
-    def add_member(self, row: Member) -> None:
-        self._members.add(row.member_id)
-        self._members_checked.add(row.member_id)
-        self._new_members.append(row)
+    def add_member(self, values: dict[str, Any]) -> None:
+        self._members.add(values["member_id"])
+        self._members_checked.add(values["member_id"])
+        self._new_members.append(values)
 
     def entry_exists(self, entry_id: str) -> bool:
         if entry_id not in self._entries_checked:
             self._load_entries({entry_id})
         return entry_id in self._entries
 
-    def wallet(self, member_id: str) -> Wallet:
+    def wallet(self, member_id: str) -> Balance:
         w = self._wallets.get(member_id)
-        if w is None:
+        if w is None and member_id not in self._wallets_checked:
             self._load_wallets({member_id})
             w = self._wallets.get(member_id)
         if w is None:
-            w = Wallet(member_id=member_id, principal_fen=0, bonus_fen=0)
+            w = _Balance(member_id, 0, 0)
             self._wallets[member_id] = w
         return w
 
-    def add_wallet_entry(self, row: WalletEntry) -> None:
-        self._entries.add(row.entry_id)
-        self._entries_checked.add(row.entry_id)
-        self._new_entries.append(row)
+    def add_wallet_entry(self, values: dict[str, Any]) -> None:
+        self._entries.add(values["entry_id"])
+        self._entries_checked.add(values["entry_id"])
+        self._new_entries.append(values)
 
     def coupon(self, code: str) -> CouponRow | None:
         if code not in self._coupons:
@@ -189,7 +206,7 @@ class BatchWrites:
 
     # ------------------------------------------------------------------ writing at the end
     def flush(self) -> None:
-        repo.insert_rows(self.s, Member, [_values(r, _MEMBER_COLS) for r in self._new_members])
+        repo.insert_rows(self.s, Member, [{c: r.get(c) for c in _MEMBER_COLS} for r in self._new_members])
         new_wallets, moved = [], []
         for member_id, w in self._wallets.items():
             was = self._wallet_was.get(member_id)
@@ -199,7 +216,7 @@ class BatchWrites:
                 moved.append(_values(w, _WALLET_COLS))
         repo.insert_rows(self.s, Wallet, new_wallets)
         repo.update_rows(self.s, Wallet, ("member_id",), moved)
-        repo.insert_rows(self.s, WalletEntry, [_values(r, _ENTRY_COLS) for r in self._new_entries])
+        repo.insert_rows(self.s, WalletEntry, self._new_entries)
         repo.insert_rows(self.s, CouponRow, [_values(r, _COUPON_COLS) for r in self._new_coupons.values()])
         changed = []
         for code, before in self._coupon_was.items():
@@ -225,10 +242,13 @@ class BatchWrites:
 Writes = SessionWrites | BatchWrites
 
 
+#: the payload keys whose values central keys wallet entries by (else the event id)
+ENTRY_KEYS = frozenset(("recharge_id", "spend_id", "refund_id", "return_id"))
+
+
 def _collect(value: Any, members: set[str], ids: set[str], codes: set[str], skus: set[str]) -> None:
-    """The keys a payload may make the effects ask for: member ids, entry ids (every ``*_id`` string), coupon
-    codes and gift skus, wherever they sit in it (a guess on the generous side: a key it misses is read when
-    asked for)."""
+    """The keys a payload may make the effects ask for: member ids, entry ids, coupon codes and gift skus,
+    wherever they sit in it (a key it misses is read when asked for)."""
     if isinstance(value, dict):
         for k, v in value.items():
             if isinstance(v, str):
@@ -238,7 +258,7 @@ def _collect(value: Any, members: set[str], ids: set[str], codes: set[str], skus
                     codes.add(v)
                 elif k == "sku":
                     skus.add(v)
-                if k.endswith("_id"):
+                elif k in ENTRY_KEYS:
                     ids.add(v)
             elif isinstance(v, dict | list):
                 if k == "codes" and isinstance(v, list):
