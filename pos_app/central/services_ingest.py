@@ -16,7 +16,7 @@ event is still ``accepted``: the fact happened at the counter and is never dropp
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -93,8 +93,11 @@ def _repeat(db: CentralDatabase, device_id: str, store_code: str, ev: Mapping[st
 
 
 def ingest_batch(db: CentralDatabase, device_id: str, store_id: str, store_code: str,
-                 events: Sequence[Mapping[str, Any]]) -> list[tuple[str, str | None]]:
-    """(status, reason) for each event of a pushed batch, in order.
+                 events: Sequence[Mapping[str, Any]],
+                 ack: Callable[[Session, str], int] | None = None) -> tuple[list[tuple[str, str | None]], int | None]:
+    """(status, reason) for each event of a pushed batch, in order; and, when ``ack`` is given and the batch
+    went in one transaction, what ``ack(session, device_id)`` answered in that transaction before it committed
+    (the device's acknowledged seq), else None.
 
     The batch's new events, their effects and their change rows are written in ONE transaction: one read of
     which ids are stored, one ``INSERT ... ON CONFLICT DO NOTHING`` of the event rows (what it did not insert
@@ -112,12 +115,16 @@ def ingest_batch(db: CentralDatabase, device_id: str, store_id: str, store_code:
             results[i] = got
         else:
             todo.append((i, ev, got))
+    acked: int | None = None
+    if not todo and ack is not None:
+        with db.session() as s, s.begin():
+            acked = ack(s, device_id)
     if todo:
         try:
-            together = _ingest_together(db, device_id, store_id, todo, store_code)
+            together, acked = _ingest_together(db, device_id, store_id, todo, store_code, ack)
         except (IntegrityError, OperationalError, ValueError, TypeError, KeyError, AttributeError,
                 ArithmeticError):
-            together = None
+            together, acked = None, None
         if together is None:
             for i, ev, payload in todo:
                 results[i] = _ingest_one(db, device_id, store_id, store_code, ev, payload)
@@ -125,12 +132,12 @@ def ingest_batch(db: CentralDatabase, device_id: str, store_id: str, store_code:
             for i, ev, _payload in todo:
                 stored = together.get(i)
                 results[i] = (p.ACCEPTED, None) if stored is None else _repeat(db, device_id, store_code, ev, stored)
-    return [r if r is not None else (p.REJECTED, "malformed") for r in results]
+    return [r if r is not None else (p.REJECTED, "malformed") for r in results], acked
 
 
 def _ingest_together(db: CentralDatabase, device_id: str, store_id: str,
-                     todo: Sequence[tuple[int, Mapping[str, Any], dict[str, Any]]],
-                     store_code: str) -> dict[int, tuple[str, str]]:
+                     todo: Sequence[tuple[int, Mapping[str, Any], dict[str, Any]]], store_code: str,
+                     ack: Callable[[Session, str], int] | None) -> tuple[dict[int, tuple[str, str]], int | None]:
     """The batch in one transaction; for each position whose event was stored before (by an earlier push, a
     concurrent one, or earlier in this batch), the stored (hash, device). Raises when the transaction fails."""
     with db.session() as s, s.begin():
@@ -162,8 +169,9 @@ def _ingest_together(db: CentralDatabase, device_id: str, store_id: str,
             else:
                 answers[i] = stored[eid]
         w.flush()
-        changes.flush(s)
-    return answers
+        acked = ack(s, device_id) if ack is not None else None
+        changes.flush(s)  # the counter row last: its lock is held only for the end of the transaction
+    return answers, acked
 
 
 def _apply(db: CentralDatabase, device_id: str, store_id: str, store_code: str, ev: Mapping[str, Any],

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from pos_app.central import db_repo as repo
 from pos_app.central import services
@@ -123,35 +124,41 @@ def push(db: CentralDatabase, auth: DeviceAuth, events: Sequence[Mapping[str, An
     if len(events) > PUSH_BATCH_MAX:
         raise _refuse(413, "batch_too_large", f"at most {PUSH_BATCH_MAX} events per push")
     results = []
-    for ev, (status, reason) in zip(events, ingest_batch(db, auth.device_id, auth.store_id, auth.store_code, events),
-                                    strict=True):
+    answers, acked = ingest_batch(db, auth.device_id, auth.store_id, auth.store_code, events, ack=advance_acked_in)
+    for ev, (status, reason) in zip(events, answers, strict=True):
         results.append({"event_id": str(ev.get("event_id")), "seq": ev.get("seq") if isinstance(ev.get("seq"), int) else None,
                         "status": status, "reason": reason})
-    acked = advance_acked(db, auth.device_id)
+    if acked is None:  # the batch went event by event
+        acked = advance_acked(db, auth.device_id)
     return {"results": results, "acked_seq": acked, "server_time": iso(now_ms())}
 
 
 def advance_acked(db: CentralDatabase, device_id: str) -> int:
-    """The highest seq such that every event 1..seq of the device is stored."""
+    """The highest seq such that every event 1..seq of the device is stored (in a transaction of its own)."""
     with db.session() as s, s.begin():
-        d = repo.lock_device(s, device_id)
-        assert d is not None
-        acked = d.acked_seq
-        while True:
-            seqs = repo.seqs_after(s, device_id, acked)
-            if not seqs:
+        return advance_acked_in(s, device_id)
+
+
+def advance_acked_in(s: Session, device_id: str) -> int:
+    """:func:`advance_acked` in the caller's transaction (a batch's own, before it commits)."""
+    d = repo.lock_device(s, device_id)
+    assert d is not None
+    acked = d.acked_seq
+    while True:
+        seqs = repo.seqs_after(s, device_id, acked)
+        if not seqs:
+            break
+        moved = False
+        for seq in seqs:
+            if seq != acked + 1:
                 break
-            moved = False
-            for seq in seqs:
-                if seq != acked + 1:
-                    break
-                acked = seq
-                moved = True
-            if not moved or len(seqs) < 10_000:
-                break
-        if acked > d.acked_seq:
-            repo.set_acked_seq(s, device_id, acked)
-        return acked
+            acked = seq
+            moved = True
+        if not moved or len(seqs) < 10_000:
+            break
+    if acked > d.acked_seq:
+        repo.set_acked_seq(s, device_id, acked)
+    return acked
 
 
 # ----------------------------------------------------------------------------- pull
