@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from pos_app.central.db import (
@@ -327,12 +328,24 @@ def update_rows(s: Session, model: type[Any], keys: Sequence[str], rows: Sequenc
 
 
 def _copy(s: Session, table: str, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    """``COPY table (cols) FROM STDIN`` of the rows, on the session's connection (PostgreSQL)."""
+    """``COPY table (cols) FROM STDIN`` of the rows, on the session's connection (PostgreSQL). The driver's
+    errors come out as SQLAlchemy's (a unique key raced by a concurrent transaction: ``IntegrityError``; a
+    deadlock: ``OperationalError``), as the statements' do."""
+    import psycopg  # noqa: PLC0415  (PostgreSQL only)
+
+    sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
     driver = s.connection().connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-        for r in rows:
-            copy.write_row([r[c] for c in cols])
+    try:
+        with driver.cursor() as cur, cur.copy(sql) as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in cols])
+    except psycopg.IntegrityError as exc:
+        raise IntegrityError(sql, None, exc) from exc
+    except psycopg.DataError as exc:
+        raise DataError(sql, None, exc) from exc
+    except psycopg.OperationalError as exc:
+        raise OperationalError(sql, None, exc) from exc
 
 
 def _is_pg(s: Session) -> bool:
