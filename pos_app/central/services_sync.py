@@ -19,8 +19,8 @@ from pos_app.central.services_ingest import ingest_batch
 from pos_app.sync import protocol as p
 
 PULL_LIMIT_DEFAULT = 500
-PULL_LIMIT_MAX = 5000
-PUSH_BATCH_MAX = 1000
+PULL_LIMIT_MAX = p.PULL_MAX
+PUSH_BATCH_MAX = p.PUSH_MAX
 
 
 @dataclass(frozen=True)

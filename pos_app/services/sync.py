@@ -63,10 +63,10 @@ from pos_app.sync.errors import NotPaired, SyncError
 
 #: events per push (store setting ``sync_push_batch``, 1..PUSH_BATCH_MAX; the default is the most a push takes)
 PUSH_BATCH = 1000
-PUSH_BATCH_MAX = 1000
+PUSH_BATCH_MAX = protocol.PUSH_MAX
 #: changes per pulled page, each page one local transaction (store setting ``sync_pull_page``, 1..PULL_PAGE_MAX)
 PULL_PAGE = 2000
-PULL_PAGE_MAX = 5000
+PULL_PAGE_MAX = protocol.PULL_MAX
 
 ClientFactory = Callable[[credentials.Credential], CentralClient]
 
