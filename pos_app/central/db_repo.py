@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -168,7 +169,7 @@ def insert_new_events(s: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     skip the row (it is not in the answer); the rows come in by ``COPY`` into a temporary table first."""
     if not rows:
         return set()
-    if _is_pg(s):
+    if _is_pg(s) and len(rows) >= COPY_FROM:
         cols = list(rows[0])
         conn = s.connection()
         conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {INCOMING} (LIKE events) ON COMMIT DELETE ROWS")
@@ -177,12 +178,15 @@ def insert_new_events(s: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
                                    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id").all()
         conn.exec_driver_sql(f"DELETE FROM {INCOMING}")
         return {str(r[0]) for r in got}
-    ins = sqlite_insert(Event).on_conflict_do_nothing(index_elements=[Event.event_id]).returning(Event.event_id)
+    ins = (pg_insert(Event) if _is_pg(s) else sqlite_insert(Event)).on_conflict_do_nothing(
+        index_elements=[Event.event_id]).returning(Event.event_id)
     return {str(r[0]) for r in s.connection().execute(ins, list(rows)).all()}
 
 
 #: the temporary table (one per connection, emptied at commit) a batch's event rows are copied into
 INCOMING = "incoming_events"
+#: from how many rows PostgreSQL writes get ``COPY`` (below, a multi-row INSERT costs fewer round trips)
+COPY_FROM = 50
 
 
 def count_events(s: Session) -> int:
@@ -300,11 +304,11 @@ def gift_stock_rows_for_update(s: Session, store_code: str, skus: Sequence[str])
 
 
 def insert_rows(s: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT column-value dicts, all with the same keys: on PostgreSQL one ``COPY``, on SQLite one
-    executemany."""
+    """INSERT column-value dicts, all with the same keys: on PostgreSQL one ``COPY`` (from ``COPY_FROM``
+    rows), else one multi-row INSERT / executemany."""
     if not rows:
         return
-    if _is_pg(s):
+    if _is_pg(s) and len(rows) >= COPY_FROM:
         _copy(s, model.__table__.name, list(rows[0]), rows)
     else:
         s.connection().execute(insert(model), list(rows))
