@@ -3,7 +3,6 @@ Every one only reads."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, or_, select
@@ -47,45 +46,31 @@ def _sum0(col: Any) -> Any:
     return func.coalesce(func.sum(col), 0)
 
 
-@cache
-def _balance_not_ledger() -> Any:
-    sp, sb = _sum0(_W.c.principal_delta_fen), _sum0(_W.c.bonus_delta_fen)
-    return (select(_M.c.phone, _M.c.principal_fen, _M.c.bonus_fen, sp, sb)
-            .select_from(_M.outerjoin(_W, _W.c.member_id == _M.c.id)).group_by(_M.c.id)
-            .having(or_(_M.c.principal_fen != sp, _M.c.bonus_fen != sb)))
-
-
 def balance_not_ledger(session: Session) -> Rows:
     """(phone, principal, bonus, ledger principal, ledger bonus) of members whose cached balances are not
     the sum of their wallet entries."""
-    return _rows(session, _balance_not_ledger())
-
-
-@cache
-def _last_entry_not_balance() -> Any:
-    return (select(_M.c.phone)
-            .select_from(_M.join(_W, and_(_W.c.member_id == _M.c.id, _W.c.seq == _M.c.wallet_seq)))
-            .where(or_(_W.c.principal_after_fen != _M.c.principal_fen, _W.c.bonus_after_fen != _M.c.bonus_fen)))
+    sp, sb = _sum0(_W.c.principal_delta_fen), _sum0(_W.c.bonus_delta_fen)
+    return _rows(session, select(_M.c.phone, _M.c.principal_fen, _M.c.bonus_fen, sp, sb)
+                 .select_from(_M.outerjoin(_W, _W.c.member_id == _M.c.id)).group_by(_M.c.id)
+                 .having(or_(_M.c.principal_fen != sp, _M.c.bonus_fen != sb)))
 
 
 def last_entry_not_balance(session: Session) -> list[str]:
     """Phones whose last wallet entry's balances-after are not the cached balances."""
-    return list(session.execute(_last_entry_not_balance()).scalars())
-
-
-@cache
-def _entries_not_chained() -> Any:
-    p = _W.alias("p")
-    return (select(_W.c.id)
-            .select_from(_W.join(p, and_(p.c.member_id == _W.c.member_id, p.c.seq == _W.c.seq - 1)))
-            .where(or_(_W.c.principal_after_fen != p.c.principal_after_fen + _W.c.principal_delta_fen,
-                       _W.c.bonus_after_fen != p.c.bonus_after_fen + _W.c.bonus_delta_fen)))
+    stmt = (select(_M.c.phone)
+            .select_from(_M.join(_W, and_(_W.c.member_id == _M.c.id, _W.c.seq == _M.c.wallet_seq)))
+            .where(or_(_W.c.principal_after_fen != _M.c.principal_fen, _W.c.bonus_after_fen != _M.c.bonus_fen)))
+    return list(session.execute(stmt).scalars())
 
 
 def entries_not_chained(session: Session) -> list[str]:
-    """Wallet entries whose balances-after are not the previous entry's plus their own deltas (the statements
-    of these checks are built once: the doctor and the tests run them often)."""
-    return list(session.execute(_entries_not_chained()).scalars())
+    """Wallet entries whose balances-after are not the previous entry's plus their own deltas."""
+    p = _W.alias("p")
+    stmt = (select(_W.c.id)
+            .select_from(_W.join(p, and_(p.c.member_id == _W.c.member_id, p.c.seq == _W.c.seq - 1)))
+            .where(or_(_W.c.principal_after_fen != p.c.principal_after_fen + _W.c.principal_delta_fen,
+                       _W.c.bonus_after_fen != p.c.bonus_after_fen + _W.c.bonus_delta_fen)))
+    return list(session.execute(stmt).scalars())
 
 
 def negative_balances(session: Session) -> list[str]:
