@@ -4,7 +4,6 @@ endpoints (``/v1/admin/...``, bearer admin token). Thin: every endpoint calls on
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
@@ -56,6 +55,27 @@ Zone = Annotated[str | None, Query(max_length=64, description="the zone of store
                                                               "(default Asia/Shanghai)")]
 
 
+class ServerTime:
+    """Every answer carries ``X-POS-Server-Time`` (milliseconds): a plain ASGI middleware (no per-request task
+    and body streaming, as a ``@app.middleware("http")`` function costs)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_stamped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"x-pos-server-time", str(now_ms()).encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_stamped)
+
+
 def create_app(db: CentralDatabase) -> FastAPI:
     app = FastAPI(title="pos_app central server", version=str(p.PROTOCOL_VERSION),
                   description="Store sync (docs/sync-protocol.md) and head-office administration.")
@@ -66,11 +86,7 @@ def create_app(db: CentralDatabase) -> FastAPI:
         body = {"error": exc.code, "message": exc.message, "server_time": exc.extra.get("server_time") or iso(now_ms())}
         return JSONResponse(body, status_code=exc.status)
 
-    @app.middleware("http")
-    async def _server_time(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers["X-POS-Server-Time"] = str(now_ms())
-        return response
+    app.add_middleware(ServerTime)
 
     # ------------------------------------------------------------------------- store endpoints
     @app.post(p.PATH_PAIR, response_model=sc.PairOut, responses=ERRORS, tags=["store"])
@@ -89,8 +105,9 @@ def create_app(db: CentralDatabase) -> FastAPI:
     @app.get(p.PATH_PULL, response_model=sc.PullOut, responses=ERRORS, tags=["store"])
     def pull(auth: Signed, cursor: Annotated[str | None, Query(max_length=200)] = None,
              limit: Annotated[int, Query(ge=1, le=services_sync.PULL_LIMIT_MAX)] = services_sync.PULL_LIMIT_DEFAULT,
-             ) -> dict[str, Any]:
-        return services_sync.pull(db, auth, cursor, limit)
+             ) -> Response:
+        # the changes' data go out as stored (JSON text), not parsed and serialised again
+        return Response(services_sync.pull_json(db, auth, cursor, limit), media_type="application/json")
 
     @app.get(p.PATH_CONFLICTS, response_model=list[sc.ConflictOut], responses=ERRORS, tags=["store"])
     def conflicts(auth: Signed) -> list[dict[str, Any]]:

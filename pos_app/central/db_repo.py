@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from pos_app.central.db import (
@@ -151,6 +155,42 @@ def add_event(s: Session, row: Event) -> None:
     s.flush()
 
 
+def event_keys(s: Session, event_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(payload hash, device id) of the stored events among ``event_ids``."""
+    out: dict[str, tuple[str, str]] = {}
+    for part in _chunks(event_ids):
+        for eid, h, dev in s.execute(select(Event.event_id, Event.payload_hash, Event.device_id)
+                                     .where(Event.event_id.in_(part))).all():
+            out[str(eid)] = (str(h), str(dev))
+    return out
+
+
+def insert_new_events(s: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert the event rows that are not stored yet (one ``INSERT ... ON CONFLICT DO NOTHING``); the ids this
+    statement inserted. On PostgreSQL a row another transaction is inserting makes this one wait for it and then
+    skip the row (it is not in the answer); the rows come in by ``COPY`` into a temporary table first."""
+    if not rows:
+        return set()
+    if _is_pg(s) and len(rows) >= COPY_FROM:
+        cols = list(rows[0])
+        conn = s.connection()
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {INCOMING} (LIKE events) ON COMMIT DELETE ROWS")
+        _copy(s, INCOMING, cols, rows)
+        got = conn.exec_driver_sql(f"INSERT INTO events ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {INCOMING} "
+                                   "ON CONFLICT (event_id) DO NOTHING RETURNING event_id").all()
+        conn.exec_driver_sql(f"DELETE FROM {INCOMING}")
+        return {str(r[0]) for r in got}
+    ins = (pg_insert(Event) if _is_pg(s) else sqlite_insert(Event)).on_conflict_do_nothing(
+        index_elements=[Event.event_id]).returning(Event.event_id)
+    return {str(r[0]) for r in s.connection().execute(ins, list(rows)).all()}
+
+
+#: the temporary table (one per connection, emptied at commit) a batch's event rows are copied into
+INCOMING = "incoming_events"
+#: from how many rows PostgreSQL writes get ``COPY`` (below, a multi-row INSERT costs fewer round trips)
+COPY_FROM = 50
+
+
 def count_events(s: Session) -> int:
     return int(s.execute(select(func.count()).select_from(Event)).scalar_one())
 
@@ -163,6 +203,30 @@ def get_member(s: Session, member_id: str) -> Member | None:
 def add_member(s: Session, row: Member) -> None:
     s.add(row)
     s.flush()
+
+
+def existing_members(s: Session, member_ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for part in _chunks(member_ids):
+        out.update(str(x) for x in s.scalars(select(Member.member_id).where(Member.member_id.in_(part))).all())
+    return out
+
+
+def existing_wallet_entries(s: Session, entry_ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for part in _chunks(entry_ids):
+        out.update(str(x) for x in s.scalars(select(WalletEntry.entry_id).where(WalletEntry.entry_id.in_(part))).all())
+    return out
+
+
+def wallets_for_update(s: Session, member_ids: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(member id, principal, bonus) of the stored wallets among ``member_ids``, locked in member-id order."""
+    out: list[tuple[str, int, int]] = []
+    for part in _chunks(sorted(member_ids)):
+        out += [(str(m), int(p), int(b)) for m, p, b in s.execute(
+            select(Wallet.member_id, Wallet.principal_fen, Wallet.bonus_fen).where(Wallet.member_id.in_(part))
+            .order_by(Wallet.member_id).with_for_update()).all()]
+    return out
 
 
 def members_by_phone(s: Session, phone: str) -> Sequence[Member]:
@@ -253,6 +317,88 @@ def add_coupon(s: Session, row: CouponRow) -> None:
     s.flush()
 
 
+def coupons_for_update(s: Session, codes: Sequence[str]) -> list[dict[str, Any]]:
+    """The stored coupon rows (column values) among ``codes``, locked in code order."""
+    out: list[dict[str, Any]] = []
+    for part in _chunks(sorted(codes)):
+        out += [dict(r) for r in s.execute(select(*CouponRow.__table__.columns).where(CouponRow.code.in_(part))
+                                           .order_by(CouponRow.code).with_for_update()).mappings().all()]
+    return out
+
+
+def gift_stock_rows_for_update(s: Session, store_code: str, skus: Sequence[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for part in _chunks(sorted(skus)):
+        out += [dict(r) for r in s.execute(select(*GiftStock.__table__.columns)
+                                           .where(GiftStock.store_code == store_code, GiftStock.sku.in_(part))
+                                           .order_by(GiftStock.sku).with_for_update()).mappings().all()]
+    return out
+
+
+def insert_rows(s: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT column-value dicts, all with the same keys: on PostgreSQL one ``COPY`` (from ``COPY_FROM``
+    rows), else one multi-row INSERT / executemany."""
+    if not rows:
+        return
+    if _is_pg(s) and len(rows) >= COPY_FROM:
+        _copy(s, model.__table__.name, list(rows[0]), rows)
+    else:
+        s.connection().execute(insert(model), list(rows))
+
+
+def update_rows(s: Session, model: type[Any], keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """UPDATE each row (column-value dicts, all with the same keys) found by its ``keys`` columns: on
+    PostgreSQL one ``UPDATE ... FROM unnest(...)``, on SQLite one executemany."""
+    if not rows:
+        return
+    table = model.__table__
+    cols = [c for c in rows[0] if c not in keys]
+    if _is_pg(s):
+        src = _unnest(table, list(rows[0]), rows)
+        s.connection().execute(update(table).where(and_(*(table.c[k] == src.c[k] for k in keys)))
+                               .values({c: src.c[c] for c in cols}))
+        return
+    stmt = (update(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)))
+            .values({c: bindparam(f"v_{c}") for c in cols}))
+    s.connection().execute(stmt, [{**{f"k_{k}": r[k] for k in keys}, **{f"v_{c}": r[c] for c in cols}} for r in rows])
+
+
+def _copy(s: Session, table: str, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """``COPY table (cols) FROM STDIN`` of the rows, on the session's connection (PostgreSQL). The driver's
+    errors come out as SQLAlchemy's (a unique key raced by a concurrent transaction: ``IntegrityError``; a
+    deadlock: ``OperationalError``), as the statements' do."""
+    import psycopg  # noqa: PLC0415  (PostgreSQL only)
+
+    sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
+    driver = s.connection().connection.driver_connection
+    assert driver is not None
+    try:
+        with driver.cursor() as cur, cur.copy(sql) as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in cols])
+    except psycopg.IntegrityError as exc:
+        raise IntegrityError(sql, None, exc) from exc
+    except psycopg.DataError as exc:
+        raise DataError(sql, None, exc) from exc
+    except psycopg.OperationalError as exc:
+        raise OperationalError(sql, None, exc) from exc
+
+
+def _is_pg(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+def _unnest(table: Any, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> Any:
+    """``unnest(:a1, :a2, ...) AS anon(col1, col2, ...)``: the rows as one typed array per column."""
+    arrays = [bindparam(f"a_{c}", [r[c] for r in rows], type_=ARRAY(table.c[c].type)) for c in cols]
+    return func.unnest(*arrays).table_valued(*cols).render_derived()
+
+
+def _chunks(items: Sequence[str], size: int = 2000) -> list[Sequence[str]]:
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 def coupons_of_members(s: Session, member_ids: Sequence[str]) -> Sequence[CouponRow]:
     if not member_ids:
         return []
@@ -341,8 +487,7 @@ def conflict_notes(s: Session, conflict_ids: Sequence[str]) -> dict[str, list[Co
 
 # ----------------------------------------------------------------------------- change feed
 def add_changes(s: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        s.execute(insert(Change), list(rows))
+    insert_rows(s, Change, rows)
 
 
 def changes_after(s: Session, after: int, store_code: str, limit: int) -> Sequence[Change]:

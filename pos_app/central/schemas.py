@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pos_app.sync import protocol as p
+
 Status = Literal["accepted", "exists", "conflict", "rejected"]
 
 
@@ -57,7 +59,7 @@ class EventIn(BaseModel):
 
 
 class PushIn(BaseModel):
-    events: list[EventIn] = Field(max_length=1000)
+    events: list[EventIn] = Field(max_length=p.PUSH_MAX)
 
 
 class PushResult(BaseModel):

@@ -319,9 +319,9 @@ def conflict_audience(c: Conflict) -> list[str | None]:
     return list(stores) or [None]
 
 
-def publish_conflict(s: Any, c: Conflict, changes: ChangeBuffer) -> None:
-    """The conflict as a change for every store it concerns."""
-    data = conflict_dict(c, repo.conflict_notes(s, [c.id])[c.id])
+def publish_conflict(s: Any, c: Conflict, changes: ChangeBuffer, notes: list[ConflictNote] | None = None) -> None:
+    """The conflict as a change for every store it concerns (``notes``: its notes when the caller knows them)."""
+    data = conflict_dict(c, repo.conflict_notes(s, [c.id])[c.id] if notes is None else notes)
     for audience in conflict_audience(c):
         changes.add(p.CHANGE_CONFLICT, c.id, data, store_code=c.store_code, audience=audience)
 

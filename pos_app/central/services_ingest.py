@@ -1,10 +1,13 @@
-"""Ingest one pushed event and derive its business effects.
+"""Ingest a pushed batch and derive its business effects.
 
-Choice (issue 11): each event is applied in its own transaction. The event row (unique key: the event id), its
-projections (members, wallets, coupon states, gift stock), the conflicts it reveals and its change-feed rows
-commit together or not at all; one event's failure never undoes the events before it, and a retried batch
-finds those stored and answers ``exists``. Two pushes of the same event racing each other: the second insert
-hits the unique key (on PostgreSQL it waits for the first to commit), is rolled back, and answers ``exists``.
+Choice (issue 11): a pushed batch is applied in ONE transaction (:func:`ingest_batch`): its new event rows
+(unique key: the event id), their projections (members, wallets, coupon states, gift stock), the conflicts they
+reveal and their change-feed rows commit together or not at all. When that transaction fails it is rolled back
+whole and the batch is applied event by event, each in its own transaction (the path every batch took before):
+one event's failure never undoes the events before it, and a retried batch finds those stored and answers
+``exists``. Two pushes of the same event racing each other: the second insert waits for the first to commit
+(PostgreSQL; SQLite has one writer at a time) and skips the row, or hits the unique key, is rolled back and
+tried again; either way it answers ``exists``.
 
 A business problem (a spend beyond central's balance, a coupon redeemed twice) is recorded as a conflict and the
 event is still ``accepted``: the fact happened at the counter and is never dropped.
@@ -13,25 +16,17 @@ event is still ``accepted``: the fact happened at the counter and is never dropp
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from pos_app.central import db_repo as repo
-from pos_app.central.db import (
-    CentralDatabase,
-    Conflict,
-    ConflictNote,
-    Event,
-    LevelChange,
-    Member,
-    TaskProgress,
-    WalletEntry,
-)
+from pos_app.central.db import CentralDatabase, Conflict, ConflictNote, Event, LevelChange, TaskProgress
 from pos_app.central.db import Coupon as CouponRow
 from pos_app.central.services_common import ChangeBuffer, dumps, iso, new_id, now_ms
+from pos_app.central.services_writes import BatchWrites, SessionWrites, Writes
 from pos_app.sync import protocol as p
 
 OVERDRAFT = "overdraft"
@@ -58,9 +53,8 @@ def check_shape(ev: Mapping[str, Any]) -> str | None:
     return None
 
 
-def ingest_event(db: CentralDatabase, device_id: str, store_id: str, store_code: str,
-                 ev: Mapping[str, Any]) -> tuple[str, str | None]:
-    """(status, reason) for one pushed event."""
+def _checked(ev: Mapping[str, Any], device_id: str) -> tuple[str, str] | dict[str, Any]:
+    """The event's payload, or the (status, reason) that rejects it."""
     bad = check_shape(ev)
     if bad:
         return p.REJECTED, bad
@@ -74,9 +68,20 @@ def ingest_event(db: CentralDatabase, device_id: str, store_id: str, store_code:
         return p.REJECTED, "malformed: payload_json"
     if not isinstance(payload, dict):
         return p.REJECTED, "malformed: payload_json"
+    return payload
+
+
+def _ingest_one(db: CentralDatabase, device_id: str, store_id: str, store_code: str, ev: Mapping[str, Any],
+                payload: dict[str, Any]) -> tuple[str, str | None]:
     stored = _apply(db, device_id, store_id, store_code, ev, payload)
     if stored is None:
         return p.ACCEPTED, None
+    return _repeat(db, device_id, store_code, ev, stored)
+
+
+def _repeat(db: CentralDatabase, device_id: str, store_code: str, ev: Mapping[str, Any],
+            stored: tuple[str, str]) -> tuple[str, str | None]:
+    """The answer for an event already stored: ``exists`` for the same hash, else a recorded conflict."""
     old_hash, old_device = stored
     if old_hash == ev["payload_hash"] and old_device == device_id:
         return p.EXISTS, None
@@ -85,6 +90,88 @@ def ingest_event(db: CentralDatabase, device_id: str, store_id: str, store_code:
                     detail=f"event {ev['event_id']} ({ev['type']}) was pushed again with a different payload "
                            f"(stored hash {old_hash[:12]}, now {ev['payload_hash'][:12]}); the stored one is kept")
     return p.CONFLICT, "hash_mismatch"
+
+
+def ingest_batch(db: CentralDatabase, device_id: str, store_id: str, store_code: str,
+                 events: Sequence[Mapping[str, Any]],
+                 ack: Callable[[Session, str], int] | None = None) -> tuple[list[tuple[str, str | None]], int | None]:
+    """(status, reason) for each event of a pushed batch, in order; and, when ``ack`` is given and the batch
+    went in one transaction, what ``ack(session, device_id)`` answered in that transaction before it committed
+    (the device's acknowledged seq), else None.
+
+    The batch's new events, their effects and their change rows are written in ONE transaction: one read of
+    which ids are stored, one ``INSERT ... ON CONFLICT DO NOTHING`` of the event rows (what it did not insert
+    was stored by another push, perhaps one committing just now, and answers ``exists`` or ``conflict``), the
+    effects of exactly the rows it inserted, derived in order from rows read and locked up front
+    (:class:`BatchWrites`) and written one statement per table, and one take of the change counter. If that
+    transaction fails (a unique key raced by a concurrent push, a deadlock, a payload whose effects cannot be
+    derived), it is rolled back whole and the batch is ingested event by event, each in its own transaction,
+    which gives every event its exact answer."""
+    results: list[tuple[str, str | None] | None] = [None] * len(events)
+    todo: list[tuple[int, Mapping[str, Any], dict[str, Any]]] = []
+    for i, ev in enumerate(events):
+        got = _checked(ev, device_id)
+        if isinstance(got, tuple):
+            results[i] = got
+        else:
+            todo.append((i, ev, got))
+    acked: int | None = None
+    if not todo and ack is not None:
+        with db.session() as s, s.begin():
+            acked = ack(s, device_id)
+    if todo:
+        try:
+            together, acked = _ingest_together(db, device_id, store_id, todo, store_code, ack)
+        except (IntegrityError, OperationalError, ValueError, TypeError, KeyError, AttributeError,
+                ArithmeticError):
+            together, acked = None, None
+        if together is None:
+            for i, ev, payload in todo:
+                results[i] = _ingest_one(db, device_id, store_id, store_code, ev, payload)
+        else:
+            for i, ev, _payload in todo:
+                stored = together.get(i)
+                results[i] = (p.ACCEPTED, None) if stored is None else _repeat(db, device_id, store_code, ev, stored)
+    return [r if r is not None else (p.REJECTED, "malformed") for r in results], acked
+
+
+def _ingest_together(db: CentralDatabase, device_id: str, store_id: str,
+                     todo: Sequence[tuple[int, Mapping[str, Any], dict[str, Any]]], store_code: str,
+                     ack: Callable[[Session, str], int] | None) -> tuple[dict[int, tuple[str, str]], int | None]:
+    """The batch in one transaction; for each position whose event was stored before (by an earlier push, a
+    concurrent one, or earlier in this batch), the stored (hash, device). Raises when the transaction fails."""
+    with db.session() as s, s.begin():
+        stored = repo.event_keys(s, sorted({ev["event_id"] for _, ev, _ in todo}))
+        rows: list[dict[str, Any]] = []
+        first: dict[str, int] = {}  # event id -> position of its first occurrence among the new ones
+        stamp = now_ms()
+        for i, ev, _payload in todo:
+            eid = ev["event_id"]
+            if eid in stored or eid in first:
+                continue
+            first[eid] = i
+            rows.append(dict(event_id=eid, device_id=device_id, store_id=store_id, seq=ev["seq"], type=ev["type"],
+                             occurred_at=ev["occurred_at"], payload_json=ev["payload_json"],
+                             payload_hash=ev["payload_hash"], received_ms=stamp))
+        inserted = repo.insert_new_events(s, rows)
+        raced = [eid for eid in first if eid not in inserted]
+        if raced:  # committed by a concurrent push meanwhile
+            stored.update(repo.event_keys(s, raced))
+        w = BatchWrites(s, store_code)
+        w.preload((payload for i, ev, payload in todo if first.get(ev["event_id"]) == i), inserted)
+        changes = ChangeBuffer()
+        answers: dict[int, tuple[str, str]] = {}
+        for i, ev, payload in todo:
+            eid = ev["event_id"]
+            if eid in inserted and first[eid] == i:
+                apply_effects(w, ev, payload, store_code, changes)
+                stored[eid] = (ev["payload_hash"], device_id)
+            else:
+                answers[i] = stored[eid]
+        w.flush()
+        acked = ack(s, device_id) if ack is not None else None
+        changes.flush(s)  # the counter row last: its lock is held only for the end of the transaction
+    return answers, acked
 
 
 def _apply(db: CentralDatabase, device_id: str, store_id: str, store_code: str, ev: Mapping[str, Any],
@@ -103,7 +190,7 @@ def _apply(db: CentralDatabase, device_id: str, store_id: str, store_code: str, 
                                         type=ev["type"], occurred_at=ev["occurred_at"], payload_json=ev["payload_json"],
                                         payload_hash=ev["payload_hash"], received_ms=now_ms()))
                 changes = ChangeBuffer()
-                apply_effects(s, ev, payload, store_code, changes)
+                apply_effects(SessionWrites(s), ev, payload, store_code, changes)
                 changes.flush(s)
                 return None
         except (IntegrityError, OperationalError) as exc:
@@ -163,7 +250,7 @@ def add_conflict(s: Session, changes: ChangeBuffer, kind: str, key: str, **field
 
     c = Conflict(id=new_id(), kind=kind, dedupe_key=key, created_ms=now_ms(), resolved=False, **fields)
     repo.add_conflict(s, c)
-    publish_conflict(s, c, changes)
+    publish_conflict(s, c, changes, notes=[])  # a new conflict has no notes yet
 
 
 # ----------------------------------------------------------------------------- effects
@@ -175,71 +262,71 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def apply_effects(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str,
+def apply_effects(w: Writes, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str,
                   changes: ChangeBuffer) -> None:
     kind = ev["type"]
     at = ev["occurred_at"]
     if kind == "member.registered":
-        _member(s, ev, payload, store_code, changes)
+        _member(w, ev, payload, store_code, changes)
     elif kind == "wallet.recharged":
-        _wallet(s, ev, payload, store_code, changes, "recharge", _str(payload.get("recharge_id")),
+        _wallet(w, ev, payload, store_code, changes, "recharge", _str(payload.get("recharge_id")),
                 _int(payload.get("amount_fen")), _int(payload.get("amount_fen")), _int(payload.get("bonus_fen")))
     elif kind == "wallet.spent":
-        _wallet(s, ev, payload, store_code, changes, "spend", _str(payload.get("spend_id")),
+        _wallet(w, ev, payload, store_code, changes, "spend", _str(payload.get("spend_id")),
                 _int(payload.get("amount_fen")), -_int(payload.get("principal_fen")), -_int(payload.get("bonus_fen")))
     elif kind == "wallet.refunded":
-        _wallet(s, ev, payload, store_code, changes, "refund", _str(payload.get("refund_id")),
+        _wallet(w, ev, payload, store_code, changes, "refund", _str(payload.get("refund_id")),
                 _int(payload.get("principal_refund_fen")), -_int(payload.get("principal_unspent_fen")),
                 -_int(payload.get("bonus_revoke_fen")))
     elif kind == "wallet.adjusted":  # a manager's correction: each part up or down (signed deltas)
         d_principal, d_bonus = _int(payload.get("principal_delta_fen")), _int(payload.get("bonus_delta_fen"))
-        _wallet(s, ev, payload, store_code, changes, "adjust", _str(payload.get("adjustment_id")),
+        _wallet(w, ev, payload, store_code, changes, "adjust", _str(payload.get("adjustment_id")),
                 abs(d_principal) + abs(d_bonus), d_principal, d_bonus)
     elif kind == "coupon.redeemed":
-        _redeem(s, ev, payload, store_code, changes)
+        _redeem(w, ev, payload, store_code, changes)
         spend = payload.get("spend")
         if isinstance(spend, dict):
             merged = {**spend, "member_id": payload.get("member_id")}
-            _wallet(s, ev, merged, store_code, changes, "spend", _str(spend.get("spend_id")),
+            _wallet(w, ev, merged, store_code, changes, "spend", _str(spend.get("spend_id")),
                     _int(spend.get("amount_fen")), -_int(spend.get("principal_fen")), -_int(spend.get("bonus_fen")))
     elif kind == "sale.completed":
         spend = payload.get("spend")
         if isinstance(spend, dict):  # the part paid from the stored balance
             merged = {**spend, "member_id": payload.get("member_id")}
-            _wallet(s, ev, merged, store_code, changes, "spend", _str(spend.get("spend_id")),
+            _wallet(w, ev, merged, store_code, changes, "spend", _str(spend.get("spend_id")),
                     _int(spend.get("amount_fen")), -_int(spend.get("principal_fen")), -_int(spend.get("bonus_fen")))
         for used in payload.get("coupons_redeemed") or []:
             if isinstance(used, dict):
-                _redeem(s, ev, {"code": used.get("code"), "member_id": payload.get("member_id"),
+                _redeem(w, ev, {"code": used.get("code"), "member_id": payload.get("member_id"),
                                 "discount_fen": used.get("discount_fen")}, store_code, changes)
     elif kind == "sale.returned":
         back = [r for r in payload.get("refunds") or [] if isinstance(r, dict) and r.get("method") == "balance"]
         if back:  # what went back to the stored balance
             d_principal = sum(_int(r.get("principal_fen")) for r in back)
             d_bonus = sum(_int(r.get("bonus_fen")) for r in back)
-            _wallet(s, ev, payload, store_code, changes, "return", _str(payload.get("return_id")),
+            _wallet(w, ev, payload, store_code, changes, "return", _str(payload.get("return_id")),
                     d_principal + d_bonus, d_principal, d_bonus)
         coupon = payload.get("coupon")
         if isinstance(coupon, dict):
             for code in coupon.get("codes") or []:
-                _reinstate(s, ev, _str(code), store_code, changes)
+                _reinstate(w, ev, _str(code), store_code, changes)
     elif kind == "coupon.voided":
-        _void(s, ev, _str(payload.get("code")), store_code, changes)
+        _void(w, ev, _str(payload.get("code")), store_code, changes)
     elif kind == "gift.movement":
-        _gift(s, payload, store_code)
+        _gift(w, payload, store_code)
     elif kind == "sync.conflict_noted":
-        _conflict_note(s, payload, store_code, changes)
+        _conflict_note(w.s, payload, store_code, changes)
     if kind in ("gift.handed_out", "gift.stocktake", "mall.picked_up"):
         for mv in payload.get("movements") or []:
             if isinstance(mv, dict):
-                _gift(s, mv, store_code)
+                _gift(w, mv, store_code)
     for c in payload.get("coupons") or []:
         if isinstance(c, dict):
-            _issue(s, ev, c, store_code, changes, at)
-    _levels_and_tasks(s, ev, payload, store_code)
+            _issue(w, ev, c, store_code, changes, at)
+    _levels_and_tasks(w.s, ev, payload, store_code)  # their own tables, written through the session on both paths
     for v in payload.get("coupons_voided") or []:
         if isinstance(v, dict):
-            _void(s, ev, _str(v.get("code")), store_code, changes)
+            _void(w, ev, _str(v.get("code")), store_code, changes)
 
 
 def _facts(payload: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -302,53 +389,54 @@ def _conflict_note(s: Session, payload: dict[str, Any], store_code: str, changes
     publish_conflict(s, c, changes)
 
 
-def _member(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:
+def _member(w: Writes, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:
     member_id = _str(payload.get("member_id"))
-    if member_id is None or repo.get_member(s, member_id) is not None:
+    if member_id is None or w.member_exists(member_id):
         return
     origin = _str(payload.get("store_code")) or store_code
     data = {k: payload.get(k) for k in ("member_id", "phone", "name", "member_code", "invite_code", "inviter_id")}
     data.update(store_code=origin, registered_at=ev["occurred_at"])
-    repo.add_member(s, Member(member_id=member_id, phone=_str(payload.get("phone")), name=_str(payload.get("name")),
-                              member_code=_str(payload.get("member_code")), store_code=origin, data_json=dumps(data),
-                              event_id=ev["event_id"], registered_at=ev["occurred_at"]))
+    w.add_member(dict(member_id=member_id, phone=_str(payload.get("phone")), name=_str(payload.get("name")),
+                      member_code=_str(payload.get("member_code")), store_code=origin, data_json=dumps(data),
+                      event_id=ev["event_id"], registered_at=ev["occurred_at"]))
     changes.add(p.CHANGE_MEMBER, member_id, data, store_code=origin, skip_store=store_code)
 
 
-def _wallet(s: Session, ev: Mapping[str, Any], payload: Mapping[str, Any], store_code: str, changes: ChangeBuffer,
+def _wallet(w: Writes, ev: Mapping[str, Any], payload: Mapping[str, Any], store_code: str, changes: ChangeBuffer,
             kind: str, entry_id: str | None, amount: int, d_principal: int, d_bonus: int) -> None:
     member_id = _str(payload.get("member_id"))
     if member_id is None:
         return
     entry_id = entry_id or ev["event_id"]
-    if repo.get_wallet_entry(s, entry_id) is not None:  # one event id per entry: never one entry twice
+    if w.entry_exists(entry_id):  # one event id per entry: never one entry twice
         entry_id = f"{ev['event_id']}:{kind}"
-    w = repo.wallet_for_update(s, member_id)
-    before_p, before_b = w.principal_fen, w.bonus_fen
-    w.principal_fen += d_principal
-    w.bonus_fen += d_bonus
+    wal = w.wallet(member_id)
+    before_p, before_b = wal.principal_fen, wal.bonus_fen
+    wal.principal_fen += d_principal
+    wal.bonus_fen += d_bonus
     p_after = payload.get("principal_after_fen")
     b_after = payload.get("bonus_after_fen")
-    entry = WalletEntry(entry_id=entry_id, event_id=ev["event_id"], member_id=member_id, store_code=store_code, kind=kind,
-                        amount_fen=amount, principal_delta_fen=d_principal, bonus_delta_fen=d_bonus,
-                        principal_after_fen=p_after if isinstance(p_after, int) else None,
-                        bonus_after_fen=b_after if isinstance(b_after, int) else None,
-                        central_principal_after_fen=w.principal_fen, central_bonus_after_fen=w.bonus_fen,
-                        occurred_at=ev["occurred_at"], received_ms=now_ms())
-    repo.add_wallet_entry(s, entry)
+    p_after = p_after if isinstance(p_after, int) else None
+    b_after = b_after if isinstance(b_after, int) else None
+    received = now_ms()
+    w.add_wallet_entry(dict(entry_id=entry_id, event_id=ev["event_id"], member_id=member_id, store_code=store_code,
+                            kind=kind, amount_fen=amount, principal_delta_fen=d_principal, bonus_delta_fen=d_bonus,
+                            principal_after_fen=p_after, bonus_after_fen=b_after,
+                            central_principal_after_fen=wal.principal_fen, central_bonus_after_fen=wal.bonus_fen,
+                            occurred_at=ev["occurred_at"], received_ms=received))
     data = {"entry_id": entry_id, "member_id": member_id, "kind": kind, "store_code": store_code, "amount_fen": amount,
             "principal_delta_fen": d_principal, "bonus_delta_fen": d_bonus,
-            "principal_after_fen": entry.principal_after_fen, "bonus_after_fen": entry.bonus_after_fen,
-            "central_principal_after_fen": w.principal_fen, "central_bonus_after_fen": w.bonus_fen,
-            "event_id": ev["event_id"], "occurred_at": ev["occurred_at"], "received_at": iso(entry.received_ms)}
+            "principal_after_fen": p_after, "bonus_after_fen": b_after,
+            "central_principal_after_fen": wal.principal_fen, "central_bonus_after_fen": wal.bonus_fen,
+            "event_id": ev["event_id"], "occurred_at": ev["occurred_at"], "received_at": iso(received)}
     changes.add(p.CHANGE_WALLET, entry_id, data, store_code=store_code, skip_store=store_code)
-    if kind != "recharge" and (w.principal_fen < 0 or w.bonus_fen < 0):
-        short = max(0, -w.principal_fen) + max(0, -w.bonus_fen) - max(0, -before_p) - max(0, -before_b)
-        add_conflict(s, changes, OVERDRAFT, f"{OVERDRAFT}:{ev['event_id']}", store_code=store_code,
+    if kind != "recharge" and (wal.principal_fen < 0 or wal.bonus_fen < 0):
+        short = max(0, -wal.principal_fen) + max(0, -wal.bonus_fen) - max(0, -before_p) - max(0, -before_b)
+        add_conflict(w.s, changes, OVERDRAFT, f"{OVERDRAFT}:{ev['event_id']}", store_code=store_code,
                      member_id=member_id, event_id=ev["event_id"], amount_fen=max(short, 0),
                      detail=f"{kind} {entry_id} of {amount} fen at store {store_code} goes beyond the member's central "
                             f"balance (principal {before_p}, bonus {before_b} fen before; "
-                            f"{w.principal_fen} and {w.bonus_fen} after)")
+                            f"{wal.principal_fen} and {wal.bonus_fen} after)")
 
 
 def _coupon_data(row: CouponRow) -> dict[str, Any]:
@@ -358,17 +446,17 @@ def _coupon_data(row: CouponRow) -> dict[str, Any]:
     return data
 
 
-def _issue(s: Session, ev: Mapping[str, Any], c: dict[str, Any], store_code: str, changes: ChangeBuffer, at: str) -> None:
+def _issue(w: Writes, ev: Mapping[str, Any], c: dict[str, Any], store_code: str, changes: ChangeBuffer, at: str) -> None:
     code = _str(c.get("code"))
     if code is None or len(code) > 32:
         return
-    row = repo.coupon_for_update(s, code)
+    row = w.coupon(code)
     issuer = _str(c.get("store_code")) or store_code
     if row is None:
         row = CouponRow(code=code, coupon_id=_str(c.get("id")), member_id=_str(c.get("member_id")), issuer_store=issuer,
                         state="issued", state_store=issuer, state_event_id=ev["event_id"], state_at=at, redemptions=0,
                         data_json=dumps(c))
-        repo.add_coupon(s, row)
+        w.add_coupon(row)
     else:  # its redemption or void reached central first: keep that state, learn what it is
         row.coupon_id = row.coupon_id or _str(c.get("id"))
         row.member_id = row.member_id or _str(c.get("member_id"))
@@ -377,22 +465,22 @@ def _issue(s: Session, ev: Mapping[str, Any], c: dict[str, Any], store_code: str
     changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
 
 
-def _placeholder(s: Session, ev: Mapping[str, Any], code: str, store_code: str) -> CouponRow:
+def _placeholder(w: Writes, ev: Mapping[str, Any], code: str, store_code: str) -> CouponRow:
     row = CouponRow(code=code, coupon_id=None, member_id=None, issuer_store=None, state="issued", state_store=None,
                     state_event_id=ev["event_id"], state_at=ev["occurred_at"], redemptions=0, data_json="{}")
-    repo.add_coupon(s, row)
+    w.add_coupon(row)
     return row
 
 
-def _redeem(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:
+def _redeem(w: Writes, ev: Mapping[str, Any], payload: dict[str, Any], store_code: str, changes: ChangeBuffer) -> None:
     code = _str(payload.get("code"))
     if code is None or len(code) > 32:
         return
-    row = repo.coupon_for_update(s, code) or _placeholder(s, ev, code, store_code)
+    row = w.coupon(code) or _placeholder(w, ev, code, store_code)
     row.redemptions += 1
     if row.state == "redeemed" or row.state == "voided":
         first_store = row.state_store
-        add_conflict(s, changes, COUPON_REUSED, f"{COUPON_REUSED}:{code}:{ev['event_id']}", store_code=store_code,
+        add_conflict(w.s, changes, COUPON_REUSED, f"{COUPON_REUSED}:{code}:{ev['event_id']}", store_code=store_code,
                      other_store_code=first_store if first_store != store_code else None,
                      member_id=_str(payload.get("member_id")), coupon_code=code, event_id=ev["event_id"],
                      amount_fen=_int(payload.get("discount_fen")),
@@ -403,42 +491,42 @@ def _redeem(s: Session, ev: Mapping[str, Any], payload: dict[str, Any], store_co
         row.state_store = store_code
         row.state_event_id = ev["event_id"]
         row.state_at = ev["occurred_at"]
-    s.flush()
+    w.coupon_changed(row)
     changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
 
 
-def _reinstate(s: Session, ev: Mapping[str, Any], code: str | None, store_code: str, changes: ChangeBuffer) -> None:
+def _reinstate(w: Writes, ev: Mapping[str, Any], code: str | None, store_code: str, changes: ChangeBuffer) -> None:
     """A coupon redeemed on a sale returned in full at the same store is usable again."""
     if code is None or len(code) > 32:
         return
-    row = repo.coupon_for_update(s, code)
+    row = w.coupon(code)
     if row is not None and row.state == "redeemed" and row.state_store == store_code:
         row.state = "issued"
         row.state_store = store_code
         row.state_event_id = ev["event_id"]
         row.state_at = ev["occurred_at"]
-        s.flush()
+        w.coupon_changed(row)
         changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
 
 
-def _void(s: Session, ev: Mapping[str, Any], code: str | None, store_code: str, changes: ChangeBuffer) -> None:
+def _void(w: Writes, ev: Mapping[str, Any], code: str | None, store_code: str, changes: ChangeBuffer) -> None:
     if code is None or len(code) > 32:
         return
-    row = repo.coupon_for_update(s, code) or _placeholder(s, ev, code, store_code)
+    row = w.coupon(code) or _placeholder(w, ev, code, store_code)
     if row.state == "issued":
         row.state = "voided"
         row.state_store = store_code
         row.state_event_id = ev["event_id"]
         row.state_at = ev["occurred_at"]
-        s.flush()
+        w.coupon_changed(row)
         changes.add(p.CHANGE_COUPON, code, _coupon_data(row), store_code=store_code)
 
 
-def _gift(s: Session, mv: Mapping[str, Any], store_code: str) -> None:
+def _gift(w: Writes, mv: Mapping[str, Any], store_code: str) -> None:
     sku = _str(mv.get("sku"))
     if sku is None or len(sku) > 64:
         return
-    row = repo.gift_stock_for_update(s, store_code, sku)
+    row = w.gift_stock(store_code, sku)
     row.on_hand += _int(mv.get("delta"))
     after = mv.get("on_hand_after")
     row.store_on_hand_after = after if isinstance(after, int) else row.store_on_hand_after

@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from pos_app.central import db_repo as repo
 from pos_app.central import services
 from pos_app.central.db import CentralDatabase, Device
 from pos_app.central.services_common import CentralError, iso, now_ms
-from pos_app.central.services_ingest import ingest_event
+from pos_app.central.services_ingest import ingest_batch
 from pos_app.sync import protocol as p
 
 PULL_LIMIT_DEFAULT = 500
-PULL_LIMIT_MAX = 5000
-PUSH_BATCH_MAX = 1000
+PULL_LIMIT_MAX = p.PULL_MAX
+PUSH_BATCH_MAX = p.PUSH_MAX
 
 
 @dataclass(frozen=True)
@@ -117,46 +118,60 @@ def ping(db: CentralDatabase, auth: DeviceAuth) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- push
 def push(db: CentralDatabase, auth: DeviceAuth, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Ingest a batch in order, each event in its own transaction (one event's trouble never undoes or blocks
-    another's; a retried batch finds the ones stored before and answers ``exists``)."""
+    """Ingest a batch in order: its new events in one transaction, event by event if that fails (one event's
+    trouble never undoes or blocks another's; a retried batch finds the ones stored before and answers
+    ``exists``; services_ingest.ingest_batch)."""
     if len(events) > PUSH_BATCH_MAX:
         raise _refuse(413, "batch_too_large", f"at most {PUSH_BATCH_MAX} events per push")
     results = []
-    for ev in events:
-        status, reason = ingest_event(db, auth.device_id, auth.store_id, auth.store_code, ev)
+    answers, acked = ingest_batch(db, auth.device_id, auth.store_id, auth.store_code, events, ack=advance_acked_in)
+    for ev, (status, reason) in zip(events, answers, strict=True):
         results.append({"event_id": str(ev.get("event_id")), "seq": ev.get("seq") if isinstance(ev.get("seq"), int) else None,
                         "status": status, "reason": reason})
-    acked = advance_acked(db, auth.device_id)
+    if acked is None:  # the batch went event by event
+        acked = advance_acked(db, auth.device_id)
     return {"results": results, "acked_seq": acked, "server_time": iso(now_ms())}
 
 
 def advance_acked(db: CentralDatabase, device_id: str) -> int:
-    """The highest seq such that every event 1..seq of the device is stored."""
+    """The highest seq such that every event 1..seq of the device is stored (in a transaction of its own)."""
     with db.session() as s, s.begin():
-        d = repo.lock_device(s, device_id)
-        assert d is not None
-        acked = d.acked_seq
-        while True:
-            seqs = repo.seqs_after(s, device_id, acked)
-            if not seqs:
+        return advance_acked_in(s, device_id)
+
+
+def advance_acked_in(s: Session, device_id: str) -> int:
+    """:func:`advance_acked` in the caller's transaction (a batch's own, before it commits)."""
+    d = repo.lock_device(s, device_id)
+    assert d is not None
+    acked = d.acked_seq
+    while True:
+        seqs = repo.seqs_after(s, device_id, acked)
+        if not seqs:
+            break
+        moved = False
+        for seq in seqs:
+            if seq != acked + 1:
                 break
-            moved = False
-            for seq in seqs:
-                if seq != acked + 1:
-                    break
-                acked = seq
-                moved = True
-            if not moved or len(seqs) < 10_000:
-                break
-        if acked > d.acked_seq:
-            repo.set_acked_seq(s, device_id, acked)
-        return acked
+            acked = seq
+            moved = True
+        if not moved or len(seqs) < 10_000:
+            break
+    if acked > d.acked_seq:
+        repo.set_acked_seq(s, device_id, acked)
+    return acked
 
 
 # ----------------------------------------------------------------------------- pull
 def pull(db: CentralDatabase, auth: DeviceAuth, cursor_text: str | None, limit: int | None) -> dict[str, Any]:
     """Changes after the cursor for this store, in change-number order. A missing cursor, another epoch's, or
     one past the feed's end (a server restored from an older backup) serves from the start (``reset``)."""
+    got = _pull(db, auth, cursor_text, limit)
+    rows = got.pop("rows")
+    return {**got, "changes": [{"change_no": r.change_no, "kind": r.kind, "key": r.key, "store_code": r.store_code,
+                                "data": json.loads(r.data_json)} for r in rows]}
+
+
+def _pull(db: CentralDatabase, auth: DeviceAuth, cursor_text: str | None, limit: int | None) -> dict[str, Any]:
     n = PULL_LIMIT_DEFAULT if limit is None else limit
     if not 1 <= n <= PULL_LIMIT_MAX:
         raise _refuse(400, "bad_input", f"limit must be 1..{PULL_LIMIT_MAX}")
@@ -170,10 +185,21 @@ def pull(db: CentralDatabase, auth: DeviceAuth, cursor_text: str | None, limit: 
     more = len(rows) > n
     rows = rows[:n]
     next_no = rows[-1].change_no if rows else after
-    return {"epoch": epoch, "reset": reset,
-            "changes": [{"change_no": r.change_no, "kind": r.kind, "key": r.key, "store_code": r.store_code,
-                         "data": json.loads(r.data_json)} for r in rows],
-            "next_cursor": str(p.Cursor(epoch, next_no)), "more": more, "server_time": iso(now_ms())}
+    return {"epoch": epoch, "reset": reset, "rows": rows, "next_cursor": str(p.Cursor(epoch, next_no)), "more": more,
+            "server_time": iso(now_ms())}
+
+
+def pull_json(db: CentralDatabase, auth: DeviceAuth, cursor_text: str | None, limit: int | None) -> bytes:
+    """:func:`pull`'s answer as JSON, each change's ``data`` spliced in as stored (its JSON text is written once,
+    at ingest, and never parsed again to be served)."""
+    got = _pull(db, auth, cursor_text, limit)
+    rows = got.pop("rows")
+    head = json.dumps(got, ensure_ascii=False, separators=(",", ":"))
+    changes = ",".join(
+        '{"change_no":%d,"kind":%s,"key":%s,"store_code":%s,"data":%s}' % (  # noqa: UP031
+            r.change_no, json.dumps(r.kind), json.dumps(r.key, ensure_ascii=False),
+            json.dumps(r.store_code, ensure_ascii=False), r.data_json) for r in rows)
+    return (head[:-1] + ',"changes":[' + changes + "]}").encode()
 
 
 # ----------------------------------------------------------------------------- conflicts

@@ -80,11 +80,29 @@ def _quick_heads() -> set[str] | None:
     return (revisions - parents) or None
 
 
+#: what _parse_revisions found, for the revision files as they were (names, sizes, modification times)
+_PARSED: dict[tuple[tuple[str, int, int], ...], tuple[set[str], set[str]] | None] = {}
+
+
 def _parse_revisions() -> tuple[set[str], set[str]] | None:
+    """(revisions, their parents) from the revision files, parsed once per process while the files stay as
+    they are (a process that opens many stores reads them once)."""
+    try:
+        files = sorted(migrations_dir().joinpath("versions").glob("*.py"))
+        sig = tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in (f.stat(),))
+    except OSError:
+        return None
+    if sig not in _PARSED:
+        _PARSED.clear()
+        _PARSED[sig] = _parse_files(files)
+    got = _PARSED[sig]
+    return None if got is None else (set(got[0]), set(got[1]))
+
+
+def _parse_files(files: list[Path]) -> tuple[set[str], set[str]] | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     try:
-        files = sorted(migrations_dir().joinpath("versions").glob("*.py"))
         for path in files:
             found: dict[str, object] = {}
             for node in ast.parse(path.read_text(encoding="utf-8")).body:

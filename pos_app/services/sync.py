@@ -57,13 +57,17 @@ from pos_app.services.store_settings import (
     FOREIGN_COUPON_POLICIES,
 )
 from pos_app.services.usecase import use_case
-from pos_app.services.wallet import member_lots, take_from_lots
+from pos_app.services.wallet import WalletLot, take_from_lots
 from pos_app.sync import credentials, protocol
 from pos_app.sync.client import CentralClient
 from pos_app.sync.errors import NotPaired, SyncError
 
-PUSH_BATCH = 200
-PULL_PAGE = 500
+#: events per push (store setting ``sync_push_batch``, 1..PUSH_BATCH_MAX; the default is the most a push takes)
+PUSH_BATCH = 1000
+PUSH_BATCH_MAX = protocol.PUSH_MAX
+#: changes per pulled page, each page one local transaction (store setting ``sync_pull_page``, 1..PULL_PAGE_MAX)
+PULL_PAGE = 2000
+PULL_PAGE_MAX = protocol.PULL_MAX
 
 ClientFactory = Callable[[credentials.Credential], CentralClient]
 
@@ -169,6 +173,17 @@ def offline_limits(raw: Mapping[str, Any]) -> OfflineLimits:
         daily_cap_fen=whole("offline_daily_cap_fen", DEFAULT_OFFLINE_DAILY_CAP_FEN),
         foreign_coupons=policy,
     )
+
+
+def round_sizes(raw: Mapping[str, Any]) -> tuple[int, int]:
+    """(events per push, changes per pulled page) from the store settings."""
+    out = []
+    for key, default, top in (("sync_push_batch", PUSH_BATCH, PUSH_BATCH_MAX), ("sync_pull_page", PULL_PAGE, PULL_PAGE_MAX)):
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise InvalidInput("sync.setting_invalid", setting=key, value=str(value))
+        out.append(value)
+    return out[0], out[1]
 
 
 def _offline_since(uow: UnitOfWork, ctx: ServiceContext, limits: OfflineLimits) -> datetime | None:
@@ -311,16 +326,20 @@ def _batch(ctx: ServiceContext, after: int, limit: int) -> list[dict[str, Any]]:
 
 
 def run_round(
-    ctx: ServiceContext, *, client_factory: ClientFactory | None = None, push_batch: int = PUSH_BATCH,
-    pull_page: int = PULL_PAGE,
+    ctx: ServiceContext, *, client_factory: ClientFactory | None = None, push_batch: int | None = None,
+    pull_page: int | None = None,
 ) -> RoundResult:
     """One sync round, headless: push everything queued, then pull until the feed has no more. Recorded in the
-    sync state and the round log whether it succeeds or fails; a failure raises its SyncError after that."""
+    sync state and the round log whether it succeeds or fails; a failure raises its SyncError after that.
+    Batch and page sizes: the arguments, else the store settings (:func:`round_sizes`)."""
     device_id, _, _ = _store_identity(ctx)
     cred = credentials.load(device_id)
     with ctx.uow(read_only=True) as uow:
         state = repo.sync.state(uow.session)
         paired_url = state.server_url if state else None
+        set_batch, set_page = round_sizes(settings(uow).raw)
+    push_batch = push_batch or set_batch
+    pull_page = pull_page or set_page
     if cred is None or not paired_url:
         raise NotPaired()
     started = ctx.now()
@@ -453,6 +472,7 @@ def apply_page(ctx: ServiceContext, page: Mapping[str, Any]) -> Applied:
         reset = bool(page.get("reset")) or (state.epoch is not None and epoch is not None and epoch != state.epoch)
         own = settings(uow).store_code
         applier = _Applier(uow, ctx, own)
+        applier.prepare(changes)
         conflicts = skipped = 0
         for ch in changes:
             done = applier.apply(ch)
@@ -460,6 +480,7 @@ def apply_page(ctx: ServiceContext, page: Mapping[str, Any]) -> Applied:
                 conflicts += 1
             elif done == "skipped":
                 skipped += 1
+        applier.finish()
         if next_cursor is not None:
             state.cursor = next_cursor
         if epoch is not None:
@@ -498,7 +519,13 @@ def _day(v: Any) -> date | None:
 
 
 class _Applier:
-    """Applies pulled changes inside the page's unit of work (one method per change kind)."""
+    """Applies pulled changes inside the page's unit of work (one method per change kind).
+
+    :meth:`prepare` reads up front, a few statements per page, what the page's changes will look up (the members
+    they name, which wallet entries, recharge ids, receipt numbers, phones and codes are taken here, the coupons
+    and the members' live lots); the lookups then answer from that and from what the page itself added. New
+    members and lots go into the session (flushed once), wallet entries into one multi-row INSERT at the end
+    (:meth:`finish`)."""
 
     def __init__(self, uow: UnitOfWork, ctx: ServiceContext, own_store: str) -> None:
         self.uow = uow
@@ -507,6 +534,125 @@ class _Applier:
         self.own = own_store
         self.now = ctx.now()
         self._staff: str | None = None
+        self._members: dict[str, m.Member | None] = {}
+        self._refs: set[str] = set()
+        self._refs_checked: set[str] = set()
+        self._recharges: set[str] = set()
+        self._recharges_checked: set[str] = set()
+        self._receipts: set[str] = set()
+        self._receipts_checked: set[str] = set()
+        self._taken: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+        self._taken_checked: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+        self._coupons: dict[str, mc.Coupon | None] = {}
+        self._lots: dict[str, list[m.Recharge]] = {}
+        self._entries: list[dict[str, Any]] = []
+
+    def prepare(self, changes: Sequence[Mapping[str, Any]]) -> None:
+        ids: set[str] = set()
+        wallet_ids: set[str] = set()
+        refs: set[str] = set()
+        recharges: set[str] = set()
+        receipts: set[str] = set()
+        keys: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+        codes: set[str] = set()
+        for ch in changes:
+            data = ch.get("data")
+            if not isinstance(data, Mapping):
+                continue
+            kind, key = ch.get("kind"), str(ch.get("key") or "")
+            if kind == protocol.CHANGE_MEMBER:
+                ids.add(str(data.get("member_id") or data.get("id") or key))
+                for got, name in zip(keys, ("phone", "member_code", "invite_code"), strict=True):
+                    got.add(str(data.get(name) or ""))
+                if data.get("inviter_id"):
+                    ids.add(str(data["inviter_id"]))
+            elif kind == protocol.CHANGE_WALLET:
+                ref = str(data.get("entry_id") or key)
+                refs.add(ref)
+                wallet_ids.add(str(data.get("member_id") or ""))
+                recharges.add(str(data.get("recharge_id") or ref))
+                if data.get("receipt_no"):
+                    receipts.add(str(data["receipt_no"]))
+            elif kind == protocol.CHANGE_COUPON:
+                codes.add(str(data.get("code") or key))
+                if data.get("member_id"):
+                    ids.add(str(data["member_id"]))
+        self._load_members(ids | wallet_ids)
+        self._load_taken(keys)
+        self._refs |= repo.sync.applied_refs(self.s, list(refs))
+        self._refs_checked |= refs
+        self._recharges |= repo.sync.existing_recharges(self.s, list(recharges))
+        self._recharges_checked |= recharges
+        self._receipts |= repo.sync.taken_receipts(self.s, list(receipts))
+        self._receipts_checked |= receipts
+        parsed = set()
+        for code in codes:
+            try:
+                parsed.add(coupon_rules.parse_code(code))
+            except DomainError:
+                continue
+        found = repo.sync.coupons_by_code(self.s, list(parsed))
+        self._coupons.update({c: found.get(c) for c in parsed})
+        known = [i for i in wallet_ids if self._members.get(i) is not None]
+        self._lots.update({i: [] for i in wallet_ids})  # a member not stored here yet has no lot here yet
+        self._lots.update(repo.sync.live_lots(self.s, known))
+
+    def finish(self) -> None:
+        repo.sync.add_wallet_entries(self.s, self._entries)
+        self._entries = []
+
+    # -------------------------------------------------------------- lookups (prepared, else read now)
+    def _load_members(self, ids: set[str]) -> None:
+        todo = [i for i in ids if i and i not in self._members]
+        found = repo.sync.members_by_id(self.s, todo)
+        self._members.update({i: found.get(i) for i in todo})
+
+    def _load_taken(self, keys: tuple[set[str], set[str], set[str]]) -> None:
+        todo = tuple(sorted(k - c) for k, c in zip(keys, self._taken_checked, strict=True))
+        found = repo.sync.taken_member_keys(self.s, *todo)
+        for got, checked, new, part in zip(self._taken, self._taken_checked, found, todo, strict=True):
+            got |= new
+            checked.update(part)
+
+    def _member(self, member_id: str) -> m.Member | None:
+        if member_id not in self._members:
+            self._load_members({member_id})
+        return self._members.get(member_id)
+
+    def _entry_applied(self, ref: str) -> bool:
+        if ref not in self._refs_checked:
+            self._refs |= repo.sync.applied_refs(self.s, [ref])
+            self._refs_checked.add(ref)
+        return ref in self._refs
+
+    def _recharge_exists(self, recharge_id: str) -> bool:
+        if recharge_id not in self._recharges_checked:
+            self._recharges |= repo.sync.existing_recharges(self.s, [recharge_id])
+            self._recharges_checked.add(recharge_id)
+        return recharge_id in self._recharges
+
+    def _receipt_taken(self, receipt_no: str) -> bool:
+        if receipt_no not in self._receipts_checked:
+            self._receipts |= repo.sync.taken_receipts(self.s, [receipt_no])
+            self._receipts_checked.add(receipt_no)
+        return receipt_no in self._receipts
+
+    def _clash(self, phone: str, member_code: str, invite_code: str) -> bool:
+        self._load_taken(({phone}, {member_code}, {invite_code}))
+        return phone in self._taken[0] or member_code in self._taken[1] or invite_code in self._taken[2]
+
+    def _coupon(self, code: str) -> mc.Coupon | None:
+        if code not in self._coupons:
+            self._coupons[code] = repo.sync.coupon_by_code(self.s, code)
+        return self._coupons[code]
+
+    def _live_lots(self, member_id: str) -> list[m.Recharge]:
+        if member_id not in self._lots:
+            self._lots.update(repo.sync.live_lots(self.s, [member_id]))
+        lots = [r for r in self._lots[member_id]
+                if r.state == "active" and (r.principal_left_fen > 0 or r.bonus_left_fen > 0)]
+        lots.sort(key=lambda r: (r.created_at, r.id))
+        return lots
 
     def apply(self, ch: Mapping[str, Any]) -> str:
         kind = ch.get("kind")
@@ -586,7 +732,7 @@ class _Applier:
         member_id = str(data.get("member_id") or data.get("id") or key)
         if store == self.own:
             return "skipped"
-        found = repo.sync.member(self.s, member_id)
+        found = self._member(member_id)
         if found is not None:
             if data.get("name") is not None:
                 found.name = str(data["name"])
@@ -598,25 +744,27 @@ class _Applier:
         invite_code = str(data.get("invite_code") or "")
         if not phone or not member_code or not invite_code:
             return "skipped"
-        if repo.sync.member_clash(self.s, phone, member_code, invite_code) is not None:
+        if self._clash(phone, member_code, invite_code):
             return "skipped"  # the same phone registered here too: central flags it, nothing is merged here
         inviter = data.get("inviter_id")
-        repo.sync.add_member(self.s, dict(
+        self._members[member_id] = repo.sync.new_member(self.s, dict(
             id=member_id, phone=phone, member_code=member_code, invite_code=invite_code,
             name=data.get("name"), level=data.get("level"),
-            inviter_id=str(inviter) if inviter and repo.sync.member(self.s, str(inviter)) is not None else None,
+            inviter_id=str(inviter) if inviter and self._member(str(inviter)) is not None else None,
             store_code=store or "", campaign_code=data.get("campaign_code"), principal_fen=0, bonus_fen=0,
             points_balance=0, wallet_seq=0, member_price_until=None,
             created_at=_at(data.get("registered_at") or data.get("created_at"), self.now),
         ))
+        for taken, value in zip(self._taken, (phone, member_code, invite_code), strict=True):
+            taken.add(value)
         return "applied"
 
     # -------------------------------------------------------------- wallet entries made elsewhere
     def wallet_entry(self, key: str, data: Mapping[str, Any], store: str | None) -> str:
         ref = str(data.get("entry_id") or key)
-        if store == self.own or repo.sync.entry_applied(self.s, ref):
+        if store == self.own or self._entry_applied(ref):
             return "skipped"
-        mem = repo.sync.member(self.s, str(data.get("member_id") or ""))
+        mem = self._member(str(data.get("member_id") or ""))
         if mem is None:
             return "skipped"
         dp, db = _int(data.get("principal_delta_fen")), _int(data.get("bonus_delta_fen"))
@@ -627,18 +775,25 @@ class _Applier:
         if add_p + add_b > 0:
             # central keys a recharge's entry by the recharge's id: the lot here keeps it
             recharge_id = str(data.get("recharge_id") or (ref if kind == "recharge" else "") or self.ctx.new_id())
-            if repo.sync.recharge(self.s, recharge_id) is not None:
+            if self._recharge_exists(recharge_id):
                 recharge_id = self.ctx.new_id()
             receipt = data.get("receipt_no")
-            repo.sync.add_recharge(self.s, dict(
+            receipt_no = str(receipt) if receipt and not self._receipt_taken(str(receipt)) else None
+            self._live_lots(mem.id)  # read (if not prepared) before the new lot is in the session
+            lot = repo.sync.new_recharge(self.s, dict(
                 id=recharge_id, request_id=f"sync:{ref}"[:64], member_id=mem.id,
                 campaign_code=data.get("campaign_code"), tier_code=data.get("tier_code"),
                 amount_fen=add_p, bonus_fen=add_b, points=0, pay_method=str(data.get("pay_method") or "other")[:16],
                 staff_id=self.staff_id(), created_at=at, principal_left_fen=add_p, bonus_left_fen=add_b, state="active",
                 items_count=0,
-                receipt_no=str(receipt) if receipt and not repo.sync.receipt_taken(self.s, str(receipt)) else None,
-                origin_store=store or "?",
+                receipt_no=receipt_no, origin_store=store or "?",
             ))
+            self._recharges.add(recharge_id)
+            self._recharges_checked.add(recharge_id)
+            if receipt_no is not None:
+                self._receipts.add(receipt_no)
+                self._receipts_checked.add(receipt_no)
+            self._lots[mem.id].append(lot)
         if dp < 0 or db < 0:
             self._take_from_lots(mem, -min(dp, 0), -min(db, 0), data.get("recharge_id"))
         note_move(self.uow, "wallet", mem.id, mem.principal_fen + mem.bonus_fen,
@@ -646,7 +801,9 @@ class _Applier:
         mem.principal_fen += dp
         mem.bonus_fen += db
         mem.wallet_seq += 1
-        repo.sync.add_wallet_entry(self.s, dict(
+        self._refs.add(ref)
+        self._refs_checked.add(ref)
+        self._entries.append(dict(
             id=self.ctx.new_id(), member_id=mem.id, seq=mem.wallet_seq, kind=kind[:16],
             principal_delta_fen=dp, bonus_delta_fen=db, principal_after_fen=mem.principal_fen,
             bonus_after_fen=mem.bonus_fen, recharge_id=recharge_id, spend_id=None, refund_id=None,
@@ -654,13 +811,15 @@ class _Applier:
             origin_principal_after_fen=data.get("principal_after_fen"),
             origin_bonus_after_fen=data.get("bonus_after_fen"),
         ))
-        self.s.flush()
         return "applied"
 
     def _take_from_lots(self, mem: m.Member, principal: int, bonus: int, recharge_id: Any) -> None:
         """What another store took from the member comes out of the lots here: its own recharge's lot first (a
         refund there), then oldest first. What no lot holds (an overdraft central flags) is not invented."""
-        lots = member_lots(self.uow, mem.id)  # the recharges and what managers' adjustments added, oldest first
+        lots: list[WalletLot] = list(self._live_lots(mem.id))
+        adjusted = repo.ledger.adjustment_lots(self.s, mem.id)  # what managers' adjustments added (rarely any)
+        if adjusted:
+            lots = sorted([*lots, *adjusted], key=lambda r: (r.created_at, r.id))
         if recharge_id:
             lots.sort(key=lambda r: r.id != recharge_id)
         need_p = min(principal, sum(r.principal_left_fen for r in lots))
@@ -676,7 +835,7 @@ class _Applier:
         state = str(data.get("state") or "")
         if state not in (coupon_rules.ISSUED, coupon_rules.REDEEMED, coupon_rules.VOIDED):
             return "skipped"
-        c = repo.sync.coupon_by_code(self.s, code)
+        c = self._coupon(code)
         at = _at(data.get("at"), self.now)
         if c is None:
             return self._new_coupon(code, state, data, store, at)
@@ -699,8 +858,9 @@ class _Applier:
         if not origin or origin == self.own or valid_from is None or valid_until is None or not data.get("kind"):
             return "skipped"
         member_id = data.get("member_id")
-        if member_id and repo.sync.member(self.s, str(member_id)) is None:
+        if member_id and self._member(str(member_id)) is None:
             return "skipped"  # for a member not known here: nobody here can redeem it
+        self._coupons.pop(code, None)  # read again if the page names it again
         repo.sync.add_coupon(self.s, dict(
             id=str(data.get("id") or self.ctx.new_id()), code=code, template_code=data.get("template"),
             kind=str(data["kind"]), name=str(data.get("name") or code)[:200], value_fen=_int(data.get("value_fen")),

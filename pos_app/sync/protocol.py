@@ -24,6 +24,10 @@ PATH_PUSH = "/v1/push"          # POST, signed: a batch of outbox events
 PATH_PULL = "/v1/pull"          # GET, signed: changes after a cursor (?cursor=...&limit=N)
 PATH_CONFLICTS = "/v1/conflicts"  # GET, signed: this store's conflicts; POST /v1/conflicts/{id}/note
 
+#: the most events one push may carry (more: 413 ``batch_too_large``), the most changes one pull may ask for
+PUSH_MAX = 1000
+PULL_MAX = 5000
+
 # ----------------------------------------------------------------------------- headers
 H_DEVICE = "X-POS-Device"
 H_TIMESTAMP = "X-POS-Timestamp"  # integer milliseconds since the epoch, client clock

@@ -86,6 +86,7 @@ class _Store:
 async def _load(url: str, stores: list[_Store], seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     stop = time.monotonic() + seconds
 
     async def loop(st: _Store) -> None:
@@ -95,8 +96,12 @@ async def _load(url: str, stores: list[_Store], seconds: float) -> dict[str, Any
                 t0 = time.perf_counter()
                 try:
                     await st.round(client)
-                except (httpx.HTTPError, AssertionError):
+                except (httpx.HTTPError, AssertionError) as exc:
                     errors += 1
+                    kind = type(exc).__name__
+                    if isinstance(exc, httpx.HTTPStatusError):
+                        kind += f" {exc.response.status_code}"
+                    kinds[kind] = kinds.get(kind, 0) + 1
                     continue
                 latencies.append(time.perf_counter() - t0)
 
@@ -104,7 +109,8 @@ async def _load(url: str, stores: list[_Store], seconds: float) -> dict[str, Any
     t0 = time.perf_counter()
     await asyncio.gather(*(loop(st) for st in stores))
     wall = time.perf_counter() - t0
-    return {"latencies": latencies, "errors": errors, "wall_s": wall, "client_cpu_s": time.process_time() - cpu0}
+    return {"latencies": latencies, "errors": errors, "error_kinds": kinds, "wall_s": wall,
+            "client_cpu_s": time.process_time() - cpu0}
 
 
 def _one(tmp: Path, n_stores: int, seconds: float, workers: int) -> dict[str, Any]:
@@ -132,6 +138,7 @@ def _one(tmp: Path, n_stores: int, seconds: float, workers: int) -> dict[str, An
     return {
         "backend": backend, "workers": workers, "stores": n_stores, "seconds": round(got["wall_s"], 1),
         "rounds": rounds, "rounds_per_s": round(rounds / got["wall_s"], 1), "errors": got["errors"],
+        "error_kinds": got["error_kinds"],
         "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
         "p99_ms": round(sc.pct(lat, 0.99) * 1000, 1) if lat else None,
         "events_stored": events, "changes_served": sum(s.changes for s in stores),

@@ -204,3 +204,52 @@ def test_gift_catalogue_published_to_some_stores(server: Server, new_device: Any
         with pytest.raises(CentralError):
             services.publish_gifts(server.db, [bad])
     assert services.list_gifts(server.db)[0]["version"] == 1
+
+
+def test_a_batch_is_one_transaction_and_its_answers_stay_exact(server: Server, new_device: Any) -> None:
+    """A pushed batch is written with a fixed number of statements whatever its size (one transaction, rows
+    written together); a repeat inside the batch answers as a repeat across batches does; a batch with an event
+    whose effects cannot be derived falls back to event by event and still stores and applies every event."""
+    from sqlalchemy import event
+
+    dev: Device = new_device("S1")
+    statements: list[str] = []
+
+    def count(_conn: Any, _cur: Any, stmt: str, *_args: Any) -> None:
+        statements.append(stmt)
+
+    def recharges(mid: str, n: int) -> list[dict[str, Any]]:
+        return [dev.event("wallet.recharged", {"member_id": mid, "recharge_id": services.new_id(), "amount_fen": 1000,
+                                               "bonus_fen": 0, "coupons": []}) for _ in range(n)]
+
+    used = []
+    for n in (100, 300):
+        mid = services.new_id()
+        batch = [member_event(dev, f"1381111{n:04d}", member_id=mid), *recharges(mid, n)]
+        statements.clear()
+        event.listen(server.db.engine, "before_cursor_execute", count)
+        try:
+            assert {x["status"] for x in dev.push(batch).json()["results"]} == {"accepted"}
+        finally:
+            event.remove(server.db.engine, "before_cursor_execute", count)
+        used.append(len(statements))
+    assert used[0] == used[1], used  # not one statement more for 200 more events
+    # repeats inside one batch
+    mid = services.new_id()
+    first = member_event(dev, "13822220000", member_id=mid)
+    changed = dict(first, payload_json=first["payload_json"].replace("陈一", "陈二"))
+    changed["payload_hash"] = p.payload_hash(changed["payload_json"])
+    res = dev.push([first, dict(first), changed]).json()["results"]
+    assert [(r["status"], r["reason"]) for r in res] == [("accepted", None), ("exists", None),
+                                                         ("conflict", "hash_mismatch")]
+    # an event whose effects cannot be derived (a note on no conflict) in the middle of a batch
+    mid = services.new_id()
+    mixed = [member_event(dev, "13833330000", member_id=mid), *recharges(mid, 2),
+             dev.event("sync.conflict_noted", {"conflict_id": "no-such", "note": "x", "staff_code": "boss"}),
+             *recharges(mid, 2)]
+    res = dev.push(mixed).json()["results"]
+    assert [r["status"] for r in res] == ["accepted"] * 6
+    assert services.member_show(server.db, "13833330000")["members"][0]["principal_fen"] == 4000
+    assert [c["kind"] for c in services.list_conflicts(server.db) if c["event_id"] == mixed[3]["event_id"]] == [
+        "unapplied"]
+    assert [r["status"] for r in dev.push(mixed).json()["results"]] == ["exists"] * 6

@@ -42,8 +42,8 @@ from tests.sync.proxy import HOLD_REQUEST, HOLD_RESPONSE, Proxy
 ROOT = Path(__file__).resolve().parents[2]
 PUSH = f"POST {p.PATH_PUSH}"
 
-#: `pos-app` with one repository function wrapped: once the page being applied has written
-#: POS_TEST_ANNOUNCE_AFTER wallet entries (its transaction still open), it prints ``mid-apply`` and waits
+#: `pos-app` with one repository function wrapped: once the pages applied have written POS_TEST_ANNOUNCE_AFTER
+#: wallet entries (the page's transaction still open), it prints ``mid-apply`` and waits
 KILLABLE = r"""
 import os, sys
 from pos_app.cli import main
@@ -51,17 +51,17 @@ from pos_app.db import repo
 
 after = int(os.environ.get("POS_TEST_ANNOUNCE_AFTER") or 0)
 if after:
-    add = repo.sync.add_wallet_entry
+    add = repo.sync.add_wallet_entries
     done = [0]
 
-    def announce(*args, **kwargs):
-        add(*args, **kwargs)
-        done[0] += 1
-        if done[0] == after:
+    def announce(session, rows):
+        add(session, rows)
+        done[0] += len(rows)
+        if done[0] >= after:
             print("mid-apply", flush=True)
             sys.stdin.read()
 
-    repo.sync.add_wallet_entry = announce
+    repo.sync.add_wallet_entries = announce
 raise SystemExit(main(sys.argv[1:]))
 """
 
@@ -96,8 +96,20 @@ def doctor_passes(store: Store, path: Path | None = None) -> None:
     assert json.loads(got.stdout)["ok"] is True
 
 
+#: the stores' batch and page sizes here (store settings): smaller than the defaults, so that a few hundred
+#: events make several batches and pages
+BATCH = 200
+PAGE = 500
+
+
 def paired_store(hq: Server, proxy: Proxy, tmp_path: Path, code: str) -> Store:
     store = make_store_as(tmp_path / f"{code}.db", code, seed=7)
+    with store.ctx.uow() as uow:
+        info = uow.session.get(m.StoreInfo, 1)
+        assert info is not None
+        info.settings_json = json.dumps({**json.loads(info.settings_json or "{}"), "sync_push_batch": BATCH,
+                                         "sync_pull_page": PAGE})
+        uow.commit()
     st = central.add_store(hq.db, f"store {code}", code)
     sync.pair(store.ctx, store.manager, server_url=proxy.url, code=central.device_code(hq.db, st["store_id"])["code"])
     return store
@@ -145,26 +157,26 @@ def test_a_client_killed_mid_push_loses_nothing_and_doubles_nothing(hq: Server, 
     for i in range(300):
         wallet.recharge(a.ctx, a.cashier, member_id=ids[i % 150], amount_fen=10_000 + i, pay_method="cash")
     queued = outbox_ids(a.path)
-    assert len(queued) > 2 * sync.PUSH_BATCH
+    assert len(queued) > 2 * BATCH
     # 1. killed while its second batch is on the wire: half of it reached central, which stores none of it
     proxy.hold(HOLD_REQUEST, PUSH, nth=2)
     proc = start(a, "sync", "--json")
     assert proxy.holding.wait(60), "the second push never came"
     kill(proc)
     proxy.release()
-    assert acked(a) == sync.PUSH_BATCH and central.totals(hq.db)["events"] == sync.PUSH_BATCH
+    assert acked(a) == BATCH and central.totals(hq.db)["events"] == BATCH
     # 2. killed after central stored the next batch, before a byte of the answer came back
     proxy.hold(HOLD_RESPONSE, PUSH, nth=1)
     proc = start(a, "sync", "--json")
     assert proxy.holding.wait(60), "the push was never answered"
     kill(proc)
     proxy.release()
-    assert acked(a) == sync.PUSH_BATCH and central.totals(hq.db)["events"] == 2 * sync.PUSH_BATCH
+    assert acked(a) == BATCH and central.totals(hq.db)["events"] == 2 * BATCH
     # 3. a normal round: the batch central stored is answered `exists`, the rest `accepted`
     seen = len(proxy.exchanges)
     got = finish(start(a, "sync", "--json"))
-    assert got["pending"] == 0 and got["pushed"] == len(queued) - sync.PUSH_BATCH
-    assert statuses(proxy, seen) == ["exists"] * sync.PUSH_BATCH + ["accepted"] * (len(queued) - 2 * sync.PUSH_BATCH)
+    assert got["pending"] == 0 and got["pushed"] == len(queued) - BATCH
+    assert statuses(proxy, seen) == ["exists"] * BATCH + ["accepted"] * (len(queued) - 2 * BATCH)
     # nothing lost, nothing twice: central holds exactly the outbox, each movement once
     assert central.totals(hq.db)["events"] == len(queued)
     with hq.db.read_session() as s:
@@ -182,13 +194,13 @@ def test_a_client_killed_mid_apply_applies_the_page_once_later(hq: Server, proxy
     mid = central.new_id()
     events = [b.event("member.registered", {"member_id": mid, "phone": "13900001111", "store_code": "B002",
                                             "member_code": "M9000000001", "invite_code": "INVB01", "name": "远方"})]
-    n = sync.PULL_PAGE + 300  # two pages of B's member and recharges: the kill comes in the second
+    n = PAGE + 300  # two pages of B's member and recharges: the kill comes in the second
     for i in range(n):
         events.append(b.event("wallet.recharged", {"member_id": mid, "recharge_id": central.new_id(),
                                                    "amount_fen": 100 + i % 7, "bonus_fen": i % 3}))
     assert b.push(events).status_code == 200
     c = paired_store(hq, proxy, tmp_path, "C003")
-    announced = sync.PULL_PAGE + 150
+    announced = PAGE + 150
     proc = start(c, "sync", "--json", POS_TEST_ANNOUNCE_AFTER=str(announced))
     assert proc.stdout is not None and proc.stdout.readline().strip() == "mid-apply", proc.stderr
     # the second page's transaction is open: what this process sees is the first page and its cursor
@@ -228,7 +240,7 @@ def test_one_batch_pushed_by_two_processes_at_once_is_applied_once(tmp_path: Pat
         twin = tmp_path / "A001-restored.db"
         shutil.copy(a.path, twin)
         queued = outbox_ids(a.path)
-        assert outbox_ids(twin) == queued and len(queued) > sync.PUSH_BATCH
+        assert outbox_ids(twin) == queued and len(queued) > BATCH
         px.barrier(PUSH, parties=2)
         procs = [start(a, "sync", "--json"), start(a, "sync", "--json", path=twin)]
         outs = [finish(pr) for pr in procs]
@@ -236,7 +248,7 @@ def test_one_batch_pushed_by_two_processes_at_once_is_applied_once(tmp_path: Pat
         assert all(o["pending"] == 0 and o["pushed"] == len(queued) for o in outs)
         per_event: dict[str, list[str]] = {}
         pushes = [ex for ex in px.exchanges if ex.request_line.startswith(PUSH)]
-        assert len(pushes) == 2 * -(-len(queued) // sync.PUSH_BATCH)
+        assert len(pushes) == 2 * -(-len(queued) // BATCH)
         for ex in pushes:
             for r in ex.json()["results"]:
                 per_event.setdefault(r["event_id"], []).append(r["status"])
@@ -266,9 +278,9 @@ def test_one_batch_pushed_by_two_processes_at_once_is_applied_once(tmp_path: Pat
 
 
 def test_central_killed_mid_batch_and_restarted_converges(tmp_path: Path) -> None:
-    """`pos-central serve` is killed (SIGKILL) while it ingests a big batch (some of its events stored, the rest
-    not: each event is its own transaction), then started again on the same database and port: the next round
-    finds the stored prefix `exists` and the rest `accepted`."""
+    """`pos-central serve` is killed (SIGKILL) while a store pushes its queue in batches (some batches stored, the
+    rest not; a batch is one transaction, so the one in flight is stored whole or not at all), then started again
+    on the same database and port: the next round finds the stored prefix `exists` and the rest `accepted`."""
     db = make_db("sqlite", tmp_path)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -298,9 +310,11 @@ def test_central_killed_mid_batch_and_restarted_converges(tmp_path: Path) -> Non
         queued = outbox_ids(a.path)
         failed: list[BaseException] = []
 
+        batch = 20
+
         def push_all() -> None:
             try:
-                sync.run_round(a.ctx, push_batch=len(queued))
+                sync.run_round(a.ctx, push_batch=batch)
             except BaseException as exc:  # noqa: BLE001 - the round is expected to fail; the test checks how
                 failed.append(exc)
 
@@ -313,12 +327,17 @@ def test_central_killed_mid_batch_and_restarted_converges(tmp_path: Path) -> Non
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         pusher.join(60)
-        stored = central.totals(db)["events"]
-        assert 0 < stored < len(queued) and acked(a) == 0
+        with db.read_session() as s:
+            from pos_app.central.db import Event
+
+            held = set(s.scalars(select(Event.event_id)))
+        was_acked = acked(a)
+        assert 0 < len(held) < len(queued) and was_acked <= len(held)
+        assert len(held) % batch == 0 and held == set(queued[:len(held)])  # whole batches, in order
         assert [type(e).__name__ for e in failed] == ["Offline"]
         proc = serve()
         got = sync.run_round(a.ctx)
-        assert got.pending == 0 and got.pushed == len(queued)
+        assert got.pending == 0 and got.pushed == len(queued) - was_acked  # the stored rest answered `exists`
         assert central.totals(db)["events"] == len(queued)
         with db.read_session() as s:
             from pos_app.central.db import Event, WalletEntry

@@ -115,35 +115,88 @@ def member(session: Session, member_id: str) -> m.Member | None:
     return session.get(m.Member, member_id)
 
 
-def member_clash(session: Session, phone: str, member_code: str, invite_code: str) -> str | None:
-    """The id of a member already holding this phone, member code or invite code (another member)."""
-    return session.scalar(select(m.Member.id).where(
-        (m.Member.phone == phone) | (m.Member.member_code == member_code) | (m.Member.invite_code == invite_code)
-    ).limit(1))
+def new_member(session: Session, values: Mapping[str, Any]) -> m.Member:
+    """A member added to the session (written at the next flush, with its balances as they are then)."""
+    row = m.Member(**values)
+    session.add(row)
+    return row
 
 
-def add_member(session: Session, values: Mapping[str, Any]) -> None:
-    append(session, m.Member, [values])
+def members_by_id(session: Session, ids: Sequence[str]) -> dict[str, m.Member]:
+    out: dict[str, m.Member] = {}
+    for part in _chunks(ids):
+        out.update((r.id, r) for r in session.scalars(select(m.Member).where(m.Member.id.in_(part))))
+    return out
 
 
-def entry_applied(session: Session, origin_ref: str) -> bool:
-    return session.scalar(select(m.WalletEntry.id).where(m.WalletEntry.origin_ref == origin_ref)) is not None
+def taken_member_keys(session: Session, phones: Sequence[str], codes: Sequence[str],
+                      invites: Sequence[str]) -> tuple[set[str], set[str], set[str]]:
+    """(phones, member codes, invite codes) among those given that a member here already holds."""
+    out: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+    for got, col, values in zip(out, (m.Member.phone, m.Member.member_code, m.Member.invite_code),
+                                (phones, codes, invites), strict=True):
+        for part in _chunks(values):
+            got.update(str(x) for x in session.scalars(select(col).where(col.in_(part))))
+    return out
 
 
-def recharge(session: Session, recharge_id: str) -> m.Recharge | None:
-    return session.get(m.Recharge, recharge_id)
+def applied_refs(session: Session, origin_refs: Sequence[str]) -> set[str]:
+    """The wallet entries among ``origin_refs`` applied here before."""
+    out: set[str] = set()
+    for part in _chunks(origin_refs):
+        out.update(str(x) for x in session.scalars(select(m.WalletEntry.origin_ref)
+                                                   .where(m.WalletEntry.origin_ref.in_(part))))
+    return out
 
 
-def receipt_taken(session: Session, receipt_no: str) -> bool:
-    return session.scalar(select(m.Recharge.id).where(m.Recharge.receipt_no == receipt_no)) is not None
+def existing_recharges(session: Session, ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for part in _chunks(ids):
+        out.update(str(x) for x in session.scalars(select(m.Recharge.id).where(m.Recharge.id.in_(part))))
+    return out
 
 
-def add_recharge(session: Session, values: Mapping[str, Any]) -> None:
-    append(session, m.Recharge, [values])
+def taken_receipts(session: Session, receipt_nos: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for part in _chunks(receipt_nos):
+        out.update(str(x) for x in session.scalars(select(m.Recharge.receipt_no)
+                                                   .where(m.Recharge.receipt_no.in_(part))))
+    return out
 
 
 def add_wallet_entry(session: Session, values: Mapping[str, Any]) -> None:
     append(session, m.WalletEntry, [values])
+
+
+def new_recharge(session: Session, values: Mapping[str, Any]) -> m.Recharge:
+    """A recharge lot added to the session (written at the next flush)."""
+    row = m.Recharge(**values)
+    session.add(row)
+    return row
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> list[list[str]]:
+    items = sorted(set(items))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def live_lots(session: Session, member_ids: Sequence[str]) -> dict[str, list[m.Recharge]]:
+    """Each member's recharge lots with something left, oldest first (as a spend here takes them)."""
+    out: dict[str, list[m.Recharge]] = {i: [] for i in member_ids}
+    for part in _chunks(member_ids):
+        for r in session.scalars(
+            select(m.Recharge)
+            .where(m.Recharge.member_id.in_(part), m.Recharge.state == "active")
+            .where((m.Recharge.principal_left_fen > 0) | (m.Recharge.bonus_left_fen > 0))
+            .order_by(m.Recharge.created_at, m.Recharge.id)
+        ):
+            out[r.member_id].append(r)
+    return out
+
+
+def add_wallet_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Wallet entry rows, one statement (the session's new members and lots are flushed first)."""
+    append(session, m.WalletEntry, rows)
 
 
 def spent_here_since(session: Session, member_id: str, since: datetime) -> int:
@@ -154,6 +207,13 @@ def spent_here_since(session: Session, member_id: str, since: datetime) -> int:
 
 def coupon_by_code(session: Session, code: str) -> mc.Coupon | None:
     return session.scalar(select(mc.Coupon).where(mc.Coupon.code == code))
+
+
+def coupons_by_code(session: Session, codes: Sequence[str]) -> dict[str, mc.Coupon]:
+    out: dict[str, mc.Coupon] = {}
+    for part in _chunks(codes):
+        out.update((c.code, c) for c in session.scalars(select(mc.Coupon).where(mc.Coupon.code.in_(part))))
+    return out
 
 
 def add_coupon(session: Session, values: Mapping[str, Any]) -> None:
