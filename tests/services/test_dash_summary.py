@@ -205,7 +205,7 @@ def test_summaries_equal_the_rows_across_openings_late_rows_returns_and_refunds(
     mid, at = rows[0]
     before = _shown(mo, per)["new_recharging_members"], _shown(mo, per.previous())["new_recharging_members"]
     with st.ctx.uow() as uow:
-        repo.sync.add_recharge(uow.session, dict(
+        repo.sync.new_recharge(uow.session, dict(
             id=st.ctx.new_id(), request_id="sync:late-1", member_id=mid, campaign_code=None, tier_code=None,
             amount_fen=10_000, bonus_fen=0, points=0, pay_method="other", staff_id=st.manager.staff_id,
             created_at=_at(at) - timedelta(days=2), principal_left_fen=10_000, bonus_left_fen=0, state="active",
